@@ -1,0 +1,86 @@
+"""Stage 3: the provisioning URI, drawn as a QR code inside the page.
+
+Run it from the repository root, either way:
+    python app_steps/step_03_qr_code/app.py
+    flask --app app_steps/step_03_qr_code/app.py run --port 5003
+"""
+import base64
+import io
+import os
+import secrets
+import time
+
+import pyotp
+import pyqrcode
+from flask import Flask, session
+from markupsafe import escape
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+ISSUER = "Flask 2FA Workbook"
+
+
+# ANCHOR: qr_code
+def provisioning_uri(secret, account_name):
+    """The otpauth:// URI that authenticator apps read from the QR code."""
+    return pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=ISSUER)
+
+
+def qr_data_uri(text):
+    """``text`` as a QR code, in a PNG, in a data URI an <img> can show inline."""
+    picture = io.BytesIO()
+    pyqrcode.create(text, error="M").png(picture, scale=5)  # .png() needs pypng
+    return "data:image/png;base64," + base64.b64encode(picture.getvalue()).decode("ascii")
+# ANCHOR_END: qr_code
+
+
+def grouped(secret):
+    """The secret in groups of four, easier to type than 32 characters in a row."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def create_app(test_config=None):
+    app = Flask(__name__)
+    app.config.from_mapping(CLOCK=time.time, ACCOUNT_NAME="student")
+    app.config.from_prefixed_env()
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        # Never a fixed string in the source: anyone who reads it can sign cookies.
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        app.logger.warning(
+            "FLASK_SECRET_KEY is not set, so a random key is used: everyone is "
+            "logged out whenever the app restarts."
+        )
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=0, x_host=0, x_prefix=1)
+
+    # TOTP secrets stay on the server; the session cookie only carries an id.
+    totp_secrets = {}
+
+    def secret_for_this_session():
+        enrolment_id = session.get("enrolment_id")
+        if enrolment_id not in totp_secrets:
+            enrolment_id = secrets.token_urlsafe(16)
+            session["enrolment_id"] = enrolment_id
+            totp_secrets[enrolment_id] = pyotp.random_base32()
+        return totp_secrets[enrolment_id]
+
+    @app.get("/")
+    def home():
+        secret = secret_for_this_session()
+        qr_code = qr_data_uri(provisioning_uri(secret, app.config["ACCOUNT_NAME"]))
+        page = (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            "<title>Stage 3: scan the QR code</title></head><body>"
+            "<h1>Scan this QR code with your authenticator app</h1>"
+            f"<img src='{qr_code}' alt='QR code holding your TOTP secret' width='250' height='250'>"
+            f"<p>Cannot scan? Type this key instead: <code>{escape(grouped(secret))}</code></p>"
+            "</body></html>"
+        )
+        # A page that shows a secret must not be kept in any cache.
+        return page, {"Cache-Control": "no-store"}
+
+    return app
+
+
+if __name__ == "__main__":
+    create_app().run(port=int(os.environ.get("FLASK_RUN_PORT", 5000)))

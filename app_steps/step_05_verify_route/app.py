@@ -1,0 +1,125 @@
+"""Stage 5: the route that checks the code against the secret in the QR code.
+
+Run it from the repository root, either way:
+    python app_steps/step_05_verify_route/app.py
+    flask --app app_steps/step_05_verify_route/app.py run --port 5005
+"""
+import base64
+import io
+import os
+import re
+import secrets
+import time
+
+import pyotp
+import pyqrcode
+from flask import Flask, render_template, request, session
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+ISSUER = "Flask 2FA Workbook"
+
+
+# ANCHOR: qr_code
+def provisioning_uri(secret, account_name):
+    """The otpauth:// URI that authenticator apps read from the QR code."""
+    return pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=ISSUER)
+
+
+def qr_data_uri(text):
+    """``text`` as a QR code, in a PNG, in a data URI an <img> can show inline."""
+    picture = io.BytesIO()
+    pyqrcode.create(text, error="M").png(picture, scale=5)  # .png() needs pypng
+    return "data:image/png;base64," + base64.b64encode(picture.getvalue()).decode("ascii")
+# ANCHOR_END: qr_code
+
+
+def grouped(secret):
+    """The secret in groups of four, easier to type than 32 characters in a row."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+# ANCHOR: normalise
+def normalise_code(raw):
+    """The six digits typed, or None if it is not a well-formed code.
+
+    Apps show codes as "123 456", so spaces are allowed. Only ASCII 0-9 count:
+    str.isdigit() and \\d also accept digits like "١٢٣" or fullwidth "１２３".
+    """
+    if raw is None or len(raw) > 20:
+        return None
+    code = raw.replace(" ", "")
+    return code if re.fullmatch("[0-9]{6}", code) else None
+# ANCHOR_END: normalise
+
+
+def create_app(test_config=None):
+    app = Flask(__name__)
+    app.config.from_mapping(CLOCK=time.time, ACCOUNT_NAME="student")
+    app.config.from_prefixed_env()
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        # Never a fixed string in the source: anyone who reads it can sign cookies.
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        app.logger.warning(
+            "FLASK_SECRET_KEY is not set, so a random key is used: everyone is "
+            "logged out whenever the app restarts."
+        )
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=0, x_host=0, x_prefix=1)
+
+    # TOTP secrets stay on the server; the session cookie only carries an id.
+    totp_secrets = {}
+
+    def secret_for_this_session():
+        enrolment_id = session.get("enrolment_id")
+        if enrolment_id not in totp_secrets:
+            enrolment_id = secrets.token_urlsafe(16)
+            session["enrolment_id"] = enrolment_id
+            totp_secrets[enrolment_id] = pyotp.random_base32()
+        return totp_secrets[enrolment_id]
+
+    def enrolment_page(secret, error=None, status=200):
+        page = render_template(
+            "index.html",
+            account_name=app.config["ACCOUNT_NAME"],
+            qr_code=qr_data_uri(provisioning_uri(secret, app.config["ACCOUNT_NAME"])),
+            manual_key=grouped(secret),
+            error=error,
+        )
+        # A page that shows a secret must not be kept in any cache.
+        return page, status, {"Cache-Control": "no-store"}
+
+    # ANCHOR: home
+    @app.route("/", methods=["GET", "POST"])
+    def home():
+        if request.method == "GET":
+            return enrolment_page(secret_for_this_session())
+
+        if session.get("enrolment_id") not in totp_secrets:
+            # No QR code was shown in this session, so there is nothing to check against.
+            return render_template("error.html", code=400, title="Bad Request",
+                                   message="Your session has no secret yet. Open the page again and scan the new QR code."), 400
+        secret = totp_secrets[session["enrolment_id"]]
+
+        code = normalise_code(request.form.get("otp"))
+        if code is None:
+            return enrolment_page(secret, "Type the 6 digits your app shows, like 123 456.", 400)
+        # valid_window=1 also accepts the code just before and just after this
+        # one, for phones whose clocks are a little off and slow typists.
+        if not pyotp.TOTP(secret).verify(code, for_time=app.config["CLOCK"](), valid_window=1):
+            return enrolment_page(secret, "That code is not right. Check the app and try again.", 401)
+        return render_template("enabled.html", account_name=app.config["ACCOUNT_NAME"])
+    # ANCHOR_END: home
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        # A short page that says what to do, never a stack trace.
+        return render_template("error.html", code=error.code, title=error.name,
+                               message=error.description), error.code
+
+    return app
+
+
+if __name__ == "__main__":
+    create_app().run(port=int(os.environ.get("FLASK_RUN_PORT", 5000)))

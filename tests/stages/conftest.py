@@ -1,0 +1,79 @@
+"""The behaviour suite: one set of tests, run against every stage it applies to.
+
+Each test says which stages it applies to with ``@pytest.mark.stages(...)``.
+By default the targets are the stage apps in app_steps/; with
+``--app-dir DIR --stage N`` the one target is that folder at stage N, and
+only the tests that apply to stage N run.
+"""
+from pathlib import Path
+
+import pytest
+
+from stage_helpers import AuthActions, Authenticator
+from workbook.apps import make_app
+from workbook.stages import existing_stages
+
+
+def _targets(config):
+    app_dir = config.getoption("--app-dir")
+    if app_dir:
+        number = config.getoption("--stage")
+        if number is None:
+            raise pytest.UsageError("--app-dir needs --stage N too: the stage (1-7) that app reaches.")
+        return [(Path(app_dir).resolve(), number)]
+    return [(s.folder, s.number) for s in existing_stages()]
+
+
+def pytest_generate_tests(metafunc):
+    if "target" in metafunc.fixturenames:
+        targets = _targets(metafunc.config)
+        metafunc.parametrize("target", targets, ids=[f"stage{n}-{d.name}" for d, n in targets])
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run each test only on the stages its ``stages`` mark names."""
+    keep, drop = [], []
+    for item in items:
+        mark = item.get_closest_marker("stages")
+        callspec = getattr(item, "callspec", None)
+        if mark is None or callspec is None or "target" not in callspec.params:
+            keep.append(item)
+            continue
+        _folder, number = callspec.params["target"]
+        (keep if number in mark.args else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture
+def stage(target):
+    return target[1]
+
+
+@pytest.fixture
+def app(target, tmp_path, clock):
+    folder, _number = target
+    app = make_app(folder, {
+        "TESTING": True,
+        "SECRET_KEY": "test key, not a real one",
+        "CLOCK": clock,
+        "DATABASE": str(tmp_path / "users.sqlite"),
+        "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
+    })
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def authenticator(clock):
+    return Authenticator(clock)
+
+
+@pytest.fixture
+def auth(client, authenticator):
+    return AuthActions(client, authenticator)

@@ -1,0 +1,82 @@
+"""How the behaviour tests drive an app: like a person with a browser and a phone."""
+import re
+
+from totp_reference import totp
+from workbook import pages, qr
+from workbook.phone import parse_otpauth_uri
+
+PASSWORD = "correct horse battery"
+
+
+class Authenticator:
+    """What the tests use as a phone: a real QR decoder and the RFC 6238 code written out by hand."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.account = None
+
+    def scan(self, html):
+        page = pages.parse(html)
+        images = page.data_uri_images()
+        assert len(images) == 1, f"expected exactly one inline PNG QR code, found {len(images)}"
+        self.account = parse_otpauth_uri(qr.decode_data_uri(images[0]))
+        return self.account
+
+    def code(self, offset_steps=0):
+        return totp(self.account.secret, self.clock() + 30 * offset_steps)
+
+    def wrong_code(self):
+        # A code that matches no step in the window: change one digit.
+        right = {self.code(step) for step in (-1, 0, 1)}
+        candidate = self.code()
+        while candidate in right:
+            candidate = f"{(int(candidate) + 1) % 1_000_000:06d}"
+        return candidate
+
+
+def submit(client, url, fields, follow_redirects=False):
+    """Fill in the form on the page at ``url`` as a browser would, hidden fields included, and send it."""
+    page = pages.parse(client.get(url).data)
+    form = next((f for f in page.forms if f.method == "post" and set(fields) & set(f.fields)), None)
+    data = form.data(**fields) if form else dict(fields)
+    return client.post(url, data=data, follow_redirects=follow_redirects)
+
+
+class AuthActions:
+    """Register, log in, enrol and log out, the way flaskr's tests do it."""
+
+    def __init__(self, client, authenticator):
+        self.client = client
+        self.phone = authenticator
+
+    def register(self, username="alice", password=PASSWORD):
+        return submit(self.client, "/register", {"username": username, "password": password})
+
+    def login(self, username="alice", password=PASSWORD):
+        return submit(self.client, "/login", {"username": username, "password": password})
+
+    def enrol(self, username="alice", password=PASSWORD):
+        """Register, log in, scan the QR code and confirm a code: 2FA is on and the session is in."""
+        self.register(username, password)
+        response = self.login(username, password)
+        assert response.status_code in (302, 303), response.status_code
+        self.phone.scan(self.client.get("/enable-2fa").data)
+        response = submit(self.client, "/enable-2fa", {"otp": self.phone.code()})
+        assert response.status_code in (302, 303), response.status_code
+        return response
+
+    def logout(self):
+        page = pages.parse(self.client.get("/dashboard").data)
+        form = next((f for f in page.forms if (f.action or "").endswith("/logout")), None)
+        return self.client.post("/logout", data=form.fields if form else {})
+
+
+def secret_on_page(html):
+    """The TOTP secret a page gives away: from its QR code if it has one, else from its text."""
+    page = pages.parse(html)
+    images = page.data_uri_images()
+    if images:
+        return parse_otpauth_uri(qr.decode_data_uri(images[0])).secret
+    found = re.findall(r"[A-Z2-7]{32}", page.compact_text())
+    assert found, "the page shows no 32-character base32 secret"
+    return found[0]

@@ -1,0 +1,208 @@
+"""Stages 6-7: password, then the page in between, then the protected page."""
+import sqlite3
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from workbook import pages
+from workbook.cookies import read_session_cookie
+
+from stage_helpers import PASSWORD, submit
+
+pytestmark = pytest.mark.stages(6, 7)
+
+
+def location(response):
+    """Where a redirect sends the browser, as a path: relative Locations resolved as a browser would."""
+    return urlsplit(urljoin(response.request.url, response.headers.get("Location", ""))).path
+
+
+def test_register_then_login_goes_to_enrolment(auth):
+    response = auth.register()
+    assert response.status_code in (302, 303) and location(response) == "/login"
+    response = auth.login()
+    assert response.status_code in (302, 303) and location(response) == "/enable-2fa"
+
+
+def test_taken_username_is_refused(auth):
+    auth.register()
+    response = auth.register(password="another password")
+    assert 400 <= response.status_code < 500
+
+
+@pytest.mark.parametrize("username, password", [("alice", "short"), ("", PASSWORD), ("alice", "")])
+def test_bad_registration_is_refused(auth, username, password):
+    response = auth.register(username, password)
+    assert 400 <= response.status_code < 500
+    assert auth.login(username or "alice", password or PASSWORD).status_code >= 400, "no user was created"
+
+
+def test_passwords_are_stored_hashed(app, auth):
+    auth.register()
+    with open(app.config["DATABASE"], "rb") as database:
+        assert PASSWORD.encode() not in database.read()
+
+
+def test_wrong_password_and_unknown_user_look_the_same(auth):
+    auth.register()
+    wrong_password = auth.login(password="not the password")
+    unknown_user = auth.login(username="mallory")
+    assert 400 <= wrong_password.status_code < 500
+    assert wrong_password.status_code == unknown_user.status_code
+    assert pages.parse(wrong_password.data).text == pages.parse(unknown_user.data).text
+
+
+def test_sql_injection_in_username_does_not_log_in(auth):
+    auth.register()
+    response = auth.login(username="alice' OR '1'='1' --", password="anything at all")
+    assert 400 <= response.status_code < 500
+
+
+def test_enrolment_shows_qr_for_this_user(client, auth, authenticator):
+    auth.register()
+    auth.login()
+    response = client.get("/enable-2fa")
+    assert response.status_code == 200
+    assert "no-store" in response.headers.get("Cache-Control", "")
+    account = authenticator.scan(response.data)
+    assert account.name == "alice" and account.issuer == "Flask 2FA Workbook"
+    assert account.secret in pages.parse(response.data).compact_text(), "show the manual-entry key too"
+
+
+def test_pending_secret_survives_a_second_login(client, auth, authenticator):
+    auth.register()
+    auth.login()
+    first = authenticator.scan(client.get("/enable-2fa").data).secret
+    auth.login()
+    assert authenticator.scan(client.get("/enable-2fa").data).secret == first
+
+
+def test_wrong_code_at_enrolment_leaves_2fa_off(client, auth, authenticator):
+    auth.register()
+    auth.login()
+    authenticator.scan(client.get("/enable-2fa").data)
+    response = submit(client, "/enable-2fa", {"otp": authenticator.wrong_code()})
+    assert 400 <= response.status_code < 500
+    assert client.get("/dashboard").status_code in (302, 303)
+    assert location(auth.login()) == "/enable-2fa"
+
+
+def test_enrolment_completes_login(client, auth):
+    auth.enrol()
+    response = client.get("/dashboard")
+    assert response.status_code == 200
+    assert "alice" in pages.parse(response.data).text
+
+
+def test_second_login_asks_for_a_code_and_never_shows_the_qr(client, auth, clock):
+    auth.enrol()
+    auth.logout()
+    clock.advance(30)
+    response = auth.login()
+    assert location(response) == "/verify-2fa"
+    for url in ("/verify-2fa", "/enable-2fa"):
+        response = client.get(url, follow_redirects=True)
+        page = pages.parse(response.data)
+        assert page.data_uri_images() == [], f"{url} shows a QR code to someone who only knows the password"
+        assert auth.phone.account.secret not in page.compact_text()
+
+
+def test_right_code_at_login_opens_the_dashboard(client, auth, clock):
+    auth.enrol()
+    auth.logout()
+    clock.advance(30)
+    auth.login()
+    response = submit(client, "/verify-2fa", {"otp": auth.phone.code()})
+    assert response.status_code in (302, 303) and location(response) == "/dashboard"
+    assert client.get("/dashboard").status_code == 200
+
+
+@pytest.mark.parametrize("steps, accepted", [(-1, True), (1, True), (-2, False), (2, False)])
+def test_verify_window(client, auth, clock, steps, accepted):
+    auth.enrol()
+    auth.logout()
+    clock.advance(300)
+    auth.login()
+    response = submit(client, "/verify-2fa", {"otp": auth.phone.code(steps)})
+    assert (response.status_code in (302, 303)) is accepted
+
+
+def test_wrong_code_at_login_stays_out(client, auth, clock):
+    auth.enrol()
+    auth.logout()
+    clock.advance(30)
+    auth.login()
+    response = submit(client, "/verify-2fa", {"otp": auth.phone.wrong_code()})
+    assert 400 <= response.status_code < 500
+    assert pages.parse(response.data).form("otp") is not None
+    assert client.get("/dashboard").status_code in (302, 303)
+
+
+@pytest.mark.parametrize("value", ["", "12345", "abcdef", "１２３４５６", "1" * 5000])
+def test_malformed_code_at_login_is_a_400(client, auth, clock, value):
+    auth.enrol()
+    auth.logout()
+    clock.advance(30)
+    auth.login()
+    assert submit(client, "/verify-2fa", {"otp": value}).status_code == 400
+
+
+def test_dashboard_needs_both_factors(client, auth):
+    assert location(client.get("/dashboard")) == "/login"
+    auth.register()
+    auth.login()  # password only
+    response = client.get("/dashboard")
+    assert response.status_code in (302, 303) and location(response) == "/login"
+
+
+@pytest.mark.parametrize("url", ["/enable-2fa", "/verify-2fa"])
+def test_code_pages_need_the_password_first(client, url):
+    response = client.get(url)
+    assert response.status_code in (302, 303) and location(response) == "/login"
+    response = client.post(url, data={"otp": "123456"})
+    assert response.status_code in (302, 303, 400, 401, 403)
+
+
+def test_logout_ends_the_session(client, auth):
+    auth.enrol()
+    response = auth.logout()
+    assert response.status_code in (302, 303) and location(response) == "/login"
+    assert location(client.get("/dashboard")) == "/login"
+
+
+def test_logout_by_get_is_refused_clearly(client, auth):
+    auth.enrol()
+    response = client.get("/logout")
+    assert response.status_code == 405
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_session_cookie_holds_no_secret_or_password(client, auth):
+    auth.enrol()
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    content = str(read_session_cookie(cookie.value))
+    assert auth.phone.account.secret not in content
+    assert PASSWORD not in content
+
+
+def test_two_users_have_their_own_secrets(app, authenticator, clock):
+    from stage_helpers import AuthActions, Authenticator
+
+    alice = AuthActions(app.test_client(), Authenticator(clock))
+    bob = AuthActions(app.test_client(), Authenticator(clock))
+    alice.enrol("alice")
+    bob.enrol("bob")
+    assert alice.phone.account.secret != bob.phone.account.secret
+    bob.logout()
+    clock.advance(30)
+    bob.login("bob")
+    response = submit(bob.client, "/verify-2fa", {"otp": alice.phone.code()})
+    assert 400 <= response.status_code < 500, "alice's code let bob in"
+
+
+def test_users_live_in_the_database_file(app, auth):
+    auth.register()
+    with sqlite3.connect(app.config["DATABASE"]) as database:
+        tables = {row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables, "the app keeps no tables in app.config['DATABASE']"

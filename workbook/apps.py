@@ -1,0 +1,61 @@
+"""Load a stage app (or a student's app) from its folder, as ``flask --app`` would.
+
+Each folder has an ``app.py`` and may import its own neighbours
+(``import user_management``). Several folders use the same module names, so
+each load gets fresh modules and leaves nothing behind in ``sys.modules``:
+stage 6 and stage 7 can be loaded side by side in one test run.
+"""
+import importlib.util
+import itertools
+import sys
+from pathlib import Path
+
+_load_count = itertools.count(1)
+
+
+class AppLoadError(Exception):
+    """The folder has no usable app; the message says what to fix."""
+
+
+def load_module(app_dir):
+    """Import ``app_dir/app.py`` under a unique name and return the module."""
+    app_dir = Path(app_dir).resolve()
+    app_file = app_dir / "app.py"
+    if not app_file.is_file():
+        raise AppLoadError(f"No app.py in {app_dir}: put your Flask app in a file called app.py.")
+
+    name = f"_workbook_app_{next(_load_count)}"
+    spec = importlib.util.spec_from_file_location(name, app_file)
+    module = importlib.util.module_from_spec(spec)
+    modules_before = set(sys.modules)
+    sys.path.insert(0, str(app_dir))
+    sys.modules[name] = module  # Flask finds the app's folder through this entry
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        sys.modules.pop(name, None)
+        raise AppLoadError(f"{app_file} failed to import: {type(error).__name__}: {error}") from error
+    finally:
+        sys.path.remove(str(app_dir))
+        # Forget the folder's own helper modules (user_management, ...) so the
+        # next folder imports its own copy; this module keeps its references.
+        for added in set(sys.modules) - modules_before:
+            origin = getattr(sys.modules[added], "__file__", None) or ""
+            if added != name and origin.startswith(str(app_dir)):
+                del sys.modules[added]
+    return module
+
+
+def make_app(app_dir, test_config=None):
+    """Build the Flask app in ``app_dir``: ``create_app(test_config)`` or a module-level ``app``."""
+    module = load_module(app_dir)
+    factory = getattr(module, "create_app", None)
+    if callable(factory):
+        return factory(test_config)
+    app = getattr(module, "app", None)
+    if app is None or not hasattr(app, "test_client"):
+        raise AppLoadError(
+            f"{Path(app_dir) / 'app.py'} defines neither create_app(test_config=None) nor a Flask `app`."
+        )
+    app.config.update(test_config or {})
+    return app

@@ -1,0 +1,96 @@
+"""Read what a browser would see in an HTML page: images, forms and text.
+
+Uses only the standard library's HTML parser, so it works on any page a
+student's app returns, however the markup is laid out.
+"""
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+
+@dataclass
+class Form:
+    action: str | None
+    method: str
+    fields: dict = field(default_factory=dict)  # name -> value, hidden fields included
+
+    def data(self, **values):
+        """The form as a browser would send it, with ``values`` typed in."""
+        filled = dict(self.fields)
+        filled.update(values)
+        return filled
+
+
+class _PageParser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.images = []
+        self.forms = []
+        self.text_parts = []
+        self.list_items = []
+        self._skip = 0  # inside <script> or <style>
+        self._li = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {name: (value or "") for name, value in attrs}
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag == "img":
+            self.images.append(attrs)
+        elif tag == "form":
+            self.forms.append(Form(attrs.get("action"), attrs.get("method", "get").lower()))
+        elif tag in ("input", "textarea", "select", "button") and self.forms:
+            name = attrs.get("name")
+            kind = attrs.get("type", "text").lower()
+            if name and kind not in ("submit", "button", "image", "reset") and tag != "button":
+                self.forms[-1].fields.setdefault(name, attrs.get("value", ""))
+        elif tag == "li":
+            self._li = []
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+        elif tag == "li" and self._li is not None:
+            self.list_items.append(" ".join("".join(self._li).split()))
+            self._li = None
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.text_parts.append(data)
+            if self._li is not None:
+                self._li.append(data)
+
+
+@dataclass
+class Page:
+    html: str
+    images: list
+    forms: list
+    text: str
+    list_items: list
+
+    def data_uri_images(self):
+        """``src`` of every ``<img>`` whose picture is inline PNG data."""
+        return [img.get("src", "") for img in self.images if img.get("src", "").startswith("data:image/png;base64,")]
+
+    def form(self, containing=None):
+        """The first form (or the first with a field named ``containing``)."""
+        for candidate in self.forms:
+            if containing is None or containing in candidate.fields:
+                return candidate
+        return None
+
+    def compact_text(self):
+        """The visible text with all white space removed, for finding grouped keys."""
+        return re.sub(r"\s+", "", self.text)
+
+
+def parse(html) -> Page:
+    """Parse an HTML page (``str`` or ``bytes``)."""
+    if isinstance(html, bytes):
+        html = html.decode("utf-8", errors="replace")
+    parser = _PageParser()
+    parser.feed(html)
+    parser.close()
+    text = " ".join("".join(parser.text_parts).split())
+    return Page(html, parser.images, parser.forms, text, parser.list_items)

@@ -1,0 +1,45 @@
+"""The seven stage apps: where each lives and which lesson teaches it."""
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import ROOT
+
+APP_STEPS = ROOT / "app_steps"
+
+
+@dataclass(frozen=True)
+class Stage:
+    number: int
+    slug: str  # e.g. "verify_route"
+
+    @property
+    def folder(self) -> Path:
+        return APP_STEPS / f"step_{self.number:02d}_{self.slug}"
+
+    @property
+    def lesson(self) -> str:
+        return f"{self.number:02d}_{self.slug}"
+
+
+STAGES = [
+    Stage(1, "install"),
+    Stage(2, "secret_key"),
+    Stage(3, "qr_code"),
+    Stage(4, "template"),
+    Stage(5, "verify_route"),
+    Stage(6, "login_flow"),
+    Stage(7, "hardening"),
+]
+
+
+def stage(number: int) -> Stage:
+    """The stage with this number (1-7)."""
+    for candidate in STAGES:
+        if candidate.number == number:
+            return candidate
+    raise ValueError(f"There is no stage {number}: the stages are 1 to {len(STAGES)}.")
+
+
+def existing_stages() -> list[Stage]:
+    """The stages whose folder exists in this checkout."""
+    return [s for s in STAGES if (s.folder / "app.py").is_file()]
