@@ -59,3 +59,10 @@ def make_app(app_dir, test_config=None):
         )
     app.config.update(test_config or {})
     return app
+
+
+def make_stage_app(number, test_config=None):
+    """Build stage ``number``'s app from app_steps/, for trying it in a notebook."""
+    from .stages import stage
+
+    return make_app(stage(number).folder, test_config)

@@ -1,0 +1,103 @@
+"""Check cells: one line of feedback per exercise, the same checks the instructor grades with.
+
+Each lesson's checks live in ``workbook/checks/lesson_NN.py`` and register
+themselves with ``@exercise``. A check is a function that takes the student's
+objects (named in ``uses``) and raises AssertionError with a hint when
+something is wrong. In a notebook, a check cell calls:
+
+    check("3.2", provisioning_uri)
+
+and prints exactly one line: ✅ passed, ❌ wrong (with the hint) or ⏳ not done
+yet (the NotImplementedError stub is still there). It never raises.
+``@hidden_check`` adds checks that only the grader runs.
+"""
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+
+PASSED, FAILED, NOT_DONE = "passed", "failed", "not done"
+SYMBOLS = {PASSED: "✅", FAILED: "❌", NOT_DONE: "⏳"}
+
+
+@dataclass
+class Exercise:
+    id: str            # "3.2": lesson 3, exercise 2
+    title: str
+    uses: tuple        # names the student defines in the notebook, passed to the check in order
+    check: callable
+    points: int = 1
+    hidden: list = field(default_factory=list)  # extra checks only the grader runs
+
+    @property
+    def lesson(self) -> int:
+        return int(self.id.split(".")[0])
+
+
+EXERCISES: dict[str, Exercise] = {}
+
+
+def exercise(exercise_id, title, uses, points=1):
+    """Register ``function`` as the visible check of an exercise."""
+    def register(function):
+        if exercise_id in EXERCISES:
+            raise ValueError(f"Exercise {exercise_id} is registered twice.")
+        EXERCISES[exercise_id] = Exercise(exercise_id, title, tuple(uses), function, points)
+        return function
+    return register
+
+
+def hidden_check(exercise_id):
+    """Register ``function`` as a further check of an exercise, run only when grading."""
+    def register(function):
+        EXERCISES[exercise_id].hidden.append(function)
+        return function
+    return register
+
+
+def load_all():
+    """Import every lesson's checks (they register themselves)."""
+    for module in pkgutil.iter_modules(__path__):
+        if module.name.startswith("lesson_"):
+            importlib.import_module(f"{__name__}.{module.name}")
+    return EXERCISES
+
+
+@dataclass
+class Result:
+    exercise_id: str
+    status: str
+    message: str = ""
+
+    def line(self):
+        title = EXERCISES[self.exercise_id].title if self.exercise_id in EXERCISES else ""
+        text = f"{SYMBOLS[self.status]} Exercise {self.exercise_id}: {title}"
+        if self.status == PASSED:
+            return text + ": passed."
+        if self.status == NOT_DONE:
+            return text + ": not done yet (replace the `raise NotImplementedError` line with your code)."
+        return f"{text}: {self.message}"
+
+
+def run_check(exercise_id, *objects, include_hidden=False) -> Result:
+    """Run an exercise's check on the student's objects, catching everything."""
+    load_all()
+    if exercise_id not in EXERCISES:
+        return Result(exercise_id, FAILED, f"there is no exercise {exercise_id}; check the id in this cell.")
+    entry = EXERCISES[exercise_id]
+    for check_function in [entry.check] + (entry.hidden if include_hidden else []):
+        try:
+            check_function(*objects)
+        except NotImplementedError:
+            return Result(exercise_id, NOT_DONE)
+        except AssertionError as error:
+            return Result(exercise_id, FAILED, str(error) or "not right yet.")
+        except Exception as error:  # the student's code crashed: report it, never crash the notebook
+            return Result(exercise_id, FAILED, f"your code raised {type(error).__name__}: {error}")
+    return Result(exercise_id, PASSED)
+
+
+def check(exercise_id, *objects):
+    """The check cell: print one line of feedback for this exercise."""
+    result = run_check(exercise_id, *objects)
+    print(result.line())
+    return None

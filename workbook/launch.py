@@ -1,0 +1,46 @@
+"""How to start a stage app, and the address to open, on a laptop or on a JupyterHub.
+
+On a hub (or Binder) the browser cannot reach 127.0.0.1 on the server, so
+jupyter-server-proxy forwards ``<jupyter base>/proxy/<port>/`` to the app.
+"""
+import os
+
+from .stages import stage as stage_by_number
+
+
+def jupyter_base_url():
+    """The running Jupyter server's base path (``/user/ana/`` on a hub), or None outside Jupyter."""
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    if prefix:
+        return prefix if prefix.endswith("/") else prefix + "/"
+    try:
+        from jupyter_server.serverapp import list_running_servers
+    except ImportError:
+        return None
+    for server in list_running_servers():
+        return server.get("base_url", "/")
+    return None
+
+
+def proxy_url(port, base_url=None):
+    """The address of an app on ``port`` through the Jupyter server's proxy, or None outside Jupyter."""
+    base_url = base_url if base_url is not None else jupyter_base_url()
+    return None if base_url is None else f"{base_url}proxy/{port}/"
+
+
+def how_to_run(number):
+    """Print the commands that start stage ``number`` and where to open it."""
+    folder = stage_by_number(number).folder
+    relative = f"app_steps/{folder.name}/app.py"
+    port = 5000 + number
+    lines = [
+        f"Start stage {number} in a terminal, from the repository folder:",
+        f"    flask --app {relative} run --port {port}" + (" --debug" if number == 7 else ""),
+        f"or: FLASK_RUN_PORT={port} python {relative}",
+        f"Then open http://127.0.0.1:{port}/ in your browser.",
+    ]
+    through_proxy = proxy_url(port)
+    if through_proxy:
+        lines.append(f"On JupyterHub or Binder, open {through_proxy} instead (same server, through Jupyter's proxy).")
+    lines.append("Stop the app with Ctrl+C in that terminal.")
+    print("\n".join(lines))

@@ -1,0 +1,58 @@
+"""Show the real stage code in the lessons, never a pasted copy that can drift.
+
+In a stage file, ``# ANCHOR: name`` and ``# ANCHOR_END: name`` (or the same
+inside ``{# ... #}`` in a template) mark a piece a lesson can show:
+
+    show(5, "app.py", "normalise")
+"""
+import re
+import textwrap
+from pathlib import Path
+
+from .stages import stage as stage_by_number
+
+LANGUAGES = {".py": "python", ".html": "html+jinja", ".css": "css", ".diff": "diff"}
+ANCHOR_LINE = re.compile(r"(#|\{#)\s*ANCHOR(_END)?:\s*([\w-]+)")
+
+
+class ListingError(LookupError):
+    """The file or anchor a lesson asked for does not exist."""
+
+
+def stage_file(stage: int, filename: str) -> Path:
+    path = stage_by_number(stage).folder / filename
+    if not path.is_file():
+        raise ListingError(f"Stage {stage} has no file {filename}.")
+    return path
+
+
+def extract(text: str, anchor: str | None = None) -> str:
+    """The lines between the anchor's markers (or the whole text), without any marker lines."""
+    lines = text.splitlines()
+    if anchor is not None:
+        starts = [i for i, line in enumerate(lines) if (m := ANCHOR_LINE.search(line)) and not m[2] and m[3] == anchor]
+        ends = [i for i, line in enumerate(lines) if (m := ANCHOR_LINE.search(line)) and m[2] and m[3] == anchor]
+        if len(starts) != 1 or len(ends) != 1 or ends[0] < starts[0]:
+            raise ListingError(f"Anchor {anchor!r} must appear exactly once, as ANCHOR and then ANCHOR_END.")
+        lines = lines[starts[0] + 1:ends[0]]
+    kept = [line for line in lines if not ANCHOR_LINE.search(line)]
+    return textwrap.dedent("\n".join(kept)).strip("\n")
+
+
+def listing(stage: int, filename: str, anchor: str | None = None) -> str:
+    """The text of a stage file, or of one anchored piece of it."""
+    return extract(stage_file(stage, filename).read_text(encoding="utf-8"), anchor)
+
+
+def show(stage: int, filename: str, anchor: str | None = None):
+    """Display a stage file (or an anchored piece) as highlighted code in the notebook."""
+    from IPython.display import Markdown, display
+
+    language = LANGUAGES.get(Path(filename).suffix, "")
+    title = f"`app_steps/{stage_by_number(stage).folder.name}/{filename}`" + (f" ({anchor})" if anchor else "")
+    display(Markdown(f"{title}\n\n```{language}\n{listing(stage, filename, anchor)}\n```"))
+
+
+def show_changes(stage: int):
+    """Display what changed from the previous stage (the stage's CHANGES.diff)."""
+    show(stage, "CHANGES.diff")

@@ -1,0 +1,109 @@
+"""Make the student notebooks in notebooks/ from the solutions in solutions/.
+
+solutions/ is the one source. In it, each exercise is a function whose body
+holds the answer between nbgrader's markers:
+
+    # Exercise 3.2: Build the provisioning URI
+    def provisioning_uri(secret, account_name):
+        ### BEGIN SOLUTION
+        return pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=ISSUER)
+        ### END SOLUTION
+
+The release replaces everything from BEGIN to END with one line that raises
+NotImplementedError("Exercise 3.2: Build the provisioning URI"), so that the
+student's notebook still runs top to bottom and every check shows ⏳.
+Outputs and execution counts are removed from both folders.
+"""
+import re
+from pathlib import Path
+
+import nbformat
+
+from . import ROOT
+
+SOLUTIONS = ROOT / "solutions"
+NOTEBOOKS = ROOT / "notebooks"
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+EXERCISE_LINE = re.compile(r"^#\s*(Exercise\s+(\d+\.\d+)\s*:\s*.+?)\s*$", re.M)
+
+
+class ReleaseError(ValueError):
+    """A solution notebook breaks the conventions above; the message says where."""
+
+
+def strip_outputs(notebook):
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return notebook
+
+
+def stub_source(source: str, where: str) -> str:
+    """The cell's source with each answer replaced by a NotImplementedError stub."""
+    if BEGIN not in source:
+        return source
+    heading = EXERCISE_LINE.search(source)
+    if heading is None:
+        raise ReleaseError(f"{where}: a cell with {BEGIN} must start with a line '# Exercise N.M: title'.")
+    message = heading.group(1)
+    lines, out, inside = source.split("\n"), [], False
+    for number, line in enumerate(lines, 1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if inside:
+                raise ReleaseError(f"{where}, line {number}: {BEGIN} inside another solution.")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            if not indent:
+                raise ReleaseError(f"{where}, line {number}: put the solution inside a function body.")
+            out.append(f"{indent}raise NotImplementedError({message!r})")
+        elif marker == END:
+            if not inside:
+                raise ReleaseError(f"{where}, line {number}: {END} without {BEGIN}.")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ReleaseError(f"{where}: {BEGIN} without {END}.")
+    return "\n".join(out)
+
+
+def student_version(solution):
+    """A copy of a solution notebook with the answers taken out."""
+    student = nbformat.from_dict(solution)
+    strip_outputs(student)
+    for index, cell in enumerate(student.cells):
+        if cell.cell_type == "code":
+            cell.source = stub_source(cell.source, f"cell {index}")
+    return student
+
+
+def exercise_ids(notebook):
+    """The ids of the exercises in a notebook, in order."""
+    return [m.group(2) for cell in notebook.cells if cell.cell_type == "code" and BEGIN in cell.source
+            for m in [EXERCISE_LINE.search(cell.source)] if m]
+
+
+def release(check=False):
+    """Write notebooks/ from solutions/ (or, with ``check``, list what is out of date)."""
+    stale = []
+    NOTEBOOKS.mkdir(exist_ok=True)
+    for solution_path in sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb")):
+        solution = nbformat.read(solution_path, as_version=4)
+        try:
+            student = student_version(solution)
+        except ReleaseError as error:
+            raise ReleaseError(f"{solution_path.name}: {error}") from None
+        for path, notebook in ((solution_path, strip_outputs(solution)), (NOTEBOOKS / solution_path.name, student)):
+            text = nbformat.writes(notebook) + "\n"
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(path)
+                if not check:
+                    path.write_text(text, encoding="utf-8")
+    extra = {p.name for p in NOTEBOOKS.glob("*.ipynb")} - {p.name for p in SOLUTIONS.glob("*.ipynb")}
+    stale += [NOTEBOOKS / name for name in sorted(extra)]
+    if not check:
+        for name in extra:
+            (NOTEBOOKS / name).unlink()
+    return stale
