@@ -1,0 +1,82 @@
+"""Every stage app, started both documented ways, works over real HTTP.
+
+A real QR decoder (zxing-cpp) reads the QR code from the served page and the
+tests' own RFC 6238 code (not pyotp) makes the codes, at the real time.
+"""
+import re
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from totp_reference import totp
+from workbook import pages, qr
+from workbook.phone import parse_otpauth_uri
+from workbook.servers import free_port, running, stage_command, stage_environment
+from workbook.stages import existing_stages
+from workbook.visitor import Visitor
+
+pytestmark = pytest.mark.slow
+
+CASES = [(s.number, way) for s in existing_stages() for way in ("python", "flask")]
+
+
+@pytest.fixture(params=CASES, ids=[f"stage{n}-{way}" for n, way in CASES])
+def served(request, tmp_path):
+    number, way = request.param
+    port = free_port()
+    with running(stage_command(number, way, port), port, stage_environment(port, tmp_path / "users.sqlite")) as url:
+        yield number, Visitor(url)
+
+
+def scan(html):
+    images = pages.parse(html).data_uri_images()
+    assert len(images) == 1
+    return parse_otpauth_uri(qr.decode_data_uri(images[0]))
+
+
+def now_code(secret, steps=0):
+    return totp(secret, time.time() + 30 * steps)
+
+
+def test_stage_over_http(served):
+    number, visitor = served
+    home = visitor.get("/")
+    assert home.status_code == 200
+    if number == 1:
+        assert "pyotp" in pages.parse(home.text).text
+    elif number == 2:
+        secret = re.findall(r"[A-Z2-7]{32}", pages.parse(home.text).compact_text())
+        assert secret and secret == re.findall(r"[A-Z2-7]{32}", pages.parse(visitor.get("/").text).compact_text())
+    elif number in (3, 4, 5):
+        account = scan(home.text)
+        assert account.issuer == "Flask 2FA Workbook"
+        assert scan(visitor.get("/").text).secret == account.secret
+        if number == 5:
+            wrong = visitor.submit("/", {"otp": f"{(int(now_code(account.secret)) + 500_000) % 1_000_000:06d}"})
+            assert wrong.status_code in (400, 401, 403)
+            right = visitor.submit("/", {"otp": now_code(account.secret)}, allow_redirects=True)
+            assert right.status_code == 200 and "enabled" in right.text.lower()
+    else:
+        login_flow(visitor)
+
+
+def login_flow(visitor):
+    password = "correct horse battery"
+    assert visitor.submit("/register", {"username": "alice", "password": password}).status_code in (302, 303)
+    response = visitor.submit("/login", {"username": "alice", "password": password}, allow_redirects=True)
+    assert urlsplit(response.url).path == "/enable-2fa"
+    account = scan(response.text)
+    response = visitor.submit("/enable-2fa", {"otp": now_code(account.secret)}, allow_redirects=True)
+    assert response.status_code == 200
+    assert visitor.get("/dashboard").status_code == 200
+
+    visitor.submit("/dashboard", {}, action="/logout")
+    assert urlsplit(visitor.get("/dashboard").url).path == "/login"
+
+    response = visitor.submit("/login", {"username": "alice", "password": password}, allow_redirects=True)
+    assert urlsplit(response.url).path == "/verify-2fa"
+    assert pages.parse(response.text).data_uri_images() == []
+    # The next step's code: inside the window, and never the one just used (stage 7 refuses replays).
+    response = visitor.submit("/verify-2fa", {"otp": now_code(account.secret, 1)}, allow_redirects=True)
+    assert urlsplit(response.url).path == "/dashboard" and response.status_code == 200

@@ -1,0 +1,642 @@
+"""Stage 7: each protection in the contract's "Stage 7 only" list, attacked the usual ways.
+
+The clock is a FakeClock moved by hand: no test sleeps.
+"""
+import logging
+import re
+import sqlite3
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+
+from stages.stage_helpers import PASSWORD, AuthActions, Authenticator, submit
+from workbook import pages
+from workbook.apps import make_app
+from workbook.cookies import read_session_cookie
+from workbook.stages import stage
+
+STAGE7 = stage(7).folder
+CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
+
+
+# ----------------------------------------------------------------- fixtures and helpers
+
+def stage7_config(tmp_path, clock, **extra):
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test key, not a real one",
+        "CLOCK": clock,
+        "DATABASE": str(tmp_path / "users.sqlite"),
+        "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
+        **extra,
+    }
+
+
+@pytest.fixture
+def app(tmp_path, clock):
+    return make_app(STAGE7, stage7_config(tmp_path, clock))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def auth(client, clock):
+    return AuthActions(client, Authenticator(clock))
+
+
+@pytest.fixture
+def pending(auth, clock):
+    """alice enrolled, logged out, then 30 s later past the password step again: the code is next."""
+    auth.enrol()
+    auth.logout()
+    clock.advance(30)
+    assert location(auth.login()) == "/verify-2fa"
+    return auth
+
+
+def location(response):
+    """Where a redirect sends the browser, as a path (relative Locations resolved)."""
+    return urlsplit(urljoin(response.request.url, response.headers.get("Location", ""))).path
+
+
+def is_redirect_to(response, path):
+    return response.status_code in (302, 303) and location(response) == path
+
+
+def verify(client, otp):
+    return submit(client, "/verify-2fa", {"otp": otp})
+
+
+def use_recovery(client, code):
+    return submit(client, "/verify-2fa", {"recovery_code": code})
+
+
+def logged_in(client):
+    return client.get("/dashboard").status_code == 200
+
+
+def show_recovery_codes(client):
+    response = client.get("/recovery-codes")
+    assert response.status_code == 200
+    return pages.parse(response.data).list_items
+
+
+def database_bytes(app):
+    """Everything SQLite has written: the database file and its write-ahead log."""
+    data = b""
+    for suffix in ("", "-wal"):
+        try:
+            with open(app.config["DATABASE"] + suffix, "rb") as file:
+                data += file.read()
+        except FileNotFoundError:
+            pass
+    return data
+
+
+def user_row(app, username="alice"):
+    with sqlite3.connect(app.config["DATABASE"]) as db:
+        db.row_factory = sqlite3.Row
+        return db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+
+
+def csrf_token_of(client, url="/login"):
+    return pages.parse(client.get(url).data).forms[-1].fields["csrf_token"]
+
+
+# ----------------------------------------------------------------- strict input
+
+MALFORMED = ["", " ", "12345", "1234567", "12345a", "١٢٣٤٥٦", "１２３４５６", "123456\n", "123\n456",
+             "12345６", "0x1234", "-12345", "1" * 21]
+
+
+def test_malformed_codes_are_a_clear_400(pending):
+    for value in MALFORMED:
+        response = verify(pending.client, value)
+        assert response.status_code == 400, repr(value)
+        assert "6 digits" in pages.parse(response.data).text, repr(value)
+    response = pending.client.post("/verify-2fa", data={"csrf_token": csrf_token_of(pending.client, "/verify-2fa")})
+    assert response.status_code == 400, "a missing otp field"
+    # Malformed input is not a guess: it does not count toward the throttle.
+    assert is_redirect_to(verify(pending.client, pending.phone.code()), "/dashboard")
+
+
+def test_code_typed_with_a_space_is_accepted(pending):
+    code = pending.phone.code()
+    assert is_redirect_to(verify(pending.client, f"{code[:3]} {code[3:]}"), "/dashboard")
+
+
+def test_malformed_code_at_enrolment_is_a_400(auth):
+    auth.register()
+    auth.login()
+    for value in ("", "1234567", "١٢٣٤٥٦"):
+        response = submit(auth.client, "/enable-2fa", {"otp": value})
+        assert response.status_code == 400, repr(value)
+    assert user_row(auth.client.application)["totp_secret"] is None
+
+
+@pytest.mark.parametrize("steps, accepted", [(-1, True), (1, True), (-2, False), (2, False)])
+def test_one_step_either_side_and_no_more(pending, steps, accepted):
+    response = verify(pending.client, pending.phone.code(steps))
+    assert is_redirect_to(response, "/dashboard") is accepted
+    if not accepted:
+        assert response.status_code == 401
+
+
+# ----------------------------------------------------------------- replay
+
+def test_a_code_works_once_in_the_same_session(pending):
+    code = pending.phone.code()
+    assert is_redirect_to(verify(pending.client, code), "/dashboard")
+    pending.logout()
+    pending.login()
+    response = verify(pending.client, code)
+    assert response.status_code == 401
+    assert "used already" in pages.parse(response.data).text
+    assert not logged_in(pending.client)
+
+
+def test_a_code_works_once_across_sessions(pending, app, clock):
+    other = AuthActions(app.test_client(), pending.phone)
+    other.login()
+    code = pending.phone.code()
+    assert is_redirect_to(verify(pending.client, code), "/dashboard")
+    assert verify(other.client, code).status_code == 401
+    assert not logged_in(other.client)
+
+
+def test_a_code_works_once_across_workers(pending, tmp_path, clock):
+    """Two app instances on one database, as two gunicorn workers are."""
+    second_worker = make_app(STAGE7, stage7_config(tmp_path, clock))
+    other = AuthActions(second_worker.test_client(), pending.phone)
+    other.login()
+    code = pending.phone.code()
+    assert is_redirect_to(verify(pending.client, code), "/dashboard")
+    assert verify(other.client, code).status_code == 401
+
+
+def test_the_enrolment_code_counts_as_used(auth, clock):
+    auth.enrol()
+    enrolment_code = auth.phone.code()
+    auth.logout()
+    auth.login()  # same 30-second step
+    assert verify(auth.client, enrolment_code).status_code == 401
+    clock.advance(30)
+    assert is_redirect_to(verify(auth.client, auth.phone.code()), "/dashboard")
+
+
+def test_an_older_step_is_refused_after_a_newer_one(pending):
+    assert is_redirect_to(verify(pending.client, pending.phone.code(1)), "/dashboard")
+    pending.logout()
+    pending.login()
+    # The current step's code is still in the window, but a later step was used.
+    assert verify(pending.client, pending.phone.code(0)).status_code == 401
+
+
+def test_the_step_is_stored_not_the_code(pending, app):
+    assert is_redirect_to(verify(pending.client, pending.phone.code()), "/dashboard")
+    row = user_row(app)
+    assert row["last_timecode"] == int(pending.phone.clock()) // 30
+    assert pending.phone.code() not in str(tuple(row))
+
+
+# ----------------------------------------------------------------- throttling
+
+def test_sixth_attempt_waits_even_with_the_right_code(pending, app, clock):
+    for _ in range(5):
+        assert verify(pending.client, pending.phone.wrong_code()).status_code == 401
+    response = verify(pending.client, pending.phone.code())
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "30"
+    assert "Wait 30 seconds" in pages.parse(response.data).text
+    assert pages.parse(response.data).form("otp") is not None
+    assert not logged_in(pending.client)
+
+    fresh = AuthActions(app.test_client(), pending.phone)  # a new browser: no session to drop
+    assert is_redirect_to(fresh.login(), "/verify-2fa")
+    clock.advance(10)
+    response = verify(fresh.client, pending.phone.code())
+    assert response.status_code == 429 and response.headers["Retry-After"] == "20"
+
+
+def test_delay_grows_then_success_resets_it(pending, clock):
+    client, phone = pending.client, pending.phone
+    for _ in range(5):
+        verify(client, phone.wrong_code())
+    clock.advance(30)
+    assert verify(client, phone.wrong_code()).status_code == 401  # the 6th failure ...
+    response = verify(client, phone.code())
+    assert response.status_code == 429 and response.headers["Retry-After"] == "60"  # ... doubles the wait
+    clock.advance(60)
+    assert verify(client, phone.wrong_code()).status_code == 401
+    assert verify(client, phone.code()).headers["Retry-After"] == "120"
+    clock.advance(120)
+    assert is_redirect_to(verify(client, phone.code()), "/dashboard")
+
+    pending.logout()
+    clock.advance(30)
+    pending.login()
+    for _ in range(5):  # the count started again from 0
+        assert verify(client, phone.wrong_code()).status_code == 401
+    assert verify(client, phone.code()).status_code == 429
+
+
+def test_wrong_recovery_codes_count_toward_the_throttle(pending):
+    for _ in range(5):
+        assert use_recovery(pending.client, "aaaa-bbbb-cccc-dddd").status_code == 401
+    assert verify(pending.client, pending.phone.code()).status_code == 429
+    assert use_recovery(pending.client, "aaaa-bbbb-cccc-dddd").status_code == 429
+
+
+def test_enrolment_is_throttled_too(auth, app):
+    auth.register()
+    auth.login()
+    auth.phone.scan(auth.client.get("/enable-2fa").data)
+    for _ in range(5):
+        assert submit(auth.client, "/enable-2fa", {"otp": auth.phone.wrong_code()}).status_code == 401
+    response = submit(auth.client, "/enable-2fa", {"otp": auth.phone.code()})
+    assert response.status_code == 429 and response.headers["Retry-After"] == "30"
+    assert "no-store" in response.headers["Cache-Control"]
+    assert user_row(app)["totp_secret"] is None
+
+
+def test_the_count_lives_in_the_database(pending, app):
+    for _ in range(3):
+        verify(pending.client, pending.phone.wrong_code())
+    assert user_row(app)["failed_attempts"] == 3
+    assert is_redirect_to(verify(pending.client, pending.phone.code()), "/dashboard")
+    assert user_row(app)["failed_attempts"] == 0
+
+
+# ----------------------------------------------------------------- recovery codes
+
+def test_enrolment_shows_ten_recovery_codes_once(auth, app):
+    response = auth.enrol()
+    assert location(response) == "/recovery-codes"
+    page = auth.client.get("/recovery-codes")
+    assert "no-store" in page.headers["Cache-Control"]
+    codes = pages.parse(page.data).list_items
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert all(re.fullmatch(r"[a-z2-7]{4}(-[a-z2-7]{4}){3}", code) for code in codes), codes
+    assert any(f.action and f.action.endswith("dashboard") for f in []) or "dashboard" in page.get_data(as_text=True)
+    assert show_recovery_codes(auth.client) == [], "a reload shows them again"
+    assert logged_in(auth.client)
+
+
+def test_recovery_codes_page_links_to_the_dashboard(auth):
+    auth.enrol()
+    html = auth.client.get("/recovery-codes").get_data(as_text=True)
+    assert re.search(r'href="[^"]*dashboard"', html)
+
+
+def test_recovery_codes_are_stored_hashed(auth, app):
+    auth.enrol()
+    codes = show_recovery_codes(auth.client)
+    data = database_bytes(app)
+    for code in codes:
+        assert code.encode() not in data and code.replace("-", "").encode() not in data
+    with sqlite3.connect(app.config["DATABASE"]) as db:
+        assert db.execute("SELECT COUNT(*) FROM recovery_codes").fetchone()[0] == 10
+
+
+def test_another_worker_can_show_the_recovery_codes(auth, tmp_path, clock):
+    auth.enrol()
+    second_worker = make_app(STAGE7, stage7_config(tmp_path, clock)).test_client()
+    second_worker.set_cookie("session", auth.client.get_cookie("session").value)
+    assert len(show_recovery_codes(second_worker)) == 10
+    assert show_recovery_codes(auth.client) == []
+
+
+def test_a_recovery_code_logs_in_once(auth, clock):
+    auth.enrol()
+    codes = show_recovery_codes(auth.client)
+    auth.logout()
+    auth.login()
+    response = use_recovery(auth.client, codes[3].upper().replace("-", " "))  # typed loosely
+    assert is_redirect_to(response, "/dashboard")
+    assert "9 left" in pages.parse(auth.client.get("/dashboard").data).text
+    auth.logout()
+    auth.login()
+    assert use_recovery(auth.client, codes[3]).status_code == 401
+    assert not logged_in(auth.client)
+    assert is_redirect_to(use_recovery(auth.client, codes[4]), "/dashboard")
+
+
+@pytest.mark.parametrize("value", ["", "abcd", "abcd-efgh-ijkl-mnop", "аbcd-efgh-ijkm-nopq", "x" * 50])
+def test_malformed_recovery_code_is_a_400(pending, value):
+    # "abcd-efgh-ijkl-mnop" has an l, and "аbcd" starts with a Cyrillic а: neither is base32.
+    assert use_recovery(pending.client, value).status_code == 400
+
+
+def test_another_users_recovery_code_does_not_work(app, clock):
+    alice = AuthActions(app.test_client(), Authenticator(clock))
+    bob = AuthActions(app.test_client(), Authenticator(clock))
+    alice.enrol("alice")
+    alice_codes = show_recovery_codes(alice.client)
+    bob.enrol("bob")
+    bob.logout()
+    bob.login("bob")
+    assert use_recovery(bob.client, alice_codes[0]).status_code == 401
+    assert verify(bob.client, alice.phone.code(1)).status_code == 401
+    assert not logged_in(bob.client)
+
+
+# ----------------------------------------------------------------- disable 2FA
+
+def test_disable_needs_password_and_a_fresh_code(auth, app, clock):
+    auth.enrol()
+    login_code = auth.phone.code()
+    assert submit(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": login_code}).status_code == 401
+    clock.advance(30)
+    fresh = auth.phone.code()
+    assert submit(auth.client, "/disable-2fa", {"password": "not the password", "otp": fresh}).status_code == 401
+    assert submit(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": ""}).status_code == 400
+    assert user_row(app)["totp_secret"] is not None
+    clock.advance(30)
+    response = submit(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.code()})
+    assert is_redirect_to(response, "/login")
+    assert not logged_in(auth.client), "turning 2FA off ends the session"
+    row = user_row(app)
+    assert row["totp_secret"] is None and row["last_timecode"] is None
+    with sqlite3.connect(app.config["DATABASE"]) as db:
+        assert db.execute("SELECT COUNT(*) FROM recovery_codes").fetchone()[0] == 0
+
+    old_secret = auth.phone.account.secret
+    assert location(auth.login()) == "/enable-2fa", "the next login enrols anew"
+    assert auth.phone.scan(auth.client.get("/enable-2fa").data).secret != old_secret
+
+
+def test_disable_needs_a_full_login(client, auth):
+    assert location(client.get("/disable-2fa")) == "/login"
+    auth.register()
+    auth.login()  # password only
+    assert location(client.get("/disable-2fa")) == "/login"
+    response = client.post("/disable-2fa", data={"password": PASSWORD, "otp": "123456",
+                                                 "csrf_token": csrf_token_of(client, "/enable-2fa")})
+    assert location(response) == "/login"
+
+
+def test_disable_is_throttled(auth, clock):
+    auth.enrol()
+    clock.advance(30)
+    for _ in range(5):
+        response = submit(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.wrong_code()})
+        assert response.status_code == 401
+    response = submit(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.code()})
+    assert response.status_code == 429 and "Retry-After" in response.headers
+
+
+def test_other_sessions_end_when_2fa_is_turned_off(auth, app, clock):
+    auth.enrol()
+    other = AuthActions(app.test_client(), auth.phone)
+    clock.advance(30)
+    other.login()
+    assert is_redirect_to(verify(other.client, auth.phone.code()), "/dashboard")
+    clock.advance(30)
+    submit(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.code()})
+    assert not logged_in(other.client)
+
+
+# ----------------------------------------------------------------- the order of the steps
+
+def test_code_pages_need_the_password_first(client):
+    token = csrf_token_of(client)
+    for url in ("/verify-2fa", "/enable-2fa"):
+        assert location(client.get(url)) == "/login"
+        assert location(client.post(url, data={"otp": "123456", "csrf_token": token})) == "/login"
+    assert location(client.post("/verify-2fa", data={"recovery_code": "aaaa-bbbb-cccc-dddd", "csrf_token": token})) == "/login"
+    assert location(client.get("/recovery-codes")) == "/login"
+
+
+def test_dashboard_is_closed_while_the_code_is_pending(pending):
+    for url in ("/dashboard", "/recovery-codes", "/disable-2fa"):
+        assert location(pending.client.get(url)) == "/login", url
+
+
+def test_pending_login_expires_after_ten_minutes(pending, clock):
+    clock.advance(599)
+    assert pending.client.get("/verify-2fa").status_code == 200
+    code = pending.phone.code()
+    clock.advance(2)
+    response = pending.client.post("/verify-2fa", data={"otp": code, "csrf_token": csrf_token_of(pending.client, "/login")})
+    assert location(response) == "/login"
+    page = pages.parse(pending.client.get("/login").data)
+    assert "10 minutes" in page.text
+    assert not logged_in(pending.client)
+    assert location(pending.client.get("/verify-2fa")) == "/login", "the pending login is gone for good"
+
+
+def test_pending_enrolment_expires_too(auth, clock):
+    auth.register()
+    auth.login()
+    clock.advance(601)
+    assert location(auth.client.get("/enable-2fa")) == "/login"
+
+
+def test_session_is_renewed_at_each_step(pending):
+    client = pending.client
+    before = read_session_cookie(client.get_cookie("session").value)
+    assert is_redirect_to(verify(client, pending.phone.code()), "/dashboard")
+    after = read_session_cookie(client.get_cookie("session").value)
+    assert "pending_user_id" not in after and after.get("user_id")
+    assert before["csrf_token"] != after.get("csrf_token"), "the old session's token lived on"
+
+
+# ----------------------------------------------------------------- cookies
+
+def forge(data, key):
+    """A session cookie signed with ``key``, as Flask would sign it."""
+    forger = Flask("forger")
+    forger.secret_key = key
+    return SecureCookieSessionInterface().get_signing_serializer(forger).dumps(data)
+
+
+def test_a_cookie_forged_with_the_guides_key_gets_nowhere(auth, app, clock):
+    auth.enrol()
+    user_id = user_row(app)["id"]
+    browser = app.test_client()
+    browser.set_cookie("session", forge({"user_id": user_id}, "my_secret_key"))
+    assert location(browser.get("/dashboard")) == "/login"
+    browser.set_cookie("session", forge({"pending_user_id": user_id, "pending_since": clock()}, "my_secret_key"))
+    assert location(browser.get("/verify-2fa")) == "/login"
+    # The same forgery with the app's real key does get in: the test forges the right thing.
+    browser.set_cookie("session", forge({"user_id": user_id}, app.secret_key))
+    assert logged_in(browser)
+
+
+def test_a_tampered_cookie_is_ignored(app, clock):
+    alice = AuthActions(app.test_client(), Authenticator(clock))
+    alice.enrol("alice")
+    bob = AuthActions(app.test_client(), Authenticator(clock))
+    bob.enrol("bob")
+    value = bob.client.get_cookie("session").value
+    payload, rest = value.split(".", 1)
+    assert read_session_cookie(value)["user_id"] == 2
+    forged_payload = forge({"user_id": 1}, "whatever").split(".", 1)[0]  # alice, with bob's signature
+    bob.client.set_cookie("session", f"{forged_payload}.{rest}")
+    assert not logged_in(bob.client)
+    flipped = value[:-1] + ("A" if value[-1] != "A" else "B")
+    bob.client.set_cookie("session", flipped)
+    assert not logged_in(bob.client)
+
+
+def test_session_cookie_holds_no_secret_code_or_password(auth, clock):
+    auth.register()
+    auth.login()
+    account = auth.phone.scan(auth.client.get("/enable-2fa").data)
+    pending_content = str(read_session_cookie(auth.client.get_cookie("session").value))
+    assert account.secret not in pending_content
+    code = auth.phone.code()
+    submit(auth.client, "/enable-2fa", {"otp": code})
+    codes = show_recovery_codes(auth.client)
+    content = str(read_session_cookie(auth.client.get_cookie("session").value))
+    for forbidden in (account.secret, code, PASSWORD, *codes):
+        assert forbidden not in content
+
+
+def test_cookie_flags_by_default(tmp_path, clock, monkeypatch):
+    monkeypatch.delenv("FLASK_SESSION_COOKIE_SECURE", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    config = stage7_config(tmp_path, clock)
+    del config["SESSION_COOKIE_SECURE"]
+    client = make_app(STAGE7, config).test_client(base_url="https://localhost")
+    set_cookie = client.get("/login").headers["Set-Cookie"]
+    assert "Secure" in set_cookie and "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie
+
+
+def test_secure_flag_can_be_turned_off_from_the_environment(tmp_path, clock, monkeypatch):
+    monkeypatch.setenv("FLASK_SESSION_COOKIE_SECURE", "false")
+    config = stage7_config(tmp_path, clock)
+    del config["SESSION_COOKIE_SECURE"]
+    assert make_app(STAGE7, config).config["SESSION_COOKIE_SECURE"] is False
+
+
+# ----------------------------------------------------------------- CSRF
+
+def test_post_without_csrf_token_is_a_400_and_changes_nothing(client, auth):
+    response = client.post("/register", data={"username": "mallory", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "reload the page" in pages.parse(response.data).text
+    assert "Traceback" not in response.get_data(as_text=True)
+    client.get("/login")  # now the session has a token, but the POST still has none
+    assert client.post("/login", data={"username": "mallory", "password": PASSWORD}).status_code == 400
+    assert 400 <= auth.login("mallory").status_code < 500, "mallory was registered"
+
+
+@pytest.mark.parametrize("token", ["forged", "from another key", "from another session"])
+def test_forged_csrf_token_is_a_400(app, auth, clock, token):
+    auth.enrol()
+    clock.advance(30)
+    if token == "from another key":
+        other = make_app(STAGE7, {**app.config, "SECRET_KEY": "another key"})
+        token = csrf_token_of(other.test_client())
+    elif token == "from another session":
+        token = csrf_token_of(app.test_client())
+    fields = {"password": PASSWORD, "otp": auth.phone.code(), "csrf_token": token}
+    assert auth.client.post("/disable-2fa", data=fields).status_code == 400
+    assert auth.client.post("/logout", data={"csrf_token": token}).status_code == 400
+    assert logged_in(auth.client)
+    assert user_row(app)["totp_secret"] is not None
+
+
+def test_enrolment_without_csrf_token_leaves_2fa_off(auth, app):
+    auth.register()
+    auth.login()
+    auth.phone.scan(auth.client.get("/enable-2fa").data)
+    assert auth.client.post("/enable-2fa", data={"otp": auth.phone.code()}).status_code == 400
+    assert user_row(app)["totp_secret"] is None
+    assert not logged_in(auth.client)
+
+
+def test_every_post_form_carries_a_token(auth, client):
+    auth.register()
+    auth.login()
+    seen = set()
+    for url in ("/register", "/login", "/enable-2fa"):
+        seen |= {url}
+        for form in pages.parse(client.get(url).data).forms:
+            assert form.method != "post" or form.fields.get("csrf_token"), url
+    auth.logout()
+    auth.enrol("bob")
+    for url in ("/recovery-codes", "/dashboard", "/disable-2fa"):
+        for form in pages.parse(client.get(url).data).forms:
+            assert form.method != "post" or form.fields.get("csrf_token"), url
+
+
+# ----------------------------------------------------------------- limits and headers
+
+def test_oversized_body_is_a_clear_413(client):
+    token = csrf_token_of(client)
+    response = client.post("/login", data={"username": "alice", "password": "x" * 20_000, "csrf_token": token})
+    assert response.status_code == 413
+    assert "form" in pages.parse(response.data).text
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_every_response_has_the_security_headers(auth, client):
+    responses = [client.get("/login"), client.get("/no-such-page"), client.get("/dashboard"),
+                 client.get("/static/style.css"), client.post("/login")]
+    auth.register()
+    auth.login()
+    responses.append(client.get("/enable-2fa"))
+    for response in responses:
+        assert response.headers.get("Content-Security-Policy") == CSP, response.request.path
+        assert response.headers.get("X-Content-Type-Options") == "nosniff"
+
+
+def test_pages_with_a_secret_or_codes_are_not_cached(auth):
+    auth.register()
+    auth.login()
+    assert "no-store" in auth.client.get("/enable-2fa").headers["Cache-Control"]
+    auth.phone.scan(auth.client.get("/enable-2fa").data)
+    submit(auth.client, "/enable-2fa", {"otp": auth.phone.code()})
+    assert "no-store" in auth.client.get("/recovery-codes").headers["Cache-Control"]
+
+
+# ----------------------------------------------------------------- the secret key, and logs
+
+def test_no_secret_key_outside_debug_stops_the_app(tmp_path, monkeypatch):
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as stopped:
+        make_app(STAGE7, {"DATABASE": str(tmp_path / "users.sqlite")})
+    message = str(stopped.value.code)
+    assert "FLASK_SECRET_KEY" in message and "--debug" in message and "\n" not in message
+
+
+def test_debug_mode_runs_without_a_key(tmp_path, monkeypatch, caplog):
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    app = make_app(STAGE7, {"DATABASE": str(tmp_path / "users.sqlite")})
+    assert app.secret_key and "FLASK_SECRET_KEY" in caplog.text
+    assert app.config["SESSION_COOKIE_SECURE"] is False, "debug mode is a local run over plain HTTP"
+
+
+def test_key_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from the environment")
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    assert make_app(STAGE7, {"DATABASE": str(tmp_path / "users.sqlite")}).secret_key == "from the environment"
+
+
+def test_codes_and_secrets_are_never_logged(auth, clock, caplog):
+    caplog.set_level(logging.DEBUG)
+    auth.enrol()
+    codes = show_recovery_codes(auth.client)
+    used = [auth.phone.code()]
+    auth.logout()
+    clock.advance(30)
+    auth.login()
+    verify(auth.client, auth.phone.wrong_code())
+    used.append(auth.phone.code())
+    verify(auth.client, used[-1])
+    for secret in (auth.phone.account.secret, PASSWORD, *used, *codes):
+        assert secret not in caplog.text
+
+
+def test_database_uses_wal_for_several_workers(app):
+    with sqlite3.connect(app.config["DATABASE"]) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

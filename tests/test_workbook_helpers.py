@@ -1,0 +1,176 @@
+"""The workbook's helpers do what the lessons and the grader rely on."""
+import base64
+import io
+
+import pyotp
+import pyqrcode
+import pytest
+
+from totp_reference import totp
+from workbook import apps, launch, listings, my_app, pages, qr
+from workbook.cookies import read_session_cookie
+from workbook.phone import Phone, PhoneError, parse_otpauth_uri
+
+URI = "otpauth://totp/Flask%202FA%20Workbook:alice?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Flask%202FA%20Workbook"
+
+
+def png_of(text):
+    stream = io.BytesIO()
+    pyqrcode.create(text).png(stream, scale=4)
+    return stream.getvalue()
+
+
+def data_uri_of(text):
+    return "data:image/png;base64," + base64.b64encode(png_of(text)).decode()
+
+
+def test_qr_round_trip():
+    assert qr.decode_png(png_of(URI)) == URI
+    assert qr.decode_data_uri(data_uri_of(URI)) == URI
+
+
+@pytest.mark.parametrize("bad", ["data:image/jpeg;base64,AAAA", "data:image/png;base64,@@@"])
+def test_bad_data_uri_is_a_clear_error(bad):
+    with pytest.raises(qr.QRDecodeError):
+        qr.decode_data_uri(bad)
+
+
+def test_png_without_a_qr_code():
+    import png
+
+    blank = io.BytesIO()
+    png.Writer(40, 40, greyscale=True).write(blank, [[255] * 40] * 40)
+    with pytest.raises(qr.QRDecodeError, match="no QR code"):
+        qr.decode_png(blank.getvalue())
+
+
+def test_phone_scans_a_page_and_shows_the_rfc_code():
+    html = f"<html><body><h1>Scan</h1><img src='{data_uri_of(URI)}' alt='qr'></body></html>"
+    phone = Phone(clock=lambda: 1_700_000_000)
+    account = phone.scan(html)
+    assert (account.issuer, account.name) == ("Flask 2FA Workbook", "alice")
+    assert phone.code() == totp(account.secret, 1_700_000_000)
+    assert phone.seconds_left() == 30 - 1_700_000_000 % 30
+    assert phone.code()[:3] in phone.show()
+
+
+def test_phone_rescanning_an_account_replaces_it():
+    phone = Phone()
+    phone.scan(URI)
+    phone.scan(URI.replace("JBSWY3DPEHPK3PXP", "KRSXG5CTMVRXEZLU"))
+    assert len(phone.accounts) == 1
+
+
+@pytest.mark.parametrize("uri, problem", [
+    ("otpauth://hotp/x?secret=JBSWY3DPEHPK3PXP&counter=1", "TOTP"),
+    ("otpauth://totp/x?issuer=y", "no secret"),
+    ("otpauth://totp/x?secret=not*base32!", "base32"),
+    ("otpauth://totp/x?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&digits=8", "digits"),
+    ("otpauth://totp/x?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&algorithm=SHA256", "algorithm"),
+])
+def test_phone_refuses_what_authenticator_apps_refuse(uri, problem):
+    with pytest.raises(PhoneError, match=problem):
+        parse_otpauth_uri(uri)
+
+
+def test_phone_needs_exactly_one_qr_on_a_page():
+    with pytest.raises(PhoneError, match="found 0"):
+        Phone().scan("<p>no picture</p>")
+    image = f"<img src='{data_uri_of(URI)}'>"
+    with pytest.raises(PhoneError, match="found 2"):
+        Phone().scan(image * 2)
+    with pytest.raises(PhoneError, match="Nothing scanned"):
+        Phone().code()
+
+
+def test_pages_reads_forms_with_hidden_fields():
+    page = pages.parse(
+        "<form method=POST action='/verify'><input type=hidden name=csrf_token value=abc>"
+        "<input name=otp><button type=submit>Go</button></form><ul><li>one <b>1</b></li><li>two</li></ul>"
+    )
+    form = page.form("otp")
+    assert (form.method, form.action) == ("post", "/verify")
+    assert form.data(otp="123456") == {"csrf_token": "abc", "otp": "123456"}
+    assert page.list_items == ["one 1", "two"]
+
+
+def test_session_cookie_can_be_read_without_the_key():
+    from flask import Flask, session
+
+    app = Flask("cookie_test")
+    app.secret_key = "a key the reader does not know"
+
+    @app.get("/")
+    def index():
+        session["user_id"] = 42
+        session["note"] = "x" * 500  # long enough for Flask to compress it
+        return "ok"
+
+    client = app.test_client()
+    client.get("/")
+    assert read_session_cookie(client.get_cookie("session").value)["user_id"] == 42
+
+
+def test_listing_extracts_anchors_without_markers():
+    text = "a = 1\n    # ANCHOR: piece\n    b = 2\n    # ANCHOR_END: piece\nc = 3\n"
+    assert listings.extract(text, "piece") == "b = 2"
+    assert "ANCHOR" not in listings.extract(text)
+    with pytest.raises(listings.ListingError):
+        listings.extract(text, "missing")
+
+
+def test_every_stage_file_listing_resolves():
+    assert "def normalise_code" in listings.listing(5, "app.py", "normalise")
+    with pytest.raises(listings.ListingError):
+        listings.listing(5, "no_such_file.py")
+
+
+def test_proxy_url_on_a_hub(monkeypatch):
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ana/")
+    assert launch.proxy_url(5005) == "/user/ana/proxy/5005/"
+    assert launch.proxy_url(5005, base_url="/") == "/proxy/5005/"
+
+
+def test_two_stage_apps_load_side_by_side(tmp_path):
+    six = apps.make_stage_app(6, {"TESTING": True, "SECRET_KEY": "k", "DATABASE": str(tmp_path / "6.sqlite")})
+    five = apps.make_stage_app(5, {"TESTING": True, "SECRET_KEY": "k"})
+    assert six.test_client().get("/login").status_code == 200
+    assert five.test_client().get("/").status_code == 200
+    assert "user_management" not in __import__("sys").modules, "a stage's helper module leaked into sys.modules"
+
+
+@pytest.mark.parametrize("source, problem", [
+    (None, "No app.py"),
+    ("def broken(:\n", "SyntaxError"),
+    ("x = 1\n", "neither create_app"),
+])
+def test_app_load_errors_say_what_to_fix(tmp_path, source, problem):
+    if source is not None:
+        (tmp_path / "app.py").write_text(source)
+    with pytest.raises(apps.AppLoadError, match=problem):
+        apps.make_app(tmp_path)
+
+
+def test_module_level_app_is_accepted(tmp_path):
+    (tmp_path / "app.py").write_text("from flask import Flask\napp = Flask(__name__)\n@app.get('/')\ndef i():\n    return 'hi'\n")
+    app = apps.make_app(tmp_path, {"TESTING": True})
+    assert app.config["TESTING"] and app.test_client().get("/").text == "hi"
+
+
+def test_start_from_never_overwrites_work(tmp_path, capsys):
+    folder = tmp_path / "my_app"
+    my_app.start_from(5, folder)
+    assert (folder / "app.py").is_file() and not (folder / "CHANGES.diff").exists()
+    (folder / "app.py").write_text("# my own work\n")
+    my_app.start_from(6, folder)
+    assert (folder / "app.py").read_text() == "# my own work\n"
+    assert "nothing was copied" in capsys.readouterr().out
+
+
+def test_check_my_app_reports_pass_and_fail(tmp_path, capsys):
+    folder = my_app.start_from(5, tmp_path / "my_app")
+    capsys.readouterr()
+    my_app.check_my_app(5, folder)
+    assert capsys.readouterr().out.startswith("✅")
+    my_app.check_my_app(6, folder)
+    assert capsys.readouterr().out.startswith("❌")

@@ -1,0 +1,199 @@
+"""Checks for lesson 04: the Jinja template of the enrolment page."""
+import base64
+import io
+from html.parser import HTMLParser
+
+import pyotp
+import pyqrcode
+from flask import Flask, render_template_string
+from werkzeug.routing import BuildError
+
+from . import exercise, hidden_check
+from .. import ISSUER, pages, qr
+from ..phone import Phone, PhoneError
+
+SECRET = "HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ"
+GROUPED = "HXDM VJEC JJWS RB3H WIZR 4IFU GFTM XBOZ"
+PREFIX = "/proxy/5004"          # where the app lives when reached through Jupyter's proxy
+ATTACK = "<script>alert(1)</script>"
+
+
+# --- 4.1 ------------------------------------------------------------------------------
+
+@exercise("4.1", "Group the manual key in fours", uses=["grouped"])
+def check_grouped(grouped):
+    got = grouped("JBSWY3DPEHPK3PXP")
+    assert isinstance(got, str), f"return a string, not {type(got).__name__}."
+    assert got == "JBSW Y3DP EHPK 3PXP", (
+        f"grouped('JBSWY3DPEHPK3PXP') gave {got!r}, expected 'JBSW Y3DP EHPK 3PXP': "
+        "cut the secret into slices of four (secret[i:i + 4]) and join them with one space."
+    )
+    got = grouped(SECRET)
+    assert got == GROUPED, f"for a 32-character secret you returned {got!r}, expected {GROUPED!r}."
+    got = grouped("ABCDEFGHIJ")
+    assert got == "ABCD EFGH IJ", (
+        f"grouped('ABCDEFGHIJ') gave {got!r}: when the length is not a multiple of four, the last "
+        "group is just shorter ('ABCD EFGH IJ'), with no space at the end."
+    )
+
+
+@hidden_check("4.1")
+def check_grouped_edges(grouped):
+    assert grouped("") == "", "an empty secret should give an empty string."
+    secret = pyotp.random_base32()
+    got = grouped(secret)
+    assert got.replace(" ", "") == secret, "removing the spaces must give back exactly the secret."
+    assert all(len(group) == 4 for group in got.split(" ")), "every group of a 32-character secret has 4 characters."
+
+
+# --- 4.2 ------------------------------------------------------------------------------
+
+def qr_data_uri_for(secret, account_name):
+    uri = pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=ISSUER)
+    picture = io.BytesIO()
+    pyqrcode.create(uri, error="M").png(picture, scale=5)
+    return uri, "data:image/png;base64," + base64.b64encode(picture.getvalue()).decode("ascii")
+
+
+def render_as_flask_would(template, **values):
+    """Render ``template`` like the home view of an app served under PREFIX (as behind Jupyter's proxy)."""
+    app = Flask("lesson_04_check")
+
+    @app.route("/", methods=["GET", "POST"])
+    def home():
+        return ""
+
+    with app.test_request_context("/", base_url=f"http://localhost{PREFIX}/"):
+        try:
+            return render_template_string(template, **values)
+        except BuildError as error:
+            raise AssertionError(
+                f"url_for could not find the endpoint {error.endpoint!r}: the page's route is the view "
+                "function home, so write url_for('home')."
+            ) from None
+
+
+def check_rendered_page(html, uri, account_name, manual_key):
+    page = pages.parse(html)
+    images = page.data_uri_images()
+    assert len(images) == 1, (
+        f"the page should have exactly one <img> whose src is the QR code's data URI, found {len(images)}: "
+        'write <img src="{{ qr_code }}" alt="...">.'
+    )
+    try:
+        decoded = qr.decode_data_uri(images[0])
+    except qr.QRDecodeError as error:
+        raise AssertionError(
+            f"the image does not decode as a QR code ({error}): qr_code is already a whole data URI, "
+            'so the src is just "{{ qr_code }}" with nothing added in front.'
+        ) from None
+    assert decoded == uri, "the QR code on the page is not the one passed in as qr_code."
+    image = next(img for img in page.images if img.get("src") == images[0])
+    assert image.get("alt", "").strip(), (
+        "give the <img> a non-empty alt text: it is what a screen reader says, and what shows when "
+        "the picture cannot load."
+    )
+    form = page.form("otp")
+    assert form is not None, 'add a <form> with an <input name="otp">: the name is the key the server reads.'
+    assert form.method == "post", (
+        f'the form\'s method is {form.method!r}: use method="post", so the code is sent in the request '
+        "body and not in the address bar."
+    )
+    assert form.action != "/index.html", (
+        'the form posts to "/index.html", like the guide\'s: that is a file name, not a route of this app. '
+        "Write action=\"{{ url_for('home') }}\"."
+    )
+    assert form.action in (None, f"{PREFIX}/"), (
+        f"the form posts to {form.action!r}, but behind Jupyter's proxy this page lives at {PREFIX}/: "
+        "let Flask write the address with action=\"{{ url_for('home') }}\"."
+    )
+    assert manual_key.replace(" ", "") in page.compact_text(), (
+        "the manual-entry key is not on the page: show {{ manual_key }}, for people who cannot scan."
+    )
+    assert manual_key in page.text, "show the manual key as it was passed in, groups of four with spaces."
+    return page
+
+
+@exercise("4.2", "Write the enrolment template", uses=["enrolment_template"])
+def check_enrolment_template(enrolment_template):
+    template = enrolment_template()
+    assert isinstance(template, str), f"return the template as a string, not {type(template).__name__}."
+    assert "{{" in template, "the template should use Jinja placeholders like {{ qr_code }}."
+    uri, data_uri = qr_data_uri_for(SECRET, "student")
+    html = render_as_flask_would(template, account_name=ATTACK, qr_code=data_uri, manual_key=GROUPED)
+    assert "<script>" not in html, (
+        "the username <script>alert(1)</script> reached the page as a real <script> tag: never use "
+        "|safe (or Markup) on anything a user typed; plain {{ account_name }} is escaped for you."
+    )
+    page = check_rendered_page(html, uri, ATTACK, GROUPED)
+    assert ATTACK in page.text, (
+        "show the account name on the page (in the heading), with {{ account_name }}."
+    )
+
+
+class _InputFinder(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.inputs, self.labels = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input":
+            self.inputs.append(attrs)
+        elif tag == "label":
+            self.labels.append(attrs)
+
+
+@hidden_check("4.2")
+def check_enrolment_template_details(enrolment_template):
+    uri, data_uri = qr_data_uri_for(SECRET, "O'Brien & \"Bo\"")
+    html = render_as_flask_would(enrolment_template(), account_name="O'Brien & \"Bo\"",
+                                 qr_code=data_uri, manual_key=GROUPED)
+    page = check_rendered_page(html, uri, "O'Brien & \"Bo\"", GROUPED)
+    assert "O'Brien & \"Bo\"" in page.text, "a name with quotes and & must show on the page exactly as typed."
+    finder = _InputFinder()
+    finder.feed(html)
+    otp = next((attrs for attrs in finder.inputs if attrs.get("name") == "otp"), None)
+    assert otp is not None, 'there is no <input name="otp">.'
+    assert otp.get("inputmode") == "numeric", 'add inputmode="numeric", so phones show a number pad.'
+    assert otp.get("autocomplete") == "one-time-code", (
+        'add autocomplete="one-time-code", so browsers and phones know what the field is for.'
+    )
+    assert otp.get("type", "text") != "number", (
+        'a code is not a number (it can start with 0): keep type="text" and use inputmode="numeric".'
+    )
+    assert otp.get("id") and any(label.get("for") == otp["id"] for label in finder.labels), (
+        'give the input an id and a <label for="..."> with the same value.'
+    )
+
+
+# --- 4.3 ------------------------------------------------------------------------------
+
+@exercise("4.3", "Serve the page from a route", uses=["create_enrolment_app"])
+def check_create_enrolment_app(create_enrolment_app):
+    app = create_enrolment_app(SECRET, "ana")
+    assert hasattr(app, "test_client"), f"return the Flask app, not {type(app).__name__}."
+    app.config["TESTING"] = True   # let errors in your view reach this check instead of a bare 500
+    client = app.test_client()
+    response = client.get("/")
+    assert response.status_code == 200, f"GET / answered {response.status_code}, expected 200."
+    try:
+        account = Phone().scan(response.data)
+    except (PhoneError, qr.QRDecodeError) as error:
+        raise AssertionError(f"the phone could not scan the page: {error}") from None
+    assert account.secret == SECRET, "the QR code holds another secret than the one create_enrolment_app was given."
+    assert account.issuer == ISSUER and account.name == "ana", (
+        f"the phone shows {account.issuer!r} ({account.name!r}); expected {ISSUER!r} ('ana'): "
+        "build the QR code from provisioning_uri(secret, account_name)."
+    )
+    page = pages.parse(response.data)
+    assert GROUPED in page.text, "the page should show the secret in groups of four: pass manual_key=grouped(secret)."
+    assert "ana" in page.text, "the heading should name the account: pass account_name to the template."
+    form = page.form("otp")
+    assert form is not None and form.method == "post", "the page should hold your template's POST form with an otp field."
+    assert form.action in (None, "/"), f"the form posts to {form.action!r}: use url_for('home'), and call the view home."
+    cache = response.headers.get("Cache-Control", "")
+    assert "no-store" in cache, (
+        "this page shows a secret, so no browser or proxy may keep a copy: answer with the header "
+        'Cache-Control: no-store (return page, {"Cache-Control": "no-store"}).'
+    )

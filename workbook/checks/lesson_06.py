@@ -1,0 +1,213 @@
+"""Checks for lesson 06: the login flow (passwords, queries, the page in between, the guard)."""
+import sqlite3
+
+from flask import Flask, session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import exercise, hidden_check
+
+PASSWORD = "correct horse battery"
+SCHEMA = """
+CREATE TABLE users (
+    id             INTEGER PRIMARY KEY,
+    username       TEXT NOT NULL UNIQUE,
+    password_hash  TEXT NOT NULL,
+    pending_secret TEXT,
+    totp_secret    TEXT
+);
+"""
+
+
+def _users_db(names=("alice", "bob", "o'neil")):
+    """An in-memory users table like stage 6's, with hashed passwords (pbkdf2: quick to make)."""
+    db = sqlite3.connect(":memory:")
+    db.row_factory = sqlite3.Row
+    db.executescript(SCHEMA)
+    for name in names:
+        db.execute("INSERT INTO users (username, password_hash) VALUES (?, ?)",
+                   (name, generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")))
+    db.commit()
+    return db
+
+
+def _username_of(row, asked):
+    assert row is None or hasattr(row, "keys"), (
+        f"find_user(db, {asked!r}) returned {type(row).__name__}: return the row from .fetchone() "
+        "(or None), not a list from .fetchall()."
+    )
+    return None if row is None else row["username"]
+
+
+# --- 6.1 -----------------------------------------------------------------
+
+@exercise("6.1", "Hash a password and check it", uses=["hash_and_check"])
+def check_hash_and_check(hash_and_check):
+    result = hash_and_check(PASSWORD, PASSWORD)
+    assert isinstance(result, tuple) and len(result) == 2, (
+        f"return a pair (stored_hash, matches), not {result!r}."
+    )
+    stored, matches = result
+    assert isinstance(stored, str), f"the stored hash should be a str, not {type(stored).__name__}."
+    assert PASSWORD not in stored, "the stored value still contains the password: store generate_password_hash(password)."
+    assert check_password_hash(stored, PASSWORD), (
+        "werkzeug cannot check that stored value against the password: make it with "
+        "werkzeug.security.generate_password_hash(password)."
+    )
+    assert matches is True, "the attempt was the right password, so `matches` should be True: use check_password_hash(stored, attempt)."
+    again, _ = hash_and_check(PASSWORD, PASSWORD)
+    assert again != stored, (
+        "hashing the same password twice gave the same text: a salted hash (generate_password_hash) "
+        "is different every time, so two users with one password do not look alike."
+    )
+    _, wrong = hash_and_check(PASSWORD, "Correct horse battery")
+    assert wrong is False, "a different attempt (one capital letter) should give matches == False."
+
+
+@hidden_check("6.1")
+def check_hash_is_slow_and_honest(hash_and_check):
+    stored, _ = hash_and_check("another password", "x")
+    assert stored.split(":", 1)[0] in ("scrypt", "pbkdf2"), (
+        "use one of werkzeug's slow password hashes (scrypt or pbkdf2), not a plain fast digest."
+    )
+    _, empty = hash_and_check("another password", "")
+    assert empty is False, "an empty attempt must not match."
+
+
+# --- 6.2 -----------------------------------------------------------------
+
+@exercise("6.2", "Find a user safely", uses=["find_user"])
+def check_find_user(find_user):
+    db = _users_db()
+    assert _username_of(find_user(db, "alice"), "alice") == "alice", "find_user(db, 'alice') should return alice's row."
+    assert _username_of(find_user(db, "bob"), "bob") == "bob", "find_user(db, 'bob') should return bob's row."
+    assert find_user(db, "nobody") is None, "for a name that is not in the table, return None (.fetchone() does)."
+    try:
+        found = find_user(db, "o'neil")
+    except sqlite3.Error as error:
+        raise AssertionError(
+            f"the name o'neil broke your query ({error}): the apostrophe ended your SQL string. "
+            "Pass the name as a parameter: db.execute('... WHERE username = ?', (username,))."
+        ) from None
+    assert _username_of(found, "o'neil") == "o'neil", "find_user(db, \"o'neil\") should return that user's row."
+    try:
+        injected = find_user(db, "nobody' OR '1'='1")
+    except sqlite3.Error as error:
+        raise AssertionError(f"a name with quotes in it made your query fail ({error}): use a ? parameter.") from None
+    assert injected is None, (
+        "the name  nobody' OR '1'='1  found a user: your query was rewritten by the input (SQL injection). "
+        "Use a ? placeholder and pass (username,) separately."
+    )
+
+
+@hidden_check("6.2")
+def check_find_user_is_exact(find_user):
+    db = _users_db(("alice", "al_ce"))
+    assert find_user(db, "ALICE") is None, "names must match exactly: ALICE is not alice (use =, not LIKE)."
+    assert _username_of(find_user(db, "al%"), "al%") is None, "'al%' is not a user: use =, not LIKE."
+    assert _username_of(find_user(db, "al_ce"), "al_ce") == "al_ce", "find_user(db, 'al_ce') should find al_ce."
+
+
+# --- 6.3 -----------------------------------------------------------------
+
+def _row(**values):
+    db = sqlite3.connect(":memory:")
+    db.row_factory = sqlite3.Row
+    db.executescript(SCHEMA)
+    db.execute("INSERT INTO users (username, password_hash, pending_secret, totp_secret) VALUES (?, ?, ?, ?)",
+               (values.get("username", "alice"), "hash", values.get("pending_secret"), values.get("totp_secret")))
+    return db.execute("SELECT * FROM users").fetchone()
+
+
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@exercise("6.3", "Choose the page after the password", uses=["next_page_after_password"])
+def check_next_page_after_password(next_page_after_password):
+    new_user = next_page_after_password(_row())
+    assert new_user == "/enable-2fa", (
+        f"a user without 2FA (totp_secret is NULL) should go to '/enable-2fa', not {new_user!r}."
+    )
+    enrolled = next_page_after_password(_row(totp_secret=SECRET))
+    assert enrolled == "/verify-2fa", (
+        f"a user with a totp_secret should go to '/verify-2fa' (code only, no QR), not {enrolled!r}."
+    )
+    halfway = next_page_after_password(_row(pending_secret=SECRET))
+    assert halfway == "/enable-2fa", (
+        f"a user who saw the QR code but never confirmed a code has no totp_secret yet: "
+        f"send them to '/enable-2fa', not {halfway!r}. Look at totp_secret, not pending_secret."
+    )
+
+
+@hidden_check("6.3")
+def check_next_page_with_plain_dicts(next_page_after_password):
+    assert next_page_after_password({"id": 1, "username": "a", "totp_secret": None, "pending_secret": None}) == "/enable-2fa"
+    assert next_page_after_password({"id": 1, "username": "a", "totp_secret": SECRET, "pending_secret": None}) == "/verify-2fa"
+
+
+# --- 6.4 -----------------------------------------------------------------
+
+def _guarded_app(login_required):
+    app = Flask(__name__)
+    app.config.update(TESTING=True, SECRET_KEY="lesson 06 check, not a real key")
+
+    @app.get("/login")
+    def login():
+        return "the login page"
+
+    try:
+        @app.get("/dashboard")
+        @login_required
+        def dashboard():
+            return f"dashboard of user {session['user_id']}"
+
+        @app.get("/notes/<int:note_id>")
+        @login_required
+        def note(note_id):
+            return f"note {note_id}"
+    except AssertionError as error:
+        raise AssertionError(
+            f"Flask refused two views guarded by your decorator ({error}). Put @functools.wraps(view) "
+            "on the inner function, so each guarded view keeps its own name."
+        ) from None
+    return app
+
+
+def _goes_to_login(response, what):
+    location = response.headers.get("Location", "")
+    assert response.status_code in (301, 302, 303, 307, 308), (
+        f"{what}: got status {response.status_code}; return redirect(url_for('login')) instead of the page."
+    )
+    assert location.rstrip("/").endswith("login"), f"{what}: redirected to {location!r}, not to the login page."
+
+
+@exercise("6.4", "Guard the protected page", uses=["login_required"])
+def check_login_required(login_required):
+    app = _guarded_app(login_required)
+    client = app.test_client()
+    _goes_to_login(client.get("/dashboard"), "with an empty session")
+
+    with client.session_transaction() as data:
+        data["pending_user_id"] = 7  # the password was right, the code not yet entered
+    _goes_to_login(client.get("/dashboard"), "with only pending_user_id in the session (password, no code)")
+
+    with client.session_transaction() as data:
+        data.clear()
+        data["user_id"] = 7
+    response = client.get("/dashboard")
+    assert response.status_code == 200, (
+        f"with user_id in the session (both factors passed) the page should open, got {response.status_code}: "
+        "call the view and return what it returns."
+    )
+    assert response.get_data(as_text=True) == "dashboard of user 7", "return exactly what the guarded view returns."
+
+
+@hidden_check("6.4")
+def check_login_required_passes_arguments(login_required):
+    app = _guarded_app(login_required)
+    client = app.test_client()
+    _goes_to_login(client.get("/notes/3"), "a guarded page with a URL argument, logged out")
+    with client.session_transaction() as data:
+        data["user_id"] = 1
+    response = client.get("/notes/3")
+    assert response.get_data(as_text=True) == "note 3", "pass the view's arguments through: view(*args, **kwargs)."
+    assert app.view_functions["note"].__name__ == "note", "keep the view's name with functools.wraps."

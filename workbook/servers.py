@@ -1,0 +1,91 @@
+"""Start a stage app (or any web server) on a free loopback port, wait until it answers, stop it.
+
+Used by the tests that drive apps over real HTTP, the browser tests and the
+benchmarks. Readiness is polled with a deadline, never guessed with a sleep.
+"""
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from . import ROOT
+from .stages import stage as stage_by_number
+
+
+class ServerError(RuntimeError):
+    """The server did not start; the message includes what it printed."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_answering(url, process, deadline_seconds=30.0):
+    """Poll ``url`` until any HTTP answer comes back (or the process dies, or time runs out)."""
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerError(f"the server exited with code {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except urllib.error.HTTPError:
+            return  # an error page is still an answer
+        except OSError:
+            time.sleep(0.1)  # not up yet: poll again
+    raise ServerError(f"nothing answered at {url} within {deadline_seconds:.0f} s")
+
+
+@contextlib.contextmanager
+def running(command, port, env=None, cwd=ROOT, path="/"):
+    """Run ``command`` (which serves on ``port``) for the duration of the block; yield its base URL."""
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a reloader's child stops too
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            try:
+                wait_until_answering(base_url + path, process)
+            except ServerError as error:
+                output.seek(0)
+                printed = output.read().decode(errors="replace")[-3000:]
+                raise ServerError(f"{' '.join(map(str, command))}: {error}. It printed:\n{printed}") from None
+            yield base_url
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def stage_command(number, way, port):
+    """The documented command for stage ``number``: ``way`` is "python" or "flask"."""
+    app_file = f"app_steps/{stage_by_number(number).folder.name}/app.py"
+    if way == "python":
+        return [sys.executable, app_file]
+    command = [sys.executable, "-m", "flask", "--app", app_file, "run", "--port", str(port)]
+    return command + (["--debug"] if number == 7 else [])
+
+
+def stage_environment(port, database, secret_key="not a real key, for tests only"):
+    """What a local plain-HTTP run of any stage needs, pointed at a scratch database."""
+    return {
+        "FLASK_RUN_PORT": str(port),
+        "FLASK_SECRET_KEY": secret_key,
+        "FLASK_DATABASE": str(database),
+        "FLASK_SESSION_COOKIE_SECURE": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
