@@ -4,6 +4,7 @@ The clock is a FakeClock moved by hand: no test sleeps.
 """
 import logging
 import re
+import shutil
 import sqlite3
 from urllib.parse import urljoin, urlsplit
 
@@ -49,14 +50,46 @@ def auth(client, clock):
     return AuthActions(client, Authenticator(clock))
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """A database where alice has enrolled, made once per module and copied for each test.
+
+    Enrolling costs about half a second (scrypt twice, two QR codes): the tests
+    that are not about enrolment start from this copy instead.
+    """
+    return {"folder": tmp_path_factory.mktemp("enrolled")}
+
+
 @pytest.fixture
-def pending(auth, clock):
-    """alice enrolled, logged out, then 30 s later past the password step again: the code is next."""
-    auth.enrol()
-    auth.logout()
+def enrolled(template, app, client, clock):
+    """alice with 2FA on, logged out, at the time she enrolled; ``.recovery_codes`` are hers."""
+    if "account" not in template:
+        builder = make_app(STAGE7, stage7_config(template["folder"], clock))
+        alice = AuthActions(builder.test_client(), Authenticator(clock))
+        alice.enrol()
+        template.update(account=alice.phone.account, codes=show_recovery_codes(alice.client))
+    # The app keeps no connection open between requests, so its file can be swapped.
+    shutil.copyfile(template["folder"] / "users.sqlite", app.config["DATABASE"])
+    phone = Authenticator(clock)
+    phone.account = template["account"]
+    alice = AuthActions(client, phone)
+    alice.recovery_codes = list(template["codes"])
+    return alice
+
+
+@pytest.fixture
+def pending(enrolled, clock):
+    """30 s after enrolling, alice typed her password again: the code is next."""
     clock.advance(30)
-    assert location(auth.login()) == "/verify-2fa"
-    return auth
+    assert location(enrolled.login()) == "/verify-2fa"
+    return enrolled
+
+
+@pytest.fixture
+def signed_in(pending):
+    """alice passed both steps: she is on the dashboard."""
+    assert location(verify(pending.client, pending.phone.code())) == "/dashboard"
+    return pending
 
 
 def location(response):
@@ -140,7 +173,8 @@ def test_malformed_code_at_enrolment_is_a_400(auth):
 
 
 @pytest.mark.parametrize("steps, accepted", [(-1, True), (1, True), (-2, False), (2, False)])
-def test_one_step_either_side_and_no_more(pending, steps, accepted):
+def test_one_step_either_side_and_no_more(pending, clock, steps, accepted):
+    clock.advance(300)  # away from the enrolment's step, which counts as used
     response = verify(pending.client, pending.phone.code(steps))
     assert is_redirect_to(response, "/dashboard") is accepted
     if not accepted:
@@ -282,7 +316,6 @@ def test_enrolment_shows_ten_recovery_codes_once(auth, app):
     codes = pages.parse(page.data).list_items
     assert len(codes) == 10 and len(set(codes)) == 10
     assert all(re.fullmatch(r"[a-z2-7]{4}(-[a-z2-7]{4}){3}", code) for code in codes), codes
-    assert any(f.action and f.action.endswith("dashboard") for f in []) or "dashboard" in page.get_data(as_text=True)
     assert show_recovery_codes(auth.client) == [], "a reload shows them again"
     assert logged_in(auth.client)
 
@@ -311,10 +344,8 @@ def test_another_worker_can_show_the_recovery_codes(auth, tmp_path, clock):
     assert show_recovery_codes(auth.client) == []
 
 
-def test_a_recovery_code_logs_in_once(auth, clock):
-    auth.enrol()
-    codes = show_recovery_codes(auth.client)
-    auth.logout()
+def test_a_recovery_code_logs_in_once(enrolled):
+    auth, codes = enrolled, enrolled.recovery_codes
     auth.login()
     response = use_recovery(auth.client, codes[3].upper().replace("-", " "))  # typed loosely
     assert is_redirect_to(response, "/dashboard")
@@ -322,33 +353,29 @@ def test_a_recovery_code_logs_in_once(auth, clock):
     auth.logout()
     auth.login()
     assert use_recovery(auth.client, codes[3]).status_code == 401
-    assert not logged_in(auth.client)
     assert is_redirect_to(use_recovery(auth.client, codes[4]), "/dashboard")
 
 
-@pytest.mark.parametrize("value", ["", "abcd", "abcd-efgh-ijkl-mnop", "аbcd-efgh-ijkm-nopq", "x" * 50])
-def test_malformed_recovery_code_is_a_400(pending, value):
-    # "abcd-efgh-ijkl-mnop" has an l, and "аbcd" starts with a Cyrillic а: neither is base32.
-    assert use_recovery(pending.client, value).status_code == 400
+def test_malformed_recovery_codes_are_a_400(pending):
+    # "...-ijk1-..." has a digit 1 and "аbcd" a Cyrillic а: neither is in the base32 alphabet.
+    for value in ("", "abcd", "abcd-efgh-ijk1-mnop", "аbcd-efgh-ijkm-nopq", "abcd-efgh-ijkm-nopq\n", "x" * 50):
+        assert use_recovery(pending.client, value).status_code == 400, repr(value)
 
 
-def test_another_users_recovery_code_does_not_work(app, clock):
-    alice = AuthActions(app.test_client(), Authenticator(clock))
+def test_another_users_recovery_code_does_not_work(enrolled, app, clock):
     bob = AuthActions(app.test_client(), Authenticator(clock))
-    alice.enrol("alice")
-    alice_codes = show_recovery_codes(alice.client)
     bob.enrol("bob")
     bob.logout()
     bob.login("bob")
-    assert use_recovery(bob.client, alice_codes[0]).status_code == 401
-    assert verify(bob.client, alice.phone.code(1)).status_code == 401
+    assert use_recovery(bob.client, enrolled.recovery_codes[0]).status_code == 401
+    assert verify(bob.client, enrolled.phone.code(1)).status_code == 401
     assert not logged_in(bob.client)
 
 
 # ----------------------------------------------------------------- disable 2FA
 
-def test_disable_needs_password_and_a_fresh_code(auth, app, clock):
-    auth.enrol()
+def test_disable_needs_password_and_a_fresh_code(signed_in, app, clock):
+    auth = signed_in
     login_code = auth.phone.code()
     assert submit(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": login_code}).status_code == 401
     clock.advance(30)
@@ -370,18 +397,17 @@ def test_disable_needs_password_and_a_fresh_code(auth, app, clock):
     assert auth.phone.scan(auth.client.get("/enable-2fa").data).secret != old_secret
 
 
-def test_disable_needs_a_full_login(client, auth):
-    assert location(client.get("/disable-2fa")) == "/login"
-    auth.register()
-    auth.login()  # password only
-    assert location(client.get("/disable-2fa")) == "/login"
-    response = client.post("/disable-2fa", data={"password": PASSWORD, "otp": "123456",
-                                                 "csrf_token": csrf_token_of(client, "/enable-2fa")})
+def test_disable_needs_a_full_login(pending):
+    client = pending.client
+    response = client.post("/disable-2fa", data={"password": PASSWORD, "otp": pending.phone.code(),
+                                                 "csrf_token": csrf_token_of(client, "/verify-2fa")})
     assert location(response) == "/login"
+    assert location(client.get("/disable-2fa")) == "/login"
+    assert location(pending.client.application.test_client().get("/disable-2fa")) == "/login"
 
 
-def test_disable_is_throttled(auth, clock):
-    auth.enrol()
+def test_disable_is_throttled(signed_in, clock):
+    auth = signed_in
     clock.advance(30)
     for _ in range(5):
         response = submit(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.wrong_code()})
@@ -390,8 +416,8 @@ def test_disable_is_throttled(auth, clock):
     assert response.status_code == 429 and "Retry-After" in response.headers
 
 
-def test_other_sessions_end_when_2fa_is_turned_off(auth, app, clock):
-    auth.enrol()
+def test_other_sessions_end_when_2fa_is_turned_off(signed_in, app, clock):
+    auth = signed_in
     other = AuthActions(app.test_client(), auth.phone)
     clock.advance(30)
     other.login()
@@ -439,6 +465,7 @@ def test_pending_enrolment_expires_too(auth, clock):
 
 def test_session_is_renewed_at_each_step(pending):
     client = pending.client
+    client.get("/verify-2fa")
     before = read_session_cookie(client.get_cookie("session").value)
     assert is_redirect_to(verify(client, pending.phone.code()), "/dashboard")
     after = read_session_cookie(client.get_cookie("session").value)
@@ -455,8 +482,7 @@ def forge(data, key):
     return SecureCookieSessionInterface().get_signing_serializer(forger).dumps(data)
 
 
-def test_a_cookie_forged_with_the_guides_key_gets_nowhere(auth, app, clock):
-    auth.enrol()
+def test_a_cookie_forged_with_the_guides_key_gets_nowhere(enrolled, app, clock):
     user_id = user_row(app)["id"]
     browser = app.test_client()
     browser.set_cookie("session", forge({"user_id": user_id}, "my_secret_key"))
@@ -468,18 +494,16 @@ def test_a_cookie_forged_with_the_guides_key_gets_nowhere(auth, app, clock):
     assert logged_in(browser)
 
 
-def test_a_tampered_cookie_is_ignored(app, clock):
-    alice = AuthActions(app.test_client(), Authenticator(clock))
-    alice.enrol("alice")
+def test_a_tampered_cookie_is_ignored(enrolled, app, clock):
     bob = AuthActions(app.test_client(), Authenticator(clock))
     bob.enrol("bob")
     value = bob.client.get_cookie("session").value
-    payload, rest = value.split(".", 1)
     assert read_session_cookie(value)["user_id"] == 2
-    forged_payload = forge({"user_id": 1}, "whatever").split(".", 1)[0]  # alice, with bob's signature
-    bob.client.set_cookie("session", f"{forged_payload}.{rest}")
+    _payload, rest = value.lstrip(".").split(".", 1)
+    alice_payload = forge({"user_id": 1}, "any key").split(".", 1)[0]
+    bob.client.set_cookie("session", f"{alice_payload}.{rest}")  # alice's id, bob's signature
     assert not logged_in(bob.client)
-    flipped = value[:-1] + ("A" if value[-1] != "A" else "B")
+    flipped = value[:-10] + ("A" if value[-10] != "A" else "B") + value[-9:]  # one character of the signature
     bob.client.set_cookie("session", flipped)
     assert not logged_in(bob.client)
 
@@ -503,8 +527,8 @@ def test_cookie_flags_by_default(tmp_path, clock, monkeypatch):
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     config = stage7_config(tmp_path, clock)
     del config["SESSION_COOKIE_SECURE"]
-    client = make_app(STAGE7, config).test_client(base_url="https://localhost")
-    set_cookie = client.get("/login").headers["Set-Cookie"]
+    client = make_app(STAGE7, config).test_client()
+    set_cookie = client.get("/login", base_url="https://localhost").headers["Set-Cookie"]
     assert "Secure" in set_cookie and "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie
 
 
@@ -528,11 +552,11 @@ def test_post_without_csrf_token_is_a_400_and_changes_nothing(client, auth):
 
 
 @pytest.mark.parametrize("token", ["forged", "from another key", "from another session"])
-def test_forged_csrf_token_is_a_400(app, auth, clock, token):
-    auth.enrol()
+def test_forged_csrf_token_is_a_400(signed_in, app, clock, tmp_path, token):
+    auth = signed_in
     clock.advance(30)
     if token == "from another key":
-        other = make_app(STAGE7, {**app.config, "SECRET_KEY": "another key"})
+        other = make_app(STAGE7, stage7_config(tmp_path / "other", clock, SECRET_KEY="another key"))
         token = csrf_token_of(other.test_client())
     elif token == "from another session":
         token = csrf_token_of(app.test_client())
@@ -555,12 +579,9 @@ def test_enrolment_without_csrf_token_leaves_2fa_off(auth, app):
 def test_every_post_form_carries_a_token(auth, client):
     auth.register()
     auth.login()
-    seen = set()
     for url in ("/register", "/login", "/enable-2fa"):
-        seen |= {url}
         for form in pages.parse(client.get(url).data).forms:
             assert form.method != "post" or form.fields.get("csrf_token"), url
-    auth.logout()
     auth.enrol("bob")
     for url in ("/recovery-codes", "/dashboard", "/disable-2fa"):
         for form in pages.parse(client.get(url).data).forms:

@@ -54,6 +54,16 @@ def test_phone_scans_a_page_and_shows_the_rfc_code():
     assert phone.code()[:3] in phone.show()
 
 
+def test_account_names_may_hold_a_colon():
+    account = parse_otpauth_uri(URI.replace(":alice", ":team%3Ablue"))
+    assert (account.issuer, account.name) == ("Flask 2FA Workbook", "team:blue")
+    assert parse_otpauth_uri("otpauth://totp/alice?secret=" + URI.split("secret=")[1]).name == "alice"
+
+
+def test_page_text_keeps_blocks_apart():
+    assert pages.parse("<title>T</title><h1>Head</h1><p>a <b>bold</b>word</p>").text == "T Head a boldword"
+
+
 def test_phone_rescanning_an_account_replaces_it():
     phone = Phone()
     phone.scan(URI)

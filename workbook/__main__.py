@@ -12,7 +12,24 @@ def main(argv=None):
     diffs.add_argument("--check", action="store_true", help="only report stale diffs (exit 1 if any)")
     release = commands.add_parser("release", help="make notebooks/ from solutions/")
     release.add_argument("--check", action="store_true", help="only report stale notebooks (exit 1 if any)")
+    grade = commands.add_parser(
+        "grade", help="grade a class: SUBMISSIONS/<student>/notebooks/*.ipynb (and my_app/)",
+        description="Run each student's notebooks and grade every exercise with the workbook's checks "
+                    "(hidden ones too); find the highest stage each my_app/ passes. Writes the CSV, "
+                    "an HTML summary beside it and feedback/<student>.md.")
+    grade.add_argument("submissions", metavar="SUBMISSIONS", help="a folder with one sub-folder per student")
+    grade.add_argument("--out", required=True, metavar="REPORT.csv", help="where to write the CSV report")
+    grade.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="how many notebooks to run at once (default: the number of CPUs)")
+    grade.add_argument("--timeout", type=float, default=120, metavar="SECONDS",
+                       help="time allowed per notebook, per check and per stage test run (default: 120)")
+    grade.add_argument("--hidden-checks", metavar="FILE.py",
+                       help="extra checks (a Python file using @hidden_check) to run on every submission")
     args = parser.parse_args(argv)
+
+    if args.command == "grade":
+        from .grading import main as grade_main
+        return grade_main(args)
 
     if args.command == "diffs":
         from .diffs import write_diffs as run

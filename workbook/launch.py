@@ -4,8 +4,13 @@ On a hub (or Binder) the browser cannot reach 127.0.0.1 on the server, so
 jupyter-server-proxy forwards ``<jupyter base>/proxy/<port>/`` to the app.
 """
 import os
+import sys
 
+from .stages import existing_stages
 from .stages import stage as stage_by_number
+
+# The JupyterLab launcher tile's address: <jupyter base>/flask-2fa-app/ (pyproject.toml names it).
+LAUNCHER_NAME = "flask-2fa-app"
 
 
 def jupyter_base_url():
@@ -44,3 +49,20 @@ def how_to_run(number):
         lines.append(f"On JupyterHub or Binder, open {through_proxy} instead (same server, through Jupyter's proxy).")
     lines.append("Stop the app with Ctrl+C in that terminal.")
     print("\n".join(lines))
+
+
+def jupyter_launcher_app():
+    """The JupyterLab launcher tile that starts the most complete stage app.
+
+    jupyter-server-proxy reads this through the ``jupyter_serverproxy_servers``
+    entry point in pyproject.toml, so it is there wherever the workbook is
+    installed (``make lab``, Binder, a hub): click the tile and the app starts on
+    a free port and opens at ``<jupyter base>/flask-2fa-app/``.
+    """
+    latest = existing_stages()[-1]
+    return {
+        "command": [sys.executable, str(latest.folder / "app.py")],
+        "environment": {"FLASK_RUN_PORT": "{port}", "PYTHONUNBUFFERED": "1"},
+        "timeout": 60,  # seconds for the app to answer, on a busy shared server
+        "launcher_entry": {"title": f"Flask 2FA app (stage {latest.number})"},
+    }

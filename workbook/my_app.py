@@ -3,6 +3,7 @@
 The tests are the same ones the project runs on app_steps/ and the instructor's
 checker runs on your submission (tests/stages, aimed at your folder).
 """
+import os
 import shutil
 import subprocess
 import sys
@@ -12,13 +13,14 @@ from pathlib import Path
 from . import ROOT
 from .stages import stage as stage_by_number
 
-MY_APP = ROOT / "my_app"
+# WORKBOOK_MY_APP moves it (the grader points it at a scratch copy of a student's my_app/).
+MY_APP = Path(os.environ.get("WORKBOOK_MY_APP") or ROOT / "my_app")
 STAGE_TESTS = ROOT / "tests" / "stages"
 
 
-def start_from(number, folder=MY_APP):
-    """Copy stage ``number``'s app into ``folder`` to work on, unless you already have work there."""
-    folder = Path(folder)
+def start_from(number, folder=None):
+    """Copy stage ``number``'s app into ``folder`` (default: my_app/) to work on, unless you already have work there."""
+    folder = Path(folder) if folder is not None else MY_APP
     if folder.exists() and any(folder.iterdir()):
         print(f"{folder} already has your work in it; nothing was copied over it.")
         return folder
@@ -43,21 +45,45 @@ class StageTestRun:
         return lines[-1] if lines else "(no output)"
 
 
-def run_stage_tests(number, app_dir=MY_APP, timeout=300, extra_args=()) -> StageTestRun:
-    """Run the behaviour tests of stage ``number`` against the app in ``app_dir``, in a fresh process."""
+def run_stage_tests(number, app_dir=None, timeout=300, extra_args=(), cwd=ROOT) -> StageTestRun:
+    """Run the behaviour tests of stage ``number`` against the app in ``app_dir``, in a fresh process.
+
+    ``cwd`` is where that process (and so the app) runs: the grader gives it a scratch folder.
+    """
+    app_dir = app_dir if app_dir is not None else MY_APP
     command = [sys.executable, "-m", "pytest", str(STAGE_TESTS), "--app-dir", str(Path(app_dir).resolve()),
                "--stage", str(number), "-q", "--no-header", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
                *extra_args]
+    # Its own process group, so that a timeout also ends anything the app started.
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               errors="replace", start_new_session=(os.name == "posix"))
     try:
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as error:
-        output = (error.stdout or b"").decode(errors="replace") if isinstance(error.stdout, bytes) else (error.stdout or "")
-        return StageTestRun(number, None, output + f"\ntimed out after {timeout} s")
-    return StageTestRun(number, done.returncode, done.stdout + done.stderr)
+        stdout, stderr = process.communicate(timeout=timeout)
+        finished = True
+    except subprocess.TimeoutExpired:
+        finished = process.poll() is not None  # pytest is done; something it started still holds the pipes
+        _kill_group(process)
+        stdout, stderr = process.communicate()
+    _kill_group(process)
+    if not finished:
+        return StageTestRun(number, None, stdout + stderr + f"\ntimed out after {timeout} s")
+    return StageTestRun(number, process.returncode, stdout + stderr)
 
 
-def check_my_app(number, app_dir=MY_APP):
+def _kill_group(process):
+    """End ``process`` and whatever it started (its process group, on POSIX)."""
+    try:
+        if os.name == "posix":
+            os.killpg(process.pid, 9)
+        elif process.poll() is None:
+            process.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def check_my_app(number, app_dir=None):
     """Print whether your app passes stage ``number``'s tests, with the failures if not."""
+    app_dir = app_dir if app_dir is not None else MY_APP
     if not (Path(app_dir) / "app.py").is_file():
         print(f"❌ There is no {Path(app_dir) / 'app.py'} yet: run start_from({number}) first.")
         return None

@@ -21,6 +21,12 @@ class Form:
         return filled
 
 
+# Tags that start a new line in a browser: their text is kept apart from the next.
+BLOCK_TAGS = {"html", "head", "title", "body", "header", "main", "nav", "footer", "section", "div", "p",
+              "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "table", "tr", "td", "th", "form",
+              "label", "button", "br", "pre", "option", "select", "textarea"}
+
+
 class _PageParser(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -33,6 +39,8 @@ class _PageParser(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = {name: (value or "") for name, value in attrs}
+        if tag in BLOCK_TAGS:
+            self.text_parts.append(" ")
         if tag in ("script", "style"):
             self._skip += 1
         elif tag == "img":
@@ -48,6 +56,8 @@ class _PageParser(HTMLParser):
             self._li = []
 
     def handle_endtag(self, tag):
+        if tag in BLOCK_TAGS:
+            self.text_parts.append(" ")
         if tag in ("script", "style") and self._skip:
             self._skip -= 1
         elif tag == "li" and self._li is not None:

@@ -45,9 +45,11 @@ def parse_otpauth_uri(uri: str) -> Account:
     for key, expected in (("digits", "6"), ("period", "30"), ("algorithm", "SHA1")):
         if key in query and query[key].upper() != expected:
             raise PhoneError(f"{key}={query[key]}: Google Authenticator only handles {key}={expected} everywhere.")
-    label = unquote(parts.path.lstrip("/"))
-    issuer_in_label, _, name = label.rpartition(":")
-    return Account(issuer=query.get("issuer", issuer_in_label), name=name, secret=secret, uri=uri)
+    # The label is "Issuer:account": split at the first colon (literal or %3A)
+    # before decoding, so an account name may itself contain a colon.
+    label = parts.path.lstrip("/").replace("%3A", ":").replace("%3a", ":")
+    issuer_in_label, _, name = label.partition(":") if ":" in label else ("", "", label)
+    return Account(issuer=query.get("issuer", unquote(issuer_in_label)), name=unquote(name), secret=secret, uri=uri)
 
 
 class Phone:

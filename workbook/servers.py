@@ -4,7 +4,9 @@ Used by the tests that drive apps over real HTTP, the browser tests and the
 benchmarks. Readiness is polled with a deadline, never guessed with a sleep.
 """
 import contextlib
+import dataclasses
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -13,6 +15,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+
+from pathlib import Path
 
 from . import ROOT
 from .stages import stage as stage_by_number
@@ -89,3 +93,44 @@ def stage_environment(port, database, secret_key="not a real key, for tests only
         "FLASK_SESSION_COOKIE_SECURE": "false",
         "PYTHONUNBUFFERED": "1",
     }
+
+
+@dataclasses.dataclass
+class JupyterServer:
+    url: str       # http://127.0.0.1:<port>
+    base_url: str  # /user/test/ on a hub-like server
+    token: str
+    runtime_dir: Path
+
+    @property
+    def login_url(self):
+        """Open this once, as a student opens the link with the token: Jupyter sets its cookie."""
+        return f"{self.url}{self.base_url}api/status?token={self.token}"
+
+    def proxy_url(self, port):
+        """Where jupyter-server-proxy serves an app listening on ``port``."""
+        return f"{self.url}{self.base_url}proxy/{port}/"
+
+
+@contextlib.contextmanager
+def jupyter_server(folder, base_url="/", env=None):
+    """A real Jupyter server (jupyter-server-proxy included) on loopback, serving ``folder``.
+
+    Its runtime and config folders are inside ``folder``: it never reads your own
+    ~/.jupyter, and jupyter_server.serverapp.list_running_servers() finds it only
+    with JUPYTER_RUNTIME_DIR set to ``runtime_dir``.
+    """
+    folder = Path(folder)
+    token, port = secrets.token_hex(24), free_port()
+    environment = {
+        "JUPYTER_RUNTIME_DIR": str(folder / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(folder / "config"),
+        **(env or {}),
+    }
+    command = [
+        sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--ServerApp.token={token}", f"--ServerApp.base_url={base_url}",
+    ]
+    with running(command, port, environment, cwd=folder, path=base_url + "api") as url:
+        yield JupyterServer(url, base_url, token, folder / "runtime")

@@ -3,6 +3,7 @@
 Every query passes its values as parameters (the ``?`` marks), never by
 building SQL from strings, so a username like ``x' OR '1'='1`` is just a name.
 """
+import functools
 import os
 import sqlite3
 
@@ -19,9 +20,12 @@ CREATE TABLE IF NOT EXISTS users (
 );
 """
 
-# Checked against when the username does not exist, so that a wrong name
-# takes as long as a wrong password and timing reveals nothing.
-_NO_SUCH_USER_HASH = generate_password_hash("no such user, no such password")
+
+@functools.cache
+def no_such_user_hash():
+    """Checked against when the username does not exist, so that a wrong name
+    takes as long as a wrong password and timing reveals nothing."""
+    return generate_password_hash("no such user, no such password")
 
 
 def get_db():
@@ -65,7 +69,7 @@ def create_user(username, password):
 def check_password(username, password):
     """The user row if the password is right, else None."""
     user = get_db().execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
-    password_hash = user["password_hash"] if user else _NO_SUCH_USER_HASH
+    password_hash = user["password_hash"] if user else no_such_user_hash()
     if check_password_hash(password_hash, password) and user is not None:
         return user
     return None

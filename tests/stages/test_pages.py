@@ -88,3 +88,28 @@ def test_session_cookie_holds_no_secret(client):
 @pytest.mark.stages(2, 3, 4, 5)
 def test_pages_with_a_secret_are_not_cached(client):
     assert "no-store" in client.get("/").headers.get("Cache-Control", "")
+
+
+ROUTES = {
+    1: ["/"], 2: ["/"], 3: ["/"], 4: ["/"], 5: ["/"],
+    6: ["/", "/register", "/login", "/enable-2fa", "/verify-2fa", "/dashboard", "/logout"],
+    7: ["/", "/register", "/login", "/enable-2fa", "/verify-2fa", "/dashboard", "/logout",
+        "/recovery-codes", "/disable-2fa"],
+}
+JUNK = {
+    "no body": {},
+    "empty fields": {"data": {"otp": "", "username": "", "password": "", "recovery_code": ""}},
+    "binary": {"data": b"\xff\xfe\x00otp=\x00\x01", "content_type": "application/x-www-form-urlencoded"},
+    "json": {"json": {"otp": 123456, "username": ["a"], "password": None}},
+    "repeated fields": {"data": {"otp": ["123456", "654321"], "username": ["a", "b"]}},
+    "big field": {"data": {"otp": "9" * 100_000, "username": "u" * 100_000, "password": "p" * 100_000}},
+}
+
+
+@pytest.mark.parametrize("junk", JUNK.values(), ids=JUNK.keys())
+def test_junk_never_causes_a_500(client, stage, junk):
+    for method in ("get", "post"):
+        for url in ROUTES[stage]:
+            response = getattr(client, method)(url, **junk)
+            assert response.status_code < 500, f"{method.upper()} {url} with junk gave {response.status_code}"
+            assert b"Traceback" not in response.data

@@ -28,6 +28,7 @@ def check_grouped(grouped):
         f"grouped('JBSWY3DPEHPK3PXP') gave {got!r}, expected 'JBSW Y3DP EHPK 3PXP': "
         "cut the secret into slices of four (secret[i:i + 4]) and join them with one space."
     )
+    assert got.strip() == got, f"grouped gave {got!r}: no space at the start or the end, only between groups."
     got = grouped(SECRET)
     assert got == GROUPED, f"for a 32-character secret you returned {got!r}, expected {GROUPED!r}."
     got = grouped("ABCDEFGHIJ")
@@ -129,6 +130,7 @@ def check_enrolment_template(enrolment_template):
     assert ATTACK in page.text, (
         "show the account name on the page (in the heading), with {{ account_name }}."
     )
+    check_otp_input(html)
 
 
 class _InputFinder(HTMLParser):
@@ -144,13 +146,7 @@ class _InputFinder(HTMLParser):
             self.labels.append(attrs)
 
 
-@hidden_check("4.2")
-def check_enrolment_template_details(enrolment_template):
-    uri, data_uri = qr_data_uri_for(SECRET, "O'Brien & \"Bo\"")
-    html = render_as_flask_would(enrolment_template(), account_name="O'Brien & \"Bo\"",
-                                 qr_code=data_uri, manual_key=GROUPED)
-    page = check_rendered_page(html, uri, "O'Brien & \"Bo\"", GROUPED)
-    assert "O'Brien & \"Bo\"" in page.text, "a name with quotes and & must show on the page exactly as typed."
+def check_otp_input(html):
     finder = _InputFinder()
     finder.feed(html)
     otp = next((attrs for attrs in finder.inputs if attrs.get("name") == "otp"), None)
@@ -167,6 +163,18 @@ def check_enrolment_template_details(enrolment_template):
     )
 
 
+@hidden_check("4.2")
+def check_enrolment_template_details(enrolment_template):
+    uri, data_uri = qr_data_uri_for(SECRET, "O'Brien & \"Bo\"")
+    html = render_as_flask_would(enrolment_template(), account_name="O'Brien & \"Bo\"",
+                                 qr_code=data_uri, manual_key=GROUPED)
+    page = check_rendered_page(html, uri, "O'Brien & \"Bo\"", GROUPED)
+    assert "O'Brien & \"Bo\"" in page.text, "a name with quotes and & must show on the page exactly as typed."
+    html = render_as_flask_would(enrolment_template(), account_name="ana", qr_code=data_uri,
+                                 manual_key="<b>KEY</b>")
+    assert "<b>" not in html, "the manual key reached the page as HTML: no |safe on any value."
+
+
 # --- 4.3 ------------------------------------------------------------------------------
 
 @exercise("4.3", "Serve the page from a route", uses=["create_enrolment_app"])
@@ -175,7 +183,13 @@ def check_create_enrolment_app(create_enrolment_app):
     assert hasattr(app, "test_client"), f"return the Flask app, not {type(app).__name__}."
     app.config["TESTING"] = True   # let errors in your view reach this check instead of a bare 500
     client = app.test_client()
-    response = client.get("/")
+    try:
+        response = client.get("/")
+    except BuildError as error:
+        raise AssertionError(
+            f"url_for({error.endpoint!r}) found no such view: name the view function home "
+            "(def home():), the name your template's url_for('home') looks for."
+        ) from None
     assert response.status_code == 200, f"GET / answered {response.status_code}, expected 200."
     try:
         account = Phone().scan(response.data)

@@ -158,7 +158,7 @@ def _guarded_app(login_required):
         @app.get("/dashboard")
         @login_required
         def dashboard():
-            return f"dashboard of user {session['user_id']}"
+            return f"dashboard of user {session.get('user_id')}"
 
         @app.get("/notes/<int:note_id>")
         @login_required

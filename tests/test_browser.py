@@ -1,0 +1,204 @@
+"""Every stage app, in a real browser, used the way a student uses it.
+
+Playwright drives Debian's Chromium (never a downloaded one). Where a page shows
+a QR code, the workbook's phone stand-in decodes the image the browser shows and
+the test types its code into the form, as a person would. The same run saves a
+screenshot of each stage's key page in docs/screenshots/ (the README shows them).
+
+Without Chromium these tests are skipped, with the reason; with CI=true a missing
+browser is a failure instead, so CI never passes by skipping them.
+"""
+import os
+import re
+import shutil
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from workbook import ROOT
+from workbook.phone import Phone
+from workbook.servers import free_port, running, stage_command, stage_environment
+from workbook.stages import existing_stages
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+VIEWPORT = {"width": 900, "height": 900}
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+USERNAME, PASSWORD = "alice", "correct horse battery"
+STAGES = [s.number for s in existing_stages()]
+STYLESHEET_RULES = "[...document.styleSheets].reduce((n, sheet) => n + sheet.cssRules.length, 0)"
+
+
+def chromium_path():
+    """Debian's Chromium, or another one named by $CHROMIUM."""
+    return os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run; skipped without one (failed under CI=true)."""
+    def unavailable(reason):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true, so the browser tests must run: {reason}", pytrace=False)
+        pytest.skip(reason)
+
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        unavailable("Playwright for Python is not installed (pip install -r requirements.txt)")
+    executable = chromium_path()
+    if not os.access(executable, os.X_OK):
+        unavailable(f"no Chromium at {executable}: install it (Debian/Ubuntu: apt-get install chromium) "
+                    "or set CHROMIUM to its path")
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        except Error as error:
+            unavailable(f"Chromium at {executable} did not start: {str(error).splitlines()[0]}")
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture(params=STAGES, ids=[f"stage{n}" for n in STAGES])
+def stage_app(request, tmp_path):
+    """(stage number, base URL) of that stage's app, started the `python app.py` way."""
+    number = request.param
+    port = free_port()
+    command = stage_command(number, "python", port)
+    with running(command, port, stage_environment(port, tmp_path / "users.sqlite")) as url:
+        yield number, url + "/"
+
+
+def screenshot(page, number):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"step_{number:02d}.png"), full_page=True)
+
+
+def path_of(page):
+    return urlsplit(page.url).path
+
+
+def submit(page, button):
+    """Click a submit button; return the response to the POST the browser sent."""
+    with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        page.get_by_role("button", name=button).click()
+    page.wait_for_load_state()
+    return posted.value
+
+
+def type_code(page, code, field="#otp"):
+    """Type the code key by key, grouped as authenticator apps show it: 123 456."""
+    page.locator(field).click()
+    page.keyboard.type(f"{code[:3]} {code[3:]}")
+
+
+def scan_qr(page):
+    """Point the phone at the QR code the browser shows."""
+    images = page.locator("img")
+    assert images.count() == 1
+    phone = Phone()
+    account = phone.scan(images.first.get_attribute("src"))
+    assert account.issuer == "Flask 2FA Workbook"
+    # The manual-entry key, for people who cannot scan, is the same secret.
+    assert account.secret in re.sub(r"\s", "", page.locator("body").inner_text())
+    return phone
+
+
+def test_stage_in_a_browser(page, stage_app):
+    number, app_url = stage_app
+    response = page.goto(app_url)
+    assert response.status == 200
+    if number == 1:
+        text = page.locator("body").inner_text()
+        assert "Everything is installed" in text
+        assert all(name in text.lower() for name in ("flask", "pyotp", "pyqrcode", "pypng"))
+        screenshot(page, 1)
+    elif number == 2:
+        shown = page.locator("code").inner_text()
+        page.reload()
+        assert page.locator("code").inner_text() == shown  # one secret per browser session
+        screenshot(page, 2)
+    elif number in (3, 4, 5):
+        phone = scan_qr(page)
+        page.reload()
+        assert scan_qr(page).accounts[0].secret == phone.accounts[0].secret
+        screenshot(page, number)
+        if number == 4:
+            type_code(page, phone.code())
+            assert submit(page, "Enable 2FA").status == 405
+            assert "stage 5 adds the route" in page.locator("body").inner_text()
+        elif number == 5:
+            type_code(page, f"{(int(phone.code()) + 500_000) % 1_000_000:06d}")
+            assert submit(page, "Enable 2FA").status == 401
+            assert page.locator("img").count() == 1  # the form again, to try once more
+            type_code(page, phone.code())
+            assert submit(page, "Enable 2FA").status == 200
+            assert page.get_by_role("heading", name="2FA is enabled").is_visible()
+    else:
+        login_flow(page, app_url, number)
+
+
+def log_in(page, app_url):
+    page.goto(app_url + "login")
+    page.get_by_label("Username").fill(USERNAME)
+    page.get_by_label("Password").fill(PASSWORD)
+    assert submit(page, "Next").status in (302, 303)
+
+
+def login_flow(page, app_url, number):
+    page.goto(app_url)
+    assert path_of(page) == "/login"
+    page.get_by_role("link", name="Register").first.click()
+    assert path_of(page) == "/register"
+    page.get_by_label("Username").fill(USERNAME)
+    page.get_by_label("Password").fill(PASSWORD)
+    assert submit(page, "Register").status in (302, 303)
+    assert path_of(page) == "/login"
+
+    log_in(page, app_url)
+    assert path_of(page) == "/enable-2fa"
+    phone = scan_qr(page)
+    if number == 6:
+        screenshot(page, 6)
+    type_code(page, phone.code())
+    assert submit(page, "Turn on 2FA").status in (302, 303)
+    if number >= 7:
+        assert path_of(page) == "/recovery-codes"
+        codes = page.locator("ol li")
+        assert codes.count() == 10
+        screenshot(page, 7)
+        page.get_by_role("link", name=re.compile("go to the dashboard")).click()
+    assert path_of(page) == "/dashboard"
+    assert page.get_by_role("heading", name=f"Welcome, {USERNAME}").is_visible()
+    assert page.evaluate(STYLESHEET_RULES) > 0  # static/style.css loaded
+
+    assert submit(page, "Log out").status in (302, 303)
+    assert path_of(page) == "/login"
+    page.goto(app_url + "dashboard")
+    assert path_of(page) == "/login"  # logged out: the dashboard sends you back
+
+    log_in(page, app_url)
+    assert path_of(page) == "/verify-2fa"
+    assert page.locator("img").count() == 0  # the QR code is never shown again
+    # The next step's code: inside the window, and never the one just used (stage 7 refuses replays).
+    type_code(page, phone.code(at=time.time() + 30))
+    assert submit(page, "Verify").status in (302, 303)
+    assert path_of(page) == "/dashboard"
+    assert page.get_by_role("heading", name=f"Welcome, {USERNAME}").is_visible()

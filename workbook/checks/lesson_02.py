@@ -1,0 +1,173 @@
+"""Checks for lesson 02: the two secrets (Flask's session key, the TOTP shared secret) and TOTP by hand."""
+import base64
+import hashlib
+import hmac
+import struct
+
+import flask
+import pyotp
+
+from . import exercise, hidden_check
+from ..cookies import read_session_cookie
+
+from ..rfc_test_vectors import RFC4226_MAC, RFC6238_KEY, RFC6238_SHA1
+
+
+def session_seen_by(secret_key, cookie):
+    """What an app signing with ``secret_key`` finds in its session when sent ``cookie``."""
+    app = flask.Flask("lesson_02_check")
+    app.secret_key = secret_key
+    with app.test_request_context(headers={"Cookie": f"session={cookie}"}):
+        return dict(flask.session)
+
+
+def _reference_counter(unix_time):
+    return struct.pack(">Q", int(unix_time) // 30)
+
+
+def _reference_truncate(mac, digits=6):
+    offset = mac[-1] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
+    return str(number % 10 ** digits).zfill(digits)
+
+
+def _blame_unfinished(call, own_id):
+    """Run ``call``; a stub of *another* exercise is reported as 'finish that one first'."""
+    try:
+        return call()
+    except NotImplementedError as error:
+        if f"Exercise {own_id}:" in str(error):
+            raise
+        raise AssertionError(f"your function uses a function that is still a stub ({error}): finish that one first.")
+
+
+@exercise("2.1", "Forge a session cookie", uses=["forge_session_cookie"])
+def check_forge_session_cookie(forge_session_cookie):
+    wanted = {"username": "admin", "two_factor_done": True}
+    cookie = forge_session_cookie("my_secret_key", wanted)
+    assert isinstance(cookie, str), (
+        f"return the cookie value as a str, not {type(cookie).__name__}: the serializer's dumps() gives one."
+    )
+    try:
+        readable = read_session_cookie(cookie)
+    except Exception:
+        raise AssertionError(
+            "that does not look like a Flask session cookie: sign the data with "
+            "SecureCookieSessionInterface().get_signing_serializer(app).dumps(data)."
+        ) from None
+    assert readable == wanted, f"the cookie holds {readable!r}, not the data you were given ({wanted!r})."
+    accepted = session_seen_by("my_secret_key", cookie)
+    assert accepted == wanted, (
+        "an app whose secret_key is 'my_secret_key' does not accept your cookie: make the serializer "
+        "from a Flask app whose secret_key is the key you were given."
+    )
+    assert session_seen_by("some other key", cookie) == {}, (
+        "an app with a different key accepts your cookie: it must be signed, with the key you were given."
+    )
+    other = forge_session_cookie("another key", wanted)
+    assert session_seen_by("another key", other) == wanted, (
+        "with the key 'another key', an app using that key rejects your cookie: sign with the secret_key "
+        "argument, not a fixed key."
+    )
+
+
+@hidden_check("2.1")
+def check_forge_uses_the_given_key(forge_session_cookie):
+    key = "0f" * 32
+    cookie = forge_session_cookie(key, {"enrolment_id": "chosen-by-the-attacker"})
+    assert session_seen_by(key, cookie) == {"enrolment_id": "chosen-by-the-attacker"}, (
+        "sign with the key passed in, not a fixed one."
+    )
+    assert session_seen_by("my_secret_key", cookie) == {}, "sign with the key passed in, not a fixed one."
+
+
+@exercise("2.2", "Pack the time step counter", uses=["counter_bytes"])
+def check_counter_bytes(counter_bytes):
+    for unix_time in (59, 1111111109, 1234567890, 20000000000, 29.9):
+        try:
+            got = counter_bytes(unix_time)
+        except struct.error as error:
+            raise AssertionError(
+                f"counter_bytes({unix_time}) failed in struct.pack ({error}): pack an unsigned 64-bit "
+                "number with '>Q'."
+            ) from None
+        expected = _reference_counter(unix_time)
+        assert isinstance(got, bytes), f"return bytes, not {type(got).__name__}: try struct.pack('>Q', step)."
+        assert len(got) == 8, f"counter_bytes({unix_time}) gave {len(got)} bytes: the counter is always 8 bytes."
+        assert got != expected[::-1] or got == expected, (
+            f"counter_bytes({unix_time}) has its bytes backwards: big-endian means the most significant byte "
+            "comes first ('>' in struct.pack, 'big' in int.to_bytes)."
+        )
+        assert got == expected, (
+            f"counter_bytes({unix_time}) gave {got.hex()}, expected {expected.hex()}: "
+            "the counter is the number of whole 30-second steps, int(unix_time) // 30."
+        )
+
+
+@hidden_check("2.2")
+def check_counter_bytes_beyond_32_bits(counter_bytes):
+    unix_time = 2 ** 33 * 30 + 7
+    try:
+        got = counter_bytes(unix_time)
+    except struct.error:
+        got = None
+    assert got == _reference_counter(unix_time), (
+        "steps beyond 2**32 need all 8 bytes: pack an unsigned 64-bit number ('>Q')."
+    )
+
+
+@exercise("2.3", "Cut the HMAC down to a code", uses=["truncate"])
+def check_truncate(truncate):
+    got = truncate(RFC4226_MAC, 6)
+    assert isinstance(got, str), f"return a str, not {type(got).__name__}: codes may start with 0."
+    assert got == "872921", (
+        f"for RFC 4226's example HMAC you returned {got!r}, expected '872921': the offset is the low "
+        "4 bits of the LAST byte (mac[-1] & 0x0F), then read 4 bytes from there, big-endian."
+    )
+    assert truncate(RFC4226_MAC, 8) == "57872921", "with digits=8, keep 8 digits: number % 10**digits."
+    # Offset 0, top bit set, and a remainder that needs zero padding.
+    tricky = (0x80000000 | 1_000_001_234).to_bytes(4, "big") + bytes(15) + b"\x00"
+    got = truncate(tricky, 6)
+    assert got != str((0x80000000 | 1_000_001_234) % 10 ** 6).zfill(6), (
+        "clear the top bit of the 4 bytes (& 0x7FFFFFFF) before taking the remainder."
+    )
+    assert got == "001234", (
+        f"you returned {got!r}, expected '001234': pad with zeros on the left to the number of digits "
+        "(str(...).zfill(digits))."
+    )
+
+
+@hidden_check("2.3")
+def check_truncate_highest_offset(truncate):
+    mac = bytes(range(0x30, 0x43)) + b"\x3f"  # last byte's low nibble is 15: bytes 15..18
+    assert truncate(mac, 6) == _reference_truncate(mac, 6), "an offset of 15 reads bytes 15, 16, 17 and 18."
+
+
+@exercise("2.4", "Compute a TOTP code by hand", uses=["totp_by_hand"])
+def check_totp_by_hand(totp_by_hand):
+    for unix_time, expected in RFC6238_SHA1[:4]:
+        got = _blame_unfinished(lambda: totp_by_hand(RFC6238_KEY, unix_time, 8), "2.4")
+        assert got == expected, (
+            f"at t={unix_time} with 8 digits, RFC 6238 says {expected}, you returned {got!r}: "
+            "HMAC-SHA1 the 8-byte counter with the key (hmac.new(key, counter, hashlib.sha1).digest()), "
+            "then truncate."
+        )
+    secret = base64.b32encode(RFC6238_KEY).decode()
+    for unix_time in (1_700_000_000, 1_700_000_015):
+        got = totp_by_hand(RFC6238_KEY, unix_time)
+        assert got == pyotp.TOTP(secret).at(unix_time), (
+            f"with the default digits, your code {got!r} differs from pyotp's: make digits=6 the default."
+        )
+
+
+@hidden_check("2.4")
+def check_totp_by_hand_all_vectors_and_another_key(totp_by_hand):
+    for unix_time, expected in RFC6238_SHA1:
+        assert totp_by_hand(RFC6238_KEY, unix_time, 8) == expected, f"RFC 6238 vector t={unix_time} fails."
+    key = hashlib.sha1(b"another key").digest()
+    secret = base64.b32encode(key).decode()
+    for unix_time in (0, 29.5, 30, 1_234_567_890.9):
+        assert totp_by_hand(key, unix_time) == pyotp.TOTP(secret).at(unix_time), (
+            f"for another key at t={unix_time}, you differ from pyotp."
+        )
+    assert hmac.compare_digest(totp_by_hand(key, 0), pyotp.TOTP(secret).at(0))

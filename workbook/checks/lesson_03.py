@@ -1,0 +1,108 @@
+"""Checks for lesson 03: the otpauth:// URI and its QR code as an inline PNG."""
+import base64
+import binascii
+from urllib.parse import quote
+
+from . import exercise, hidden_check
+from .. import ISSUER, qr
+
+CHECK_SECRET = "CHECKCHECKCHECKCHECKCHECKCHECK22"
+PREFIX = "data:image/png;base64,"
+
+
+def contract_uri(secret, account_name):
+    """The exact provisioning URI of APP_CONTRACT.md (pyotp's format)."""
+    issuer = quote(ISSUER)
+    return f"otpauth://totp/{issuer}:{quote(account_name)}?secret={secret}&issuer={issuer}"
+
+
+def _call_uri(provisioning_uri, secret, account_name):
+    try:
+        return provisioning_uri(secret, account_name)
+    except NameError as error:
+        raise AssertionError(
+            f"your code raised NameError ({error}): like the guide's `username`, that name is not defined "
+            "inside your function. Use the account_name parameter."
+        ) from None
+
+
+@exercise("3.1", "Build the provisioning URI", uses=["provisioning_uri"])
+def check_provisioning_uri(provisioning_uri):
+    for account in ("student", "ana@example.com"):
+        got = _call_uri(provisioning_uri, CHECK_SECRET, account)
+        expected = contract_uri(CHECK_SECRET, account)
+        assert isinstance(got, str), f"return the URI as a str, not {type(got).__name__}."
+        assert "YourAppName" not in got, "YourAppName is the guide's placeholder: the issuer is 'Flask 2FA Workbook'."
+        assert got.startswith("otpauth://totp/"), f"a TOTP URI starts with otpauth://totp/, yours is {got[:30]!r}."
+        assert f"secret={CHECK_SECRET}" in got, "the URI must carry the secret you were given in secret=."
+        assert f"&issuer={quote(ISSUER)}" in got, (
+            "add the issuer parameter (issuer_name=ISSUER in pyotp): apps use it to name the account."
+        )
+        assert got == expected, (
+            f"for account {account!r} you returned\n    {got}\nexpected\n    {expected}\n"
+            "use pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=ISSUER)."
+        )
+
+
+@hidden_check("3.1")
+def check_provisioning_uri_awkward_names(provisioning_uri):
+    for account in ("Ana Lee", "team:blue", "Zoë"):
+        got = _call_uri(provisioning_uri, CHECK_SECRET, account)
+        assert got == contract_uri(CHECK_SECRET, account), (
+            f"account {account!r}: spaces, colons and accents in the name must be URL-encoded."
+        )
+
+
+@exercise("3.2", "Make the QR code data URI", uses=["qr_data_uri"])
+def check_qr_data_uri(qr_data_uri):
+    text = contract_uri(CHECK_SECRET, "student")
+    got = qr_data_uri(text)
+    assert not isinstance(got, bytes), (
+        "return a str: base64.b64encode() gives bytes, so .decode('ascii') them before adding the prefix."
+    )
+    assert isinstance(got, str), f"return a str, not {type(got).__name__}."
+    assert "b'" not in got[:40], (
+        "the data URI contains b'...': you put the bytes object into a string. Decode it with .decode('ascii')."
+    )
+    assert got.startswith(PREFIX), f"a data URI for a PNG starts with {PREFIX!r}; yours starts {got[:30]!r}."
+    try:
+        png_bytes = base64.b64decode(got[len(PREFIX):], validate=True)
+    except binascii.Error:
+        raise AssertionError("the part after the comma is not valid base64: use base64.b64encode().") from None
+    assert png_bytes.startswith(b"\x89PNG"), "the base64 part is not a PNG: write the QR code with .png(stream, scale=5)."
+    decoded = qr.decode_data_uri(got)
+    assert decoded == text, f"the QR code reads {decoded!r}, not the text you were given."
+
+
+@hidden_check("3.2")
+def check_qr_data_uri_other_text(qr_data_uri):
+    text = contract_uri("ZYXWVUTSRQPONMLKJIHGFEDCBA234567", "someone.with.a.long.name@example.com")
+    assert qr.decode_data_uri(qr_data_uri(text)) == text, "encode exactly the text you are given."
+
+
+@exercise("3.3", "Read the label back", uses=["read_label"])
+def check_read_label(read_label):
+    cases = [
+        (contract_uri(CHECK_SECRET, "student"), (ISSUER, "student")),
+        (contract_uri(CHECK_SECRET, "ana lee@example.com"), (ISSUER, "ana lee@example.com")),
+        (f"otpauth://totp/student?secret={CHECK_SECRET}", (None, "student")),
+    ]
+    for uri, expected in cases:
+        got = read_label(uri)
+        assert got == expected, (
+            f"read_label({uri!r})\n    gave {got!r}, expected {expected!r}: the label is the path after "
+            "otpauth://totp/ and before '?'; split it at the ':' into issuer and account, then unquote() each. "
+            "With no ':' there is no issuer (None)."
+        )
+
+
+@hidden_check("3.3")
+def check_read_label_colon_in_account(read_label):
+    uri = contract_uri(CHECK_SECRET, "team:blue")
+    assert read_label(uri) == (ISSUER, "team:blue"), (
+        "a ':' inside the account name is sent as %3A: split the label at the raw ':' first, then unquote."
+    )
+    uri = f"otpauth://totp/Shop%3A%20EU:ana?secret={CHECK_SECRET}&issuer=Shop%3A%20EU"
+    assert read_label(uri) == ("Shop: EU", "ana"), (
+        "a ':' inside the issuer is sent as %3A too: split at the raw ':' first, then unquote each part."
+    )

@@ -1,0 +1,216 @@
+"""Checks for lesson 07: hardening (replay, throttling, recovery codes)."""
+import hashlib
+import os
+import re
+import sqlite3
+import tempfile
+
+from . import exercise, hidden_check
+
+TIMECODE = 56_666_666  # the 30-second step at Unix time 1_699_999_980
+
+
+def _users_db(path=":memory:"):
+    db = sqlite3.connect(path)
+    db.row_factory = sqlite3.Row
+    db.executescript("""
+        CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, username TEXT, last_timecode INTEGER);
+        INSERT OR IGNORE INTO users (id, username) VALUES (1, 'alice'), (2, 'bob');
+    """)
+    db.commit()
+    return db
+
+
+def _last(db, user_id):
+    return db.execute("SELECT last_timecode FROM users WHERE id = ?", (user_id,)).fetchone()[0]
+
+
+def _statements(db, action):
+    """The SQL statements ``action()`` runs on ``db`` (BEGIN/COMMIT left out)."""
+    seen = []
+    db.set_trace_callback(seen.append)
+    try:
+        result = action()
+    finally:
+        db.set_trace_callback(None)
+    kept = [s.strip() for s in seen if s.strip().split(" ", 1)[0].upper() in ("SELECT", "UPDATE", "DELETE", "INSERT")]
+    return result, kept
+
+
+# --- 7.1 -----------------------------------------------------------------
+
+@exercise("7.1", "Accept each time step once", uses=["accept_once"])
+def check_accept_once(accept_once):
+    db = _users_db()
+    first = accept_once(db, 1, TIMECODE)
+    assert first is True, (
+        f"the first use of a step should give True, got {first!r}. Return cursor.rowcount == 1 "
+        "after the UPDATE (last_timecode starts as NULL: allow that in the WHERE clause)."
+    )
+    assert _last(db, 1) == TIMECODE, "after accepting, users.last_timecode should hold that step: SET last_timecode = ?."
+    again = accept_once(db, 1, TIMECODE)
+    assert again is False, (
+        f"the same step a second time should give False (a replayed code), got {again!r}: "
+        "only change the row when last_timecode < the new step."
+    )
+    older = accept_once(db, 1, TIMECODE - 1)
+    assert older is False, "an older step than the last one accepted must give False too."
+    assert _last(db, 1) == TIMECODE, "a refused step must not change last_timecode."
+    assert accept_once(db, 1, TIMECODE + 1) is True, "a later step (the next code) should give True."
+    assert accept_once(db, 2, TIMECODE) is True, (
+        "bob's first code was refused: each user has their own last_timecode (WHERE id = ?)."
+    )
+    assert _last(db, 1) == TIMECODE + 1, "accepting bob's code changed alice's row: put id = ? in the WHERE clause."
+
+
+@hidden_check("7.1")
+def check_accept_once_is_one_committed_update(accept_once):
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "users.sqlite")
+        worker_a, worker_b = _users_db(path), sqlite3.connect(path)
+        try:
+            result, statements = _statements(worker_a, lambda: accept_once(worker_a, 1, TIMECODE))
+            assert result is True
+            assert len(statements) == 1 and statements[0].upper().startswith("UPDATE"), (
+                "do the check and the write in one UPDATE ... WHERE ... (no SELECT first): between a "
+                f"SELECT and an UPDATE another worker can accept the same code. Your SQL: {statements}"
+            )
+            assert re.search(r"where.*last_timecode", statements[0], re.I | re.S), (
+                "the UPDATE's WHERE clause should compare last_timecode with the new step."
+            )
+            assert worker_b.execute("SELECT last_timecode FROM users WHERE id = 1").fetchone()[0] == TIMECODE, (
+                "another connection cannot see the new last_timecode: commit it (put the UPDATE inside `with db:`)."
+            )
+            assert accept_once(worker_b, 1, TIMECODE) is False, "a second worker accepted the same step."
+        finally:
+            worker_a.close()
+            worker_b.close()
+
+
+# --- 7.2 -----------------------------------------------------------------
+
+EXPECTED_DELAYS = {0: 0, 1: 0, 4: 0, 5: 30, 6: 60, 7: 120, 8: 240, 9: 480, 10: 900, 11: 900, 50: 900}
+
+
+@exercise("7.2", "Wait longer after each failure", uses=["throttle_delay"])
+def check_throttle_delay(throttle_delay):
+    for failures in range(5):
+        got = throttle_delay(failures)
+        assert got == 0, f"throttle_delay({failures}) gave {got!r}: the first 5 failures cost nothing (0 seconds)."
+    for failures, expected in EXPECTED_DELAYS.items():
+        got = throttle_delay(failures)
+        assert got == expected, (
+            f"throttle_delay({failures}) gave {got!r}, expected {expected}: 30 s after the 5th failure, "
+            "doubled after each further one (30 * 2 ** (failures - 5)), never more than 900 s (15 minutes)."
+        )
+
+
+@hidden_check("7.2")
+def check_throttle_delay_never_shrinks(throttle_delay):
+    delays = [throttle_delay(failures) for failures in range(200)]
+    assert delays == sorted(delays), "the delay must never get shorter as failures add up."
+    assert throttle_delay(10 ** 6) == 900, "a huge number of failures should still wait 900 s, not more."
+
+
+# --- 7.3 and 7.4 -----------------------------------------------------------
+
+CODE_FORMAT = re.compile(r"[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}")
+
+
+def sha256_hex(code):
+    return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+def _codes_db():
+    db = sqlite3.connect(":memory:")
+    db.row_factory = sqlite3.Row
+    db.executescript("""
+        CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT);
+        INSERT INTO users (id, username) VALUES (1, 'alice'), (2, 'bob');
+        CREATE TABLE recovery_codes (user_id INTEGER NOT NULL, code_hash TEXT NOT NULL,
+                                     PRIMARY KEY (user_id, code_hash));
+    """)
+    return db
+
+
+def _stored(db, user_id):
+    return {row[0] for row in db.execute("SELECT code_hash FROM recovery_codes WHERE user_id = ?", (user_id,))}
+
+
+@exercise("7.3", "Make ten recovery codes", uses=["make_recovery_codes"])
+def check_make_recovery_codes(make_recovery_codes):
+    db = _codes_db()
+    codes = make_recovery_codes(db, 1)
+    assert isinstance(codes, list) and len(codes) == 10, f"return a list of 10 codes, not {codes!r}."
+    for code in codes:
+        assert isinstance(code, str) and CODE_FORMAT.fullmatch(code), (
+            f"{code!r} is not like abcd-efgh-ijkm-nopq: 16 characters from RECOVERY_ALPHABET in groups of 4 joined by '-'."
+        )
+    assert len(set(codes)) == 10, "two of the codes are the same: draw each one afresh with secrets.choice."
+    stored = _stored(db, 1)
+    assert stored, "nothing was stored in recovery_codes for user 1: INSERT (user_id, hash_code(code)) for each code."
+    for code in codes:
+        assert code not in stored, "a code is stored as it is: store hash_code(code), never the code itself."
+    assert stored == {sha256_hex(code) for code in codes}, (
+        "the stored hashes do not match the codes returned: store hash_code(code) for exactly the 10 codes you return."
+    )
+    fresh = make_recovery_codes(db, 1)
+    assert set(fresh).isdisjoint(codes), "a second call gave some of the same codes: they must be random each time."
+    assert _stored(db, 1) == {sha256_hex(code) for code in fresh}, (
+        "after a second call the user should have only the 10 new codes: DELETE the old ones first."
+    )
+
+
+@hidden_check("7.3")
+def check_make_recovery_codes_leaves_others_alone(make_recovery_codes):
+    db = _codes_db()
+    bob = make_recovery_codes(db, 2)
+    make_recovery_codes(db, 1)
+    assert _stored(db, 2) == {sha256_hex(code) for code in bob}, (
+        "making alice's codes changed bob's: only delete the rows WHERE user_id = ?."
+    )
+
+
+ALICE_CODES = ["abcd-efgh-ijkm-nopq", "qrst-uvwx-yz23-4567", "aaaa-bbbb-cccc-dddd"]
+BOB_CODE = "zzzz-yyyy-xxxx-wwww"
+
+
+def _filled_codes_db():
+    db = _codes_db()
+    rows = [(1, sha256_hex(code)) for code in ALICE_CODES] + [(2, sha256_hex(BOB_CODE))]
+    db.executemany("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)", rows)
+    db.commit()
+    return db
+
+
+@exercise("7.4", "Use a recovery code once", uses=["use_recovery_code"])
+def check_use_recovery_code(use_recovery_code):
+    db = _filled_codes_db()
+    first = use_recovery_code(db, 1, ALICE_CODES[0])
+    assert first is True, (
+        f"alice's first recovery code should give True, got {first!r}: DELETE the row with her user_id "
+        "and hash_code(code), then return cursor.rowcount == 1."
+    )
+    assert sha256_hex(ALICE_CODES[0]) not in _stored(db, 1), "a used code must be gone from the table."
+    again = use_recovery_code(db, 1, ALICE_CODES[0])
+    assert again is False, f"the same code a second time should give False, got {again!r}: each code works once."
+    assert use_recovery_code(db, 1, "abcd-efgh-ijkm-nopz") is False, "a code that was never issued should give False."
+    assert use_recovery_code(db, 1, BOB_CODE) is False, (
+        "bob's code let alice in: match user_id = ? as well as the hash."
+    )
+    assert _stored(db, 2) == {sha256_hex(BOB_CODE)}, "trying bob's code on alice's account must not use it up."
+    assert len(_stored(db, 1)) == 2, "alice's other two codes should still be there."
+    assert use_recovery_code(db, 2, BOB_CODE) is True, "bob's own code should work for bob."
+
+
+@hidden_check("7.4")
+def check_use_recovery_code_is_one_delete(use_recovery_code):
+    db = _filled_codes_db()
+    result, statements = _statements(db, lambda: use_recovery_code(db, 1, ALICE_CODES[1]))
+    assert result is True
+    assert len(statements) == 1 and statements[0].upper().startswith("DELETE"), (
+        "check and use the code in one DELETE and read its rowcount: with a SELECT first, two requests "
+        f"sent at once could both use the same code. Your SQL: {statements}"
+    )
+    assert use_recovery_code(db, 1, "x' OR '1'='1") is False
+    assert len(_stored(db, 1)) == 2, "a strange input deleted codes: pass values as ? parameters."

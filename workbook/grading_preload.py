@@ -1,0 +1,43 @@
+"""What the grader's fork server imports once, before it forks a worker per notebook.
+
+Everything here is library code the lessons import anyway (IPython, Flask,
+pyotp, the QR libraries, the workbook's helpers and checks). No student code
+has run in the fork server, so each forked worker starts as clean as a fresh
+interpreter, only without paying for these imports again. A module that fails
+to import is simply left to the worker (which then imports it itself, or
+reports the error).
+"""
+import importlib
+import pkgutil
+
+MODULES = [
+    "IPython.core.interactiveshell", "IPython.display", "traitlets.config",
+    "flask", "werkzeug", "werkzeug.security", "jinja2", "pyotp", "pyqrcode", "png", "zxingcpp",
+    "sqlite3", "hmac", "hashlib", "base64", "struct", "secrets", "urllib.parse", "html.parser",
+    "flask_wtf", "wtforms",
+    # workbook.launch asks jupyter_server for a running server; importing it costs about a second.
+    "jupyter_server.serverapp",
+]
+
+
+def preload():
+    for name in MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - optional: the worker will import it or say why not
+            pass
+    import workbook
+    for module in pkgutil.iter_modules(workbook.__path__):
+        if module.name not in ("__main__",):
+            try:
+                importlib.import_module(f"workbook.{module.name}")
+            except Exception:  # noqa: BLE001
+                pass
+    try:
+        from workbook import checks
+        checks.load_all()
+    except Exception:  # noqa: BLE001 - the worker reports it
+        pass
+
+
+preload()

@@ -1,0 +1,201 @@
+"""The grader's output: report.csv, report.html beside it, and feedback/<student>.md.
+
+report.csv has one row per student: ``student``, one column per exercise id
+(points earned), ``app_stage`` (the highest stage whose tests the student's
+my_app/ passes; empty when there is no my_app/, 0 when it passes none),
+``total`` and ``max`` (exercise points only) and ``notes``.
+report.html is the same table with an inline SVG bar chart of the class's
+average per exercise: no JavaScript, nothing fetched, opens from disk.
+"""
+import csv
+import html
+import re
+import unicodedata
+from pathlib import Path
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def columns(grades):
+    return ["student", *grades.exercises, "app_stage", "total", "max", "notes"]
+
+
+def rows(grades):
+    for student in grades.students:
+        app_stage = "" if student.app is None or student.app.stage is None else student.app.stage
+        yield [student.name, *(student.points(i) for i in grades.exercises), app_stage,
+               student.total, grades.max_points, "; ".join(student.all_notes())]
+
+
+def write_csv(grades, path):
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns(grades))
+        for row in rows(grades):
+            writer.writerow([_cell(value) for value in row])
+
+
+def safe_file_name(name):
+    """A file name for a student's folder name: letters, digits, '.', '-' and '_' only."""
+    name = unicodedata.normalize("NFKC", name)
+    name = re.sub(r"[^\w.-]+", "_", name, flags=re.UNICODE).strip("._")
+    return name[:100] or "student"
+
+
+def feedback_names(grades):
+    """student name -> a unique, safe file name (without .md)."""
+    names, used = {}, set()
+    for student in grades.students:
+        base = candidate = safe_file_name(student.name)
+        number = 2
+        while candidate.casefold() in used:
+            candidate = f"{base}-{number}"
+            number += 1
+        used.add(candidate.casefold())
+        names[student.name] = candidate
+    return names
+
+
+def feedback_text(grades, student):
+    lines = [f"# Feedback: {student.name}", "",
+             f"**Score: {student.total} / {grades.max_points}**", ""]
+    if student.app is not None:
+        if student.app.stage is None:
+            lines.append("Your app (my_app/): not submitted.")
+        elif student.app.stage:
+            lines.append(f"Your app (my_app/): passes the stage {student.app.stage} behaviour tests.")
+        else:
+            lines.append("Your app (my_app/): does not pass any stage's behaviour tests yet.")
+        lines.append("")
+    for note in student.notes:
+        lines.append(f"> {note}")
+    for lesson in sorted(student.notebooks):
+        notebook = student.notebooks[lesson]
+        lines += ["", f"## Lesson {lesson:02d}" + (f" ({notebook.notebook})" if notebook.notebook else ""), ""]
+        for note in notebook.notes:
+            lines.append(f"> {note}")
+        if notebook.notes:
+            lines.append("")
+        for exercise_id, grade in notebook.grades.items():
+            points = grades.exercises[exercise_id].points
+            lines.append(f"- {grade.line()} ({grade.points}/{points})")
+        if notebook.cell_errors:
+            lines += ["", "Cells that raised an error when the notebook ran from the top:"]
+            lines += [f"- code cell {number}: `{text}`" for number, text in notebook.cell_errors[:10]]
+    if student.app is not None and student.app.notes:
+        lines += ["", "## Your app", ""] + [f"> {note}" for note in student.app.notes]
+    return "\n".join(lines) + "\n"
+
+
+def write_feedback(grades, folder):
+    folder = Path(folder)
+    folder.mkdir(exist_ok=True)
+    names = feedback_names(grades)
+    for student in grades.students:
+        (folder / f"{names[student.name]}.md").write_text(feedback_text(grades, student), encoding="utf-8")
+    return names
+
+
+def averages(grades):
+    """exercise id -> the class's average, as a fraction of the exercise's points (0 to 1)."""
+    count = len(grades.students) or 1
+    return {exercise_id: sum(s.points(exercise_id) for s in grades.students) / count / (exercise.points or 1)
+            for exercise_id, exercise in grades.exercises.items()}
+
+
+def bar_chart_svg(grades):
+    """An inline SVG bar chart of the average score per exercise (% of its points)."""
+    values = averages(grades)
+    bar, gap, height, top, bottom, left = 26, 8, 160, 20, 42, 36
+    width = left + len(values) * (bar + gap) + gap
+    total_height = top + height + bottom
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{total_height}" '
+             f'viewBox="0 0 {width} {total_height}" role="img" aria-label="Average score per exercise" '
+             'font-family="sans-serif" font-size="11">']
+    for percent in (0, 50, 100):
+        y = top + height - height * percent / 100
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width}" y2="{y:.1f}" stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" fill="#555">{percent}%</text>')
+    lessons = sorted({grades.exercises[i].lesson for i in values})
+    palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7"]
+    for index, (exercise_id, value) in enumerate(values.items()):
+        x = left + gap + index * (bar + gap)
+        h = height * value
+        colour = palette[lessons.index(grades.exercises[exercise_id].lesson) % len(palette)]
+        title = html.escape(f"{exercise_id} {grades.exercises[exercise_id].title}: {value:.0%}")
+        parts.append(f'<rect x="{x}" y="{top + height - h:.1f}" width="{bar}" height="{h:.1f}" fill="{colour}">'
+                     f'<title>{title}</title></rect>')
+        parts.append(f'<text x="{x + bar / 2}" y="{top + height - h - 4:.1f}" text-anchor="middle">'
+                     f'{value:.0%}</text>')
+        parts.append(f'<text x="{x + bar / 2}" y="{top + height + 14}" text-anchor="middle">'
+                     f'{html.escape(exercise_id)}</text>')
+    parts.append(f'<text x="{left}" y="{total_height - 6}" fill="#555">average score per exercise '
+                 '(% of its points)</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+STYLE = """
+body { font-family: sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; font-size: 13px; }
+th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: center; }
+th { background: #f3f3f3; position: sticky; top: 0; }
+td.name, td.notes { text-align: left; }
+td.notes { font-size: 12px; color: #555; max-width: 40em; }
+td.full { background: #e3f4e1; } td.zero { background: #fbe5e5; }
+"""
+
+
+def html_report(grades, feedback=None):
+    ids = list(grades.exercises)
+    count = len(grades.students)
+    average_total = sum(s.total for s in grades.students) / (count or 1)
+    stages = [s.app.stage for s in grades.students if s.app is not None and s.app.stage is not None]
+    header = "".join(f'<th title="{html.escape(grades.exercises[i].title)}">{html.escape(i)}</th>' for i in ids)
+    body = []
+    for row, student in zip(rows(grades), grades.students):
+        name = html.escape(student.name)
+        if feedback:
+            name = f'<a href="feedback/{html.escape(feedback[student.name])}.md">{name}</a>'
+        cells = []
+        for exercise_id, points in zip(ids, row[1:1 + len(ids)]):
+            kind = "full" if points == grades.exercises[exercise_id].points else "zero" if points == 0 else ""
+            cells.append(f'<td class="{kind}">{points}</td>')
+        app_stage, total, maximum, notes = row[1 + len(ids):]
+        body.append(f'<tr><td class="name">{name}</td>{"".join(cells)}<td>{app_stage}</td>'
+                    f'<td><b>{total}</b></td><td>{maximum}</td><td class="notes">{html.escape(notes)}</td></tr>')
+    summary = (f"{count} students · average {average_total:.1f} / {grades.max_points}"
+               + (f" · my_app submitted by {len(stages)}" if stages else "")
+               + f" · graded in {grades.seconds:.0f} s")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Grades</title><style>{STYLE}</style></head>
+<body>
+<h1>Grades</h1>
+<p>{html.escape(summary)}</p>
+{bar_chart_svg(grades)}
+<table>
+<thead><tr><th>student</th>{header}<th>app_stage</th><th>total</th><th>max</th><th>notes</th></tr></thead>
+<tbody>
+{chr(10).join(body)}
+</tbody></table>
+</body></html>
+"""
+
+
+def write_reports(grades, out):
+    """Write report.csv at ``out``, report.html and feedback/ beside it; return the paths written."""
+    out = Path(out)
+    write_csv(grades, out)
+    feedback_dir = out.parent / "feedback"
+    names = write_feedback(grades, feedback_dir)
+    html_path = out.with_suffix(".html") if out.suffix != ".html" else out.with_name(out.stem + "-report.html")
+    html_path.write_text(html_report(grades, names), encoding="utf-8")
+    return [out, html_path, feedback_dir]

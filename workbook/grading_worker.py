@@ -1,0 +1,221 @@
+"""The grading worker: one notebook, one fresh process, one IPython shell.
+
+``serve(job, conn)`` runs in its own process (see workbook/grading.py for how
+it is started). It runs the notebook's code cells one by one in an IPython
+``InteractiveShell``, the same machinery a Jupyter kernel runs cells with,
+carrying on after a cell that raises, then grades the lesson's exercises in
+that same namespace with the package's own checks:
+``run_check(id, *[namespace[name] for name in uses], include_hidden=True)``.
+
+It tells the grader what it is doing over ``conn`` (a multiprocessing
+Connection), so that the grader knows where a notebook hung or died:
+
+    ("cell", index)        about to run code cell ``index``
+    ("grading", id)        about to run exercise ``id``'s checks
+    ("done", payload)      the results (see ``_run``)
+    ("crashed", text)      the worker itself broke (not the student's code)
+
+The checks are protected from accidents in the student's code (a cell that
+rebinds ``check`` or clears the registry): the worker snapshots the registry
+before any student code runs and restores it before each check. This is not a
+sandbox against deliberate cheating.
+
+The job is a plain dict: ``cells`` (list of source strings), ``cwd``,
+``log`` (where the cells' output goes), ``exercises`` (ids), ``skip_cells``,
+``stop_at`` (index of the first cell not to run, or None), ``skip_exercises``,
+``hidden_checks`` (path or None), ``check_timeout`` (seconds), ``env``.
+"""
+import dataclasses
+import os
+import signal
+import sys
+
+MESSAGE_LIMIT = 800
+
+
+class CheckTimeout(BaseException):
+    """A check ran longer than its time (BaseException: run_check must not swallow it)."""
+
+
+def _short(text, limit=MESSAGE_LIMIT):
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _redirect_standard_streams(log_path):
+    """stdin from /dev/null; stdout and stderr (the file descriptors too) into the log."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    for sys_stream in (sys.stdout, sys.stderr):
+        try:
+            sys_stream.flush()
+        except Exception:
+            pass
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    sys.stdin = open(os.devnull, encoding="utf-8")
+    sys.stdout = open(1, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)
+
+
+def serve(job, conn):
+    """Entry point of the worker process. Never returns: ends the process with os._exit."""
+    try:
+        os.setsid()  # its own process group: the grader can end it and everything it starts
+    except OSError:
+        pass
+    try:
+        _redirect_standard_streams(job["log"])
+        payload = _run(job, conn)
+        conn.send(("done", payload))
+    except BaseException as error:  # noqa: BLE001 - report anything, the process ends right after
+        try:
+            conn.send(("crashed", _short(f"{type(error).__name__}: {error}")))
+        except Exception:
+            pass
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            conn.close()
+        except Exception:
+            pass
+        # Not sys.exit: the student's threads, atexit handlers or servers must not keep us alive.
+        os._exit(0)
+
+
+def _load_checks(hidden_checks):
+    """Import every lesson's checks (and the instructor's hidden ones); return a snapshot to restore from."""
+    import runpy
+
+    from . import checks
+
+    checks.load_all()
+    if hidden_checks:
+        runpy.run_path(hidden_checks, run_name="workbook_hidden_checks")
+    registry = {key: dataclasses.replace(entry, hidden=list(entry.hidden))
+                for key, entry in checks.EXERCISES.items()}
+    module_globals = dict(vars(checks))
+    return checks, registry, module_globals
+
+
+def _restore_checks(checks, registry, module_globals):
+    vars(checks).update(module_globals)
+    checks.EXERCISES.clear()
+    checks.EXERCISES.update({key: dataclasses.replace(entry, hidden=list(entry.hidden))
+                             for key, entry in registry.items()})
+
+
+def _make_shell():
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False  # no shared history.sqlite between parallel workers
+    config.InteractiveShell.colors = "nocolor"
+    return InteractiveShell.instance(config=config)
+
+
+def _run(job, conn):
+    os.environ.update(job.get("env") or {})
+    os.chdir(job["cwd"])
+    if job.get("env", {}).get("WORKBOOK_MY_APP") and "workbook.my_app" in sys.modules:
+        from pathlib import Path
+        sys.modules["workbook.my_app"].MY_APP = Path(job["env"]["WORKBOOK_MY_APP"])
+
+    checks, registry, module_globals = _load_checks(job.get("hidden_checks"))
+    run_check = checks.run_check
+
+    # As in a kernel: the notebook's folder is importable.
+    sys.path.insert(0, "")
+    shell = _make_shell()
+
+    interrupted = {"flag": False}
+
+    def on_interrupt(signum, frame):
+        interrupted["flag"] = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    skip_cells = set(job.get("skip_cells") or ())
+    stop_at = job.get("stop_at")
+    cell_errors, stopped_at = [], None
+    try:
+        for index, source in enumerate(job["cells"]):
+            if stop_at is not None and index >= stop_at:
+                stopped_at = index
+                break
+            conn.send(("cell", index))
+            if index in skip_cells:
+                continue
+            result = shell.run_cell(source, store_history=True)
+            if interrupted["flag"]:
+                stopped_at = index
+                break
+            error = result.error_before_exec or result.error_in_exec
+            if error is not None:
+                cell_errors.append([index, _short(f"{type(error).__name__}: {error}", 200)])
+    except KeyboardInterrupt:  # the grader's interrupt landed between cells
+        stopped_at = stopped_at if stopped_at is not None else -1
+        interrupted["flag"] = True
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    namespace = shell.user_ns
+    results = {}
+    skip_exercises = set(job.get("skip_exercises") or ())
+    check_timeout = job.get("check_timeout") or 60
+
+    def on_alarm(signum, frame):
+        raise CheckTimeout
+
+    for exercise_id in job["exercises"]:
+        conn.send(("grading", exercise_id))
+        if exercise_id in skip_exercises:
+            continue  # the grader already knows why (it ended the process last time)
+        entry = registry[exercise_id]
+        missing = [name for name in entry.uses if name not in namespace]
+        if missing:
+            results[exercise_id] = {"status": "failed", "missing": missing,
+                                    "message": ", ".join(f"`{name}`" for name in missing) + " is not defined"}
+            continue
+        objects = [namespace[name] for name in entry.uses]
+        _restore_checks(checks, registry, module_globals)
+        signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, check_timeout)
+        try:
+            result = run_check(exercise_id, *objects, include_hidden=True)
+            outcome = {"status": result.status, "message": _short(result.message)}
+        except CheckTimeout:
+            outcome = {"status": "failed", "timed_out": True,
+                       "message": f"the check ran longer than {check_timeout:g} s: does your code loop forever?"}
+        except SystemExit as error:
+            outcome = {"status": "failed", "message": f"your code called exit() ({error.code!r}) while being checked."}
+        except BaseException as error:  # noqa: BLE001 - whatever the student's code raised
+            outcome = {"status": "failed", "message": _short(f"your code raised {type(error).__name__}: {error}")}
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        results[exercise_id] = outcome
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
+    return {"results": results, "cell_errors": cell_errors, "stopped_at": stopped_at,
+            "interrupted": interrupted["flag"], "cells": len(job["cells"])}
+
+
+def main(argv=None):
+    """``python -m workbook.grading_worker JOB.json FD``: the fresh-interpreter way to start a worker."""
+    import json
+    from multiprocessing.connection import Connection
+
+    argv = sys.argv[1:] if argv is None else argv
+    with open(argv[0], encoding="utf-8") as handle:
+        job = json.load(handle)
+    serve(job, Connection(int(argv[1]), readable=False))
+
+
+if __name__ == "__main__":
+    main()
