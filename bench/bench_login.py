@@ -14,82 +14,30 @@ step ahead is inside the window, like a phone whose clock runs a little fast).
 """
 import argparse
 import os
-import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import requests
-
 from workbook import pages
 from workbook.phone import Phone
+from workbook.servers import free_port, running, stage_environment
 from workbook.stages import stage
+from workbook.visitor import Visitor
 
-STAGE7 = stage(7).folder
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 PASSWORD = "correct horse battery"
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(folder, workers):
-    port = free_port()
-    env = {**os.environ, "FLASK_SECRET_KEY": secrets.token_hex(32),
-           "FLASK_SESSION_COOKIE_SECURE": "false", "FLASK_DATABASE": str(folder / "users.sqlite")}
-    env.pop("FLASK_DEBUG", None)
-    log = open(folder / "gunicorn.log", "wb")
-    process = subprocess.Popen(
-        [str(GUNICORN), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--chdir", str(STAGE7), "app:create_app()"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    log.close()
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        booted = (folder / "gunicorn.log").read_text().count("Booting worker")
-        try:
-            if booted >= workers and requests.get(f"{base_url}/login", timeout=2).ok:
-                return process, base_url
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.05)
-    stop_server(process)
-    sys.exit("gunicorn did not start:\n" + (folder / "gunicorn.log").read_text())
-
-
-def stop_server(process):
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def post_form(browser, url, **fields):
-    page = pages.parse(browser.get(url).text)
-    form = next(f for f in page.forms if f.method == "post" and set(fields) & set(f.fields))
-    return browser.post(url, data=form.data(**fields), allow_redirects=False)
-
-
 def enrol(base_url, username):
-    browser = requests.Session()
-    post_form(browser, f"{base_url}/register", username=username, password=PASSWORD)
-    post_form(browser, f"{base_url}/login", username=username, password=PASSWORD)
+    visitor = Visitor(base_url)
+    visitor.submit("/register", {"username": username, "password": PASSWORD})
+    visitor.submit("/login", {"username": username, "password": PASSWORD})
     phone = Phone()
-    phone.scan(browser.get(f"{base_url}/enable-2fa").text)
-    response = post_form(browser, f"{base_url}/enable-2fa", otp=phone.code())
+    phone.scan(visitor.get("/enable-2fa").text)
+    response = visitor.submit("/enable-2fa", {"otp": phone.code()})
     if response.status_code != 302:
         raise RuntimeError(f"enrolment of {username} failed: {response.status_code}")
     return username, phone
@@ -103,17 +51,17 @@ def timed(call):
 
 def log_in(base_url, username, phone):
     """One full login; the latency of each request, and whether it reached the dashboard."""
-    browser = requests.Session()
+    visitor = Visitor(base_url)
     started = time.perf_counter()
-    page, get_login = timed(lambda: browser.get(f"{base_url}/login"))
+    page, get_login = timed(lambda: visitor.get("/login"))
     form = pages.parse(page.text).form("username")
-    _, post_login = timed(lambda: browser.post(f"{base_url}/login", allow_redirects=False,
-                                               data=form.data(username=username, password=PASSWORD)))
-    page, get_verify = timed(lambda: browser.get(f"{base_url}/verify-2fa"))
+    _, post_login = timed(lambda: visitor.http.post(visitor.url("/login"), allow_redirects=False,
+                                                    data=form.data(username=username, password=PASSWORD)))
+    page, get_verify = timed(lambda: visitor.get("/verify-2fa"))
     form = pages.parse(page.text).form("otp")
     code = phone.code(at=time.time() + 30)  # the next step: the enrolment used this one
-    response, post_verify = timed(lambda: browser.post(f"{base_url}/verify-2fa", allow_redirects=False,
-                                                       data=form.data(otp=code)))
+    response, post_verify = timed(lambda: visitor.http.post(visitor.url("/verify-2fa"), allow_redirects=False,
+                                                            data=form.data(otp=code)))
     return {
         "GET /login": get_login, "POST /login": post_login,
         "GET /verify-2fa": get_verify, "POST /verify-2fa": post_verify,
@@ -136,23 +84,25 @@ def main():
     args = parser.parse_args()
     users = max(1, min(args.users, 500))
 
-    with tempfile.TemporaryDirectory(prefix="bench_login_") as folder:
-        process, base_url = start_server(Path(folder), args.workers)
-        try:
-            started = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=args.clients) as pool:
-                enrolled = list(pool.map(lambda i: enrol(base_url, f"user{i:03d}"), range(users)))
-            enrol_seconds = time.perf_counter() - started
+    port = free_port()
+    command = [str(GUNICORN), "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
+               "--chdir", str(stage(7).folder), "app:create_app()"]
+    with tempfile.TemporaryDirectory(prefix="bench_login_") as folder, \
+            running(command, port, stage_environment(port, Path(folder) / "users.sqlite"), path="/login") as base_url:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.clients) as pool:
+            enrolled = list(pool.map(lambda i: enrol(base_url, f"user{i:03d}"), range(users)))
+        enrol_seconds = time.perf_counter() - started
 
-            deadline = time.monotonic() + args.max_seconds
-            started = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=args.clients) as pool:
-                futures = [pool.submit(lambda u=u, p=p: log_in(base_url, u, p) if time.monotonic() < deadline else None)
-                           for u, p in enrolled]
-                results = [f.result() for f in futures if f.result() is not None]
-            seconds = time.perf_counter() - started
-        finally:
-            stop_server(process)
+        deadline = time.monotonic() + args.max_seconds
+
+        def one_login(user):
+            return log_in(base_url, *user) if time.monotonic() < deadline else None
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.clients) as pool:
+            results = [r for r in pool.map(one_login, enrolled) if r is not None]
+        seconds = time.perf_counter() - started
 
     requests_sent = 4 * len(results)
     print(f"stage 7 under gunicorn -w {args.workers}, {args.clients} clients, {os.cpu_count()} CPUs, "

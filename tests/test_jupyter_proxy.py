@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from workbook import launch, pages
+from workbook import ROOT, launch, pages
 from workbook.phone import Phone
 from workbook.servers import free_port, jupyter_server, running, stage_command, stage_environment
 from workbook.stages import existing_stages
@@ -178,3 +178,16 @@ def test_launch_finds_the_running_jupyter_server(jupyter, monkeypatch, capsys):
 
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", os.fspath(jupyter.runtime_dir / "nothing-here"))
     assert launch.jupyter_base_url() is None
+
+
+def test_binder_builds_from_the_files_at_the_root():
+    """repo2docker (Binder) installs requirements.txt, `-e .` included, so the launcher tile is there.
+
+    It reads only binder/ (or .binder/) when such a folder exists, so there must be none.
+    """
+    assert not (ROOT / "binder").exists() and not (ROOT / ".binder").exists()
+    requirements = (ROOT / "requirements.txt").read_text()
+    assert re.search(r"^jupyter-server-proxy==", requirements, re.M)
+    assert re.search(r"^-e \.$", requirements, re.M)
+    python = (ROOT / "runtime.txt").read_text().strip().removeprefix("python-")
+    assert f"Python {python}" in requirements  # the version everything was tested together on

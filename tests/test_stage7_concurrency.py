@@ -3,10 +3,6 @@
 Each worker is its own process, so nothing in memory is shared: only the
 database can decide who was first, and exactly one request may win.
 """
-import os
-import secrets
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -19,114 +15,63 @@ import requests
 from totp_reference import totp
 from workbook import pages
 from workbook.phone import Phone
+from workbook.servers import free_port, running, stage_environment
 from workbook.stages import stage
+from workbook.visitor import Visitor
 
 pytestmark = pytest.mark.slow
 
-STAGE7 = stage(7).folder
 GUNICORN = Path(sys.executable).with_name("gunicorn")
-WORKERS = 4
 SESSIONS = 12
 PASSWORD = "correct horse battery"
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_ready(base_url, process, log_path, timeout=30):
-    """Poll until every worker has booted and the app answers; fail with gunicorn's log otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn stopped with code {process.returncode}:\n{log_path.read_text()}")
-        booted = log_path.read_text().count("Booting worker")
-        try:
-            if booted >= WORKERS and requests.get(f"{base_url}/login", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.05)  # the polling interval, not a guess at how long start-up takes
-    pytest.fail(f"gunicorn was not ready after {timeout} s:\n{log_path.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("gunicorn")
+    """Stage 7 as the contract deploys it: gunicorn -w 4, one database, a key from the environment."""
     port = free_port()
-    env = {
-        **os.environ,
-        "FLASK_SECRET_KEY": secrets.token_hex(32),
-        "FLASK_SESSION_COOKIE_SECURE": "false",  # plain HTTP on the loopback
-        "FLASK_DATABASE": str(folder / "users.sqlite"),
-    }
-    env.pop("FLASK_DEBUG", None)
-    log_path = folder / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [str(GUNICORN), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
-             "--chdir", str(STAGE7), "app:create_app()"],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(base_url, process, log_path)
+    command = [str(GUNICORN), "-w", "4", "-b", f"127.0.0.1:{port}",
+               "--chdir", str(stage(7).folder), "app:create_app()"]
+    database = tmp_path_factory.mktemp("gunicorn") / "users.sqlite"
+    with running(command, port, stage_environment(port, database), path="/login") as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def post_form(session, url, **fields):
-    """Fill in the form on the page at ``url``, hidden csrf_token included, and send it."""
-    page = pages.parse(session.get(url).text)
-    form = next(f for f in page.forms if f.method == "post" and set(fields) & set(f.fields))
-    return session.post(url, data=form.data(**fields), allow_redirects=False)
 
 
 def enrol(base_url, username):
     """Register, log in, scan the QR code and confirm a code, over HTTP: (secret, recovery codes)."""
-    browser = requests.Session()
-    assert post_form(browser, f"{base_url}/register", username=username, password=PASSWORD).status_code == 302
-    assert post_form(browser, f"{base_url}/login", username=username, password=PASSWORD).status_code == 302
-    account = Phone().scan(browser.get(f"{base_url}/enable-2fa").text)
-    response = post_form(browser, f"{base_url}/enable-2fa", otp=totp(account.secret, time.time()))
+    visitor = Visitor(base_url)
+    assert visitor.submit("/register", {"username": username, "password": PASSWORD}).status_code == 302
+    assert visitor.submit("/login", {"username": username, "password": PASSWORD}).status_code == 302
+    account = Phone().scan(visitor.get("/enable-2fa").text)
+    response = visitor.submit("/enable-2fa", {"otp": totp(account.secret, time.time())})
     assert response.status_code == 302, response.text
-    codes = pages.parse(browser.get(f"{base_url}/recovery-codes").text).list_items
+    codes = pages.parse(visitor.get("/recovery-codes").text).list_items
     assert len(codes) == 10
     return account.secret, codes
 
 
 def sessions_at_the_code_step(base_url, username, field):
-    """SESSIONS browsers past the password step, each holding the code form's csrf_token."""
+    """SESSIONS visitors past the password step, each holding its code form (and csrf_token)."""
     def one(_):
-        browser = requests.Session()
-        response = post_form(browser, f"{base_url}/login", username=username, password=PASSWORD)
-        assert response.status_code == 302
-        form = pages.parse(browser.get(f"{base_url}/verify-2fa").text).form(field)
-        return browser, form
+        visitor = Visitor(base_url)
+        assert visitor.submit("/login", {"username": username, "password": PASSWORD}).status_code == 302
+        return visitor, pages.parse(visitor.get("/verify-2fa").text).form(field)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return list(pool.map(one, range(SESSIONS)))
 
 
-def all_at_once(base_url, sessions, **fields):
+def all_at_once(sessions, **fields):
     """POST the same fields to /verify-2fa from every session, released together by a barrier."""
     barrier = threading.Barrier(len(sessions))
     results = [None] * len(sessions)
 
     def send(index):
-        browser, form = sessions[index]
+        visitor, form = sessions[index]
         barrier.wait()
         try:
-            results[index] = browser.post(f"{base_url}/verify-2fa", data=form.data(**fields),
-                                          allow_redirects=False, timeout=30)
+            results[index] = visitor.http.post(visitor.url("/verify-2fa"), data=form.data(**fields),
+                                               allow_redirects=False, timeout=30)
         except requests.RequestException as error:
             results[index] = error
 
@@ -152,14 +97,14 @@ def test_one_code_from_a_dozen_sessions_wins_once(server):
     sessions = sessions_at_the_code_step(server, "alice", "otp")
     # The enrolment used this step's code; the next step's is in the window and fresh.
     code = totp(secret, time.time() + 30)
-    results = all_at_once(server, sessions, otp=code)
+    results = all_at_once(sessions, otp=code)
     assert_exactly_one_winner(results)
-    on_dashboard = [b.get(f"{server}/dashboard", allow_redirects=False).status_code for b, _ in sessions]
+    on_dashboard = [v.get("/dashboard", allow_redirects=False).status_code for v, _ in sessions]
     assert on_dashboard.count(200) == 1, on_dashboard
 
 
 def test_one_recovery_code_from_a_dozen_sessions_wins_once(server):
     _secret, codes = enrol(server, "bob")
     sessions = sessions_at_the_code_step(server, "bob", "recovery_code")
-    results = all_at_once(server, sessions, recovery_code=codes[0])
+    results = all_at_once(sessions, recovery_code=codes[0])
     assert_exactly_one_winner(results)

@@ -22,7 +22,9 @@ def main(argv=None):
     grade.add_argument("--jobs", type=int, default=None, metavar="N",
                        help="how many notebooks to run at once (default: the number of CPUs)")
     grade.add_argument("--timeout", type=float, default=120, metavar="SECONDS",
-                       help="time allowed per notebook, per check and per stage test run (default: 120)")
+                       help="time allowed per notebook, and per check (default: 120)")
+    grade.add_argument("--app-timeout", type=float, default=300, metavar="SECONDS",
+                       help="time allowed per stage test run on a student's my_app/ (default: 300)")
     grade.add_argument("--hidden-checks", metavar="FILE.py",
                        help="extra checks (a Python file using @hidden_check) to run on every submission")
     args = parser.parse_args(argv)

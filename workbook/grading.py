@@ -13,22 +13,29 @@ report.html and feedback/<student>.md (workbook/grading_report.py).
 How a notebook runs
 -------------------
 Kernel start-up is the cost, so it was measured on this 2-core machine
-(bench/bench_grading.py prints it again), lesson 01's solution, per notebook:
+(bench/bench_grading.py prints it again): one student's 8 solution notebooks,
+run one at a time, seconds per notebook (average over the 8; lesson 01 alone):
 
-    jupyter nbconvert --to notebook --execute       ~3.7 s  (a CLI, a kernel)
-    nbclient, a fresh ipykernel per notebook         ~2.6 s  (in-process client)
-    fresh `python -m workbook.grading_worker`        ~1.5 s  (IPython InteractiveShell)
-    fork of a pre-loaded fork server (chosen)        ~0.35 s (the same worker, forked)
+    jupyter nbconvert --to notebook --execute       4.9   (a CLI and a kernel each)
+    nbclient, a fresh ipykernel per notebook         3.1   2.0
+    fresh python running IPython's InteractiveShell  2.6   1.3   (engine "spawn")
+    the same worker, forked from a fork server       1.05  0.2   (engine "fork", chosen)
 
-The worker runs cells with IPython's ``InteractiveShell.run_cell``, which is
-what ipykernel runs cells with (magics, ``!`` commands and display work the
-same), without the kernel's ZeroMQ channels and without a Jupyter client.
-Every notebook still gets its own process that no other notebook's code has
-run in: it is forked from a fork server (multiprocessing's "forkserver") that
-only imported libraries (workbook/grading_preload.py) and never runs student
-code, so isolation is that of a fresh interpreter, minus a second or so of
-imports per notebook. Where fork servers are unavailable (Windows) the grader
-starts ``python -m workbook.grading_worker`` instead (engine "spawn").
+(Lessons 06 and 07 spend 2.5-3.5 s in password hashing whatever runs them.)
+A class of 30 (240 notebooks) took 133 s with ``--jobs 2`` on an idle machine,
+against about 1170 s for nbconvert one notebook after the other.
+
+Chosen: no kernel at all. The worker runs cells with IPython's
+``InteractiveShell.run_cell``, which is what ipykernel runs cells with (magics,
+``!`` commands and display work the same), without ZeroMQ, a Jupyter client or
+a kernel spec. A fresh ``python`` per notebook already halves the time; what is
+left is imports (IPython, Flask, jupyter_server for ``how_to_run``, the QR
+libraries...), so each worker is forked from multiprocessing's fork server,
+which imports those once (workbook/grading_preload.py) and never runs student
+code. Every notebook still gets its own process, which no other notebook's
+code has touched, in its own process group: the isolation of a fresh
+interpreter. Where fork servers are unavailable the grader starts
+``python -m workbook.grading_worker`` instead (engine "spawn").
 
 What can go wrong in a notebook, and what the grade says
 --------------------------------------------------------
@@ -43,6 +50,12 @@ What can go wrong in a notebook, and what the grade says
 * Each check also gets ``--timeout`` seconds; a check that hangs or kills the
   process scores 0 for that exercise, with a note.
 * Invalid JSON, no notebook for a lesson, no notebooks/ folder: 0, with a note.
+* Whatever the notebook writes lands in its scratch copy; whatever it starts
+  (threads, servers, subprocesses) ends with its process group.
+
+This guards against accidents and plain bad code, not against deliberate
+attacks: student code runs as the grader's user (``os.kill(-1, 9)`` would end
+everything). Grade untrusted submissions in a container or as a separate user.
 """
 import json
 import multiprocessing
@@ -63,7 +76,8 @@ from . import ROOT
 from . import grading_worker
 from .stages import STAGES
 
-DEFAULT_TIMEOUT = 120        # seconds per notebook (and per check, and per stage test run)
+DEFAULT_TIMEOUT = 120        # seconds per notebook (and per check)
+DEFAULT_APP_TIMEOUT = 300    # seconds per stage test run on a my_app/ (as workbook.my_app)
 GRACE = 5                    # seconds a worker gets to stop after being interrupted
 MAX_RUNS = 3                 # runs of one notebook, when cells keep ending the process
 # The stage search only needs pass or fail: stop at the first failure, and skip the
@@ -71,7 +85,6 @@ MAX_RUNS = 3                 # runs of one notebook, when cells keep ending the 
 STAGE_TEST_ARGS = ("-x", "-p", "no:nbval", "-p", "no:xdist")
 COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "venv", "node_modules", "__pycache__", "*.pyc",
                                      ".ipynb_checkpoints", ".pytest_cache")
-LESSON_FILE = re.compile(r"^(\d\d)_.*\.ipynb$")
 
 
 class GradingError(Exception):
@@ -207,10 +220,18 @@ class _Worker:
     def __init__(self, pid, conn, process=None, popen=None):
         self.pid, self.conn, self.process, self.popen = pid, conn, process, popen
 
-    def alive(self):
-        if self.process is not None:
-            return self.process.is_alive()
-        return self.popen.poll() is None
+    def running(self):
+        """Whether the process still exists. Asked of the system, not of the fork server (which a
+        student's code may have killed: its children carry on, and the next start makes a new one)."""
+        if self.popen is not None:
+            return self.popen.poll() is None
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
 
     def interrupt(self):
         try:
@@ -247,12 +268,39 @@ _start_lock = threading.Lock()
 _context = None
 
 
+WORKER_NAME = "workbook-grading-worker"
+
+
 def _fork_context():
     global _context
     if _context is None:
         _context = multiprocessing.get_context("forkserver")
         _context.set_forkserver_preload(["workbook.grading_preload"])
+        _skip_main_module_for_workers()
     return _context
+
+
+def _skip_main_module_for_workers():
+    """Our workers need nothing from the grader's __main__: do not make them re-import it.
+
+    multiprocessing re-runs the parent's main script in each child (as __mp_main__),
+    which costs time and fails outright when that "script" is stdin or a notebook.
+    The worker's target, workbook.grading_worker.serve, is importable by name.
+    """
+    from multiprocessing import spawn
+    original = spawn.get_preparation_data
+    if getattr(original, "_workbook_grading", False):
+        return
+
+    def get_preparation_data(name):
+        data = original(name)
+        if name == WORKER_NAME:
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+        return data
+
+    get_preparation_data._workbook_grading = True
+    spawn.get_preparation_data = get_preparation_data
 
 
 def default_engine():
@@ -264,7 +312,7 @@ def _start_worker(job, engine, grader_dir):
         context = _fork_context()
         reader, writer = context.Pipe(duplex=False)
         with _start_lock:
-            process = context.Process(target=grading_worker.serve, args=(job, writer), name="grading-worker")
+            process = context.Process(target=grading_worker.serve, args=(job, writer), name=WORKER_NAME)
             process.start()
         writer.close()
         return _Worker(process.pid, reader, process=process)
@@ -296,8 +344,9 @@ class Grader:
     """Grades submissions; one instance per class (holds the options and the scratch folder)."""
 
     def __init__(self, timeout=DEFAULT_TIMEOUT, jobs=None, hidden_checks=None, engine=None,
-                 progress=None, scratch=None):
+                 progress=None, scratch=None, app_timeout=DEFAULT_APP_TIMEOUT):
         self.timeout = float(timeout)
+        self.app_timeout = float(app_timeout)
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.hidden_checks = str(Path(hidden_checks).resolve()) if hidden_checks else None
         self.engine = engine or default_engine()
@@ -456,7 +505,7 @@ class Grader:
                 result.notes.append(f"{prefix}: the grader could not run it ({run.crashed})")
                 break
             how = (f"did not stop after {self.timeout:g} s" if run.killed
-                   else f"ended the Python process (exit code {run.exitcode})")
+                   else f"ended the Python process ({_exit_reason(run.exitcode)})")
             if run.last is None:
                 result.notes.append(f"{prefix}: the notebook's process {how} before running any cell")
                 break
@@ -537,7 +586,9 @@ class Grader:
                     if kind == "grading":
                         grading = True
                         deadline = time.monotonic() + self.timeout + GRACE
-                elif gone or not worker.alive():
+                elif gone or not worker.running():
+                    # End of file on its pipe (or no such process): it is gone. Not worker.alive():
+                    # that asks the fork server, which a student's code may have killed.
                     return self._drain(worker, run)
                 if time.monotonic() >= deadline:
                     if not grading and not run.interrupted:
@@ -588,7 +639,7 @@ class Grader:
             stage_dir = task_dir / f"stage{number}"
             copy = stage_dir / "my_app"
             _copy_tree(app_folder, copy)
-            run = run_stage_tests(number, copy, timeout=self.timeout, cwd=stage_dir,
+            run = run_stage_tests(number, copy, timeout=self.app_timeout, cwd=stage_dir,
                                   extra_args=(*STAGE_TEST_ARGS, "--basetemp", str(stage_dir / "pytest-tmp")))
             _remove_tree(stage_dir)
             grade.runs.append([number, run.passed, run.summary()])
@@ -597,7 +648,7 @@ class Grader:
                 break
             if run.returncode is None and not timed_out:
                 timed_out = True
-                grade.notes.append(f"my_app: stage {number} tests timed out after {self.timeout:g} s")
+                grade.notes.append(f"my_app: stage {number} tests timed out after {self.app_timeout:g} s")
             load_error = _app_load_error(run.output)
             if load_error:
                 grade.notes.append(f"my_app: {load_error}")
@@ -606,6 +657,17 @@ class Grader:
             grade.notes.append("my_app: passes no stage's tests")
         grade.seconds = time.monotonic() - started
         return grade
+
+
+def _exit_reason(code):
+    if code is None:
+        return "exit code unknown"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
 
 
 def _app_load_error(output):
@@ -736,8 +798,8 @@ def main(args):
     """The ``grade`` subcommand; returns the exit code (2: a usage problem, said in one line)."""
     from .grading_report import write_reports
     try:
-        if args.timeout <= 0:
-            raise GradingError("--timeout must be a positive number of seconds")
+        if args.timeout <= 0 or args.app_timeout <= 0:
+            raise GradingError("--timeout and --app-timeout must be positive numbers of seconds")
         if args.jobs is not None and args.jobs < 1:
             raise GradingError("--jobs must be at least 1")
         find_students(args.submissions)
@@ -748,7 +810,8 @@ def main(args):
     except GradingError as error:
         print(f"python -m workbook grade: error: {error}", file=sys.stderr)
         return 2
-    grader = Grader(timeout=args.timeout, jobs=args.jobs, hidden_checks=args.hidden_checks, progress=Progress())
+    grader = Grader(timeout=args.timeout, jobs=args.jobs, hidden_checks=args.hidden_checks, progress=Progress(),
+                    app_timeout=args.app_timeout)
     try:
         grades = grader.grade_class(args.submissions)
     except KeyboardInterrupt:

@@ -169,9 +169,10 @@ def html_report(grades, feedback=None):
         for exercise_id, points in zip(ids, row[1:1 + len(ids)]):
             kind = "full" if points == grades.exercises[exercise_id].points else "zero" if points == 0 else ""
             cells.append(f'<td class="{kind}">{points}</td>')
-        app_stage, total, maximum, notes = row[1 + len(ids):]
+        app_stage, total, maximum, _notes = row[1 + len(ids):]
         body.append(f'<tr><td class="name">{name}</td>{"".join(cells)}<td>{app_stage}</td>'
-                    f'<td><b>{total}</b></td><td>{maximum}</td><td class="notes">{html.escape(notes)}</td></tr>')
+                    f'<td><b>{total}</b></td><td>{maximum}</td>'
+                    f'<td class="notes">{"<br>".join(html.escape(n) for n in student.all_notes())}</td></tr>')
     summary = (f"{count} students · average {average_total:.1f} / {grades.max_points}"
                + (f" · my_app submitted by {len(stages)}" if stages else "")
                + f" · graded in {grades.seconds:.0f} s")

@@ -80,8 +80,10 @@ def create_app(test_config=None):
         """Both factors passed in this session, or back to the login page."""
         @functools.wraps(view)
         def wrapped(**kwargs):
-            if session.get("user_id") is None or user_management.get_user(session["user_id"]) is None:
-                session.clear()
+            user_id = session.get("user_id")
+            if user_id is None or user_management.get_user(user_id) is None:
+                if user_id is not None:
+                    session.clear()  # the account is gone: forget it
                 flash("Log in first.")
                 return redirect(url_for("login"))
             return view(**kwargs)
@@ -227,7 +229,7 @@ def create_app(test_config=None):
     @app.errorhandler(HTTPException)
     def http_error(error):
         # A short page that says what to do, never a stack trace.
-        return render_template("error.html", error=error), error.code
+        return render_template("error.html", problem=error), error.code
 
     return app
 

@@ -76,21 +76,24 @@ def normalise_code(raw):
 RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32: no 0, 1, 8 or 9 to mistake for o, l, b, g
 
 
+RECOVERY_CODE_LENGTH = 24  # 24 characters of 5 bits: 120 random bits
+
+
 def new_recovery_code():
-    """16 characters from ``secrets`` (80 random bits), in groups of four: abcd-efgh-ijkm-nopq."""
-    code = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(16))
-    return "-".join(code[i:i + 4] for i in range(0, 16, 4))
+    """24 characters from ``secrets``, in groups of four: abcd-efgh-ijkm-nopq-rstu-vwxy."""
+    code = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+    return "-".join(code[i:i + 4] for i in range(0, RECOVERY_CODE_LENGTH, 4))
 
 
 def normalise_recovery_code(raw):
     """A recovery code as it was generated (any case, dashes and spaces optional), or None."""
-    if raw is None or len(raw) > 40:
+    if raw is None or len(raw) > 60:
         return None
     code = raw.replace(" ", "").replace("-", "")
-    if not re.fullmatch("[A-Za-z2-7]{16}", code):
+    if not re.fullmatch(f"[A-Za-z2-7]{{{RECOVERY_CODE_LENGTH}}}", code):
         return None
     code = code.lower()
-    return "-".join(code[i:i + 4] for i in range(0, 16, 4))
+    return "-".join(code[i:i + 4] for i in range(0, RECOVERY_CODE_LENGTH, 4))
 # ANCHOR_END: recovery_code_format
 
 
@@ -173,8 +176,9 @@ def create_app(test_config=None):
         def wrapped(**kwargs):
             user_id = session.get("user_id")
             user = user_management.get_user(user_id) if user_id is not None else None
-            if user is None or user["totp_secret"] is None:  # 2FA turned off elsewhere: log in again
-                renew_session()
+            if user is None or user["totp_secret"] is None:
+                if user_id is not None:
+                    renew_session()  # the account is gone, or 2FA was turned off elsewhere
                 flash("Log in first.")
                 return redirect(url_for("login"))
             return view(user, **kwargs)
@@ -206,11 +210,12 @@ def create_app(test_config=None):
         session["user_id"] = user_id
 
     # ANCHOR: throttle_response
-    def too_many_attempts(template, wait, **context):
+    def wait_message(wait):
+        return f"Too many wrong codes in a row. Wait {wait} seconds, then try again."
+
+    def too_many_attempts(template, wait):
         """429 with the form again, and Retry-After: the seconds until the next try."""
-        error = f"Too many wrong codes in a row. Wait {wait} seconds, then try again."
-        page = render_template(template, error=error, **context)
-        return page, 429, {"Retry-After": str(wait)}
+        return render_template(template, error=wait_message(wait)), 429, {"Retry-After": str(wait)}
     # ANCHOR_END: throttle_response
 
     @app.get("/")
@@ -283,12 +288,14 @@ def create_app(test_config=None):
             return page("Type the 6 digits your app shows, like 123 456.", 400)
         wait = user_management.start_attempt(user["id"], clock())
         if wait is not None:
-            return page(f"Too many wrong codes in a row. Wait {wait} seconds, then try again.",
-                        429, {"Retry-After": str(wait)})
+            return page(wait_message(wait), 429, {"Retry-After": str(wait)})
         timecode = matching_timecode(secret, code)
-        recovery_codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
-        if timecode is None or not user_management.turn_on_2fa(user["id"], secret, timecode, recovery_codes):
+        if timecode is None:
             return page("That code is not right. Check the app and try again.", 401)
+        recovery_codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+        if not user_management.turn_on_2fa(user["id"], secret, timecode, recovery_codes):
+            # Another request (another tab, another worker) turned 2FA on first.
+            return redirect(url_for("verify_2fa"))
         # turn_on_2fa set the failed attempts back to 0, in the same transaction.
         finish_login(user["id"])
         flash("Two-factor authentication is on.")
@@ -335,7 +342,7 @@ def create_app(test_config=None):
     def use_recovery_code(user):
         code = normalise_recovery_code(request.form.get("recovery_code"))
         if code is None:
-            error = "Type one of your recovery codes, like abcd-efgh-ijkm-nopq."
+            error = "Type one of your recovery codes, like abcd-efgh-ijkm-nopq-rstu-vwxy."
             return render_template("verify_2fa.html", error=error), 400
         wait = user_management.start_attempt(user["id"], clock())
         if wait is not None:

@@ -9,6 +9,7 @@ worker must know about another's work lives here, in the database, and every
 check that must not race is one UPDATE or DELETE whose row count says who won.
 """
 import contextlib
+import functools
 import hashlib
 import math
 import os
@@ -39,9 +40,12 @@ CREATE TABLE IF NOT EXISTS recovery_codes_to_show (
 );
 """
 
-# Checked against when the username does not exist, so that a wrong name
-# takes as long as a wrong password and timing reveals nothing.
-_NO_SUCH_USER_HASH = generate_password_hash("no such user, no such password")
+
+@functools.cache
+def no_such_user_hash():
+    """Checked against when the username does not exist, so that a wrong name
+    takes as long as a wrong password and timing reveals nothing."""
+    return generate_password_hash("no such user, no such password")
 
 
 # ANCHOR: connection
@@ -110,7 +114,7 @@ def create_user(username, password):
 def check_password(username, password):
     """The user row if the password is right, else None."""
     user = get_db().execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
-    password_hash = user["password_hash"] if user else _NO_SUCH_USER_HASH
+    password_hash = user["password_hash"] if user else no_such_user_hash()
     if check_password_hash(password_hash, password) and user is not None:
         return user
     return None
@@ -230,9 +234,12 @@ def attempt_succeeded(user_id):
 
 # ANCHOR: recovery_codes
 def hash_recovery_code(code):
-    """sha256, not the slow salted hash used for passwords: a password is guessable,
-    so each guess must cost a lot; a recovery code holds 80 random bits, far too
-    many to try even at billions of fast hashes a second."""
+    """sha256, not the slow salted hash used for passwords.
+
+    A password is guessable, so each guess must cost a lot. A recovery code holds
+    120 random bits: far too many to try, even at billions of fast hashes a second
+    (NIST SP 800-63B asks for a slow salted hash only below 112 bits).
+    """
     return hashlib.sha256(code.encode("ascii")).hexdigest()
 
 

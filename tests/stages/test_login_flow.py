@@ -206,3 +206,10 @@ def test_users_live_in_the_database_file(app, auth):
     with sqlite3.connect(app.config["DATABASE"]) as database:
         tables = {row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert tables, "the app keeps no tables in app.config['DATABASE']"
+
+
+def test_opening_the_dashboard_mid_login_keeps_the_password_step(client, auth):
+    auth.register()
+    auth.login()
+    assert location(client.get("/dashboard")) == "/login"
+    assert client.get("/enable-2fa").status_code == 200, "the password step was forgotten"

@@ -1,0 +1,273 @@
+"""`python -m workbook grade`: a made-up class, graded for real, with exact marks.
+
+The class is built in tmp_path from lesson 01's solution and student notebooks
+(the lessons still being written are left out: every other lesson is simply
+"notebook missing" for everyone, which the report must say and score 0).
+"""
+import csv
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from workbook import ROOT
+from workbook.__main__ import main as workbook_main
+from workbook.checks import load_all
+from workbook.grading_report import safe_file_name
+
+SOLUTION = ROOT / "solutions" / "01_install.ipynb"
+STUDENT = ROOT / "notebooks" / "01_install.ipynb"
+STAGE_5 = ROOT / "app_steps" / "step_05_verify_route"
+TIMEOUT = 6  # seconds per notebook: lesson 01 runs in well under a second; the looping one hits it
+
+EXERCISES = load_all()
+LESSON_1 = {i: e.points for i, e in EXERCISES.items() if e.lesson == 1}
+ALL_IDS = set(EXERCISES)
+
+
+def _cells(path):
+    return nbformat.read(path, as_version=4)
+
+
+def _write(notebook, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+
+
+def _exercise_cell(notebook, exercise_id):
+    return next(i for i, c in enumerate(notebook.cells)
+                if c.cell_type == "code" and c.source.lstrip().startswith(f"# Exercise {exercise_id}:"))
+
+
+def _insert_after(notebook, exercise_id, source):
+    """A copy with a new code cell right after the exercise's check cell."""
+    notebook = nbformat.from_dict(notebook)
+    at = _exercise_cell(notebook, exercise_id) + 2
+    notebook.cells.insert(at, nbformat.v4.new_code_cell(source))
+    return notebook
+
+
+def _tree_hash(folder):
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).rglob("*")):
+        digest.update(str(path.relative_to(folder)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_class(root):
+    """The made-up class; returns {student: expected points per lesson-01 exercise}."""
+    solution, student = _cells(SOLUTION), _cells(STUDENT)
+    expected = {}
+
+    _write(solution, root / "complete" / "notebooks" / "01_install.ipynb")
+    expected["complete"] = dict(LESSON_1)
+
+    _write(student, root / "blank" / "notebooks" / "01_install.ipynb")
+    expected["blank"] = {i: 0 for i in LESSON_1}
+
+    partial = nbformat.from_dict(student)
+    partial.cells[_exercise_cell(partial, "1.2")].source = solution.cells[_exercise_cell(solution, "1.2")].source
+    partial.cells.insert(_exercise_cell(partial, "1.2"), nbformat.v4.new_code_cell("def broken(:\n    pass"))
+    _write(partial, root / "partial" / "notebooks" / "01_install.ipynb")
+    expected["partial"] = {i: (p if i == "1.2" else 0) for i, p in LESSON_1.items()}
+
+    # Loops forever after exercise 1.1: 1.1 is defined by then, 1.2 and 1.3 never are.
+    _write(_insert_after(solution, "1.1", "while True:\n    pass"), root / "looping" / "notebooks" / "01_install.ipynb")
+    expected["looping"] = {i: (p if i == "1.1" else 0) for i, p in LESSON_1.items()}
+
+    (root / "corrupt" / "notebooks").mkdir(parents=True)
+    (root / "corrupt" / "notebooks" / "01_install.ipynb").write_text('{"cells": [', encoding="utf-8")
+    (root / "corrupt" / "my_app").mkdir()
+    (root / "corrupt" / "my_app" / "app.py").write_text("def create_app(:\n")
+    expected["corrupt"] = {i: 0 for i in LESSON_1}
+
+    # Kills its own process in the middle: graded again without that cell.
+    _write(_insert_after(solution, "1.2", "import os\nos._exit(1)"), root / "exits" / "notebooks" / "01_install.ipynb")
+    expected["exits"] = dict(LESSON_1)
+
+    # Kills the process that started its worker (the grader's fork server): no one else may suffer.
+    _write(_insert_after(solution, "1.1", "import os, time\nos.kill(os.getppid(), 9)\ntime.sleep(0.5)"),
+           root / "kills_parent" / "notebooks" / "01_install.ipynb")
+    expected["kills_parent"] = dict(LESSON_1)
+
+    # Deletes its check cells, tampers with the checks, writes files, and gets 1.2 wrong.
+    tamper = nbformat.from_dict(solution)
+    tamper.cells = [c for c in tamper.cells if not (c.cell_type == "code" and "check(" in c.source
+                                                    and "# Exercise" not in c.source)]
+    tamper.cells[_exercise_cell(tamper, "1.2")].source = (
+        "# Exercise 1.2: List what the guide really needs\ndef packages_to_install():\n    return ['qrcode']")
+    tamper.cells.append(nbformat.v4.new_code_cell(
+        "import workbook.checks as c, pathlib\n"
+        "c.EXERCISES.clear()\n"
+        "c.run_check = lambda *a, **k: None\n"
+        "pathlib.Path('01_install.ipynb').write_text('overwritten')\n"
+        "pathlib.Path('../my_app/app.py').write_text('broken')\n"
+        "pathlib.Path('scribble.txt').write_text('x')\n"
+        "exit()\n"
+        "raise SystemExit(3)"))
+    _write(tamper, root / "tamper" / "notebooks" / "01_install.ipynb")
+    shutil.copytree(STAGE_5, root / "tamper" / "my_app", ignore=shutil.ignore_patterns("__pycache__", "instance"))
+    expected["tamper"] = {i: (0 if i == "1.2" else p) for i, p in LESSON_1.items()}
+
+    shutil.copytree(STAGE_5, root / "Zoë app only" / "my_app",
+                    ignore=shutil.ignore_patterns("__pycache__", "instance", "CHANGES.diff"))
+    expected["Zoë app only"] = {i: 0 for i in LESSON_1}
+
+    (root / "nothing").mkdir()
+    (root / "nothing" / "README.txt").write_text("I forgot to upload my notebooks.")
+    expected["nothing"] = {i: 0 for i in LESSON_1}
+    return expected
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("grading")
+    submissions = root / "submissions"
+    expected = build_class(submissions)
+    before = _tree_hash(submissions)
+    out = root / "out" / "report.csv"
+    out.parent.mkdir()
+    done = subprocess.run([sys.executable, "-m", "workbook", "grade", str(submissions), "--out", str(out),
+                           "--timeout", str(TIMEOUT), "--jobs", "2"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    with open(out, newline="", encoding="utf-8") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    return {"done": done, "rows": rows, "expected": expected, "out": out, "submissions": submissions,
+            "unchanged": _tree_hash(submissions) == before}
+
+
+@pytest.mark.slow
+def test_exact_marks_for_every_student(graded):
+    assert graded["done"].returncode == 0, graded["done"].stderr
+    rows, expected = graded["rows"], graded["expected"]
+    assert list(rows) == sorted(expected, key=str.casefold)
+    for student, marks in expected.items():
+        row = rows[student]
+        got = {i: int(row[i]) for i in LESSON_1}
+        assert got == marks, f"{student}: {got} != {marks} ({row['notes']})"
+        others = {i: int(row[i]) for i in ALL_IDS - set(LESSON_1)}
+        assert set(others.values()) <= {0}, f"{student}: {others}"
+        assert int(row["total"]) == sum(marks.values())
+        assert int(row["max"]) == sum(e.points for e in EXERCISES.values())
+
+
+@pytest.mark.slow
+def test_notes_say_what_went_wrong(graded):
+    notes = {student: row["notes"] for student, row in graded["rows"].items()}
+    assert f"01: timed out after {TIMEOUT} s in code cell" in notes["looping"]
+    assert "while True:" in notes["looping"]
+    assert "1.2: `packages_to_install` not defined (the notebook stopped before it)" in notes["looping"]
+    assert "01: not valid JSON" in notes["corrupt"]
+    assert "my_app: import error (SyntaxError" in notes["corrupt"]
+    assert "ended the Python process (exit code 1); graded without that cell" in notes["exits"]
+    assert "no notebooks/ folder" in notes["nothing"]
+    assert "01: notebook missing" not in notes["complete"]
+    if len({e.lesson for e in EXERCISES.values()}) > 1:
+        assert "notebook missing" in notes["complete"]  # the other lessons
+
+
+@pytest.mark.slow
+def test_my_app_gets_the_highest_stage_it_passes(graded):
+    rows = graded["rows"]
+    assert rows["Zoë app only"]["app_stage"] == "5"
+    assert rows["tamper"]["app_stage"] == "5"  # its notebook broke the scratch copy, not the submission
+    assert rows["complete"]["app_stage"] == ""  # no my_app/ submitted
+    assert rows["corrupt"]["app_stage"] == "0"  # its app.py does not even import
+
+
+@pytest.mark.slow
+def test_the_submissions_are_not_changed(graded):
+    assert graded["unchanged"]
+    assert (graded["submissions"] / "tamper" / "notebooks" / "01_install.ipynb").read_text() != "overwritten"
+
+
+@pytest.mark.slow
+def test_html_summary_and_feedback_files(graded):
+    out = graded["out"]
+    page = (out.parent / "report.html").read_text(encoding="utf-8")
+    assert "<svg" in page and "<table" in page
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    feedback = out.parent / "feedback"
+    assert sorted(p.name for p in feedback.iterdir()) == sorted(
+        f"{safe_file_name(s)}.md" for s in graded["expected"])
+    complete = (feedback / "complete.md").read_text(encoding="utf-8")
+    assert "✅ Exercise 1.1" in complete and "✅ Exercise 1.3" in complete
+    blank = (feedback / "blank.md").read_text(encoding="utf-8")
+    assert "⏳ Exercise 1.2" in blank
+    partial = (feedback / "partial.md").read_text(encoding="utf-8")
+    assert "✅ Exercise 1.2" in partial and "SyntaxError" in partial
+    tamper = (feedback / "tamper.md").read_text(encoding="utf-8")
+    assert "❌ Exercise 1.2" in tamper and "qrcode is a different project" in tamper
+
+
+@pytest.mark.slow
+def test_progress_goes_to_stderr(graded):
+    assert f"graded {len(graded['expected'])}/{len(graded['expected'])}" in graded["done"].stderr
+
+
+@pytest.mark.slow
+def test_hidden_checks_from_the_instructor(tmp_path):
+    submissions = tmp_path / "submissions"
+    _write(_cells(SOLUTION), submissions / "complete" / "notebooks" / "01_install.ipynb")
+    hidden = tmp_path / "hidden.py"
+    hidden.write_text(
+        "from workbook.checks import hidden_check\n\n"
+        "@hidden_check('1.2')\n"
+        "def must_be_a_list(packages_to_install):\n"
+        "    assert isinstance(packages_to_install(), tuple), 'the instructor wants a tuple'\n")
+    out = tmp_path / "report.csv"
+    assert workbook_main(["grade", str(submissions), "--out", str(out), "--timeout", "30",
+                          "--hidden-checks", str(hidden)]) == 0
+    row = next(csv.DictReader(out.open(encoding="utf-8")))
+    assert (row["1.1"], row["1.2"], row["1.3"]) == ("1", "0", "1")
+    assert "the instructor wants a tuple" in (tmp_path / "feedback" / "complete.md").read_text(encoding="utf-8")
+
+
+def test_reading_notebooks_without_nbformat(tmp_path):
+    from workbook.grading import NotebookError, read_code_cells
+    assert read_code_cells(SOLUTION) == [c.source for c in _cells(SOLUTION).cells if c.cell_type == "code"]
+    path = tmp_path / "x.ipynb"
+    for text, message in [('{"cells": [', "not valid JSON"), ("[1, 2]", "not a notebook"),
+                          ('{"nbformat": 4}', "not a notebook")]:
+        path.write_text(text)
+        with pytest.raises(NotebookError, match=message):
+            read_code_cells(path)
+    path.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(NotebookError, match="UTF-8"):
+        read_code_cells(path)
+    path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": ["a = 1\n", "b = 2"]},
+                                          {"cell_type": "markdown", "source": "# hi"}]}))
+    assert read_code_cells(path) == ["a = 1\nb = 2"]
+
+
+def test_file_names_for_students():
+    assert safe_file_name("Zoë app only") == "Zoë_app_only"
+    assert safe_file_name("../../etc/passwd") == "etc_passwd"
+    assert safe_file_name("...") == "student"
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "out_is_folder", "out_folder_missing", "out_inside"])
+def test_cli_errors_are_one_line_and_exit_2(case, tmp_path, capsys):
+    submissions = tmp_path / "submissions"
+    out = tmp_path / "report.csv"
+    if case != "missing":
+        submissions.mkdir()
+    if case != "empty" and case != "missing":
+        (submissions / "ana" / "notebooks").mkdir(parents=True)
+    if case == "out_is_folder":
+        out = tmp_path
+    elif case == "out_folder_missing":
+        out = tmp_path / "nowhere" / "report.csv"
+    elif case == "out_inside":
+        out = submissions / "report.csv"
+    assert workbook_main(["grade", str(submissions), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("python -m workbook grade: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
