@@ -7,9 +7,7 @@ app folder, a student's included:
 """
 import pytest
 
-# A moment in the middle of a 30-second step, so that one step either side
-# (t - 30 s, t + 30 s) stays in the neighbouring steps.
-FIXED_TIME = 1_700_000_000 - 1_700_000_000 % 30 + 15
+from workbook.fixed_clock import FixedClock
 
 
 def pytest_addoption(parser):
@@ -18,19 +16,6 @@ def pytest_addoption(parser):
     group.addoption("--stage", type=int, help="with --app-dir: the stage (1-7) that app claims to reach")
 
 
-class FakeClock:
-    """A clock the app reads through app.config["CLOCK"]; tests move it by hand."""
-
-    def __init__(self, now=FIXED_TIME):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds
-
-
 @pytest.fixture
 def clock():
-    return FakeClock()
+    return FixedClock()

@@ -1,6 +1,6 @@
 """Stage 7: each protection in the contract's "Stage 7 only" list, attacked the usual ways.
 
-The clock is a FakeClock moved by hand: no test sleeps.
+The clock is a FixedClock moved by hand: no test sleeps.
 """
 import logging
 import re
@@ -12,8 +12,9 @@ import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from stages.stage_helpers import PASSWORD, AuthActions, Authenticator, submit
+from stages.stage_helpers import PASSWORD, AuthActions, Authenticator
 from workbook import pages
+from workbook.visitor import submit_form
 from workbook.apps import make_app
 from workbook.cookies import read_session_cookie
 from workbook.stages import stage
@@ -102,11 +103,11 @@ def is_redirect_to(response, path):
 
 
 def verify(client, otp):
-    return submit(client, "/verify-2fa", {"otp": otp})
+    return submit_form(client, "/verify-2fa", {"otp": otp})
 
 
 def use_recovery(client, code):
-    return submit(client, "/verify-2fa", {"recovery_code": code})
+    return submit_form(client, "/verify-2fa", {"recovery_code": code})
 
 
 def logged_in(client):
@@ -167,7 +168,7 @@ def test_malformed_code_at_enrolment_is_a_400(auth):
     auth.register()
     auth.login()
     for value in ("", "1234567", "١٢٣٤٥٦"):
-        response = submit(auth.client, "/enable-2fa", {"otp": value})
+        response = submit_form(auth.client, "/enable-2fa", {"otp": value})
         assert response.status_code == 400, repr(value)
     assert user_row(auth.client.application)["totp_secret"] is None
 
@@ -291,8 +292,8 @@ def test_enrolment_is_throttled_too(auth, app):
     auth.login()
     auth.phone.scan(auth.client.get("/enable-2fa").data)
     for _ in range(5):
-        assert submit(auth.client, "/enable-2fa", {"otp": auth.phone.wrong_code()}).status_code == 401
-    response = submit(auth.client, "/enable-2fa", {"otp": auth.phone.code()})
+        assert submit_form(auth.client, "/enable-2fa", {"otp": auth.phone.wrong_code()}).status_code == 401
+    response = submit_form(auth.client, "/enable-2fa", {"otp": auth.phone.code()})
     assert response.status_code == 429 and response.headers["Retry-After"] == "30"
     assert "no-store" in response.headers["Cache-Control"]
     assert user_row(app)["totp_secret"] is None
@@ -373,14 +374,14 @@ def test_another_users_recovery_code_does_not_work(enrolled, app, clock):
 def test_disable_needs_password_and_a_fresh_code(signed_in, app, clock):
     auth = signed_in
     login_code = auth.phone.code()
-    assert submit(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": login_code}).status_code == 401
+    assert submit_form(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": login_code}).status_code == 401
     clock.advance(30)
     fresh = auth.phone.code()
-    assert submit(auth.client, "/disable-2fa", {"password": "not the password", "otp": fresh}).status_code == 401
-    assert submit(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": ""}).status_code == 400
+    assert submit_form(auth.client, "/disable-2fa", {"password": "not the password", "otp": fresh}).status_code == 401
+    assert submit_form(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": ""}).status_code == 400
     assert user_row(app)["totp_secret"] is not None
     clock.advance(30)
-    response = submit(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.code()})
+    response = submit_form(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.code()})
     assert is_redirect_to(response, "/login")
     assert not logged_in(auth.client), "turning 2FA off ends the session"
     row = user_row(app)
@@ -406,9 +407,9 @@ def test_disable_is_throttled(signed_in, clock):
     auth = signed_in
     clock.advance(30)
     for _ in range(5):
-        response = submit(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.wrong_code()})
+        response = submit_form(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.wrong_code()})
         assert response.status_code == 401
-    response = submit(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.code()})
+    response = submit_form(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.code()})
     assert response.status_code == 429 and "Retry-After" in response.headers
 
 
@@ -419,7 +420,7 @@ def test_other_sessions_end_when_2fa_is_turned_off(signed_in, app, clock):
     other.login()
     assert is_redirect_to(verify(other.client, auth.phone.code()), "/dashboard")
     clock.advance(30)
-    submit(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.code()})
+    submit_form(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.code()})
     assert not logged_in(other.client)
 
 
@@ -511,7 +512,7 @@ def test_session_cookie_holds_no_secret_code_or_password(auth, clock):
     pending_content = str(read_session_cookie(auth.client.get_cookie("session").value))
     assert account.secret not in pending_content
     code = auth.phone.code()
-    submit(auth.client, "/enable-2fa", {"otp": code})
+    submit_form(auth.client, "/enable-2fa", {"otp": code})
     codes = show_recovery_codes(auth.client)
     content = str(read_session_cookie(auth.client.get_cookie("session").value))
     for forbidden in (account.secret, code, PASSWORD, *codes):

@@ -16,14 +16,15 @@ Kernel start-up is the cost, so it was measured on this 2-core machine
 (bench/bench_grading.py prints it again): one student's 8 solution notebooks,
 run one at a time, seconds per notebook (average over the 8; lesson 01 alone):
 
-    jupyter nbconvert --to notebook --execute       4.9   (a CLI and a kernel each)
-    nbclient, a fresh ipykernel per notebook         3.1   2.0
-    fresh python running IPython's InteractiveShell  2.6   1.3   (engine "spawn")
-    the same worker, forked from a fork server       1.05  0.2   (engine "fork", chosen)
+    jupyter nbconvert --to notebook --execute       3.8-4.9 (a CLI and a kernel each)
+    nbclient, a fresh ipykernel per notebook         3.1   2.0-2.4
+    fresh python running IPython's InteractiveShell  2.3   1.1-1.3   (engine "spawn")
+    the same worker, forked from a fork server       1.0   0.2       (engine "fork", chosen)
 
-(Lessons 06 and 07 spend 2.5-3.5 s in password hashing whatever runs them.)
-A class of 30 (240 notebooks) took 133 s with ``--jobs 2`` on an idle machine,
-against about 1170 s for nbconvert one notebook after the other.
+(Lessons 06 and 07 spend 2.5-3 s in password hashing whatever runs them.)
+A class of 30 (240 notebooks) took 123-133 s with ``--jobs 2`` on an idle
+machine (176 s while other jobs shared it), against 900-1170 s for nbconvert,
+one notebook after the other (extrapolated from one run of each lesson).
 
 Chosen: no kernel at all. The worker runs cells with IPython's
 ``InteractiveShell.run_cell``, which is what ipykernel runs cells with (magics,

@@ -35,3 +35,19 @@ class Visitor:
             raise AssertionError(f"{path} has no POST form with the fields {sorted(fields)} (action {action})")
         target = urljoin(page_response.url, form.action or "")
         return self.http.post(target, data=form.data(**fields), allow_redirects=allow_redirects, timeout=30)
+
+
+def submit_form(client, url, fields=None, *, follow_redirects=False, **more_fields):
+    """With Flask's test client: open ``url`` and send its POST form as a browser would.
+
+    The form is the first POST form on the page that has every field named
+    (with no fields named: the first POST form, such as a Log out button);
+    its hidden fields, such as csrf_token, go along. Without such a form the
+    fields are posted to ``url`` as they are.
+    """
+    fields = {**(fields or {}), **more_fields}
+    page = pages.parse(client.get(url).data)
+    form = next((f for f in page.forms if f.method == "post" and set(fields) <= set(f.fields)), None)
+    if form is None:
+        return client.post(url, data=fields, follow_redirects=follow_redirects)
+    return client.post(form.action or url, data=form.data(**fields), follow_redirects=follow_redirects)

@@ -4,6 +4,7 @@ import re
 from totp_reference import totp
 from workbook import pages, qr
 from workbook.phone import parse_otpauth_uri
+from workbook.visitor import submit_form
 
 PASSWORD = "correct horse battery"
 
@@ -34,14 +35,6 @@ class Authenticator:
         return candidate
 
 
-def submit(client, url, fields, follow_redirects=False):
-    """Fill in the form on the page at ``url`` as a browser would, hidden fields included, and send it."""
-    page = pages.parse(client.get(url).data)
-    form = next((f for f in page.forms if f.method == "post" and set(fields) & set(f.fields)), None)
-    data = form.data(**fields) if form else dict(fields)
-    return client.post(url, data=data, follow_redirects=follow_redirects)
-
-
 class AuthActions:
     """Register, log in, enrol and log out, the way flaskr's tests do it."""
 
@@ -50,10 +43,10 @@ class AuthActions:
         self.phone = authenticator
 
     def register(self, username="alice", password=PASSWORD):
-        return submit(self.client, "/register", {"username": username, "password": password})
+        return submit_form(self.client, "/register", {"username": username, "password": password})
 
     def login(self, username="alice", password=PASSWORD):
-        return submit(self.client, "/login", {"username": username, "password": password})
+        return submit_form(self.client, "/login", {"username": username, "password": password})
 
     def enrol(self, username="alice", password=PASSWORD):
         """Register, log in, scan the QR code and confirm a code: 2FA is on and the session is in."""
@@ -61,7 +54,7 @@ class AuthActions:
         response = self.login(username, password)
         assert response.status_code in (302, 303), response.status_code
         self.phone.scan(self.client.get("/enable-2fa").data)
-        response = submit(self.client, "/enable-2fa", {"otp": self.phone.code()})
+        response = submit_form(self.client, "/enable-2fa", {"otp": self.phone.code()})
         assert response.status_code in (302, 303), response.status_code
         return response
 

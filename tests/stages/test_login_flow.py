@@ -7,7 +7,8 @@ import pytest
 from workbook import pages
 from workbook.cookies import read_session_cookie
 
-from stage_helpers import PASSWORD, submit
+from stage_helpers import PASSWORD
+from workbook.visitor import submit_form
 
 pytestmark = pytest.mark.stages(6, 7)
 
@@ -81,7 +82,7 @@ def test_wrong_code_at_enrolment_leaves_2fa_off(client, auth, authenticator):
     auth.register()
     auth.login()
     authenticator.scan(client.get("/enable-2fa").data)
-    response = submit(client, "/enable-2fa", {"otp": authenticator.wrong_code()})
+    response = submit_form(client, "/enable-2fa", {"otp": authenticator.wrong_code()})
     assert 400 <= response.status_code < 500
     assert client.get("/dashboard").status_code in (302, 303)
     assert location(auth.login()) == "/enable-2fa"
@@ -112,7 +113,7 @@ def test_right_code_at_login_opens_the_dashboard(client, auth, clock):
     auth.logout()
     clock.advance(30)
     auth.login()
-    response = submit(client, "/verify-2fa", {"otp": auth.phone.code()})
+    response = submit_form(client, "/verify-2fa", {"otp": auth.phone.code()})
     assert response.status_code in (302, 303) and location(response) == "/dashboard"
     assert client.get("/dashboard").status_code == 200
 
@@ -123,7 +124,7 @@ def test_verify_window(client, auth, clock, steps, accepted):
     auth.logout()
     clock.advance(300)
     auth.login()
-    response = submit(client, "/verify-2fa", {"otp": auth.phone.code(steps)})
+    response = submit_form(client, "/verify-2fa", {"otp": auth.phone.code(steps)})
     assert (response.status_code in (302, 303)) is accepted
 
 
@@ -132,7 +133,7 @@ def test_wrong_code_at_login_stays_out(client, auth, clock):
     auth.logout()
     clock.advance(30)
     auth.login()
-    response = submit(client, "/verify-2fa", {"otp": auth.phone.wrong_code()})
+    response = submit_form(client, "/verify-2fa", {"otp": auth.phone.wrong_code()})
     assert 400 <= response.status_code < 500
     assert pages.parse(response.data).form("otp") is not None
     assert client.get("/dashboard").status_code in (302, 303)
@@ -144,7 +145,7 @@ def test_malformed_code_at_login_is_a_400(client, auth, clock, value):
     auth.logout()
     clock.advance(30)
     auth.login()
-    assert submit(client, "/verify-2fa", {"otp": value}).status_code == 400
+    assert submit_form(client, "/verify-2fa", {"otp": value}).status_code == 400
 
 
 def test_dashboard_needs_both_factors(client, auth):
@@ -197,7 +198,7 @@ def test_two_users_have_their_own_secrets(app, authenticator, clock):
     bob.logout()
     clock.advance(30)
     bob.login("bob")
-    response = submit(bob.client, "/verify-2fa", {"otp": alice.phone.code()})
+    response = submit_form(bob.client, "/verify-2fa", {"otp": alice.phone.code()})
     assert 400 <= response.status_code < 500, "alice's code let bob in"
 
 

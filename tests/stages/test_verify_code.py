@@ -3,7 +3,7 @@ import pytest
 
 from workbook import pages
 
-from stage_helpers import submit
+from workbook.visitor import submit_form
 
 pytestmark = pytest.mark.stages(5)
 
@@ -16,20 +16,20 @@ def scanned(client, authenticator):
 
 
 def test_right_code_enables_2fa(client, scanned):
-    response = submit(client, "/", {"otp": scanned.code()}, follow_redirects=True)
+    response = submit_form(client, "/", {"otp": scanned.code()}, follow_redirects=True)
     assert response.status_code == 200
     assert "enabled" in pages.parse(response.data).text.lower()
 
 
 def test_code_as_the_app_shows_it_with_a_space(client, scanned):
     code = scanned.code()
-    response = submit(client, "/", {"otp": f"{code[:3]} {code[3:]}"}, follow_redirects=True)
+    response = submit_form(client, "/", {"otp": f"{code[:3]} {code[3:]}"}, follow_redirects=True)
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("steps", [-1, 1])
 def test_one_step_either_side_is_accepted(client, scanned, steps):
-    response = submit(client, "/", {"otp": scanned.code(steps)}, follow_redirects=True)
+    response = submit_form(client, "/", {"otp": scanned.code(steps)}, follow_redirects=True)
     assert response.status_code == 200, "valid_window=1: a phone a little fast or slow still works"
 
 
@@ -37,12 +37,12 @@ def test_one_step_either_side_is_accepted(client, scanned, steps):
 def test_two_steps_away_is_refused(client, scanned, steps):
     if scanned.code(steps) in {scanned.code(s) for s in (-1, 0, 1)}:
         pytest.fail("fixed clock chosen badly: codes collide")
-    response = submit(client, "/", {"otp": scanned.code(steps)})
+    response = submit_form(client, "/", {"otp": scanned.code(steps)})
     assert 400 <= response.status_code < 500
 
 
 def test_wrong_code_shows_the_form_again(client, scanned):
-    response = submit(client, "/", {"otp": scanned.wrong_code()})
+    response = submit_form(client, "/", {"otp": scanned.wrong_code()})
     assert 400 <= response.status_code < 500
     page = pages.parse(response.data)
     assert page.form("otp") is not None, "show the form again so the user can retry"
@@ -50,8 +50,8 @@ def test_wrong_code_shows_the_form_again(client, scanned):
 
 
 def test_wrong_code_keeps_the_same_secret(client, scanned):
-    submit(client, "/", {"otp": scanned.wrong_code()})
-    assert submit(client, "/", {"otp": scanned.code()}, follow_redirects=True).status_code == 200
+    submit_form(client, "/", {"otp": scanned.wrong_code()})
+    assert submit_form(client, "/", {"otp": scanned.code()}, follow_redirects=True).status_code == 200
 
 
 MALFORMED = {
@@ -68,7 +68,7 @@ MALFORMED = {
 
 @pytest.mark.parametrize("value", MALFORMED.values(), ids=MALFORMED.keys())
 def test_malformed_code_is_a_400_with_the_form(client, scanned, value):
-    response = submit(client, "/", {"otp": value})
+    response = submit_form(client, "/", {"otp": value})
     assert response.status_code == 400
     assert pages.parse(response.data).form("otp") is not None
 
@@ -82,7 +82,7 @@ def test_missing_field_is_a_400(client, scanned):
 def test_right_digits_in_other_scripts_are_refused(client, scanned):
     # "１２３４５６" passes str.isdigit(); only ASCII digits are a code.
     fullwidth = scanned.code().translate(str.maketrans("0123456789", "０１２３４５６７８９"))
-    assert submit(client, "/", {"otp": fullwidth}).status_code == 400
+    assert submit_form(client, "/", {"otp": fullwidth}).status_code == 400
 
 
 def test_post_before_any_qr_code_is_a_4xx(app):
