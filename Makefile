@@ -18,7 +18,7 @@ $(INSTALLED): requirements.txt pyproject.toml
 setup: $(INSTALLED)
 
 lab: setup
-	$(VENV)/bin/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
 
 # Python tests first, then every notebook (solutions: all ✅; fresh copies: all ⏳).
 test: setup
