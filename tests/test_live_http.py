@@ -80,3 +80,16 @@ def login_flow(visitor):
     # The next step's code: inside the window, and never the one just used (stage 7 refuses replays).
     response = visitor.submit("/verify-2fa", {"otp": now_code(account.secret, 1)}, allow_redirects=True)
     assert urlsplit(response.url).path == "/dashboard" and response.status_code == 200
+
+
+def test_two_stages_side_by_side_keep_their_own_sessions(tmp_path):
+    """One browser, two stages on two ports of 127.0.0.1 (cookies ignore the port)."""
+    five_port, three_port = free_port(), free_port()
+    five_env = stage_environment(five_port, tmp_path / "5.sqlite", secret_key="key of stage 5")
+    three_env = stage_environment(three_port, tmp_path / "3.sqlite", secret_key="key of stage 3")
+    with running(stage_command(5, "python", five_port), five_port, five_env) as five_url, \
+            running(stage_command(3, "python", three_port), three_port, three_env) as three_url:
+        browser = Visitor(five_url)
+        first = scan(browser.get(five_url + "/").text).secret
+        scan(browser.get(three_url + "/").text)
+        assert scan(browser.get(five_url + "/").text).secret == first, "visiting stage 3 reset stage 5's session"

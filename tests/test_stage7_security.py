@@ -16,7 +16,7 @@ from stages.stage_helpers import PASSWORD, AuthActions, Authenticator
 from workbook import pages
 from workbook.visitor import submit_form
 from workbook.apps import make_app
-from workbook.cookies import read_session_cookie
+from workbook.cookies import read_session_cookie, session_cookie, session_cookie_name
 from workbook.stages import stage
 
 STAGE7 = stage(7).folder
@@ -335,7 +335,7 @@ def test_recovery_codes_are_stored_hashed(auth, app):
 def test_another_worker_can_show_the_recovery_codes(auth, tmp_path, clock):
     auth.enrol()
     second_worker = make_app(STAGE7, stage7_config(tmp_path, clock)).test_client()
-    second_worker.set_cookie("session", auth.client.get_cookie("session").value)
+    second_worker.set_cookie(session_cookie_name(second_worker), session_cookie(auth.client))
     assert len(show_recovery_codes(second_worker)) == 10
     assert show_recovery_codes(auth.client) == []
 
@@ -463,9 +463,9 @@ def test_pending_enrolment_expires_too(auth, clock):
 def test_session_is_renewed_at_each_step(pending):
     client = pending.client
     client.get("/verify-2fa")
-    before = read_session_cookie(client.get_cookie("session").value)
+    before = read_session_cookie(session_cookie(client))
     assert is_redirect_to(verify(client, pending.phone.code()), "/dashboard")
-    after = read_session_cookie(client.get_cookie("session").value)
+    after = read_session_cookie(session_cookie(client))
     assert "pending_user_id" not in after and after.get("user_id")
     assert before["csrf_token"] != after.get("csrf_token"), "the old session's token lived on"
 
@@ -482,26 +482,26 @@ def forge(data, key):
 def test_a_cookie_forged_with_the_guides_key_gets_nowhere(enrolled, app, clock):
     user_id = user_row(app)["id"]
     browser = app.test_client()
-    browser.set_cookie("session", forge({"user_id": user_id}, "my_secret_key"))
+    browser.set_cookie(session_cookie_name(browser), forge({"user_id": user_id}, "my_secret_key"))
     assert location(browser.get("/dashboard")) == "/login"
-    browser.set_cookie("session", forge({"pending_user_id": user_id, "pending_since": clock()}, "my_secret_key"))
+    browser.set_cookie(session_cookie_name(browser), forge({"pending_user_id": user_id, "pending_since": clock()}, "my_secret_key"))
     assert location(browser.get("/verify-2fa")) == "/login"
     # The same forgery with the app's real key does get in: the test forges the right thing.
-    browser.set_cookie("session", forge({"user_id": user_id}, app.secret_key))
+    browser.set_cookie(session_cookie_name(browser), forge({"user_id": user_id}, app.secret_key))
     assert logged_in(browser)
 
 
 def test_a_tampered_cookie_is_ignored(enrolled, app, clock):
     bob = AuthActions(app.test_client(), Authenticator(clock))
     bob.enrol("bob")
-    value = bob.client.get_cookie("session").value
+    value = session_cookie(bob.client)
     assert read_session_cookie(value)["user_id"] == 2
     _payload, rest = value.lstrip(".").split(".", 1)
     alice_payload = forge({"user_id": 1}, "any key").split(".", 1)[0]
-    bob.client.set_cookie("session", f"{alice_payload}.{rest}")  # alice's id, bob's signature
+    bob.client.set_cookie(session_cookie_name(bob.client), f"{alice_payload}.{rest}")  # alice's id, bob's signature
     assert not logged_in(bob.client)
     flipped = value[:-10] + ("A" if value[-10] != "A" else "B") + value[-9:]  # one character of the signature
-    bob.client.set_cookie("session", flipped)
+    bob.client.set_cookie(session_cookie_name(bob.client), flipped)
     assert not logged_in(bob.client)
 
 
@@ -509,12 +509,12 @@ def test_session_cookie_holds_no_secret_code_or_password(auth, clock):
     auth.register()
     auth.login()
     account = auth.phone.scan(auth.client.get("/enable-2fa").data)
-    pending_content = str(read_session_cookie(auth.client.get_cookie("session").value))
+    pending_content = str(read_session_cookie(session_cookie(auth.client)))
     assert account.secret not in pending_content
     code = auth.phone.code()
     submit_form(auth.client, "/enable-2fa", {"otp": code})
     codes = show_recovery_codes(auth.client)
-    content = str(read_session_cookie(auth.client.get_cookie("session").value))
+    content = str(read_session_cookie(session_cookie(auth.client)))
     for forbidden in (account.secret, code, PASSWORD, *codes):
         assert forbidden not in content
 

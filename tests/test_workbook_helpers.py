@@ -8,7 +8,7 @@ import pytest
 
 from totp_reference import totp
 from workbook import apps, launch, listings, my_app, pages, qr
-from workbook.cookies import read_session_cookie
+from workbook.cookies import read_session_cookie, session_cookie
 from workbook.phone import Phone, PhoneError, parse_otpauth_uri
 
 URI = "otpauth://totp/Flask%202FA%20Workbook:alice?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Flask%202FA%20Workbook"
@@ -118,7 +118,7 @@ def test_session_cookie_can_be_read_without_the_key():
 
     client = app.test_client()
     client.get("/")
-    assert read_session_cookie(client.get_cookie("session").value)["user_id"] == 42
+    assert read_session_cookie(session_cookie(client))["user_id"] == 42
 
 
 def test_listing_extracts_anchors_without_markers():

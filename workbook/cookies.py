@@ -16,3 +16,14 @@ def read_session_cookie(value: str):
     if compressed:
         raw = zlib.decompress(raw)
     return json.loads(raw)
+
+
+def session_cookie_name(client):
+    """The name a Flask test client's app gives its session cookie (each stage app names its own)."""
+    return client.application.config["SESSION_COOKIE_NAME"]
+
+
+def session_cookie(client):
+    """The value of the session cookie a Flask test client holds, or None."""
+    cookie = client.get_cookie(session_cookie_name(client))
+    return cookie.value if cookie else None

@@ -17,7 +17,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 # ANCHOR: secret_key
 def create_app(test_config=None):
     app = Flask(__name__)
-    app.config.from_mapping(CLOCK=time.time, ACCOUNT_NAME="student")
+    app.config.from_mapping(
+        CLOCK=time.time,
+        ACCOUNT_NAME="student",
+        # Browsers share cookies between ports of 127.0.0.1: a name of its own keeps
+        # this stage's session apart from another stage running beside it.
+        SESSION_COOKIE_NAME="stage2_session",
+    )
     # FLASK_SECRET_KEY in the environment becomes app.config["SECRET_KEY"].
     app.config.from_prefixed_env()
     if test_config:

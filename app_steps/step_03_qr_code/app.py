@@ -40,7 +40,13 @@ def grouped(secret):
 
 def create_app(test_config=None):
     app = Flask(__name__)
-    app.config.from_mapping(CLOCK=time.time, ACCOUNT_NAME="student")
+    app.config.from_mapping(
+        CLOCK=time.time,
+        ACCOUNT_NAME="student",
+        # Browsers share cookies between ports of 127.0.0.1: a name of its own keeps
+        # this stage's session apart from another stage running beside it.
+        SESSION_COOKIE_NAME="stage3_session",
+    )
     app.config.from_prefixed_env()
     if test_config:
         app.config.update(test_config)

@@ -55,7 +55,13 @@ def normalise_code(raw):
 
 def create_app(test_config=None):
     app = Flask(__name__)
-    app.config.from_mapping(CLOCK=time.time, ACCOUNT_NAME="student")
+    app.config.from_mapping(
+        CLOCK=time.time,
+        ACCOUNT_NAME="student",
+        # Browsers share cookies between ports of 127.0.0.1: a name of its own keeps
+        # this stage's session apart from another stage running beside it.
+        SESSION_COOKIE_NAME="stage5_session",
+    )
     app.config.from_prefixed_env()
     if test_config:
         app.config.update(test_config)

@@ -103,6 +103,9 @@ def create_app(test_config=None):
     app.config.from_mapping(
         CLOCK=time.time,
         DATABASE=os.path.join(app.instance_path, "users.sqlite"),
+        # Browsers share cookies between ports of 127.0.0.1: a name of its own keeps
+        # this stage's session apart from another stage running beside it.
+        SESSION_COOKIE_NAME="stage7_session",
         SESSION_COOKIE_HTTPONLY=True,   # page scripts cannot read the session cookie
         SESSION_COOKIE_SAMESITE="Lax",  # the browser leaves it out of other sites' POSTs
         # Sent over HTTPS only. Debug mode (flask run --debug, python app.py) is a

@@ -73,3 +73,4 @@ def secret_on_page(html):
     found = re.findall(r"[A-Z2-7]{32}", page.compact_text())
     assert found, "the page shows no 32-character base32 secret"
     return found[0]
+

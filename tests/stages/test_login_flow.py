@@ -5,7 +5,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from workbook import pages
-from workbook.cookies import read_session_cookie
+from workbook.cookies import read_session_cookie, session_cookie
 
 from stage_helpers import PASSWORD
 from workbook.visitor import submit_form
@@ -180,9 +180,9 @@ def test_logout_by_get_is_refused_clearly(client, auth):
 
 def test_session_cookie_holds_no_secret_or_password(client, auth):
     auth.enrol()
-    cookie = client.get_cookie("session")
+    cookie = session_cookie(client)
     assert cookie is not None
-    content = str(read_session_cookie(cookie.value))
+    content = str(read_session_cookie(cookie))
     assert auth.phone.account.secret not in content
     assert PASSWORD not in content
 
