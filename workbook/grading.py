@@ -30,8 +30,7 @@ Chosen: no kernel at all. The worker runs cells with IPython's
 ``InteractiveShell.run_cell``, which is what ipykernel runs cells with (magics,
 ``!`` commands and display work the same), without ZeroMQ, a Jupyter client or
 a kernel spec. A fresh ``python`` per notebook already halves the time; what is
-left is imports (IPython, Flask, jupyter_server for ``how_to_run``, the QR
-libraries...), so each worker is forked from multiprocessing's fork server,
+left is imports (IPython, Flask, the QR libraries...), so each worker is forked from multiprocessing's fork server,
 which imports those once (workbook/grading_preload.py) and never runs student
 code. Every notebook still gets its own process, which no other notebook's
 code has touched, in its own process group: the isolation of a fresh

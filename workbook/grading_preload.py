@@ -14,9 +14,7 @@ MODULES = [
     "IPython.core.interactiveshell", "IPython.display", "traitlets.config",
     "flask", "werkzeug", "werkzeug.security", "jinja2", "pyotp", "pyqrcode", "png", "zxingcpp",
     "sqlite3", "hmac", "hashlib", "base64", "struct", "secrets", "urllib.parse", "html.parser",
-    "flask_wtf", "wtforms",
-    # workbook.launch asks jupyter_server for a running server; importing it costs about a second.
-    "jupyter_server.serverapp",
+    "flask_wtf", "wtforms", "jupyter_core.paths",
 ]
 
 
