@@ -5,6 +5,9 @@ app folder, a student's included:
 
     pytest tests/stages --app-dir my_app --stage 5
 """
+import os
+import shutil
+
 import pytest
 
 from workbook.fixed_clock import FixedClock
@@ -19,3 +22,41 @@ def pytest_addoption(parser):
 @pytest.fixture
 def clock():
     return FixedClock()
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def chromium_path():
+    """Debian's Chromium, or another one named by $CHROMIUM."""
+    return os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run; skipped without one (failed under CI=true)."""
+    def unavailable(reason):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true, so the browser tests must run: {reason}", pytrace=False)
+        pytest.skip(reason)
+
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        unavailable("Playwright for Python is not installed (pip install -r requirements.txt)")
+    executable = chromium_path()
+    if not os.access(executable, os.X_OK):
+        unavailable(f"no Chromium at {executable}: install it (Debian/Ubuntu: apt-get install chromium) "
+                    "or set CHROMIUM to its path")
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        except Error as error:
+            unavailable(f"Chromium at {executable} did not start: {str(error).splitlines()[0]}")
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -113,8 +113,11 @@ class JupyterServer:
 
 
 @contextlib.contextmanager
-def jupyter_server(folder, base_url="/", env=None):
+def jupyter_server(folder, base_url="/", env=None, lab=False):
     """A real Jupyter server (jupyter-server-proxy included) on loopback, serving ``folder``.
+
+    With ``lab``, it is JupyterLab, with its app object on ``window.jupyterapp``
+    so that a browser test can run its commands (Run All) as the menus do.
 
     Its runtime and config folders are inside ``folder``: it never reads your own
     ~/.jupyter, and jupyter_server.serverapp.list_running_servers() finds it only
@@ -128,9 +131,9 @@ def jupyter_server(folder, base_url="/", env=None):
         **(env or {}),
     }
     command = [
-        sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
+        sys.executable, "-m", "jupyterlab" if lab else "jupyter_server", "--no-browser", "--allow-root",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--ServerApp.token={token}", f"--ServerApp.base_url={base_url}",
-    ]
+    ] + (["--LabApp.expose_app_in_browser=True"] if lab else [])
     with running(command, port, environment, cwd=folder, path=base_url + "api") as url:
         yield JupyterServer(url, base_url, token, folder / "runtime")

@@ -1,0 +1,86 @@
+"""Run All in a real JupyterLab, in Chromium, as a student does.
+
+Every lesson, fresh (notebooks/) and answered (solutions/), is opened in
+JupyterLab and run with the Run All command; the test reads the outputs from
+the notebook in the page: every cell ran, none raised, and the check cells show
+only ⏳ in a fresh lesson and only ✅ in a solution.
+"""
+import shutil
+
+import pytest
+
+from workbook import ROOT
+from workbook.checks import SYMBOLS
+from workbook.notebook_checks_plugin import check_lines
+from workbook.servers import jupyter_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+LESSONS = sorted(path.name for path in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+EXPECTED = {"notebooks": SYMBOLS["not done"], "solutions": SYMBOLS["passed"]}
+
+# JavaScript run in the page. Each finds the notebook panel open on ``path``
+# (JupyterLab may also restore other notebooks from its workspace).
+PANEL = """(path) => Array.from(window.jupyterapp ? window.jupyterapp.shell.widgets('main') : [])
+    .find(widget => widget.context && widget.context.path === path)"""
+KERNEL_IDLE = f"""(path) => {{
+    const panel = ({PANEL})(path);
+    const kernel = panel && panel.sessionContext.session && panel.sessionContext.session.kernel;
+    return Boolean(kernel) && kernel.status === 'idle';
+}}"""
+RUN_ALL = f"""(path) => {{
+    window.jupyterapp.shell.activateById(({PANEL})(path).id);
+    window.jupyterapp.commands.execute('notebook:run-all-cells');
+}}"""
+OPEN = """async (path) => { await window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Notebook'}); }"""
+CLOSE = f"""async (path) => {{
+    const panel = ({PANEL})(path);
+    await panel.sessionContext.shutdown();
+    panel.dispose();
+}}"""
+CODE_CELLS = f"""(path) => ({PANEL})(path).content.widgets
+    .filter(cell => cell.model.type === 'code')
+    .map(cell => ({{count: cell.model.executionCount, outputs: cell.model.outputs.toJSON()}}))"""
+# Done when every cell ran, or one raised (Run All stops there), and the kernel is idle.
+ALL_RAN = f"""(path) => {{
+    const cells = ({CODE_CELLS})(path);
+    const done = cells.every(cell => cell.count !== null)
+        || cells.some(cell => cell.outputs.some(output => output.output_type === 'error'));
+    return done && ({KERNEL_IDLE})(path);
+}}"""
+
+
+@pytest.fixture(scope="module")
+def lab_page(browser, tmp_path_factory):
+    """One JupyterLab tab, serving a copy of both folders (its autosave must not touch the real ones)."""
+    folder = tmp_path_factory.mktemp("lab")
+    for name in EXPECTED:
+        shutil.copytree(ROOT / name, folder / name)
+    with jupyter_server(folder, lab=True) as server:
+        page = browser.new_page()
+        page.goto(f"{server.url}{server.base_url}lab?reset&token={server.token}")
+        page.wait_for_function("() => Boolean(window.jupyterapp)", timeout=60_000)
+        page.evaluate("() => window.jupyterapp.restored.then(() => true)")  # every plugin is ready
+        yield page
+        page.close()
+
+
+@pytest.mark.parametrize("folder", list(EXPECTED))
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_run_all_in_jupyterlab(lab_page, folder, lesson):
+    path = f"{folder}/{lesson}"
+    lab_page.evaluate(OPEN, path)
+    try:
+        lab_page.wait_for_function(KERNEL_IDLE, arg=path, timeout=60_000)
+        lab_page.evaluate(RUN_ALL, path)
+        lab_page.wait_for_function(ALL_RAN, arg=path, timeout=120_000)
+        cells = lab_page.evaluate(CODE_CELLS, path)
+    finally:
+        lab_page.evaluate(CLOSE, path)
+
+    errors = [output for cell in cells for output in cell["outputs"] if output["output_type"] == "error"]
+    assert not errors, f"{path}: a cell raised {errors[0]['ename']}: {errors[0]['evalue']}"
+    lines = [line for cell in cells for line in check_lines(cell["outputs"])]
+    assert lines or lesson.startswith("00_"), f"{path}: no check cell printed anything"
+    wrong = [line for line in lines if not line.startswith(EXPECTED[folder])]
+    assert not wrong, f"{path} should show only {EXPECTED[folder]}:\n" + "\n".join(wrong)
