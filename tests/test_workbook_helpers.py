@@ -2,7 +2,6 @@
 import base64
 import io
 
-import pyotp
 import pyqrcode
 import pytest
 

@@ -15,7 +15,6 @@ student's notebook still runs top to bottom and every check shows ⏳.
 Outputs and execution counts are removed from both folders.
 """
 import re
-from pathlib import Path
 
 import nbformat
 
