@@ -183,3 +183,23 @@ def test_check_my_app_reports_pass_and_fail(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("✅")
     my_app.check_my_app(6, folder)
     assert capsys.readouterr().out.startswith("❌")
+
+
+def test_environment_check_passes_here_and_pins_match(capsys):
+    from workbook.environment import check_environment
+
+    rows = check_environment()
+    assert rows and all(row.ok for row in rows), [row.line() for row in rows if not row.ok]
+    assert all(row.version == row.pinned for row in rows if row.pinned), "installed versions differ from requirements.txt"
+    assert "Everything the workbook needs is installed." in capsys.readouterr().out
+
+
+def test_environment_check_reports_what_is_missing_without_raising(tmp_path, monkeypatch, capsys):
+    from workbook.environment import check_environment
+
+    (tmp_path / "broken_workbook_module.py").write_text("raise ImportError('half installed')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rows = check_environment([("surely-not-installed-package", "nothing"), ("pyotp", "broken_workbook_module")])
+    assert [row.ok for row in rows] == [False, False]
+    out = capsys.readouterr().out
+    assert "❌" in out and "pip install -r requirements.txt" in out and "half installed" in out

@@ -90,6 +90,17 @@ class Page:
                 return candidate
         return None
 
+    def post_form(self, fields=(), action=None):
+        """The form a person would fill in to send ``fields``: the first POST form that has
+        every one of them (with none named, the first POST form, such as a Log out
+        button), or the POST form whose action ends with ``action``. None if there is none."""
+        for candidate in self.forms:
+            if candidate.method != "post":
+                continue
+            if (candidate.action or "").endswith(action) if action else set(fields) <= set(candidate.fields):
+                return candidate
+        return None
+
     def compact_text(self):
         """The visible text with all white space removed, for finding grouped keys."""
         return re.sub(r"\s+", "", self.text)
