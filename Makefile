@@ -1,28 +1,42 @@
 # Two commands: `make lab` opens the workbook, `make test` runs every test.
 # Both create .venv and install requirements.txt first, when needed.
-PYTHON ?= python3
-VENV := .venv
+# The interpreter .venv is made with: the first Python 3.10+ found, or the one you name
+# (make test PYTHON=python3.12). scripts/find-python says in one line when it is too old.
+PYTHON ?=
+VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 # JupyterLab refuses to run as root (containers, Codespaces) unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test test-fast diffs release clean
+.PHONY: setup lab test test-python test-fast test-notebooks diffs release clean
 
 $(INSTALLED): requirements.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@base=$$(sh scripts/find-python $(PYTHON)) || exit 1; \
+	  echo "Setting up $(VENV) with $$($$base --version) ($$base)"; \
+	  $$base -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(INSTALLED)
 
-setup: $(INSTALLED)
+# A .venv made by another Python than the one asked for is made again.
+setup:
+	@base=$$(sh scripts/find-python $(PYTHON)) || exit 1; \
+	  if [ -x $(PY) ] && [ "$$($(PY) -c 'import sys; print(sys.version_info[:2])')" != "$$($$base -c 'import sys; print(sys.version_info[:2])')" ]; then \
+	    echo "$(VENV) was made with another Python; making it again with $$base"; rm -rf $(VENV); fi
+	@$(MAKE) --no-print-directory $(INSTALLED)
 
 lab: setup
 	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
 
 # Python tests first, then every notebook (solutions: all ✅; fresh copies: all ⏳).
 test: setup
+	$(MAKE) --no-print-directory test-python test-notebooks
+
+test-python: setup
 	$(PY) -m pytest tests
+
+test-notebooks: setup
 	$(PY) -m pytest --nbval-lax --nbval-cell-timeout=120 solutions notebooks
 
 # Without the slow tests (real servers, browsers), for a quick loop while editing.
