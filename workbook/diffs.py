@@ -1,12 +1,17 @@
 """Write each stage's CHANGES.diff: the unified diff from the stage before it.
 
-Regenerate with ``python -m workbook diffs``; tests/test_changes_diff.py fails
-when a committed diff no longer matches the stage folders.
+The diff opens with a diffstat (which files changed, and how much) and leaves
+out the ``ANCHOR`` marker lines, which are there for the lessons' listings, not
+for readers. Regenerate with ``python -m workbook diffs``;
+tests/test_changes_diff.py fails when a committed diff no longer matches the
+stage folders.
 """
 import difflib
 from pathlib import Path
 
-from .stages import existing_stages
+from .listings import ANCHOR_LINE
+from .stages import STAGES, existing_stages
+from .stages import stage as stage_by_number
 
 SKIPPED = {"CHANGES.diff", "README.md"}
 SKIPPED_DIRS = {"instance", "__pycache__", ".pytest_cache"}
@@ -21,23 +26,59 @@ def stage_files(folder: Path | None) -> dict:
         relative = path.relative_to(folder)
         if path.is_file() and path.name not in SKIPPED and not SKIPPED_DIRS & set(relative.parts):
             if path.suffix in (".py", ".html", ".css", ".js", ".txt"):
-                files[relative.as_posix()] = path.read_text(encoding="utf-8")
+                text = path.read_text(encoding="utf-8")
+                files[relative.as_posix()] = "".join(
+                    line for line in text.splitlines(keepends=True) if not ANCHOR_LINE.search(line))
     return files
 
 
+def _file_diff(name, previous, current, before, after) -> str:
+    old_label = f"a/{previous.name}/{name}" if name in before else "/dev/null"
+    new_label = f"b/{current.name}/{name}" if name in after else "/dev/null"
+    lines = difflib.unified_diff(before.get(name, "").splitlines(keepends=True),
+                                 after.get(name, "").splitlines(keepends=True), old_label, new_label)
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def diffstat(file_diffs: dict) -> str:
+    """``git diff --stat``'s summary: a line per changed file, then the totals."""
+    counts = {}
+    for name, text in file_diffs.items():
+        body = [line for line in text.splitlines() if not line.startswith(("---", "+++"))]
+        counts[name] = (sum(line.startswith("+") for line in body), sum(line.startswith("-") for line in body))
+    if not counts:
+        return " 0 files changed\n"
+    width = max(map(len, counts))
+    largest = max(added + removed for added, removed in counts.values())
+    scale = min(1.0, 50 / largest) if largest else 1.0
+    lines = []
+    for name, (added, removed) in counts.items():
+        bar = "+" * max(added and 1, round(added * scale)) + "-" * max(removed and 1, round(removed * scale))
+        lines.append(f" {name:<{width}} | {added + removed:>4} {bar}")
+    added, removed = sum(a for a, _ in counts.values()), sum(r for _, r in counts.values())
+    files = f"{len(counts)} file{'s' if len(counts) != 1 else ''} changed"
+    lines.append(f" {files}, {added} insertion{'s' if added != 1 else ''}(+), "
+                 f"{removed} deletion{'s' if removed != 1 else ''}(-)")
+    return "\n".join(lines) + "\n"
+
+
 def changes(previous: Path | None, current: Path) -> str:
-    """The unified diff from ``previous`` (None: from nothing) to ``current``."""
+    """The diffstat, then the unified diff from ``previous`` (None: from nothing) to ``current``."""
     before, after = stage_files(previous), stage_files(current)
-    parts = []
-    for name in sorted(before.keys() | after.keys()):
-        old_label = f"a/{previous.name}/{name}" if name in before else "/dev/null"
-        new_label = f"b/{current.name}/{name}" if name in after else "/dev/null"
-        parts.extend(difflib.unified_diff(
-            before.get(name, "").splitlines(keepends=True),
-            after.get(name, "").splitlines(keepends=True),
-            old_label, new_label,
-        ))
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in parts)
+    file_diffs = {name: _file_diff(name, previous, current, before, after)
+                  for name in sorted(before.keys() | after.keys())}
+    file_diffs = {name: text for name, text in file_diffs.items() if text}
+    return diffstat(file_diffs) + "\n" + "".join(file_diffs.values())
+
+
+def file_changes(number: int, filename: str) -> str:
+    """The diff of one file of stage ``number`` from the stage before it ("" when it did not change)."""
+    current = stage_by_number(number).folder
+    previous = stage_by_number(number - 1).folder if number > STAGES[0].number else None
+    before, after = stage_files(previous), stage_files(current)
+    if filename not in before and filename not in after:
+        raise FileNotFoundError(f"Stage {number} and the stage before it have no file {filename}.")
+    return _file_diff(filename, previous, current, before, after)
 
 
 def expected_diffs() -> dict:

@@ -53,6 +53,15 @@ def show(stage: int, filename: str, anchor: str | None = None):
     display(Markdown(f"{title}\n\n```{language}\n{listing(stage, filename, anchor)}\n```"))
 
 
-def show_changes(stage: int):
-    """Display what changed from the previous stage (the stage's CHANGES.diff)."""
-    show(stage, "CHANGES.diff")
+def show_changes(stage: int, filename: str | None = None):
+    """Display what changed from the previous stage: the whole CHANGES.diff, or one file's part of it."""
+    if filename is None:
+        show(stage, "CHANGES.diff")
+        return
+    from IPython.display import Markdown, display
+
+    from .diffs import file_changes
+
+    text = file_changes(stage, filename) or f"(app_steps/{stage_by_number(stage).folder.name}/{filename} "
+    text = text if text.startswith("---") else text + "is the same as in the stage before)"
+    display(Markdown(f"What changed in `{filename}` from stage {stage - 1} to stage {stage}:\n\n```diff\n{text}\n```"))

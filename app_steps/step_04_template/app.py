@@ -19,7 +19,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 ISSUER = "Flask 2FA Workbook"
 
 
-# ANCHOR: qr_code
 def provisioning_uri(secret, account_name):
     """The otpauth:// URI that authenticator apps read from the QR code."""
     return pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=ISSUER)
@@ -30,7 +29,6 @@ def qr_data_uri(text):
     picture = io.BytesIO()
     pyqrcode.create(text, error="M").png(picture, scale=5)  # .png() needs pypng
     return "data:image/png;base64," + base64.b64encode(picture.getvalue()).decode("ascii")
-# ANCHOR_END: qr_code
 
 
 def grouped(secret):

@@ -31,14 +31,12 @@ MIN_PASSWORD, MAX_PASSWORD = 8, 256
 PENDING_LOGIN_SECONDS = 10 * 60  # password done, code not yet: this long at most
 RECOVERY_CODE_COUNT = 10
 
-# ANCHOR: security_headers_value
 # The browser loads nothing that does not come from this site (the QR code is an
 # inline data: image), runs no inline script, and no other site may frame these pages.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-# ANCHOR_END: security_headers_value
 
 
 def provisioning_uri(secret, account_name):
@@ -58,7 +56,6 @@ def grouped(secret):
     return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
 
-# ANCHOR: strict_input
 def normalise_code(raw):
     """The six digits typed (spaces allowed, ASCII 0-9 only), or None.
 
@@ -69,7 +66,6 @@ def normalise_code(raw):
         return None
     code = raw.replace(" ", "")
     return code if re.fullmatch("[0-9]{6}", code) else None
-# ANCHOR_END: strict_input
 
 
 # ANCHOR: recovery_code_format
@@ -172,7 +168,6 @@ def create_app(test_config=None):
         g.pop("csrf_token", None)
     # ANCHOR_END: session_renewal
 
-    # ANCHOR: guards
     def login_required(view):
         """Both factors passed in this session, or back to the login page."""
         @functools.wraps(view)
@@ -206,20 +201,17 @@ def create_app(test_config=None):
                 return redirect(url_for("login"))
             return view(user, **kwargs)
         return wrapped
-    # ANCHOR_END: guards
 
     def finish_login(user_id):
         renew_session()
         session["user_id"] = user_id
 
-    # ANCHOR: throttle_response
     def wait_message(wait):
         return f"Too many wrong codes in a row. Wait {wait} seconds, then try again."
 
     def too_many_attempts(template, wait):
         """429 with the form again, and Retry-After: the seconds until the next try."""
         return render_template(template, error=wait_message(wait)), 429, {"Retry-After": str(wait)}
-    # ANCHOR_END: throttle_response
 
     @app.get("/")
     def index():
@@ -243,7 +235,6 @@ def create_app(test_config=None):
         flash("Account created. Log in to set up two-factor authentication.")
         return redirect(url_for("login"))
 
-    # ANCHOR: login
     @app.route("/login", methods=["GET", "POST"])
     def login():
         if request.method == "GET":
@@ -262,9 +253,7 @@ def create_app(test_config=None):
         if user["totp_secret"] is None:
             return redirect(url_for("enable_2fa"))
         return redirect(url_for("verify_2fa"))
-    # ANCHOR_END: login
 
-    # ANCHOR: enable_2fa
     @app.route("/enable-2fa", methods=["GET", "POST"])
     @password_step_required
     def enable_2fa(user):
@@ -303,9 +292,7 @@ def create_app(test_config=None):
         finish_login(user["id"])
         flash("Two-factor authentication is on.")
         return redirect(url_for("recovery_codes"))
-    # ANCHOR_END: enable_2fa
 
-    # ANCHOR: show_recovery_codes
     @app.get("/recovery-codes")
     @login_required
     def recovery_codes(user):
@@ -313,7 +300,6 @@ def create_app(test_config=None):
         codes = user_management.take_recovery_codes_to_show(user["id"])
         html = render_template("recovery_codes.html", codes=codes)
         return html, 200, {"Cache-Control": "no-store"}
-    # ANCHOR_END: show_recovery_codes
 
     # ANCHOR: verify_2fa
     @app.route("/verify-2fa", methods=["GET", "POST"])
@@ -369,7 +355,6 @@ def create_app(test_config=None):
             codes_waiting=user_management.has_recovery_codes_to_show(user["id"]),
         )
 
-    # ANCHOR: disable_2fa
     @app.route("/disable-2fa", methods=["GET", "POST"])
     @login_required
     def disable_2fa(user):
@@ -395,7 +380,6 @@ def create_app(test_config=None):
         renew_session()
         flash("Two-factor authentication is off. Log in again to set it up with a new QR code.")
         return redirect(url_for("login"))
-    # ANCHOR_END: disable_2fa
 
     @app.post("/logout")
     def logout():
@@ -403,7 +387,6 @@ def create_app(test_config=None):
         flash("You are logged out.")  # after clear(): flashed messages live in the session
         return redirect(url_for("login"))
 
-    # ANCHOR: relative_redirects
     @app.after_request
     def relative_redirects(response):
         """Send redirects as paths relative to this page ("dashboard", not "/dashboard").
@@ -418,7 +401,6 @@ def create_app(test_config=None):
         if location.startswith(folder) and not urlsplit(location).netloc:
             response.headers["Location"] = location[len(folder):] or "./"
         return response
-    # ANCHOR_END: relative_redirects
 
     # ANCHOR: security_headers
     @app.after_request

@@ -48,7 +48,6 @@ def no_such_user_hash():
     return generate_password_hash("no such user, no such password")
 
 
-# ANCHOR: connection
 def get_db():
     """The request's database connection, opened on first use."""
     if "db" not in g:
@@ -77,7 +76,6 @@ def transaction(db):
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
-# ANCHOR_END: connection
 
 
 def close_db(_error=None):
@@ -138,7 +136,6 @@ def pending_secret(user_id, new_secret):
     return get_user(user_id)["pending_secret"]
 
 
-# ANCHOR: turn_on_2fa
 def turn_on_2fa(user_id, secret, timecode, recovery_codes):
     """Make the confirmed secret the user's own, with a fresh set of recovery codes.
 
@@ -156,7 +153,6 @@ def turn_on_2fa(user_id, secret, timecode, recovery_codes):
         if confirmed:
             _store_recovery_codes(db, user_id, recovery_codes)
     return confirmed
-# ANCHOR_END: turn_on_2fa
 
 
 def turn_off_2fa(user_id):
