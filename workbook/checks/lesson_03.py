@@ -11,7 +11,7 @@ PREFIX = "data:image/png;base64,"
 
 
 def contract_uri(secret, account_name):
-    """The exact provisioning URI of APP_CONTRACT.md (pyotp's format)."""
+    """The exact provisioning URI of docs/app_contract.md (pyotp's format)."""
     issuer = quote(ISSUER)
     return f"otpauth://totp/{issuer}:{quote(account_name)}?secret={secret}&issuer={issuer}"
 
