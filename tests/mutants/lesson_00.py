@@ -13,11 +13,11 @@ def time_step(unix_time):
     Mutant("0.1", "floor division keeps a float time a float", """
 def time_step(unix_time):
     return unix_time // 30
-""", False, "return an int, even for a float time"),
+""", False, "a float time like 59.999 stays a float even with //"),
     Mutant("0.1", "true division", """
 def time_step(unix_time):
     return unix_time / 30
-""", False, "return an int"),
+""", False, "/ always gives a float"),
     Mutant("0.1", "round instead of floor", """
 def time_step(unix_time):
     return round(unix_time / 30)

@@ -10,6 +10,13 @@ something is wrong. In a notebook, a check cell calls:
 and prints exactly one line: ✅ passed, ❌ wrong (with the hint) or ⏳ not done
 yet (the NotImplementedError stub is still there). It never raises.
 ``@hidden_check`` adds checks that only the grader runs.
+
+The visible check tests everything the lesson teaches, above all the insecure
+pattern it warns against, so that a ✅ in the notebook means the grade agrees.
+Hidden checks only try other inputs (another key, another user, odd names), so
+that an answer written to fit the visible inputs still fails.
+tests/test_check_mutants.py holds each check to that, with right and wrong
+answers for every exercise (tests/mutants/).
 """
 import importlib
 import pkgutil

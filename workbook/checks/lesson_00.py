@@ -21,9 +21,13 @@ def check_time_step(time_step):
     # 59.999 comes from a real clock (time.time() is a float): it is still step 1, and an int.
     for unix_time, expected in [(0, 0), (29, 0), (30, 1), (59, 1), (60, 2), (1111111109, 37037036), (59.999, 1)]:
         got = time_step(unix_time)
+        if isinstance(unix_time, int):
+            why = "/ always gives a float: divide with //, which keeps an int an int"
+        else:
+            why = "a float time like 59.999 stays a float even with //, so make it an int first"
         assert isinstance(got, int) and not isinstance(got, bool), (
-            f"time_step({unix_time!r}) gave {got!r}, a {type(got).__name__}: return an int, even for a float "
-            "time like 59.999 (float // 30 is still a float): try int(unix_time) // 30."
+            f"time_step({unix_time!r}) gave {got!r}, a {type(got).__name__}: return an int ({why}): "
+            "int(unix_time) // 30."
         )
         assert got == expected, (
             f"time_step({unix_time!r}) gave {got!r}, expected {expected}: "

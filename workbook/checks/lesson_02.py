@@ -134,6 +134,18 @@ def check_counter_bytes(counter_bytes):
         )
 
 
+@hidden_check("2.2")
+def check_counter_bytes_beyond_32_bits(counter_bytes):
+    unix_time = 2 ** 33 * 30 + 7
+    try:
+        got = counter_bytes(unix_time)
+    except struct.error:
+        got = None
+    assert got == _reference_counter(unix_time), (
+        "steps beyond 2**32 need all 8 bytes: pack an unsigned 64-bit number ('>Q')."
+    )
+
+
 @exercise("2.3", "Cut the HMAC down to a code", uses=["truncate"])
 def check_truncate(truncate):
     got = truncate(RFC4226_MAC, 6)
