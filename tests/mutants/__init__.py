@@ -105,8 +105,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
     7: """
 import hashlib
 import random
+import re
 import secrets
 import sqlite3
+import tempfile
+from pathlib import Path
+import pyotp
+from workbook.fixed_clock import FixedClock
+from workbook.phone import Phone
+PASSWORD = "correct horse battery"
 RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 
 def hash_code(code):
