@@ -92,3 +92,23 @@ def test_every_exercise_has_right_and_wrong_answers():
 def test_mutant_names_are_unique_per_exercise():
     seen = [(mutant.exercise, mutant.name) for _, mutant in CASES]
     assert len(seen) == len(set(seen))
+
+
+def test_a_stub_of_another_exercise_is_named_not_shown_as_not_done():
+    """5.3 done, 5.2 still a stub: the check says to finish 5.2, instead of ⏳ for 5.3."""
+    namespace = {"__name__": "__main__"}
+    exec(textwrap.dedent(importlib.import_module("mutants").LESSON_SETUP[5]), namespace)
+    exec(textwrap.dedent("""
+        def normalise_code(raw):
+            raise NotImplementedError("Exercise 5.2: Normalise the typed code")
+
+        def status_for(secret, raw, now):
+            code = normalise_code(raw)
+            if code is None:
+                return 400
+            return 200 if code_is_valid(secret, code, now) else 401
+    """), namespace)
+    result = run_check("5.3", namespace["status_for"])
+    assert result.status == FAILED and "finish Exercise 5.2 first" in result.message
+    own_stub = run_check("5.2", namespace["normalise_code"])
+    assert own_stub.status != PASSED and own_stub.status != FAILED
