@@ -1,7 +1,6 @@
 """Every relative link a reader can follow (README, docs/, the lessons) leads to a file that exists."""
 import json
 import re
-from pathlib import Path
 
 import pytest
 
