@@ -6,7 +6,7 @@ import pyqrcode
 import pytest
 
 from totp_reference import totp
-from workbook import apps, launch, listings, my_app, pages, qr
+from workbook import apps, launch, listings, my_app, pages, qr, stages
 from workbook.cookies import read_session_cookie, session_cookie
 from workbook.phone import Phone, PhoneError, parse_otpauth_uri
 
@@ -171,9 +171,34 @@ def test_start_from_never_overwrites_work(tmp_path, capsys):
     my_app.start_from(5, folder)
     assert (folder / "app.py").is_file() and not (folder / "CHANGES.diff").exists()
     (folder / "app.py").write_text("# my own work\n")
+    (folder / "instance").mkdir()
+    (folder / "instance" / "users.sqlite").write_text("my data")
+
+    my_app.start_from(7, folder)
+    backup = tmp_path / "my_app.before_stage_7"
+    assert (backup / "app.py").read_text() == "# my own work\n"
+    assert (backup / "instance" / "users.sqlite").read_text() == "my data"
+    assert (folder / "app.py").read_text() == (stages.stage(7).folder / "app.py").read_text()
+    assert not (folder / "instance").exists()
+    out = capsys.readouterr().out
+    assert str(backup) in out and "Copied stage 7" in out
+
+    # Twice in a row: the first backup stays as it was, the second gets its own name.
+    (folder / "app.py").write_text("# my second try\n")
+    my_app.start_from(7, folder)
+    assert (backup / "app.py").read_text() == "# my own work\n"
+    second = tmp_path / "my_app.before_stage_7.2"
+    assert (second / "app.py").read_text() == "# my second try\n"
+    assert str(second) in capsys.readouterr().out
+    assert (folder / "app.py").read_text() == (stages.stage(7).folder / "app.py").read_text()
+
+
+def test_start_from_leaves_an_untouched_copy_alone(tmp_path, capsys):
+    folder = my_app.start_from(6, tmp_path / "my_app")
+    capsys.readouterr()
     my_app.start_from(6, folder)
-    assert (folder / "app.py").read_text() == "# my own work\n"
-    assert "nothing was copied" in capsys.readouterr().out
+    assert "nothing to do" in capsys.readouterr().out
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["my_app"]
 
 
 def test_check_my_app_reports_pass_and_fail(tmp_path, capsys):

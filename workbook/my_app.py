@@ -18,16 +18,51 @@ MY_APP = Path(os.environ.get("WORKBOOK_MY_APP") or ROOT / "my_app")
 STAGE_TESTS = ROOT / "tests" / "stages"
 
 
+COPY_IGNORES = ("instance", "__pycache__", "CHANGES.diff")
+
+
 def start_from(number, folder=None):
-    """Copy stage ``number``'s app into ``folder`` (default: my_app/) to work on, unless you already have work there."""
+    """Copy stage ``number``'s app into ``folder`` (default: my_app/) to work on.
+
+    Work already in the folder is never overwritten: the folder is first moved
+    aside to ``my_app.before_stage_N/`` (``.2``, ``.3``... if that name is taken),
+    and the message says where. A folder that is still an untouched copy of the
+    same stage is left as it is.
+    """
     folder = Path(folder) if folder is not None else MY_APP
+    source = stage_by_number(number).folder
     if folder.exists() and any(folder.iterdir()):
-        print(f"{folder} already has your work in it; nothing was copied over it.")
-        return folder
-    shutil.copytree(stage_by_number(number).folder, folder, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("instance", "__pycache__", "CHANGES.diff"))
+        if _same_files(folder, source):
+            print(f"{folder} is already an untouched copy of stage {number}: nothing to do. "
+                  f"Edit {folder / 'app.py'}.")
+            return folder
+        backup = _free_name(folder.with_name(f"{folder.name}.before_stage_{number}"))
+        folder.rename(backup)
+        print(f"Your earlier work in {folder} is safe: it moved, untouched, to {backup}.")
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns(*COPY_IGNORES))
     print(f"Copied stage {number} into {folder}: edit {folder / 'app.py'}.")
     return folder
+
+
+def _free_name(path):
+    """``path``, or ``path.2``, ``path.3``...: the first that does not exist yet."""
+    candidate, count = path, 1
+    while candidate.exists():
+        count += 1
+        candidate = path.with_name(f"{path.name}.{count}")
+    return candidate
+
+
+def _files(folder):
+    ignored = set(COPY_IGNORES)
+    return {path.relative_to(folder): path for path in folder.rglob("*")
+            if path.is_file() and not ignored & set(path.relative_to(folder).parts)}
+
+
+def _same_files(folder, source):
+    """True when ``folder`` holds exactly the files start_from copies from ``source``, unchanged."""
+    mine, theirs = _files(folder), _files(source)
+    return mine.keys() == theirs.keys() and all(mine[name].read_bytes() == theirs[name].read_bytes() for name in mine)
 
 
 @dataclass

@@ -10,6 +10,13 @@ something is wrong. In a notebook, a check cell calls:
 and prints exactly one line: ✅ passed, ❌ wrong (with the hint) or ⏳ not done
 yet (the NotImplementedError stub is still there). It never raises.
 ``@hidden_check`` adds checks that only the grader runs.
+
+The visible check tests everything the lesson teaches, above all the insecure
+pattern it warns against, so that a ✅ in the notebook means the grade agrees.
+Hidden checks only try other inputs (another key, another user, odd names), so
+that an answer written to fit the visible inputs still fails.
+tests/test_check_mutants.py holds each check to that, with right and wrong
+answers for every exercise (tests/mutants/).
 """
 import importlib
 import pkgutil
@@ -87,13 +94,28 @@ def run_check(exercise_id, *objects, include_hidden=False) -> Result:
     for check_function in [entry.check] + (entry.hidden if include_hidden else []):
         try:
             check_function(*objects)
-        except NotImplementedError:
+        except NotImplementedError as error:
+            other = _other_exercise_stub(error, exercise_id)
+            if other:
+                return Result(exercise_id, FAILED,
+                              f"your answer calls the function of Exercise {other}, which is still a stub "
+                              f"({error}): finish Exercise {other} first, then run this check again.")
             return Result(exercise_id, NOT_DONE)
         except AssertionError as error:
             return Result(exercise_id, FAILED, str(error) or "not right yet.")
         except Exception as error:  # the student's code crashed: report it, never crash the notebook
             return Result(exercise_id, FAILED, f"your code raised {type(error).__name__}: {error}")
     return Result(exercise_id, PASSED)
+
+
+def _other_exercise_stub(error, exercise_id):
+    """The id of the exercise whose stub raised ``error``, when it is not ``exercise_id``, else None."""
+    text = str(error)
+    if text.startswith("Exercise ") and ":" in text:
+        stub_id = text[len("Exercise "):].split(":", 1)[0]
+        if stub_id in EXERCISES and stub_id != exercise_id:
+            return stub_id
+    return None
 
 
 def check(exercise_id, *objects):

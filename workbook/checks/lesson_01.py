@@ -1,37 +1,96 @@
 """Checks for lesson 01: installing the libraries."""
+import io
 from importlib import metadata
 
-from . import exercise
+from . import exercise, hidden_check
 from .. import qr
+
+NOT_INSTALLED = "surely-not-installed-workbook-package"
 
 
 @exercise("1.1", "Look up an installed version", uses=["installed_version"])
 def check_installed_version(installed_version):
-    got = installed_version("pyotp")
-    assert got == metadata.version("pyotp"), (
-        f"installed_version('pyotp') gave {got!r}, expected {metadata.version('pyotp')!r}: "
-        "try importlib.metadata.version()."
-    )
-    missing = installed_version("surely-not-installed-workbook-package")
+    # PyQRCode and pypng are pip names whose import names differ (pyqrcode, png): the lesson's point.
+    for pip_name in ("PyQRCode", "pyotp", "Flask", "pypng"):
+        try:
+            got = installed_version(pip_name)
+        except (ImportError, AttributeError) as error:
+            raise AssertionError(
+                f"installed_version({pip_name!r}) raised {type(error).__name__} ({error}): {pip_name} is a pip "
+                "name, and the name you import can differ (PyQRCode / pyqrcode, pypng / png). Ask pip's "
+                "records instead of importing: importlib.metadata.version(name)."
+            ) from None
+        expected = metadata.version(pip_name)
+        assert got is not None, (
+            f"{pip_name} is installed ({expected}), yet installed_version({pip_name!r}) gave None: "
+            "the name you import can differ from the pip name (PyQRCode / pyqrcode, pypng / png). Ask "
+            "pip's records: importlib.metadata.version(name)."
+        )
+        assert got == expected, (
+            f"installed_version({pip_name!r}) gave {got!r}, expected {expected!r}: "
+            "return importlib.metadata.version(name), the version pip installed."
+        )
+    try:
+        missing = installed_version(NOT_INSTALLED)
+    except metadata.PackageNotFoundError:
+        raise AssertionError(
+            "for a package that is not installed your function raised PackageNotFoundError: catch "
+            "importlib.metadata.PackageNotFoundError and return None."
+        ) from None
     assert missing is None, (
         f"for a package that is not installed, return None (you returned {missing!r}): "
         "catch importlib.metadata.PackageNotFoundError."
     )
 
 
+PIP_NAMES = {"flask", "pyotp", "pyqrcode", "pypng"}
+
+
 @exercise("1.2", "List what the guide really needs", uses=["packages_to_install"])
 def check_packages_to_install(packages_to_install):
-    names = {name.lower() for name in packages_to_install()}
+    packages = packages_to_install()
+    assert not isinstance(packages, str), (
+        f"you returned one string, {packages!r}: return a list of pip names, one item per library, "
+        'like ["Flask", "pyotp", ...].'
+    )
+    names = {str(name).strip().lower() for name in packages}
     assert "qrcode" not in names, "qrcode is a different project: the guide's code imports pyqrcode."
-    for needed in ("flask", "pyotp", "pyqrcode", "pypng"):
-        assert needed in names, f"{needed} is missing: which module does the code import, and what does .png() need?"
-    assert len(names) == 4, f"only the four libraries the code imports are needed, not {sorted(names)}."
+    assert "png" not in names, (
+        "png is the name you import; pip installs that library under the name pypng."
+    )
+    assert "pyqrcode" in names, "pyqrcode is missing: the guide's code does `import pyqrcode`."
+    assert "pypng" in names, (
+        "pypng is missing: pyqrcode's .png() imports it, only when it is called (the trap shown above)."
+    )
+    for needed in ("flask", "pyotp"):
+        assert needed in names, f"{needed} is missing: the guide's code imports it."
+    assert names == PIP_NAMES and len(packages) == 4, (
+        f"only the four libraries the code needs, each once, not {sorted(packages)}."
+    )
 
 
 @exercise("1.3", "Make a QR code PNG", uses=["qr_png"])
 def check_qr_png(qr_png):
     data = qr_png("hello, phone")
-    assert isinstance(data, bytes), f"return the PNG as bytes, not {type(data).__name__}."
+    assert not isinstance(data, io.IOBase), (
+        "you returned the stream itself: return its contents, stream.getvalue()."
+    )
+    assert isinstance(data, bytes), (
+        f"return the PNG as bytes, not {type(data).__name__}: write it into an io.BytesIO() with "
+        ".png(stream, scale=5), then return stream.getvalue()."
+    )
+    assert data, (
+        "you returned no bytes at all: after .png(stream) the stream's position is at the end, so "
+        "stream.read() gives b''. Use stream.getvalue()."
+    )
     assert data.startswith(b"\x89PNG"), "that is not a PNG: use the QR code's .png() with a BytesIO."
     text = qr.decode_png(data)
-    assert text == "hello, phone", f"the QR code reads {text!r}, not 'hello, phone'."
+    assert text == "hello, phone", f"the QR code reads {text!r}, not 'hello, phone': encode the text you are given."
+    other = "otpauth://totp/Flask%202FA%20Workbook:ana?secret=JBSWY3DPEHPK3PXP"
+    assert qr.decode_png(qr_png(other)) == other, "encode exactly the text you are given."
+
+
+@hidden_check("1.3")
+def check_qr_png_long_text(qr_png):
+    text = "x" * 300
+    assert qr.decode_png(qr_png(text)) == text, "a 300-character text should make a readable QR code too."

@@ -41,10 +41,30 @@ def _blame_unfinished(call, own_id):
         raise AssertionError(f"your function uses a function that is still a stub ({error}): finish that one first.")
 
 
+def _forge(forge_session_cookie, secret_key, data):
+    """Call the student's forger, turning the usual crashes into hints."""
+    try:
+        return forge_session_cookie(secret_key, data)
+    except AttributeError as error:
+        if "'NoneType'" in str(error):
+            hint = ("get_signing_serializer(app) gave None, which it does when the app has no secret_key: "
+                    "set forger.secret_key = secret_key before asking for the serializer.")
+        else:
+            hint = ("get_signing_serializer() wants a Flask app, not the key itself: make a throwaway "
+                    "app (forger = flask.Flask('forger')), set forger.secret_key = secret_key, and pass forger.")
+        raise AssertionError(f"your code raised AttributeError ({error}): {hint}") from None
+    except TypeError as error:
+        raise AssertionError(
+            f"your code raised TypeError ({error}): call the method on an instance, "
+            "SecureCookieSessionInterface().get_signing_serializer(forger) (note the ()), and give dumps() "
+            "the data dict."
+        ) from None
+
+
 @exercise("2.1", "Forge a session cookie", uses=["forge_session_cookie"])
 def check_forge_session_cookie(forge_session_cookie):
     wanted = {"username": "admin", "two_factor_done": True}
-    cookie = forge_session_cookie("my_secret_key", wanted)
+    cookie = _forge(forge_session_cookie, "my_secret_key", wanted)
     assert isinstance(cookie, str), (
         f"return the cookie value as a str, not {type(cookie).__name__}: the serializer's dumps() gives one."
     )
@@ -59,41 +79,51 @@ def check_forge_session_cookie(forge_session_cookie):
     accepted = session_seen_by("my_secret_key", cookie)
     assert accepted == wanted, (
         "an app whose secret_key is 'my_secret_key' does not accept your cookie: make the serializer "
-        "from a Flask app whose secret_key is the key you were given."
+        "from a Flask app whose secret_key is the key you were given (Flask's serializer, with its own "
+        "salt and key derivation, not a plain itsdangerous one)."
     )
     assert session_seen_by("some other key", cookie) == {}, (
         "an app with a different key accepts your cookie: it must be signed, with the key you were given."
     )
-    other = forge_session_cookie("another key", wanted)
-    assert session_seen_by("another key", other) == wanted, (
+    other_data = {"enrolment_id": "chosen-by-the-attacker"}
+    other = _forge(forge_session_cookie, "another key", other_data)
+    assert session_seen_by("another key", other) != {}, (
         "with the key 'another key', an app using that key rejects your cookie: sign with the secret_key "
         "argument, not a fixed key."
+    )
+    assert session_seen_by("another key", other) == other_data, (
+        "for other data your cookie holds something else: sign the data argument, not fixed data."
     )
 
 
 @hidden_check("2.1")
 def check_forge_uses_the_given_key(forge_session_cookie):
     key = "0f" * 32
-    cookie = forge_session_cookie(key, {"enrolment_id": "chosen-by-the-attacker"})
-    assert session_seen_by(key, cookie) == {"enrolment_id": "chosen-by-the-attacker"}, (
-        "sign with the key passed in, not a fixed one."
+    cookie = forge_session_cookie(key, {"user_id": 1, "nested": {"a": [1, 2]}})
+    assert session_seen_by(key, cookie) == {"user_id": 1, "nested": {"a": [1, 2]}}, (
+        "sign the data and the key passed in."
     )
     assert session_seen_by("my_secret_key", cookie) == {}, "sign with the key passed in, not a fixed one."
 
 
 @exercise("2.2", "Pack the time step counter", uses=["counter_bytes"])
 def check_counter_bytes(counter_bytes):
-    for unix_time in (59, 1111111109, 1234567890, 20000000000, 29.9):
+    for unix_time in (59, 1111111109, 1234567890, 20000000000, 29.9, 59.5):
         try:
             got = counter_bytes(unix_time)
-        except struct.error as error:
-            raise AssertionError(
-                f"counter_bytes({unix_time}) failed in struct.pack ({error}): pack an unsigned 64-bit "
-                "number with '>Q'."
-            ) from None
+        except (struct.error, TypeError) as error:
+            if isinstance(unix_time, float) and "integer" in str(error):
+                hint = (f"unix_time can be a float ({unix_time}), and so is unix_time // 30: make the step "
+                        "an int first, int(unix_time) // 30.")
+            else:
+                hint = "pack an unsigned 64-bit number with '>Q'."
+            raise AssertionError(f"counter_bytes({unix_time}) failed ({type(error).__name__}: {error}): {hint}") from None
         expected = _reference_counter(unix_time)
         assert isinstance(got, bytes), f"return bytes, not {type(got).__name__}: try struct.pack('>Q', step)."
-        assert len(got) == 8, f"counter_bytes({unix_time}) gave {len(got)} bytes: the counter is always 8 bytes."
+        assert len(got) == 8, (
+            f"counter_bytes({unix_time}) gave {len(got)} bytes: the counter is always 8 bytes ('>Q', not "
+            "'>I' or '>L', which are 4)."
+        )
         assert got != expected[::-1] or got == expected, (
             f"counter_bytes({unix_time}) has its bytes backwards: big-endian means the most significant byte "
             "comes first ('>' in struct.pack, 'big' in int.to_bytes)."
@@ -146,7 +176,20 @@ def check_truncate_highest_offset(truncate):
 @exercise("2.4", "Compute a TOTP code by hand", uses=["totp_by_hand"])
 def check_totp_by_hand(totp_by_hand):
     for unix_time, expected in RFC6238_SHA1[:4]:
-        got = _blame_unfinished(lambda: totp_by_hand(RFC6238_KEY, unix_time, 8), "2.4")
+        try:
+            got = _blame_unfinished(lambda: totp_by_hand(RFC6238_KEY, unix_time, 8), "2.4")
+        except TypeError as error:
+            raise AssertionError(
+                f"your code raised TypeError ({error}): truncate() needs the HMAC as raw bytes, "
+                ".digest() (not .hexdigest(), which is text), and hmac.new() needs the counter as bytes, "
+                "counter_bytes(unix_time)."
+            ) from None
+        counter = _reference_counter(unix_time)
+        swapped = _reference_truncate(hmac.new(counter, RFC6238_KEY, hashlib.sha1).digest(), 8)
+        assert got != swapped, (
+            "you swapped the key and the message: hmac.new(key, counter_bytes(unix_time), hashlib.sha1), "
+            "the key first."
+        )
         assert got == expected, (
             f"at t={unix_time} with 8 digits, RFC 6238 says {expected}, you returned {got!r}: "
             "HMAC-SHA1 the 8-byte counter with the key (hmac.new(key, counter, hashlib.sha1).digest()), "

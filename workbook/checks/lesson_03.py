@@ -11,7 +11,7 @@ PREFIX = "data:image/png;base64,"
 
 
 def contract_uri(secret, account_name):
-    """The exact provisioning URI of APP_CONTRACT.md (pyotp's format)."""
+    """The exact provisioning URI of docs/app_contract.md (pyotp's format)."""
     issuer = quote(ISSUER)
     return f"otpauth://totp/{issuer}:{quote(account_name)}?secret={secret}&issuer={issuer}"
 
@@ -28,14 +28,22 @@ def _call_uri(provisioning_uri, secret, account_name):
 
 @exercise("3.1", "Build the provisioning URI", uses=["provisioning_uri"])
 def check_provisioning_uri(provisioning_uri):
-    for account in ("student", "ana@example.com"):
+    for account in ("student", "ana@example.com", "Ana Lee"):
         got = _call_uri(provisioning_uri, CHECK_SECRET, account)
         expected = contract_uri(CHECK_SECRET, account)
         assert isinstance(got, str), f"return the URI as a str, not {type(got).__name__}."
         assert "YourAppName" not in got, "YourAppName is the guide's placeholder: the issuer is 'Flask 2FA Workbook'."
         assert got.startswith("otpauth://totp/"), f"a TOTP URI starts with otpauth://totp/, yours is {got[:30]!r}."
         assert f"secret={CHECK_SECRET}" in got, "the URI must carry the secret you were given in secret=."
-        assert f"&issuer={quote(ISSUER)}" in got, (
+        assert f"issuer={quote(account)}" not in got, (
+            f"your URI names {account!r} as the issuer: you swapped the two. name= is the account "
+            "(account_name), issuer_name= is the site (ISSUER)."
+        )
+        assert " " not in got, (
+            "your URI has a space in it: a URI cannot carry spaces, so every part must be URL-encoded "
+            "(%20). pyotp's provisioning_uri() does that for you."
+        )
+        assert f"issuer={quote(ISSUER)}" in got, (
             "add the issuer parameter (issuer_name=ISSUER in pyotp): apps use it to name the account."
         )
         assert got == expected, (
@@ -46,11 +54,13 @@ def check_provisioning_uri(provisioning_uri):
 
 @hidden_check("3.1")
 def check_provisioning_uri_awkward_names(provisioning_uri):
-    for account in ("Ana Lee", "team:blue", "Zoë"):
+    for account in ("team:blue", "Zoë", "a&b=c?d"):
         got = _call_uri(provisioning_uri, CHECK_SECRET, account)
         assert got == contract_uri(CHECK_SECRET, account), (
-            f"account {account!r}: spaces, colons and accents in the name must be URL-encoded."
+            f"account {account!r}: colons, accents, & and = in the name must be URL-encoded."
         )
+    other = "ZYXWVUTSRQPONMLKJIHGFEDCBA234567"
+    assert _call_uri(provisioning_uri, other, "ana") == contract_uri(other, "ana"), "use the secret passed in."
 
 
 @exercise("3.2", "Make the QR code data URI", uses=["qr_data_uri"])
@@ -80,29 +90,42 @@ def check_qr_data_uri_other_text(qr_data_uri):
     assert qr.decode_data_uri(qr_data_uri(text)) == text, "encode exactly the text you are given."
 
 
+READ_LABEL_CASES = [
+    (contract_uri(CHECK_SECRET, "student"), (ISSUER, "student")),
+    (contract_uri(CHECK_SECRET, "ana lee@example.com"), (ISSUER, "ana lee@example.com")),
+    (f"otpauth://totp/student?secret={CHECK_SECRET}", (None, "student")),
+    # The issuer= parameter is optional: the label alone names the issuer.
+    (f"otpauth://totp/Example:alice?secret={CHECK_SECRET}", ("Example", "alice")),
+    # A ':' inside a name travels as %3A: only the raw ':' separates issuer and account.
+    (contract_uri(CHECK_SECRET, "team:blue"), (ISSUER, "team:blue")),
+    (f"otpauth://totp/Shop%3A%20EU:ana?secret={CHECK_SECRET}&issuer=Shop%3A%20EU", ("Shop: EU", "ana")),
+]
+
+
 @exercise("3.3", "Read the label back", uses=["read_label"])
 def check_read_label(read_label):
-    cases = [
-        (contract_uri(CHECK_SECRET, "student"), (ISSUER, "student")),
-        (contract_uri(CHECK_SECRET, "ana lee@example.com"), (ISSUER, "ana lee@example.com")),
-        (f"otpauth://totp/student?secret={CHECK_SECRET}", (None, "student")),
-    ]
-    for uri, expected in cases:
-        got = read_label(uri)
+    for uri, expected in READ_LABEL_CASES:
+        try:
+            got = read_label(uri)
+        except ValueError as error:
+            raise AssertionError(
+                f"read_label({uri!r}) raised ValueError ({error}): split at the first ':' only "
+                "(label.split(':', 1)), and when the label has no ':' there is no issuer: return (None, account)."
+            ) from None
+        if "%3A" in uri and got != expected:
+            assert False, (
+                f"read_label({uri!r})\n    gave {got!r}, expected {expected!r}: a ':' inside a name arrives "
+                "as %3A. Split the label at the raw ':' first, then unquote() each part; unquoting first "
+                "turns %3A into a ':' that looks like the separator."
+            )
         assert got == expected, (
             f"read_label({uri!r})\n    gave {got!r}, expected {expected!r}: the label is the path after "
-            "otpauth://totp/ and before '?'; split it at the ':' into issuer and account, then unquote() each. "
-            "With no ':' there is no issuer (None)."
+            "otpauth://totp/ and before '?'; split it at the first ':' into issuer and account, then unquote() "
+            "each. With no ':' there is no issuer (None)."
         )
 
 
 @hidden_check("3.3")
-def check_read_label_colon_in_account(read_label):
-    uri = contract_uri(CHECK_SECRET, "team:blue")
-    assert read_label(uri) == (ISSUER, "team:blue"), (
-        "a ':' inside the account name is sent as %3A: split the label at the raw ':' first, then unquote."
-    )
-    uri = f"otpauth://totp/Shop%3A%20EU:ana?secret={CHECK_SECRET}&issuer=Shop%3A%20EU"
-    assert read_label(uri) == ("Shop: EU", "ana"), (
-        "a ':' inside the issuer is sent as %3A too: split at the raw ':' first, then unquote each part."
-    )
+def check_read_label_other_names(read_label):
+    uri = f"otpauth://totp/Z%C3%B6e%20%26%20Co:bo%40example.com?secret={CHECK_SECRET}"
+    assert read_label(uri) == ("Zöe & Co", "bo@example.com"), "unquote both parts (accents, & and @ included)."

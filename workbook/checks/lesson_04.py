@@ -24,11 +24,11 @@ ATTACK = "<script>alert(1)</script>"
 def check_grouped(grouped):
     got = grouped("JBSWY3DPEHPK3PXP")
     assert isinstance(got, str), f"return a string, not {type(got).__name__}."
+    assert got.strip() == got, f"grouped gave {got!r}: no space at the start or the end, only between groups."
     assert got == "JBSW Y3DP EHPK 3PXP", (
         f"grouped('JBSWY3DPEHPK3PXP') gave {got!r}, expected 'JBSW Y3DP EHPK 3PXP': "
         "cut the secret into slices of four (secret[i:i + 4]) and join them with one space."
     )
-    assert got.strip() == got, f"grouped gave {got!r}: no space at the start or the end, only between groups."
     got = grouped(SECRET)
     assert got == GROUPED, f"for a 32-character secret you returned {got!r}, expected {GROUPED!r}."
     got = grouped("ABCDEFGHIJ")
@@ -131,6 +131,11 @@ def check_enrolment_template(enrolment_template):
         "show the account name on the page (in the heading), with {{ account_name }}."
     )
     check_otp_input(html)
+    html = render_as_flask_would(template, account_name="ana", qr_code=data_uri, manual_key="<b>KEY</b>")
+    assert "<b>" not in html, (
+        "the manual key reached the page as HTML (<b>KEY</b> became bold): no |safe on any value, "
+        "let Jinja escape it."
+    )
 
 
 class _InputFinder(HTMLParser):
@@ -170,9 +175,6 @@ def check_enrolment_template_details(enrolment_template):
                                  qr_code=data_uri, manual_key=GROUPED)
     page = check_rendered_page(html, uri, "O'Brien & \"Bo\"", GROUPED)
     assert "O'Brien & \"Bo\"" in page.text, "a name with quotes and & must show on the page exactly as typed."
-    html = render_as_flask_would(enrolment_template(), account_name="ana", qr_code=data_uri,
-                                 manual_key="<b>KEY</b>")
-    assert "<b>" not in html, "the manual key reached the page as HTML: no |safe on any value."
 
 
 # --- 4.3 ------------------------------------------------------------------------------
@@ -189,6 +191,11 @@ def check_create_enrolment_app(create_enrolment_app):
         raise AssertionError(
             f"url_for({error.endpoint!r}) found no such view: name the view function home "
             "(def home():), the name your template's url_for('home') looks for."
+        ) from None
+    except TypeError as error:
+        raise AssertionError(
+            f"opening / raised TypeError ({error}): the view must return the page, "
+            'return page, {"Cache-Control": "no-store"}.'
         ) from None
     assert response.status_code == 200, f"GET / answered {response.status_code}, expected 200."
     try:

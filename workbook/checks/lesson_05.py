@@ -35,8 +35,8 @@ FULLWIDTH, ARABIC_INDIC = 0xFF10, 0x0660
 def check_code_is_valid(code_is_valid):
     got = code_is_valid(SECRET, code_at(0), NOW)
     assert got is True, (
-        f"the code of this very step gave {got!r}, expected True: "
-        "return pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)."
+        f"the code of the step at `now` gave {got!r}, expected True: check it at the time you are given, "
+        "never at the real clock: return pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)."
     )
     old = 1_000_000_000
     assert code_is_valid(SECRET, code_at(0, old), old) is True, (
@@ -115,15 +115,20 @@ def check_normalise_code(normalise_code):
     for raw, what in BAD.items():
         got = normalise_code(raw)
         assert got is None, f"{what} gave {got!r}, expected None."
+    # The length limit: anything over 20 characters is refused before the spaces are removed.
+    for padding, expected in ((14, "123456"), (15, None), (5000, None)):
+        raw = " " * padding + "123456"
+        got = normalise_code(raw)
+        assert got == expected, (
+            f"{len(raw)} characters (spaces, then 123456) gave {got!r}, expected {expected!r}: "
+            + ("refuse anything longer than 20 characters, before removing the spaces or any other work "
+               "(if len(raw) > 20: return None)." if expected is None else
+               "20 characters is still within the limit: refuse only what is longer than 20.")
+        )
 
 
 @hidden_check("5.2")
-def check_normalise_code_oversized(normalise_code):
-    padded = " " * 5000 + "123456"
-    assert normalise_code(padded) is None, (
-        "6000 characters that shrink to six digits once the spaces are gone were accepted: refuse anything "
-        "longer than 20 characters before doing any other work."
-    )
+def check_normalise_code_other_inputs(normalise_code):
     assert normalise_code("000000") == "000000", "000000 is a valid code."
     assert normalise_code("1 2 3 4 5 6") == "123456", "spaces anywhere between the digits are fine."
 
@@ -135,24 +140,41 @@ def check_status_for(status_for):
     right = code_at(0)
     cases = [
         (right, 200, "the right code"),
-        (f"{right[:3]} {right[3:]}", 200, "the right code typed as the app shows it, '123 456'"),
+        (f"{right[:3]} {right[3:]}", 200, "the right code typed as the app shows it, '123 456' (check the "
+         "code normalise_code gives back, not the raw value)"),
         (code_at(-2), 200, "the code of the step that ended 2 seconds ago"),
         (wrong_code(), 401, "a wrong but well-formed code (401: that code did not prove who you are)"),
         (code_at(60), 401, "a code two steps ahead"),
         (None, 400, "a missing field (400: the request itself is malformed)"),
-        ("", 400, "an empty field"),
-        ("abc", 400, "letters"),
+        ("", 400, "an empty field (400: malformed, not a wrong code)"),
+        ("abc", 400, "letters (400: malformed, not a wrong code)"),
         (to_digits(right, FULLWIDTH), 400,
          "the right code in fullwidth digits: pyotp would accept it (it normalises Unicode), "
          "so normalise_code must refuse it first"),
+        (" " * 30 + right, 400, "the right code after 30 spaces: too long, so normalise_code refuses it first"),
     ]
     for raw, expected, what in cases:
-        got = status_for(SECRET, raw, NOW)
+        try:
+            got = status_for(SECRET, raw, NOW)
+        except (TypeError, AttributeError) as error:
+            raise AssertionError(
+                f"{what}: your code raised {type(error).__name__} ({error}): call normalise_code(raw) first, "
+                "and answer 400 when it gives None, before anything else touches the value."
+            ) from None
+        if expected == 200 and got != 200 and status_for(SECRET, TOTP.now(), NOW) == 200:
+            raise AssertionError(
+                f"{what}: you answered {got!r}, expected 200, yet today's code passes: you checked the code "
+                "at the real clock. Pass `now` on to code_is_valid(secret, code, now)."
+            )
         assert got == expected, f"{what}: you answered {got!r}, expected {expected}."
+    assert status_for(SECRET, code_at(0, 1_000_000_000), 1_000_000_000) == 200, (
+        "a code made at the time `now` (a day in 2001) got no 200: pass `now` on to code_is_valid."
+    )
 
 
 @hidden_check("5.3")
 def check_status_for_edges(status_for):
     assert status_for(SECRET, "9" * 100_000, NOW) == 400, "an oversized field is malformed: 400."
     assert status_for(SECRET, to_digits(code_at(0), ARABIC_INDIC), NOW) == 400, "Arabic-Indic digits: 400."
-    assert status_for(SECRET, code_at(0, 1_000_000_000), 1_000_000_000) == 200, "use the `now` passed in."
+    other = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    assert status_for(other, pyotp.TOTP(other).at(NOW), NOW) == 200, "check the code against the secret passed in."

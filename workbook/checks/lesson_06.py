@@ -40,6 +40,35 @@ def _username_of(row, asked):
 
 # --- 6.1 -----------------------------------------------------------------
 
+class _EqualToEverything(str):
+    """An attempt that says it equals anything, and notes whether it was ever hashed.
+
+    A function that compares ``attempt == password`` gets True from it; one that
+    hashes it (check_password_hash encodes it to bytes first) sees its real text.
+    """
+    hashed = False
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = str.__hash__
+
+    def encode(self, *args, **kwargs):
+        type(self).hashed = True
+        return str(self).encode(*args, **kwargs)
+
+
+def _pbkdf2_iterations(stored):
+    method = stored.split("$", 1)[0]
+    parts = method.split(":")
+    if parts[0] == "pbkdf2" and len(parts) == 3:
+        return int(parts[2])
+    return None
+
+
 @exercise("6.1", "Hash a password and check it", uses=["hash_and_check"])
 def check_hash_and_check(hash_and_check):
     result = hash_and_check(PASSWORD, PASSWORD)
@@ -51,7 +80,12 @@ def check_hash_and_check(hash_and_check):
     assert PASSWORD not in stored, "the stored value still contains the password: store generate_password_hash(password)."
     assert check_password_hash(stored, PASSWORD), (
         "werkzeug cannot check that stored value against the password: make it with "
-        "werkzeug.security.generate_password_hash(password)."
+        "werkzeug.security.generate_password_hash(password), not a plain digest such as hashlib.sha256."
+    )
+    iterations = _pbkdf2_iterations(stored)
+    assert iterations is None or iterations >= 100_000, (
+        f"pbkdf2 with only {iterations} iterations is fast to guess: keep werkzeug's default method "
+        "(generate_password_hash(password), scrypt), which is slow on purpose."
     )
     assert matches is True, "the attempt was the right password, so `matches` should be True: use check_password_hash(stored, attempt)."
     again, _ = hash_and_check(PASSWORD, PASSWORD)
@@ -61,6 +95,13 @@ def check_hash_and_check(hash_and_check):
     )
     _, wrong = hash_and_check(PASSWORD, "Correct horse battery")
     assert wrong is False, "a different attempt (one capital letter) should give matches == False."
+    _EqualToEverything.hashed = False
+    _, tricked = hash_and_check(PASSWORD, _EqualToEverything("not the password"))
+    assert tricked is False and _EqualToEverything.hashed, (
+        "your `matches` does not come from the stored hash: you compared the attempt with the password "
+        "itself (== or compare_digest). The app no longer has the password, only `stored`: check the "
+        "attempt with check_password_hash(stored, attempt)."
+    )
 
 
 @hidden_check("6.1")
@@ -75,36 +116,52 @@ def check_hash_is_slow_and_honest(hash_and_check):
 
 # --- 6.2 -----------------------------------------------------------------
 
-@exercise("6.2", "Find a user safely", uses=["find_user"])
-def check_find_user(find_user):
-    db = _users_db()
-    assert _username_of(find_user(db, "alice"), "alice") == "alice", "find_user(db, 'alice') should return alice's row."
-    assert _username_of(find_user(db, "bob"), "bob") == "bob", "find_user(db, 'bob') should return bob's row."
-    assert find_user(db, "nobody") is None, "for a name that is not in the table, return None (.fetchone() does)."
+def _find(find_user, db, username):
+    """Call the student's find_user, turning the usual crashes into hints."""
     try:
-        found = find_user(db, "o'neil")
+        return find_user(db, username)
+    except sqlite3.ProgrammingError as error:
+        if "bindings" in str(error):
+            raise AssertionError(
+                f"find_user(db, {username!r}) raised ProgrammingError ({error}): the parameters must be a "
+                "tuple, (username,) with its comma. A bare string counts as one parameter per character."
+            ) from None
+        raise AssertionError(f"find_user(db, {username!r}) raised ProgrammingError ({error}).") from None
     except sqlite3.Error as error:
         raise AssertionError(
-            f"the name o'neil broke your query ({error}): the apostrophe ended your SQL string. "
-            "Pass the name as a parameter: db.execute('... WHERE username = ?', (username,))."
+            f"the name {username!r} broke your query ({type(error).__name__}: {error}): the input became part of "
+            "your SQL. Pass the name as a parameter: db.execute('... WHERE username = ?', (username,))."
         ) from None
+
+
+@exercise("6.2", "Find a user safely", uses=["find_user"])
+def check_find_user(find_user):
+    db = _users_db(("alice", "bob", "o'neil", "al_ce"))
+    assert _username_of(_find(find_user, db, "alice"), "alice") == "alice", "find_user(db, 'alice') should return alice's row."
+    assert _username_of(_find(find_user, db, "bob"), "bob") == "bob", "find_user(db, 'bob') should return bob's row."
+    assert _find(find_user, db, "nobody") is None, "for a name that is not in the table, return None (.fetchone() does)."
+    found = _find(find_user, db, "o'neil")
     assert _username_of(found, "o'neil") == "o'neil", "find_user(db, \"o'neil\") should return that user's row."
-    try:
-        injected = find_user(db, "nobody' OR '1'='1")
-    except sqlite3.Error as error:
-        raise AssertionError(f"a name with quotes in it made your query fail ({error}): use a ? parameter.") from None
+    injected = _find(find_user, db, "nobody' OR '1'='1")
     assert injected is None, (
         "the name  nobody' OR '1'='1  found a user: your query was rewritten by the input (SQL injection). "
         "Use a ? placeholder and pass (username,) separately."
     )
+    for asked, what in (("ALICE", "ALICE is not alice"), ("al%", "'al%' is not a user"),
+                        ("al_ce", "'al_ce' is al_ce, not alice")):
+        got = _username_of(_find(find_user, db, asked), asked)
+        assert got == (asked if asked == "al_ce" else None), (
+            f"find_user(db, {asked!r}) found {got!r}: names must match exactly, and {what}. "
+            "Use username = ?, not LIKE (which ignores case and reads % and _ as wildcards) or COLLATE NOCASE."
+        )
 
 
 @hidden_check("6.2")
-def check_find_user_is_exact(find_user):
-    db = _users_db(("alice", "al_ce"))
-    assert find_user(db, "ALICE") is None, "names must match exactly: ALICE is not alice (use =, not LIKE)."
-    assert _username_of(find_user(db, "al%"), "al%") is None, "'al%' is not a user: use =, not LIKE."
-    assert _username_of(find_user(db, "al_ce"), "al_ce") == "al_ce", "find_user(db, 'al_ce') should find al_ce."
+def check_find_user_other_names(find_user):
+    db = _users_db(("Zoë", "x'; DROP TABLE users; --"))
+    assert _username_of(find_user(db, "Zoë"), "Zoë") == "Zoë", "find_user(db, 'Zoë') should find Zoë."
+    assert _username_of(find_user(db, "x'; DROP TABLE users; --"), "") == "x'; DROP TABLE users; --"
+    assert find_user(db, "zoë") is None, "names must match exactly."
 
 
 # --- 6.3 -----------------------------------------------------------------
@@ -121,17 +178,32 @@ def _row(**values):
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
+def _next_page(next_page_after_password, row):
+    try:
+        return next_page_after_password(row)
+    except AttributeError as error:
+        raise AssertionError(
+            f"your code raised AttributeError ({error}): a sqlite3.Row has no .get() or attributes; "
+            "read a column like a dict key, user_row['totp_secret']."
+        ) from None
+    except (IndexError, KeyError) as error:
+        raise AssertionError(
+            f"your code raised {type(error).__name__} ({error}): the columns are id, username, password_hash, "
+            "pending_secret and totp_secret; read one with user_row['totp_secret']."
+        ) from None
+
+
 @exercise("6.3", "Choose the page after the password", uses=["next_page_after_password"])
 def check_next_page_after_password(next_page_after_password):
-    new_user = next_page_after_password(_row())
+    new_user = _next_page(next_page_after_password, _row())
     assert new_user == "/enable-2fa", (
         f"a user without 2FA (totp_secret is NULL) should go to '/enable-2fa', not {new_user!r}."
     )
-    enrolled = next_page_after_password(_row(totp_secret=SECRET))
+    enrolled = _next_page(next_page_after_password, _row(totp_secret=SECRET))
     assert enrolled == "/verify-2fa", (
         f"a user with a totp_secret should go to '/verify-2fa' (code only, no QR), not {enrolled!r}."
     )
-    halfway = next_page_after_password(_row(pending_secret=SECRET))
+    halfway = _next_page(next_page_after_password, _row(pending_secret=SECRET))
     assert halfway == "/enable-2fa", (
         f"a user who saw the QR code but never confirmed a code has no totp_secret yet: "
         f"send them to '/enable-2fa', not {halfway!r}. Look at totp_secret, not pending_secret."
@@ -180,25 +252,48 @@ def _goes_to_login(response, what):
     assert location.rstrip("/").endswith("login"), f"{what}: redirected to {location!r}, not to the login page."
 
 
+def _visit(client, path, what):
+    """GET ``path``, turning a crash inside the decorator into a hint."""
+    try:
+        return client.get(path)
+    except KeyError as error:
+        raise AssertionError(
+            f"{what}: your code raised KeyError ({error}): an empty session has no such key, so read it "
+            "with session.get('user_id'), which gives None."
+        ) from None
+    except TypeError as error:
+        raise AssertionError(
+            f"{what}: your code raised TypeError ({error}): the inner function must call the view with the "
+            "arguments Flask passes (return view(*args, **kwargs)) and return what it returns; the "
+            "decorator itself returns the inner function."
+        ) from None
+
+
 @exercise("6.4", "Guard the protected page", uses=["login_required"])
 def check_login_required(login_required):
     app = _guarded_app(login_required)
     client = app.test_client()
-    _goes_to_login(client.get("/dashboard"), "with an empty session")
+    _goes_to_login(_visit(client, "/dashboard", "with an empty session"), "with an empty session")
 
     with client.session_transaction() as data:
         data["pending_user_id"] = 7  # the password was right, the code not yet entered
-    _goes_to_login(client.get("/dashboard"), "with only pending_user_id in the session (password, no code)")
+    what = "with only pending_user_id in the session (password, no code)"
+    _goes_to_login(_visit(client, "/dashboard", what), what + ": only user_id means both factors passed")
 
     with client.session_transaction() as data:
         data.clear()
         data["user_id"] = 7
-    response = client.get("/dashboard")
+    response = _visit(client, "/dashboard", "logged in")
     assert response.status_code == 200, (
         f"with user_id in the session (both factors passed) the page should open, got {response.status_code}: "
         "call the view and return what it returns."
     )
     assert response.get_data(as_text=True) == "dashboard of user 7", "return exactly what the guarded view returns."
+    response = _visit(client, "/notes/3", "a guarded page with a URL argument, logged in")
+    assert response.get_data(as_text=True) == "note 3", (
+        "a guarded page with a URL argument (/notes/3) did not get it: pass the view's arguments "
+        "through, return view(*args, **kwargs)."
+    )
 
 
 @hidden_check("6.4")
@@ -208,6 +303,5 @@ def check_login_required_passes_arguments(login_required):
     _goes_to_login(client.get("/notes/3"), "a guarded page with a URL argument, logged out")
     with client.session_transaction() as data:
         data["user_id"] = 1
-    response = client.get("/notes/3")
-    assert response.get_data(as_text=True) == "note 3", "pass the view's arguments through: view(*args, **kwargs)."
+    assert client.get("/dashboard").get_data(as_text=True) == "dashboard of user 1"
     assert app.view_functions["note"].__name__ == "note", "keep the view's name with functools.wraps."

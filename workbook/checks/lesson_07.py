@@ -1,6 +1,7 @@
 """Checks for lesson 07: hardening (replay, throttling, recovery codes)."""
 import hashlib
 import os
+import random
 import re
 import sqlite3
 import tempfile
@@ -39,52 +40,73 @@ def _statements(db, action):
 
 # --- 7.1 -----------------------------------------------------------------
 
+class _TwoWorkers:
+    """A users table in a file, opened twice: two workers of one app, as under gunicorn -w 4."""
+
+    def __enter__(self):
+        self.folder = tempfile.TemporaryDirectory()
+        path = os.path.join(self.folder.name, "users.sqlite")
+        self.a = _users_db(path)
+        self.b = sqlite3.connect(path)
+        self.b.row_factory = sqlite3.Row
+        return self
+
+    def __exit__(self, *exc):
+        self.a.close()
+        self.b.close()
+        self.folder.cleanup()
+
+
+def _one_statement(statements, verb, what):
+    assert len(statements) == 1 and statements[0].upper().startswith(verb), (
+        f"do the check and the change in one {verb} ... WHERE ... (no SELECT first): between a SELECT and "
+        f"the {verb} another worker can {what}. Your SQL: {statements}"
+    )
+
+
 @exercise("7.1", "Accept each time step once", uses=["accept_once"])
 def check_accept_once(accept_once):
-    db = _users_db()
-    first = accept_once(db, 1, TIMECODE)
-    assert first is True, (
-        f"the first use of a step should give True, got {first!r}. Return cursor.rowcount == 1 "
-        "after the UPDATE (last_timecode starts as NULL: allow that in the WHERE clause)."
-    )
-    assert _last(db, 1) == TIMECODE, "after accepting, users.last_timecode should hold that step: SET last_timecode = ?."
-    again = accept_once(db, 1, TIMECODE)
-    assert again is False, (
-        f"the same step a second time should give False (a replayed code), got {again!r}: "
-        "only change the row when last_timecode < the new step."
-    )
-    older = accept_once(db, 1, TIMECODE - 1)
-    assert older is False, "an older step than the last one accepted must give False too."
-    assert _last(db, 1) == TIMECODE, "a refused step must not change last_timecode."
-    assert accept_once(db, 1, TIMECODE + 1) is True, "a later step (the next code) should give True."
-    assert accept_once(db, 2, TIMECODE) is True, (
-        "bob's first code was refused: each user has their own last_timecode (WHERE id = ?)."
-    )
-    assert _last(db, 1) == TIMECODE + 1, "accepting bob's code changed alice's row: put id = ? in the WHERE clause."
+    with _TwoWorkers() as workers:
+        db = workers.a
+        first, statements = _statements(db, lambda: accept_once(db, 1, TIMECODE))
+        assert first is True, (
+            f"the first use of a step should give True, got {first!r}. Return cursor.rowcount == 1 "
+            "after the UPDATE (last_timecode starts as NULL: allow that in the WHERE clause)."
+        )
+        assert _last(db, 1) == TIMECODE, "after accepting, users.last_timecode should hold that step: SET last_timecode = ?."
+        _one_statement(statements, "UPDATE", "accept the same code")
+        assert re.search(r"where.*last_timecode", statements[0], re.I | re.S), (
+            "the UPDATE's WHERE clause should compare last_timecode with the new step, so the check and "
+            "the write are one."
+        )
+        assert _last(workers.b, 1) == TIMECODE, (
+            "another connection (another worker) cannot see the new last_timecode: commit it (put the "
+            "UPDATE inside `with db:`)."
+        )
+        again = accept_once(db, 1, TIMECODE)
+        assert again is False, (
+            f"the same step a second time should give False (a replayed code), got {again!r}: "
+            "only change the row when last_timecode < the new step (not <=)."
+        )
+        older = accept_once(db, 1, TIMECODE - 1)
+        assert older is False, "an older step than the last one accepted must give False too."
+        assert _last(db, 1) == TIMECODE, "a refused step must not change last_timecode."
+        assert accept_once(db, 1, TIMECODE + 1) is True, "a later step (the next code) should give True."
+        assert accept_once(db, 2, TIMECODE) is True, (
+            "bob's first code was refused: each user has their own last_timecode (WHERE id = ?)."
+        )
+        assert _last(db, 1) == TIMECODE + 1, "accepting bob's code changed alice's row: put id = ? in the WHERE clause."
+        assert accept_once(workers.b, 1, TIMECODE + 1) is False, (
+            "a second worker accepted a step the first had already used."
+        )
 
 
 @hidden_check("7.1")
-def check_accept_once_is_one_committed_update(accept_once):
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "users.sqlite")
-        worker_a, worker_b = _users_db(path), sqlite3.connect(path)
-        try:
-            result, statements = _statements(worker_a, lambda: accept_once(worker_a, 1, TIMECODE))
-            assert result is True
-            assert len(statements) == 1 and statements[0].upper().startswith("UPDATE"), (
-                "do the check and the write in one UPDATE ... WHERE ... (no SELECT first): between a "
-                f"SELECT and an UPDATE another worker can accept the same code. Your SQL: {statements}"
-            )
-            assert re.search(r"where.*last_timecode", statements[0], re.I | re.S), (
-                "the UPDATE's WHERE clause should compare last_timecode with the new step."
-            )
-            assert worker_b.execute("SELECT last_timecode FROM users WHERE id = 1").fetchone()[0] == TIMECODE, (
-                "another connection cannot see the new last_timecode: commit it (put the UPDATE inside `with db:`)."
-            )
-            assert accept_once(worker_b, 1, TIMECODE) is False, "a second worker accepted the same step."
-        finally:
-            worker_a.close()
-            worker_b.close()
+def check_accept_once_far_steps(accept_once):
+    db = _users_db()
+    assert accept_once(db, 2, 2 ** 40) is True, "a very large step should work like any other."
+    assert accept_once(db, 2, 2 ** 40) is False
+    assert accept_once(db, 1, 1) is True, "alice's first step is hers alone."
 
 
 # --- 7.2 -----------------------------------------------------------------
@@ -121,8 +143,8 @@ def sha256_hex(code):
     return hashlib.sha256(code.encode("ascii")).hexdigest()
 
 
-def _codes_db():
-    db = sqlite3.connect(":memory:")
+def _codes_db(path=":memory:"):
+    db = sqlite3.connect(path)
     db.row_factory = sqlite3.Row
     db.executescript("""
         CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT);
@@ -137,46 +159,76 @@ def _stored(db, user_id):
     return {row[0] for row in db.execute("SELECT code_hash FROM recovery_codes WHERE user_id = ?", (user_id,))}
 
 
+def _codes_drawn_after_seeding(make_recovery_codes):
+    """Two calls, each after random.seed(7): codes from `random` come out the same twice."""
+    state = random.getstate()
+    try:
+        random.seed(7)
+        first = make_recovery_codes(_codes_db(), 1)
+        random.seed(7)
+        second = make_recovery_codes(_codes_db(), 1)
+    finally:
+        random.setstate(state)
+    return first, second
+
+
 @exercise("7.3", "Make ten recovery codes", uses=["make_recovery_codes"])
 def check_make_recovery_codes(make_recovery_codes):
-    db = _codes_db()
-    codes = make_recovery_codes(db, 1)
-    assert isinstance(codes, list) and len(codes) == 10, f"return a list of 10 codes, not {codes!r}."
-    for code in codes:
-        assert isinstance(code, str) and CODE_FORMAT.fullmatch(code), (
-            f"{code!r} is not like abcd-efgh-ijkm-nopq-rstu-vwxy: 24 characters from RECOVERY_ALPHABET in groups of 4 joined by '-'."
-        )
-    assert len(set(codes)) == 10, "two of the codes are the same: draw each one afresh with secrets.choice."
-    stored = _stored(db, 1)
-    assert stored, "nothing was stored in recovery_codes for user 1: INSERT (user_id, hash_code(code)) for each code."
-    for code in codes:
-        assert code not in stored, "a code is stored as it is: store hash_code(code), never the code itself."
-    assert stored == {sha256_hex(code) for code in codes}, (
-        "the stored hashes do not match the codes returned: store hash_code(code) for exactly the 10 codes you return."
-    )
-    fresh = make_recovery_codes(db, 1)
-    assert set(fresh).isdisjoint(codes), "a second call gave some of the same codes: they must be random each time."
-    assert _stored(db, 1) == {sha256_hex(code) for code in fresh}, (
-        "after a second call the user should have only the 10 new codes: DELETE the old ones first."
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "codes.sqlite")
+        db, other_worker = _codes_db(path), sqlite3.connect(path)
+        try:
+            bob = make_recovery_codes(db, 2)
+            codes = make_recovery_codes(db, 1)
+            assert isinstance(codes, list) and len(codes) == 10, f"return a list of 10 codes, not {codes!r}."
+            for code in codes:
+                assert isinstance(code, str) and CODE_FORMAT.fullmatch(code), (
+                    f"{code!r} is not like abcd-efgh-ijkm-nopq-rstu-vwxy: 24 characters from RECOVERY_ALPHABET "
+                    "in groups of 4 joined by '-'."
+                )
+            assert len(set(codes)) == 10, "two of the codes are the same: draw each one afresh with secrets.choice."
+            stored = _stored(db, 1)
+            assert stored, "nothing was stored in recovery_codes for user 1: INSERT (user_id, hash_code(code)) for each code."
+            for code in codes:
+                assert code not in stored, "a code is stored as it is: store hash_code(code), never the code itself."
+            assert stored == {sha256_hex(code) for code in codes}, (
+                "the stored hashes do not match the codes returned: store hash_code(code) for exactly the 10 "
+                "codes you return."
+            )
+            assert _stored(other_worker, 1) == stored, (
+                "another connection (another worker) cannot see the new codes: commit them (do the writes "
+                "inside `with db:`)."
+            )
+            assert _stored(db, 2) == {sha256_hex(code) for code in bob}, (
+                "making alice's codes changed bob's: only delete the rows WHERE user_id = ?."
+            )
+            fresh = make_recovery_codes(db, 1)
+            assert set(fresh).isdisjoint(codes), "a second call gave some of the same codes: they must be random each time."
+            assert _stored(db, 1) == {sha256_hex(code) for code in fresh}, (
+                "after a second call the user should have only the 10 new codes: DELETE the old ones first."
+            )
+        finally:
+            db.close()
+            other_worker.close()
+    first, second = _codes_drawn_after_seeding(make_recovery_codes)
+    assert set(first).isdisjoint(second), (
+        "after random.seed(7), your codes came out the same twice: they come from the `random` module, "
+        "whose next numbers anyone can work out from a few outputs. Draw them with secrets.choice()."
     )
 
 
 @hidden_check("7.3")
-def check_make_recovery_codes_leaves_others_alone(make_recovery_codes):
-    db = _codes_db()
-    bob = make_recovery_codes(db, 2)
-    make_recovery_codes(db, 1)
-    assert _stored(db, 2) == {sha256_hex(code) for code in bob}, (
-        "making alice's codes changed bob's: only delete the rows WHERE user_id = ?."
-    )
+def check_make_recovery_codes_use_the_whole_alphabet(make_recovery_codes):
+    letters = set("".join(make_recovery_codes(_codes_db(), 1) + make_recovery_codes(_codes_db(), 1)).replace("-", ""))
+    assert len(letters) >= 24, "draw every character from the whole RECOVERY_ALPHABET (32 characters)."
 
 
 ALICE_CODES = ["abcd-efgh-ijkm-nopq-rstu-vwxy", "qrst-uvwx-yz23-4567-abcd-efgh", "aaaa-bbbb-cccc-dddd-eeee-ffff"]
 BOB_CODE = "zzzz-yyyy-xxxx-wwww-vvvv-uuuu"
 
 
-def _filled_codes_db():
-    db = _codes_db()
+def _filled_codes_db(path=":memory:"):
+    db = _codes_db(path)
     rows = [(1, sha256_hex(code)) for code in ALICE_CODES] + [(2, sha256_hex(BOB_CODE))]
     db.executemany("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)", rows)
     db.commit()
@@ -185,32 +237,40 @@ def _filled_codes_db():
 
 @exercise("7.4", "Use a recovery code once", uses=["use_recovery_code"])
 def check_use_recovery_code(use_recovery_code):
-    db = _filled_codes_db()
-    first = use_recovery_code(db, 1, ALICE_CODES[0])
-    assert first is True, (
-        f"alice's first recovery code should give True, got {first!r}: DELETE the row with her user_id "
-        "and hash_code(code), then return cursor.rowcount == 1."
-    )
-    assert sha256_hex(ALICE_CODES[0]) not in _stored(db, 1), "a used code must be gone from the table."
-    again = use_recovery_code(db, 1, ALICE_CODES[0])
-    assert again is False, f"the same code a second time should give False, got {again!r}: each code works once."
-    assert use_recovery_code(db, 1, "abcd-efgh-ijkm-nopq-rstu-vwxz") is False, "a code that was never issued should give False."
-    assert use_recovery_code(db, 1, BOB_CODE) is False, (
-        "bob's code let alice in: match user_id = ? as well as the hash."
-    )
-    assert _stored(db, 2) == {sha256_hex(BOB_CODE)}, "trying bob's code on alice's account must not use it up."
-    assert len(_stored(db, 1)) == 2, "alice's other two codes should still be there."
-    assert use_recovery_code(db, 2, BOB_CODE) is True, "bob's own code should work for bob."
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "codes.sqlite")
+        db, other_worker = _filled_codes_db(path), sqlite3.connect(path)
+        try:
+            first, statements = _statements(db, lambda: use_recovery_code(db, 1, ALICE_CODES[0]))
+            assert first is True, (
+                f"alice's first recovery code should give True, got {first!r}: DELETE the row with her user_id "
+                "and hash_code(code) (the table holds hashes, never codes), then return cursor.rowcount == 1."
+            )
+            assert sha256_hex(ALICE_CODES[0]) not in _stored(db, 1), "a used code must be gone from the table."
+            _one_statement(statements, "DELETE", "use the same code")
+            assert sha256_hex(ALICE_CODES[0]) not in _stored(other_worker, 1), (
+                "another connection (another worker) still sees the used code: commit the DELETE (inside `with db:`)."
+            )
+            again = use_recovery_code(db, 1, ALICE_CODES[0])
+            assert again is False, f"the same code a second time should give False, got {again!r}: each code works once."
+            assert use_recovery_code(db, 1, "abcd-efgh-ijkm-nopq-rstu-vwxz") is False, (
+                "a code that was never issued should give False: return whether the DELETE removed a row "
+                "(rowcount == 1)."
+            )
+            assert use_recovery_code(db, 1, BOB_CODE) is False, (
+                "bob's code let alice in: match user_id = ? as well as the hash."
+            )
+            assert _stored(db, 2) == {sha256_hex(BOB_CODE)}, "trying bob's code on alice's account must not use it up."
+            assert len(_stored(db, 1)) == 2, "alice's other two codes should still be there."
+            assert use_recovery_code(db, 2, BOB_CODE) is True, "bob's own code should work for bob."
+        finally:
+            db.close()
+            other_worker.close()
 
 
 @hidden_check("7.4")
-def check_use_recovery_code_is_one_delete(use_recovery_code):
+def check_use_recovery_code_strange_input(use_recovery_code):
     db = _filled_codes_db()
-    result, statements = _statements(db, lambda: use_recovery_code(db, 1, ALICE_CODES[1]))
-    assert result is True
-    assert len(statements) == 1 and statements[0].upper().startswith("DELETE"), (
-        "check and use the code in one DELETE and read its rowcount: with a SELECT first, two requests "
-        f"sent at once could both use the same code. Your SQL: {statements}"
-    )
     assert use_recovery_code(db, 1, "x' OR '1'='1") is False
-    assert len(_stored(db, 1)) == 2, "a strange input deleted codes: pass values as ? parameters."
+    assert len(_stored(db, 1)) == 3, "a strange input deleted codes: pass values as ? parameters."
+    assert use_recovery_code(db, 1, ALICE_CODES[2]) is True

@@ -1,0 +1,52 @@
+"""Answers to lesson 00's exercises."""
+from . import Mutant
+
+MUTANTS = [
+    Mutant("0.1", "int then floor division", """
+def time_step(unix_time):
+    return int(unix_time) // 30
+""", True),
+    Mutant("0.1", "int of the quotient", """
+def time_step(unix_time):
+    return int(unix_time // 30)
+""", True),
+    Mutant("0.1", "floor division keeps a float time a float", """
+def time_step(unix_time):
+    return unix_time // 30
+""", False, "a float time like 59.999 stays a float even with //"),
+    Mutant("0.1", "true division", """
+def time_step(unix_time):
+    return unix_time / 30
+""", False, "/ always gives a float"),
+    Mutant("0.1", "round instead of floor", """
+def time_step(unix_time):
+    return round(unix_time / 30)
+""", False, "round() does not"),
+    Mutant("0.1", "60-second steps", """
+def time_step(unix_time):
+    return int(unix_time) // 60
+""", False, "divide the seconds by 30"),
+
+    Mutant("0.2", "scan, then code at the time given", """
+def code_from_qr(png_bytes, unix_time):
+    phone = Phone()
+    phone.scan(png_bytes)
+    return phone.code(at=unix_time)
+""", True),
+    Mutant("0.2", "the code for now, not the time given", """
+def code_from_qr(png_bytes, unix_time):
+    phone = Phone()
+    phone.scan(png_bytes)
+    return phone.code()
+""", False, "at the time you are given"),
+    Mutant("0.2", "the demo secret instead of the QR code's", """
+def code_from_qr(png_bytes, unix_time):
+    return pyotp.TOTP(DEMO_SECRET).at(unix_time)
+""", False, "scan the PNG you are given"),
+    Mutant("0.2", "the code as an int", """
+def code_from_qr(png_bytes, unix_time):
+    phone = Phone()
+    phone.scan(png_bytes)
+    return int(phone.code(at=unix_time))
+""", False, "return the code as a str"),
+]

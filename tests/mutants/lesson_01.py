@@ -1,0 +1,95 @@
+"""Answers to lesson 01's exercises."""
+from . import Mutant
+
+MUTANTS = [
+    Mutant("1.1", "metadata.version, None when missing", """
+def installed_version(name):
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+""", True),
+    Mutant("1.1", "no except: a missing package raises", """
+def installed_version(name):
+    return metadata.version(name)
+""", False, "catch importlib.metadata.PackageNotFoundError"),
+    Mutant("1.1", "import the pip name", """
+def installed_version(name):
+    try:
+        return importlib.import_module(name).__version__
+    except ModuleNotFoundError:
+        return None
+""", False, "the name you import can differ"),
+    Mutant("1.1", "empty string when missing", """
+def installed_version(name):
+    try:
+        return metadata.version(name)
+    except Exception:
+        return ""
+""", False, "return None"),
+    Mutant("1.1", "always pyotp's version", """
+def installed_version(name):
+    try:
+        return metadata.version("pyotp")
+    except metadata.PackageNotFoundError:
+        return None
+""", False, "installed_version('PyQRCode') gave"),
+
+    Mutant("1.2", "the four pip names", """
+def packages_to_install():
+    return ["Flask", "pyotp", "PyQRCode", "pypng"]
+""", True),
+    Mutant("1.2", "lower-case pip names", """
+def packages_to_install():
+    return ["flask", "pyotp", "pyqrcode", "pypng"]
+""", True),
+    Mutant("1.2", "the pip install line as one string", """
+def packages_to_install():
+    return "flask pyotp pyqrcode pypng"
+""", False, "return a list of pip names"),
+    Mutant("1.2", "the guide's list, with qrcode", """
+def packages_to_install():
+    return ["flask", "pyotp", "qrcode"]
+""", False, "qrcode is a different project"),
+    Mutant("1.2", "pypng forgotten", """
+def packages_to_install():
+    return ["flask", "pyotp", "pyqrcode"]
+""", False, "pypng is missing"),
+    Mutant("1.2", "the import name png", """
+def packages_to_install():
+    return ["flask", "pyotp", "pyqrcode", "png"]
+""", False, "png is the name you import"),
+    Mutant("1.2", "an extra library", """
+def packages_to_install():
+    return ["flask", "pyotp", "pyqrcode", "pypng", "werkzeug"]
+""", False, "only the four libraries"),
+
+    Mutant("1.3", "png into a BytesIO, getvalue", """
+def qr_png(text):
+    stream = io.BytesIO()
+    pyqrcode.create(text).png(stream, scale=5)
+    return stream.getvalue()
+""", True),
+    Mutant("1.3", "returns the stream", """
+def qr_png(text):
+    stream = io.BytesIO()
+    pyqrcode.create(text).png(stream, scale=5)
+    return stream
+""", False, "return its contents, stream.getvalue()"),
+    Mutant("1.3", "read() at the end of the stream", """
+def qr_png(text):
+    stream = io.BytesIO()
+    pyqrcode.create(text).png(stream, scale=5)
+    return stream.read()
+""", False, "stream.read() gives b''"),
+    Mutant("1.3", "base64 text instead of PNG bytes", """
+def qr_png(text):
+    return pyqrcode.create(text).png_as_base64_str(scale=5)
+""", False, "return the PNG as bytes, not str"),
+    Mutant("1.3", "always the example text", """
+def qr_png(text):
+    stream = io.BytesIO()
+    pyqrcode.create("hello, phone").png(stream, scale=5)
+    return stream.getvalue()
+""", False, "encode exactly the text you are given"),
+]

@@ -1,0 +1,125 @@
+"""Answers to lesson 02's exercises."""
+from . import Mutant
+
+MUTANTS = [
+    Mutant("2.1", "Flask's signing serializer", """
+def forge_session_cookie(secret_key, data):
+    forger = flask.Flask("forger")
+    forger.secret_key = secret_key
+    return SecureCookieSessionInterface().get_signing_serializer(forger).dumps(data)
+""", True),
+    Mutant("2.1", "the key given to get_signing_serializer", """
+def forge_session_cookie(secret_key, data):
+    return SecureCookieSessionInterface().get_signing_serializer(secret_key).dumps(data)
+""", False, "get_signing_serializer() wants a Flask app, not the key itself"),
+    Mutant("2.1", "secret_key never set", """
+def forge_session_cookie(secret_key, data):
+    forger = flask.Flask("forger")
+    return SecureCookieSessionInterface().get_signing_serializer(forger).dumps(data)
+""", False, "set forger.secret_key = secret_key"),
+    Mutant("2.1", "a fixed key", """
+def forge_session_cookie(secret_key, data):
+    forger = flask.Flask("forger")
+    forger.secret_key = "my_secret_key"
+    return SecureCookieSessionInterface().get_signing_serializer(forger).dumps(data)
+""", False, "sign with the secret_key argument"),
+    Mutant("2.1", "unsigned base64 JSON", """
+import json
+def forge_session_cookie(secret_key, data):
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
+""", False, "does not accept your cookie"),
+    Mutant("2.1", "fixed data", """
+def forge_session_cookie(secret_key, data):
+    forger = flask.Flask("forger")
+    forger.secret_key = secret_key
+    return SecureCookieSessionInterface().get_signing_serializer(forger).dumps({"username": "admin", "two_factor_done": True})
+""", False, "sign the data argument"),
+
+    Mutant("2.2", "struct '>Q' of whole steps", """
+def counter_bytes(unix_time):
+    return struct.pack(">Q", int(unix_time) // 30)
+""", True),
+    Mutant("2.2", "int.to_bytes", """
+def counter_bytes(unix_time):
+    return (int(unix_time) // 30).to_bytes(8, "big")
+""", True),
+    Mutant("2.2", "a float step from a float time", """
+def counter_bytes(unix_time):
+    return struct.pack(">Q", unix_time // 30)
+""", False, "make the step an int first"),
+    Mutant("2.2", "little-endian", """
+def counter_bytes(unix_time):
+    return struct.pack("<Q", int(unix_time) // 30)
+""", False, "bytes backwards"),
+    Mutant("2.2", "four bytes", """
+def counter_bytes(unix_time):
+    return struct.pack(">I", int(unix_time) // 30)
+""", False, "the counter is always 8 bytes"),
+    Mutant("2.2", "the seconds, not the steps", """
+def counter_bytes(unix_time):
+    return struct.pack(">Q", int(unix_time))
+""", False, "number of whole 30-second steps"),
+
+    Mutant("2.3", "RFC 4226 dynamic truncation", """
+def truncate(mac, digits=6):
+    offset = mac[-1] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
+    return str(number % 10 ** digits).zfill(digits)
+""", True),
+    Mutant("2.3", "offset from the first byte", """
+def truncate(mac, digits=6):
+    offset = mac[0] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
+    return str(number % 10 ** digits).zfill(digits)
+""", False, "LAST byte"),
+    Mutant("2.3", "top bit kept", """
+def truncate(mac, digits=6):
+    offset = mac[-1] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 4], "big")
+    return str(number % 10 ** digits).zfill(digits)
+""", False, "clear the top bit"),
+    Mutant("2.3", "no zero padding", """
+def truncate(mac, digits=6):
+    offset = mac[-1] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
+    return str(number % 10 ** digits)
+""", False, "pad with zeros"),
+    Mutant("2.3", "an int code", """
+def truncate(mac, digits=6):
+    offset = mac[-1] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
+    return number % 10 ** digits
+""", False, "return a str"),
+    Mutant("2.3", "always six digits", """
+def truncate(mac, digits=6):
+    offset = mac[-1] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
+    return str(number % 10 ** 6).zfill(6)
+""", False, "with digits=8, keep 8 digits"),
+
+    Mutant("2.4", "HMAC-SHA1 of the counter, truncated", """
+def totp_by_hand(key, unix_time, digits=6):
+    mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha1).digest()
+    return truncate(mac, digits)
+""", True),
+    Mutant("2.4", "SHA-256", """
+def totp_by_hand(key, unix_time, digits=6):
+    mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha256).digest()
+    return truncate(mac, digits)
+""", False, "HMAC-SHA1"),
+    Mutant("2.4", "key and message swapped", """
+def totp_by_hand(key, unix_time, digits=6):
+    mac = hmac.new(counter_bytes(unix_time), key, hashlib.sha1).digest()
+    return truncate(mac, digits)
+""", False, "you swapped the key and the message"),
+    Mutant("2.4", "hexdigest", """
+def totp_by_hand(key, unix_time, digits=6):
+    mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha1).hexdigest()
+    return truncate(mac, digits)
+""", False, "not .hexdigest()"),
+    Mutant("2.4", "eight digits by default", """
+def totp_by_hand(key, unix_time, digits=8):
+    mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha1).digest()
+    return truncate(mac, digits)
+""", False, "make digits=6 the default"),
+]

@@ -1,0 +1,108 @@
+"""Answers to lesson 03's exercises."""
+from . import Mutant
+
+MUTANTS = [
+    Mutant("3.1", "pyotp with name= and issuer_name=", """
+def provisioning_uri(secret, account_name):
+    return pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=ISSUER)
+""", True),
+    Mutant("3.1", "by hand, every part quoted", """
+def provisioning_uri(secret, account_name):
+    return f"otpauth://totp/{quote(ISSUER)}:{quote(account_name)}?secret={secret}&issuer={quote(ISSUER)}"
+""", True),
+    Mutant("3.1", "name and issuer swapped", """
+def provisioning_uri(secret, account_name):
+    return pyotp.TOTP(secret).provisioning_uri(name=ISSUER, issuer_name=account_name)
+""", False, "you swapped the two"),
+    Mutant("3.1", "no issuer", """
+def provisioning_uri(secret, account_name):
+    return pyotp.TOTP(secret).provisioning_uri(name=account_name)
+""", False, "add the issuer parameter"),
+    Mutant("3.1", "the guide's placeholder issuer", """
+def provisioning_uri(secret, account_name):
+    return pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name="YourAppName")
+""", False, "YourAppName is the guide's placeholder"),
+    Mutant("3.1", "the guide's undefined username", """
+def provisioning_uri(secret, account_name):
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
+""", False, "Use the account_name parameter"),
+    Mutant("3.1", "by hand, nothing quoted", """
+def provisioning_uri(secret, account_name):
+    return f"otpauth://totp/{ISSUER}:{account_name}?secret={secret}&issuer={ISSUER}"
+""", False, "must be URL-encoded"),
+    Mutant("3.1", "a new random secret", """
+def provisioning_uri(secret, account_name):
+    return pyotp.TOTP(pyotp.random_base32()).provisioning_uri(name=account_name, issuer_name=ISSUER)
+""", False, "carry the secret you were given"),
+
+    Mutant("3.2", "base64 of the PNG, decoded to text", """
+def qr_data_uri(text):
+    picture = io.BytesIO()
+    pyqrcode.create(text, error="M").png(picture, scale=5)
+    return "data:image/png;base64," + base64.b64encode(picture.getvalue()).decode("ascii")
+""", True),
+    Mutant("3.2", "pyqrcode's own base64", """
+def qr_data_uri(text):
+    return "data:image/png;base64," + pyqrcode.create(text).png_as_base64_str(scale=5)
+""", True),
+    Mutant("3.2", "bytes put into the string", """
+def qr_data_uri(text):
+    picture = io.BytesIO()
+    pyqrcode.create(text, error="M").png(picture, scale=5)
+    return "data:image/png;base64," + str(base64.b64encode(picture.getvalue()))
+""", False, "contains b'...'"),
+    Mutant("3.2", "bytes returned", """
+def qr_data_uri(text):
+    picture = io.BytesIO()
+    pyqrcode.create(text, error="M").png(picture, scale=5)
+    return b"data:image/png;base64," + base64.b64encode(picture.getvalue())
+""", False, ".decode('ascii') them"),
+    Mutant("3.2", "no comma after base64", """
+def qr_data_uri(text):
+    picture = io.BytesIO()
+    pyqrcode.create(text, error="M").png(picture, scale=5)
+    return "data:image/png;base64" + base64.b64encode(picture.getvalue()).decode("ascii")
+""", False, "starts with 'data:image/png;base64,'"),
+    Mutant("3.2", "the text itself, not a picture of it", """
+def qr_data_uri(text):
+    return "data:image/png;base64," + base64.b64encode(text.encode()).decode("ascii")
+""", False, "the base64 part is not a PNG"),
+
+    Mutant("3.3", "split at the first ':', then unquote", """
+def read_label(uri):
+    label = urlsplit(uri).path.lstrip("/")
+    if ":" not in label:
+        return None, unquote(label)
+    issuer, account = label.split(":", 1)
+    return unquote(issuer), unquote(account)
+""", True),
+    Mutant("3.3", "unquote, then split", """
+def read_label(uri):
+    label = unquote(urlsplit(uri).path.lstrip("/"))
+    if ":" not in label:
+        return None, label
+    issuer, account = label.split(":", 1)
+    return issuer, account
+""", False, "Split the label at the raw ':' first"),
+    Mutant("3.3", "no unquote", """
+def read_label(uri):
+    label = urlsplit(uri).path.lstrip("/")
+    if ":" not in label:
+        return None, label
+    issuer, account = label.split(":", 1)
+    return issuer, account
+""", False, "then unquote() each"),
+    Mutant("3.3", "always expects an issuer", """
+def read_label(uri):
+    issuer, account = urlsplit(uri).path.lstrip("/").split(":", 1)
+    return unquote(issuer), unquote(account)
+""", False, "when the label has no ':' there is no issuer"),
+    Mutant("3.3", "the issuer from the issuer= parameter", """
+def read_label(uri):
+    parts = urlsplit(uri)
+    label = unquote(parts.path.lstrip("/"))
+    account = label.rsplit(":", 1)[-1]
+    issuer = parse_qs(parts.query).get("issuer", [None])[0]
+    return issuer, account
+""", False, "split it at the first ':' into issuer and account"),
+]

@@ -1,0 +1,94 @@
+"""Answers to lesson 04's exercises."""
+from . import Mutant
+
+
+def template(heading="<h1>Turn on 2FA for {{ account_name }}</h1>",
+             image='<img src="{{ qr_code }}" alt="QR code for your authenticator app">',
+             key="<code>{{ manual_key }}</code>",
+             form='<form method="post" action="{{ url_for(\'home\') }}">',
+             field='<input id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code">'):
+    """An enrolment_template answer, with one part changed."""
+    page = f"""{heading}
+{image}
+<p>No camera? Type this key into the app instead: {key}</p>
+{form}
+  <label for="otp">Six-digit code from the app</label>
+  {field}
+  <button type="submit">Turn on 2FA</button>
+</form>"""
+    return f'def enrolment_template():\n    return """{page}"""\n'
+
+
+def enrolment_app(view_name="home", route="/", headers='{"Cache-Control": "no-store"}',
+                  account="account_name", key="grouped(secret)"):
+    """A create_enrolment_app answer, with one part changed."""
+    return f"""
+def create_enrolment_app(secret, account_name="student"):
+    app = Flask("enrolment_page")
+
+    @app.get("{route}")
+    def {view_name}():
+        page = render_template_string(
+            enrolment_template(),
+            account_name={account},
+            qr_code=qr_data_uri(provisioning_uri(secret, {account})),
+            manual_key={key},
+        )
+        return page, {headers}
+
+    return app
+"""
+
+
+MUTANTS = [
+    Mutant("4.1", "slices of four joined by spaces", """
+def grouped(secret):
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+""", True),
+    Mutant("4.1", "textwrap", """
+import textwrap
+def grouped(secret):
+    return " ".join(textwrap.wrap(secret, 4))
+""", True),
+    Mutant("4.1", "a space after every group", """
+def grouped(secret):
+    return "".join(secret[i:i + 4] + " " for i in range(0, len(secret), 4))
+""", False, "no space at the start or the end"),
+    Mutant("4.1", "a short last group dropped", """
+def grouped(secret):
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret) - 3, 4))
+""", False, "the last group is just shorter"),
+    Mutant("4.1", "groups of five", """
+def grouped(secret):
+    return " ".join(secret[i:i + 5] for i in range(0, len(secret), 5))
+""", False, "cut the secret into slices of four"),
+
+    Mutant("4.2", "escaped values, url_for, the input's hints", template(), True),
+    Mutant("4.2", "the account name marked |safe", template(heading="<h1>Turn on 2FA for {{ account_name|safe }}</h1>"),
+           False, "never use |safe"),
+    Mutant("4.2", "the manual key marked |safe", template(key="<code>{{ manual_key|safe }}</code>"),
+           False, "the manual key reached the page as HTML"),
+    Mutant("4.2", "the guide's /index.html action", template(form='<form method="post" action="/index.html">'),
+           False, "that is a file name, not a route"),
+    Mutant("4.2", "a GET form", template(form='<form method="get" action="{{ url_for(\'home\') }}">'),
+           False, 'use method="post"'),
+    Mutant("4.2", "a hard-coded action", template(form='<form method="post" action="/">'),
+           False, "behind Jupyter's proxy"),
+    Mutant("4.2", "a number input",
+           template(field='<input id="otp" name="otp" type="number" inputmode="numeric" autocomplete="one-time-code">'),
+           False, "a code is not a number"),
+    Mutant("4.2", "the data URI prefix added again",
+           template(image='<img src="data:image/png;base64,{{ qr_code }}" alt="QR code">'),
+           False, "nothing added in front"),
+    Mutant("4.2", "no alt text", template(image='<img src="{{ qr_code }}">'), False, "non-empty alt text"),
+
+    Mutant("4.3", "view home at /, no-store", enrolment_app(), True),
+    Mutant("4.3", "no Cache-Control header", enrolment_app(headers="{}"), False, "Cache-Control: no-store"),
+    Mutant("4.3", "no-cache instead of no-store", enrolment_app(headers='{"Cache-Control": "no-cache"}'),
+           False, "Cache-Control: no-store"),
+    Mutant("4.3", "a view with another name", enrolment_app(view_name="enrol"), False, "name the view function home"),
+    Mutant("4.3", "the key not grouped", enrolment_app(key="secret"), False, "manual_key=grouped(secret)"),
+    Mutant("4.3", "always the account 'student'", enrolment_app(account='"student"'), False,
+           "build the QR code from provisioning_uri(secret, account_name)"),
+    Mutant("4.3", "served at /enrol", enrolment_app(route="/enrol"), False, "GET / answered 404"),
+]

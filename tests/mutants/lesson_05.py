@@ -1,0 +1,128 @@
+"""Answers to lesson 05's exercises."""
+from . import Mutant
+
+
+def normaliser(body):
+    return "def normalise_code(raw):\n" + "\n".join("    " + line for line in body.strip().splitlines()) + "\n"
+
+
+def status_rule(body):
+    return "def status_for(secret, raw, now):\n" + "\n".join("    " + line for line in body.strip().splitlines()) + "\n"
+
+
+MUTANTS = [
+    Mutant("5.1", "verify at now, one step either side", """
+def code_is_valid(secret, code, now):
+    return pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+""", True),
+    Mutant("5.1", "the real clock", """
+def code_is_valid(secret, code, now):
+    return pyotp.TOTP(secret).verify(code, valid_window=1)
+""", False, "never at the real clock"),
+    Mutant("5.1", "no window", """
+def code_is_valid(secret, code, now):
+    return pyotp.TOTP(secret).verify(code, for_time=now)
+""", False, "valid_window=1 also accepts the step before"),
+    Mutant("5.1", "a window of two steps", """
+def code_is_valid(secret, code, now):
+    return pyotp.TOTP(secret).verify(code, for_time=now, valid_window=2)
+""", False, "the window is too wide"),
+    Mutant("5.1", "only the code of this very step", """
+def code_is_valid(secret, code, now):
+    return pyotp.TOTP(secret).at(now) == code
+""", False, "valid_window=1"),
+
+    Mutant("5.2", "limit, spaces, fullmatch [0-9]{6}", normaliser("""
+if raw is None or len(raw) > 20:
+    return None
+code = raw.replace(" ", "")
+return code if re.fullmatch("[0-9]{6}", code) else None
+"""), True),
+    Mutant("5.2", "no length limit", normaliser("""
+if raw is None:
+    return None
+code = raw.replace(" ", "")
+return code if re.fullmatch("[0-9]{6}", code) else None
+"""), False, "refuse anything longer than 20 characters"),
+    Mutant("5.2", "the length checked after removing spaces", normaliser("""
+if raw is None:
+    return None
+code = raw.replace(" ", "")
+if len(code) > 20:
+    return None
+return code if re.fullmatch("[0-9]{6}", code) else None
+"""), False, "before removing the spaces"),
+    Mutant("5.2", "str.isdigit", normaliser("""
+if raw is None or len(raw) > 20:
+    return None
+code = raw.replace(" ", "")
+return code if len(code) == 6 and code.isdigit() else None
+"""), False, "fullwidth digits"),
+    Mutant("5.2", r"\d instead of [0-9]", normaliser(r"""
+if raw is None or len(raw) > 20:
+    return None
+code = raw.replace(" ", "")
+return code if re.fullmatch(r"\d{6}", code) else None
+"""), False, "use [0-9]"),
+    Mutant("5.2", "match with ^...$", normaliser("""
+if raw is None or len(raw) > 20:
+    return None
+code = raw.replace(" ", "")
+return code if re.match("^[0-9]{6}$", code) else None
+"""), False, "use re.fullmatch"),
+    Mutant("5.2", "every kind of space removed", normaliser("""
+if raw is None or len(raw) > 20:
+    return None
+code = "".join(raw.split())
+return code if re.fullmatch("[0-9]{6}", code) else None
+"""), False, "remove only ' '"),
+    Mutant("5.2", "None not handled", normaliser("""
+if len(raw) > 20:
+    return None
+code = raw.replace(" ", "")
+return code if re.fullmatch("[0-9]{6}", code) else None
+"""), False, "return None for it before anything else"),
+    Mutant("5.2", "an int", normaliser("""
+if raw is None or len(raw) > 20:
+    return None
+code = raw.replace(" ", "")
+return int(code) if re.fullmatch("[0-9]{6}", code) else None
+"""), False, "return the code as a string"),
+
+    Mutant("5.3", "400, then 401, then 200", status_rule("""
+code = normalise_code(raw)
+if code is None:
+    return 400
+if not code_is_valid(secret, code, now):
+    return 401
+return 200
+"""), True),
+    Mutant("5.3", "verify without normalising", status_rule("""
+if raw is None:
+    return 400
+return 200 if code_is_valid(secret, raw, now) else 401
+"""), False, "check the code normalise_code gives back"),
+    Mutant("5.3", "the raw value checked after normalising", status_rule("""
+if normalise_code(raw) is None:
+    return 400
+return 200 if code_is_valid(secret, raw, now) else 401
+"""), False, "check the code normalise_code gives back"),
+    Mutant("5.3", "401 for everything wrong", status_rule("""
+code = normalise_code(raw)
+if code is None or not code_is_valid(secret, code, now):
+    return 401
+return 200
+"""), False, "400: the request itself is malformed"),
+    Mutant("5.3", "403 for a wrong code", status_rule("""
+code = normalise_code(raw)
+if code is None:
+    return 400
+return 200 if code_is_valid(secret, code, now) else 403
+"""), False, "401: that code did not prove who you are"),
+    Mutant("5.3", "the real clock", status_rule("""
+code = normalise_code(raw)
+if code is None:
+    return 400
+return 200 if code_is_valid(secret, code, time.time()) else 401
+"""), False, "you checked the code at the real clock"),
+]

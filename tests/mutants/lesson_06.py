@@ -1,0 +1,123 @@
+"""Answers to lesson 06's exercises."""
+from . import Mutant
+
+
+def guard(check, on_failure='return redirect(url_for("login"))', call="return view(*args, **kwargs)",
+          wraps="@functools.wraps(view)"):
+    """A login_required answer, with one part changed."""
+    return f"""
+def login_required(view):
+    {wraps}
+    def wrapped(*args, **kwargs):
+        if {check}:
+            {on_failure}
+        {call}
+    return wrapped
+"""
+
+
+MUTANTS = [
+    Mutant("6.1", "generate_password_hash, check_password_hash", """
+def hash_and_check(password, attempt):
+    stored = generate_password_hash(password)
+    return stored, check_password_hash(stored, attempt)
+""", True),
+    Mutant("6.1", "attempt compared with the password", """
+def hash_and_check(password, attempt):
+    stored = generate_password_hash(password)
+    return stored, password == attempt
+""", False, "does not come from the stored hash"),
+    Mutant("6.1", "attempt compared in constant time, still not hashed", """
+def hash_and_check(password, attempt):
+    stored = generate_password_hash(password)
+    return stored, hmac.compare_digest(password, attempt)
+""", False, "check_password_hash(stored, attempt)"),
+    Mutant("6.1", "an unsalted SHA-256", """
+def hash_and_check(password, attempt):
+    stored = hashlib.sha256(password.encode()).hexdigest()
+    return stored, hashlib.sha256(attempt.encode()).hexdigest() == stored
+""", False, "not a plain digest such as hashlib.sha256"),
+    Mutant("6.1", "the password stored as it is", """
+def hash_and_check(password, attempt):
+    return password, password == attempt
+""", False, "the stored value still contains the password"),
+    Mutant("6.1", "a fast pbkdf2", """
+def hash_and_check(password, attempt):
+    stored = generate_password_hash(password, method="pbkdf2:sha256:1000")
+    return stored, check_password_hash(stored, attempt)
+""", False, "is fast to guess"),
+    Mutant("6.1", "the attempt hashed and compared with the stored hash", """
+def hash_and_check(password, attempt):
+    stored = generate_password_hash(password)
+    return stored, generate_password_hash(attempt) == stored
+""", False, "use check_password_hash(stored, attempt)"),
+
+    Mutant("6.2", "= ? with a one-item tuple", """
+def find_user(db, username):
+    return db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+""", True),
+    Mutant("6.2", "LIKE ?", """
+def find_user(db, username):
+    return db.execute("SELECT * FROM users WHERE username LIKE ?", (username,)).fetchone()
+""", False, "not LIKE"),
+    Mutant("6.2", "COLLATE NOCASE", """
+def find_user(db, username):
+    return db.execute("SELECT * FROM users WHERE username = ? COLLATE NOCASE", (username,)).fetchone()
+""", False, "names must match exactly"),
+    Mutant("6.2", "an f-string", """
+def find_user(db, username):
+    return db.execute(f"SELECT * FROM users WHERE username = '{username}'").fetchone()
+""", False, "Pass the name as a parameter"),
+    Mutant("6.2", "the parameter without its tuple", """
+def find_user(db, username):
+    return db.execute("SELECT * FROM users WHERE username = ?", (username)).fetchone()
+""", False, "the parameters must be a tuple"),
+    Mutant("6.2", "fetchall", """
+def find_user(db, username):
+    return db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchall()
+""", False, "not a list from .fetchall()"),
+
+    Mutant("6.3", "by totp_secret", """
+def next_page_after_password(user_row):
+    if user_row["totp_secret"] is None:
+        return "/enable-2fa"
+    return "/verify-2fa"
+""", True),
+    Mutant("6.3", "by the truth of totp_secret", """
+def next_page_after_password(user_row):
+    return "/verify-2fa" if user_row["totp_secret"] else "/enable-2fa"
+""", True),
+    Mutant("6.3", "by pending_secret", """
+def next_page_after_password(user_row):
+    if user_row["pending_secret"] is None and user_row["totp_secret"] is None:
+        return "/enable-2fa"
+    return "/verify-2fa"
+""", False, "Look at totp_secret, not pending_secret"),
+    Mutant("6.3", "the pages swapped", """
+def next_page_after_password(user_row):
+    if user_row["totp_secret"] is None:
+        return "/verify-2fa"
+    return "/enable-2fa"
+""", False, "should go to '/enable-2fa'"),
+    Mutant("6.3", "dict .get on a sqlite3.Row", """
+def next_page_after_password(user_row):
+    return "/verify-2fa" if user_row.get("totp_secret") else "/enable-2fa"
+""", False, "a sqlite3.Row has no .get()"),
+    Mutant("6.3", "a column that is not there", """
+def next_page_after_password(user_row):
+    return "/verify-2fa" if user_row["two_factor_enabled"] else "/enable-2fa"
+""", False, "the columns are id, username"),
+
+    Mutant("6.4", "user_id or the login page, with wraps", guard('session.get("user_id") is None'), True),
+    Mutant("6.4", "a password alone is let in",
+           guard('session.get("user_id") is None and session.get("pending_user_id") is None'),
+           False, "only user_id means both factors passed"),
+    Mutant("6.4", "no functools.wraps", guard('session.get("user_id") is None', wraps=""),
+           False, "Put @functools.wraps(view)"),
+    Mutant("6.4", "the view's arguments dropped", guard('session.get("user_id") is None', call="return view()"),
+           False, "return view(*args, **kwargs)"),
+    Mutant("6.4", "session['user_id'] on an empty session", guard('not session["user_id"]'),
+           False, "read it with session.get('user_id')"),
+    Mutant("6.4", "401 instead of the login page", guard('session.get("user_id") is None', on_failure="abort(401)"),
+           False, "return redirect(url_for('login')) instead of the page"),
+]

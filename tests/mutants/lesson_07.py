@@ -1,0 +1,165 @@
+"""Answers to lesson 07's exercises 7.1 to 7.4 (lesson_07_round_two.py has the later ones)."""
+from . import Mutant
+
+
+def recovery_codes(draw="secrets.choice(RECOVERY_ALPHABET)", stored="hash_code(code)",
+                   delete="DELETE FROM recovery_codes WHERE user_id = ?", commit=True):
+    """A make_recovery_codes answer, with one part changed."""
+    writes = f"""db.execute("{delete}", (user_id,)) if "?" in "{delete}" else db.execute("{delete}")
+    db.executemany("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)",
+                   [(user_id, {stored}) for code in codes])"""
+    if commit:
+        writes = "with db:\n        " + writes.replace("\n    ", "\n        ")
+    return f"""
+def make_recovery_codes(db, user_id):
+    codes = []
+    for _ in range(10):
+        raw = "".join({draw} for _ in range(24))
+        codes.append("-".join(raw[i:i + 4] for i in range(0, 24, 4)))
+    {writes}
+    return codes
+"""
+
+
+MUTANTS = [
+    Mutant("7.1", "one UPDATE whose WHERE does the check, committed", """
+def accept_once(db, user_id, timecode):
+    with db:
+        changed = db.execute(
+            "UPDATE users SET last_timecode = ?"
+            " WHERE id = ? AND (last_timecode IS NULL OR last_timecode < ?)",
+            (timecode, user_id, timecode),
+        ).rowcount
+    return changed == 1
+""", True),
+    Mutant("7.1", "read, compare, then write", """
+def accept_once(db, user_id, timecode):
+    last = db.execute("SELECT last_timecode FROM users WHERE id = ?", (user_id,)).fetchone()[0]
+    if last is not None and last >= timecode:
+        return False
+    with db:
+        db.execute("UPDATE users SET last_timecode = ? WHERE id = ?", (timecode, user_id))
+    return True
+""", False, "no SELECT first"),
+    Mutant("7.1", "never committed", """
+def accept_once(db, user_id, timecode):
+    changed = db.execute(
+        "UPDATE users SET last_timecode = ?"
+        " WHERE id = ? AND (last_timecode IS NULL OR last_timecode < ?)",
+        (timecode, user_id, timecode),
+    ).rowcount
+    return changed == 1
+""", False, "commit it"),
+    Mutant("7.1", "<= lets the same step in again", """
+def accept_once(db, user_id, timecode):
+    with db:
+        changed = db.execute(
+            "UPDATE users SET last_timecode = ?"
+            " WHERE id = ? AND (last_timecode IS NULL OR last_timecode <= ?)",
+            (timecode, user_id, timecode),
+        ).rowcount
+    return changed == 1
+""", False, "a replayed code"),
+    Mutant("7.1", "NULL forgotten", """
+def accept_once(db, user_id, timecode):
+    with db:
+        changed = db.execute(
+            "UPDATE users SET last_timecode = ? WHERE id = ? AND last_timecode < ?",
+            (timecode, user_id, timecode),
+        ).rowcount
+    return changed == 1
+""", False, "last_timecode starts as NULL"),
+    Mutant("7.1", "every user's row", """
+def accept_once(db, user_id, timecode):
+    with db:
+        changed = db.execute(
+            "UPDATE users SET last_timecode = ? WHERE last_timecode IS NULL OR last_timecode < ?",
+            (timecode, timecode),
+        ).rowcount
+    return changed >= 1
+""", False, "WHERE id = ?"),
+
+    Mutant("7.2", "30 s doubling from the fifth failure, at most 900", """
+def throttle_delay(failures):
+    if failures < 5:
+        return 0
+    return min(900, 30 * 2 ** min(failures - 5, 10))
+""", True),
+    Mutant("7.2", "no cap", """
+def throttle_delay(failures):
+    if failures < 5:
+        return 0
+    return 30 * 2 ** (failures - 5)
+""", False, "never more than 900 s"),
+    Mutant("7.2", "one failure late", """
+def throttle_delay(failures):
+    if failures <= 5:
+        return 0
+    return min(900, 30 * 2 ** (failures - 6))
+""", False, "30 s after the 5th failure"),
+    Mutant("7.2", "doubling from the first failure", """
+def throttle_delay(failures):
+    return 0 if failures == 0 else min(900, 30 * 2 ** failures)
+""", False, "the first 5 failures cost nothing"),
+    Mutant("7.2", "minutes instead of seconds", """
+def throttle_delay(failures):
+    if failures < 5:
+        return 0
+    return min(15, 0.5 * 2 ** (failures - 5))
+""", False, "expected 30"),
+
+    Mutant("7.3", "secrets.choice, hashes stored, old codes replaced", recovery_codes(), True),
+    Mutant("7.3", "drawn with random", recovery_codes(draw="random.choice(RECOVERY_ALPHABET)"),
+           False, "Draw them with secrets.choice()"),
+    Mutant("7.3", "codes stored as they are", recovery_codes(stored="code"), False, "never the code itself"),
+    Mutant("7.3", "old codes kept", recovery_codes(delete="SELECT 1 FROM recovery_codes WHERE user_id = ?"),
+           False, "DELETE the old ones first"),
+    Mutant("7.3", "every user's codes deleted", recovery_codes(delete="DELETE FROM recovery_codes"),
+           False, "only delete the rows WHERE user_id = ?"),
+    Mutant("7.3", "never committed", recovery_codes(commit=False), False, "commit them"),
+
+    Mutant("7.4", "one DELETE of this user's hash, committed", """
+def use_recovery_code(db, user_id, code):
+    with db:
+        deleted = db.execute(
+            "DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?",
+            (user_id, hash_code(code)),
+        ).rowcount
+    return deleted == 1
+""", True),
+    Mutant("7.4", "select, then delete", """
+def use_recovery_code(db, user_id, code):
+    row = db.execute("SELECT 1 FROM recovery_codes WHERE user_id = ? AND code_hash = ?",
+                     (user_id, hash_code(code))).fetchone()
+    if row is None:
+        return False
+    with db:
+        db.execute("DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?", (user_id, hash_code(code)))
+    return True
+""", False, "no SELECT first"),
+    Mutant("7.4", "never committed", """
+def use_recovery_code(db, user_id, code):
+    deleted = db.execute("DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?",
+                         (user_id, hash_code(code))).rowcount
+    return deleted == 1
+""", False, "commit the DELETE"),
+    Mutant("7.4", "any user's code", """
+def use_recovery_code(db, user_id, code):
+    with db:
+        deleted = db.execute("DELETE FROM recovery_codes WHERE code_hash = ?", (hash_code(code),)).rowcount
+    return deleted == 1
+""", False, "match user_id = ? as well as the hash"),
+    Mutant("7.4", "the code looked up as it is, not its hash", """
+def use_recovery_code(db, user_id, code):
+    with db:
+        deleted = db.execute("DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?",
+                             (user_id, code)).rowcount
+    return deleted == 1
+""", False, "the table holds hashes, never codes"),
+    Mutant("7.4", "True whatever the DELETE did", """
+def use_recovery_code(db, user_id, code):
+    with db:
+        db.execute("DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?", (user_id, hash_code(code)))
+    return True
+""", False, "each code works once"),
+]

@@ -1,0 +1,114 @@
+"""Every check catches the mistakes its lesson teaches against, in the notebook and in the grade.
+
+For each answer in tests/mutants/*.py: run it like a notebook cell, then the
+check cell (``run_check``, what a student sees) and the grader
+(``run_check(..., include_hidden=True)``). A right answer gets ✅ from both; a
+wrong one gets ❌ from both, and the ❌ line names the mistake (its ``hint``).
+"""
+import importlib
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from workbook.checks import EXERCISES, FAILED, PASSED, load_all, run_check
+
+MUTANTS_DIR = Path(__file__).parent / "mutants"
+if str(MUTANTS_DIR.parent) not in sys.path:
+    sys.path.insert(0, str(MUTANTS_DIR.parent))
+
+# Exercises 7.5 and later are covered by tests/mutants/lesson_07_round_two.py, written with them.
+FIRST_NOT_COVERED_HERE = (7, 5)
+MIN_RIGHT, MIN_WRONG = 1, 3
+
+
+def _mutant_modules():
+    return [importlib.import_module(f"mutants.{path.stem}")
+            for path in sorted(MUTANTS_DIR.glob("*.py")) if path.stem != "__init__"]
+
+
+def _all_mutants():
+    """(module, mutant) pairs; a mutant is anything with exercise, name, source, passes and hint."""
+    return [(module, mutant) for module in _mutant_modules() for mutant in module.MUTANTS]
+
+
+def _id_key(exercise_id):
+    return tuple(int(part) for part in exercise_id.split("."))
+
+
+def _setup_for(module, mutant):
+    own = getattr(module, "SETUP", None)
+    if own is not None:
+        return own
+    shared = importlib.import_module("mutants").LESSON_SETUP
+    return shared[_id_key(mutant.exercise)[0]]
+
+
+def _answer(module, mutant):
+    """The objects the exercise's check takes, defined by running the mutant like a notebook cell."""
+    namespace = {"__name__": "__main__"}
+    exec(compile(textwrap.dedent(_setup_for(module, mutant)), "<lesson setup>", "exec"), namespace)
+    exec(compile(textwrap.dedent(mutant.source), f"<answer {mutant.exercise}: {mutant.name}>", "exec"), namespace)
+    return [namespace[name] for name in EXERCISES[mutant.exercise].uses]
+
+
+load_all()
+CASES = _all_mutants()
+
+
+@pytest.mark.parametrize(
+    "module, mutant", CASES,
+    ids=[f"{m.exercise} {'right' if m.passes else 'wrong'}: {m.name}" for _, m in CASES])
+def test_check_and_grade_agree_with_the_answer(module, mutant):
+    assert mutant.exercise in EXERCISES, f"no exercise {mutant.exercise} is registered"
+    objects = _answer(module, mutant)
+    seen = run_check(mutant.exercise, *objects)
+    graded = run_check(mutant.exercise, *objects, include_hidden=True)
+    if mutant.passes:
+        assert seen.status == PASSED, f"the check cell says: {seen.line()}"
+        assert graded.status == PASSED, f"the grader says: {graded.line()}"
+    else:
+        assert mutant.hint, "a wrong answer needs the hint its ❌ must give"
+        assert seen.status == FAILED, f"the check cell lets this mistake through: {seen.line()}"
+        assert mutant.hint in seen.message, f"the check cell's hint misses the mistake: {seen.line()}"
+        assert graded.status == FAILED, f"the grader lets this mistake through: {graded.line()}"
+        assert mutant.hint in graded.message, f"the grader's hint misses the mistake: {graded.line()}"
+
+
+def test_every_exercise_has_right_and_wrong_answers():
+    counts = {exercise_id: [0, 0] for exercise_id in EXERCISES
+              if _id_key(exercise_id) < FIRST_NOT_COVERED_HERE}
+    for _, mutant in CASES:
+        if mutant.exercise in counts:
+            counts[mutant.exercise][0 if mutant.passes else 1] += 1
+    short = {exercise_id: f"{right} right, {wrong} wrong" for exercise_id, (right, wrong) in counts.items()
+             if right < MIN_RIGHT or wrong < MIN_WRONG}
+    assert not short, (
+        f"each exercise needs at least {MIN_RIGHT} right and {MIN_WRONG} wrong answers in tests/mutants: {short}"
+    )
+
+
+def test_mutant_names_are_unique_per_exercise():
+    seen = [(mutant.exercise, mutant.name) for _, mutant in CASES]
+    assert len(seen) == len(set(seen))
+
+
+def test_a_stub_of_another_exercise_is_named_not_shown_as_not_done():
+    """5.3 done, 5.2 still a stub: the check says to finish 5.2, instead of ⏳ for 5.3."""
+    namespace = {"__name__": "__main__"}
+    exec(textwrap.dedent(importlib.import_module("mutants").LESSON_SETUP[5]), namespace)
+    exec(textwrap.dedent("""
+        def normalise_code(raw):
+            raise NotImplementedError("Exercise 5.2: Normalise the typed code")
+
+        def status_for(secret, raw, now):
+            code = normalise_code(raw)
+            if code is None:
+                return 400
+            return 200 if code_is_valid(secret, code, now) else 401
+    """), namespace)
+    result = run_check("5.3", namespace["status_for"])
+    assert result.status == FAILED and "finish Exercise 5.2 first" in result.message
+    own_stub = run_check("5.2", namespace["normalise_code"])
+    assert own_stub.status != PASSED and own_stub.status != FAILED
