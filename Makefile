@@ -17,11 +17,18 @@ $(INSTALLED): requirements.txt pyproject.toml
 
 setup: $(INSTALLED)
 
+# axe-core, the accessibility checker of the browser tests (npm ci installs exactly package-lock.json).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+# PATH and VIRTUAL_ENV as `activate` sets them, so JupyterLab's terminals run the workbook's
+# python and flask. LAB_OPTIONS: more jupyter lab options (the tests set a port and token).
 lab: setup
-	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" \
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_OPTIONS)
 
 # Python tests first, then every notebook (solutions: all ✅; fresh copies: all ⏳).
-test: setup
+test: setup node_modules/.package-lock.json
 	$(PY) -m pytest tests
 	$(PY) -m pytest --nbval-lax --nbval-cell-timeout=120 solutions notebooks
 
@@ -36,4 +43,4 @@ release: setup
 	$(PY) -m workbook release
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules

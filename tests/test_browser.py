@@ -194,7 +194,7 @@ def test_latest_stage_in_a_browser_through_the_jupyter_proxy(page, tmp_path):
     """As on JupyterHub or Binder: the app at <jupyter base>/proxy/<port>/, in a browser."""
     number = STAGES[-1]
     port = free_port()
-    environment = stage_environment(port, tmp_path / "users.sqlite")
+    environment = stage_environment(port, tmp_path / "users.sqlite", behind_proxy=True)
     with jupyter_server(tmp_path, "/user/test/") as jupyter, \
             running(stage_command(number, "python", port), port, environment):
         assert page.goto(jupyter.login_url).ok  # the student's first visit, with the token
