@@ -71,11 +71,34 @@ def test_vs_code_gets_what_the_lessons_need(devcontainer):
     assert opened == ["notebooks/00_start_here.ipynb"] and (ROOT / opened[0]).exists()
 
 
+# What each IPython.display class the lessons use sends, and whether VS Code's notebook
+# editor shows it with its built-in renderers (no extension): all of these it does.
+RENDERED_BY_VS_CODE = {"display": "any of these", "HTML": "text/html", "Image": "image/png",
+                       "Markdown": "text/markdown"}
+DISPLAY_IMPORT = re.compile(r"from IPython\.display import ([\w, ]+)")
+
+
+def test_every_kind_of_output_the_lessons_make_renders_in_vs_code():
+    """A lesson (or a workbook helper it calls) that starts using, say, a widget or Javascript fails here."""
+    sources = [cell for lesson in sorted((ROOT / "solutions").glob("*.ipynb"))
+               for cell in lesson_cells(lesson, "code")]
+    sources += [path.read_text(encoding="utf-8") for path in (ROOT / "workbook").rglob("*.py")]
+    used = {name.strip() for source in sources for names in DISPLAY_IMPORT.findall(source)
+            for name in names.split(",")}
+    assert used, "the lessons show pictures and HTML through IPython.display"
+    assert used <= set(RENDERED_BY_VS_CODE), f"not shown by VS Code's notebook editor: {used - set(RENDERED_BY_VS_CODE)}"
+    assert not any(re.search(r"^\s*%%(javascript|js|html)\b|ipywidgets", s, re.M) for s in sources)
+
+
+def lesson_cells(lesson, kind):
+    for cell in json.loads(lesson.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == kind:
+            yield "".join(cell["source"])
+
+
 def lesson_markdown():
     for lesson in sorted((ROOT / "solutions").glob("*.ipynb")):
-        for cell in json.loads(lesson.read_text(encoding="utf-8"))["cells"]:
-            if cell["cell_type"] == "markdown":
-                yield "".join(cell["source"])
+        yield from lesson_cells(lesson, "markdown")
 
 
 @pytest.mark.parametrize("number", STAGES, ids=[f"stage{n}" for n in STAGES])

@@ -49,8 +49,15 @@ def test_the_commands_how_to_run_prints_work_without_activation(number, tmp_path
         assert_app_answers(command, port, tmp_path)
 
 
-def test_the_readme_run_commands_work_without_activation(tmp_path):
-    commands = README_RUN_LINE.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+READMES = ["README.md"] + sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("app_steps/*/README.md"))
+
+
+@pytest.mark.parametrize("readme", READMES)
+def test_the_readme_run_commands_work_without_activation(readme, tmp_path):
+    text = (ROOT / readme).read_text(encoding="utf-8")
+    bare = re.findall(r"^(?:python3?|flask|gunicorn) .*$", text, re.M)
+    assert not bare, f"found on whatever PATH the terminal has, maybe not the workbook's: {bare}"
+    commands = README_RUN_LINE.findall(text)
     assert len(commands) >= 2, "the README shows how to run a stage both ways"
     for command in commands:
         port = free_port()
