@@ -21,11 +21,13 @@ setup: $(INSTALLED)
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-# PATH and VIRTUAL_ENV as `activate` sets them, so JupyterLab's terminals run the workbook's
-# python and flask. LAB_OPTIONS: more jupyter lab options (the tests set a port and token).
+# JupyterLab's terminals start bash with workbook/lab_terminal.bashrc, which activates .venv
+# after ~/.bashrc (else `python` and `flask` there may be another Python's, or none).
+# LAB_OPTIONS: more jupyter lab options (the tests set a port and a token).
+LAB_TERMINAL := $(if $(shell command -v bash),--ServerApp.terminado_settings=shell_command="bash --rcfile '$(CURDIR)/workbook/lab_terminal.bashrc'")
 lab: setup
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" \
-	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_OPTIONS)
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
+	  $(LAB_TERMINAL) $(LAB_OPTIONS)
 
 # Python tests first, then every notebook (solutions: all ✅; fresh copies: all ⏳).
 test: setup node_modules/.package-lock.json

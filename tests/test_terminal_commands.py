@@ -5,7 +5,9 @@ where nothing is activated: a bare ``flask`` or ``python`` there is another Pyth
 (ModuleNotFoundError) or none. Each command here runs exactly as printed, from the
 repository folder, with .venv/bin off the PATH, and the app must answer.
 """
+import json
 import re
+import secrets
 import shlex
 
 import pytest
@@ -68,3 +70,49 @@ def test_the_readme_run_commands_work_without_activation(readme, tmp_path):
         else:
             command = f"FLASK_RUN_PORT={port} {command}"
         assert_app_answers(command, port, tmp_path)
+
+
+async def _type_in_terminal(socket_url, line, answer, seconds=30):
+    """Type ``line`` into a Jupyter terminal; return what it shows once ``answer`` (a regex) appears."""
+    import asyncio
+
+    from tornado.websocket import websocket_connect
+
+    connection = await websocket_connect(socket_url)
+    try:
+        await connection.write_message(json.dumps(["stdin", line + "\r"]))
+        shown = ""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while not re.search(answer, shown):
+            message = await asyncio.wait_for(connection.read_message(), max(0.1, deadline - loop.time()))
+            assert message is not None, f"the terminal closed; it showed: {shown!r}"
+            kind, *content = json.loads(message)
+            if kind == "stdout":
+                shown += content[0]
+        return shown
+    finally:
+        connection.close()
+
+
+def test_make_lab_terminals_use_the_workbook_python(tmp_path):
+    """A terminal opened in the JupyterLab of `make lab` finds the workbook's python and flask first."""
+    import asyncio
+
+    port, token = free_port(), secrets.token_hex(16)
+    options = (f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} "
+               f"--ServerApp.port_retries=0 --ServerApp.token={token}")
+    environment = {"JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
+    # Started from a plain shell, not a terminal (as an IDE or a service starts it): stdout is a file.
+    with running(plain_terminal(f"make lab LAB_OPTIONS='{options}'"), port, environment, path="/api") as url:
+        created = requests.post(f"{url}/api/terminals", headers={"Authorization": f"token {token}"}, timeout=30)
+        assert created.status_code == 200, created.text
+        socket_url = f"ws://127.0.0.1:{port}/terminals/websocket/{created.json()['name']}?token={token}"
+        # The quotes split each marker, so the echoed command line does not match it.
+        shown = asyncio.run(_type_in_terminal(
+            socket_url, "echo \"PY\"\"THON=$(command -v python) FL\"\"ASK=$(command -v flask)\"",
+            r"PYTHON=\S* FLASK=\S*\s"))
+    found = re.search(r"PYTHON=(\S*) FLASK=(\S*)", shown)
+    venv_bin = ROOT / ".venv" / "bin"
+    assert found.group(1) == str(venv_bin / "python"), shown
+    assert found.group(2) == str(venv_bin / "flask"), shown
