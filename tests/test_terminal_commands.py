@@ -5,6 +5,7 @@ where nothing is activated: a bare ``flask`` or ``python`` there is another Pyth
 (ModuleNotFoundError) or none. Each command here runs exactly as printed, from the
 repository folder, with .venv/bin off the PATH, and the app must answer.
 """
+import concurrent.futures
 import json
 import re
 import secrets
@@ -109,9 +110,12 @@ def test_make_lab_terminals_use_the_workbook_python(tmp_path):
         assert created.status_code == 200, created.text
         socket_url = f"ws://127.0.0.1:{port}/terminals/websocket/{created.json()['name']}?token={token}"
         # The quotes split each marker, so the echoed command line does not match it.
-        shown = asyncio.run(_type_in_terminal(
+        typing = _type_in_terminal(
             socket_url, "echo \"PY\"\"THON=$(command -v python) FL\"\"ASK=$(command -v flask)\"",
-            r"PYTHON=\S* FLASK=\S*\s"))
+            r"PYTHON=\S* FLASK=\S*\s")
+        # In a thread of its own: the browser tests' Playwright may hold this thread's event loop.
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:
+            shown = thread.submit(asyncio.run, typing).result()
     found = re.search(r"PYTHON=(\S*) FLASK=(\S*)", shown)
     venv_bin = ROOT / ".venv" / "bin"
     assert found.group(1) == str(venv_bin / "python"), shown
