@@ -168,3 +168,33 @@ def test_every_stage_works_at_its_forwarded_address(number, forwarding, codespac
     for cookie in cookies:
         assert cookie["domain"] == app_url.split("/")[2]
         assert cookie["secure"], cookie  # FLASK_SESSION_COOKIE_SECURE=true, for every stage's session cookie
+
+
+# --- X-Forwarded-* trusted only behind a proxy ---------------------------------------------
+
+FORGED = {"X-Forwarded-Host": "attacker.example", "X-Forwarded-Proto": "https",
+          "X-Forwarded-Prefix": "/elsewhere", "X-Forwarded-For": "203.0.113.9"}
+# Stages 6-7 get the same FLASK_BEHIND_PROXY switch in another branch: add them here when it lands.
+PROXY_SWITCH_STAGES = [1, 2, 3, 4, 5]
+
+
+def where_the_app_thinks_it_is(number, behind_proxy):
+    """The page address and client the app computes for a request that carries forged X-Forwarded-* headers."""
+    from flask import request
+
+    from workbook.apps import make_stage_app
+
+    config = {"TESTING": True, "SECRET_KEY": "x" * 32}
+    if behind_proxy is not None:
+        config["BEHIND_PROXY"] = behind_proxy
+    app = make_stage_app(number, config)
+    app.add_url_rule("/where", "where", lambda: f"{request.url} {request.remote_addr}")
+    return app.test_client().get("/where", headers=FORGED).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("number", PROXY_SWITCH_STAGES, ids=[f"stage{n}" for n in PROXY_SWITCH_STAGES])
+def test_forwarded_headers_count_only_behind_a_proxy(number):
+    # Without a proxy in front anyone can send these headers: they must change nothing.
+    assert where_the_app_thinks_it_is(number, None) == "http://localhost/where 127.0.0.1"
+    # FLASK_BEHIND_PROXY=1 (config BEHIND_PROXY): the one proxy in front set them.
+    assert where_the_app_thinks_it_is(number, 1) == "https://attacker.example/elsewhere/where 203.0.113.9"
