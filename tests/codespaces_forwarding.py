@@ -2,15 +2,19 @@
 
 In a codespace the browser opens ``https://<codespace>-<port>.<forwarding domain>/``;
 GitHub's forwarding service ends the HTTPS there and passes the request on, in
-plain HTTP, to ``localhost:<port>`` inside the codespace. What the app receives,
-as GitHub's port-forwarding guide and the projects that met it report
-(gdsfactory/gdsfactory#1774, mastodon/mastodon#26400, ddev/ddev#6102):
+plain HTTP, to ``localhost:<port>`` inside the codespace. GitHub's guide
+("Forwarding ports in your codespace") gives the address but not the headers; what
+the app receives, as projects that met it report (gdsfactory/gdsfactory#1774,
+mastodon/mastodon#26400, ddev/ddev#6102, MicrosoftDocs/vscodespaces#707):
 
 - ``Host: localhost:<port>``: the address the service connects to, not the browser's;
 - ``X-Forwarded-Host: <codespace>-<port>.<domain>``, the browser's address;
 - ``X-Forwarded-Proto: https`` and ``X-Forwarded-For: <the browser's IP>``;
 - ``Origin`` (on a form post) rewritten to ``http://localhost:<port>``;
 - redirects, cookies and bodies passed through unchanged.
+
+Reports differ on ``Host``: mastodon#26400 saw the browser's host kept, so
+``keep_host = True`` forwards that one instead, and the tests try both.
 
 ``CodespacesForwarding`` does the same on loopback: one TLS listener (a throwaway
 self-signed certificate) that routes by the port in the host name, as the real
@@ -70,7 +74,7 @@ class _Forwarder(http.server.BaseHTTPRequestHandler):
         headers = {name: value for name, value in self.headers.items()
                    if name.lower() not in HOP_BY_HOP | {"host", "origin"}}
         headers.update({
-            "Host": f"localhost:{port}",
+            "Host": match.group(0) if self.server.keep_host else f"localhost:{port}",
             "X-Forwarded-Host": match.group(0).removesuffix(":443"),
             "X-Forwarded-Proto": "https",
             "X-Forwarded-For": self.client_address[0],
@@ -107,6 +111,7 @@ class CodespacesForwarding:
         certificate, key = self_signed_certificate(folder)
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Forwarder)
         self.server.seen = []  # the headers of every request passed on, for the tests to read
+        self.server.keep_host = False
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(certificate, key)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
@@ -116,6 +121,14 @@ class CodespacesForwarding:
     @property
     def seen(self):
         return self.server.seen
+
+    @property
+    def keep_host(self):
+        return self.server.keep_host
+
+    @keep_host.setter
+    def keep_host(self, keep):
+        self.server.keep_host = keep
 
     def chromium_argument(self):
         """Chromium then sends every request for the forwarding domain to this listener."""

@@ -146,6 +146,24 @@ def codespaces_page(codespaces_browser):
 @pytest.mark.parametrize("number", STAGES, ids=[f"stage{n}" for n in STAGES])
 def test_every_stage_works_at_its_forwarded_address(number, forwarding, codespaces_page, tmp_path):
     """Started with the command how_to_run prints in a codespace; used in a browser at the forwarded address."""
+    port = walk_through_forwarding(number, forwarding, codespaces_page, tmp_path)
+    seen = [headers for headers in forwarding.seen if headers["Host"] == f"localhost:{port}"]
+    assert seen, "the pages came through the forwarding, with Host: localhost:<port>"
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_latest_stage_works_when_the_forwarding_keeps_the_host(forwarding, codespaces_page, tmp_path):
+    forwarding.keep_host = True
+    try:
+        port = walk_through_forwarding(STAGES[-1], forwarding, codespaces_page, tmp_path)
+    finally:
+        forwarding.keep_host = False
+    assert any(h["Host"] == codespaces.forwarded_url(port).split("/")[2] for h in forwarding.seen)
+
+
+def walk_through_forwarding(number, forwarding, codespaces_page, tmp_path):
+    """Start stage ``number`` with the printed Codespaces command, use it at its forwarded address; return its port."""
     port = free_port()
     command = commands_in(printed_by_how_to_run(number, port, codespaces.environment()))[-1]  # the python way
     environment = {
@@ -159,15 +177,15 @@ def test_every_stage_works_at_its_forwarded_address(number, forwarding, codespac
         app_url = codespaces.forwarded_url(port)
         use_stage(codespaces_page, number, app_url, screenshots=False)
 
-    seen = [headers for headers in forwarding.seen if headers["Host"] == f"localhost:{port}"]
-    assert seen, "the pages came through the forwarding"
-    assert all(h["X-Forwarded-Proto"] == "https" for h in seen)
+    seen = [h for h in forwarding.seen if h["X-Forwarded-Host"] == app_url.split("/")[2]]
+    assert seen and all(h["X-Forwarded-Proto"] == "https" for h in seen), "the pages came through the forwarding"
     cookies = codespaces_page.context.cookies()
     if number >= 2:
         assert cookies, "the session cookie was kept"
     for cookie in cookies:
         assert cookie["domain"] == app_url.split("/")[2]
         assert cookie["secure"], cookie  # FLASK_SESSION_COOKIE_SECURE=true, for every stage's session cookie
+    return port
 
 
 # --- X-Forwarded-* trusted only behind a proxy ---------------------------------------------
