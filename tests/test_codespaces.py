@@ -54,6 +54,12 @@ def test_the_container_runs_make_setup_and_uses_the_venv_it_creates(devcontainer
     assert (ROOT / python).exists(), "make setup (run before the tests) creates it"
 
 
+def test_make_test_finds_npm_in_the_container(devcontainer):
+    """`make test` installs axe-core with npm, which the Python image lacks: a dev container feature adds Node."""
+    assert "npm ci" in (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert any(feature.startswith("ghcr.io/devcontainers/features/node:") for feature in devcontainer["features"])
+
+
 def test_the_stage_ports_and_jupyter_are_forwarded_with_labels(devcontainer):
     ports = [5000 + n for n in STAGES] + [8888]  # 8888: JupyterLab's default, for `make lab`
     assert sorted(devcontainer["forwardPorts"]) == ports
