@@ -160,7 +160,7 @@ def walk_login_stage(page, check, number, app_url):
     page.goto(app_url + "login")
     fill(page, Username=USERNAME, Password="not the password")
     assert submit(page, "Next").status in (400, 401, 403)
-    check("a wrong password", alert=".")
+    check("a wrong password", alert="wrong username or password")
     fill(page, Username=USERNAME, Password=PASSWORD)
     assert submit(page, "Next").status in (302, 303)
     check("enable-2fa")
