@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 import codespaces_forwarding as codespaces
+from chromium import CHROMIUM_ARGS, chromium_path
 from printed_commands import commands_in, plain_terminal, printed_by_how_to_run
 from test_browser import VIEWPORT, use_stage
 from workbook import ROOT
@@ -128,8 +129,6 @@ def forwarding(tmp_path_factory):
 @pytest.fixture(scope="module")
 def codespaces_browser(browser, forwarding):
     """Chromium that finds *.app.github.dev at the stand-in (the shared ``browser`` fixture checks Chromium)."""
-    from conftest import CHROMIUM_ARGS, chromium_path
-
     chromium = browser.browser_type.launch(
         executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS + [forwarding.chromium_argument()])
     yield chromium
