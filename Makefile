@@ -26,14 +26,23 @@ setup:
 	    echo "$(VENV) was made with another Python; making it again with $$base"; rm -rf $(VENV); fi
 	@$(MAKE) --no-print-directory $(INSTALLED)
 
+# axe-core, the accessibility checker of the browser tests (npm ci installs exactly package-lock.json).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+# JupyterLab's terminals start bash with workbook/lab_terminal.bashrc, which activates .venv
+# after ~/.bashrc (else `python` and `flask` there may be another Python's, or none).
+# LAB_OPTIONS: more jupyter lab options (the tests set a port and a token).
+LAB_TERMINAL := $(if $(shell command -v bash),--ServerApp.terminado_settings=shell_command="bash --rcfile '$(CURDIR)/workbook/lab_terminal.bashrc'")
 lab: setup
-	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
+	  $(LAB_TERMINAL) $(LAB_OPTIONS)
 
 # Python tests first, then every notebook (solutions: all ✅; fresh copies: all ⏳).
-test: setup
+test: setup node_modules/.package-lock.json
 	$(MAKE) --no-print-directory test-python test-notebooks
 
-test-python: setup
+test-python: setup node_modules/.package-lock.json
 	$(PY) -m pytest tests
 
 test-notebooks: setup
@@ -50,4 +59,4 @@ release: setup
 	$(PY) -m workbook release
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules

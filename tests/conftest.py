@@ -6,10 +6,10 @@ app folder, a student's included:
     pytest tests/stages --app-dir my_app --stage 5
 """
 import os
-import shutil
 
 import pytest
 
+from chromium import CHROMIUM_ARGS, chromium_path
 from workbook.fixed_clock import FixedClock
 
 
@@ -22,17 +22,6 @@ def pytest_addoption(parser):
 @pytest.fixture
 def clock():
     return FixedClock()
-
-
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-def chromium_path():
-    """Debian's Chromium, or another one named by $CHROMIUM."""
-    return os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,7 @@ def stage_app(tmp_path):
     def start(number):
         port = free_port()
         server = running(stage_command(number, "python", port), port,
-                         stage_environment(port, tmp_path / f"stage{number}.sqlite"))
+                         stage_environment(port, tmp_path / f"stage{number}.sqlite", behind_proxy=True))
         server.__enter__()
         with_servers.append(server)
         return port
@@ -173,8 +173,12 @@ def test_launch_finds_the_running_jupyter_server(jupyter, monkeypatch, capsys):
     monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
     assert launch.jupyter_base_url() == BASE
     assert launch.proxy_url(5007) == f"{BASE}proxy/5007/"
+    monkeypatch.delenv("CODESPACE_NAME", raising=False)
     launch.how_to_run(7)
-    assert f"{BASE}proxy/5007/" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"{BASE}proxy/5007/" in printed
+    # Both printed commands tell the app it is behind Jupyter's proxy.
+    assert printed.count("FLASK_BEHIND_PROXY=1 ") == 2
 
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", os.fspath(jupyter.runtime_dir / "nothing-here"))
     assert launch.jupyter_base_url() is None

@@ -1,13 +1,18 @@
-"""How to start a stage app, and the address to open, on a laptop or on a JupyterHub.
+"""How to start a stage app, and the address to open: on a laptop, a JupyterHub or in Codespaces.
 
 On a hub (or Binder) the browser cannot reach 127.0.0.1 on the server, so
-jupyter-server-proxy forwards ``<jupyter base>/proxy/<port>/`` to the app.
+jupyter-server-proxy forwards ``<jupyter base>/proxy/<port>/`` to the app. In
+GitHub Codespaces each port has its own HTTPS address,
+``https://<codespace>-<port>.<forwarding domain>/``. Behind either, the app must
+trust the proxy's X-Forwarded-* headers, which it does only with FLASK_BEHIND_PROXY=1.
 """
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
+from . import ROOT
 from .stages import existing_stages
 from .stages import stage as stage_by_number
 
@@ -41,20 +46,54 @@ def proxy_url(port, base_url=None):
     return None if base_url is None else f"{base_url}proxy/{port}/"
 
 
-def how_to_run(number):
-    """Print the commands that start stage ``number`` and where to open it."""
+def codespaces_url(port):
+    """The app's forwarded HTTPS address when this runs in GitHub Codespaces, else None.
+
+    Codespaces sets both variables in every process of the codespace (terminals,
+    kernels); the address is the one its Ports tab shows.
+    """
+    name = os.environ.get("CODESPACE_NAME")
+    domain = os.environ.get("GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN")
+    return f"https://{name}-{port}.{domain}/" if name and domain else None
+
+
+def python_command():
+    """This interpreter, as a terminal command that works without activating anything.
+
+    A terminal (the system's, JupyterLab's, VS Code's) has its own PATH, where
+    ``python`` and ``flask`` may be another Python without the workbook's
+    libraries. The interpreter running this code knows its own path: relative to
+    the repository folder when it is the workbook's .venv, the commands stay short.
+    """
+    executable = Path(sys.executable)
+    try:
+        return shlex.quote(str(executable.relative_to(ROOT)))
+    except ValueError:  # an interpreter outside the repository: its full path
+        return shlex.quote(str(executable))
+
+
+def how_to_run(number, port=None):
+    """Print the commands that start stage ``number`` (on ``port``, 5000 + number by default)
+    and where to open it: 127.0.0.1, Jupyter's proxy on a hub, or the forwarded address in Codespaces."""
     folder = stage_by_number(number).folder
     relative = f"app_steps/{folder.name}/app.py"
-    port = 5000 + number
+    port = port or 5000 + number
+    remote = codespaces_url(port) or proxy_url(port)
+    # Behind a proxy the app must trust its X-Forwarded-* headers; locally it must not.
+    env = "FLASK_BEHIND_PROXY=1 " if remote else ""
+    python = python_command()
     lines = [
-        f"Start stage {number} in a terminal, from the repository folder:",
-        f"    flask --app {relative} run --port {port}" + (" --debug" if number == 7 else ""),
-        f"or: FLASK_RUN_PORT={port} python {relative}",
-        f"Then open http://127.0.0.1:{port}/ in your browser.",
+        f"Start stage {number} in a terminal, from the repository folder (nothing to activate first):",
+        f"    {env}{python} -m flask --app {relative} run --port {port}" + (" --debug" if number == 7 else ""),
+        f"or: {env}FLASK_RUN_PORT={port} {python} {relative}",
     ]
-    through_proxy = proxy_url(port)
-    if through_proxy:
-        lines.append(f"On JupyterHub or Binder, open {through_proxy} instead (same server, through Jupyter's proxy).")
+    if codespaces_url(port):
+        lines.append(f"Then open {remote} (this codespace's forwarded address for port {port}; "
+                     "the Ports tab lists it too).")
+    elif remote:
+        lines.append(f"Then open {remote} (on JupyterHub or Binder: the same server, through Jupyter's proxy).")
+    else:
+        lines.append(f"Then open http://127.0.0.1:{port}/ in your browser.")
     lines.append("Stop the app with Ctrl+C in that terminal.")
     print("\n".join(lines))
 
@@ -70,7 +109,8 @@ def jupyter_launcher_app():
     latest = existing_stages()[-1]
     return {
         "command": [sys.executable, str(latest.folder / "app.py")],
-        "environment": {"FLASK_RUN_PORT": "{port}", "PYTHONUNBUFFERED": "1"},
+        # FLASK_BEHIND_PROXY=1: the app trusts the X-Forwarded-Prefix that Jupyter's proxy sends.
+        "environment": {"FLASK_RUN_PORT": "{port}", "FLASK_BEHIND_PROXY": "1", "PYTHONUNBUFFERED": "1"},
         "timeout": 60,  # seconds for the app to answer, on a busy shared server
         "launcher_entry": {"title": f"Flask 2FA app (stage {latest.number})"},
     }

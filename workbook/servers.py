@@ -84,14 +84,19 @@ def stage_command(number, way, port):
     return command + (["--debug"] if number == 7 else [])
 
 
-def stage_environment(port, database, secret_key="not a real key, for tests only"):
-    """What a local plain-HTTP run of any stage needs, pointed at a scratch database."""
+def stage_environment(port, database, secret_key="not a real key, for tests only", behind_proxy=False):
+    """What a local plain-HTTP run of any stage needs, pointed at a scratch database.
+
+    ``behind_proxy``: the app is reached through a proxy (Jupyter's, Codespaces'), so it
+    trusts the X-Forwarded-* headers, as the printed hub and Codespaces commands tell it to.
+    """
     return {
         "FLASK_RUN_PORT": str(port),
         "FLASK_SECRET_KEY": secret_key,
         "FLASK_DATABASE": str(database),
         "FLASK_SESSION_COOKIE_SECURE": "false",
         "PYTHONUNBUFFERED": "1",
+        **({"FLASK_BEHIND_PROXY": "1"} if behind_proxy else {}),
     }
 
 

@@ -43,9 +43,12 @@ def create_app(test_config=None):
     app.config.from_prefixed_env()
     if test_config:
         app.config.update(test_config)
-    # Behind JupyterHub's proxy the app lives under /proxy/<port>/: trust the
-    # X-Forwarded-Prefix header it sends, and nothing else.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=0, x_host=0, x_prefix=1)
+    # Behind a proxy (Jupyter's on a hub, Codespaces' port forwarding) the browser's
+    # address is not the one the app sees. FLASK_BEHIND_PROXY=1 (config BEHIND_PROXY)
+    # says one proxy is in front: trust the X-Forwarded-For, -Proto, -Host and -Prefix
+    # headers it sets. Without a proxy anyone could send them, so they are ignored.
+    if app.config.get("BEHIND_PROXY"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
 
     @app.get("/")
     def index():

@@ -36,7 +36,10 @@ def create_app(test_config=None):
             "logged out whenever the app restarts."
         )
     # ANCHOR_END: secret_key
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=0, x_host=0, x_prefix=1)
+    # FLASK_BEHIND_PROXY=1 says a proxy (Jupyter's, Codespaces') is in front: trust the
+    # X-Forwarded-* headers it sets. Without one, anyone could send them: ignore them.
+    if app.config.get("BEHIND_PROXY"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
 
     # ANCHOR: secret_store
     # TOTP secrets stay on the server. The session cookie is signed, not

@@ -57,7 +57,10 @@ def create_app(test_config=None):
             "FLASK_SECRET_KEY is not set, so a random key is used: everyone is "
             "logged out whenever the app restarts."
         )
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=0, x_host=0, x_prefix=1)
+    # FLASK_BEHIND_PROXY=1 says a proxy (Jupyter's, Codespaces') is in front: trust the
+    # X-Forwarded-* headers it sets. Without one, anyone could send them: ignore them.
+    if app.config.get("BEHIND_PROXY"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
 
     # TOTP secrets stay on the server; the session cookie only carries an id.
     totp_secrets = {}

@@ -70,7 +70,10 @@ def create_app(test_config=None):
             "FLASK_SECRET_KEY is not set, so a random key is used: everyone is "
             "logged out whenever the app restarts."
         )
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=0, x_host=0, x_prefix=1)
+    # FLASK_BEHIND_PROXY=1 says a proxy (Jupyter's, Codespaces') is in front: trust the
+    # X-Forwarded-* headers it sets. Without one, anyone could send them: ignore them.
+    if app.config.get("BEHIND_PROXY"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
 
     # TOTP secrets stay on the server; the session cookie only carries an id.
     totp_secrets = {}
@@ -102,8 +105,8 @@ def create_app(test_config=None):
 
         if session.get("enrolment_id") not in totp_secrets:
             # No QR code was shown in this session, so there is nothing to check against.
-            return render_template("error.html", code=400, title="Bad Request",
-                                   message="Your session has no secret yet. Open the page again and scan the new QR code."), 400
+            return render_template("error.html", title="No QR code in this session",
+                                   message="Open the page again and scan the new QR code."), 400
         secret = totp_secrets[session["enrolment_id"]]
 
         code = normalise_code(request.form.get("otp"))
@@ -119,8 +122,7 @@ def create_app(test_config=None):
     @app.errorhandler(HTTPException)
     def http_error(error):
         # A short page that says what to do, never a stack trace.
-        return render_template("error.html", code=error.code, title=error.name,
-                               message=error.description), error.code
+        return render_template("error.html", title=error.name, message=error.description), error.code
 
     return app
 

@@ -1,0 +1,325 @@
+"""Every stage page works for people who use a keyboard alone or a screen reader.
+
+axe-core (Deque's accessibility engine, pinned in package.json, installed by
+``make test`` with ``npm ci``) checks every page a stage shows, error pages,
+throttling and the recovery codes included: a serious or critical violation fails
+(a field without a label, text without enough contrast, a page without a language...).
+Then a keyboard-only walk of stage 7 in Chromium: Tab, typing and Enter, nothing
+else, from registering to logging in with a recovery code, with the focus visible
+at every stop and each error announced (``role="alert"``).
+"""
+import os
+import re
+import time
+
+import pytest
+
+from test_browser import PASSWORD, USERNAME, VIEWPORT, scan_qr, type_code
+from workbook import ROOT
+from workbook.phone import Phone
+from workbook.servers import free_port, running, stage_command, stage_environment
+from workbook.stages import existing_stages
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+FAILING_IMPACTS = ("serious", "critical")
+STAGES = [s.number for s in existing_stages()]
+KEYBOARD_STAGE = STAGES[-1]
+WRONG_CODE = "000000"  # wrong unless the phone shows it, one time in a million: checked below
+
+RUN_AXE = """async () => {
+    const results = await axe.run(document, {resultTypes: ["violations"]});
+    return results.violations.map(v => ({
+        id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5),
+    }));
+}"""
+
+
+@pytest.fixture(scope="session")
+def axe_script():
+    if not AXE.exists():
+        reason = f"axe-core is not installed at {AXE}: run `make test` (or `npm ci`) first"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true, so the accessibility tests must run: {reason}", pytrace=False)
+        pytest.skip(reason)
+    return AXE
+
+
+@pytest.fixture
+def page(browser):
+    # bypass_csp: stage 7's Content-Security-Policy rightly refuses the injected axe script.
+    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+class Checker:
+    """Runs axe on the page the browser shows; remembers what it checked."""
+
+    def __init__(self, page, script):
+        self.page, self.script, self.checked = page, script, []
+
+    def __call__(self, what, alert=None):
+        """Check the current page (``what`` names it); with ``alert``, an announced error must say it."""
+        self.page.wait_for_load_state()
+        self.page.add_script_tag(path=str(self.script))
+        violations = self.page.evaluate(RUN_AXE)
+        failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
+        assert not failing, f"{what} ({self.page.url}):\n" + "\n".join(
+            f"  {v['impact']}: {v['id']}: {v['help']} at {', '.join(v['nodes'])}" for v in failing)
+        if alert:
+            alerts = self.page.get_by_role("alert")
+            assert alerts.count() >= 1, f"{what}: no role=alert announces the error"
+            assert re.search(alert, alerts.first.inner_text(), re.I), f"{what}: {alerts.first.inner_text()!r}"
+        self.checked.append(what)
+
+
+@pytest.fixture(params=STAGES, ids=[f"stage{n}" for n in STAGES])
+def stage_app(request, tmp_path):
+    number = request.param
+    port = free_port()
+    with running(stage_command(number, "python", port), port, stage_environment(port, tmp_path / "users.sqlite")) as url:
+        yield number, url + "/"
+
+
+def test_every_stage_page_passes_axe(page, axe_script, stage_app):
+    number, app_url = stage_app
+    check = Checker(page, axe_script)
+    if number <= 5:
+        walk_single_page_stage(page, check, number, app_url)
+    else:
+        walk_login_stage(page, check, number, app_url)
+    page.goto(app_url + "no-such-page")
+    check("the 404 page")
+    assert len(check.checked) >= {4: 3, 5: 6, 6: 10, 7: 15}.get(number, 2)  # no page was skipped
+
+
+def submit(page, button):
+    """Click a submit button; return the response to the POST, once the browser shows the page it led to."""
+    with page.expect_navigation(), \
+            page.expect_response(lambda response: response.request.method == "POST") as posted:
+        page.get_by_role("button", name=button).click()
+    return posted.value
+
+
+def wrong(code):
+    return f"{(int(code) + 500_000) % 1_000_000:06d}"
+
+
+def walk_single_page_stage(page, check, number, app_url):
+    assert page.goto(app_url).status == 200
+    check("the home page")
+    if number == 4:
+        type_code(page, "123456")
+        assert submit(page, "Enable 2FA").status == 405
+        check("the 405 page", alert="stage 5 adds the route")
+    elif number == 5:
+        phone = scan_qr(page)
+        type_code(page, "12 34")
+        page.locator("#otp").evaluate("field => field.removeAttribute('pattern')")  # the server's check, not the browser's
+        assert submit(page, "Enable 2FA").status == 400
+        check("a malformed code", alert="6 digits")
+        type_code(page, wrong(phone.code()))
+        assert submit(page, "Enable 2FA").status == 401
+        check("a wrong code", alert="not right")
+        page.context.clear_cookies()  # a session that never saw a QR code
+        type_code(page, phone.code())
+        assert submit(page, "Enable 2FA").status == 400
+        check("the error page for a session without a secret", alert="scan the new QR code")
+        page.goto(app_url)
+        phone = scan_qr(page)
+        type_code(page, phone.code())
+        assert submit(page, "Enable 2FA").status == 200
+        check("2FA is enabled")
+
+
+def fill(page, **fields):
+    """Fill fields by their visible labels (which every field must have)."""
+    for label, value in fields.items():
+        page.get_by_label(label, exact=True).fill(value)
+
+
+def walk_login_stage(page, check, number, app_url):
+    page.goto(app_url + "register")
+    check("register")
+    page.get_by_label("Username").fill(USERNAME)
+    page.get_by_label(re.compile("^Password")).fill(PASSWORD)
+    assert submit(page, "Register").status in (302, 303)
+    check("login, after registering")
+    page.goto(app_url + "register")
+    page.get_by_label("Username").fill(USERNAME)
+    page.get_by_label(re.compile("^Password")).fill(PASSWORD)
+    assert submit(page, "Register").status in (400, 409)
+    check("register with a taken name", alert="taken|exists|another")
+
+    page.goto(app_url + "login")
+    fill(page, Username=USERNAME, Password="not the password")
+    assert submit(page, "Next").status in (400, 401, 403)
+    check("a wrong password", alert="wrong username or password")
+    fill(page, Username=USERNAME, Password=PASSWORD)
+    assert submit(page, "Next").status in (302, 303)
+    check("enable-2fa")
+    phone = scan_qr(page)
+    type_code(page, wrong(phone.code()))
+    assert submit(page, "Turn on 2FA").status in (400, 401)
+    check("enable-2fa with a wrong code", alert="not right")
+    type_code(page, phone.code())
+    assert submit(page, "Turn on 2FA").status in (302, 303)
+    if number >= 7:
+        check("the recovery codes")
+        assert page.locator("ol li").count() == 10
+        page.goto(app_url + "recovery-codes")
+        check("the recovery codes, once they were shown")
+    page.goto(app_url + "dashboard")
+    check("the dashboard")
+    if number >= 7:
+        page.goto(app_url + "disable-2fa")
+        check("disable-2fa")
+        # A form whose CSRF token was tampered with: the error page.
+        page.locator("input[name=csrf_token]").last.evaluate("field => field.value = 'forged'")
+        fill(page, Password=PASSWORD)
+        type_code(page, phone.code(at=time.time() + 30))
+        assert submit(page, "Turn off 2FA").status == 400
+        check("the CSRF error page", alert="nothing was changed")
+        page.goto(app_url + "dashboard")
+
+    assert submit(page, "Log out").status in (302, 303)
+    fill(page, Username=USERNAME, Password=PASSWORD)
+    assert submit(page, "Next").status in (302, 303)
+    check("verify-2fa")
+    assert phone.code() != WRONG_CODE and phone.code(at=time.time() + 30) != WRONG_CODE
+    type_code(page, WRONG_CODE)
+    assert submit(page, "Verify").status == 401
+    check("verify-2fa with a wrong code", alert="not right")
+    if number >= 7:
+        for _ in range(10):  # past the free attempts: throttled
+            type_code(page, WRONG_CODE)
+            if submit(page, "Verify").status == 429:
+                break
+        else:
+            pytest.fail("ten wrong codes in a row were never throttled")
+        check("verify-2fa, throttled", alert="wait")
+    else:
+        type_code(page, phone.code(at=time.time() + 30))
+        assert submit(page, "Verify").status in (302, 303)
+        check("the dashboard after verifying")
+
+
+def test_a_planted_violation_fails_the_check(page, axe_script):
+    """The check can fail: a field with no label (axe: critical) and grey-on-white text (serious)."""
+    page.set_content('<!doctype html><html lang="en"><head><title>Planted</title></head><body><main>'
+                     '<h1>Enter your code</h1><form><input name="otp"><button>Verify</button></form>'
+                     '<p style="color:#bbb">Hard to read</p></main></body></html>')
+    with pytest.raises(AssertionError) as failure:
+        Checker(page, axe_script)("the planted page")
+    assert "critical: label" in str(failure.value)
+    assert "serious: color-contrast" in str(failure.value)
+
+
+# --- stage 7 with the keyboard alone -------------------------------------------------------
+
+FOCUSED = "element => element === document.activeElement"
+FOCUS_RING = """element => {
+    const style = getComputedStyle(element);
+    return (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 1) || style.boxShadow !== "none";
+}"""
+
+
+class Keyboard:
+    """Tab to a control, as a person does, checking the focus ring at each stop; then type or press Enter."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def tab_to(self, control, most=40):
+        """Press Tab until ``control`` (a Playwright locator) has the focus."""
+        for _ in range(most):
+            self.page.keyboard.press("Tab")
+            if control.count() and control.first.evaluate(FOCUSED):
+                return control.first
+            focused = self.page.locator(":focus")
+            if focused.count():
+                assert focused.evaluate(FOCUS_RING), \
+                    f"no visible focus on {focused.evaluate('e => e.outerHTML')[:120]} at {self.page.url}"
+        raise AssertionError(f"Tab never reached {control} on {self.page.url}")
+
+    def field(self, label, text):
+        field = self.tab_to(self.page.get_by_label(label))
+        assert field.evaluate(FOCUS_RING), f"the focused field {label!r} shows no focus ring"
+        self.page.keyboard.type(text)
+
+    def activate(self, name):
+        """Tab to the link or button named ``name`` (a regex) and press Enter."""
+        control = self.page.get_by_role("link", name=name).or_(self.page.get_by_role("button", name=name))
+        self.tab_to(control)
+        with self.page.expect_navigation():
+            self.page.keyboard.press("Enter")
+
+    def submit(self):
+        """Enter in a text field sends its form."""
+        with self.page.expect_navigation(), \
+                self.page.expect_response(lambda response: response.request.method == "POST") as posted:
+            self.page.keyboard.press("Enter")
+        return posted.value
+
+
+@pytest.fixture
+def keyboard_app(tmp_path):
+    port = free_port()
+    environment = stage_environment(port, tmp_path / "users.sqlite")
+    with running(stage_command(KEYBOARD_STAGE, "python", port), port, environment) as url:
+        yield url + "/"
+
+
+def test_stage_7_with_the_keyboard_alone(page, keyboard_app):
+    keys = Keyboard(page)
+    page.goto(keyboard_app)  # the login page
+    keys.activate(re.compile("^(Register|Create an account)$"))
+    keys.field("Username", USERNAME)
+    keys.field(re.compile("^Password"), PASSWORD)
+    assert keys.submit().status in (302, 303)
+
+    keys.field("Username", USERNAME)
+    keys.field("Password", "not the password")
+    assert keys.submit().status in (400, 401, 403)
+    assert page.get_by_role("alert").count() == 1  # announced: the screen reader says it at once
+    keys.field("Username", USERNAME)
+    keys.field("Password", PASSWORD)
+    assert keys.submit().status in (302, 303)
+
+    # Enrol with the key typed by hand, as someone who cannot scan does.
+    manual_key = page.locator("code").first.inner_text()
+    phone = Phone()
+    phone.scan("otpauth://totp/Flask%202FA%20Workbook:alice?secret=" + re.sub(r"\s", "", manual_key))
+    keys.field("The six-digit code your app shows", phone.code())
+    assert keys.submit().status in (302, 303)
+    recovery_codes = [item.inner_text().strip() for item in page.locator("ol li").all()]
+    assert len(recovery_codes) == 10
+    # Stage 7's round two confirms with a button, round one had a link: either name does.
+    keys.activate(re.compile("I have saved them"))
+    page.wait_for_url(re.compile("/dashboard$"))
+    keys.activate(re.compile("^Log out$"))
+
+    keys.field("Username", USERNAME)
+    keys.field("Password", PASSWORD)
+    assert keys.submit().status in (302, 303)
+    keys.field("Six-digit code", phone.code(at=time.time() + 30))
+    assert keys.submit().status in (302, 303)
+    page.wait_for_url(re.compile("/dashboard$"))
+    keys.activate(re.compile("^Log out$"))
+
+    # A lost phone: a recovery code, behind a disclosure opened with Enter.
+    keys.field("Username", USERNAME)
+    keys.field("Password", PASSWORD)
+    assert keys.submit().status in (302, 303)
+    keys.tab_to(page.locator("summary"))
+    page.keyboard.press("Enter")
+    keys.field("One of the recovery codes you saved", recovery_codes[0])
+    assert keys.submit().status in (302, 303)
+    page.wait_for_url(re.compile("/dashboard$"))
+    assert page.get_by_role("status").filter(has_text="recovery code").count() == 1
