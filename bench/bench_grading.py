@@ -11,7 +11,7 @@
    the class, and says so; ``--sample 0`` runs every notebook of the class.
 3. Compares ways of starting a fresh interpreter per notebook, on one student's
    notebooks run one at a time: nbclient with a fresh ipykernel each, a fresh
-   ``python -m workbook.grading_worker`` (IPython InteractiveShell) each, and
+   ``python -m workbook.grading.worker`` (IPython InteractiveShell) each, and
    the grader's choice, a worker forked from a pre-loaded fork server.
    (``--no-engines`` skips this part.)
 """

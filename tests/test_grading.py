@@ -18,7 +18,7 @@ import pytest
 from workbook import ROOT
 from workbook.__main__ import main as workbook_main
 from workbook.checks import load_all
-from workbook.grading_report import safe_file_name
+from workbook.grading.report import safe_file_name
 
 SOLUTION = ROOT / "solutions" / "01_install.ipynb"
 STUDENT = ROOT / "notebooks" / "01_install.ipynb"

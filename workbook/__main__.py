@@ -30,7 +30,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.command == "grade":
-        from .grading import main as grade_main
+        from .grading.command import main as grade_main
         return grade_main(args)
 
     if args.command == "diffs":

@@ -31,6 +31,7 @@ def preload():
                 importlib.import_module(f"workbook.{module.name}")
             except Exception:  # noqa: BLE001
                 pass
+    importlib.import_module("workbook.grading.worker")
     try:
         from workbook import checks
         checks.load_all()
