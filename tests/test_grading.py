@@ -271,3 +271,53 @@ def test_cli_errors_are_one_line_and_exit_2(case, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("python -m workbook grade: error: ") and err.count("\n") == 1, err
     assert "Traceback" not in err
+
+
+def _stage_5_app(folder, extra=""):
+    shutil.copytree(STAGE_5, folder, ignore=shutil.ignore_patterns("__pycache__", "instance", "CHANGES.diff"))
+    if extra:
+        with open(folder / "app.py", "a", encoding="utf-8") as handle:
+            handle.write(extra)
+    return folder
+
+
+@pytest.mark.slow
+def test_an_app_that_ends_the_test_process_gets_no_stage_it_did_not_finish(tmp_path):
+    """One test process runs every stage; the stage comes from each test's reported outcome, not the exit code."""
+    from workbook.grading.apps import grade_app
+    # A right code ends pytest's process with status 0 (as if all went well): only stage 5's tests send one.
+    app = _stage_5_app(tmp_path / "my_app", (
+        "\n\n_create_app = create_app\n\n\ndef create_app(test_config=None):\n"
+        "    import os\n    from flask import request\n    app = _create_app(test_config)\n\n"
+        "    @app.after_request\n    def end_everything(response):\n"
+        "        if request.method == 'POST' and response.status_code < 400:\n            os._exit(0)\n"
+        "        return response\n    return app\n"))
+    (tmp_path / "scratch").mkdir()
+    grade = grade_app(app, tmp_path / "scratch")
+    assert grade.stage == 4, grade
+    assert "my_app: the stage 5 tests ended the test process (exit code 0)" in grade.notes
+    assert [run.stage for run in grade.runs if run.passed] == [4]
+
+
+@pytest.mark.slow
+def test_one_test_process_finds_the_highest_stage(tmp_path):
+    from workbook.grading.apps import grade_app
+    (tmp_path / "scratch").mkdir()
+    grade = grade_app(_stage_5_app(tmp_path / "my_app"), tmp_path / "scratch")
+    assert grade.stage == 5 and not grade.notes
+    # 7 and 6 fail at their first test; 5 passes every test; 4 and below are not run at all.
+    assert [(run.stage, run.passed) for run in grade.runs] == [(7, False), (6, False), (5, True)]
+    assert grade.runs[0].summary.startswith("1 failed, ") and grade.runs[0].summary.endswith(" not run")
+
+
+def test_stage_results_count_unreported_tests_against_their_stage(tmp_path):
+    from workbook.grading.stage_outcomes import stage_results
+    path = tmp_path / "outcomes.jsonl"
+    records = [{"collected": {"6": ["a", "b"], "5": ["c"]}}]
+    for nodeid, stage in (("a", 6), ("b", 6), ("c", 5)):
+        records += [{"nodeid": nodeid, "stage": stage, "when": when, "outcome": "passed"}
+                    for when in ("setup", "call", "teardown")]
+    path.write_text("\n".join(json.dumps(r) for r in records[:-2]) + '\n{"nodeid": "c", "sta')  # cut short
+    results, finished, last = stage_results(path)
+    assert results == {6: (True, "2 passed"), 5: (False, "1 not run")} and not finished and last == 5
+    assert stage_results(tmp_path / "missing.jsonl") == ({}, False, None)

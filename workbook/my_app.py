@@ -48,11 +48,13 @@ class StageTestRun:
 def run_stage_tests(number, app_dir=None, timeout=300, extra_args=(), cwd=ROOT) -> StageTestRun:
     """Run the behaviour tests of stage ``number`` against the app in ``app_dir``, in a fresh process.
 
+    ``number`` may also be a list of stages, all tested in that one process (the grader does this).
     ``cwd`` is where that process (and so the app) runs: the grader gives it a scratch folder.
     """
     app_dir = app_dir if app_dir is not None else MY_APP
+    stages = ["--stage", str(number)] if isinstance(number, int) else ["--stages", ",".join(map(str, number))]
     command = [sys.executable, "-m", "pytest", str(STAGE_TESTS), "--app-dir", str(Path(app_dir).resolve()),
-               "--stage", str(number), "-q", "--no-header", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+               *stages, "-q", "--no-header", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
                *extra_args]
     # Its own process group, so that a timeout also ends anything the app started.
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -17,10 +17,10 @@ from workbook.stages import existing_stages
 def _targets(config):
     app_dir = config.getoption("--app-dir")
     if app_dir:
-        number = config.getoption("--stage")
-        if number is None:
+        numbers = config.getoption("--stages") or [config.getoption("--stage")]
+        if None in numbers:
             raise pytest.UsageError("--app-dir needs --stage N too: the stage (1-7) that app reaches.")
-        return [(Path(app_dir).resolve(), number)]
+        return [(Path(app_dir).resolve(), number) for number in numbers]
     return [(s.folder, s.number) for s in existing_stages()]
 
 

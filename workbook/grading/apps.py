@@ -1,15 +1,22 @@
-"""Grading a student's my_app/: the highest stage whose behaviour tests (tests/stages) it passes."""
+"""Grading a student's my_app/: the highest stage whose behaviour tests (tests/stages) it passes.
+
+One pytest process per app runs the stages' tests highest first and stops at the first
+stage that passes entirely (workbook/grading/stage_outcomes.py). The stage comes from
+the outcome of each test that pytest reported, never from the exit code: an app that
+ends the test process early (``os._exit(0)`` included) gets no stage it did not finish.
+When that happens, the stages below the one it died in are tested again in a new process.
+"""
 import re
 import time
 
 from ..stages import STAGES
 from .files import copy_tree, remove_tree
 from .model import AppGrade, StageRun
+from .stage_outcomes import stage_results
 
-DEFAULT_APP_TIMEOUT = 300    # seconds per stage test run on a my_app/ (as workbook.my_app)
-# The stage search only needs pass or fail: stop at the first failure, and skip the
-# plugins the behaviour tests do not use (nbval alone costs ~2 s of start-up).
-STAGE_TEST_ARGS = ("-x", "-p", "no:nbval", "-p", "no:xdist")
+DEFAULT_APP_TIMEOUT = 300    # seconds for an app's test run (as workbook.my_app)
+# Skip the plugins the behaviour tests do not use (nbval alone costs ~2 s of start-up).
+STAGE_TEST_ARGS = ("-p", "no:nbval", "-p", "no:xdist", "-p", "workbook.grading.stage_outcomes")
 
 
 def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None):
@@ -20,29 +27,38 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None)
     if not (app_folder / "app.py").is_file():
         grade.notes.append("my_app: no app.py")
         return grade
-    timed_out = False
-    for number in sorted((s.number for s in STAGES), reverse=True):
-        if cancelled is not None and cancelled.is_set():
+    stages = sorted(s.number for s in STAGES)
+    attempt = 0
+    while stages and not (cancelled is not None and cancelled.is_set()):
+        attempt += 1
+        run_dir = task_dir / f"run{attempt}"
+        copy_tree(app_folder, run_dir / "my_app")
+        outcomes = run_dir / "outcomes.jsonl"
+        run = run_stage_tests(stages, run_dir / "my_app", timeout=timeout, cwd=run_dir,
+                              extra_args=(*STAGE_TEST_ARGS, "--stage-outcomes", str(outcomes),
+                                          "--basetemp", str(run_dir / "pytest-tmp")))
+        results, finished, last = stage_results(outcomes)
+        remove_tree(run_dir)
+        for number, (passed, summary) in results.items():
+            if passed or "passed" in summary or "failed" in summary:  # leave out the stages not reached
+                grade.runs.append(StageRun(number, passed, summary))
+        passing = [number for number, (passed, _summary) in results.items() if passed]
+        if passing:
+            grade.stage = max(passing)
             break
-        stage_dir = task_dir / f"stage{number}"
-        copy = stage_dir / "my_app"
-        copy_tree(app_folder, copy)
-        run = run_stage_tests(number, copy, timeout=timeout, cwd=stage_dir,
-                              extra_args=(*STAGE_TEST_ARGS, "--basetemp", str(stage_dir / "pytest-tmp")))
-        remove_tree(stage_dir)
-        grade.runs.append(StageRun(number, run.passed, run.summary()))
-        if run.passed:
-            grade.stage = number
-            break
-        if run.returncode is None and not timed_out:
-            timed_out = True
-            grade.notes.append(f"my_app: stage {number} tests timed out after {timeout:g} s")
         load_error = app_load_error(run.output)
         if load_error:
             grade.notes.append(f"my_app: {load_error}")
             break
-    else:
-        grade.notes.append("my_app: passes no stage's tests")
+        if finished:
+            grade.notes.append("my_app: passes no stage's tests")
+            break
+        # Cut short: by the timeout, or by the app ending the process. Retry below where it stopped.
+        stopped_in = last if last is not None else max(stages)
+        how = (f"timed out after {timeout:g} s" if run.returncode is None
+               else f"ended the test process (exit code {run.returncode})")
+        grade.notes.append(f"my_app: the stage {stopped_in} tests {how}")
+        stages = [number for number in stages if number < stopped_in]
     grade.seconds = time.monotonic() - started
     return grade
 
