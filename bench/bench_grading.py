@@ -36,14 +36,21 @@ def lesson_notebooks():
     return [p for p in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")) if int(p.name[:2]) in lessons]
 
 
-def build_class(root, notebooks, students, my_app_stage=None):
+def build_class(root, notebooks, students, my_app_stage=None, blank_every=0):
+    """``students`` folders of solution notebooks; with ``my_app_stage``, each also hands in a my_app/.
+
+    ``my_app_stage`` is a stage number, or "mixed": student k gets stage 1 + (k - 1) % 7, so every stage
+    is in the class. With ``blank_every`` N, every Nth student hands in the released notebooks (all ⏳).
+    """
     for number in range(1, students + 1):
         folder = root / f"student{number:02d}" / "notebooks"
         folder.mkdir(parents=True)
+        blank = blank_every and number % blank_every == 0
         for notebook in notebooks:
-            shutil.copy(notebook, folder / notebook.name)
+            shutil.copy(ROOT / "notebooks" / notebook.name if blank else notebook, folder / notebook.name)
         if my_app_stage:
-            shutil.copytree(stage_by_number(my_app_stage).folder, folder.parent / "my_app",
+            stage = 1 + (number - 1) % 7 if my_app_stage == "mixed" else int(my_app_stage)
+            shutil.copytree(stage_by_number(stage).folder, folder.parent / "my_app",
                             ignore=shutil.ignore_patterns("__pycache__", "instance", "CHANGES.diff"))
     return root
 

@@ -120,6 +120,14 @@ def build_class(root):
                     ignore=shutil.ignore_patterns("__pycache__", "instance", "CHANGES.diff"))
     expected["Zoë app only"] = {i: 0 for i in LESSON_1}
 
+    # Its answer reads `module`, which only a demonstration cell defines: graded as if every cell ran.
+    reads_demo = nbformat.from_dict(solution)
+    at = _exercise_cell(reads_demo, "1.1")
+    reads_demo.cells[at].source = reads_demo.cells[at].source.replace(
+        "    try:\n", "    assert module == 'qrcode'  # the last one the demonstration looked for\n    try:\n")
+    _write(reads_demo, root / "reads_demo" / "notebooks" / "01_install.ipynb")
+    expected["reads_demo"] = dict(LESSON_1)
+
     (root / "nothing").mkdir()
     (root / "nothing" / "README.txt").write_text("I forgot to upload my notebooks.")
     expected["nothing"] = {i: 0 for i in LESSON_1}
@@ -321,3 +329,43 @@ def test_stage_results_count_unreported_tests_against_their_stage(tmp_path):
     results, finished, last = stage_results(path)
     assert results == {6: (True, "2 passed"), 5: (False, "1 not run")} and not finished and last == 5
     assert stage_results(tmp_path / "missing.jsonl") == ({}, False, None)
+
+
+def test_demo_tags_are_where_the_analysis_allows_them():
+    """Tagged cells define nothing a kept cell reads; solutions/ and notebooks/ carry the same tags."""
+    from workbook.grading.demo_cells import TAG, allowed_demo_cells
+    for path in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")):
+        code = [c for c in _cells(path).cells if c.cell_type == "code"]
+        tagged = [i for i, c in enumerate(code) if TAG in c.metadata.get("tags", [])]
+        assert tagged == allowed_demo_cells([c.source for c in code]), (
+            f"{path.name}: demo tags out of date; run .venv/bin/python -m workbook.grading.demo_cells "
+            "and .venv/bin/python -m workbook release")
+        released = [c for c in _cells(ROOT / "notebooks" / path.name).cells if c.cell_type == "code"]
+        assert [i for i, c in enumerate(released) if TAG in c.metadata.get("tags", [])] == tagged
+
+
+def test_a_demonstration_that_defines_what_an_exercise_reads_is_kept():
+    from workbook.grading.demo_cells import allowed_demo_cells, is_check_cell
+    cells = ["import re\nfrom workbook.phone import Phone",              # read inside the answer: kept
+             "phone = Phone()\nprint(phone.show())",                     # demonstration
+             "# Exercise 9.1: x\ndef answer(text):\n    return re.sub('a', 'b', text) + str(Phone)",
+             "from workbook.checks import check\ncheck('9.1', answer)",  # check cell: not a demo, skipped anyway
+             "!pip list"]                                                 # not Python: kept
+    assert allowed_demo_cells(cells) == [1]
+    assert is_check_cell(cells[3]) and not is_check_cell("check('9.1', answer)\nanswer = None")
+
+
+@pytest.mark.slow
+def test_solutions_score_full_marks_with_demonstrations_skipped(tmp_path):
+    from workbook.grading import Grader
+    student = tmp_path / "class" / "solutions"
+    (student / "notebooks").mkdir(parents=True)
+    for path in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"):
+        shutil.copy(path, student / "notebooks" / path.name)
+    grades = Grader(timeout=120, jobs=2).grade_class(tmp_path / "class")
+    graded = grades.students[0]
+    assert graded.total == grades.max_points, graded.all_notes()
+    for lesson, notebook in graded.notebooks.items():
+        # the fast way was enough: nothing was run again whole
+        assert notebook.skipped_cells > 0, f"lesson {lesson:02d} ran every cell"
+        assert not notebook.cell_errors, notebook.cell_errors

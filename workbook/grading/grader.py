@@ -12,7 +12,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import ROOT
 from .apps import DEFAULT_APP_TIMEOUT, grade_app
+from .demo_cells import is_check_cell, tagged_sources
 from .engine import default_engine, exit_reason, start_worker
 from .files import (NotebookError, choose_notebook, copy_submission, find_students, first_line, read_code_cells,
                     remove_tree)
@@ -52,7 +54,7 @@ class Grader:
     """Grades submissions; one instance per class (holds the options and the scratch folder)."""
 
     def __init__(self, timeout=DEFAULT_TIMEOUT, jobs=None, hidden_checks=None, engine=None,
-                 progress=None, scratch=None, app_timeout=DEFAULT_APP_TIMEOUT):
+                 progress=None, scratch=None, app_timeout=DEFAULT_APP_TIMEOUT, skip_demos=True):
         self.timeout = float(timeout)
         self.app_timeout = float(app_timeout)
         self.jobs = max(1, jobs or os.cpu_count() or 1)
@@ -64,6 +66,8 @@ class Grader:
         self._active = set()
         self._active_lock = threading.Lock()
         self._counter = 0
+        self.skip_demos = skip_demos      # False: run every cell, as before demo_cells.py (for comparisons)
+        self._demo_cache = {}
 
     # -- the class ----------------------------------------------------------
 
@@ -153,8 +157,17 @@ class Grader:
                     notebook.grades[exercise_id] = ExerciseGrade(
                         exercise_id, "failed", f"{path.name} could not be opened: {error}.")
                 continue
-            tasks.append(NotebookTask(folder, grade, lesson, path, cells, ids))
+            skippable = [index for index, source in enumerate(cells) if self.skip_demos
+                         and (source in self._demo_sources(lesson) or is_check_cell(source))]
+            tasks.append(NotebookTask(folder, grade, lesson, path, cells, ids, skippable))
         return tasks
+
+    def _demo_sources(self, lesson):
+        """The demonstration cells of the released notebook of ``lesson`` (their exact sources)."""
+        if lesson not in self._demo_cache:
+            released = sorted((ROOT / "notebooks").glob(f"{lesson:02d}_*.ipynb"))
+            self._demo_cache[lesson] = tagged_sources(released[0]) if released else set()
+        return self._demo_cache[lesson]
 
     def _run_task(self, task, scratch):
         if self._cancelled.is_set():
@@ -185,16 +198,29 @@ class Grader:
     # -- one notebook -------------------------------------------------------
 
     def grade_notebook(self, task, task_dir):
-        """Run ``task``'s notebook in a worker (again without a cell that ended the process) and grade it."""
+        """Run ``task``'s notebook and grade it: first without its unchanged demonstration and check cells,
+        then, only if an exercise failed or a cell met an undefined name, whole (so that skipping never
+        changes a mark; see demo_cells.py)."""
+        started = time.monotonic()
+        if task.skippable:
+            result, rerun = self._grade_notebook_once(task, task_dir / "fast", task.skippable)
+            if not rerun:
+                result.seconds = time.monotonic() - started
+                return result
+        result, _rerun = self._grade_notebook_once(task, task_dir / "whole", ())
+        result.seconds = time.monotonic() - started
+        return result
+
+    def _grade_notebook_once(self, task, task_dir, skippable):
+        """(NotebookGrade, whether a run of every cell could grade differently)."""
         from ..checks import EXERCISES
         folder, lesson, path, cells, ids = task.folder, task.lesson, task.path, task.cells, task.exercise_ids
-        started = time.monotonic()
         result = NotebookGrade(lesson, f"notebooks/{path.name}")
         prefix = f"{lesson:02d}"
         work = task_dir / "work"
         grader_dir = task_dir / "grader"
-        grader_dir.mkdir()
-        skip_cells, stop_at, skip_exercises = set(), None, {}
+        grader_dir.mkdir(parents=True)
+        skip_cells, stop_at, skip_exercises = set(skippable), None, {}
         payload, run = None, None
         for attempt in range(MAX_RUNS):
             if self._cancelled.is_set():
@@ -262,8 +288,10 @@ class Grader:
             points = EXERCISES[exercise_id].points if outcome["status"] == "passed" else 0
             result.grades[exercise_id] = ExerciseGrade(exercise_id, outcome["status"], outcome.get("message", ""),
                                                        points)
-        result.seconds = time.monotonic() - started
-        return result
+        result.skipped_cells = len(skippable)
+        undefined = any(text.startswith(("NameError", "UnboundLocalError")) for _index, text in result.cell_errors)
+        failed = any(grade.status == "failed" for grade in result.grades.values())
+        return result, bool(skippable) and (failed or undefined)
 
     def _run_worker(self, job, grader_dir):
         """Run one worker to the end: its result, or how and where it stopped."""

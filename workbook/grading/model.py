@@ -31,6 +31,7 @@ class NotebookGrade:
     notes: list = field(default_factory=list)
     cell_errors: list = field(default_factory=list)  # [code cell number, "ErrorType: message"]
     seconds: float = 0.0
+    skipped_cells: int = 0   # demonstration and check cells not run for this grade (0: the whole notebook ran)
 
 
 @dataclass
@@ -103,6 +104,7 @@ class NotebookTask:
     path: Path               # the notebook chosen for the lesson
     cells: list              # its code cells' sources
     exercise_ids: list
+    skippable: list = field(default_factory=list)   # indexes of unchanged demonstration and check cells
 
     @property
     def label(self):
