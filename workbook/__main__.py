@@ -27,11 +27,31 @@ def main(argv=None):
                        help="time allowed per stage test run on a student's my_app/ (default: 300)")
     grade.add_argument("--hidden-checks", metavar="FILE.py",
                        help="extra checks (a Python file using @hidden_check) to run on every submission")
+    autograder = commands.add_parser(
+        "autograder", help="write the Gradescope autograder zip",
+        description="Write a zip to upload to Gradescope as a Programming Assignment's autograder: each "
+                    "submission (notebooks/, optionally my_app/) is graded as `grade` grades it.")
+    autograder.add_argument("--out", default="autograder.zip", metavar="ZIP", help="default: autograder.zip")
+    autograder.add_argument("--hidden-checks", metavar="FILE.py", help="extra checks to pack in (as for grade)")
+    check = commands.add_parser(
+        "check", help="see the marks the grader will give your notebooks/ and my_app/",
+        description="Run your notebooks and your my_app/ as the instructor's grader does, and print each "
+                    "exercise's mark: the same marks `grade` gives. Save your notebooks first.")
+    check.add_argument("folder", nargs="?", metavar="FOLDER",
+                       help="the folder holding notebooks/ (default: this one, else the workbook's)")
+    check.add_argument("--timeout", type=float, default=120, metavar="SECONDS",
+                       help="time allowed per notebook (default: 120)")
     args = parser.parse_args(argv)
 
     if args.command == "grade":
         from .grading.command import main as grade_main
         return grade_main(args)
+    if args.command == "autograder":
+        from .grading.gradescope import command as autograder_main
+        return autograder_main(args)
+    if args.command == "check":
+        from .grading.command import check_main
+        return check_main(args)
 
     if args.command == "diffs":
         from .diffs import write_diffs as run

@@ -53,6 +53,10 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None)
         if finished:
             grade.notes.append("my_app: passes no stage's tests")
             break
+        if not results:  # not even collected: the tests themselves could not start
+            lines = [line for line in run.output.splitlines() if line.strip()]
+            grade.notes.append(f"my_app: the behaviour tests did not start ({lines[-1][:200] if lines else '?'})")
+            break
         # Cut short: by the timeout, or by the app ending the process. Retry below where it stopped.
         stopped_in = last if last is not None else max(stages)
         how = (f"timed out after {timeout:g} s" if run.returncode is None

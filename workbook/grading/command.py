@@ -89,3 +89,37 @@ def main(args):
     print(f"Graded {len(grades.students)} students in {grades.seconds:.0f} s: "
           + ", ".join(str(p) for p in written))
     return 0
+
+
+def check_main(args):
+    """``python -m workbook check``: the student's pre-check, the grader's own marks for their work."""
+    from .. import ROOT
+    folder = Path(args.folder) if args.folder else (Path.cwd() if (Path.cwd() / "notebooks").is_dir() else ROOT)
+    if not (folder / "notebooks").is_dir():
+        print(f"python -m workbook check: error: no notebooks/ folder in {folder}", file=sys.stderr)
+        return 2
+    print(f"Grading {folder / 'notebooks'}" + (" and my_app/" if (folder / "my_app").is_dir() else "")
+          + " as the instructor's grader will (save your notebooks first)...", flush=True)
+    grades = Grader(timeout=args.timeout).grade_students({"you": folder})
+    print(student_summary(grades, grades.students[0]))
+    return 0
+
+
+def student_summary(grades, student):
+    """Per lesson, each exercise's line and points; the app's stage; the total."""
+    from .gradescope import app_line
+    lines = []
+    for lesson in sorted(student.notebooks):
+        notebook = student.notebooks[lesson]
+        lines.append(f"\nLesson {lesson:02d}" + (f" ({notebook.notebook})" if notebook.notebook else ""))
+        for note in notebook.notes:
+            lines.append(f"  > {note}")
+        for exercise_id, grade in notebook.grades.items():
+            lines.append(f"  {grade.line()}  [{grade.points}/{grades.exercises[exercise_id].points}]")
+    lines.append("")
+    lines.append(app_line(student.app))
+    for note in student.notes + (student.app.notes if student.app else []):
+        lines.append(f"> {note}")
+    lines.append(f"\nTotal: {student.total} / {grades.max_points} (what `python -m workbook grade` gives this work;"
+                 " checks your instructor adds with --hidden-checks are not in it)")
+    return "\n".join(lines)

@@ -107,3 +107,46 @@ def remove_tree(path):
             pass
     if Path(path).exists():
         shutil.rmtree(path, onerror=make_writable)
+
+
+SKIP_FOLDERS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__", ".git", ".venv", "venv", "node_modules"}
+
+
+def _visible_files(folder, pattern):
+    return sorted((p for p in Path(folder).rglob(pattern)
+                   if p.is_file() and not (SKIP_FOLDERS & set(p.relative_to(folder).parts[:-1]))
+                   and not p.name.startswith("._")),
+                  key=lambda p: (len(p.relative_to(folder).parts), str(p)))
+
+
+def gather_submission(upload, target):
+    """Lay out one uploaded submission as the grader expects it: ``target/notebooks/``, ``target/my_app/``.
+
+    Gradescope unpacks what a student uploads into one folder: ``notebooks/`` and ``my_app/``
+    folders, the same inside one top folder (a zipped copy of the workbook), or loose files
+    (the ``.ipynb`` files, and ``app.py`` with its neighbours). For each lesson the notebook
+    nearest the top wins, one inside a ``notebooks`` folder first. Returns notes on what was found.
+    """
+    upload, target = Path(upload), Path(target)
+    notes = []
+    (target / "notebooks").mkdir(parents=True, exist_ok=True)
+    chosen = {}
+    for path in _visible_files(upload, "[0-9][0-9]_*.ipynb"):
+        in_notebooks = "notebooks" in path.relative_to(upload).parts[:-1]
+        current = chosen.get(path.name)
+        if current is None or (in_notebooks and "notebooks" not in current.relative_to(upload).parts[:-1]):
+            chosen[path.name] = path
+    for name, path in chosen.items():
+        shutil.copy2(path, target / "notebooks" / name)
+    apps = [p.parent for p in _visible_files(upload, "app.py")]
+    named = [folder for folder in apps if folder.name == "my_app"]
+    if named or apps:
+        app = (named or apps)[0]
+        copy_tree(app, target / "my_app")
+        for stray in (target / "my_app").glob("*.ipynb"):  # loose notebooks beside a loose app.py
+            stray.unlink()
+        if app.relative_to(upload).as_posix() != "my_app":
+            notes.append(f"my_app: graded {app.relative_to(upload).as_posix() or 'the loose files'} as my_app/")
+    if not chosen:
+        notes.append("no notebooks found in the upload")
+    return notes

@@ -287,7 +287,8 @@ class Grader:
                 result.notes.append(f"{exercise_id}: its check timed out after {self.timeout:g} s")
             points = EXERCISES[exercise_id].points if outcome["status"] == "passed" else 0
             result.grades[exercise_id] = ExerciseGrade(exercise_id, outcome["status"], outcome.get("message", ""),
-                                                       points)
+                                                       points, outcome.get("visible_status"),
+                                                       outcome.get("visible_message", ""))
         result.skipped_cells = len(skippable)
         undefined = any(text.startswith(("NameError", "UnboundLocalError")) for _index, text in result.cell_errors)
         failed = any(grade.status == "failed" for grade in result.grades.values())

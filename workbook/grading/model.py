@@ -17,10 +17,19 @@ class ExerciseGrade:
     status: str              # passed / failed / not done (workbook.checks)
     message: str = ""
     points: int = 0
+    visible_status: str | None = None    # what the student's own check cell says (hidden checks left out)
+    visible_message: str = ""
 
     def line(self):
         from ..checks import Result
         return Result(self.exercise_id, self.status, self.message).line()
+
+    def visible_line(self):
+        """The line the student's check cell prints for the same code."""
+        from ..checks import Result
+        if self.visible_status is None:
+            return self.line()
+        return Result(self.exercise_id, self.visible_status, self.visible_message).line()
 
 
 @dataclass
