@@ -369,3 +369,25 @@ def test_solutions_score_full_marks_with_demonstrations_skipped(tmp_path):
         # the fast way was enough: nothing was run again whole
         assert notebook.skipped_cells > 0, f"lesson {lesson:02d} ran every cell"
         assert not notebook.cell_errors, notebook.cell_errors
+
+
+@pytest.mark.slow
+def test_a_test_shared_by_several_stages_runs_once(tmp_path):
+    """A stage 3 app: stage 5's run fails one test; stage 4's tests are the ones that passed, not run again."""
+    from workbook.grading.apps import STAGE_TEST_ARGS
+    from workbook.grading.stage_outcomes import stage_results
+    from workbook.my_app import run_stage_tests
+    app = tmp_path / "my_app"
+    shutil.copytree(ROOT / "app_steps" / "step_03_qr_code", app, ignore=shutil.ignore_patterns("__pycache__"))
+    outcomes = tmp_path / "outcomes.jsonl"
+    run_stage_tests([3, 4, 5], app, cwd=tmp_path,
+                    extra_args=(*STAGE_TEST_ARGS, "--stage-outcomes", str(outcomes)))
+    records = [json.loads(line) for line in outcomes.read_text().splitlines()]
+    calls = [r for r in records if r.get("when") == "call"]
+    # only the test that asks for the `stage` fixture runs again: its outcome may depend on the stage
+    assert {r["nodeid"].split("[")[0].split("::")[1] for r in calls
+            if r["stage"] == 4 and not r.get("reused")} == {"test_junk_never_causes_a_500"}
+    assert sum(1 for r in calls if r["stage"] == 4 and r.get("reused")) >= 10
+    assert {r["outcome"] for r in calls if r["stage"] == 4} == {"passed"}
+    results, finished, _last = stage_results(outcomes)
+    assert finished and results[4][0] and not results[5][0] and 3 not in [s for s, (p, _) in results.items() if p]

@@ -10,12 +10,17 @@ cut short (a timeout, an app that calls ``os._exit``) still says how far it got:
     {"nodeid": ..., "stage": 7, "when": "call", "outcome": "failed"}   each phase of each test
     {"finished": true}                                        the run ended normally
 
+Each test runs once: a test marked for several stages has the same outcome on the same app,
+unless it asks for the ``stage`` fixture (then it runs once per stage). Its outcome at the
+highest stage is reused at the lower ones (reported with ``"reused": true``).
+
 The tests run stage by stage, from the highest. Once a test of a stage fails, that
 stage's other tests are skipped before their fixtures (as ``-x``); once every test of a stage has passed,
 the run stops: lower stages cannot raise the grade. ``stage_results`` reads the file
 back; the grade comes from it, never from pytest's exit code.
 """
 import json
+import re
 
 import pytest
 
@@ -42,7 +47,8 @@ def _write(record):
 def pytest_configure(config):
     path = config.getoption("--stage-outcomes")
     if path:
-        _state.update(file=open(path, "w", encoding="utf-8"), failed=set(), stages={}, not_run=set())
+        _state.update(file=open(path, "w", encoding="utf-8"), failed=set(), stages={}, not_run=set(), keys={},
+                      outcomes={}, reused={})
 
 
 @pytest.hookimpl(trylast=True)  # after tests/stages/conftest.py has kept each stage's own tests
@@ -54,24 +60,49 @@ def pytest_collection_modifyitems(session, config, items):
     for item in items:
         collected.setdefault(str(_stage(item)), []).append(item.nodeid)
         _state["stages"][item.nodeid] = _stage(item)
+        _state["keys"][item.nodeid] = _same_test(item)
     _write({"collected": collected})
+
+
+def _same_test(item):
+    """The test apart from the stage it is aimed at; None when its outcome may depend on the stage."""
+    if "stage" in item.fixturenames:
+        return None
+    return re.sub(r"\[stage\d+-", "[", item.nodeid)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    if "file" in _state and _stage(item) in _state["failed"]:
+    if "file" not in _state:
+        return
+    if _stage(item) in _state["failed"]:
         _state["not_run"].add(item.nodeid)
         pytest.skip("this stage already failed")  # its other tests cannot change the grade
+    known = _state["outcomes"].get(_same_test(item))
+    if known is not None:
+        _state["reused"][item.nodeid] = known
+        pytest.skip(f"{known} at a higher stage")  # the same test on the same app: the same outcome
 
 
 def pytest_runtest_logreport(report):
     if "file" not in _state:
         return
     stage = _state["stages"].get(report.nodeid)
+    reused = _state["reused"].get(report.nodeid)
+    if reused is not None and report.when == "setup":
+        for when in ("setup", "call"):
+            _write({"nodeid": report.nodeid, "stage": stage, "when": when, "outcome": reused, "reused": True})
+        if reused == "failed":
+            _state["failed"].add(stage)
+        return
     outcome = "not run" if report.nodeid in _state["not_run"] else report.outcome
     _write({"nodeid": report.nodeid, "stage": stage, "when": report.when, "outcome": outcome})
     if report.failed:
         _state["failed"].add(stage)
+    key = _state["keys"].get(report.nodeid)
+    if key is not None and outcome in ("passed", "failed") and reused is None:
+        if report.failed or report.when == "teardown":  # passed: only once its teardown passed too
+            _state["outcomes"].setdefault(key, "failed" if report.failed else "passed")
 
 
 def pytest_runtest_teardown(item, nextitem):
