@@ -19,9 +19,57 @@ DEFAULT_APP_TIMEOUT = 300    # seconds for an app's test run (as workbook.my_app
 STAGE_TEST_ARGS = ("-p", "no:nbval", "-p", "no:xdist", "-p", "workbook.grading.stage_outcomes")
 
 
-def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None):
+def run_tests(stages, app_dir, run_dir, timeout, engine):
+    """Run the behaviour tests of ``stages`` on ``app_dir`` in a fresh process; a my_app.StageTestRun.
+
+    Engine "fork": pytest.main in a worker forked from the grader's fork server, which has
+    imported pytest, Flask and the workbook once; otherwise a fresh ``python -m pytest``.
+    Either way the process and everything the app starts end with its process group.
+    """
+    from ..my_app import StageTestRun, run_stage_tests, stage_test_args
+    if engine != "fork":
+        return run_stage_tests(stages, app_dir, timeout=timeout, cwd=run_dir, extra_args=_run_args(run_dir))
+    from .engine import start_worker
+    from .worker import TestRunJob, serve_tests
+    log = run_dir / "pytest.log"
+    job = TestRunJob(args=stage_test_args(stages, app_dir, _run_args(run_dir)), cwd=str(run_dir),
+                     log=str(log))
+    worker = start_worker(job, "fork", run_dir, target=serve_tests)
+    returncode, cpu, deadline = None, 0.0, time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if worker.conn.poll(0.25):
+                    kind, value = worker.conn.recv()
+                    returncode = value["code"] if kind == "done" else -1
+                    cpu = value["cpu"] if kind == "done" else 0.0
+                    break
+            except (EOFError, OSError):  # gone without a word: os._exit, a signal, a crash
+                returncode = -1
+                break
+            if not worker.running():
+                returncode = -1
+                break
+    finally:
+        code = worker.kill()
+    if returncode == -1 and code is not None:
+        returncode = code
+    output = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    if returncode is None:
+        output += f"\ntimed out after {timeout:g} s"
+    run = StageTestRun(stages[-1], returncode, output)
+    run.cpu = cpu
+    return run
+
+
+def _run_args(run_dir):
+    """The grader's pytest options, with this run's own outcomes file and temporary folder."""
+    return (*STAGE_TEST_ARGS, "--stage-outcomes", str(run_dir / "outcomes.jsonl"),
+            "--basetemp", str(run_dir / "pytest-tmp"))
+
+
+def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None, engine="spawn"):
     """The AppGrade of the app in ``app_folder``; ``task_dir`` is scratch space, ``cancelled`` an Event."""
-    from ..my_app import run_stage_tests
     started = time.monotonic()
     grade = AppGrade(0)
     if not (app_folder / "app.py").is_file():
@@ -33,11 +81,9 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None)
         attempt += 1
         run_dir = task_dir / f"run{attempt}"
         copy_tree(app_folder, run_dir / "my_app")
-        outcomes = run_dir / "outcomes.jsonl"
-        run = run_stage_tests(stages, run_dir / "my_app", timeout=timeout, cwd=run_dir,
-                              extra_args=(*STAGE_TEST_ARGS, "--stage-outcomes", str(outcomes),
-                                          "--basetemp", str(run_dir / "pytest-tmp")))
-        results, finished, last = stage_results(outcomes)
+        run = run_tests(stages, run_dir / "my_app", run_dir, timeout, engine)
+        results, finished, last = stage_results(run_dir / "outcomes.jsonl")
+        grade.cpu_seconds += getattr(run, "cpu", 0.0)
         remove_tree(run_dir)
         for number, (passed, summary) in results.items():
             if passed or "passed" in summary or "failed" in summary:  # leave out the stages not reached

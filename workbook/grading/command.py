@@ -86,7 +86,8 @@ def main(args):
     except OSError as error:
         print(f"python -m workbook grade: error: cannot write the report: {error}", file=sys.stderr)
         return 2
-    print(f"Graded {len(grades.students)} students in {grades.seconds:.0f} s: "
+    cpu = f" ({grades.cpu_seconds:.0f} CPU seconds in the workers)" if grades.cpu_seconds else ""
+    print(f"Graded {len(grades.students)} students in {grades.seconds:.0f} s{cpu}: "
           + ", ".join(str(p) for p in written))
     return 0
 

@@ -111,13 +111,16 @@ def _skip_main_module_for_workers():
     spawn.get_preparation_data = get_preparation_data
 
 
-def start_worker(job, engine, grader_dir):
-    """Start a worker on ``job`` (a worker.NotebookJob); return its WorkerProcess."""
+def start_worker(job, engine, grader_dir, target=None):
+    """Start a worker on ``job`` (a worker.NotebookJob); return its WorkerProcess.
+
+    ``target``: another entry point of workbook.grading.worker (fork engine only), e.g. serve_tests.
+    """
     if engine == "fork":
         context = _fork_context()
         reader, writer = context.Pipe(duplex=False)
         with _start_lock:
-            process = context.Process(target=worker_module.serve, args=(job, writer), name=WORKER_NAME)
+            process = context.Process(target=target or worker_module.serve, args=(job, writer), name=WORKER_NAME)
             process.start()
         writer.close()
         return WorkerProcess(process.pid, reader, process=process)

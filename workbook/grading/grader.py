@@ -179,7 +179,7 @@ class Grader:
         try:
             if isinstance(task, AppTask):
                 task.student.app = grade_app(task.folder / "my_app", task_dir, timeout=self.app_timeout,
-                                             cancelled=self._cancelled)
+                                             cancelled=self._cancelled, engine=self.engine)
             else:
                 task.student.notebooks[task.lesson] = self.grade_notebook(task, task_dir)
         finally:
@@ -202,12 +202,15 @@ class Grader:
         then, only if an exercise failed or a cell met an undefined name, whole (so that skipping never
         changes a mark; see demo_cells.py)."""
         started = time.monotonic()
+        fast_cpu = 0.0
         if task.skippable:
             result, rerun = self._grade_notebook_once(task, task_dir / "fast", task.skippable)
             if not rerun:
                 result.seconds = time.monotonic() - started
                 return result
+            fast_cpu = result.cpu_seconds
         result, _rerun = self._grade_notebook_once(task, task_dir / "whole", ())
+        result.cpu_seconds += fast_cpu
         result.seconds = time.monotonic() - started
         return result
 
@@ -269,6 +272,7 @@ class Grader:
                     if isinstance(where, int) and 0 <= where < len(cells) else "")
             result.notes.append(f"{prefix}: timed out after {self.timeout:g} s{cell}; later cells not run")
         result.cell_errors = [[index + 1, text] for index, text in payload.get("cell_errors", [])]
+        result.cpu_seconds = payload.get("cpu", 0.0)  # 0 when the worker died: not measured
         stopped = payload.get("interrupted") or stop_at is not None
         for exercise_id in ids:
             outcome = payload["results"].get(exercise_id)

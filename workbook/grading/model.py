@@ -41,6 +41,7 @@ class NotebookGrade:
     cell_errors: list = field(default_factory=list)  # [code cell number, "ErrorType: message"]
     seconds: float = 0.0
     skipped_cells: int = 0   # demonstration and check cells not run for this grade (0: the whole notebook ran)
+    cpu_seconds: float = 0.0  # what its worker processes used (fork engine): the cost on an idle machine
 
 
 @dataclass
@@ -57,6 +58,7 @@ class AppGrade:
     notes: list = field(default_factory=list)
     runs: list = field(default_factory=list)     # [StageRun], highest stage first
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 @dataclass
@@ -94,6 +96,12 @@ class ClassGrades:
     students: list            # [StudentGrade], sorted
     exercises: dict           # id -> workbook.checks.Exercise, in lesson order
     seconds: float = 0.0
+
+    @property
+    def cpu_seconds(self):
+        """CPU time the notebooks' and apps' worker processes used, when the engine could measure it."""
+        return sum(nb.cpu_seconds for s in self.students for nb in s.notebooks.values()) + sum(
+            s.app.cpu_seconds for s in self.students if s.app)
 
     @property
     def max_points(self):

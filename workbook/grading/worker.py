@@ -46,6 +46,13 @@ class NotebookJob:
     env: dict = field(default_factory=dict)              # set in os.environ before any cell
 
 
+def cpu_seconds():
+    """CPU time this process (since its fork) and the children it waited for have used."""
+    import resource
+    return sum(getattr(resource.getrusage(who), field) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for field in ("ru_utime", "ru_stime"))
+
+
 class CheckTimeout(BaseException):
     """A check ran longer than its time (BaseException: run_check must not swallow it)."""
 
@@ -227,7 +234,44 @@ def _run(job, conn):
     except Exception:
         pass
     return {"results": results, "cell_errors": cell_errors, "stopped_at": stopped_at,
-            "interrupted": interrupted["flag"], "cells": len(job.cells)}
+            "interrupted": interrupted["flag"], "cells": len(job.cells), "cpu": cpu_seconds()}
+
+
+@dataclass
+class TestRunJob:
+    """A pytest run in a forked worker: the behaviour tests on a student's my_app/."""
+    args: list                   # pytest's command-line arguments
+    cwd: str                     # where it runs (the app's scratch folder)
+    log: str                     # where its output goes
+
+
+def serve_tests(job, conn):
+    """Entry point of a test-run worker: pytest.main, already imported by the fork server. Never returns."""
+    try:
+        os.setsid()
+    except OSError:
+        pass
+    code = None
+    try:
+        _redirect_standard_streams(job.log)
+        os.chdir(job.cwd)
+        import pytest
+        sys.argv = ["pytest", *job.args]
+        code = int(pytest.main(list(job.args)))
+        conn.send(("done", {"code": code, "cpu": cpu_seconds()}))
+    except BaseException as error:  # noqa: BLE001 - report anything, the process ends right after
+        try:
+            conn.send(("crashed", _short(f"{type(error).__name__}: {error}")))
+        except Exception:
+            pass
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            conn.close()
+        except Exception:
+            pass
+        os._exit(0 if code is None else code)
 
 
 def main(argv=None):
