@@ -3,7 +3,9 @@
 Each test says which stages it applies to with ``@pytest.mark.stages(...)``.
 By default the targets are the stage apps in app_steps/; with
 ``--app-dir DIR --stage N`` the one target is that folder at stage N, and
-only the tests that apply to stage N run.
+only the tests that apply to stage N run (``--stages 5,6,7``: several stages of one
+app in one run, as the grader does; a test whose outcome depends on the stage asks
+for the ``stage`` fixture, the others run once per app when graded).
 """
 from pathlib import Path
 

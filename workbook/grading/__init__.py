@@ -9,20 +9,33 @@ included. ``my_app/`` gets the highest stage whose behaviour tests
 (tests/stages) it passes, on its own scratch copy. Results go to report.csv,
 report.html and feedback/<student>.md.
 
+The same grading runs on Gradescope, one submission per container
+(``python -m workbook autograder``, gradescope.py), and on the student's own
+machine (``python -m workbook check``): the marks are the same everywhere.
+
 The modules, one job each:
 
-    model.py     results (StudentGrade, ...) and tasks (NotebookTask, AppTask)
-    files.py     finding submissions and notebooks, reading them, scratch copies
-    grader.py    Grader: plans tasks, runs them in parallel, grades a notebook
-    engine.py    starting and ending a worker process (fork server or fresh python)
-    worker.py    inside the worker: runs the cells in IPython's InteractiveShell, runs the checks
-    preload.py   what the fork server imports once (libraries only, never student code)
-    apps.py      grading a my_app/
-    report.py    report.csv, report.html, feedback/
-    command.py   the ``grade`` command
+    model.py          results (StudentGrade, ...) and tasks (NotebookTask, AppTask)
+    files.py          finding submissions and notebooks, reading them, scratch copies
+    grader.py         Grader: plans tasks, runs them in parallel, grades a notebook
+    demo_cells.py     which cells grading may skip (demonstrations, check cells)
+    engine.py         starting and ending a worker process (fork server or fresh python)
+    worker.py         inside the worker: runs the cells in IPython's InteractiveShell and the checks,
+                      or pytest on a my_app/
+    preload.py        what the fork server imports once (libraries only, never student code)
+    apps.py           grading a my_app/: one test process, the highest stage passed
+    stage_outcomes.py the pytest plugin that records each behaviour test's outcome for apps.py
+    report.py         report.csv, report.html, feedback/
+    command.py        the ``grade`` and ``check`` commands
+    gradescope.py     the ``autograder`` command, and run_autograder's grading of one submission
 
 How a notebook runs
 -------------------
+Only what grading needs runs: a cell whose source is exactly one of the
+released notebook's demonstration cells, or a check cell, is skipped; when an
+exercise then fails (or a cell meets an undefined name), the notebook is run
+again whole and graded on that, so skipping never changes a mark.
+
 No kernel: the worker runs cells with IPython's ``InteractiveShell.run_cell``,
 which is what ipykernel runs cells with (magics, ``!`` commands and display
 work the same), without ZeroMQ, a Jupyter client or a kernel spec. Every
