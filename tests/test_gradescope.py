@@ -65,6 +65,8 @@ def _autograde(work, upload_layout):
         names = archive.namelist()
         assert {"setup.sh", "run_autograder"} <= set(names)  # at the root, as Gradescope requires
         assert not any(name.startswith("solutions/") for name in names)
+        setup = archive.read("setup.sh").decode()
+        assert "pip install -r requirements.txt" in setup and "sys.version_info < (3, 11)" in setup
         archive.extractall(grader_root / "source")
         for name in ("setup.sh", "run_autograder"):  # zipfile drops the mode bits; Gradescope keeps them
             mode = archive.getinfo(name).external_attr >> 16
