@@ -35,6 +35,7 @@ class StageTestRun:
     stage: int
     returncode: int | None   # None: timed out
     output: str
+    cpu_seconds: float = 0.0  # what the test process used, when the grader's worker measured it
 
     @property
     def passed(self) -> bool:

@@ -19,7 +19,7 @@ DEFAULT_APP_TIMEOUT = 300    # seconds for an app's test run (as workbook.my_app
 STAGE_TEST_ARGS = ("-p", "no:nbval", "-p", "no:xdist", "-p", "workbook.grading.stage_outcomes")
 
 
-def run_tests(stages, app_dir, run_dir, timeout, engine):
+def run_tests(stages, app_dir, run_dir, timeout, engine, cancelled=None):
     """Run the behaviour tests of ``stages`` on ``app_dir`` in a fresh process; a my_app.StageTestRun.
 
     Engine "fork": pytest.main in a worker forked from the grader's fork server, which has
@@ -35,14 +35,16 @@ def run_tests(stages, app_dir, run_dir, timeout, engine):
     job = TestRunJob(args=stage_test_args(stages, app_dir, _run_args(run_dir)), cwd=str(run_dir),
                      log=str(log))
     worker = start_worker(job, "fork", run_dir, target=serve_tests)
-    returncode, cpu, deadline = None, 0.0, time.monotonic() + timeout
+    returncode, cpu, crash, deadline = None, 0.0, "", time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (cancelled is not None and cancelled.is_set()):
             try:
                 if worker.conn.poll(0.25):
                     kind, value = worker.conn.recv()
-                    returncode = value["code"] if kind == "done" else -1
-                    cpu = value["cpu"] if kind == "done" else 0.0
+                    if kind == "done":
+                        returncode, cpu = value["code"], value["cpu"]
+                    else:  # "crashed": pytest itself could not run
+                        returncode, crash = -1, f"\n{value}"
                     break
             except (EOFError, OSError):  # gone without a word: os._exit, a signal, a crash
                 returncode = -1
@@ -54,12 +56,10 @@ def run_tests(stages, app_dir, run_dir, timeout, engine):
         code = worker.kill()
     if returncode == -1 and code is not None:
         returncode = code
-    output = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    output = (log.read_text(encoding="utf-8", errors="replace") if log.exists() else "") + crash
     if returncode is None:
         output += f"\ntimed out after {timeout:g} s"
-    run = StageTestRun(stages[-1], returncode, output)
-    run.cpu = cpu
-    return run
+    return StageTestRun(stages[-1], returncode, output, cpu_seconds=cpu)
 
 
 def _run_args(run_dir):
@@ -81,9 +81,9 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None,
         attempt += 1
         run_dir = task_dir / f"run{attempt}"
         copy_tree(app_folder, run_dir / "my_app")
-        run = run_tests(stages, run_dir / "my_app", run_dir, timeout, engine)
+        run = run_tests(stages, run_dir / "my_app", run_dir, timeout, engine, cancelled)
         results, finished, last = stage_results(run_dir / "outcomes.jsonl")
-        grade.cpu_seconds += getattr(run, "cpu", 0.0)
+        grade.cpu_seconds += run.cpu_seconds
         remove_tree(run_dir)
         for number, (passed, summary) in results.items():
             if passed or "passed" in summary or "failed" in summary:  # leave out the stages not reached
