@@ -9,7 +9,7 @@ Demonstration cells carry the tag ``demo`` in solutions/ (and so in notebooks/).
 Which cells may carry it is worked out from the code, not chosen by hand: a code
 cell is a demonstration unless it is an exercise cell or binds a name that a
 cell which is kept reads (functions' bodies included: an exercise may call
-something a cell above imported). ``python -m workbook.grading.demo_cells``
+something a cell above imported) or binds too. ``python -m workbook.grading.demo_cells``
 (re)writes the tags in solutions/ from that analysis; then run
 ``python -m workbook release``. tests/test_grading.py checks that every tag is
 still allowed and that the solutions score full marks with those cells skipped.
@@ -38,18 +38,14 @@ def _tree(source):
         return None  # IPython syntax (magics, !commands): treated as needed
 
 
-def bound_names(tree):
-    """The names a cell binds at its top level (assignments, imports, defs, loop and with targets)."""
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                names.add((alias.asname or alias.name).split(".")[0])
-    return names
+def bound_names(source):
+    """The global names a cell binds: assignments, imports, defs and classes, loop and ``except`` targets."""
+    try:
+        table = symtable.symtable(source, "<cell>", "exec")
+    except SyntaxError:
+        return set()
+    return {symbol.get_name() for symbol in table.get_symbols()
+            if symbol.is_assigned() or symbol.is_imported() or symbol.is_namespace()}
 
 
 def loaded_names(source):
@@ -95,8 +91,11 @@ def allowed_demo_cells(sources):
                   if tree is not None and not is_exercise_cell(source) and not is_check_cell(source)}
     kept = {index for index in range(len(sources)) if index not in candidates and not is_check_cell(sources[index])}
     while True:
-        needed = set().union(*(loaded_names(sources[i]) for i in kept if trees[i] is not None))
-        more = {i for i in candidates - kept if bound_names(trees[i]) & needed}
+        # A demonstration may neither define a name a kept cell reads, nor rebind one a kept cell
+        # defines (a student's answer could read it: skipping the cell would change what it sees).
+        needed = set().union(*(loaded_names(sources[i]) | bound_names(sources[i]) for i in kept
+                               if trees[i] is not None))
+        more = {i for i in candidates - kept if bound_names(sources[i]) & needed}
         if not more:
             return sorted(candidates - kept)
         kept |= more
