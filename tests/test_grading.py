@@ -338,8 +338,7 @@ def test_demo_tags_are_where_the_analysis_allows_them():
         code = [c for c in _cells(path).cells if c.cell_type == "code"]
         tagged = [i for i, c in enumerate(code) if TAG in c.metadata.get("tags", [])]
         assert tagged == allowed_demo_cells([c.source for c in code]), (
-            f"{path.name}: demo tags out of date; run .venv/bin/python -m workbook.grading.demo_cells "
-            "and .venv/bin/python -m workbook release")
+            f"{path.name}: demo tags out of date; run .venv/bin/python -m workbook release")
         released = [c for c in _cells(ROOT / "notebooks" / path.name).cells if c.cell_type == "code"]
         assert [i for i, c in enumerate(released) if TAG in c.metadata.get("tags", [])] == tagged
 

@@ -10,7 +10,8 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     diffs = commands.add_parser("diffs", help="rewrite each stage's CHANGES.diff")
     diffs.add_argument("--check", action="store_true", help="only report stale diffs (exit 1 if any)")
-    release = commands.add_parser("release", help="make notebooks/ from solutions/")
+    release = commands.add_parser(
+        "release", help="make notebooks/ from solutions/ (first setting the demo tags the grader skips by)")
     release.add_argument("--check", action="store_true", help="only report stale notebooks (exit 1 if any)")
     grade = commands.add_parser(
         "grade", help="grade a class: SUBMISSIONS/<student>/notebooks/*.ipynb (and my_app/)",
@@ -53,11 +54,14 @@ def main(argv=None):
         from .grading.command import check_main
         return check_main(args)
 
+    stale = []
     if args.command == "diffs":
         from .diffs import write_diffs as run
     else:
+        from .grading.demo_cells import retag_solutions
         from .release import release as run
-    stale = run(check=args.check)
+        stale += retag_solutions(check=args.check)  # the cells grading may skip (workbook/grading/demo_cells.py)
+    stale += run(check=args.check)
     for path in stale:
         verb = "out of date" if args.check else "written"
         print(f"{path.relative_to(ROOT)}: {verb}")

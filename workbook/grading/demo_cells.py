@@ -9,10 +9,11 @@ Demonstration cells carry the tag ``demo`` in solutions/ (and so in notebooks/).
 Which cells may carry it is worked out from the code, not chosen by hand: a code
 cell is a demonstration unless it is an exercise cell or binds a name that a
 cell which is kept reads (functions' bodies included: an exercise may call
-something a cell above imported) or binds too. ``python -m workbook.grading.demo_cells``
-(re)writes the tags in solutions/ from that analysis; then run
-``python -m workbook release``. tests/test_grading.py checks that every tag is
-still allowed and that the solutions score full marks with those cells skipped.
+something a cell above imported) or binds too. ``python -m workbook release``
+(re)writes the tags in solutions/ from that analysis before it makes notebooks/,
+so they follow every edit (and a merge that lost them is mended by the next
+release). tests/test_grading.py checks the tags and that the solutions score
+full marks with those cells skipped.
 
 The grader skips a student's cell only when its source is exactly a tagged cell
 of the released notebook (so edited cells always run), and re-runs the notebook
@@ -22,7 +23,6 @@ demonstration defined, and skipping must never change a mark.
 import ast
 import json
 import symtable
-import sys
 from pathlib import Path
 
 from .. import ROOT
@@ -119,8 +119,8 @@ def lesson_notebooks(folder="solutions"):
     return sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb"))
 
 
-def retag(path):
-    """Rewrite the ``demo`` tags of one solution notebook from the analysis; True if it changed."""
+def retag(path, check=False):
+    """Set the ``demo`` tags of one solution notebook from the analysis; True if they were out of date."""
     import nbformat
     notebook = nbformat.read(path, as_version=4)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
@@ -136,18 +136,11 @@ def retag(path):
                 cell.metadata["tags"] = tags
             else:
                 cell.metadata.pop("tags", None)
-    if changed:
+    if changed and not check:
         nbformat.write(notebook, path)
     return changed
 
 
-def main():
-    for path in lesson_notebooks():
-        if retag(path):
-            print(f"{path.relative_to(ROOT)}: demo tags written")
-    print("Now run: python -m workbook release")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def retag_solutions(check=False):
+    """What ``python -m workbook release`` does first: the solutions whose tags it wrote (or found stale)."""
+    return [path for path in lesson_notebooks() if retag(path, check=check)]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .. import ROOT
 from .apps import DEFAULT_APP_TIMEOUT, grade_app
+from .demo_cells import is_check_cell, tagged_sources
 from .engine import default_engine, exit_reason, start_worker
 from .files import (NotebookError, choose_notebook, copy_submission, find_students, first_line, read_code_cells,
                     remove_tree)
@@ -156,7 +157,6 @@ class Grader:
                     notebook.grades[exercise_id] = ExerciseGrade(
                         exercise_id, "failed", f"{path.name} could not be opened: {error}.")
                 continue
-            from .demo_cells import is_check_cell  # here: `python -m workbook.grading.demo_cells` runs it too
             skippable = [index for index, source in enumerate(cells) if self.skip_demos
                          and (source in self._demo_sources(lesson) or is_check_cell(source))]
             tasks.append(NotebookTask(folder, grade, lesson, path, cells, ids, skippable))
@@ -164,7 +164,6 @@ class Grader:
 
     def _demo_sources(self, lesson):
         """The demonstration cells of the released notebook of ``lesson`` (their exact sources)."""
-        from .demo_cells import tagged_sources
         if lesson not in self._demo_cache:
             released = sorted((ROOT / "notebooks").glob(f"{lesson:02d}_*.ipynb"))
             self._demo_cache[lesson] = tagged_sources(released[0]) if released else set()
