@@ -27,6 +27,7 @@ import zipfile
 from pathlib import Path
 
 from .. import ROOT
+from .model import ExerciseGrade
 
 PACKED = ["workbook", "tests/conftest.py", "tests/totp_reference.py", "tests/stages", "notebooks", "app_steps", "requirements.txt",
           "pyproject.toml", "README.md"]
@@ -110,7 +111,7 @@ def results(student, exercises, seconds=0.0):
     """Gradescope's results.json for one graded student (a StudentGrade)."""
     tests = []
     for exercise_id, exercise in exercises.items():
-        grade = student.grade(exercise_id)
+        grade = student.grade(exercise_id) or ExerciseGrade(exercise_id, "failed", "not graded (see the notes).")
         name = f"Exercise {exercise_id}: {exercise.title}"
         visible_passed = (grade.visible_status or grade.status) == "passed"
         tests.append({"name": name, "number": exercise_id, "max_score": exercise.points,
