@@ -1,22 +1,29 @@
-"""How long grading a class takes, against running the notebooks by hand.
+"""How long grading a class takes, against running the notebooks by hand; and that the marks hold.
 
-    .venv/bin/python bench/bench_grading.py [--students 30] [--sample 8] [--jobs N] [--my-app STAGE]
+    .venv/bin/python bench/bench_grading.py [--students 30] [--my-app mixed] [--sample 8] [--jobs N]
 
-1. Builds a class of ``--students`` copies of the complete solutions (every
-   lesson in solutions/ that has exercises) in a temporary folder and times
-   ``python -m workbook grade`` on it, as an instructor would run it.
-2. Times the plain way: ``jupyter nbconvert --to notebook --execute``, one
-   notebook after the other. That would take long for a whole class, so it
-   runs a sample (``--sample`` notebooks, lessons in turn) and extrapolates to
-   the class, and says so; ``--sample 0`` runs every notebook of the class.
-3. Compares ways of starting a fresh interpreter per notebook, on one student's
-   notebooks run one at a time: nbclient with a fresh ipykernel each, a fresh
-   ``python -m workbook.grading_worker`` (IPython InteractiveShell) each, and
-   the grader's choice, a worker forked from a pre-loaded fork server.
-   (``--no-engines`` skips this part.)
+1. Builds a class of ``--students`` in a temporary folder: every student hands in the
+   complete solutions (every lesson in solutions/ that has exercises), except every 10th,
+   who hands in the released notebooks untouched (all ⏳); each hands in a my_app/ copied
+   from a stage app, stage 1 + (k - 1) % 7 for student k (``--my-app mixed``, the default),
+   or all from one stage (``--my-app 5``), or none (``--my-app none``).
+2. Times ``python -m workbook grade`` on it, as an instructor would run it, and
+   the CPU seconds it used (what an idle machine's cores would have to do).
+3. Checks the marks against bench/baseline_report.csv: the grader's report, before the speed
+   work, on one student of each kind in this class (student01-07, 10, 20, 30 of the default
+   class; each student is compared with the baseline student who handed in the same files).
+4. Times the plain way: ``jupyter nbconvert --to notebook --execute``, one
+   notebook after the other, on a sample (``--sample`` notebooks, lessons in turn),
+   extrapolated to the class, and says so; ``--sample 0`` runs every notebook of the class.
+5. With ``--engines``: compares ways of starting a fresh interpreter per notebook, on one
+   student's notebooks run one at a time: nbclient with a fresh ipykernel each, a fresh
+   ``python -m workbook.grading.worker`` (IPython InteractiveShell) each, and the grader's
+   choice, a worker forked from a pre-loaded fork server.
 """
 import argparse
+import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,19 +43,27 @@ def lesson_notebooks():
     return [p for p in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")) if int(p.name[:2]) in lessons]
 
 
-def build_class(root, notebooks, students, my_app_stage=None):
+def build_class(root, notebooks, students, my_app_stage=None, blank_every=0):
+    """``students`` folders of solution notebooks; with ``my_app_stage``, each also hands in a my_app/.
+
+    ``my_app_stage`` is a stage number, or "mixed": student k gets stage 1 + (k - 1) % 7, so every stage
+    is in the class. With ``blank_every`` N, every Nth student hands in the released notebooks (all ⏳).
+    """
     for number in range(1, students + 1):
         folder = root / f"student{number:02d}" / "notebooks"
         folder.mkdir(parents=True)
+        blank = blank_every and number % blank_every == 0
         for notebook in notebooks:
-            shutil.copy(notebook, folder / notebook.name)
+            shutil.copy(ROOT / "notebooks" / notebook.name if blank else notebook, folder / notebook.name)
         if my_app_stage:
-            shutil.copytree(stage_by_number(my_app_stage).folder, folder.parent / "my_app",
+            stage = 1 + (number - 1) % 7 if my_app_stage == "mixed" else int(my_app_stage)
+            shutil.copytree(stage_by_number(stage).folder, folder.parent / "my_app",
                             ignore=shutil.ignore_patterns("__pycache__", "instance", "CHANGES.diff"))
     return root
 
 
 def time_grading(submissions, out, jobs, timeout):
+    """(wall seconds, CPU seconds its worker processes used: the grader prints them)."""
     command = [sys.executable, "-m", "workbook", "grade", str(submissions), "--out", str(out),
                "--timeout", str(timeout)] + (["--jobs", str(jobs)] if jobs else [])
     started = time.perf_counter()
@@ -56,7 +71,37 @@ def time_grading(submissions, out, jobs, timeout):
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"grading failed:\n{done.stderr[-2000:]}")
-    return seconds
+    found = re.search(r"\((\d+) CPU seconds in the workers\)", done.stdout)
+    return seconds, float(found[1]) if found else None
+
+
+BASELINE = ROOT / "bench" / "baseline_report.csv"
+
+
+def kind_of(name, my_app_stage, blank_every):
+    """What student ``studentNN`` handed in, as build_class made it: (app stage, blank notebooks)."""
+    number = int(name.removeprefix("student"))
+    stage = (1 + (number - 1) % 7 if my_app_stage == "mixed" else int(my_app_stage)) if my_app_stage else None
+    return stage, bool(blank_every and number % blank_every == 0)
+
+
+def compare_with_baseline(report, my_app_stage, blank_every, baseline=BASELINE):
+    """Differences between the report's marks and the baseline's, student by student (an empty list: none)."""
+    with open(baseline, newline="", encoding="utf-8") as handle:
+        before = {kind_of(row["student"], "mixed", 10): row for row in csv.DictReader(handle)}
+    with open(report, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    differences, compared = [], 0
+    for row in rows:
+        twin = before.get(kind_of(row["student"], my_app_stage, blank_every))
+        if twin is None:
+            continue
+        compared += 1
+        for column in row:
+            if column not in ("student", "notes") and row[column] != twin.get(column):
+                differences.append(f"{row['student']} {column}: {row[column]} (baseline {twin['student']}: "
+                                   f"{twin.get(column)})")
+    return compared, differences
 
 
 def time_nbconvert(paths, workdir):
@@ -107,30 +152,44 @@ def time_engine(engine, submissions):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--my-app", default="mixed", metavar="STAGE",
+                        help="each student's my_app/: 'mixed' (stages 1-7 in turn, the default), a stage, or 'none'")
     parser.add_argument("--sample", type=int, default=None,
                         help="notebooks to run with nbconvert (default: one per lesson; 0: all of them)")
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--timeout", type=float, default=300)
-    parser.add_argument("--my-app", type=int, default=None, metavar="STAGE",
-                        help="give every student a my_app/ copied from this stage (default: none)")
-    parser.add_argument("--no-engines", action="store_true", help="skip the per-notebook engine comparison")
+    parser.add_argument("--engines", action="store_true", help="also compare the per-notebook engines")
     args = parser.parse_args(argv)
+    my_app = None if args.my_app == "none" else args.my_app
+    blank_every = 10
 
     notebooks = lesson_notebooks()
     if not notebooks:
         sys.exit("no lesson notebooks with exercises in solutions/")
-    print(f"{os.cpu_count()} CPUs; lessons: {', '.join(p.stem for p in notebooks)}")
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; lessons: "
+          f"{', '.join(p.stem for p in notebooks)}")
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as temp:
         temp = Path(temp)
-        submissions = build_class(temp / "class", notebooks, args.students, args.my_app)
+        submissions = build_class(temp / "class", notebooks, args.students, my_app, blank_every)
         (temp / "out").mkdir()
         count = args.students * len(notebooks)
-        print(f"class: {args.students} students x {len(notebooks)} notebooks = {count} notebooks"
-              + (f", each with a stage {args.my_app} my_app/" if args.my_app else ""))
+        apps = {"mixed": ", each with a my_app/ (stages 1-7 in turn)", None: ""}.get(
+            my_app, f", each with a stage {my_app} my_app/")
+        print(f"class: {args.students} students x {len(notebooks)} notebooks = {count} notebooks{apps}")
 
-        graded = time_grading(submissions, temp / "out" / "report.csv", args.jobs, args.timeout)
-        print(f"python -m workbook grade (--jobs {args.jobs or os.cpu_count()}): {graded:.1f} s "
-              f"for {args.students} students")
+        report = temp / "out" / "report.csv"
+        graded, cpu = time_grading(submissions, report, args.jobs, args.timeout)
+        cores = args.jobs or os.cpu_count()
+        print(f"python -m workbook grade (--jobs {cores}): {graded:.1f} s for {args.students} students"
+              + (f"; its workers used {cpu:.0f} CPU seconds, {cpu / cores:.0f} s of {cores} idle cores"
+                 if cpu else ""))
+
+        compared, differences = compare_with_baseline(report, my_app, blank_every)
+        if differences:
+            print(f"marks: {len(differences)} differences from {BASELINE.name}:\n  " + "\n  ".join(differences))
+        else:
+            print(f"marks: the same as {BASELINE.name} for all {compared} students compared "
+                  "(every exercise, app_stage and total)")
 
         sample = count if args.sample == 0 else (args.sample or len(notebooks))
         sample = min(sample, count)
@@ -139,24 +198,26 @@ def main(argv=None):
         work.mkdir()
         times = time_nbconvert(paths, work)
         if sample == count:
-            print(f"jupyter nbconvert --execute, one by one: {sum(times):.1f} s for all {count} notebooks")
+            estimate = sum(times)
+            print(f"jupyter nbconvert --execute, one by one: {estimate:.1f} s for all {count} notebooks "
+                  "(no my_app/ grading)")
         else:
             per_lesson = {}
             for path, seconds in zip(paths, times):
                 per_lesson.setdefault(path.name, []).append(seconds)
             estimate = args.students * sum(sum(v) / len(v) for v in per_lesson.values())
-            print(f"jupyter nbconvert --execute, one by one: about {estimate:.0f} s for the class "
-                  f"(extrapolated: ran a sample of {sample} notebooks in {sum(times):.1f} s, "
-                  f"{sum(times) / sample:.2f} s each, x {args.students} students)")
-        print(f"speed-up: about {((estimate if sample != count else sum(times)) / graded):.1f}x")
+            print(f"jupyter nbconvert --execute, one by one: about {estimate:.0f} s for the class's notebooks "
+                  f"alone (extrapolated: ran a sample of {sample} notebooks in {sum(times):.1f} s, "
+                  f"{sum(times) / sample:.2f} s each, x {args.students} students; no my_app/ grading)")
+        print(f"speed-up: about {estimate / graded:.1f}x")
 
-        if not args.no_engines:
+        if args.engines:
             one = temp / "one"
             build_class(one, notebooks, 1)
             print(f"\nper notebook, one student's {len(notebooks)} notebooks run one at a time:")
             kernel = time_nbclient(notebooks, work)
             print(f"  nbclient, fresh ipykernel each:          {sum(kernel) / len(kernel):.2f} s"
-                  f"  (total {sum(kernel):.1f} s)")
+                  f"  (total {sum(kernel):.1f} s, every cell)")
             spawn, _ = time_engine("spawn", one)
             print(f"  fresh python + InteractiveShell each:    {sum(spawn) / len(spawn):.2f} s"
                   f"  (total {sum(spawn):.1f} s, run and graded)")
@@ -166,7 +227,8 @@ def main(argv=None):
             names = [p.stem for p in notebooks]
             print("  by lesson (nbclient / spawn / fork): " + ", ".join(
                 f"{n} {k:.1f}/{s:.1f}/{f:.1f}" for n, k, s, f in zip(names, kernel, spawn, fork)))
+    return 1 if differences else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -18,7 +18,7 @@ import pytest
 from workbook import ROOT
 from workbook.__main__ import main as workbook_main
 from workbook.checks import load_all
-from workbook.grading_report import safe_file_name
+from workbook.grading.report import safe_file_name
 
 SOLUTION = ROOT / "solutions" / "01_install.ipynb"
 STUDENT = ROOT / "notebooks" / "01_install.ipynb"
@@ -119,6 +119,14 @@ def build_class(root):
     shutil.copytree(STAGE_5, root / "Zoë app only" / "my_app",
                     ignore=shutil.ignore_patterns("__pycache__", "instance", "CHANGES.diff"))
     expected["Zoë app only"] = {i: 0 for i in LESSON_1}
+
+    # Its answer reads `module`, which only a demonstration cell defines: graded as if every cell ran.
+    reads_demo = nbformat.from_dict(solution)
+    at = _exercise_cell(reads_demo, "1.1")
+    reads_demo.cells[at].source = reads_demo.cells[at].source.replace(
+        "    try:\n", "    assert module == 'qrcode'  # the last one the demonstration looked for\n    try:\n")
+    _write(reads_demo, root / "reads_demo" / "notebooks" / "01_install.ipynb")
+    expected["reads_demo"] = dict(LESSON_1)
 
     (root / "nothing").mkdir()
     (root / "nothing" / "README.txt").write_text("I forgot to upload my notebooks.")
@@ -271,3 +279,114 @@ def test_cli_errors_are_one_line_and_exit_2(case, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("python -m workbook grade: error: ") and err.count("\n") == 1, err
     assert "Traceback" not in err
+
+
+def _stage_5_app(folder, extra=""):
+    shutil.copytree(STAGE_5, folder, ignore=shutil.ignore_patterns("__pycache__", "instance", "CHANGES.diff"))
+    if extra:
+        with open(folder / "app.py", "a", encoding="utf-8") as handle:
+            handle.write(extra)
+    return folder
+
+
+@pytest.mark.slow
+def test_an_app_that_ends_the_test_process_gets_no_stage_it_did_not_finish(tmp_path):
+    """One test process runs every stage; the stage comes from each test's reported outcome, not the exit code."""
+    from workbook.grading.apps import grade_app
+    # A right code ends pytest's process with status 0 (as if all went well): only stage 5's tests send one.
+    app = _stage_5_app(tmp_path / "my_app", (
+        "\n\n_create_app = create_app\n\n\ndef create_app(test_config=None):\n"
+        "    import os\n    from flask import request\n    app = _create_app(test_config)\n\n"
+        "    @app.after_request\n    def end_everything(response):\n"
+        "        if request.method == 'POST' and response.status_code < 400:\n            os._exit(0)\n"
+        "        return response\n    return app\n"))
+    (tmp_path / "scratch").mkdir()
+    grade = grade_app(app, tmp_path / "scratch")
+    assert grade.stage == 4, grade
+    assert "my_app: the stage 5 tests ended the test process (exit code 0)" in grade.notes
+    assert [run.stage for run in grade.runs if run.passed] == [4]
+
+
+@pytest.mark.slow
+def test_one_test_process_finds_the_highest_stage(tmp_path):
+    from workbook.grading.apps import grade_app
+    (tmp_path / "scratch").mkdir()
+    grade = grade_app(_stage_5_app(tmp_path / "my_app"), tmp_path / "scratch")
+    assert grade.stage == 5 and not grade.notes
+    # 7 and 6 fail at their first test; 5 passes every test; 4 and below are not run at all.
+    assert [(run.stage, run.passed) for run in grade.runs] == [(7, False), (6, False), (5, True)]
+    assert grade.runs[0].summary.startswith("1 failed, ") and grade.runs[0].summary.endswith(" not run")
+
+
+def test_stage_results_count_unreported_tests_against_their_stage(tmp_path):
+    from workbook.grading.stage_outcomes import stage_results
+    path = tmp_path / "outcomes.jsonl"
+    records = [{"collected": {"6": ["a", "b"], "5": ["c"]}}]
+    for nodeid, stage in (("a", 6), ("b", 6), ("c", 5)):
+        records += [{"nodeid": nodeid, "stage": stage, "when": when, "outcome": "passed"}
+                    for when in ("setup", "call", "teardown")]
+    path.write_text("\n".join(json.dumps(r) for r in records[:-2]) + '\n{"nodeid": "c", "sta')  # cut short
+    results, finished, last = stage_results(path)
+    assert results == {6: (True, "2 passed"), 5: (False, "1 not run")} and not finished and last == 5
+    assert stage_results(tmp_path / "missing.jsonl") == ({}, False, None)
+
+
+def test_demo_tags_are_where_the_analysis_allows_them():
+    """Tagged cells define nothing a kept cell reads; solutions/ and notebooks/ carry the same tags."""
+    from workbook.grading.demo_cells import TAG, allowed_demo_cells
+    for path in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")):
+        code = [c for c in _cells(path).cells if c.cell_type == "code"]
+        tagged = [i for i, c in enumerate(code) if TAG in c.metadata.get("tags", [])]
+        assert tagged == allowed_demo_cells([c.source for c in code]), (
+            f"{path.name}: demo tags out of date; run .venv/bin/python -m workbook release")
+        released = [c for c in _cells(ROOT / "notebooks" / path.name).cells if c.cell_type == "code"]
+        assert [i for i, c in enumerate(released) if TAG in c.metadata.get("tags", [])] == tagged
+
+
+def test_a_demonstration_that_defines_what_an_exercise_reads_is_kept():
+    from workbook.grading.demo_cells import allowed_demo_cells, is_check_cell
+    cells = ["import re\nfrom workbook.phone import Phone",              # read inside the answer: kept
+             "phone = Phone()\nprint(phone.show())",                     # demonstration
+             "# Exercise 9.1: x\ndef answer(text):\n    return re.sub('a', 'b', text) + str(Phone)",
+             "from workbook.checks import check\ncheck('9.1', answer)",  # check cell: not a demo, skipped anyway
+             "!pip list"]                                                 # not Python: kept
+    assert allowed_demo_cells(cells) == [1]
+    assert is_check_cell(cells[3]) and not is_check_cell("check('9.1', answer)\nanswer = None")
+
+
+@pytest.mark.slow
+def test_solutions_score_full_marks_with_demonstrations_skipped(tmp_path):
+    from workbook.grading import Grader
+    student = tmp_path / "class" / "solutions"
+    (student / "notebooks").mkdir(parents=True)
+    for path in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"):
+        shutil.copy(path, student / "notebooks" / path.name)
+    grades = Grader(timeout=120, jobs=2).grade_class(tmp_path / "class")
+    graded = grades.students[0]
+    assert graded.total == grades.max_points, graded.all_notes()
+    for lesson, notebook in graded.notebooks.items():
+        # the fast way was enough: nothing was run again whole
+        assert notebook.skipped_cells > 0, f"lesson {lesson:02d} ran every cell"
+        assert not notebook.cell_errors, notebook.cell_errors
+
+
+@pytest.mark.slow
+def test_a_test_shared_by_several_stages_runs_once(tmp_path):
+    """A stage 3 app: stage 5's run fails one test; stage 4's tests are the ones that passed, not run again."""
+    from workbook.grading.apps import STAGE_TEST_ARGS
+    from workbook.grading.stage_outcomes import stage_results
+    from workbook.my_app import run_stage_tests
+    app = tmp_path / "my_app"
+    shutil.copytree(ROOT / "app_steps" / "step_03_qr_code", app, ignore=shutil.ignore_patterns("__pycache__"))
+    outcomes = tmp_path / "outcomes.jsonl"
+    run_stage_tests([3, 4, 5], app, cwd=tmp_path,
+                    extra_args=(*STAGE_TEST_ARGS, "--stage-outcomes", str(outcomes)))
+    records = [json.loads(line) for line in outcomes.read_text().splitlines()]
+    calls = [r for r in records if r.get("when") == "call"]
+    # only the test that asks for the `stage` fixture runs again: its outcome may depend on the stage
+    assert {r["nodeid"].split("[")[0].split("::")[1] for r in calls
+            if r["stage"] == 4 and not r.get("reused")} == {"test_junk_never_causes_a_500"}
+    assert sum(1 for r in calls if r["stage"] == 4 and r.get("reused")) >= 10
+    assert {r["outcome"] for r in calls if r["stage"] == 4} == {"passed"}
+    results, finished, _last = stage_results(outcomes)
+    assert finished and results[4][0] and not results[5][0] and 3 not in [s for s, (p, _) in results.items() if p]

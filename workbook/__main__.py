@@ -10,7 +10,8 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     diffs = commands.add_parser("diffs", help="rewrite each stage's CHANGES.diff")
     diffs.add_argument("--check", action="store_true", help="only report stale diffs (exit 1 if any)")
-    release = commands.add_parser("release", help="make notebooks/ from solutions/")
+    release = commands.add_parser(
+        "release", help="make notebooks/ from solutions/ (first setting the demo tags the grader skips by)")
     release.add_argument("--check", action="store_true", help="only report stale notebooks (exit 1 if any)")
     grade = commands.add_parser(
         "grade", help="grade a class: SUBMISSIONS/<student>/notebooks/*.ipynb (and my_app/)",
@@ -27,17 +28,40 @@ def main(argv=None):
                        help="time allowed per stage test run on a student's my_app/ (default: 300)")
     grade.add_argument("--hidden-checks", metavar="FILE.py",
                        help="extra checks (a Python file using @hidden_check) to run on every submission")
+    autograder = commands.add_parser(
+        "autograder", help="write the Gradescope autograder zip",
+        description="Write a zip to upload to Gradescope as a Programming Assignment's autograder: each "
+                    "submission (notebooks/, optionally my_app/) is graded as `grade` grades it.")
+    autograder.add_argument("--out", default="autograder.zip", metavar="ZIP", help="default: autograder.zip")
+    autograder.add_argument("--hidden-checks", metavar="FILE.py", help="extra checks to pack in (as for grade)")
+    check = commands.add_parser(
+        "check", help="see the marks the grader will give your notebooks/ and my_app/",
+        description="Run your notebooks and your my_app/ as the instructor's grader does, and print each "
+                    "exercise's mark: the same marks `grade` gives. Save your notebooks first.")
+    check.add_argument("folder", nargs="?", metavar="FOLDER",
+                       help="the folder holding notebooks/ (default: this one, else the workbook's)")
+    check.add_argument("--timeout", type=float, default=120, metavar="SECONDS",
+                       help="time allowed per notebook (default: 120)")
     args = parser.parse_args(argv)
 
     if args.command == "grade":
-        from .grading import main as grade_main
+        from .grading.command import main as grade_main
         return grade_main(args)
+    if args.command == "autograder":
+        from .grading.gradescope import command as autograder_main
+        return autograder_main(args)
+    if args.command == "check":
+        from .grading.command import check_main
+        return check_main(args)
 
+    stale = []
     if args.command == "diffs":
         from .diffs import write_diffs as run
     else:
+        from .grading.demo_cells import retag_solutions
         from .release import release as run
-    stale = run(check=args.check)
+        stale += retag_solutions(check=args.check)  # the cells grading may skip (workbook/grading/demo_cells.py)
+    stale += run(check=args.check)
     for path in stale:
         verb = "out of date" if args.check else "written"
         print(f"{path.relative_to(ROOT)}: {verb}")

@@ -70,6 +70,7 @@ class StageTestRun:
     stage: int
     returncode: int | None   # None: timed out
     output: str
+    cpu_seconds: float = 0.0  # what the test process used, when the grader's worker measured it
 
     @property
     def passed(self) -> bool:
@@ -80,15 +81,21 @@ class StageTestRun:
         return lines[-1] if lines else "(no output)"
 
 
+def stage_test_args(number, app_dir=None, extra_args=()):
+    """pytest's arguments for the behaviour tests of stage ``number`` (or a list of stages) on ``app_dir``."""
+    app_dir = app_dir if app_dir is not None else MY_APP
+    stages = ["--stage", str(number)] if isinstance(number, int) else ["--stages", ",".join(map(str, number))]
+    return [str(STAGE_TESTS), "--app-dir", str(Path(app_dir).resolve()), *stages, "-q", "--no-header",
+            "-p", "no:cacheprovider", "--rootdir", str(ROOT), *extra_args]
+
+
 def run_stage_tests(number, app_dir=None, timeout=300, extra_args=(), cwd=ROOT) -> StageTestRun:
     """Run the behaviour tests of stage ``number`` against the app in ``app_dir``, in a fresh process.
 
+    ``number`` may also be a list of stages, all tested in that one process (the grader does this).
     ``cwd`` is where that process (and so the app) runs: the grader gives it a scratch folder.
     """
-    app_dir = app_dir if app_dir is not None else MY_APP
-    command = [sys.executable, "-m", "pytest", str(STAGE_TESTS), "--app-dir", str(Path(app_dir).resolve()),
-               "--stage", str(number), "-q", "--no-header", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
-               *extra_args]
+    command = [sys.executable, "-m", "pytest", *stage_test_args(number, app_dir, extra_args)]
     # Its own process group, so that a timeout also ends anything the app started.
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                errors="replace", start_new_session=(os.name == "posix"))

@@ -15,6 +15,10 @@ MODULES = [
     "flask", "werkzeug", "werkzeug.security", "jinja2", "pyotp", "pyqrcode", "png", "zxingcpp",
     "sqlite3", "hmac", "hashlib", "base64", "struct", "secrets", "urllib.parse", "html.parser",
     "flask_wtf", "wtforms", "jupyter_core.paths",
+    # the behaviour tests that grade a my_app/ (workbook.grading.apps runs them in a forked worker)
+    "pytest", "_pytest.config", "_pytest.main", "_pytest.python", "_pytest.fixtures", "_pytest.runner",
+    "_pytest.assertion.rewrite", "_pytest.terminal", "_pytest.logging", "_pytest.capture", "_pytest.skipping",
+    "_pytest.tmpdir", "_pytest.monkeypatch", "_pytest.warnings",
 ]
 
 
@@ -31,6 +35,8 @@ def preload():
                 importlib.import_module(f"workbook.{module.name}")
             except Exception:  # noqa: BLE001
                 pass
+    importlib.import_module("workbook.grading.worker")
+    importlib.import_module("workbook.grading.stage_outcomes")
     try:
         from workbook import checks
         checks.load_all()

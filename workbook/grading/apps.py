@@ -1,0 +1,124 @@
+"""Grading a student's my_app/: the highest stage whose behaviour tests (tests/stages) it passes.
+
+One pytest process per app runs the stages' tests highest first and stops at the first
+stage that passes entirely (workbook/grading/stage_outcomes.py). The stage comes from
+the outcome of each test that pytest reported, never from the exit code: an app that
+ends the test process early (``os._exit(0)`` included) gets no stage it did not finish.
+When that happens, the stages below the one it died in are tested again in a new process.
+"""
+import re
+import time
+
+from ..stages import STAGES
+from .files import copy_tree, remove_tree
+from .model import AppGrade, StageRun
+from .stage_outcomes import stage_results
+
+DEFAULT_APP_TIMEOUT = 300    # seconds for an app's test run (as workbook.my_app)
+# Skip the plugins the behaviour tests do not use (nbval alone costs ~2 s of start-up).
+STAGE_TEST_ARGS = ("-p", "no:nbval", "-p", "no:xdist", "-p", "workbook.grading.stage_outcomes")
+
+
+def run_tests(stages, app_dir, run_dir, timeout, engine, cancelled=None):
+    """Run the behaviour tests of ``stages`` on ``app_dir`` in a fresh process; a my_app.StageTestRun.
+
+    Engine "fork": pytest.main in a worker forked from the grader's fork server, which has
+    imported pytest, Flask and the workbook once; otherwise a fresh ``python -m pytest``.
+    Either way the process and everything the app starts end with its process group.
+    """
+    from ..my_app import StageTestRun, run_stage_tests, stage_test_args
+    if engine != "fork":
+        return run_stage_tests(stages, app_dir, timeout=timeout, cwd=run_dir, extra_args=_run_args(run_dir))
+    from .engine import start_worker
+    from .worker import TestRunJob, serve_tests
+    log = run_dir / "pytest.log"
+    job = TestRunJob(args=stage_test_args(stages, app_dir, _run_args(run_dir)), cwd=str(run_dir),
+                     log=str(log))
+    worker = start_worker(job, "fork", run_dir, target=serve_tests)
+    returncode, cpu, crash, deadline = None, 0.0, "", time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and not (cancelled is not None and cancelled.is_set()):
+            try:
+                if worker.conn.poll(0.25):
+                    kind, value = worker.conn.recv()
+                    if kind == "done":
+                        returncode, cpu = value["code"], value["cpu"]
+                    else:  # "crashed": pytest itself could not run
+                        returncode, crash = -1, f"\n{value}"
+                    break
+            except (EOFError, OSError):  # gone without a word: os._exit, a signal, a crash
+                returncode = -1
+                break
+            if not worker.running():
+                returncode = -1
+                break
+    finally:
+        code = worker.kill()
+    if returncode == -1 and code is not None:
+        returncode = code
+    output = (log.read_text(encoding="utf-8", errors="replace") if log.exists() else "") + crash
+    if returncode is None:
+        output += f"\ntimed out after {timeout:g} s"
+    return StageTestRun(stages[-1], returncode, output, cpu_seconds=cpu)
+
+
+def _run_args(run_dir):
+    """The grader's pytest options, with this run's own outcomes file and temporary folder."""
+    return (*STAGE_TEST_ARGS, "--stage-outcomes", str(run_dir / "outcomes.jsonl"),
+            "--basetemp", str(run_dir / "pytest-tmp"))
+
+
+def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None, engine="spawn"):
+    """The AppGrade of the app in ``app_folder``; ``task_dir`` is scratch space, ``cancelled`` an Event."""
+    started = time.monotonic()
+    grade = AppGrade(0)
+    if not (app_folder / "app.py").is_file():
+        grade.notes.append("my_app: no app.py")
+        return grade
+    stages = sorted(s.number for s in STAGES)
+    attempt = 0
+    while stages and not (cancelled is not None and cancelled.is_set()):
+        attempt += 1
+        run_dir = task_dir / f"run{attempt}"
+        copy_tree(app_folder, run_dir / "my_app")
+        run = run_tests(stages, run_dir / "my_app", run_dir, timeout, engine, cancelled)
+        results, finished, last = stage_results(run_dir / "outcomes.jsonl")
+        grade.cpu_seconds += run.cpu_seconds
+        remove_tree(run_dir)
+        for number, (passed, summary) in results.items():
+            if passed or "passed" in summary or "failed" in summary:  # leave out the stages not reached
+                grade.runs.append(StageRun(number, passed, summary))
+        passing = [number for number, (passed, _summary) in results.items() if passed]
+        if passing:
+            grade.stage = max(passing)
+            break
+        load_error = app_load_error(run.output)
+        if load_error:
+            grade.notes.append(f"my_app: {load_error}")
+            break
+        if finished:
+            grade.notes.append("my_app: passes no stage's tests")
+            break
+        if not results:  # not even collected: the tests themselves could not start
+            lines = [line for line in run.output.splitlines() if line.strip()]
+            grade.notes.append(f"my_app: the behaviour tests did not start ({lines[-1][:200] if lines else '?'})")
+            break
+        # Cut short: by the timeout, or by the app ending the process. Retry below where it stopped.
+        stopped_in = last if last is not None else max(stages)
+        how = (f"timed out after {timeout:g} s" if run.returncode is None
+               else f"ended the test process (exit code {run.returncode})")
+        grade.notes.append(f"my_app: the stage {stopped_in} tests {how}")
+        stages = [number for number in stages if number < stopped_in]
+    grade.seconds = time.monotonic() - started
+    return grade
+
+
+def app_load_error(output):
+    """'import error (SyntaxError: ...)' when the app could not even be loaded, else None."""
+    for line in output.splitlines():
+        if "AppLoadError:" in line:
+            text = line.split("AppLoadError:", 1)[1].strip()
+            if "failed to import:" in text:
+                return "import error (" + text.split("failed to import:", 1)[1].strip()[:200] + ")"
+            return "cannot load the app (" + re.sub(r"\S*/", "", text)[:200] + ")"
+    return None

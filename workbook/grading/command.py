@@ -1,0 +1,126 @@
+"""``python -m workbook grade SUBMISSIONS --out report.csv``: the instructor's command."""
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .files import find_students
+from .grader import Grader, load_exercises
+from .model import GradingError
+
+
+def validate_hidden_checks(path):
+    """Run the instructor's hidden checks file once, in a throwaway process, so that a mistake is one line."""
+    path = Path(path)
+    if not path.is_file():
+        raise GradingError(f"--hidden-checks: {path} is not a file")
+    program = ("import runpy, sys\nfrom workbook.checks import load_all\nload_all()\n"
+               "runpy.run_path(sys.argv[1], run_name='workbook_hidden_checks')\n")
+    done = subprocess.run([sys.executable, "-c", program, str(path.resolve())], capture_output=True, text=True,
+                          timeout=120, cwd=tempfile.gettempdir())
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        raise GradingError(f"--hidden-checks {path}: {lines[-1] if lines else 'failed'}")
+
+
+def check_out_path(out, submissions):
+    """A one-line error unless report.csv (and report.html, feedback/ beside it) can be written there."""
+    out = Path(out)
+    if out.is_dir():
+        raise GradingError(f"--out {out} is a folder; give a file name such as {out / 'report.csv'}")
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise GradingError(f"--out {out}: the folder {out.parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise GradingError(f"--out {out}: cannot write in {out.parent}")
+    submissions = Path(submissions).resolve()
+    if parent == submissions or submissions in parent.parents:
+        raise GradingError(f"--out {out}: write the report outside the submissions folder")
+    return out
+
+
+class Progress:
+    """'graded 12/30' on stderr, in place on a terminal."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def __call__(self, done, total):
+        if self.tty:
+            self.stream.write(f"\rgraded {done}/{total}" + ("\n" if done == total else ""))
+        else:
+            self.stream.write(f"graded {done}/{total}\n")
+        self.stream.flush()
+
+
+def main(args):
+    """The ``grade`` subcommand; returns the exit code (2: a usage problem, said in one line)."""
+    from .report import write_reports
+    try:
+        if args.timeout <= 0 or args.app_timeout <= 0:
+            raise GradingError("--timeout and --app-timeout must be positive numbers of seconds")
+        if args.jobs is not None and args.jobs < 1:
+            raise GradingError("--jobs must be at least 1")
+        find_students(args.submissions)
+        out = check_out_path(args.out, args.submissions)
+        load_exercises()
+        if args.hidden_checks:
+            validate_hidden_checks(args.hidden_checks)
+    except GradingError as error:
+        print(f"python -m workbook grade: error: {error}", file=sys.stderr)
+        return 2
+    grader = Grader(timeout=args.timeout, jobs=args.jobs, hidden_checks=args.hidden_checks, progress=Progress(),
+                    app_timeout=args.app_timeout)
+    try:
+        grades = grader.grade_class(args.submissions)
+    except KeyboardInterrupt:
+        print("\ninterrupted: no report written", file=sys.stderr)
+        return 130
+    except GradingError as error:
+        print(f"python -m workbook grade: error: {error}", file=sys.stderr)
+        return 2
+    try:
+        written = write_reports(grades, out)
+    except OSError as error:
+        print(f"python -m workbook grade: error: cannot write the report: {error}", file=sys.stderr)
+        return 2
+    cpu = f" ({grades.cpu_seconds:.0f} CPU seconds in the workers)" if grades.cpu_seconds else ""
+    print(f"Graded {len(grades.students)} students in {grades.seconds:.0f} s{cpu}: "
+          + ", ".join(str(p) for p in written))
+    return 0
+
+
+def check_main(args):
+    """``python -m workbook check``: the student's pre-check, the grader's own marks for their work."""
+    from .. import ROOT
+    folder = Path(args.folder) if args.folder else (Path.cwd() if (Path.cwd() / "notebooks").is_dir() else ROOT)
+    if not (folder / "notebooks").is_dir():
+        print(f"python -m workbook check: error: no notebooks/ folder in {folder}", file=sys.stderr)
+        return 2
+    print(f"Grading {folder / 'notebooks'}" + (" and my_app/" if (folder / "my_app").is_dir() else "")
+          + " as the instructor's grader will (save your notebooks first)...", flush=True)
+    grades = Grader(timeout=args.timeout).grade_students({"you": folder})
+    print(student_summary(grades, grades.students[0]))
+    return 0
+
+
+def student_summary(grades, student):
+    """Per lesson, each exercise's line and points; the app's stage; the total."""
+    from .gradescope import app_line
+    lines = []
+    for lesson in sorted(student.notebooks):
+        notebook = student.notebooks[lesson]
+        lines.append(f"\nLesson {lesson:02d}" + (f" ({notebook.notebook})" if notebook.notebook else ""))
+        for note in notebook.notes:
+            lines.append(f"  > {note}")
+        for exercise_id, grade in notebook.grades.items():
+            lines.append(f"  {grade.line()}  [{grade.points}/{grades.exercises[exercise_id].points}]")
+    lines.append("")
+    lines.append(app_line(student.app))
+    for note in student.notes + (student.app.notes if student.app else []):
+        lines.append(f"> {note}")
+    lines.append(f"\nTotal: {student.total} / {grades.max_points} (what `python -m workbook grade` gives this work;"
+                 " checks your instructor adds with --hidden-checks are not in it)")
+    return "\n".join(lines)

@@ -1,0 +1,139 @@
+"""What grading produces (results) and what it is made of (tasks): small dataclasses, no behaviour."""
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class GradingError(Exception):
+    """A problem with the command line or the setup: one line for the instructor."""
+
+
+# ---------------------------------------------------------------------------
+# Results
+
+
+@dataclass
+class ExerciseGrade:
+    exercise_id: str
+    status: str              # passed / failed / not done (workbook.checks)
+    message: str = ""
+    points: int = 0
+    visible_status: str | None = None    # what the student's own check cell says (hidden checks left out)
+    visible_message: str = ""
+
+    def line(self):
+        from ..checks import Result
+        return Result(self.exercise_id, self.status, self.message).line()
+
+    def visible_line(self):
+        """The line the student's check cell prints for the same code."""
+        from ..checks import Result
+        if self.visible_status is None:
+            return self.line()
+        return Result(self.exercise_id, self.visible_status, self.visible_message).line()
+
+
+@dataclass
+class NotebookGrade:
+    lesson: int
+    notebook: str | None                     # the file graded, relative to the student's folder
+    grades: dict = field(default_factory=dict)   # exercise id -> ExerciseGrade
+    notes: list = field(default_factory=list)
+    cell_errors: list = field(default_factory=list)  # [code cell number, "ErrorType: message"]
+    seconds: float = 0.0
+    skipped_cells: int = 0   # demonstration and check cells not run for this grade (0: the whole notebook ran)
+    cpu_seconds: float = 0.0  # what its worker processes used (fork engine): the cost on an idle machine
+
+
+@dataclass
+class StageRun:
+    """What the behaviour tests said about one stage of a my_app/."""
+    stage: int
+    passed: bool
+    summary: str             # "12 passed", "3 failed, 9 passed", "not run"...
+
+
+@dataclass
+class AppGrade:
+    stage: int | None        # None: no my_app/ submitted; 0: passes no stage
+    notes: list = field(default_factory=list)
+    runs: list = field(default_factory=list)     # [StageRun], highest stage first
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+
+@dataclass
+class StudentGrade:
+    name: str
+    notebooks: dict = field(default_factory=dict)    # lesson -> NotebookGrade
+    app: AppGrade | None = None
+    notes: list = field(default_factory=list)        # notes about the whole submission
+
+    def grade(self, exercise_id):
+        for notebook in self.notebooks.values():
+            if exercise_id in notebook.grades:
+                return notebook.grades[exercise_id]
+        return None
+
+    def points(self, exercise_id):
+        found = self.grade(exercise_id)
+        return found.points if found else 0
+
+    @property
+    def total(self):
+        return sum(g.points for nb in self.notebooks.values() for g in nb.grades.values())
+
+    def all_notes(self):
+        notes = list(self.notes)
+        for lesson in sorted(self.notebooks):
+            notes += self.notebooks[lesson].notes
+        if self.app:
+            notes += self.app.notes
+        return notes
+
+
+@dataclass
+class ClassGrades:
+    students: list            # [StudentGrade], sorted
+    exercises: dict           # id -> workbook.checks.Exercise, in lesson order
+    seconds: float = 0.0
+
+    @property
+    def cpu_seconds(self):
+        """CPU time the notebooks' and apps' worker processes used, when the engine could measure it."""
+        return sum(nb.cpu_seconds for s in self.students for nb in s.notebooks.values()) + sum(
+            s.app.cpu_seconds for s in self.students if s.app)
+
+    @property
+    def max_points(self):
+        return sum(e.points for e in self.exercises.values())
+
+
+# ---------------------------------------------------------------------------
+# Tasks: one per process the grader starts
+
+
+@dataclass
+class NotebookTask:
+    """Run one student's notebook for one lesson and grade its exercises."""
+    folder: Path             # the student's submission folder
+    student: StudentGrade    # where the result goes
+    lesson: int
+    path: Path               # the notebook chosen for the lesson
+    cells: list              # its code cells' sources
+    exercise_ids: list
+    skippable: list = field(default_factory=list)   # indexes of unchanged demonstration and check cells
+
+    @property
+    def label(self):
+        return f"notebook {self.lesson:02d}"
+
+
+@dataclass
+class AppTask:
+    """Find the highest stage the student's my_app/ passes."""
+    folder: Path
+    student: StudentGrade
+
+    @property
+    def label(self):
+        return "my_app"

@@ -1,0 +1,167 @@
+"""A pytest plugin for grading a my_app/: every stage's behaviour tests in one run, highest stage first.
+
+    pytest tests/stages --app-dir DIR --stages 1,2,3,4,5,6,7 -p workbook.grading.stage_outcomes \\
+        --stage-outcomes OUT.jsonl
+
+It writes one JSON line per event to OUT.jsonl, as they happen, so that a run
+cut short (a timeout, an app that calls ``os._exit``) still says how far it got:
+
+    {"collected": {"7": [nodeid, ...], "6": [...], ...}}     once, before any test runs
+    {"nodeid": ..., "stage": 7, "when": "call", "outcome": "failed"}   each phase of each test
+    {"finished": true}                                        the run ended normally
+
+Each test runs once: a test marked for several stages has the same outcome on the same app,
+unless it asks for the ``stage`` fixture (then it runs once per stage). Its outcome at the
+highest stage is reused at the lower ones (reported with ``"reused": true``).
+
+The tests run stage by stage, from the highest. Once a test of a stage fails, that
+stage's other tests are skipped before their fixtures (as ``-x``); once every test of a stage has passed,
+the run stops: lower stages cannot raise the grade. ``stage_results`` reads the file
+back; the grade comes from it, never from pytest's exit code.
+"""
+import json
+import re
+
+import pytest
+
+_state = {}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--stage-outcomes", metavar="FILE.jsonl", help="write each stage test's outcome here")
+
+
+def _stage(item):
+    callspec = getattr(item, "callspec", None)
+    target = callspec.params.get("target") if callspec else None
+    return target[1] if target else None
+
+
+def _write(record):
+    handle = _state.get("file")
+    if handle is not None:
+        handle.write(json.dumps(record) + "\n")
+        handle.flush()
+
+
+def pytest_configure(config):
+    path = config.getoption("--stage-outcomes")
+    if path:
+        _state.update(file=open(path, "w", encoding="utf-8"), failed=set(), stages={}, not_run=set(), keys={},
+                      outcomes={}, reused={})
+
+
+@pytest.hookimpl(trylast=True)  # after tests/stages/conftest.py has kept each stage's own tests
+def pytest_collection_modifyitems(session, config, items):
+    if "file" not in _state:
+        return
+    items.sort(key=lambda item: -(_stage(item) or 0))  # stable: each stage's tests keep their order
+    collected = {}
+    for item in items:
+        collected.setdefault(str(_stage(item)), []).append(item.nodeid)
+        _state["stages"][item.nodeid] = _stage(item)
+        _state["keys"][item.nodeid] = _same_test(item)
+    _write({"collected": collected})
+
+
+def _same_test(item):
+    """The test apart from the stage it is aimed at; None when its outcome may depend on the stage."""
+    if "stage" in item.fixturenames:
+        return None
+    return re.sub(r"\[stage\d+-", "[", item.nodeid)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    if "file" not in _state:
+        return
+    if _stage(item) in _state["failed"]:
+        _state["not_run"].add(item.nodeid)
+        pytest.skip("this stage already failed")  # its other tests cannot change the grade
+    known = _state["outcomes"].get(_same_test(item))
+    if known is not None:
+        _state["reused"][item.nodeid] = known
+        pytest.skip(f"{known} at a higher stage")  # the same test on the same app: the same outcome
+
+
+def pytest_runtest_logreport(report):
+    if "file" not in _state:
+        return
+    stage = _state["stages"].get(report.nodeid)
+    reused = _state["reused"].get(report.nodeid)
+    if reused is not None and report.when == "setup":
+        for when in ("setup", "call"):
+            _write({"nodeid": report.nodeid, "stage": stage, "when": when, "outcome": reused, "reused": True})
+        if reused == "failed":
+            _state["failed"].add(stage)
+        return
+    outcome = "not run" if report.nodeid in _state["not_run"] else report.outcome
+    _write({"nodeid": report.nodeid, "stage": stage, "when": report.when, "outcome": outcome})
+    if report.failed:
+        _state["failed"].add(stage)
+    key = _state["keys"].get(report.nodeid)
+    if key is not None and outcome in ("passed", "failed") and reused is None:
+        if report.failed or report.when == "teardown":  # passed: only once its teardown passed too
+            _state["outcomes"].setdefault(key, "failed" if report.failed else "passed")
+
+
+def pytest_runtest_teardown(item, nextitem):
+    if "file" not in _state:
+        return
+    stage = _stage(item)
+    if stage not in _state["failed"] and (nextitem is None or _stage(nextitem) != stage):
+        # every test of this stage ran and none failed (its teardown is reported later, and
+        # is checked when the file is read): stop here
+        item.session.shouldstop = f"stage {stage} passed"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if "file" in _state:
+        _write({"finished": True})
+        _state.pop("file").close()
+
+
+def stage_results(path):
+    """Read an outcomes file: ({stage: (passed, summary)}, finished, last stage reported), highest first.
+
+    A stage passes when it has tests and every phase of every one of them was reported
+    and none failed. Tests never reported (the run stopped, or the process died) count
+    against their stage.
+    """
+    collected, finished, phases, last = {}, False, {}, None
+    try:
+        lines = open(path, encoding="utf-8").read().splitlines()
+    except OSError:
+        return {}, False, None
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a dying process
+        if "collected" in record:
+            collected = {int(stage): ids for stage, ids in record["collected"].items() if stage != "None"}
+        elif record.get("finished"):
+            finished = True
+        elif "nodeid" in record:
+            phases.setdefault(record["nodeid"], {})[record["when"]] = record["outcome"]
+            last = record.get("stage")
+    results = {}
+    for stage in sorted(collected, reverse=True):
+        counts = {"passed": 0, "failed": 0, "skipped": 0, "not run": 0}
+        for nodeid in collected[stage]:
+            seen = phases.get(nodeid, {})
+            if "failed" in seen.values():
+                counts["failed"] += 1
+            elif "not run" in seen.values():
+                counts["not run"] += 1
+            elif seen.get("setup") == "skipped" or seen.get("call") == "skipped":
+                counts["skipped"] += 1 if "teardown" in seen else 0
+                counts["not run"] += 0 if "teardown" in seen else 1
+            elif seen.get("call") == "passed" and seen.get("teardown") == "passed":
+                counts["passed"] += 1
+            else:
+                counts["not run"] += 1
+        passed = bool(collected[stage]) and counts["failed"] == 0 and counts["not run"] == 0
+        summary = ", ".join(f"{count} {what}" for what, count in counts.items() if count) or "no tests"
+        results[stage] = (passed, summary)
+    return results, finished, last
