@@ -32,6 +32,7 @@ def stage7_config(tmp_path, clock, **extra):
         "CLOCK": clock,
         "DATABASE": str(tmp_path / "users.sqlite"),
         "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",  # fast: scrypt is for real users
         **extra,
     }
 

@@ -28,6 +28,7 @@ def create_app(test_config=None):
     app.config.from_mapping(
         CLOCK=time.time,
         DATABASE=os.path.join(app.instance_path, "users.sqlite"),
+        PASSWORD_HASH_METHOD="scrypt",  # werkzeug's default: slow on purpose, against guessing
         # Browsers share cookies between ports of 127.0.0.1: a name of its own keeps
         # this stage's session apart from another stage running beside it.
         SESSION_COOKIE_NAME="stage6_session",

@@ -60,6 +60,9 @@ def app(target, tmp_path, clock):
         "CLOCK": clock,
         "DATABASE": str(tmp_path / "users.sqlite"),
         "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
+        # One cheap round instead of scrypt: the tests log in hundreds of times.
+        # (test_login_flow checks that the real default is scrypt.)
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
     })
     return app
 

@@ -1,5 +1,6 @@
 """Stages 6-7: password, then the page in between, then the protected page."""
 import sqlite3
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -7,7 +8,8 @@ import pytest
 from workbook import pages
 from workbook.cookies import read_session_cookie, session_cookie
 
-from stage_helpers import PASSWORD
+from stage_helpers import PASSWORD, AuthActions
+from workbook.apps import make_app
 from workbook.visitor import submit_form
 
 pytestmark = pytest.mark.stages(6, 7)
@@ -42,6 +44,17 @@ def test_passwords_are_stored_hashed(app, auth):
     auth.register()
     with open(app.config["DATABASE"], "rb") as database:
         assert PASSWORD.encode() not in database.read()
+
+
+def test_passwords_are_hashed_with_scrypt_by_default(target, tmp_path):
+    """The suite hashes cheaply to run fast; left to itself, the app uses werkzeug's scrypt."""
+    folder, _number = target
+    app = make_app(folder, {"TESTING": True, "SECRET_KEY": "test key, not a real one " * 2,
+                            "DATABASE": str(tmp_path / "default.sqlite"), "SESSION_COOKIE_SECURE": False})
+    AuthActions(app.test_client(), None).register()
+    written = b"".join(Path(app.config["DATABASE"] + suffix).read_bytes()
+                       for suffix in ("", "-wal") if Path(app.config["DATABASE"] + suffix).exists())
+    assert b"scrypt:32768:8:1$" in written
 
 
 def test_wrong_password_and_unknown_user_look_the_same(auth):
