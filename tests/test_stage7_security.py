@@ -20,7 +20,8 @@ from workbook.cookies import read_session_cookie, session_cookie, session_cookie
 from workbook.stages import stage
 
 STAGE7 = stage(7).folder
-CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
 # ----------------------------------------------------------------- fixtures and helpers
@@ -28,7 +29,7 @@ CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action '
 def stage7_config(tmp_path, clock, **extra):
     return {
         "TESTING": True,
-        "SECRET_KEY": "test key, not a real one",
+        "SECRET_KEY": "test key, not a real one, long enough",
         "CLOCK": clock,
         "DATABASE": str(tmp_path / "users.sqlite"),
         "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
@@ -69,7 +70,7 @@ def enrolled(template, app, client, clock):
         builder = make_app(STAGE7, stage7_config(template["folder"], clock))
         alice = AuthActions(builder.test_client(), Authenticator(clock))
         alice.enrol()
-        template.update(account=alice.phone.account, codes=show_recovery_codes(alice.client))
+        template.update(account=alice.phone.account, codes=save_recovery_codes(alice.client))
     # The app keeps no connection open between requests, so its file can be swapped.
     shutil.copyfile(template["folder"] / "users.sqlite", app.config["DATABASE"])
     phone = Authenticator(clock)
@@ -119,6 +120,20 @@ def show_recovery_codes(client):
     response = client.get("/recovery-codes")
     assert response.status_code == 200
     return pages.parse(response.data).list_items
+
+
+def confirm_saved(client):
+    """Press "I have saved them" on the recovery codes page."""
+    form = pages.parse(client.get("/recovery-codes").data).post_form(action="/recovery-codes")
+    assert form is not None, "the recovery codes page has no form to confirm they were saved"
+    return client.post(form.action, data=form.data())
+
+
+def save_recovery_codes(client):
+    """Read the codes, then press "I have saved them"; the codes read."""
+    codes = show_recovery_codes(client)
+    assert confirm_saved(client).status_code in (302, 303)
+    return codes
 
 
 def database_bytes(app):
@@ -281,11 +296,13 @@ def test_delay_grows_then_success_resets_it(pending, clock):
     assert verify(client, phone.code()).status_code == 429
 
 
-def test_wrong_recovery_codes_count_toward_the_throttle(pending):
+def test_wrong_recovery_codes_have_a_throttle_of_their_own(pending):
     for _ in range(5):
         assert use_recovery(pending.client, "aaaa-bbbb-cccc-dddd-eeee-ffff").status_code == 401
-    assert verify(pending.client, pending.phone.code()).status_code == 429
-    assert use_recovery(pending.client, "aaaa-bbbb-cccc-dddd-eeee-ffff").status_code == 429
+    response = use_recovery(pending.client, "aaaa-bbbb-cccc-dddd-eeee-ffff")
+    assert response.status_code == 429 and "Retry-After" in response.headers
+    assert is_redirect_to(verify(pending.client, pending.phone.code()), "/dashboard"), \
+        "guessing recovery codes closed the code step too"
 
 
 def test_enrolment_is_throttled_too(auth, app):
@@ -310,7 +327,7 @@ def test_the_count_lives_in_the_database(pending, app):
 
 # ----------------------------------------------------------------- recovery codes
 
-def test_enrolment_shows_ten_recovery_codes_once(auth, app):
+def test_enrolment_shows_ten_recovery_codes_until_saved(auth, app):
     response = auth.enrol()
     assert location(response) == "/recovery-codes"
     page = auth.client.get("/recovery-codes")
@@ -318,14 +335,15 @@ def test_enrolment_shows_ten_recovery_codes_once(auth, app):
     codes = pages.parse(page.data).list_items
     assert len(codes) == 10 and len(set(codes)) == 10
     assert all(re.fullmatch(r"[a-z2-7]{4}(-[a-z2-7]{4}){5}", code) for code in codes), codes
-    assert re.search(r'href="[^"]*dashboard"', page.get_data(as_text=True)), "a link on to the dashboard"
-    assert show_recovery_codes(auth.client) == [], "a reload shows them again"
+    assert show_recovery_codes(auth.client) == codes, "a reload lost them before they were saved"
+    assert is_redirect_to(confirm_saved(auth.client), "/dashboard"), "I have saved them"
+    assert show_recovery_codes(auth.client) == [], "shown again after they were saved"
     assert logged_in(auth.client)
 
 
 def test_recovery_codes_are_stored_hashed(auth, app):
     auth.enrol()
-    codes = show_recovery_codes(auth.client)
+    codes = save_recovery_codes(auth.client)
     data = database_bytes(app)
     for code in codes:
         assert code.encode() not in data and code.replace("-", "").encode() not in data
@@ -337,8 +355,8 @@ def test_another_worker_can_show_the_recovery_codes(auth, tmp_path, clock):
     auth.enrol()
     second_worker = make_app(STAGE7, stage7_config(tmp_path, clock)).test_client()
     second_worker.set_cookie(session_cookie_name(second_worker), session_cookie(auth.client))
-    assert len(show_recovery_codes(second_worker)) == 10
-    assert show_recovery_codes(auth.client) == []
+    assert len(save_recovery_codes(second_worker)) == 10
+    assert show_recovery_codes(auth.client) == [], "saved on one worker, still shown on another"
 
 
 def test_a_recovery_code_logs_in_once(enrolled):
@@ -404,14 +422,20 @@ def test_disable_needs_a_full_login(pending):
     assert location(pending.client.application.test_client().get("/disable-2fa")) == "/login"
 
 
-def test_disable_is_throttled(signed_in, clock):
+def test_disable_failures_end_the_session_not_the_account(signed_in, app, clock):
+    """A stolen session cannot guess its way to turning 2FA off, nor lock the owner out trying."""
     auth = signed_in
     clock.advance(30)
-    for _ in range(5):
-        response = submit_form(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.wrong_code()})
+    for _ in range(3):
+        response = submit_form(auth.client, "/disable-2fa", {"password": "a guess at it", "otp": auth.phone.code()})
         assert response.status_code == 401
     response = submit_form(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.code()})
-    assert response.status_code == 429 and "Retry-After" in response.headers
+    assert is_redirect_to(response, "/login") and not logged_in(auth.client)
+    assert user_row(app)["totp_secret"] is not None
+    assert user_row(app)["failed_attempts"] == 0, "the account's code step paid for the session's guesses"
+    clock.advance(30)
+    auth.login()
+    assert is_redirect_to(verify(auth.client, auth.phone.code()), "/dashboard"), "the owner was locked out"
 
 
 def test_other_sessions_end_when_2fa_is_turned_off(signed_in, app, clock):
@@ -480,15 +504,19 @@ def forge(data, key):
     return SecureCookieSessionInterface().get_signing_serializer(forger).dumps(data)
 
 
-def test_a_cookie_forged_with_the_guides_key_gets_nowhere(enrolled, app, clock):
+def test_a_cookie_forged_with_the_guides_key_gets_nowhere(signed_in, app, clock):
     user_id = user_row(app)["id"]
+    genuine = read_session_cookie(session_cookie(signed_in.client))
     browser = app.test_client()
-    browser.set_cookie(session_cookie_name(browser), forge({"user_id": user_id}, "my_secret_key"))
-    assert location(browser.get("/dashboard")) == "/login"
-    browser.set_cookie(session_cookie_name(browser), forge({"pending_user_id": user_id, "pending_since": clock()}, "my_secret_key"))
-    assert location(browser.get("/verify-2fa")) == "/login"
-    # The same forgery with the app's real key does get in: the test forges the right thing.
-    browser.set_cookie(session_cookie_name(browser), forge({"user_id": user_id}, app.secret_key))
+    for key in ("my_secret_key", app.secret_key):
+        browser.set_cookie(session_cookie_name(browser), forge({"user_id": user_id}, key))
+        assert location(browser.get("/dashboard")) == "/login", "a user_id alone is no session"
+        browser.set_cookie(session_cookie_name(browser), forge({"pending_user_id": user_id, "pending_since": clock()}, key))
+        assert location(browser.get("/verify-2fa")) == "/login"
+    browser.set_cookie(session_cookie_name(browser), forge(genuine, "my_secret_key"))
+    assert not logged_in(browser)
+    # The genuine session's content, signed with the app's real key, does get in: the test forges the right thing.
+    browser.set_cookie(session_cookie_name(browser), forge(genuine, app.secret_key))
     assert logged_in(browser)
 
 
@@ -617,9 +645,14 @@ def test_every_response_has_the_security_headers(auth, client):
 def test_no_secret_key_outside_debug_stops_the_app(tmp_path, monkeypatch):
     monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
-    with pytest.raises(SystemExit) as stopped:
+    try:
         make_app(STAGE7, {"DATABASE": str(tmp_path / "users.sqlite")})
-    message = str(stopped.value.code)
+    except SystemExit:  # not an Exception: pytest.raises(Exception) would let it through
+        pytest.fail("SystemExit: gunicorn restarts a worker that exits this way, forever")
+    except Exception as stopped:
+        message = str(stopped)
+    else:
+        pytest.fail("the app started without a key")
     assert "FLASK_SECRET_KEY" in message and "--debug" in message and "\n" not in message
 
 
@@ -632,9 +665,10 @@ def test_debug_mode_runs_without_a_key(tmp_path, monkeypatch, caplog):
 
 
 def test_key_from_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("FLASK_SECRET_KEY", "from the environment")
+    key = "from the environment, 32 characters or more"
+    monkeypatch.setenv("FLASK_SECRET_KEY", key)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
-    assert make_app(STAGE7, {"DATABASE": str(tmp_path / "users.sqlite")}).secret_key == "from the environment"
+    assert make_app(STAGE7, {"DATABASE": str(tmp_path / "users.sqlite")}).secret_key == key
 
 
 def test_codes_and_secrets_are_never_logged(auth, clock, caplog):

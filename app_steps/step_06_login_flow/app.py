@@ -44,7 +44,10 @@ def create_app(test_config=None):
             "FLASK_SECRET_KEY is not set, so a random key is used: everyone is "
             "logged out whenever the app restarts."
         )
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=0, x_host=0, x_prefix=1)
+    if app.config.get("BEHIND_PROXY"):
+        # Only a proxy we run (JupyterHub's) may say where the app lives: from
+        # anyone else, X-Forwarded-Prefix would point links and redirects at their site.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
     user_management.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(two_factor.bp)

@@ -28,11 +28,23 @@ import user_management
 # ANCHOR: security_headers_value
 # The browser loads nothing that does not come from this site (the QR code is an
 # inline data: image), runs no inline script, and no other site may frame these pages.
+# base-uri and object-src are not covered by default-src: without them an injected
+# <base href> would send every relative link and form elsewhere, and <object> runs plugins.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'"
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 # ANCHOR_END: security_headers_value
+
+MIN_SECRET_KEY = 32  # characters: secrets.token_hex(32) gives 64
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the app cannot run with safely; the message says how to fix it.
+
+    Raised, not SystemExit: gunicorn answers a worker's SystemExit by starting
+    another worker, forever, while an exception at start-up stops it with the message.
+    """
 
 
 def create_app(test_config=None):
@@ -51,6 +63,11 @@ def create_app(test_config=None):
         # run on your own machine over plain HTTP, so there the default is off.
         SESSION_COOKIE_SECURE=not app.debug,
         MAX_CONTENT_LENGTH=8 * 1024,    # every form here is a few short fields
+        # A session ends after 30 minutes without a request, and 12 hours after
+        # its login whatever happens; the server checks both (auth.py).
+        SESSION_IDLE_SECONDS=30 * 60,
+        SESSION_MAX_SECONDS=12 * 3600,
+        PERMANENT_SESSION_LIFETIME=12 * 3600,  # and Flask refuses an older signature
     )
     # ANCHOR_END: cookie_settings
     # FLASK_SECRET_KEY, FLASK_DATABASE, FLASK_SESSION_COOKIE_SECURE=false, ... from the environment.
@@ -59,14 +76,20 @@ def create_app(test_config=None):
         app.config.update(test_config)
 
     # ANCHOR: secret_key
-    if not app.config.get("SECRET_KEY"):
-        if not (app.debug or app.testing):
+    key = app.config.get("SECRET_KEY")
+    how = ("export FLASK_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))'), "
+           "or run it on your own machine with: flask --app app_steps/step_07_hardening/app.py run --debug")
+    if key is not None and not isinstance(key, (str, bytes)):
+        # FLASK_SECRET_KEY=123456 is read as the number 123456, which cannot sign anything.
+        raise ConfigurationError(f"FLASK_SECRET_KEY must be text, not a {type(key).__name__}: {how}")
+    if not (app.debug or app.testing):
+        if not key:
             # A random key would differ in each gunicorn worker: nobody could stay logged in.
-            raise SystemExit(
-                "FLASK_SECRET_KEY is not set: export FLASK_SECRET_KEY=$(python -c "
-                "'import secrets; print(secrets.token_hex(32))'), or run it on your own machine "
-                "with: flask --app app_steps/step_07_hardening/app.py run --debug"
-            )
+            raise ConfigurationError(f"FLASK_SECRET_KEY is not set: {how}")
+        if len(key) < MIN_SECRET_KEY:
+            raise ConfigurationError(
+                f"FLASK_SECRET_KEY has {len(key)} characters; use at least {MIN_SECRET_KEY} random ones: {how}")
+    if not key:
         # Never a fixed string in the source: anyone who reads it can sign cookies.
         app.config["SECRET_KEY"] = secrets.token_hex(32)
         app.logger.warning(
@@ -74,7 +97,10 @@ def create_app(test_config=None):
             "logged out whenever the app restarts."
         )
     # ANCHOR_END: secret_key
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=0, x_host=0, x_prefix=1)
+    if app.config.get("BEHIND_PROXY"):
+        # Only a proxy we run (JupyterHub's) may say where the app lives: from
+        # anyone else, X-Forwarded-Prefix would point links and redirects at their site.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
     user_management.init_app(app)
 
     # ANCHOR: csrf_setup
@@ -119,6 +145,14 @@ def create_app(test_config=None):
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         response.headers["X-Content-Type-Options"] = "nosniff"  # a file is what its type says
         response.headers["Referrer-Policy"] = "same-origin"     # addresses stay on this site
+        if request.endpoint != "static":
+            # Pages behind the password (and the forms with their tokens) stay out of
+            # every cache: the back button on a shared computer shows nothing.
+            response.headers["Cache-Control"] = "no-store"
+        if app.config["SESSION_COOKIE_SECURE"]:
+            # The cookie goes over HTTPS only, so the site is HTTPS only: the browser
+            # remembers that for a year and never tries plain HTTP first.
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
     # ANCHOR_END: security_headers
 

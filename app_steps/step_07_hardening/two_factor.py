@@ -7,16 +7,18 @@ import secrets
 
 import pyotp
 import pyqrcode
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, make_response, redirect, render_template, request, session, url_for
 from pyotp.exceptions import OTPVerificationError
 
 import user_management
-from auth import MAX_PASSWORD, clock, login_required, password_step_required, renew_session
+from auth import (MAX_PASSWORD, clock, login_required, password_step_required, renew_session,
+                  start_server_session, too_many_attempts, wait_message)
 
 bp = Blueprint("two_factor", __name__)
 
 ISSUER = "Flask 2FA Workbook"
 RECOVERY_CODE_COUNT = 10
+DISABLE_TRIES = 3  # wrong tries at /disable-2fa before the session ends
 
 
 def provisioning_uri(secret, account_name):
@@ -85,18 +87,10 @@ def matching_timecode(secret, code):
 
 
 def finish_login(user_id):
-    renew_session()
+    """Both factors passed: the pending session ends, a logged-in one starts."""
+    user_management.end_session(session["sid"])
+    start_server_session(user_id, logged_in=True)
     session["user_id"] = user_id
-
-
-# ANCHOR: throttle_response
-def wait_message(wait):
-    return f"Too many wrong codes in a row. Wait {wait} seconds, then try again."
-
-def too_many_attempts(template, wait):
-    """429 with the form again, and Retry-After: the seconds until the next try."""
-    return render_template(template, error=wait_message(wait)), 429, {"Retry-After": str(wait)}
-# ANCHOR_END: throttle_response
 
 
 # ANCHOR: enable_2fa
@@ -106,7 +100,8 @@ def enable_2fa(user):
     if user["totp_secret"] is not None:
         # Enrolled already: the QR code (the secret) is never shown again.
         return redirect(url_for("two_factor.verify_2fa"))
-    secret = user_management.pending_secret(user["id"], pyotp.random_base32())
+    # This session's own secret: another login to the same account gets another one.
+    secret = user_management.enrol_secret(session["sid"], pyotp.random_base32())
 
     def page(error=None, status=200, headers=()):
         html = render_template(
@@ -116,8 +111,7 @@ def enable_2fa(user):
             manual_key=grouped(secret),
             error=error,
         )
-        # A page that shows a secret must not be kept in any cache.
-        return html, status, {"Cache-Control": "no-store", **dict(headers)}
+        return html, status, dict(headers)
 
     if request.method == "GET":
         return page()
@@ -126,15 +120,16 @@ def enable_2fa(user):
         return page("Type the 6 digits your app shows, like 123 456.", 400)
     wait = user_management.start_attempt(user["id"], clock())
     if wait is not None:
-        return page(wait_message(wait), 429, {"Retry-After": str(wait)})
+        return page(wait_message(wait), 429, {"Retry-After": str(wait)} if wait != float("inf") else {})
     timecode = matching_timecode(secret, code)
     if timecode is None:
         return page("That code is not right. Check the app and try again.", 401)
     recovery_codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
-    if not user_management.turn_on_2fa(user["id"], secret, timecode, recovery_codes):
+    if not user_management.turn_on_2fa(user["id"], secret, timecode, recovery_codes, clock()):
         # Another request (another tab, another worker) turned 2FA on first.
         return redirect(url_for("two_factor.verify_2fa"))
-    # turn_on_2fa set the failed attempts back to 0, in the same transaction.
+    # turn_on_2fa set the failed attempts back to 0 and ended every other
+    # session of this user, in the same transaction.
     finish_login(user["id"])
     flash("Two-factor authentication is on.")
     return redirect(url_for("two_factor.recovery_codes"))
@@ -142,14 +137,31 @@ def enable_2fa(user):
 
 
 # ANCHOR: show_recovery_codes
-@bp.get("/recovery-codes")
+@bp.route("/recovery-codes", methods=["GET", "POST"])
 @login_required
 def recovery_codes():
-    user = g.user
-    # Taken out of the database as they are shown: a reload shows nothing.
-    codes = user_management.take_recovery_codes_to_show(user["id"])
-    html = render_template("recovery_codes.html", codes=codes)
-    return html, 200, {"Cache-Control": "no-store"}
+    if request.method == "POST":  # "I have saved them": only now does the plain copy go
+        user_management.recovery_codes_saved(g.user["id"])
+        return redirect(url_for("two_factor.dashboard"))
+    # Reading changes nothing: a reload, a prefetch or a HEAD uses nothing up.
+    codes = user_management.recovery_codes_to_show(g.user["id"], clock())
+    return render_template("recovery_codes.html", codes=codes)
+
+
+@bp.get("/recovery-codes.txt")
+@login_required
+def recovery_codes_file():
+    """The same codes as a text file to save, while they are still shown."""
+    codes = user_management.recovery_codes_to_show(g.user["id"], clock())
+    if not codes:
+        return redirect(url_for("two_factor.recovery_codes"))
+    text = (f"Recovery codes for {g.user['username']} at {ISSUER}.\n"
+            "Each one logs you in once instead of a code from your phone. Keep them away from it.\n\n"
+            + "\n".join(codes) + "\n")
+    response = make_response(text)
+    response.mimetype = "text/plain"
+    response.headers["Content-Disposition"] = 'attachment; filename="recovery-codes.txt"'
+    return response
 # ANCHOR_END: show_recovery_codes
 
 
@@ -186,16 +198,19 @@ def use_recovery_code(user):
     if code is None:
         error = "Type one of your recovery codes, like abcd-efgh-ijkm-nopq-rstu-vwxy."
         return render_template("verify_2fa.html", error=error), 400
-    wait = user_management.start_attempt(user["id"], clock())
+    # A limit of their own: someone guessing codes cannot lock the owner out of this way in.
+    wait = user_management.start_attempt(user["id"], clock(), "recovery")
     if wait is not None:
         return too_many_attempts("verify_2fa.html", wait)
     if not user_management.use_recovery_code(user["id"], code):
         error = "That recovery code is not right, or was used already."
         return render_template("verify_2fa.html", error=error), 401
-    user_management.attempt_succeeded(user["id"])
+    user_management.attempt_succeeded(user["id"], "recovery")
+    user_management.attempt_succeeded(user["id"])  # the owner is back: codes open again
     finish_login(user["id"])
     left = user_management.recovery_codes_left(user["id"])
-    flash(f"You used a recovery code: {left} left. Each one works only once.")
+    flash(f"You used a recovery code: {left} left. Each one works only once. "
+          "Lost your phone? Turn two-factor authentication off below, then log in again to set up the new one.")
     return redirect(url_for("two_factor.dashboard"))
 # ANCHOR_END: verify_2fa
 
@@ -203,11 +218,10 @@ def use_recovery_code(user):
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    user = g.user
     return render_template(
         "dashboard.html",
-        username=user["username"],
-        codes_waiting=user_management.has_recovery_codes_to_show(user["id"]),
+        username=g.user["username"],
+        codes_waiting=bool(user_management.recovery_codes_to_show(g.user["id"], clock())),
     )
 
 
@@ -220,22 +234,35 @@ def disable_2fa():
         return render_template("disable_2fa.html")
     password = request.form.get("password", "")
     code = normalise_code(request.form.get("otp"))
-    if not password or len(password) > MAX_PASSWORD or code is None:
-        error = "Type your password and the 6 digits your app shows now."
+    recovery_code = normalise_recovery_code(request.form.get("recovery_code"))
+    if not password or len(password) > MAX_PASSWORD or (code is None and recovery_code is None):
+        error = "Type your password, and the 6 digits your app shows now or one of your recovery codes."
         return render_template("disable_2fa.html", error=error), 400
-    wait = user_management.start_attempt(user["id"], clock())
-    if wait is not None:
-        return too_many_attempts("disable_2fa.html", wait)
-    timecode = matching_timecode(user["totp_secret"], code)
-    if (not user_management.password_is_right(user, password) or timecode is None
-            or not user_management.use_timecode(user["id"], timecode)):
+    # Wrong tries count against this session, not the account: whoever holds a
+    # stolen cookie ends their own session, and cannot lock the owner out.
+    if not user_management.count_disable_failure(session["sid"], DISABLE_TRIES):
+        return end_this_session()
+    if not user_management.password_is_right(user, password):
+        right = False
+    elif code is not None:
         # A fresh code, not the one used to log in: whoever holds only your
         # session (a browser left open) cannot turn 2FA off.
+        timecode = matching_timecode(user["totp_secret"], code)
+        right = timecode is not None and user_management.use_timecode(user["id"], timecode)
+    else:  # the phone is lost: an unused recovery code instead
+        right = user_management.use_recovery_code(user["id"], recovery_code)
+    if not right:
         error = "That password or code is not right. Wait for a new code and try again."
         return render_template("disable_2fa.html", error=error), 401
-    user_management.attempt_succeeded(user["id"])
-    user_management.turn_off_2fa(user["id"])
+    user_management.turn_off_2fa(user["id"])  # and ends every session of this user
     renew_session()
     flash("Two-factor authentication is off. Log in again to set it up with a new QR code.")
+    return redirect(url_for("auth.login"))
+
+
+def end_this_session():
+    user_management.end_session(session["sid"])
+    renew_session()
+    flash(f"{DISABLE_TRIES} wrong tries to turn 2FA off: this session has ended. Log in again.")
     return redirect(url_for("auth.login"))
 # ANCHOR_END: disable_2fa

@@ -56,7 +56,7 @@ def app(target, tmp_path, clock):
     folder, _number = target
     app = make_app(folder, {
         "TESTING": True,
-        "SECRET_KEY": "test key, not a real one",
+        "SECRET_KEY": "test key, not a real one, long enough",
         "CLOCK": clock,
         "DATABASE": str(tmp_path / "users.sqlite"),
         "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP

@@ -83,6 +83,7 @@ def test_enrolment_shows_qr_for_this_user(client, auth, authenticator):
     assert account.secret in pages.parse(response.data).compact_text(), "show the manual-entry key too"
 
 
+@pytest.mark.stages(6)  # stage 7 gives each login its own secret: test_stage7_sessions.py
 def test_pending_secret_survives_a_second_login(client, auth, authenticator):
     auth.register()
     auth.login()
