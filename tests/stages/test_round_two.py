@@ -7,11 +7,14 @@ Days of guessing are simulated with the fixed clock: nothing here sleeps.
 import os
 import re
 import stat
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import pytest
 
-from stage_helpers import PASSWORD, AuthActions, Authenticator
+from stage_helpers import (
+    PASSWORD, AuthActions, Authenticator,
+    confirm_saved, is_redirect_to, location, logged_in, use_recovery, verify,
+)
 from workbook import pages
 from workbook.apps import make_app
 from workbook.cookies import session_cookie, session_cookie_name
@@ -25,37 +28,10 @@ LONG_KEY = "a test key of more than thirty-two characters"
 
 # ----------------------------------------------------------------- helpers
 
-def location(response):
-    """Where a redirect sends the browser, as a path (relative Locations resolved)."""
-    return urlsplit(urljoin(response.request.url, response.headers.get("Location", ""))).path
-
-
-def is_redirect_to(response, path):
-    return response.status_code in (302, 303) and location(response) == path
-
-
-def logged_in(client):
-    return client.get("/dashboard").status_code == 200
-
-
-def verify(client, otp):
-    return submit_form(client, "/verify-2fa", {"otp": otp})
-
-
-def use_recovery(client, code):
-    return submit_form(client, "/verify-2fa", {"recovery_code": code})
-
 
 def recovery_codes_on_page(client):
     response = client.get("/recovery-codes")
     return pages.parse(response.data).list_items if response.status_code == 200 else []
-
-
-def confirm_saved(client):
-    """Press "I have saved them" on the recovery codes page."""
-    form = pages.parse(client.get("/recovery-codes").data).post_form(action="/recovery-codes")
-    assert form is not None, "the recovery codes page has no form to confirm the codes were saved"
-    return client.post(form.action, data=form.data())
 
 
 def copy_of_cookie(client, app):

@@ -1,25 +1,28 @@
-"""Stage 7: each protection in the contract's "Stage 7 only" list, attacked the usual ways.
+"""Stage 7, round one: each protection in the contract's "Stage 7 only" list, attacked the usual ways.
 
-The clock is a FixedClock moved by hand: no test sleeps.
+Part of the behaviour suite, so an app reaches stage 7 only if it passes these
+(``--app-dir DIR --stage 7``, as the grader and check_my_app(7) run it).
+Round two is in test_round_two.py. The clock is a FixedClock moved by hand: no test sleeps.
 """
 import logging
 import re
-import shutil
 import sqlite3
-from urllib.parse import urljoin, urlsplit
 
 import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from stages.stage_helpers import PASSWORD, AuthActions, Authenticator
+from stage_helpers import (
+    PASSWORD, AuthActions, Authenticator,
+    confirm_saved, is_redirect_to, location, logged_in, save_recovery_codes, show_recovery_codes, use_recovery, verify,
+)
 from workbook import pages
 from workbook.visitor import submit_form
 from workbook.apps import make_app
 from workbook.cookies import read_session_cookie, session_cookie, session_cookie_name
-from workbook.stages import stage
 
-STAGE7 = stage(7).folder
+pytestmark = pytest.mark.stages(7)
+
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
@@ -39,45 +42,18 @@ def stage7_config(tmp_path, clock, **extra):
 
 
 @pytest.fixture
-def app(tmp_path, clock):
-    return make_app(STAGE7, stage7_config(tmp_path, clock))
+def stage_folder(target):
+    """The folder of the app under test (app_steps/step_07_hardening, or --app-dir)."""
+    return target[0]
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def auth(client, clock):
-    return AuthActions(client, Authenticator(clock))
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    """A database where alice has enrolled, made once per module and copied for each test.
-
-    Enrolling costs about half a second (scrypt twice, two QR codes): the tests
-    that are not about enrolment start from this copy instead.
-    """
-    return {"folder": tmp_path_factory.mktemp("enrolled")}
-
-
-@pytest.fixture
-def enrolled(template, app, client, clock):
-    """alice with 2FA on, logged out, at the time she enrolled; ``.recovery_codes`` are hers."""
-    if "account" not in template:
-        builder = make_app(STAGE7, stage7_config(template["folder"], clock))
-        alice = AuthActions(builder.test_client(), Authenticator(clock))
-        alice.enrol()
-        template.update(account=alice.phone.account, codes=save_recovery_codes(alice.client))
-    # The app keeps no connection open between requests, so its file can be swapped.
-    shutil.copyfile(template["folder"] / "users.sqlite", app.config["DATABASE"])
-    phone = Authenticator(clock)
-    phone.account = template["account"]
-    alice = AuthActions(client, phone)
-    alice.recovery_codes = list(template["codes"])
-    return alice
+def enrolled(auth, clock):
+    """alice with 2FA on, her recovery codes saved (``.recovery_codes``), logged out."""
+    auth.enrol()
+    auth.recovery_codes = save_recovery_codes(auth.client)
+    auth.logout()
+    return auth
 
 
 @pytest.fixture
@@ -93,47 +69,6 @@ def signed_in(pending):
     """alice passed both steps: she is on the dashboard."""
     assert location(verify(pending.client, pending.phone.code())) == "/dashboard"
     return pending
-
-
-def location(response):
-    """Where a redirect sends the browser, as a path (relative Locations resolved)."""
-    return urlsplit(urljoin(response.request.url, response.headers.get("Location", ""))).path
-
-
-def is_redirect_to(response, path):
-    return response.status_code in (302, 303) and location(response) == path
-
-
-def verify(client, otp):
-    return submit_form(client, "/verify-2fa", {"otp": otp})
-
-
-def use_recovery(client, code):
-    return submit_form(client, "/verify-2fa", {"recovery_code": code})
-
-
-def logged_in(client):
-    return client.get("/dashboard").status_code == 200
-
-
-def show_recovery_codes(client):
-    response = client.get("/recovery-codes")
-    assert response.status_code == 200
-    return pages.parse(response.data).list_items
-
-
-def confirm_saved(client):
-    """Press "I have saved them" on the recovery codes page."""
-    form = pages.parse(client.get("/recovery-codes").data).post_form(action="/recovery-codes")
-    assert form is not None, "the recovery codes page has no form to confirm they were saved"
-    return client.post(form.action, data=form.data())
-
-
-def save_recovery_codes(client):
-    """Read the codes, then press "I have saved them"; the codes read."""
-    codes = show_recovery_codes(client)
-    assert confirm_saved(client).status_code in (302, 303)
-    return codes
 
 
 def database_bytes(app):
@@ -220,9 +155,9 @@ def test_a_code_works_once_across_sessions(pending, app, clock):
     assert not logged_in(other.client)
 
 
-def test_a_code_works_once_across_workers(pending, tmp_path, clock):
+def test_a_code_works_once_across_workers(stage_folder, pending, tmp_path, clock):
     """Two app instances on one database, as two gunicorn workers are."""
-    second_worker = make_app(STAGE7, stage7_config(tmp_path, clock))
+    second_worker = make_app(stage_folder, stage7_config(tmp_path, clock))
     other = AuthActions(second_worker.test_client(), pending.phone)
     other.login()
     code = pending.phone.code()
@@ -351,9 +286,9 @@ def test_recovery_codes_are_stored_hashed(auth, app):
         assert db.execute("SELECT COUNT(*) FROM recovery_codes").fetchone()[0] == 10
 
 
-def test_another_worker_can_show_the_recovery_codes(auth, tmp_path, clock):
+def test_another_worker_can_show_the_recovery_codes(stage_folder, auth, tmp_path, clock):
     auth.enrol()
-    second_worker = make_app(STAGE7, stage7_config(tmp_path, clock)).test_client()
+    second_worker = make_app(stage_folder, stage7_config(tmp_path, clock)).test_client()
     second_worker.set_cookie(session_cookie_name(second_worker), session_cookie(auth.client))
     assert len(save_recovery_codes(second_worker)) == 10
     assert show_recovery_codes(auth.client) == [], "saved on one worker, still shown on another"
@@ -548,21 +483,21 @@ def test_session_cookie_holds_no_secret_code_or_password(auth, clock):
         assert forbidden not in content
 
 
-def test_cookie_flags_by_default(tmp_path, clock, monkeypatch):
+def test_cookie_flags_by_default(stage_folder, tmp_path, clock, monkeypatch):
     monkeypatch.delenv("FLASK_SESSION_COOKIE_SECURE", raising=False)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     config = stage7_config(tmp_path, clock)
     del config["SESSION_COOKIE_SECURE"]
-    client = make_app(STAGE7, config).test_client()
+    client = make_app(stage_folder, config).test_client()
     set_cookie = client.get("/login", base_url="https://localhost").headers["Set-Cookie"]
     assert "Secure" in set_cookie and "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie
 
 
-def test_secure_flag_can_be_turned_off_from_the_environment(tmp_path, clock, monkeypatch):
+def test_secure_flag_can_be_turned_off_from_the_environment(stage_folder, tmp_path, clock, monkeypatch):
     monkeypatch.setenv("FLASK_SESSION_COOKIE_SECURE", "false")
     config = stage7_config(tmp_path, clock)
     del config["SESSION_COOKIE_SECURE"]
-    assert make_app(STAGE7, config).config["SESSION_COOKIE_SECURE"] is False
+    assert make_app(stage_folder, config).config["SESSION_COOKIE_SECURE"] is False
 
 
 # ----------------------------------------------------------------- CSRF
@@ -578,11 +513,11 @@ def test_post_without_csrf_token_is_a_400_and_changes_nothing(client, auth):
 
 
 @pytest.mark.parametrize("token", ["forged", "from another key", "from another session"])
-def test_forged_csrf_token_is_a_400(signed_in, app, clock, tmp_path, token):
+def test_forged_csrf_token_is_a_400(stage_folder, signed_in, app, clock, tmp_path, token):
     auth = signed_in
     clock.advance(30)
     if token == "from another key":
-        other = make_app(STAGE7, stage7_config(tmp_path / "other", clock, SECRET_KEY="another key"))
+        other = make_app(stage_folder, stage7_config(tmp_path / "other", clock, SECRET_KEY="another key"))
         token = csrf_token_of(other.test_client())
     elif token == "from another session":
         token = csrf_token_of(app.test_client())
@@ -639,14 +574,13 @@ def test_every_response_has_the_security_headers(auth, client):
         assert response.headers.get("X-Content-Type-Options") == "nosniff"
 
 
-
 # ----------------------------------------------------------------- the secret key, and logs
 
-def test_no_secret_key_outside_debug_stops_the_app(tmp_path, monkeypatch):
+def test_no_secret_key_outside_debug_stops_the_app(stage_folder, tmp_path, monkeypatch):
     monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     try:
-        make_app(STAGE7, {"DATABASE": str(tmp_path / "users.sqlite")})
+        make_app(stage_folder, {"DATABASE": str(tmp_path / "users.sqlite")})
     except SystemExit:  # not an Exception: pytest.raises(Exception) would let it through
         pytest.fail("SystemExit: gunicorn restarts a worker that exits this way, forever")
     except Exception as stopped:
@@ -656,19 +590,19 @@ def test_no_secret_key_outside_debug_stops_the_app(tmp_path, monkeypatch):
     assert "FLASK_SECRET_KEY" in message and "--debug" in message and "\n" not in message
 
 
-def test_debug_mode_runs_without_a_key(tmp_path, monkeypatch, caplog):
+def test_debug_mode_runs_without_a_key(stage_folder, tmp_path, monkeypatch, caplog):
     monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
     monkeypatch.setenv("FLASK_DEBUG", "1")
-    app = make_app(STAGE7, {"DATABASE": str(tmp_path / "users.sqlite")})
+    app = make_app(stage_folder, {"DATABASE": str(tmp_path / "users.sqlite")})
     assert app.secret_key and "FLASK_SECRET_KEY" in caplog.text
     assert app.config["SESSION_COOKIE_SECURE"] is False, "debug mode is a local run over plain HTTP"
 
 
-def test_key_from_the_environment(tmp_path, monkeypatch):
+def test_key_from_the_environment(stage_folder, tmp_path, monkeypatch):
     key = "from the environment, 32 characters or more"
     monkeypatch.setenv("FLASK_SECRET_KEY", key)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
-    assert make_app(STAGE7, {"DATABASE": str(tmp_path / "users.sqlite")}).secret_key == key
+    assert make_app(stage_folder, {"DATABASE": str(tmp_path / "users.sqlite")}).secret_key == key
 
 
 def test_codes_and_secrets_are_never_logged(auth, clock, caplog):
