@@ -111,6 +111,9 @@ def wait_message(wait):
     if wait == math.inf:
         return ("Too many wrong codes in a row: codes are closed for this account. "
                 "Log in with one of your recovery codes.")
+    if wait > 24 * 3600:  # the ceiling: a month, not a pause
+        return (f"Too many wrong codes in a row: codes are closed for {math.ceil(wait / (24 * 3600))} days. "
+                "Log in with one of your recovery codes.")
     return f"Too many wrong tries in a row. Wait {wait} seconds, then try again."
 
 
