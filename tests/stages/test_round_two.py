@@ -202,6 +202,11 @@ def test_a_recovery_code_works_while_the_code_step_is_throttled(alice, clock):
         verify(alice.client, alice.phone.wrong_code())
     assert verify(alice.client, alice.phone.code()).status_code == 429, "the code step is throttled"
     assert is_redirect_to(use_recovery(alice.client, alice.recovery_codes[0]), "/dashboard")
+    alice.logout()
+    clock.advance(30)
+    alice.login()
+    assert is_redirect_to(verify(alice.client, alice.phone.code()), "/dashboard"), \
+        "the owner came back with a recovery code, and her codes are still refused"
 
 
 def test_disable_failures_end_the_session_not_the_account(alice, app, clock):
@@ -370,6 +375,13 @@ def test_start_up_refuses_a_bad_secret_key(target, tmp_path, monkeypatch, key):
         assert "FLASK_SECRET_KEY" in str(error), f"the message should say what to set: {error}"
     else:
         pytest.fail(f"started with the key {key!r}")
+
+
+def test_a_numeric_key_is_refused_even_in_debug_mode(target, tmp_path, monkeypatch):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    monkeypatch.setenv("FLASK_SECRET_KEY", "123456")  # read as the number 123456
+    with pytest.raises(Exception, match="FLASK_SECRET_KEY"):
+        make_app(target[0], {"DATABASE": str(tmp_path / "key.sqlite")})
 
 
 def test_start_up_accepts_a_long_random_key(target, tmp_path, monkeypatch):
