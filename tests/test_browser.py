@@ -170,7 +170,7 @@ def login_flow(page, app_url, number, screenshots=True):
         expect(page.locator("ol li")).to_have_count(10)
         if screenshots:
             screenshot(page, 7)
-        page.get_by_role("link", name=re.compile("go to the dashboard")).click()
+        page.get_by_role("button", name=re.compile("I have saved them")).click()
     assert_at(page, app_url, "dashboard")
     expect(page.get_by_role("heading", name=f"Welcome, {USERNAME}")).to_be_visible()
     assert page.evaluate(STYLESHEET_RULES) > 0  # static/style.css loaded
@@ -194,7 +194,8 @@ def test_latest_stage_in_a_browser_through_the_jupyter_proxy(page, tmp_path):
     """As on JupyterHub or Binder: the app at <jupyter base>/proxy/<port>/, in a browser."""
     number = STAGES[-1]
     port = free_port()
-    environment = stage_environment(port, tmp_path / "users.sqlite")
+    # Behind the proxy, the app may trust X-Forwarded-Prefix (the workbook's launcher sets this too).
+    environment = {**stage_environment(port, tmp_path / "users.sqlite"), "FLASK_BEHIND_PROXY": "1"}
     with jupyter_server(tmp_path, "/user/test/") as jupyter, \
             running(stage_command(number, "python", port), port, environment):
         assert page.goto(jupyter.login_url).ok  # the student's first visit, with the token

@@ -12,7 +12,7 @@ from pyotp.exceptions import OTPVerificationError
 
 import user_management
 from auth import (MAX_PASSWORD, clock, login_required, password_step_required, renew_session,
-                  start_server_session, too_many_attempts, wait_message)
+                  too_many_attempts, wait_message)
 
 bp = Blueprint("two_factor", __name__)
 
@@ -87,9 +87,10 @@ def matching_timecode(secret, code):
 
 
 def finish_login(user_id):
-    """Both factors passed: the pending session ends, a logged-in one starts."""
-    user_management.end_session(session["sid"])
-    start_server_session(user_id, logged_in=True)
+    """Both factors passed: a fresh cookie, and the server's row of this session under a new id."""
+    token = user_management.promote_session(session["sid"], clock())
+    renew_session()
+    session["sid"] = token
     session["user_id"] = user_id
 
 
@@ -125,11 +126,11 @@ def enable_2fa(user):
     if timecode is None:
         return page("That code is not right. Check the app and try again.", 401)
     recovery_codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
-    if not user_management.turn_on_2fa(user["id"], secret, timecode, recovery_codes, clock()):
+    if not user_management.turn_on_2fa(user["id"], secret, timecode, recovery_codes, clock(), session["sid"]):
         # Another request (another tab, another worker) turned 2FA on first.
         return redirect(url_for("two_factor.verify_2fa"))
     # turn_on_2fa set the failed attempts back to 0 and ended every other
-    # session of this user, in the same transaction.
+    # session of this user, in the same transaction; finish_login gives this one a new id.
     finish_login(user["id"])
     flash("Two-factor authentication is on.")
     return redirect(url_for("two_factor.recovery_codes"))

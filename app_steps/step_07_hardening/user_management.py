@@ -142,6 +142,9 @@ def _session_key(token):
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
+TOUCH_EVERY = 60  # seconds: last_seen is rewritten at most once a minute, not at every request
+
+
 def start_session(user_id, now, logged_in):
     """A new server-side session; the random id it returns goes in the cookie."""
     token = secrets.token_urlsafe(32)
@@ -161,17 +164,33 @@ def find_session(token, now, idle_seconds, max_seconds):
     if now - row["last_seen"] > idle_seconds or now - row["started"] > max_seconds:
         end_session(token)
         return None
-    db.execute("UPDATE sessions SET last_seen = ? WHERE id_hash = ?", (now, row["id_hash"]))
+    if now - row["last_seen"] >= TOUCH_EVERY:
+        db.execute("UPDATE sessions SET last_seen = ? WHERE id_hash = ?", (now, row["id_hash"]))
     return row
+
+
+def promote_session(token, now):
+    """Both factors passed: the same row, now logged in, under a new id (the old cookie opens nothing)."""
+    new_token = secrets.token_urlsafe(32)
+    get_db().execute(
+        "UPDATE sessions SET id_hash = ?, logged_in = 1, started = ?, last_seen = ?, enrol_secret = NULL"
+        " WHERE id_hash = ?",
+        (_session_key(new_token), now, now, _session_key(token)),
+    )
+    return new_token
 
 
 def end_session(token):
     get_db().execute("DELETE FROM sessions WHERE id_hash = ?", (_session_key(token),))
 
 
-def end_all_sessions(user_id, db=None):
-    """Log the user out everywhere: every copy of every session cookie of theirs opens nothing."""
-    (db or get_db()).execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+def end_all_sessions(user_id, db=None, but=None):
+    """Log the user out everywhere (``but`` the session with that id): every copy of every
+    session cookie of theirs opens nothing."""
+    (db or get_db()).execute(
+        "DELETE FROM sessions WHERE user_id = ? AND id_hash IS NOT ?",
+        (user_id, _session_key(but) if but else None),
+    )
 # ANCHOR_END: sessions
 
 
@@ -237,12 +256,12 @@ def enrol_secret(token, new_secret):
 
 
 # ANCHOR: turn_on_2fa
-def turn_on_2fa(user_id, secret, timecode, recovery_codes, now):
+def turn_on_2fa(user_id, secret, timecode, recovery_codes, now, session_token):
     """Make the confirmed secret the user's own, with a fresh set of recovery codes.
 
     ``timecode`` is the step of the code that confirmed it: it counts as used.
-    Every earlier session of the user ends. False if another request got there
-    first (2FA is on already).
+    Every other session of the user ends (this one, ``session_token``, goes on
+    to log in). False if another request got there first (2FA is on already).
     """
     db = get_db()
     with transaction(db):
@@ -254,7 +273,7 @@ def turn_on_2fa(user_id, secret, timecode, recovery_codes, now):
         ).rowcount == 1
         if confirmed:
             _store_recovery_codes(db, user_id, recovery_codes, now)
-            end_all_sessions(user_id, db)
+            end_all_sessions(user_id, db, but=session_token)
     return confirmed
 # ANCHOR_END: turn_on_2fa
 
