@@ -26,8 +26,8 @@ WEAKENINGS = {
                        "recovery"),
     "session renewal": ("auth.py", '    session.clear()\n    g.pop("csrf_token", None)', '    g.pop("csrf_token", None)',
                         "renewed"),
-    "session revocation": ("user_management.py", "    (db or get_db()).execute(\"DELETE FROM sessions WHERE user_id = ?\", (user_id,))",
-                           "    pass", "test_a_copied_cookie_opens_nothing_after_logout"),
+    "session revocation": ("user_management.py", '"DELETE FROM sessions WHERE user_id = ? AND id_hash IS NOT ?"',
+                           '"SELECT ?, ?"', "test_a_copied_cookie_opens_nothing_after_logout"),
 }
 
 
