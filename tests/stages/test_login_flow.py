@@ -1,23 +1,18 @@
 """Stages 6-7: password, then the page in between, then the protected page."""
 import sqlite3
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
 
 import pytest
 
 from workbook import pages
 from workbook.cookies import read_session_cookie, session_cookie
 
-from stage_helpers import PASSWORD, AuthActions
+from stage_helpers import PASSWORD, AuthActions, location
 from workbook.apps import make_app
 from workbook.visitor import submit_form
 
 pytestmark = pytest.mark.stages(6, 7)
 
-
-def location(response):
-    """Where a redirect sends the browser, as a path: relative Locations resolved as a browser would."""
-    return urlsplit(urljoin(response.request.url, response.headers.get("Location", ""))).path
 
 
 def test_register_then_login_goes_to_enrolment(auth):
