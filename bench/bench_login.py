@@ -1,6 +1,6 @@
 """How fast is a stage-7 login under gunicorn? Password step plus code step, many users at once.
 
-    .venv/bin/python bench/bench_login.py [--users 60] [--clients 8] [--workers 4]
+    .venv/bin/python bench/bench_login.py [--users 60] [--clients 8] [--workers 4] [--app-dir DIR]
 
 Starts stage 7 under gunicorn on 127.0.0.1 (a free port, a fresh database in
 a temporary folder), registers and enrols --users users over HTTP, then logs
@@ -81,12 +81,14 @@ def main():
     parser.add_argument("--clients", type=int, default=8, help="threads sending requests at once")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--max-seconds", type=float, default=60, help="stop starting new logins after this")
+    parser.add_argument("--app-dir", default=str(stage(7).folder),
+                        help="the stage-7 app to measure (default app_steps/step_07_hardening), to compare two versions")
     args = parser.parse_args()
     users = max(1, min(args.users, 500))
 
     port = free_port()
     command = [str(GUNICORN), "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
-               "--chdir", str(stage(7).folder), "app:create_app()"]
+               "--chdir", args.app_dir, "app:create_app()"]
     with tempfile.TemporaryDirectory(prefix="bench_login_") as folder, \
             running(command, port, stage_environment(port, Path(folder) / "users.sqlite"), path="/login") as base_url:
         started = time.perf_counter()
@@ -105,7 +107,7 @@ def main():
         seconds = time.perf_counter() - started
 
     requests_sent = 4 * len(results)
-    print(f"stage 7 under gunicorn -w {args.workers}, {args.clients} clients, {os.cpu_count()} CPUs, "
+    print(f"{args.app_dir} under gunicorn -w {args.workers}, {args.clients} clients, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]}")
     print(f"setup: {users} users registered and enrolled in {enrol_seconds:.1f} s")
     print(f"{len(results)} logins, {sum(r['ok'] for r in results)} reached the dashboard, in {seconds:.2f} s: "

@@ -178,7 +178,7 @@ def login_flow(page, app_url, number, screenshots=True):
         expect(page.locator("ol li")).to_have_count(10)
         if screenshots:
             screenshot(page, 7)
-        page.get_by_role("link", name=re.compile("go to the dashboard")).click()
+        page.get_by_role("button", name=re.compile("I have saved them")).click()
     assert_at(page, app_url, "dashboard")
     expect(page.get_by_role("heading", name=f"Welcome, {USERNAME}")).to_be_visible()
     assert page.evaluate(STYLESHEET_RULES) > 0  # static/style.css loaded

@@ -25,6 +25,8 @@ pytestmark = pytest.mark.slow
 BASE = "/user/test/"  # what JupyterHub gives user "test"
 PASSWORD = "correct horse battery"
 LOGIN_STAGES = [s.number for s in existing_stages() if s.number >= 6]
+# The apps trust X-Forwarded-Prefix only when told they run behind a proxy (the launcher sets it too).
+BEHIND_THE_PROXY = {"FLASK_BEHIND_PROXY": "1"}
 URL_ATTRIBUTE = re.compile(r"""\b(href|src|action)\s*=\s*["']([^"']*)["']""")
 
 
@@ -33,7 +35,7 @@ def jupyter(tmp_path_factory):
     """A real Jupyter server (jupyter-server-proxy enabled) on loopback, at /user/test/."""
     root = tmp_path_factory.mktemp("jupyter")
     # Inherited by the app the launcher tile starts (which gets its own port from the launcher).
-    for_the_launched_app = stage_environment(0, root / "launcher.sqlite")
+    for_the_launched_app = {**stage_environment(0, root / "launcher.sqlite"), **BEHIND_THE_PROXY}
     del for_the_launched_app["FLASK_RUN_PORT"]
     with jupyter_server(root, BASE, for_the_launched_app) as server:
         yield server

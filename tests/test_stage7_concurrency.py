@@ -1,8 +1,11 @@
-"""Stage 7 under gunicorn, 4 workers, one SQLite file: one code sent by a dozen sessions at once.
+"""Stage 7 under gunicorn, 4 workers, one SQLite file: requests sent by a dozen sessions at once.
 
 Each worker is its own process, so nothing in memory is shared: only the
-database can decide who was first, and exactly one request may win.
+database can decide who was first, how many tries were made, and which
+sessions still count.
 """
+import os
+import subprocess
 import sys
 import threading
 import time
@@ -47,6 +50,7 @@ def enrol(base_url, username):
     assert response.status_code == 302, response.text
     codes = pages.parse(visitor.get("/recovery-codes").text).list_items
     assert len(codes) == 10
+    enrol.visitor = visitor  # logged in: the tests that need the session take it from here
     return account.secret, codes
 
 
@@ -61,8 +65,8 @@ def sessions_at_the_code_step(base_url, username, field):
         return list(pool.map(one, range(SESSIONS)))
 
 
-def all_at_once(sessions, **fields):
-    """POST the same fields to /verify-2fa from every session, released together by a barrier."""
+def all_at_once(sessions, path="/verify-2fa", **fields):
+    """POST the same fields to ``path`` from every session, released together by a barrier."""
     barrier = threading.Barrier(len(sessions))
     results = [None] * len(sessions)
 
@@ -70,7 +74,7 @@ def all_at_once(sessions, **fields):
         visitor, form = sessions[index]
         barrier.wait()
         try:
-            results[index] = visitor.http.post(visitor.url("/verify-2fa"), data=form.data(**fields),
+            results[index] = visitor.http.post(visitor.url(path), data=form.data(**fields),
                                                allow_redirects=False, timeout=30)
         except requests.RequestException as error:
             results[index] = error
@@ -108,3 +112,66 @@ def test_one_recovery_code_from_a_dozen_sessions_wins_once(server):
     sessions = sessions_at_the_code_step(server, "bob", "recovery_code")
     results = all_at_once(sessions, recovery_code=codes[0])
     assert_exactly_one_winner(results)
+
+
+def copy_of(visitor):
+    """Another HTTP client holding the same cookies: a stolen copy of the session."""
+    thief = Visitor(visitor.base_url)
+    thief.http.cookies.update(visitor.http.cookies)
+    return thief
+
+
+def dashboard_statuses(visitor, times=12):
+    """Several requests in a row: gunicorn hands them to different workers."""
+    return [visitor.get("/dashboard", allow_redirects=False).status_code for _ in range(times)]
+
+
+def test_logout_ends_the_session_in_every_worker(server):
+    enrol(server, "carol")
+    carol = enrol.visitor
+    thief = copy_of(carol)
+    assert dashboard_statuses(thief) == [200] * 12, "the copy works while the session lives"
+    assert carol.submit("/dashboard", {}, action="/logout").status_code == 302
+    assert 200 not in dashboard_statuses(thief), "a worker still let the copied cookie in"
+
+
+def test_a_burst_of_password_guesses_gets_five_tries(server):
+    visitor = Visitor(server)
+    assert visitor.submit("/register", {"username": "dave", "password": PASSWORD}).status_code == 302
+
+    def at_the_login_form(_):
+        guesser = Visitor(server)
+        return guesser, pages.parse(guesser.get("/login").text).form("password")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        sessions = list(pool.map(at_the_login_form, range(SESSIONS)))
+    results = all_at_once(sessions, "/login", username="dave", password="a wrong guess")
+    statuses = sorted(r.status_code for r in results)
+    assert statuses.count(401) <= 5 and set(statuses) <= {401, 429}, statuses
+    right = visitor.submit("/login", {"username": "dave", "password": PASSWORD})
+    assert right.status_code == 429 and int(right.headers["Retry-After"]) > 0
+
+
+def test_a_burst_at_disable_2fa_gets_three_tries_then_the_session_ends(server):
+    enrol(server, "erin")
+    erin = enrol.visitor
+    form = pages.parse(erin.get("/disable-2fa").text).form("otp")
+    copies = [(copy_of(erin), form) for _ in range(SESSIONS)]
+    results = all_at_once(copies, "/disable-2fa", password="a wrong guess", otp="123456")
+    statuses = sorted(r.status_code for r in results)
+    assert statuses.count(401) <= 3, statuses
+    assert 200 not in dashboard_statuses(erin), "the session outlived its tries"
+
+
+def test_gunicorn_without_a_key_stops_instead_of_rebooting_forever(tmp_path):
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ("FLASK_SECRET_KEY", "FLASK_DEBUG")}
+    environment["FLASK_DATABASE"] = str(tmp_path / "users.sqlite")
+    command = [str(GUNICORN), "-w", "4", "-b", "127.0.0.1:0", "--chdir", str(stage(7).folder), "app:create_app()"]
+    try:
+        finished = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired as still_running:
+        pytest.fail(f"gunicorn kept running without a key:\n{(still_running.stderr or b'')[-2000:]}")
+    assert finished.returncode != 0
+    assert "FLASK_SECRET_KEY" in finished.stderr
+    assert finished.stderr.count("Booting worker") <= 4, "workers were restarted"

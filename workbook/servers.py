@@ -84,7 +84,7 @@ def stage_command(number, way, port):
     return command + (["--debug"] if number == 7 else [])
 
 
-def stage_environment(port, database, secret_key="not a real key, for tests only", behind_proxy=False):
+def stage_environment(port, database, secret_key="not a real key, for tests only: 32+ characters", behind_proxy=False):
     """What a local plain-HTTP run of any stage needs, pointed at a scratch database.
 
     ``behind_proxy``: the app is reached through a proxy (Jupyter's, Codespaces'), so it

@@ -21,11 +21,20 @@ CREATE TABLE IF NOT EXISTS users (
 """
 
 
+def hash_password(password):
+    """A salted, slow hash: scrypt unless PASSWORD_HASH_METHOD says otherwise (tests pick a fast one)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
 @functools.cache
+def _no_such_user_hash(method):
+    return generate_password_hash("no such user, no such password", method=method)
+
+
 def no_such_user_hash():
     """Checked against when the username does not exist, so that a wrong name
     takes as long as a wrong password and timing reveals nothing."""
-    return generate_password_hash("no such user, no such password")
+    return _no_such_user_hash(current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def get_db():
@@ -59,7 +68,7 @@ def create_user(username, password):
         with db:  # commits, or rolls back on error
             db.execute(
                 "INSERT INTO users (username, password_hash) VALUES (?, ?)",
-                (username, generate_password_hash(password)),
+                (username, hash_password(password)),
             )
     except sqlite3.IntegrityError:
         return False

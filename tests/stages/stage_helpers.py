@@ -1,5 +1,6 @@
 """How the behaviour tests drive an app: like a person with a browser and a phone."""
 import re
+from urllib.parse import urljoin, urlsplit
 
 from totp_reference import totp
 from workbook import pages, qr
@@ -74,3 +75,43 @@ def secret_on_page(html):
     assert found, "the page shows no 32-character base32 secret"
     return found[0]
 
+
+def location(response):
+    """Where a redirect sends the browser, as a path (relative Locations resolved as a browser would)."""
+    return urlsplit(urljoin(response.request.url, response.headers.get("Location", ""))).path
+
+
+def is_redirect_to(response, path):
+    return response.status_code in (302, 303) and location(response) == path
+
+
+def logged_in(client):
+    return client.get("/dashboard").status_code == 200
+
+
+def verify(client, otp):
+    return submit_form(client, "/verify-2fa", {"otp": otp})
+
+
+def use_recovery(client, code):
+    return submit_form(client, "/verify-2fa", {"recovery_code": code})
+
+
+def show_recovery_codes(client):
+    response = client.get("/recovery-codes")
+    assert response.status_code == 200
+    return pages.parse(response.data).list_items
+
+
+def confirm_saved(client):
+    """Press "I have saved them" on the recovery codes page (stage 7)."""
+    form = pages.parse(client.get("/recovery-codes").data).post_form(action="/recovery-codes")
+    assert form is not None, "the recovery codes page has no form to confirm the codes were saved"
+    return client.post(form.action, data=form.data())
+
+
+def save_recovery_codes(client):
+    """Read the codes, then press "I have saved them"; the codes read."""
+    codes = show_recovery_codes(client)
+    assert confirm_saved(client).status_code in (302, 303)
+    return codes

@@ -1,21 +1,18 @@
 """Stages 6-7: password, then the page in between, then the protected page."""
 import sqlite3
-from urllib.parse import urljoin, urlsplit
+from pathlib import Path
 
 import pytest
 
 from workbook import pages
 from workbook.cookies import read_session_cookie, session_cookie
 
-from stage_helpers import PASSWORD
+from stage_helpers import PASSWORD, AuthActions, location
+from workbook.apps import make_app
 from workbook.visitor import submit_form
 
 pytestmark = pytest.mark.stages(6, 7)
 
-
-def location(response):
-    """Where a redirect sends the browser, as a path: relative Locations resolved as a browser would."""
-    return urlsplit(urljoin(response.request.url, response.headers.get("Location", ""))).path
 
 
 def test_register_then_login_goes_to_enrolment(auth):
@@ -44,6 +41,17 @@ def test_passwords_are_stored_hashed(app, auth):
         assert PASSWORD.encode() not in database.read()
 
 
+def test_passwords_are_hashed_with_scrypt_by_default(target, tmp_path):
+    """The suite hashes cheaply to run fast; left to itself, the app uses werkzeug's scrypt."""
+    folder, _number = target
+    app = make_app(folder, {"TESTING": True, "SECRET_KEY": "test key, not a real one " * 2,
+                            "DATABASE": str(tmp_path / "default.sqlite"), "SESSION_COOKIE_SECURE": False})
+    AuthActions(app.test_client(), None).register()
+    written = b"".join(Path(app.config["DATABASE"] + suffix).read_bytes()
+                       for suffix in ("", "-wal") if Path(app.config["DATABASE"] + suffix).exists())
+    assert b"scrypt:32768:8:1$" in written
+
+
 def test_wrong_password_and_unknown_user_look_the_same(auth):
     auth.register()
     wrong_password = auth.login(password="not the password")
@@ -70,6 +78,7 @@ def test_enrolment_shows_qr_for_this_user(client, auth, authenticator):
     assert account.secret in pages.parse(response.data).compact_text(), "show the manual-entry key too"
 
 
+@pytest.mark.stages(6)  # stage 7 gives each login its own secret: test_stage7_sessions.py
 def test_pending_secret_survives_a_second_login(client, auth, authenticator):
     auth.register()
     auth.login()

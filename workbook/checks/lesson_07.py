@@ -1,5 +1,6 @@
 """Checks for lesson 07: hardening (replay, throttling, recovery codes)."""
 import hashlib
+import math
 import os
 import random
 import re
@@ -274,3 +275,142 @@ def check_use_recovery_code_strange_input(use_recovery_code):
     assert use_recovery_code(db, 1, "x' OR '1'='1") is False
     assert len(_stored(db, 1)) == 3, "a strange input deleted codes: pass values as ? parameters."
     assert use_recovery_code(db, 1, ALICE_CODES[2]) is True
+
+
+# --- 7.5, 7.6 and 7.7: round two (sessions, the guessing ceiling, recovery) ----
+
+IDLE_SECONDS, MAX_SECONDS = 30 * 60, 12 * 3600
+LOGIN_TIME = 1_700_000_000
+
+
+def _sessions_db():
+    db = sqlite3.connect(":memory:")
+    db.row_factory = sqlite3.Row
+    db.executescript("""
+        CREATE TABLE sessions (id TEXT PRIMARY KEY, user_id INTEGER NOT NULL, started REAL NOT NULL,
+                               last_seen REAL NOT NULL, disable_failures INTEGER NOT NULL DEFAULT 0);
+    """)
+    for session_id, user_id in (("alice-laptop", 1), ("alice-phone", 1), ("bob-laptop", 2)):
+        db.execute("INSERT INTO sessions (id, user_id, started, last_seen) VALUES (?, ?, ?, ?)",
+                   (session_id, user_id, LOGIN_TIME, LOGIN_TIME))
+    db.commit()
+    return db
+
+
+@exercise("7.5", "End sessions on the server", uses=["session_user", "end_all_sessions"])
+def check_session_user(session_user, end_all_sessions):
+    db = _sessions_db()
+    got = session_user(db, "alice-laptop", LOGIN_TIME + 60)
+    assert got == 1, f"a session used a minute ago should give its user_id 1, got {got!r}."
+    assert session_user(db, "no-such-session", LOGIN_TIME) is None, (
+        "a session id that is not in the table (a forged or ended one) must give None."
+    )
+    # A busy user: a request every 20 minutes for nearly 12 hours.
+    for now in [*range(LOGIN_TIME + 20 * 60, LOGIN_TIME + MAX_SECONDS, 20 * 60), LOGIN_TIME + MAX_SECONDS - 60]:
+        got = session_user(db, "alice-laptop", now)
+        assert got == 1, (
+            f"alice, busy all along (a request every 20 minutes), was logged out {int((now - LOGIN_TIME) / 60)} "
+            "minutes after her login: set last_seen = now each time the session is used, so the 30 idle "
+            "minutes count from her last request, not from the login."
+        )
+    idle = session_user(db, "bob-laptop", LOGIN_TIME + IDLE_SECONDS + 1)
+    assert idle is None, (
+        "bob's session, unused for 30 minutes and 1 second, still gave his user_id: end a session when "
+        "now - last_seen > 30 * 60 (the idle limit)."
+    )
+    assert session_user(db, "bob-laptop", LOGIN_TIME + 60) is None, (
+        "an idle session came back to life: delete its row when it times out."
+    )
+    late = session_user(db, "alice-laptop", LOGIN_TIME + MAX_SECONDS + 1)
+    assert late is None, (
+        "alice's session, busy all along, still worked 12 hours after her login: end a session when "
+        "now - started > 12 * 3600, however recent the last request (the absolute limit)."
+    )
+    db = _sessions_db()
+    end_all_sessions(db, 1)
+    left = {row["id"] for row in db.execute("SELECT id FROM sessions")}
+    assert left == {"bob-laptop"}, (
+        f"after end_all_sessions(db, 1) these sessions are left: {sorted(left)}. Delete every session of "
+        "that user (a stolen copy of any cookie must open nothing), and no one else's."
+    )
+    assert session_user(db, "alice-phone", LOGIN_TIME + 60) is None, "an ended session still gave its user."
+
+
+def _run_attacker(lockout_seconds, days):
+    """Guesses a script gets in ``days``, guessing whenever lockout_seconds allows, one a second."""
+    now, end, failures, guesses = 0, days * 24 * 3600, 0, 0
+    while now < end and guesses <= 1000:
+        failures += 1
+        guesses += 1
+        wait = lockout_seconds(failures)
+        if wait == math.inf:
+            break
+        now += max(1, wait)
+    return guesses
+
+
+@exercise("7.6", "A ceiling on guessing", uses=["lockout_seconds"])
+def check_lockout_seconds(lockout_seconds):
+    for failures in range(5):
+        got = lockout_seconds(failures)
+        assert got == 0, (
+            f"lockout_seconds({failures}) gave {got!r}: the first failures cost nothing (0 seconds); "
+            "check the free tries before the multiple-of-30 rule (0 is a multiple of 30 too)."
+        )
+    for failures, expected in {5: 30, 6: 60, 9: 480, 10: 900, 29: 900, 31: 900, 99: 900}.items():
+        got = lockout_seconds(failures)
+        assert got == expected, (
+            f"lockout_seconds({failures}) gave {got!r}, expected {expected}: between the ceilings the wait is "
+            "30 * 2 ** (failures - 5) seconds, at most 900."
+        )
+    in_a_month = _run_attacker(lockout_seconds, 30)
+    assert in_a_month <= 30, (
+        f"a script guessing whenever allowed gets {in_a_month} guesses in 30 days: the 15-minute cap alone still "
+        "lets it guess around the clock. Add the ceiling: every 30th failure in a row waits 30 days (2_592_000 s)."
+    )
+    for failures in (30, 60, 90):
+        assert lockout_seconds(failures) == 30 * 24 * 3600, f"lockout_seconds({failures}) should be 30 days, 2_592_000 s."
+    for failures in (100, 101, 250):
+        got = lockout_seconds(failures)
+        assert got == math.inf, (
+            f"lockout_seconds({failures}) gave {got!r}: from 100 failures in a row on (NIST SP 800-63B's limit), "
+            "codes are closed for good: return math.inf (a recovery code opens them again)."
+        )
+    in_a_year = _run_attacker(lockout_seconds, 400)
+    assert in_a_year <= 100, f"{in_a_year} guesses in 400 days: never more than 100 failures in a row."
+
+
+def _failures(db, session_id):
+    return db.execute("SELECT disable_failures FROM sessions WHERE id = ?", (session_id,)).fetchone()[0]
+
+
+@exercise("7.7", "Count wrong tries against the session", uses=["count_disable_failure"])
+def check_count_disable_failure(count_disable_failure):
+    db = _sessions_db()
+    answers = [count_disable_failure(db, "alice-laptop") for _ in range(5)]
+    assert answers[:3] == [True, True, True], (
+        f"the first 3 tries in a session should give True, got {answers[:3]}: UPDATE sessions SET "
+        "disable_failures = disable_failures + 1 WHERE id = ? AND disable_failures < ?, then rowcount == 1."
+    )
+    assert answers[3:] == [False, False], (
+        f"tries 4 and 5 gave {answers[3:]}: after 3 tries the session is spent (False), and the app ends it. "
+        "Compare with < allowed, not <=."
+    )
+    assert _failures(db, "alice-laptop") == 3, "the count should stop at 3: a refused try changes nothing."
+    other = count_disable_failure(db, "alice-phone")
+    assert other is True, (
+        "alice's other session was refused after her laptop's session used its tries: count against the "
+        "session (WHERE id = ?), not the account. Otherwise a stolen cookie locks the owner out."
+    )
+    assert _failures(db, "bob-laptop") == 0, "bob's session was counted too: WHERE id = ? on the session."
+
+
+@hidden_check("7.7")
+def check_count_disable_failure_is_one_update(count_disable_failure):
+    db = _sessions_db()
+    result, statements = _statements(db, lambda: count_disable_failure(db, "alice-laptop"))
+    assert result is True
+    assert len(statements) == 1 and statements[0].upper().startswith("UPDATE"), (
+        "count and check in one UPDATE ... WHERE disable_failures < ?: with a SELECT first, a burst of "
+        f"requests sent at once all see the old count. Your SQL: {statements}"
+    )

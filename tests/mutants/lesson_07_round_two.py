@@ -1,0 +1,112 @@
+"""Right and plausible wrong answers to lesson 07's round-two exercises (7.5-7.7).
+
+Each wrong answer is a mistake the lesson warns against; its check must give ❌
+with a hint that names the mistake (``hint`` is a piece of that message).
+"""
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Mutant:
+    exercise: str
+    name: str
+    source: str     # Python defining the names the exercise uses
+    passes: bool    # True: the right answer (passes the visible and the hidden checks)
+    hint: str = ""  # for a wrong answer: a piece of the ❌ message it must get
+
+
+SESSION_USER_RIGHT = '''
+def session_user(db, session_id, now):
+    row = db.execute("SELECT user_id, started, last_seen FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    if row is None:
+        return None
+    if now - row["last_seen"] > 30 * 60 or now - row["started"] > 12 * 3600:
+        with db:
+            db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        return None
+    with db:
+        db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, session_id))
+    return row["user_id"]
+'''
+END_ALL_RIGHT = '''
+def end_all_sessions(db, user_id):
+    with db:
+        db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+'''
+
+LOCKOUT_RIGHT = '''
+import math
+
+def lockout_seconds(failures):
+    if failures < 5:
+        return 0
+    if failures >= 100:
+        return math.inf
+    if failures % 30 == 0:
+        return 30 * 24 * 3600
+    return min(900, 30 * 2 ** (failures - 5))
+'''
+
+COUNT_RIGHT = '''
+def count_disable_failure(db, session_id, allowed=3):
+    with db:
+        return db.execute(
+            "UPDATE sessions SET disable_failures = disable_failures + 1"
+            " WHERE id = ? AND disable_failures < ?", (session_id, allowed)).rowcount == 1
+'''
+
+MUTANTS = [
+    # 7.5: sessions that end on the server
+    Mutant("7.5", "right answer", SESSION_USER_RIGHT + END_ALL_RIGHT, passes=True),
+    Mutant("7.5", "no idle limit", SESSION_USER_RIGHT.replace('now - row["last_seen"] > 30 * 60 or ', "")
+           + END_ALL_RIGHT, passes=False, hint="unused for 30 minutes"),
+    Mutant("7.5", "no absolute limit", SESSION_USER_RIGHT.replace(' or now - row["started"] > 12 * 3600', "")
+           + END_ALL_RIGHT, passes=False, hint="12 hours after her login"),
+    Mutant("7.5", "last_seen never moves", SESSION_USER_RIGHT.replace(
+        '    with db:\n        db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, session_id))\n', "")
+           + END_ALL_RIGHT, passes=False, hint="set last_seen = now"),
+    Mutant("7.5", "logout ends only one session", SESSION_USER_RIGHT + END_ALL_RIGHT.replace(
+        '"DELETE FROM sessions WHERE user_id = ?", (user_id,)',
+        '"DELETE FROM sessions WHERE id = (SELECT id FROM sessions WHERE user_id = ? LIMIT 1)", (user_id,)'),
+           passes=False, hint="Delete every session of that user"),
+    # 7.6: the guessing ceiling
+    Mutant("7.6", "right answer", LOCKOUT_RIGHT, passes=True),
+    Mutant("7.6", "round one: a 15-minute cap only", '''
+def lockout_seconds(failures):
+    if failures < 5:
+        return 0
+    return min(900, 30 * 2 ** (failures - 5))
+''', passes=False, hint="Add the ceiling"),
+    Mutant("7.6", "no stop at 100", LOCKOUT_RIGHT.replace("    if failures >= 100:\n        return math.inf\n", ""),
+           passes=False, hint="from 100 failures in a row"),
+    Mutant("7.6", "stops after 100, not at it", LOCKOUT_RIGHT.replace("failures >= 100", "failures > 100"),
+           passes=False, hint="lockout_seconds(100)"),
+    Mutant("7.6", "the ceiling before the free tries", '''
+import math
+
+def lockout_seconds(failures):
+    if failures >= 100:
+        return math.inf
+    if failures % 30 == 0:
+        return 30 * 24 * 3600
+    if failures < 5:
+        return 0
+    return min(900, 30 * 2 ** (failures - 5))
+''', passes=False, hint="0 is a multiple of 30"),
+    # 7.7: wrong tries at /disable-2fa count against the session
+    Mutant("7.7", "right answer", COUNT_RIGHT, passes=True),
+    Mutant("7.7", "counted against the account", '''
+def count_disable_failure(db, session_id, allowed=3):
+    with db:
+        return db.execute(
+            "UPDATE sessions SET disable_failures = disable_failures + 1"
+            " WHERE user_id = (SELECT user_id FROM sessions WHERE id = ?)"
+            " AND (SELECT MAX(disable_failures) FROM sessions s WHERE s.user_id = sessions.user_id) < ?",
+            (session_id, allowed)).rowcount >= 1
+''', passes=False, hint="not the account"),
+    Mutant("7.7", "no limit at all", COUNT_RIGHT.replace(" AND disable_failures < ?\", (session_id, allowed)",
+                                                         "\", (session_id,)"),
+           passes=False, hint="after 3 tries the session is spent"),
+    Mutant("7.7", "one try too many", COUNT_RIGHT.replace("disable_failures < ?", "disable_failures <= ?"),
+           passes=False, hint="not <="),
+]

@@ -1,0 +1,439 @@
+"""Stage 7, round two: what an attacker with a stolen cookie or a known password still did.
+
+Each test is one rule of the contract's "Round two" list, driven over HTTP as a
+person (or a script) would, so it holds for any app at stage 7 (``--app-dir``).
+Days of guessing are simulated with the fixed clock: nothing here sleeps.
+"""
+import os
+import re
+import stat
+from urllib.parse import urljoin
+
+import pytest
+
+from stage_helpers import (
+    PASSWORD, AuthActions, Authenticator,
+    confirm_saved, is_redirect_to, location, logged_in, use_recovery, verify,
+)
+from workbook import pages
+from workbook.apps import make_app
+from workbook.cookies import session_cookie, session_cookie_name
+from workbook.visitor import submit_form
+
+pytestmark = pytest.mark.stages(7)
+
+DAY = 24 * 3600
+LONG_KEY = "a test key of more than thirty-two characters"
+
+
+# ----------------------------------------------------------------- helpers
+
+
+def recovery_codes_on_page(client):
+    response = client.get("/recovery-codes")
+    return pages.parse(response.data).list_items if response.status_code == 200 else []
+
+
+def copy_of_cookie(client, app):
+    """A second browser holding a copy of ``client``'s session cookie (what a thief keeps)."""
+    return browser_with_cookie(app, session_cookie(client))
+
+
+def browser_with_cookie(app, value):
+    """A fresh browser with this session cookie value (a thief sends the saved copy each time)."""
+    browser = app.test_client()
+    browser.set_cookie(session_cookie_name(browser), value)
+    return browser
+
+
+@pytest.fixture
+def alice(auth, clock):
+    """alice enrolled, her recovery codes read and saved (``alice.recovery_codes``), logged in."""
+    auth.enrol()
+    auth.recovery_codes = recovery_codes_on_page(auth.client)
+    assert len(auth.recovery_codes) == 10
+    form = pages.parse(auth.client.get("/recovery-codes").data).post_form(action="/recovery-codes")
+    if form is not None:  # tested on its own below; here alice just clicks it when it is there
+        auth.client.post(form.action, data=form.data())
+    clock.advance(30)  # the enrolment code is used: the next login needs the next one
+    return auth
+
+
+def log_in_again(user, clock):
+    """A new login in the same browser: password, then a fresh code."""
+    clock.advance(30)
+    assert location(user.login()) == "/verify-2fa"
+    assert is_redirect_to(verify(user.client, user.phone.code()), "/dashboard")
+
+
+def second_browser(app, user):
+    """The same person (same phone) in another browser, not logged in yet."""
+    return AuthActions(app.test_client(), user.phone)
+
+
+# ----------------------------------------------------------------- sessions end on the server
+
+def test_a_copied_cookie_opens_nothing_after_logout(alice, app):
+    thief = copy_of_cookie(alice.client, app)
+    assert logged_in(thief), "the copy works while the session lives: the test copies the right thing"
+    alice.logout()
+    assert location(thief.get("/dashboard")) == "/login"
+
+
+def test_logout_ends_every_session_of_the_user(alice, app, clock):
+    laptop = second_browser(app, alice)
+    log_in_again(laptop, clock)
+    assert logged_in(laptop.client) and logged_in(alice.client)
+    alice.logout()
+    assert not logged_in(laptop.client)
+
+
+def test_an_old_cookie_stays_dead_after_2fa_is_turned_off_and_on(alice, app, clock):
+    """The issue's worst case: the README's remedy brought a stolen cookie back to life."""
+    stolen = session_cookie(alice.client)
+    clock.advance(30)
+    response = submit_form(alice.client, "/disable-2fa", {"password": PASSWORD, "otp": alice.phone.code()})
+    assert is_redirect_to(response, "/login")
+    assert not logged_in(browser_with_cookie(app, stolen))
+    # alice enrols a new phone and gets new recovery codes.
+    new_phone = Authenticator(clock)
+    alice.phone = new_phone
+    assert location(alice.login()) == "/enable-2fa"
+    new_phone.scan(alice.client.get("/enable-2fa").data)
+    assert location(submit_form(alice.client, "/enable-2fa", {"otp": new_phone.code()})) == "/recovery-codes"
+    # The thief tries the saved cookie before alice has even looked at her new codes.
+    response = browser_with_cookie(app, stolen).get("/recovery-codes")
+    assert not pages.parse(response.data).list_items, "the old cookie reads the new recovery codes"
+    assert not logged_in(browser_with_cookie(app, stolen)), "the old cookie came back to life"
+    new_codes = recovery_codes_on_page(alice.client)
+    assert len(new_codes) == 10
+    assert not any(code.encode() in response.data for code in new_codes)
+
+
+def test_enrolling_ends_the_other_sessions(auth, app, clock):
+    auth.register()
+    other = second_browser(app, auth)
+    assert location(other.login()) == "/enable-2fa"
+    assert location(auth.login()) == "/enable-2fa"
+    auth.phone.scan(auth.client.get("/enable-2fa").data)
+    submit_form(auth.client, "/enable-2fa", {"otp": auth.phone.code()})
+    assert logged_in(auth.client)
+    assert location(other.client.get("/enable-2fa")) == "/login"
+    assert location(other.client.get("/verify-2fa")) == "/login", "a password step from before enrolment lives on"
+
+
+def test_a_session_ends_after_thirty_idle_minutes(alice, clock):
+    clock.advance(29 * 60)
+    assert logged_in(alice.client)
+    clock.advance(29 * 60)
+    assert logged_in(alice.client), "a request within 30 minutes keeps the session alive"
+    clock.advance(30 * 60 + 1)
+    assert not logged_in(alice.client)
+
+
+def test_a_session_ends_twelve_hours_after_its_login(alice, clock):
+    end = clock() - 30 + 12 * 3600  # the fixture logged alice in 30 seconds ago
+    while clock() + 20 * 60 < end:  # busy all along: a request every 20 minutes
+        clock.advance(20 * 60)
+        assert logged_in(alice.client), "ended before 12 hours"
+    clock.advance(end - 5 - clock())
+    assert logged_in(alice.client), "ended before 12 hours"
+    clock.advance(10)
+    assert not logged_in(alice.client), "still open 12 hours after the login"
+
+
+def test_the_session_limits_are_settings(target, monkeypatch, tmp_path, clock):
+    monkeypatch.setenv("FLASK_SESSION_IDLE_SECONDS", "60")
+    app = make_app(target[0], {"TESTING": True, "SECRET_KEY": LONG_KEY, "CLOCK": clock,
+                               "DATABASE": str(tmp_path / "settings.sqlite"), "SESSION_COOKIE_SECURE": False,
+                               "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"})
+    user = AuthActions(app.test_client(), Authenticator(clock))
+    user.enrol()
+    clock.advance(59)
+    assert logged_in(user.client)
+    clock.advance(61)
+    assert not logged_in(user.client), "FLASK_SESSION_IDLE_SECONDS=60 was ignored"
+
+
+# ----------------------------------------------------------------- the guessing ceiling
+
+def guess_as_fast_as_allowed(user, clock, days, stop_after):
+    """Mallory's script: she knows the password, not the phone. The seconds at which she got a guess in
+    (she stops once she has had ``stop_after`` + 1: the test has failed by then)."""
+    mallory = AuthActions(user.client.application.test_client(), user.phone)
+    start, guesses = clock(), []
+    while clock() - start < days * DAY and len(guesses) <= stop_after:
+        if mallory.client.get("/verify-2fa").status_code != 200:  # the pending login expired
+            response = mallory.login()
+            if response.status_code == 429:  # the password step waits too
+                clock.advance(int(response.headers.get("Retry-After", 60)))
+                continue
+        response = verify(mallory.client, user.phone.wrong_code())
+        if response.status_code == 429:
+            # No Retry-After: closed for good. She checks back every week.
+            clock.advance(int(response.headers.get("Retry-After", 7 * DAY)))
+        else:
+            assert response.status_code == 401
+            guesses.append(clock() - start)
+            clock.advance(1)
+    return guesses
+
+
+def test_thirty_days_of_guessing_give_at_most_thirty_guesses(alice, clock):
+    alice.logout()
+    guesses = guess_as_fast_as_allowed(alice, clock, days=30, stop_after=30)
+    assert len(guesses) <= 30, f"{len(guesses)} code guesses in 30 days"
+
+
+def test_never_more_than_a_hundred_failures_in_a_row(alice, clock):
+    alice.logout()
+    guesses = guess_as_fast_as_allowed(alice, clock, days=400, stop_after=100)
+    assert len(guesses) <= 100, f"{len(guesses)} failures in a row over 400 days"
+    assert len(guesses) >= 40, "the ceiling should slow guessing down, not stop the owner's typos at once"
+
+
+# ----------------------------------------------------------------- the owner cannot be locked out
+
+def test_a_recovery_code_works_while_the_code_step_is_throttled(alice, clock):
+    alice.logout()
+    clock.advance(30)
+    alice.login()
+    for _ in range(6):
+        verify(alice.client, alice.phone.wrong_code())
+    assert verify(alice.client, alice.phone.code()).status_code == 429, "the code step is throttled"
+    assert is_redirect_to(use_recovery(alice.client, alice.recovery_codes[0]), "/dashboard")
+    alice.logout()
+    clock.advance(30)
+    alice.login()
+    assert is_redirect_to(verify(alice.client, alice.phone.code()), "/dashboard"), \
+        "the owner came back with a recovery code, and her codes are still refused"
+
+
+def test_disable_failures_end_the_session_not_the_account(alice, app, clock):
+    """A stolen session (no password) guesses at /disable-2fa: it ends, and the owner is not locked out."""
+    thief = copy_of_cookie(alice.client, app)
+    replayed = copy_of_cookie(alice.client, app)  # a second copy, to replay once the first is spent
+    for attempt in range(10):
+        response = submit_form(thief, "/disable-2fa", {"password": f"guess number {attempt}", "otp": alice.phone.code()})
+        if not logged_in(thief):
+            break
+        assert response.status_code == 401
+    assert not logged_in(thief), "ten wrong tries and the session still lives"
+    assert attempt <= 5, f"{attempt + 1} tries before the session ended"
+    assert not logged_in(replayed), "a copy of the cookie starts the count again"
+    clock.advance(30)
+    owner = second_browser(app, alice)
+    owner.login()
+    assert is_redirect_to(verify(owner.client, alice.phone.code()), "/dashboard"), "the owner was locked out"
+
+
+# ----------------------------------------------------------------- a lost phone
+
+def test_a_lost_phone_is_recoverable_with_a_recovery_code(alice, app, clock):
+    old_secret = alice.phone.account.secret
+    response = submit_form(alice.client, "/disable-2fa", {"password": PASSWORD, "recovery_code": "aaaa-bbbb-cccc-dddd-eeee-ffff"})
+    assert response.status_code == 401 and logged_in(alice.client), "a made-up recovery code turned 2FA off"
+    response = submit_form(alice.client, "/disable-2fa", {"password": "not the password", "recovery_code": alice.recovery_codes[0]})
+    assert response.status_code == 401 and logged_in(alice.client), "a recovery code without the password turned 2FA off"
+    response = submit_form(alice.client, "/disable-2fa", {"password": PASSWORD, "recovery_code": alice.recovery_codes[0]})
+    assert is_redirect_to(response, "/login")
+    assert location(alice.login()) == "/enable-2fa", "the next login enrols a new phone"
+    new_phone = Authenticator(clock)
+    assert new_phone.scan(alice.client.get("/enable-2fa").data).secret != old_secret
+    assert location(submit_form(alice.client, "/enable-2fa", {"otp": new_phone.code()})) == "/recovery-codes"
+
+
+def test_a_used_recovery_code_does_not_turn_2fa_off(alice, clock):
+    alice.logout()
+    clock.advance(30)
+    alice.login()
+    assert is_redirect_to(use_recovery(alice.client, alice.recovery_codes[0]), "/dashboard")
+    response = submit_form(alice.client, "/disable-2fa", {"password": PASSWORD, "recovery_code": alice.recovery_codes[0]})
+    assert response.status_code == 401 and logged_in(alice.client)
+
+
+# ----------------------------------------------------------------- the enrolment secret per session
+
+def test_two_sessions_enrolling_see_different_secrets(auth, app, client, clock):
+    auth.register()
+    mallory = second_browser(app, auth)  # she knows alice's password
+    mallory.login()
+    auth.login()
+    alice_secret = auth.phone.scan(client.get("/enable-2fa").data).secret
+    assert auth.phone.scan(client.get("/enable-2fa").data).secret == alice_secret, "a reload changed the secret"
+    mallory_phone = Authenticator(clock)
+    assert mallory_phone.scan(mallory.client.get("/enable-2fa").data).secret != alice_secret
+
+
+def test_a_code_confirms_only_its_own_sessions_secret(auth, app, client, clock):
+    auth.register()
+    mallory = second_browser(app, auth)
+    mallory.login()
+    mallory_phone = Authenticator(clock)
+    mallory_phone.scan(mallory.client.get("/enable-2fa").data)
+    auth.login()
+    auth.phone.scan(client.get("/enable-2fa").data)
+    response = submit_form(client, "/enable-2fa", {"otp": mallory_phone.code()})
+    assert 400 <= response.status_code < 500, "mallory's phone confirmed alice's enrolment"
+    assert is_redirect_to(submit_form(client, "/enable-2fa", {"otp": auth.phone.code()}), "/recovery-codes")
+    # Later, mallory logs in with the password: her phone's codes open nothing.
+    clock.advance(30)
+    mallory.login()
+    assert 400 <= verify(mallory.client, mallory_phone.code()).status_code < 500
+
+
+# ----------------------------------------------------------------- recovery codes stay until saved
+
+def test_reading_the_recovery_codes_uses_nothing(auth, client):
+    auth.enrol()
+    assert client.head("/recovery-codes").status_code == 200
+    first = recovery_codes_on_page(client)
+    assert len(first) == 10
+    assert recovery_codes_on_page(client) == first, "a reload (or a prefetch) lost the codes"
+    assert "codes" in pages.parse(client.get("/dashboard").data).text.lower()
+    assert is_redirect_to(confirm_saved(client), "/dashboard")
+    assert recovery_codes_on_page(client) == []
+
+
+def test_unsaved_recovery_codes_are_hidden_after_ten_minutes(auth, client, clock):
+    auth.enrol()
+    clock.advance(9 * 60)
+    assert len(recovery_codes_on_page(client)) == 10
+    clock.advance(2 * 60)
+    response = client.get("/recovery-codes")
+    assert recovery_codes_on_page(client) == []
+    assert not re.search(rb"[a-z2-7]{4}(-[a-z2-7]{4}){5}", response.data)
+
+
+def test_the_codes_can_be_downloaded_as_a_text_file(auth, client):
+    auth.enrol()
+    codes = recovery_codes_on_page(client)
+    page = pages.parse(client.get("/recovery-codes").data)
+    assert "/recovery-codes.txt" in page.html, "the page links to the download"
+    response = client.get("/recovery-codes.txt")
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert "no-store" in response.headers["Cache-Control"]
+    assert all(code in response.get_data(as_text=True) for code in codes)
+    confirm_saved(client)
+    after = client.get("/recovery-codes.txt")
+    assert not any(code.encode() in after.data for code in codes), "downloadable after they were saved"
+
+
+def test_the_codes_page_prints_well_without_inline_script_or_style(auth, client, app):
+    auth.enrol()
+    html = client.get("/recovery-codes").get_data(as_text=True)
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html) and " style=" not in html and "<style" not in html
+    sheets = re.findall(r'<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"', html)
+    css = "".join(client.get(urljoin("/recovery-codes", href)).get_data(as_text=True) for href in sheets)
+    assert "@media print" in css, "no print stylesheet"
+
+
+# ----------------------------------------------------------------- headers
+
+def test_every_page_behind_the_password_is_no_store(alice, client, clock):
+    urls = ["/dashboard", "/recovery-codes", "/disable-2fa"]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response.headers.get("Cache-Control", ""), url
+    alice.logout()
+    clock.advance(30)
+    alice.login()
+    assert "no-store" in client.get("/verify-2fa").headers.get("Cache-Control", "")
+
+
+def test_the_csp_closes_base_and_object(client):
+    policy = client.get("/login").headers.get("Content-Security-Policy", "")
+    directives = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+    assert directives.get("base-uri") == ["'none'"], policy
+    assert directives.get("object-src") == ["'none'"], policy
+
+
+def test_hsts_when_cookies_are_secure(target, tmp_path, clock):
+    secure = make_app(target[0], {"TESTING": True, "SECRET_KEY": LONG_KEY, "CLOCK": clock,
+                                  "DATABASE": str(tmp_path / "hsts.sqlite"), "SESSION_COOKIE_SECURE": True})
+    header = secure.test_client().get("/login", base_url="https://localhost").headers.get("Strict-Transport-Security", "")
+    match = re.search(r"max-age=(\d+)", header)
+    assert match and int(match[1]) >= 180 * DAY, f"Strict-Transport-Security: {header!r}"
+
+
+# ----------------------------------------------------------------- start-up
+
+@pytest.mark.parametrize("key", [None, 123456, "weak", "x" * 31])
+def test_start_up_refuses_a_bad_secret_key(target, tmp_path, monkeypatch, key):
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    config = {"DATABASE": str(tmp_path / "key.sqlite")}
+    if key is not None:
+        config["SECRET_KEY"] = key
+    try:
+        make_app(target[0], config)
+    except SystemExit:  # not an Exception subclass: caught on its own
+        pytest.fail("SystemExit: gunicorn answers it by restarting the worker, forever")
+    except Exception as error:
+        assert "FLASK_SECRET_KEY" in str(error), f"the message should say what to set: {error}"
+    else:
+        pytest.fail(f"started with the key {key!r}")
+
+
+def test_a_numeric_key_is_refused_even_in_debug_mode(target, tmp_path, monkeypatch):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    monkeypatch.setenv("FLASK_SECRET_KEY", "123456")  # read as the number 123456
+    with pytest.raises(Exception, match="FLASK_SECRET_KEY"):
+        make_app(target[0], {"DATABASE": str(tmp_path / "key.sqlite")})
+
+
+def test_start_up_accepts_a_long_random_key(target, tmp_path, monkeypatch):
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.setenv("FLASK_SECRET_KEY", "f" * 64)
+    app = make_app(target[0], {"DATABASE": str(tmp_path / "key.sqlite")})
+    assert app.secret_key == "f" * 64
+
+
+# ----------------------------------------------------------------- passwords and names
+
+@pytest.mark.parametrize("password", ["12345678", " " * 8, "password1", "iloveyou", "qwertyuiop", "alicealice"])
+def test_common_or_trivial_passwords_are_refused(auth, password):
+    response = auth.register("alice", password)
+    assert 400 <= response.status_code < 500, f"{password!r} was accepted"
+    assert auth.login("alice", password).status_code >= 400, "the account exists"
+
+
+def test_usernames_are_unique_whatever_their_case(auth):
+    auth.register("alice")
+    for name in ("ALICE", "Alice"):
+        response = auth.register(name, "another long passphrase")
+        assert 400 <= response.status_code < 500, f"{name} became a second account"
+
+
+def test_password_guessing_on_one_account_is_throttled(auth, clock):
+    auth.register()
+    for attempt in range(5):
+        assert auth.login(password=f"wrong guess number {attempt}").status_code == 401
+    response = auth.login()
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0, "the right password got in"
+    clock.advance(int(response.headers["Retry-After"]))
+    assert location(auth.login()) == "/enable-2fa"
+
+
+def test_the_database_file_is_readable_by_its_owner_only(app, auth):
+    auth.register()
+    mode = stat.S_IMODE(os.stat(app.config["DATABASE"]).st_mode)
+    assert mode & 0o077 == 0, f"database file mode {mode:o}"
+
+
+# ----------------------------------------------------------------- behind a proxy
+
+@pytest.mark.stages(6, 7)
+def test_x_forwarded_prefix_is_trusted_only_behind_a_proxy(target, tmp_path, clock):
+    """Any client can send the header: believed, it points links and redirects at another site."""
+    def login_page(behind_proxy):
+        app = make_app(target[0], {"TESTING": True, "SECRET_KEY": LONG_KEY, "CLOCK": clock,
+                                   "DATABASE": str(tmp_path / f"proxy{behind_proxy}.sqlite"),
+                                   "SESSION_COOKIE_SECURE": False, "BEHIND_PROXY": behind_proxy})
+        return app.test_client().get("/login", headers={"X-Forwarded-Prefix": "//evil.example"})
+
+    assert "evil.example" not in login_page(False).get_data(as_text=True)
+    assert "//evil.example/" in login_page(True).get_data(as_text=True), \
+        "with FLASK_BEHIND_PROXY=1 the prefix is used: the test sends the right header"

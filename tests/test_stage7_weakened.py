@@ -1,0 +1,63 @@
+"""An app reaches stage 7 only with every protection: a copy missing any one of them fails.
+
+Each case copies stage 7 into a scratch folder, removes one protection by editing
+the source text, and runs the behaviour suite on it at stage 7, exactly as
+check_my_app(7) and the grader do (``pytest tests/stages --app-dir DIR --stage 7``).
+"""
+import shutil
+
+import pytest
+
+from workbook.my_app import run_stage_tests
+from workbook.stages import stage
+
+pytestmark = pytest.mark.slow
+
+# name: (file, text to find, text to put instead, a test that must fail because of it)
+WEAKENINGS = {
+    "replay check": ("user_management.py", "last_timecode IS NULL OR last_timecode < ?",
+                     "last_timecode IS NULL OR last_timecode < ? OR 1", "test_a_code_works_once"),
+    "CSRF": ("app.py", "MAX_CONTENT_LENGTH=8 * 1024,", "MAX_CONTENT_LENGTH=8 * 1024, WTF_CSRF_ENABLED=False,",
+             "csrf"),
+    "throttle": ("user_management.py", "\ndef attempt_succeeded(",
+                 "\ndef start_attempt(*args, **kwargs):\n    return None\n\n\ndef attempt_succeeded(", "attempt"),
+    "recovery codes": ("user_management.py", "\ndef recovery_codes_left(",
+                       "\ndef use_recovery_code(user_id, code):\n    return False\n\n\ndef recovery_codes_left(",
+                       "recovery"),
+    "session renewal": ("auth.py", '    session.clear()\n    g.pop("csrf_token", None)', '    g.pop("csrf_token", None)',
+                        "renewed"),
+    "session revocation": ("user_management.py", '"DELETE FROM sessions WHERE user_id = ? AND id_hash IS NOT ?"',
+                           '"SELECT ?, ?"', "test_a_copied_cookie_opens_nothing_after_logout"),
+}
+
+
+def weakened_copy(tmp_path, file, find, replace):
+    folder = tmp_path / "app"
+    shutil.copytree(stage(7).folder, folder, ignore=shutil.ignore_patterns("instance", "__pycache__"))
+    path = folder / file
+    source = path.read_text(encoding="utf-8")
+    assert source.count(find) == 1, f"{file} no longer has {find!r}: update this test"
+    path.write_text(source.replace(find, replace), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("protection", list(WEAKENINGS))
+def test_stage7_without_one_protection_fails_stage_7(tmp_path, protection):
+    file, find, replace, failing_test = WEAKENINGS[protection]
+    run = run_stage_tests(7, weakened_copy(tmp_path, file, find, replace), extra_args=["-x", "-k", failing_test])
+    assert run.returncode not in (0, None), f"stage 7 without its {protection} passed:\n{run.output[-3000:]}"
+    assert "FAILED" in run.output and failing_test in run.output, run.output[-3000:]
+
+
+def test_stage6_does_not_pass_stage_7(tmp_path):
+    folder = tmp_path / "app"
+    shutil.copytree(stage(6).folder, folder, ignore=shutil.ignore_patterns("instance", "__pycache__"))
+    run = run_stage_tests(7, folder, extra_args=["-x"])
+    assert run.returncode not in (0, None), run.output[-3000:]
+    assert "FAILED" in run.output or "ERROR" in run.output, run.output[-3000:]
+
+
+def test_a_full_copy_of_stage7_passes_stage_7(tmp_path):
+    """The control: the copying and the suite are right, so the failures above are the protections'."""
+    run = run_stage_tests(7, weakened_copy(tmp_path, "app.py", "import auth\n", "import auth\n"), timeout=900)
+    assert run.returncode == 0, run.output[-3000:]
