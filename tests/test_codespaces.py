@@ -18,7 +18,7 @@ from printed_commands import commands_in, plain_terminal, printed_by_how_to_run
 from test_browser import VIEWPORT, use_stage
 from workbook import ROOT
 from workbook.servers import free_port, running
-from workbook.stages import STAGES, existing_stages
+from workbook.stages import existing_stages
 
 STAGES = [s.number for s in existing_stages()]
 DEVCONTAINER = ROOT / ".devcontainer" / "devcontainer.json"
@@ -197,7 +197,7 @@ def walk_through_forwarding(number, forwarding, codespaces_page, tmp_path):
 
 FORGED = {"X-Forwarded-Host": "attacker.example", "X-Forwarded-Proto": "https",
           "X-Forwarded-Prefix": "/elsewhere", "X-Forwarded-For": "203.0.113.9"}
-PROXY_SWITCH_STAGES = [s.number for s in STAGES]
+PROXY_SWITCH_STAGES = STAGES
 
 
 def where_the_app_thinks_it_is(number, behind_proxy):
