@@ -64,7 +64,8 @@ def _autograde(work, upload_layout):
     with zipfile.ZipFile(zip_path) as archive:
         names = archive.namelist()
         assert {"setup.sh", "run_autograder"} <= set(names)  # at the root, as Gradescope requires
-        assert not any(name.startswith("solutions/") for name in names)
+        assert not any(name.startswith(("solutions/", "tests/mutants/")) for name in names)  # no answers
+        assert "tests/stages/conftest.py" in names
         setup = archive.read("setup.sh").decode()
         assert "pip install -r requirements.txt" in setup and "sys.version_info < (3, 11)" in setup
         archive.extractall(grader_root / "source")

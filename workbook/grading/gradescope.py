@@ -29,9 +29,10 @@ from pathlib import Path
 from .. import ROOT
 from .model import ExerciseGrade
 
-PACKED = ["workbook", "tests/conftest.py", "tests/totp_reference.py", "tests/stages", "notebooks", "app_steps", "requirements.txt",
-          "pyproject.toml", "README.md"]
-NOT_PACKED = {"__pycache__", "instance", ".ipynb_checkpoints", ".pytest_cache", "workbook.egg-info"}
+# tests/ whole, so the behaviour suite finds every helper its conftest files import; never
+# anything holding answers (solutions/, the right answers in tests/mutants/).
+PACKED = ["workbook", "tests", "notebooks", "app_steps", "requirements.txt", "pyproject.toml", "README.md"]
+NOT_PACKED = {"__pycache__", "instance", ".ipynb_checkpoints", ".pytest_cache", "workbook.egg-info", "mutants"}
 HIDDEN_CHECKS_NAME = "hidden_checks.py"
 
 SETUP_SH = """#!/usr/bin/env bash
