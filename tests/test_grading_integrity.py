@@ -35,3 +35,127 @@ def test_check_my_app_names_every_failing_test_of_the_stage(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("❌ Stage 6 tests: ")
     assert out.count("FAILED") >= 2, out   # not only the first failure: the plugin keeps going on one stage
+
+
+# ---------------------------------------------------------------------------
+# Notebooks: one student, graded for real
+
+import nbformat  # noqa: E402
+
+from workbook.checks import load_all  # noqa: E402
+from workbook.grading import Grader  # noqa: E402
+
+EXERCISES = load_all()
+TIMEOUT = 20
+
+
+def _notebook(lesson, solved=False):
+    folder = "solutions" if solved else "notebooks"
+    path = next((ROOT / folder).glob(f"{lesson:02d}_*.ipynb"))
+    return path.name, nbformat.read(path, as_version=4)
+
+
+def _grade_one(tmp_path, notebooks, name="student", app=None):
+    """Grade one student whose notebooks/ holds ``{file name: notebook}``; their StudentGrade."""
+    folder = tmp_path / "submissions" / name
+    (folder / "notebooks").mkdir(parents=True)
+    for file_name, notebook in notebooks.items():
+        nbformat.write(notebook, folder / "notebooks" / file_name)
+    if app is not None:
+        app(folder / "my_app")
+    return Grader(timeout=TIMEOUT, jobs=2).grade_students({name: folder}).students[0]
+
+
+def _with_cell(notebook, source, at=None):
+    notebook = nbformat.from_dict(notebook)
+    cell = nbformat.v4.new_code_cell(source)
+    notebook.cells.insert(len(notebook.cells) if at is None else at, cell)
+    return notebook
+
+
+def _points(student, lesson):
+    return {i: student.points(i) for i, e in EXERCISES.items() if e.lesson == lesson}
+
+
+FORGE_DONE = """
+import gc
+from multiprocessing.connection import Connection
+from workbook.checks import EXERCISES
+conn = next(o for o in gc.get_objects() if isinstance(o, Connection) and not o.closed)
+results = {i: {"status": "passed", "message": ""} for i in EXERCISES}
+conn.send(("done", {"payload": {"results": results, "cell_errors": [], "stopped_at": None,
+                                 "interrupted": False}, "mac": "0" * 64}))
+"""
+
+
+@pytest.mark.slow
+def test_a_cell_that_sends_all_passed_to_the_grader_gets_no_marks_and_a_flag(tmp_path):
+    name, notebook = _notebook(2)
+    student = _grade_one(tmp_path, {name: _with_cell(notebook, FORGE_DONE)})
+    assert set(_points(student, 2).values()) == {0}
+    assert any("forged result" in flag for flag in student.all_flags()), student.all_flags()
+
+
+PATCH_CHECKS = """
+import workbook.checks as checks
+from workbook.checks import lesson_01
+for entry in checks.EXERCISES.values():
+    entry.check = lambda *objects: None
+checks.run_check = lambda exercise_id, *objects, **kw: checks.Result(exercise_id, checks.PASSED)
+lesson_01.check_installed_version = lambda *objects: None
+"""
+
+
+@pytest.mark.slow
+def test_patching_the_checks_scores_nothing_and_is_flagged(tmp_path):
+    name, notebook = _notebook(1)
+    student = _grade_one(tmp_path, {name: _with_cell(notebook, PATCH_CHECKS)})
+    assert set(_points(student, 1).values()) == {0}
+    flags = " ".join(student.all_flags())
+    assert "checks or grader patched" in flags and "workbook.checks.EXERCISES" in flags, flags
+
+
+# ---------------------------------------------------------------------------
+# Nothing a student can import gives an answer away (run_check, as the check cell and the grader run it)
+
+from workbook.checks import FAILED, PASSED, run_check  # noqa: E402
+
+
+def test_the_checks_reference_helpers_are_no_answer():
+    from workbook.checks.lesson_02 import _reference_counter, _reference_truncate
+    from workbook.checks.lesson_03 import contract_uri
+
+    def counter_bytes(unix_time):     # a wrapper: the student's own function calling the reference
+        return _reference_counter(unix_time)
+
+    def truncate(mac, digits=6):
+        return _reference_truncate(mac, digits)
+
+    for exercise_id, answer in (("2.2", counter_bytes), ("2.3", truncate), ("3.1", contract_uri),
+                                ("2.2", _reference_counter)):
+        result = run_check(exercise_id, answer, include_hidden=True)
+        assert result.status == FAILED, (exercise_id, result)
+        assert "reference" in result.message or "workbook's own code" in result.message, result.message
+
+
+def test_an_int_that_equals_everything_does_not_pass_0_1():
+    class Always(int):
+        def __eq__(self, other):
+            return True
+        __hash__ = int.__hash__
+
+    result = run_check("0.1", lambda unix_time: Always(0), include_hidden=True)
+    assert result.status == FAILED and "return an int" in result.message, result
+    assert run_check("0.1", lambda unix_time: int(unix_time) // 30, include_hidden=True).status == PASSED
+
+
+def test_a_check_replaced_in_the_registry_is_not_run():
+    from workbook import checks
+    entry = checks.EXERCISES["0.1"]
+    original = entry.check
+    entry.check = lambda time_step: None
+    try:
+        result = run_check("0.1", lambda unix_time: "wrong")
+    finally:
+        entry.check = original
+    assert result.status == FAILED and "the checks were changed" in result.message

@@ -42,6 +42,8 @@ class NotebookGrade:
     seconds: float = 0.0
     skipped_cells: int = 0   # demonstration and check cells not run for this grade (0: the whole notebook ran)
     cpu_seconds: float = 0.0  # what its worker processes used (fork engine): the cost on an idle machine
+    flags: list = field(default_factory=list)  # integrity flags: for the instructor to look at, never a mark
+    log: str = ""             # the notebook's output while graded (the end of it), kept for disputes
 
 
 @dataclass
@@ -59,6 +61,8 @@ class AppGrade:
     runs: list = field(default_factory=list)     # [StageRun], highest stage first
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    flags: list = field(default_factory=list)
+    partial: float | None = None   # the fraction of the next stage's tests that pass (partial credit)
 
 
 @dataclass
@@ -67,6 +71,7 @@ class StudentGrade:
     notebooks: dict = field(default_factory=dict)    # lesson -> NotebookGrade
     app: AppGrade | None = None
     notes: list = field(default_factory=list)        # notes about the whole submission
+    flags: list = field(default_factory=list)        # integrity flags about the whole submission
 
     def grade(self, exercise_id):
         for notebook in self.notebooks.values():
@@ -89,6 +94,15 @@ class StudentGrade:
         if self.app:
             notes += self.app.notes
         return notes
+
+    def all_flags(self):
+        """Integrity flags: something for the instructor to look into. A flag never changes a mark."""
+        flags = list(self.flags)
+        for lesson in sorted(self.notebooks):
+            flags += [f"{lesson:02d}: {flag}" for flag in self.notebooks[lesson].flags]
+        if self.app:
+            flags += [f"my_app: {flag}" for flag in self.app.flags]
+        return flags
 
 
 @dataclass
@@ -122,6 +136,10 @@ class NotebookTask:
     cells: list              # its code cells' sources
     exercise_ids: list
     skippable: list = field(default_factory=list)   # indexes of unchanged demonstration and check cells
+    planned: "NotebookGrade | None" = None   # notes and flags found before it ran (kept in the result)
+    shown_as: str = ""       # how notes name the file: its path relative to the student's folder
+    candidates: list | None = None   # shared by every file that could be this lesson: [(task, NotebookGrade)]
+    size: int = 1            # how many such files: each is graded, the best is kept
 
     @property
     def label(self):
