@@ -5,6 +5,8 @@ instructor would give. The whole messy class is in tests/test_grading_class.py.
 """
 import os
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -159,3 +161,26 @@ def test_a_check_replaced_in_the_registry_is_not_run():
     finally:
         entry.check = original
     assert result.status == FAILED and "the checks were changed" in result.message
+
+
+SNOOP = """
+import sys, workbook
+from workbook.stages import APP_STEPS
+(workbook.ROOT / "grading_was_here.txt").write_text("x")
+(APP_STEPS / "grading_was_here.txt").write_text("x")
+print("ARGV", sys.argv)
+!pip --version
+"""
+
+
+@pytest.mark.slow
+def test_a_notebook_cannot_write_into_the_workbook_or_read_the_graders_arguments(tmp_path):
+    name, notebook = _notebook(1, solved=True)
+    student = _grade_one(tmp_path, {name: _with_cell(notebook, SNOOP)})
+    assert student.total == sum(e.points for e in EXERCISES.values() if e.lesson == 1)
+    assert not (ROOT / "grading_was_here.txt").exists()
+    assert not (ROOT / "app_steps" / "grading_was_here.txt").exists()
+    log = student.notebooks[1].log
+    assert "ARGV ['ipykernel_launcher.py']" in log, log
+    pip = next(line for line in log.splitlines() if line.startswith("pip "))
+    assert str(Path(sys.prefix).resolve()) in str(Path(pip.split(" from ")[1].split(" (")[0]).resolve()), pip

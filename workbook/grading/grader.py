@@ -7,6 +7,7 @@ its events, and re-runs the notebook without a cell that ended the process.
 import hmac
 import os
 import secrets
+import sys
 import tempfile
 import threading
 import time
@@ -341,8 +342,12 @@ class Grader:
                 exercises=ids, skip_cells=sorted(skip_cells), stop_at=stop_at,
                 skip_exercises=sorted(skip_exercises), hidden_checks=self.hidden_checks,
                 check_timeout=self.timeout,
+                scratch_root=str(work / "workbook"),
                 env={"WORKBOOK_MY_APP": str(work / "my_app"), "MPLBACKEND": "Agg",
-                     "IPYTHONDIR": str(task_dir / "ipython"), "PYTHONDONTWRITEBYTECODE": "1"})
+                     "IPYTHONDIR": str(task_dir / "ipython"), "PYTHONDONTWRITEBYTECODE": "1",
+                     # `!pip` and `!python` in a cell are the grader's own (the notebook's kernel's), not the system's
+                     "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+                     "VIRTUAL_ENV": sys.prefix})
             run = self._run_worker(job, grader_dir)
             result.flags += [flag for flag in run.flags if flag not in result.flags]
             if run.payload is not None:

@@ -52,6 +52,7 @@ class NotebookJob:
     hidden_checks: str | None = None                     # the instructor's hidden checks file
     check_timeout: float = 60.0  # seconds per exercise's checks
     env: dict = field(default_factory=dict)              # set in os.environ before any cell
+    scratch_root: str | None = None   # where workbook.ROOT points for the notebook (a scratch copy)
 
 
 def sign(key, payload):
@@ -94,6 +95,54 @@ def _changed_modules(snapshot):
 def _other_threads():
     import threading
     return sorted(t.name for t in threading.enumerate() if t is not threading.main_thread())
+
+
+# What of the workbook's folder a notebook may read or write: copied into its scratch root.
+ROOT_COPIED = ("app_steps", "notebooks", "docs", "tests/stages", "tests/conftest.py", "tests/chromium.py",
+               "tests/totp_reference.py", "requirements.txt")
+
+
+def _use_scratch_root(scratch_root):
+    """Point workbook.ROOT, and every path the workbook's modules made from it, at a scratch copy.
+
+    The lessons' code writes where the workbook tells it (an app's instance/ folder in app_steps/,
+    my_app/): with this, a notebook changes nothing in the grader's own checkout through the
+    workbook's paths. The checks and the grader keep the real paths.
+    """
+    import shutil
+    from pathlib import Path
+
+    import workbook
+    from .files import COPY_IGNORE
+    real, scratch = Path(workbook.ROOT), Path(scratch_root)
+    for name in ROOT_COPIED:
+        source = real / name
+        if source.is_dir():
+            shutil.copytree(source, scratch / name, symlinks=True, ignore=COPY_IGNORE, dirs_exist_ok=True)
+        elif source.is_file():
+            (scratch / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, scratch / name)
+    (scratch / "my_app").mkdir(exist_ok=True)
+
+    def moved(value):
+        if isinstance(value, Path) and (value == real or value.is_relative_to(real)):
+            relative = value.relative_to(real)
+            if not relative.parts or (scratch / relative.parts[0]).exists():
+                return scratch / relative
+        return value
+
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "workbook" or name.startswith("workbook.")) or \
+                name.startswith(GUARDED_PREFIXES):
+            continue
+        for key, value in list(vars(module).items()):
+            if isinstance(value, Path):
+                setattr(module, key, moved(value))
+            elif isinstance(value, types.FunctionType) and value.__module__ == name:
+                if value.__defaults__:
+                    value.__defaults__ = tuple(moved(v) for v in value.__defaults__)
+                if value.__kwdefaults__:
+                    value.__kwdefaults__ = {k: moved(v) for k, v in value.__kwdefaults__.items()}
 
 
 def cpu_seconds():
@@ -196,7 +245,10 @@ def _make_shell():
 def _run(job, conn):
     os.environ.update(job.env)
     os.chdir(job.cwd)
-    if job.env.get("WORKBOOK_MY_APP") and "workbook.my_app" in sys.modules:
+    import workbook.my_app  # noqa: F401 - imported now, so that its paths move with the rest
+    if job.scratch_root:
+        _use_scratch_root(job.scratch_root)
+    if job.env.get("WORKBOOK_MY_APP"):
         from pathlib import Path
         sys.modules["workbook.my_app"].MY_APP = Path(job.env["WORKBOOK_MY_APP"])
 
