@@ -63,6 +63,28 @@ class AppGrade:
     cpu_seconds: float = 0.0
     flags: list = field(default_factory=list)
     partial: float | None = None   # the fraction of the next stage's tests that pass (partial credit)
+    next_stage: tuple | None = None   # (stage, tests passed, tests) behind ``partial``
+    failing: list = field(default_factory=list)   # the next stage's tests that fail, by name
+
+    @property
+    def score(self):
+        """The stage passed plus the share of the next stage's tests passed (5.9: stage 5, 90% of stage 6).
+
+        The next stage is the one the app was built from when that is higher (apps.closest_stage)."""
+        if self.stage is None:
+            return None
+        if not self.next_stage:
+            return self.stage
+        return round(max(self.stage, self.next_stage[0] - 1 + (self.partial or 0)), 2)
+
+    def next_stage_line(self, limit=5):
+        """'stage 6: 9 of 10 tests pass; failing: test_x', or '' when the next stage was not run."""
+        if not self.next_stage:
+            return ""
+        number, passed, total = self.next_stage
+        shown = ", ".join(self.failing[:limit]) + (f" and {len(self.failing) - limit} more"
+                                                    if len(self.failing) > limit else "")
+        return f"stage {number}: {passed} of {total} tests pass" + (f"; failing: {shown}" if shown else "")
 
 
 @dataclass

@@ -3,6 +3,7 @@
 report.csv has one row per student: ``student``, one column per exercise id
 (points earned), ``app_stage`` (the highest stage whose tests the student's
 my_app/ passes; empty when there is no my_app/, 0 when it passes none),
+``app_score`` (that stage plus the share of the next stage's tests it passes),
 ``total`` and ``max`` (exercise points only), ``notes`` and ``flags``
 (integrity flags: something for the instructor to look into, never a mark).
 report.html is the same table with an inline SVG bar chart of the class's
@@ -30,13 +31,14 @@ def _cell(value):
 
 
 def columns(grades):
-    return ["student", *grades.exercises, "app_stage", "total", "max", "notes", "flags"]
+    return ["student", *grades.exercises, "app_stage", "app_score", "total", "max", "notes", "flags"]
 
 
 def rows(grades):
     for student in grades.students:
         app_stage = "" if student.app is None or student.app.stage is None else student.app.stage
-        yield [student.name, *(student.points(i) for i in grades.exercises), app_stage,
+        app_score = "" if student.app is None or student.app.score is None else student.app.score
+        yield [student.name, *(student.points(i) for i in grades.exercises), app_stage, app_score,
                student.total, grades.max_points, "; ".join(student.all_notes()), "; ".join(student.all_flags())]
 
 
@@ -79,6 +81,8 @@ def feedback_text(grades, student):
             lines.append(f"Your app (my_app/): passes the stage {student.app.stage} behaviour tests.")
         else:
             lines.append("Your app (my_app/): does not pass any stage's behaviour tests yet.")
+        if student.app.next_stage_line():
+            lines.append(f"Next: {student.app.next_stage_line(limit=15)}.")
         lines.append("")
     for note in student.notes:
         lines.append(f"> {note}")
@@ -197,9 +201,12 @@ def html_report(grades, feedback=None):
         for exercise_id, points in zip(ids, row[1:1 + len(ids)]):
             kind = "full" if points == grades.exercises[exercise_id].points else "zero" if points == 0 else ""
             cells.append(f'<td class="{kind}">{points}</td>')
-        app_stage, total, maximum, _notes, _flags = row[1 + len(ids):]
+        app_stage, _score, total, maximum, _notes, _flags = row[1 + len(ids):]
         if student.app is not None and student.app.partial:
-            app_stage = f"{app_stage} + {student.app.partial:.0%}"
+            app_stage = f'{app_stage} <small title="{html.escape(student.app.next_stage_line())}">' \
+                        f'+ {student.app.partial:.0%}</small>'
+        elif student.app is not None and student.app.next_stage:
+            app_stage = f'<span title="{html.escape(student.app.next_stage_line())}">{app_stage}</span>'
         body.append(f'<tr class="{_attention(student)[1]}"><td class="name">{name}</td>{"".join(cells)}'
                     f'<td>{app_stage}</td><td><b>{total}</b></td><td>{maximum}</td>'
                     f'<td class="notes">{"<br>".join(html.escape(n) for n in student.all_notes())}</td>'
