@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from messy_class import stage_6_with_one_bug
 from workbook import ROOT, my_app
 
 STAGE_5 = ROOT / "app_steps" / "step_05_verify_route"
@@ -192,22 +193,12 @@ def test_a_notebook_cannot_write_into_the_workbook_or_read_the_graders_arguments
 STAGE_6 = ROOT / "app_steps" / "step_06_login_flow"
 
 
-def _stage_6_with_one_bug(folder):
-    shutil.copytree(STAGE_6, folder, ignore=shutil.ignore_patterns("__pycache__", "instance", "CHANGES.diff"))
-    app = folder / "app.py"
-    source = app.read_text(encoding="utf-8")
-    assert "        session.clear()\n        flash(\"You are logged out.\")" in source
-    app.write_text(source.replace("        session.clear()\n        flash(\"You are logged out.\")",
-                                  "        flash(\"You are logged out.\")"), encoding="utf-8")
-    return folder
-
-
 @pytest.mark.slow
 def test_a_stage_6_app_with_one_bug_gets_partial_credit_and_the_failing_test_named(tmp_path):
     """It passes no stage whole (stage 6 changed what the stage 5 tests expect), but most of stage 6."""
     from workbook.grading.apps import grade_app
     (tmp_path / "scratch").mkdir()
-    grade = grade_app(_stage_6_with_one_bug(tmp_path / "my_app"), tmp_path / "scratch")
+    grade = grade_app(stage_6_with_one_bug(tmp_path / "my_app"), tmp_path / "scratch")
     assert grade.stage == 0, grade
     number, passed, total = grade.next_stage
     assert number == 6 and 0 < passed < total and total >= 10, grade.next_stage

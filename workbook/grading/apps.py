@@ -86,6 +86,7 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None,
         return grade
     stages = sorted(s.number for s in STAGES)
     attempt = 0
+    ended = []   # the stages whose tests the app's process ended
     while stages and not (cancelled is not None and cancelled.is_set()):
         attempt += 1
         run_dir = task_dir / f"run{attempt}"
@@ -118,9 +119,13 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None,
                else f"ended the test process (exit code {run.returncode})")
         grade.notes.append(f"my_app: the stage {stopped_in} tests {how}")
         if run.returncode is not None:
-            grade.flags.append(f"the app ended the test process during the stage {stopped_in} tests "
-                               f"(exit code {run.returncode}): os._exit() or exit() in the app?")
+            ended.append((stopped_in, run.returncode))
         stages = [number for number in stages if number < stopped_in]
+    if ended:
+        codes = sorted({str(code) for _stage, code in ended})
+        grade.flags.append(f"the app ended the test process during the tests (of stage "
+                           f"{', '.join(str(stage) for stage, _code in ended)}; exit code {', '.join(codes)}): "
+                           "os._exit() or exit() in the app?")
     top = max(s.number for s in STAGES)
     if partial and grade.stage is not None and grade.stage < top and not grade.flags and \
             not (cancelled is not None and cancelled.is_set()) and not any("import error" in n for n in grade.notes):

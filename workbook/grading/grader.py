@@ -175,7 +175,7 @@ class Grader:
             if copied is not None:
                 grade.flags.append(f"my_app is an untouched copy of the stage {copied} app in app_steps/")
             if app_folder != folder:
-                grade.notes.append(f"my_app: graded the one in {app_folder.name}.zip")
+                grade.notes.append(f"my_app: graded {self._shown(app_folder / 'my_app', folder, zips)}")
         else:
             grade.app = AppGrade(None)
         has_notebooks_dir = (folder / "notebooks").is_dir()

@@ -143,8 +143,8 @@ def shared_answers(students_cells):
                 if exercise_id in solutions and text in solutions[exercise_id]:
                     continue
                 stub = _normalise(stub_source(source, exercise_id)) if BEGIN in source else None
-                if text == stub or len(text.splitlines()) < MIN_ANSWER_LINES + 2 or "NotImplementedError" in text:
-                    continue  # the heading and the def line are not the student's own
+                if text == stub or len(text.splitlines()) < MIN_ANSWER_LINES + 1 or "NotImplementedError" in text:
+                    continue  # the def line is not the student's own (the heading, a comment, is left out)
                 owners.setdefault((exercise_id, text), set()).add(student)
     flags = {}
     for (exercise_id, _text), group in sorted(owners.items()):
