@@ -19,6 +19,7 @@ class ExerciseGrade:
     points: int = 0
     visible_status: str | None = None    # what the student's own check cell says (hidden checks left out)
     visible_message: str = ""
+    overridden: bool = False     # the points were set by the instructor (adjust.py)
 
     def line(self):
         from ..checks import Result
@@ -94,6 +95,14 @@ class StudentGrade:
     app: AppGrade | None = None
     notes: list = field(default_factory=list)        # notes about the whole submission
     flags: list = field(default_factory=list)        # integrity flags about the whole submission
+    late_days: int = 0       # days (or parts of a day) after the deadline (adjust.py)
+    penalty: float = 0.0     # the share of the total taken off for lateness
+
+    @property
+    def final(self):
+        """The total after the late penalty: the grade for the LMS."""
+        value = self.total * (1 - self.penalty)
+        return int(value) if float(value).is_integer() else round(value, 2)
 
     def grade(self, exercise_id):
         for notebook in self.notebooks.values():

@@ -4,7 +4,8 @@ report.csv has one row per student: ``student``, one column per exercise id
 (points earned), ``app_stage`` (the highest stage whose tests the student's
 my_app/ passes; empty when there is no my_app/, 0 when it passes none),
 ``app_score`` (that stage plus the share of the next stage's tests it passes),
-``total`` and ``max`` (exercise points only), ``notes`` and ``flags``
+``total`` and ``max`` (exercise points only), ``late_days`` and ``final`` (the total
+after a late penalty, adjust.py), ``notes`` and ``flags``
 (integrity flags: something for the instructor to look into, never a mark).
 report.html is the same table with an inline SVG bar chart of the class's
 average per exercise: no JavaScript, nothing fetched, opens from disk. Rows with
@@ -31,7 +32,8 @@ def _cell(value):
 
 
 def columns(grades):
-    return ["student", *grades.exercises, "app_stage", "app_score", "total", "max", "notes", "flags"]
+    return ["student", *grades.exercises, "app_stage", "app_score", "total", "max", "late_days", "final", "notes",
+            "flags"]
 
 
 def rows(grades):
@@ -39,7 +41,8 @@ def rows(grades):
         app_stage = "" if student.app is None or student.app.stage is None else student.app.stage
         app_score = "" if student.app is None or student.app.score is None else student.app.score
         yield [student.name, *(student.points(i) for i in grades.exercises), app_stage, app_score,
-               student.total, grades.max_points, "; ".join(student.all_notes()), "; ".join(student.all_flags())]
+               student.total, grades.max_points, student.late_days, student.final, "; ".join(student.all_notes()),
+               "; ".join(student.all_flags())]
 
 
 def write_csv(grades, path):
@@ -201,7 +204,9 @@ def html_report(grades, feedback=None):
         for exercise_id, points in zip(ids, row[1:1 + len(ids)]):
             kind = "full" if points == grades.exercises[exercise_id].points else "zero" if points == 0 else ""
             cells.append(f'<td class="{kind}">{points}</td>')
-        app_stage, _score, total, maximum, _notes, _flags = row[1 + len(ids):]
+        app_stage, _score, total, maximum, _late, final, _notes, _flags = row[1 + len(ids):]
+        if final != total:
+            total = f"{total} → {final}"
         if student.app is not None and student.app.partial:
             app_stage = f'{app_stage} <small title="{html.escape(student.app.next_stage_line())}">' \
                         f'+ {student.app.partial:.0%}</small>'
@@ -239,6 +244,8 @@ def write_reports(grades, out):
     html_path = out.with_suffix(".html") if out.suffix != ".html" else out.with_name(out.stem + "-report.html")
     html_path.write_text(html_report(grades, names), encoding="utf-8")
     write_logs(grades, out.parent / "logs", names)
+    from .adjust import save_results
+    save_results(grades, out.with_suffix(".json") if out.suffix != ".json" else out.with_name(out.stem + "-results.json"))
     write_timings(grades, out.parent / "timings.csv")
     return [out, html_path, feedback_dir]
 
