@@ -214,3 +214,15 @@ def test_an_app_that_calls_os_exit_gets_no_stage_and_a_flag(tmp_path):
     grade = grade_app(_exit_app(tmp_path / "my_app"), tmp_path / "scratch")
     assert grade.stage == 0 and grade.partial is None, grade
     assert any("os._exit() or exit()" in flag for flag in grade.flags), grade.flags
+
+
+@pytest.mark.slow
+def test_the_fresh_interpreter_engine_signs_results_and_flags_forgeries_too(tmp_path):
+    from messy_class import FORGE_DONE, answered
+    name, _released = _notebook(1)
+    folder = tmp_path / "submissions" / "spawned"
+    (folder / "notebooks").mkdir(parents=True)
+    nbformat.write(_with_cell(answered(1, "spawned"), FORGE_DONE), folder / "notebooks" / name)
+    student = Grader(timeout=TIMEOUT, jobs=1, engine="spawn").grade_students({"spawned": folder}).students[0]
+    assert _points(student, 1) == {i: e.points for i, e in EXERCISES.items() if e.lesson == 1}
+    assert any("forged result" in flag for flag in student.all_flags()), student.all_flags()

@@ -121,7 +121,8 @@ def run_check(exercise_id, *objects, include_hidden=False) -> Result:
     if exercise_id not in EXERCISES:
         return Result(exercise_id, FAILED, f"there is no exercise {exercise_id}; check the id in this cell.")
     entry = EXERCISES[exercise_id]
-    tampered = [f for f in [entry.check, *entry.hidden] if not str(getattr(f, "__module__", "")).startswith(CHECK_MODULES)]
+    tampered = [f for f in [entry.check, *entry.hidden]
+                if not str(getattr(f, "__module__", "")).startswith(CHECK_MODULES)]
     if tampered:
         return Result(exercise_id, FAILED, "the checks were changed in this session (a check is not the workbook's "
                                            "own): restart the kernel and run the notebook again.")

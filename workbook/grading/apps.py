@@ -77,7 +77,8 @@ def _run_args(run_dir):
             "--basetemp", str(run_dir / "pytest-tmp"))
 
 
-def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None, engine="spawn", partial=True):
+def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None, engine="spawn", partial=True,
+              cache=None):
     """The AppGrade of the app in ``app_folder``; ``task_dir`` is scratch space, ``cancelled`` an Event."""
     started = time.monotonic()
     grade = AppGrade(0)
@@ -129,9 +130,19 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None,
     top = max(s.number for s in STAGES)
     if partial and grade.stage is not None and grade.stage < top and not grade.flags and \
             not (cancelled is not None and cancelled.is_set()) and not any("import error" in n for n in grade.notes):
-        _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled)
+        _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, cache)
     grade.seconds = time.monotonic() - started
     return grade
+
+
+def _files_hash(folder):
+    import hashlib
+    from .files import SKIP_FOLDERS
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()
+                       and not (SKIP_FOLDERS | {"instance"}) & set(p.relative_to(folder).parts)):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def closest_stage(app_folder):
@@ -152,16 +163,22 @@ def closest_stage(app_folder):
     return number
 
 
-def _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled):
+def _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, cache=None):
     """Run every test of the stage above the one passed (or the one the app was built from): the share
-    that pass, and which fail."""
+    that pass, and which fail. ``cache``: {(the app's files' hash, stage): outcomes}, shared by a class,
+    so that apps with the same files (untouched copies of a stage, most often) run them once."""
     number = max(grade.stage + 1, closest_stage(app_folder) or 0)
-    run_dir = task_dir / "next"
-    copy_tree(app_folder, run_dir / "my_app")
-    run = run_tests([number], run_dir / "my_app", run_dir, timeout, engine, cancelled)
-    grade.cpu_seconds += run.cpu_seconds
-    outcomes = test_outcomes(run_dir / "outcomes.jsonl", number)
-    remove_tree(run_dir)
+    key = (_files_hash(app_folder), number)
+    outcomes = cache.get(key) if cache is not None else None
+    if outcomes is None:
+        run_dir = task_dir / "next"
+        copy_tree(app_folder, run_dir / "my_app")
+        run = run_tests([number], run_dir / "my_app", run_dir, timeout, engine, cancelled)
+        grade.cpu_seconds += run.cpu_seconds
+        outcomes = test_outcomes(run_dir / "outcomes.jsonl", number)
+        remove_tree(run_dir)
+        if cache is not None and outcomes and run.returncode is not None:
+            cache[key] = outcomes
     if not outcomes:
         return
     passed = sum(1 for outcome in outcomes.values() if outcome == "passed")

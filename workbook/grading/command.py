@@ -71,14 +71,18 @@ def add_instructor_arguments(parser):
                         help="when each student handed in: columns student,submitted (default: their newest file)")
     parser.add_argument("--lms", choices=["canvas", "moodle"], help="also write gradebook-LMS.csv to import")
     parser.add_argument("--roster", metavar="FILE.csv",
-                        help="LMS ids per student folder: columns student and any of id,name,email,sis_id,login,section")
+                        help="LMS ids per student folder: columns student and any of "
+                             "id,name,email,sis_id,login,section")
     parser.add_argument("--assignment", default="Flask 2FA Workbook", help="the gradebook column's name")
+    parser.add_argument("--no-partial-credit", dest="partial_credit", action="store_false",
+                        help="give each my_app/ its stage only, without running the next stage's tests for app_score "
+                             "(faster)")
 
 
 def main(args):
     """The ``grade`` subcommand; returns the exit code (2: a usage problem, said in one line)."""
     from . import adjust
-    from .report import write_reports
+    from .report import results_path, write_reports
     try:
         if args.timeout <= 0 or args.app_timeout <= 0:
             raise GradingError("--timeout and --app-timeout must be positive numbers of seconds")
@@ -92,7 +96,7 @@ def main(args):
         if only:
             folders = {name: folders[name] for name in folders if name in only}
         out = check_out_path(args.out, args.submissions)
-        earlier = adjust.load_students(out.with_suffix(".json")) if getattr(args, "merge", False) else None
+        earlier = adjust.load_students(results_path(out)) if getattr(args, "merge", False) else None
         overrides = adjust.read_overrides(args.overrides) if getattr(args, "overrides", None) else []
         deadline = adjust.parse_time(args.deadline, "--deadline") if getattr(args, "deadline", None) else None
         submitted = adjust.submission_times(args.submitted) if getattr(args, "submitted", None) else None
@@ -104,7 +108,7 @@ def main(args):
         print(f"python -m workbook grade: error: {error}", file=sys.stderr)
         return 2
     grader = Grader(timeout=args.timeout, jobs=args.jobs, hidden_checks=args.hidden_checks, progress=Progress(),
-                    app_timeout=args.app_timeout)
+                    app_timeout=args.app_timeout, partial_credit=getattr(args, "partial_credit", True))
     try:
         grades = grader.grade_students(folders)
         if deadline is not None:
@@ -158,6 +162,8 @@ def student_summary(grades, student):
             lines.append(f"  {grade.line()}  [{grade.points}/{grades.exercises[exercise_id].points}]")
     lines.append("")
     lines.append(app_line(student.app))
+    if student.app is not None and student.app.next_stage_line():
+        lines.append(f"  Next: {student.app.next_stage_line(limit=15)}.")
     for note in student.notes + (student.app.notes if student.app else []):
         lines.append(f"> {note}")
     lines.append(f"\nTotal: {student.total} / {grades.max_points} (what `python -m workbook grade` gives this work;"

@@ -73,7 +73,8 @@ def find_notebooks(folder, lesson):
     if not folder.is_dir():
         return []
     released = _released_names(lesson)
-    found = [p for p in _visible_files(folder, "*") if p.suffix.casefold() == ".ipynb" and lesson_of(p.name) == lesson]
+    found = [p for p in _visible_files(folder, "*")
+             if p.suffix.casefold() == ".ipynb" and lesson_of(p.name) == lesson]
 
     def likeliness(path):
         parts = path.relative_to(folder).parts
@@ -194,13 +195,17 @@ def gather_submission(upload, target):
     Gradescope unpacks what a student uploads into one folder: ``notebooks/`` and ``my_app/``
     folders, the same inside one top folder (a zipped copy of the workbook), or loose files
     (the ``.ipynb`` files, and ``app.py`` with its neighbours). For each lesson the notebook
-    nearest the top wins, one inside a ``notebooks`` folder first. Returns notes on what was found.
+    nearest the top wins, one inside a ``notebooks`` folder first (names as find_notebooks reads them:
+    any case, with or without the leading zero; the grader then picks among copies).
+    Returns notes on what was found.
     """
     upload, target = Path(upload), Path(target)
     notes = []
     (target / "notebooks").mkdir(parents=True, exist_ok=True)
     chosen = {}
-    for path in _visible_files(upload, "[0-9][0-9]_*.ipynb"):
+    notebooks = [p for p in _visible_files(upload, "*")
+                 if p.suffix.casefold() == ".ipynb" and lesson_of(p.name) is not None]
+    for path in notebooks:
         in_notebooks = "notebooks" in path.relative_to(upload).parts[:-1]
         current = chosen.get(path.name)
         if current is None or (in_notebooks and "notebooks" not in current.relative_to(upload).parts[:-1]):

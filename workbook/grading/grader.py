@@ -81,8 +81,10 @@ class Grader:
     """Grades submissions; one instance per class (holds the options and the scratch folder)."""
 
     def __init__(self, timeout=DEFAULT_TIMEOUT, jobs=None, hidden_checks=None, engine=None,
-                 progress=None, scratch=None, app_timeout=DEFAULT_APP_TIMEOUT, skip_demos=True):
+                 progress=None, scratch=None, app_timeout=DEFAULT_APP_TIMEOUT, skip_demos=True,
+                 partial_credit=True):
         self.timeout = float(timeout)
+        self.partial_credit = partial_credit   # run the next stage's tests for an app's app_score (apps.py)
         self.app_timeout = float(app_timeout)
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.hidden_checks = str(Path(hidden_checks).resolve()) if hidden_checks else None
@@ -97,6 +99,7 @@ class Grader:
         self._demo_cache = {}
         self._zip_roots = []      # the zips unpacked so far (each into its own scratch folder)
         self._class_cells = {}    # student -> {lesson: code cells}: to find answers students share
+        self._app_cache = {}      # apps.py: the next stage's outcomes, by the app's files
 
     # -- the class ----------------------------------------------------------
 
@@ -275,7 +278,8 @@ class Grader:
         try:
             if isinstance(task, AppTask):
                 task.student.app = grade_app(task.folder / "my_app", task_dir, timeout=self.app_timeout,
-                                             cancelled=self._cancelled, engine=self.engine)
+                                             cancelled=self._cancelled, engine=self.engine,
+                                             cache=self._app_cache, partial=self.partial_credit)
             else:
                 result = self.grade_notebook(task, task_dir)
                 result.notebook = task.shown_as or result.notebook

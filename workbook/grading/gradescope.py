@@ -29,7 +29,8 @@ from pathlib import Path
 from .. import ROOT
 from .model import ExerciseGrade
 
-PACKED = ["workbook", "tests/conftest.py", "tests/chromium.py", "tests/totp_reference.py", "tests/stages", "notebooks", "app_steps", "requirements.txt",
+PACKED = ["workbook", "tests/conftest.py", "tests/chromium.py", "tests/totp_reference.py",
+          "tests/stages", "notebooks", "app_steps", "requirements.txt",
           "pyproject.toml", "README.md"]
 NOT_PACKED = {"__pycache__", "instance", ".ipynb_checkpoints", ".pytest_cache", "workbook.egg-info"}
 HIDDEN_CHECKS_NAME = "hidden_checks.py"

@@ -57,9 +57,8 @@ def _solution_answers(lesson):
         if BEGIN not in source:
             continue
         answer = "\n".join(line for line in source.splitlines() if line.strip() not in (BEGIN, END))
-        inside = _answer_lines(source)
-        if inside >= MIN_ANSWER_LINES:
-            answers[exercise_id] = (_normalise(answer), _normalise(stub_source(source, exercise_id)))
+        answers[exercise_id] = (_normalise(answer), _normalise(stub_source(source, exercise_id)),
+                                _answer_lines(source))
     return answers
 
 
@@ -84,7 +83,8 @@ def notebook_flags(lesson, cells):
         flags.append(f"solution markers ({BEGIN}) in code cell {_list(marked)}: copied from solutions/")
     solutions = _solution_answers(lesson)
     identical = sorted(exercise_id for exercise_id, source in answer_cells(cells).items()
-                       if exercise_id in solutions and _normalise(source) == solutions[exercise_id][0])
+                       if exercise_id in solutions and solutions[exercise_id][2] >= MIN_ANSWER_LINES
+                       and _normalise(source) == solutions[exercise_id][0])
     if identical and not marked:
         flags.append(f"answer to {_list(identical)} identical to the text in solutions/")
     internals = sorted({match.group(1) for source in cells for match in INTERNALS.finditer(source)})
@@ -120,8 +120,11 @@ def _top_level_definitions(source):
 def redefinitions(cells, names):
     """Notes for each graded name defined in more than one code cell: the last definition is what is graded."""
     notes = []
+    names = [name for name in names if any(name in source for source in cells)]
+    defined = [_top_level_definitions(source) if any(name in source for name in names) else set()
+               for source in cells]
     for name in names:
-        where = [index + 1 for index, source in enumerate(cells) if name in _top_level_definitions(source)]
+        where = [index + 1 for index, found in enumerate(defined) if name in found]
         if len(where) > 1:
             notes.append(f"`{name}` is defined in code cells {_list(where)}: the last one (cell {where[-1]}) "
                          "was graded")
@@ -140,8 +143,8 @@ def shared_answers(students_cells):
             solutions = _solution_answers(lesson)
             for exercise_id, source in answer_cells(cells).items():
                 text = _normalise(source)
-                if exercise_id in solutions and text in solutions[exercise_id]:
-                    continue
+                if exercise_id in solutions and text in solutions[exercise_id][:2]:
+                    continue  # the solution's own text (flagged on its own when long enough), or the stub
                 stub = _normalise(stub_source(source, exercise_id)) if BEGIN in source else None
                 if text == stub or len(text.splitlines()) < MIN_ANSWER_LINES + 1 or "NotImplementedError" in text:
                     continue  # the def line is not the student's own (the heading, a comment, is left out)

@@ -245,9 +245,15 @@ def write_reports(grades, out):
     html_path.write_text(html_report(grades, names), encoding="utf-8")
     write_logs(grades, out.parent / "logs", names)
     from .adjust import save_results
-    save_results(grades, out.with_suffix(".json") if out.suffix != ".json" else out.with_name(out.stem + "-results.json"))
+    save_results(grades, results_path(out))
     write_timings(grades, out.parent / "timings.csv")
     return [out, html_path, feedback_dir]
+
+
+def results_path(out):
+    """report.json beside report.csv: every result, for ``grade --merge`` (adjust.py)."""
+    out = Path(out)
+    return out.with_suffix(".json") if out.suffix != ".json" else out.with_name(out.stem + "-results.json")
 
 
 def write_logs(grades, folder, names):
