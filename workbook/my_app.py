@@ -78,7 +78,8 @@ class StageTestRun:
 
     @property
     def passed(self) -> bool:
-        return bool(self.stage_passed) and self.finished and self.returncode == 0
+        # Not returncode == 0: the plugin stops pytest once the stage has passed (pytest then says "interrupted").
+        return bool(self.stage_passed) and self.finished and self.returncode is not None
 
     def summary(self) -> str:
         lines = [line for line in self.output.strip().splitlines() if line.strip()]
