@@ -406,7 +406,10 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     with open(argv[0], encoding="utf-8") as handle:
         job = NotebookJob(**json.load(handle))
-    serve(job, Connection(int(argv[1])))
+    # The module by its name, not this __main__ copy: the stand-in for a passed check must be
+    # workbook.grading.worker's own (run_check re-validates where each check comes from).
+    from workbook.grading import worker as named
+    named.serve(named.NotebookJob(**dataclasses.asdict(job)), Connection(int(argv[1])))
 
 
 if __name__ == "__main__":
