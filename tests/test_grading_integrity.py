@@ -226,3 +226,13 @@ def test_the_fresh_interpreter_engine_signs_results_and_flags_forgeries_too(tmp_
     student = Grader(timeout=TIMEOUT, jobs=1, engine="spawn").grade_students({"spawned": folder}).students[0]
     assert _points(student, 1) == {i: e.points for i, e in EXERCISES.items() if e.lesson == 1}
     assert any("forged result" in flag for flag in student.all_flags()), student.all_flags()
+
+
+def test_gradescope_shows_the_flags_to_the_instructor_only():
+    from workbook.grading.gradescope import results
+    from workbook.grading.model import NotebookGrade, StudentGrade
+    student = StudentGrade("ana", notebooks={2: NotebookGrade(2, "notebooks/02.ipynb", flags=["forged result: x"])})
+    tests = {test["number"]: test for test in results(student, EXERCISES)["tests"]}
+    assert tests["flags"]["visibility"] == "hidden" and tests["flags"]["score"] == 0
+    assert tests["flags"]["output"] == "02: forged result: x"
+    assert results(StudentGrade("ben"), EXERCISES)["tests"][-1]["output"] == "No integrity flags."
