@@ -98,7 +98,8 @@ def compare_with_baseline(report, my_app_stage, blank_every, baseline=BASELINE):
             continue
         compared += 1
         for column in row:
-            if column not in ("student", "notes") and row[column] != twin.get(column):
+            # the columns the baseline has: marks, app_stage, total (flags, app_score... came later)
+            if column in twin and column not in ("student", "notes") and row[column] != twin.get(column):
                 differences.append(f"{row['student']} {column}: {row[column]} (baseline {twin['student']}: "
                                    f"{twin.get(column)})")
     return compared, differences

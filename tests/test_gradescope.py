@@ -118,7 +118,8 @@ def test_the_students_check_shows_the_graders_marks(work):
     row = work["row"]
     marks = dict(re.findall(r"Exercise (\d+\.\d+): .*\[(\d+)/\d+\]", done.stdout))
     assert marks and marks == {exercise_id: row[exercise_id] for exercise_id in marks}
-    assert len(marks) == len(row) - 5  # every exercise: all columns but student, app_stage, total, max, notes
+    assert len(marks) == len(row) - 9  # every exercise: all but student, app_stage, app_score, total, max,
+    # late_days, final, notes, flags
     assert f"Total: {row['total']} / {row['max']}" in done.stdout
     assert "❌ Exercise 2.2" in done.stdout  # the hidden check's hint, which the grader's feedback gives too
     assert f"passes the stage {row['app_stage']} behaviour tests" in done.stdout

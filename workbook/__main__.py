@@ -28,6 +28,8 @@ def main(argv=None):
                        help="time allowed per stage test run on a student's my_app/ (default: 300)")
     grade.add_argument("--hidden-checks", metavar="FILE.py",
                        help="extra checks (a Python file using @hidden_check) to run on every submission")
+    from .grading.command import add_instructor_arguments
+    add_instructor_arguments(grade)
     autograder = commands.add_parser(
         "autograder", help="write the Gradescope autograder zip",
         description="Write a zip to upload to Gradescope as a Programming Assignment's autograder: each "

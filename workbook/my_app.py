@@ -71,10 +71,15 @@ class StageTestRun:
     returncode: int | None   # None: timed out
     output: str
     cpu_seconds: float = 0.0  # what the test process used, when the grader's worker measured it
+    # From pytest's own per-test reports (workbook.grading.stage_outcomes), never from the exit code alone:
+    # an app that calls os._exit(0) in the middle of the tests ends pytest with status 0 too.
+    stage_passed: bool | None = None
+    finished: bool = False    # pytest reached the end of its session (nothing ended the process early)
 
     @property
     def passed(self) -> bool:
-        return self.returncode == 0
+        # Not returncode == 0: the plugin stops pytest once the stage has passed (pytest then says "interrupted").
+        return bool(self.stage_passed) and self.finished and self.returncode is not None
 
     def summary(self) -> str:
         lines = [line for line in self.output.strip().splitlines() if line.strip()]
@@ -94,22 +99,37 @@ def run_stage_tests(number, app_dir=None, timeout=300, extra_args=(), cwd=ROOT) 
 
     ``number`` may also be a list of stages, all tested in that one process (the grader does this).
     ``cwd`` is where that process (and so the app) runs: the grader gives it a scratch folder.
+    Whether the stage passed is read from each test's reported outcome (the stage_outcomes
+    plugin), so an app that ends the test process early never passes.
     """
-    command = [sys.executable, "-m", "pytest", *stage_test_args(number, app_dir, extra_args)]
-    # Its own process group, so that a timeout also ends anything the app started.
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               errors="replace", start_new_session=(os.name == "posix"))
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-        finished = True
-    except subprocess.TimeoutExpired:
-        finished = process.poll() is not None  # pytest is done; something it started still holds the pipes
+    import tempfile
+
+    from .grading.stage_outcomes import stage_results
+    with tempfile.TemporaryDirectory(prefix="workbook-stage-tests-") as scratch:
+        if "--stage-outcomes" in extra_args:  # the grader reads the file itself
+            outcomes = Path(extra_args[list(extra_args).index("--stage-outcomes") + 1])
+        else:
+            outcomes = Path(scratch) / "outcomes.jsonl"
+            extra_args = (*extra_args, "-p", "workbook.grading.stage_outcomes", "--stage-outcomes", str(outcomes))
+        command = [sys.executable, "-m", "pytest", *stage_test_args(number, app_dir, extra_args)]
+        # Its own process group, so that a timeout also ends anything the app started.
+        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   errors="replace", start_new_session=(os.name == "posix"))
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+            finished = True
+        except subprocess.TimeoutExpired:
+            finished = process.poll() is not None  # pytest is done; something it started still holds the pipes
+            _kill_group(process)
+            stdout, stderr = process.communicate()
         _kill_group(process)
-        stdout, stderr = process.communicate()
-    _kill_group(process)
+        results, session_finished, _last = stage_results(outcomes)
+    top = number if isinstance(number, int) else max(number)
+    stage_passed = results.get(top, (False, ""))[0]
     if not finished:
         return StageTestRun(number, None, stdout + stderr + f"\ntimed out after {timeout} s")
-    return StageTestRun(number, process.returncode, stdout + stderr)
+    return StageTestRun(number, process.returncode, stdout + stderr, stage_passed=stage_passed,
+                        finished=session_finished)
 
 
 def _kill_group(process):
@@ -132,6 +152,10 @@ def check_my_app(number, app_dir=None):
     run = run_stage_tests(number, app_dir, extra_args=("--tb=line",))
     if run.passed:
         print(f"✅ Your app passes every stage {number} test: {run.summary()}")
+    elif run.returncode is not None and not run.finished:
+        # pytest never reached its end: something in the app ended the test process (os._exit, exit()).
+        print(f"❌ Stage {number} tests did not finish: the test process ended early (exit code "
+              f"{run.returncode}). Does your app call os._exit() or exit()? A test counts only once it has run.")
     else:
         failures = [line for line in run.output.splitlines() if line.startswith(("FAILED", "ERROR"))]
         print(f"❌ Stage {number} tests: {run.summary()}")

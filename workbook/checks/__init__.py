@@ -17,9 +17,18 @@ Hidden checks only try other inputs (another key, another user, odd names), so
 that an answer written to fit the visible inputs still fails.
 tests/test_check_mutants.py holds each check to that, with right and wrong
 answers for every exercise (tests/mutants/).
+
+Nothing here gives an answer away: the checks' reference helpers are marked
+``@reference_only`` and refuse to run for anyone but the checks (a student's
+function that calls one gets ❌), and ``run_check`` refuses, as an answer, a
+function of the workbook's own, and re-validates the registry (a check that is
+not one of the package's own, after a notebook patched it, is not run).
 """
+import functools
 import importlib
+import os
 import pkgutil
+import sys
 from dataclasses import dataclass, field
 
 PASSED, FAILED, NOT_DONE = "passed", "failed", "not done"
@@ -41,6 +50,27 @@ class Exercise:
 
 
 EXERCISES: dict[str, Exercise] = {}
+
+CHECKS_FOLDER = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# Where a registered check may come from: the lessons' modules, the instructor's hidden checks file,
+# and the grading worker (which stands in for a visible check that already passed).
+CHECK_MODULES = ("workbook.checks.lesson_", "workbook_hidden_checks", "workbook.grading.worker")
+
+
+def reference_only(function):
+    """Mark a reference helper of the checks: it runs only when called from the checks' own code.
+
+    A student who imports it (``from workbook.checks.lesson_02 import _reference_counter``) and calls
+    it from their answer gets an AssertionError, so the check says ❌, not ✅.
+    """
+    @functools.wraps(function)
+    def only_for_the_checks(*args, **kwargs):
+        caller = sys._getframe(1).f_code.co_filename
+        if not os.path.abspath(caller).startswith(CHECKS_FOLDER):
+            raise AssertionError(f"{function.__name__} is the checks' own reference, not an answer: "
+                                 "write the code yourself.")
+        return function(*args, **kwargs)
+    return only_for_the_checks
 
 
 def exercise(exercise_id, title, uses, points=1):
@@ -91,6 +121,15 @@ def run_check(exercise_id, *objects, include_hidden=False) -> Result:
     if exercise_id not in EXERCISES:
         return Result(exercise_id, FAILED, f"there is no exercise {exercise_id}; check the id in this cell.")
     entry = EXERCISES[exercise_id]
+    tampered = [f for f in [entry.check, *entry.hidden]
+                if not str(getattr(f, "__module__", "")).startswith(CHECK_MODULES)]
+    if tampered:
+        return Result(exercise_id, FAILED, "the checks were changed in this session (a check is not the workbook's "
+                                           "own): restart the kernel and run the notebook again.")
+    given = [o for o in objects if callable(o) and str(getattr(o, "__module__", "") or "").startswith("workbook.")]
+    if given:
+        return Result(exercise_id, FAILED, f"`{getattr(given[0], '__name__', given[0])}` is the workbook's own "
+                                           "code, not your answer: write the function yourself.")
     for check_function in [entry.check] + (entry.hidden if include_hidden else []):
         try:
             check_function(*objects)

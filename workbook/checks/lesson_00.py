@@ -25,7 +25,8 @@ def check_time_step(time_step):
             why = "/ always gives a float: divide with //, which keeps an int an int"
         else:
             why = "a float time like 59.999 stays a float even with //, so make it an int first"
-        assert isinstance(got, int) and not isinstance(got, bool), (
+        # type() is int, not isinstance: an int subclass can make == say yes to anything.
+        assert type(got) is int, (
             f"time_step({unix_time!r}) gave {got!r}, a {type(got).__name__}: return an int ({why}): "
             "int(unix_time) // 30."
         )

@@ -7,7 +7,7 @@ import struct
 import flask
 import pyotp
 
-from . import exercise, hidden_check
+from . import exercise, hidden_check, reference_only
 from ..cookies import read_session_cookie
 
 from ..rfc_test_vectors import RFC4226_MAC, RFC6238_KEY, RFC6238_SHA1
@@ -21,10 +21,12 @@ def session_seen_by(secret_key, cookie):
         return dict(flask.session)
 
 
+@reference_only
 def _reference_counter(unix_time):
     return struct.pack(">Q", int(unix_time) // 30)
 
 
+@reference_only
 def _reference_truncate(mac, digits=6):
     offset = mac[-1] & 0x0F
     number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF

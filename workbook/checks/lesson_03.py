@@ -3,13 +3,14 @@ import base64
 import binascii
 from urllib.parse import quote
 
-from . import exercise, hidden_check
+from . import exercise, hidden_check, reference_only
 from .. import ISSUER, qr
 
 CHECK_SECRET = "CHECKCHECKCHECKCHECKCHECKCHECK22"
 PREFIX = "data:image/png;base64,"
 
 
+@reference_only
 def contract_uri(secret, account_name):
     """The exact provisioning URI of docs/app_contract.md (pyotp's format)."""
     issuer = quote(ISSUER)

@@ -16,7 +16,8 @@ machine (``python -m workbook check``): the marks are the same everywhere.
 The modules, one job each:
 
     model.py          results (StudentGrade, ...) and tasks (NotebookTask, AppTask)
-    files.py          finding submissions and notebooks, reading them, scratch copies
+    files.py          finding submissions and notebooks (as students name them, zips), reading them, scratch copies
+    integrity.py      integrity flags read from the sources (solution text, internals, shared answers)
     grader.py         Grader: plans tasks, runs them in parallel, grades a notebook
     demo_cells.py     which cells grading may skip (demonstrations, check cells)
     engine.py         starting and ending a worker process (fork server or fresh python)
@@ -58,12 +59,46 @@ What can go wrong in a notebook, and what the grade says
 * Each check also gets ``--timeout`` seconds; a check that hangs or kills the
   process scores 0 for that exercise, with a note.
 * Invalid JSON, no notebook for a lesson, no notebooks/ folder: 0, with a note.
+* ``input()`` gets end of file at once (stdin is empty), as in a kernel with no front end.
 * Whatever the notebook writes lands in its scratch copy; whatever it starts
   (threads, servers, subprocesses) ends with its process group.
 
-This guards against accidents and plain bad code, not against deliberate
-attacks: student code runs as the grader's user (``os.kill(-1, 9)`` would end
-everything). Grade untrusted submissions in a container or as a separate user.
+Finding the work
+----------------
+Each lesson's notebook is looked for as students hand it in (files.find_notebooks):
+any case of ``.ipynb``, the number with or without its leading zero, ``name (1).ipynb``
+copies, in notebooks/ or at the top of the folder, and inside a ``.zip`` in the
+folder (unpacked into the scratch space). When several files could be the lesson,
+each is graded and the best kept; the notes say what was found and what was graded.
+A name an exercise grades defined in more than one cell: the last is graded, with a note.
+
+Threat model: marks from evidence, integrity flags, and what remains
+--------------------------------------------------------------------
+A mark comes only from evidence. An exercise's points come from the workbook's own
+checks, run in the worker after the cells; the worker's result counts only when signed
+with a secret the grader makes for that run and sends only once every cell has run
+(worker.py, grader.py): a cell that finds the grader's channel and sends "all passed"
+is ignored and flagged. The checks' and the grader's modules are snapshotted before any
+student code runs, restored before each check, and any change is flagged; run_check
+re-validates its registry; the checks' reference helpers refuse to run for anyone but the
+checks. An app's stage comes from pytest's report of each test (stage_outcomes.py), never
+from an exit code. integrity.py flags the solutions' text or markers, the checks'
+internals, ``__eq__``, answers shared between students, an untouched stage app; apps.py
+an app that ends the test process. A flag is a note for the instructor, never a mark.
+
+Student code cannot change the workbook's own folder through the workbook's paths: it
+runs against a scratch copy of it (``workbook.ROOT`` and every path made from it point
+there), ``!pip`` and ``!python`` are the grader's environment's, and ``sys.argv`` is a
+kernel's, not the grader's command line.
+
+What remains: student code runs as the grader's user, in the same process as the
+checks. A determined student who reads this code can replay the worker's protocol from a
+cell or a thread (ask for the secret, sign a forged result), patch the libraries the
+checks use (hmac, pyotp), read the checks' frames, write anywhere the user can through
+absolute paths, or end the user's other processes (``os.kill(-1, 9)``). The flags make the
+ordinary attempts visible, not deliberate ones impossible: grade untrusted submissions in
+a container or as a separate user without access to solutions/ (Gradescope: one
+container per submission, and the autograder zip has no solutions/).
 """
 from .files import NotebookError, choose_notebook, find_students, read_code_cells
 from .grader import DEFAULT_TIMEOUT, Grader, load_exercises

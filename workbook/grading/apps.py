@@ -5,14 +5,23 @@ stage that passes entirely (workbook/grading/stage_outcomes.py). The stage comes
 the outcome of each test that pytest reported, never from the exit code: an app that
 ends the test process early (``os._exit(0)`` included) gets no stage it did not finish.
 When that happens, the stages below the one it died in are tested again in a new process.
+
+Partial credit: the next stage's tests then run alone, all of them, so that the
+grade says what share of them pass (``AppGrade.partial``) and names the ones that fail.
+"The next stage" is the one above the stage passed, or the stage the app was built
+from when that is higher (the app_steps/ app its app.py is closest to): a stage 6 app
+with one bug fails the stage 5 tests too (stage 6 changed the flow), and its score is
+5 plus the share of the stage 6 tests it passes, not 0.
 """
+import difflib
 import re
 import time
 
 from ..stages import STAGES
 from .files import copy_tree, remove_tree
 from .model import AppGrade, StageRun
-from .stage_outcomes import stage_results
+from .stage_outcomes import stage_results, test_outcomes
+
 
 DEFAULT_APP_TIMEOUT = 300    # seconds for an app's test run (as workbook.my_app)
 # Skip the plugins the behaviour tests do not use (nbval alone costs ~2 s of start-up).
@@ -68,7 +77,8 @@ def _run_args(run_dir):
             "--basetemp", str(run_dir / "pytest-tmp"))
 
 
-def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None, engine="spawn"):
+def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None, engine="spawn", partial=True,
+              cache=None):
     """The AppGrade of the app in ``app_folder``; ``task_dir`` is scratch space, ``cancelled`` an Event."""
     started = time.monotonic()
     grade = AppGrade(0)
@@ -77,6 +87,7 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None,
         return grade
     stages = sorted(s.number for s in STAGES)
     attempt = 0
+    ended = []   # the stages whose tests the app's process ended
     while stages and not (cancelled is not None and cancelled.is_set()):
         attempt += 1
         run_dir = task_dir / f"run{attempt}"
@@ -108,9 +119,72 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None,
         how = (f"timed out after {timeout:g} s" if run.returncode is None
                else f"ended the test process (exit code {run.returncode})")
         grade.notes.append(f"my_app: the stage {stopped_in} tests {how}")
+        if run.returncode is not None:
+            ended.append((stopped_in, run.returncode))
         stages = [number for number in stages if number < stopped_in]
+    if ended:
+        codes = sorted({str(code) for _stage, code in ended})
+        grade.flags.append(f"the app ended the test process during the tests (of stage "
+                           f"{', '.join(str(stage) for stage, _code in ended)}; exit code {', '.join(codes)}): "
+                           "os._exit() or exit() in the app?")
+    top = max(s.number for s in STAGES)
+    if partial and grade.stage is not None and grade.stage < top and not grade.flags and \
+            not (cancelled is not None and cancelled.is_set()) and not any("import error" in n for n in grade.notes):
+        _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, cache)
     grade.seconds = time.monotonic() - started
     return grade
+
+
+def _files_hash(folder):
+    import hashlib
+    from .files import SKIP_FOLDERS
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()
+                       and not (SKIP_FOLDERS | {"instance"}) & set(p.relative_to(folder).parts)):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def closest_stage(app_folder):
+    """The stage whose app_steps/ app.py the app's app.py is most like (None without an app.py)."""
+    try:
+        mine = (app_folder / "app.py").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    best, number = -1.0, None
+    for stage in STAGES:
+        try:
+            theirs = (stage.folder / "app.py").read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        ratio = difflib.SequenceMatcher(None, mine, theirs, autojunk=False).ratio()
+        if ratio > best:
+            best, number = ratio, stage.number
+    return number
+
+
+def _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, cache=None):
+    """Run every test of the stage above the one passed (or the one the app was built from): the share
+    that pass, and which fail. ``cache``: {(the app's files' hash, stage): outcomes}, shared by a class,
+    so that apps with the same files (untouched copies of a stage, most often) run them once."""
+    number = max(grade.stage + 1, closest_stage(app_folder) or 0)
+    key = (_files_hash(app_folder), number)
+    outcomes = cache.get(key) if cache is not None else None
+    if outcomes is None:
+        run_dir = task_dir / "next"
+        copy_tree(app_folder, run_dir / "my_app")
+        run = run_tests([number], run_dir / "my_app", run_dir, timeout, engine, cancelled)
+        grade.cpu_seconds += run.cpu_seconds
+        outcomes = test_outcomes(run_dir / "outcomes.jsonl", number)
+        remove_tree(run_dir)
+        if cache is not None and outcomes and run.returncode is not None:
+            cache[key] = outcomes
+    if not outcomes:
+        return
+    passed = sum(1 for outcome in outcomes.values() if outcome == "passed")
+    grade.partial = passed / len(outcomes)
+    grade.next_stage = (number, passed, len(outcomes))
+    grade.failing = [name for name, outcome in outcomes.items() if outcome != "passed"]
 
 
 def app_load_error(output):

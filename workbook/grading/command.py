@@ -55,16 +55,52 @@ class Progress:
         self.stream.flush()
 
 
+def add_instructor_arguments(parser):
+    """The ``grade`` options around the marks (adjust.py): regrade and merge, overrides, deadline, LMS export."""
+    parser.add_argument("--student", action="append", default=[], metavar="NAME",
+                        help="grade only this student's folder (repeat for several)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other students of the report already at --out (its report.json)")
+    parser.add_argument("--overrides", metavar="FILE.csv",
+                        help="marks you set by hand: columns student,exercise,points,reason (exercise 'late' "
+                             "waives the late penalty); applied on every run")
+    parser.add_argument("--deadline", metavar="DATE", help="e.g. 2026-12-01T23:59 (local time unless a zone is given)")
+    parser.add_argument("--late-penalty", type=float, default=10, metavar="PERCENT",
+                        help="per day or part of a day late, of the total (default: 10)")
+    parser.add_argument("--submitted", metavar="FILE.csv",
+                        help="when each student handed in: columns student,submitted (default: their newest file)")
+    parser.add_argument("--lms", choices=["canvas", "moodle"], help="also write gradebook-LMS.csv to import")
+    parser.add_argument("--roster", metavar="FILE.csv",
+                        help="LMS ids per student folder: columns student and any of "
+                             "id,name,email,sis_id,login,section")
+    parser.add_argument("--assignment", default="Flask 2FA Workbook", help="the gradebook column's name")
+    parser.add_argument("--no-partial-credit", dest="partial_credit", action="store_false",
+                        help="give each my_app/ its stage only, without running the next stage's tests for app_score "
+                             "(faster)")
+
+
 def main(args):
     """The ``grade`` subcommand; returns the exit code (2: a usage problem, said in one line)."""
-    from .report import write_reports
+    from . import adjust
+    from .report import results_path, write_reports
     try:
         if args.timeout <= 0 or args.app_timeout <= 0:
             raise GradingError("--timeout and --app-timeout must be positive numbers of seconds")
         if args.jobs is not None and args.jobs < 1:
             raise GradingError("--jobs must be at least 1")
-        find_students(args.submissions)
+        folders = {folder.name: folder for folder in find_students(args.submissions)}
+        only = getattr(args, "student", None) or []
+        unknown = [name for name in only if name not in folders]
+        if unknown:
+            raise GradingError(f"--student {unknown[0]}: no such folder in {args.submissions}")
+        if only:
+            folders = {name: folders[name] for name in folders if name in only}
         out = check_out_path(args.out, args.submissions)
+        earlier = adjust.load_students(results_path(out)) if getattr(args, "merge", False) else None
+        overrides = adjust.read_overrides(args.overrides) if getattr(args, "overrides", None) else []
+        deadline = adjust.parse_time(args.deadline, "--deadline") if getattr(args, "deadline", None) else None
+        submitted = adjust.submission_times(args.submitted) if getattr(args, "submitted", None) else None
+        roster = adjust.read_roster(getattr(args, "roster", None))
         load_exercises()
         if args.hidden_checks:
             validate_hidden_checks(args.hidden_checks)
@@ -72,9 +108,14 @@ def main(args):
         print(f"python -m workbook grade: error: {error}", file=sys.stderr)
         return 2
     grader = Grader(timeout=args.timeout, jobs=args.jobs, hidden_checks=args.hidden_checks, progress=Progress(),
-                    app_timeout=args.app_timeout)
+                    app_timeout=args.app_timeout, partial_credit=getattr(args, "partial_credit", True))
     try:
-        grades = grader.grade_class(args.submissions)
+        grades = grader.grade_students(folders)
+        if deadline is not None:
+            adjust.apply_late_penalty(grades, folders, deadline, args.late_penalty, submitted)
+        if earlier is not None:
+            adjust.merge(grades, earlier)
+        adjust.apply_overrides(grades, overrides)
     except KeyboardInterrupt:
         print("\ninterrupted: no report written", file=sys.stderr)
         return 130
@@ -83,6 +124,8 @@ def main(args):
         return 2
     try:
         written = write_reports(grades, out)
+        if getattr(args, "lms", None):
+            written.append(adjust.write_gradebook(grades, out, args.lms, roster, args.assignment))
     except OSError as error:
         print(f"python -m workbook grade: error: cannot write the report: {error}", file=sys.stderr)
         return 2
@@ -119,6 +162,8 @@ def student_summary(grades, student):
             lines.append(f"  {grade.line()}  [{grade.points}/{grades.exercises[exercise_id].points}]")
     lines.append("")
     lines.append(app_line(student.app))
+    if student.app is not None and student.app.next_stage_line():
+        lines.append(f"  Next: {student.app.next_stage_line(limit=15)}.")
     for note in student.notes + (student.app.notes if student.app else []):
         lines.append(f"> {note}")
     lines.append(f"\nTotal: {student.total} / {grades.max_points} (what `python -m workbook grade` gives this work;"

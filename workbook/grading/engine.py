@@ -118,13 +118,14 @@ def start_worker(job, engine, grader_dir, target=None):
     """
     if engine == "fork":
         context = _fork_context()
-        reader, writer = context.Pipe(duplex=False)
+        # Duplex: the grader answers the worker's "ready" with this run's secret (worker.py).
+        reader, writer = context.Pipe(duplex=True)
         with _start_lock:
             process = context.Process(target=target or worker_module.serve, args=(job, writer), name=WORKER_NAME)
             process.start()
         writer.close()
         return WorkerProcess(process.pid, reader, process=process)
-    reader, writer = multiprocessing.Pipe(duplex=False)
+    reader, writer = multiprocessing.Pipe(duplex=True)
     job_file = Path(grader_dir) / "job.json"
     job_file.write_text(json.dumps(dataclasses.asdict(job)), encoding="utf-8")
     # -P: the worker's folder does not go on sys.path (the student's files must not shadow workbook).

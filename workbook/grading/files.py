@@ -5,7 +5,9 @@ Notebooks are read without nbformat (its schema validation costs about a second 
 """
 import json
 import os
+import re
 import shutil
+import zipfile
 from pathlib import Path
 
 from .. import ROOT
@@ -34,16 +36,84 @@ def find_students(submissions):
 
 
 def choose_notebook(notebooks_dir, lesson):
-    """(path, note) for a lesson: the released notebook's name if the student has it, else the only match."""
-    matches = sorted(p for p in notebooks_dir.glob(f"{lesson:02d}_*.ipynb") if p.is_file())
-    if not matches:
+    """(path, note) for a lesson: the released notebook's name if the student has it, else the first match.
+
+    The first of ``find_notebooks``; the grader itself grades every candidate and keeps the best.
+    """
+    found = find_notebooks(notebooks_dir, lesson)
+    if not found:
         return None, "notebook missing"
-    released = {p.name for p in (ROOT / "notebooks").glob(f"{lesson:02d}_*.ipynb")}
-    canonical = [p for p in matches if p.name in released]
-    chosen = canonical[0] if canonical else matches[0]
-    if len(matches) > 1:
-        return chosen, f"{len(matches)} notebooks for this lesson; graded {chosen.name}"
-    return chosen, None
+    if len(found) > 1:
+        return found[0], f"{len(found)} notebooks for this lesson; graded {found[0].name}"
+    return found[0], None
+
+
+LESSON_FILE = re.compile(r"^(\d{1,2})[_ -].*\.ipynb$", re.IGNORECASE)
+COPY_SUFFIX = re.compile(r"[ _-]*(\(\d+\)|copy(\s*\d+)?|- copy)$", re.IGNORECASE)  # "x (1).ipynb", "x copy.ipynb"
+
+
+def lesson_of(name):
+    """The lesson a notebook's file name is for ("01_install.ipynb", "6_login_flow.IPYNB"), else None."""
+    match = LESSON_FILE.match(name)
+    return int(match.group(1)) if match else None
+
+
+def _released_names(lesson):
+    return {p.name.casefold() for p in (ROOT / "notebooks").glob(f"{lesson:02d}_*.ipynb")}
+
+
+def find_notebooks(folder, lesson):
+    """Every file in ``folder`` (and below it) that could be the lesson's notebook, the likeliest first.
+
+    As students hand work in: any case of ``.ipynb``, the number with or without its leading zero,
+    copies named ``name (1).ipynb``, in notebooks/ or not. Likeliest: inside a folder named
+    notebooks, then the released file name, then nearest the top, then without a copy suffix.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    released = _released_names(lesson)
+    found = [p for p in _visible_files(folder, "*")
+             if p.suffix.casefold() == ".ipynb" and lesson_of(p.name) == lesson]
+
+    def likeliness(path):
+        parts = path.relative_to(folder).parts
+        in_notebooks = any(part.casefold() == "notebooks" for part in parts[:-1]) or folder.name == "notebooks"
+        copy = bool(COPY_SUFFIX.search(path.stem))
+        return (not in_notebooks, path.name.casefold() not in released, len(parts), copy, path.name)
+    return sorted(found, key=likeliness)
+
+
+def unpack_zips(folder, target):
+    """Unpack each .zip in the student's folder into ``target/<zip name>/``; (folders, notes).
+
+    Only into the scratch space: never beside the submission. Members with absolute paths or
+    ``..`` are left out, and so is anything past MAX_UNZIPPED bytes in all.
+    """
+    unpacked, notes = [], []
+    for archive in sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.casefold() == ".zip"):
+        destination = Path(target) / archive.stem
+        try:
+            with zipfile.ZipFile(archive) as handle:
+                total = 0
+                for member in handle.infolist():
+                    name = member.filename
+                    if name.startswith(("/", "\\")) or ".." in Path(name).parts or member.is_dir():
+                        continue
+                    total += member.file_size
+                    if total > MAX_UNZIPPED:
+                        notes.append(f"{archive.name}: more than {MAX_UNZIPPED // 2**20} MB unpacked; the rest left out")
+                        break
+                    handle.extract(member, destination)
+        except (zipfile.BadZipFile, OSError) as error:
+            notes.append(f"{archive.name} could not be unpacked ({error})")
+            continue
+        unpacked.append(destination)
+        notes.append(f"unpacked {archive.name}")
+    return unpacked, notes
+
+
+MAX_UNZIPPED = 200 * 2**20
 
 
 def read_code_cells(path):
@@ -125,13 +195,17 @@ def gather_submission(upload, target):
     Gradescope unpacks what a student uploads into one folder: ``notebooks/`` and ``my_app/``
     folders, the same inside one top folder (a zipped copy of the workbook), or loose files
     (the ``.ipynb`` files, and ``app.py`` with its neighbours). For each lesson the notebook
-    nearest the top wins, one inside a ``notebooks`` folder first. Returns notes on what was found.
+    nearest the top wins, one inside a ``notebooks`` folder first (names as find_notebooks reads them:
+    any case, with or without the leading zero; the grader then picks among copies).
+    Returns notes on what was found.
     """
     upload, target = Path(upload), Path(target)
     notes = []
     (target / "notebooks").mkdir(parents=True, exist_ok=True)
     chosen = {}
-    for path in _visible_files(upload, "[0-9][0-9]_*.ipynb"):
+    notebooks = [p for p in _visible_files(upload, "*")
+                 if p.suffix.casefold() == ".ipynb" and lesson_of(p.name) is not None]
+    for path in notebooks:
         in_notebooks = "notebooks" in path.relative_to(upload).parts[:-1]
         current = chosen.get(path.name)
         if current is None or (in_notebooks and "notebooks" not in current.relative_to(upload).parts[:-1]):

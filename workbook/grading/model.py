@@ -19,6 +19,7 @@ class ExerciseGrade:
     points: int = 0
     visible_status: str | None = None    # what the student's own check cell says (hidden checks left out)
     visible_message: str = ""
+    overridden: bool = False     # the points were set by the instructor (adjust.py)
 
     def line(self):
         from ..checks import Result
@@ -42,6 +43,8 @@ class NotebookGrade:
     seconds: float = 0.0
     skipped_cells: int = 0   # demonstration and check cells not run for this grade (0: the whole notebook ran)
     cpu_seconds: float = 0.0  # what its worker processes used (fork engine): the cost on an idle machine
+    flags: list = field(default_factory=list)  # integrity flags: for the instructor to look at, never a mark
+    log: str = ""             # the notebook's output while graded (the end of it), kept for disputes
 
 
 @dataclass
@@ -59,6 +62,30 @@ class AppGrade:
     runs: list = field(default_factory=list)     # [StageRun], highest stage first
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    flags: list = field(default_factory=list)
+    partial: float | None = None   # the fraction of the next stage's tests that pass (partial credit)
+    next_stage: tuple | None = None   # (stage, tests passed, tests) behind ``partial``
+    failing: list = field(default_factory=list)   # the next stage's tests that fail, by name
+
+    @property
+    def score(self):
+        """The stage passed plus the share of the next stage's tests passed (5.9: stage 5, 90% of stage 6).
+
+        The next stage is the one the app was built from when that is higher (apps.closest_stage)."""
+        if self.stage is None:
+            return None
+        if not self.next_stage:
+            return self.stage
+        return round(max(self.stage, self.next_stage[0] - 1 + (self.partial or 0)), 2)
+
+    def next_stage_line(self, limit=5):
+        """'stage 6: 9 of 10 tests pass; failing: test_x', or '' when the next stage was not run."""
+        if not self.next_stage:
+            return ""
+        number, passed, total = self.next_stage
+        shown = ", ".join(self.failing[:limit]) + (f" and {len(self.failing) - limit} more"
+                                                    if len(self.failing) > limit else "")
+        return f"stage {number}: {passed} of {total} tests pass" + (f"; failing: {shown}" if shown else "")
 
 
 @dataclass
@@ -67,6 +94,15 @@ class StudentGrade:
     notebooks: dict = field(default_factory=dict)    # lesson -> NotebookGrade
     app: AppGrade | None = None
     notes: list = field(default_factory=list)        # notes about the whole submission
+    flags: list = field(default_factory=list)        # integrity flags about the whole submission
+    late_days: int = 0       # days (or parts of a day) after the deadline (adjust.py)
+    penalty: float = 0.0     # the share of the total taken off for lateness
+
+    @property
+    def final(self):
+        """The total after the late penalty: the grade for the LMS."""
+        value = self.total * (1 - self.penalty)
+        return int(value) if float(value).is_integer() else round(value, 2)
 
     def grade(self, exercise_id):
         for notebook in self.notebooks.values():
@@ -89,6 +125,15 @@ class StudentGrade:
         if self.app:
             notes += self.app.notes
         return notes
+
+    def all_flags(self):
+        """Integrity flags: something for the instructor to look into. A flag never changes a mark."""
+        flags = list(self.flags)
+        for lesson in sorted(self.notebooks):
+            flags += [f"{lesson:02d}: {flag}" for flag in self.notebooks[lesson].flags]
+        if self.app:
+            flags += [f"my_app: {flag}" for flag in self.app.flags]
+        return flags
 
 
 @dataclass
@@ -122,6 +167,10 @@ class NotebookTask:
     cells: list              # its code cells' sources
     exercise_ids: list
     skippable: list = field(default_factory=list)   # indexes of unchanged demonstration and check cells
+    planned: "NotebookGrade | None" = None   # notes and flags found before it ran (kept in the result)
+    shown_as: str = ""       # how notes name the file: its path relative to the student's folder
+    candidates: list | None = None   # shared by every file that could be this lesson: [(task, NotebookGrade)]
+    size: int = 1            # how many such files: each is graded, the best is kept
 
     @property
     def label(self):

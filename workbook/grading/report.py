@@ -3,9 +3,16 @@
 report.csv has one row per student: ``student``, one column per exercise id
 (points earned), ``app_stage`` (the highest stage whose tests the student's
 my_app/ passes; empty when there is no my_app/, 0 when it passes none),
-``total`` and ``max`` (exercise points only) and ``notes``.
+``app_score`` (that stage plus the share of the next stage's tests it passes),
+``total`` and ``max`` (exercise points only), ``late_days`` and ``final`` (the total
+after a late penalty, adjust.py), ``notes`` and ``flags``
+(integrity flags: something for the instructor to look into, never a mark).
 report.html is the same table with an inline SVG bar chart of the class's
-average per exercise: no JavaScript, nothing fetched, opens from disk.
+average per exercise: no JavaScript, nothing fetched, opens from disk. Rows with
+flags come first and are marked, then rows with a timeout, then rows with notes;
+a legend says what a blank cell means against a 0.
+logs/<student>/NN.log keeps each notebook's output while graded, and timings.csv
+how long each notebook took, so that a disputed mark can be looked into.
 """
 import csv
 import html
@@ -25,14 +32,17 @@ def _cell(value):
 
 
 def columns(grades):
-    return ["student", *grades.exercises, "app_stage", "total", "max", "notes"]
+    return ["student", *grades.exercises, "app_stage", "app_score", "total", "max", "late_days", "final", "notes",
+            "flags"]
 
 
 def rows(grades):
     for student in grades.students:
         app_stage = "" if student.app is None or student.app.stage is None else student.app.stage
-        yield [student.name, *(student.points(i) for i in grades.exercises), app_stage,
-               student.total, grades.max_points, "; ".join(student.all_notes())]
+        app_score = "" if student.app is None or student.app.score is None else student.app.score
+        yield [student.name, *(student.points(i) for i in grades.exercises), app_stage, app_score,
+               student.total, grades.max_points, student.late_days, student.final, "; ".join(student.all_notes()),
+               "; ".join(student.all_flags())]
 
 
 def write_csv(grades, path):
@@ -74,6 +84,8 @@ def feedback_text(grades, student):
             lines.append(f"Your app (my_app/): passes the stage {student.app.stage} behaviour tests.")
         else:
             lines.append("Your app (my_app/): does not pass any stage's behaviour tests yet.")
+        if student.app.next_stage_line():
+            lines.append(f"Next: {student.app.next_stage_line(limit=15)}.")
         lines.append("")
     for note in student.notes:
         lines.append(f"> {note}")
@@ -151,7 +163,29 @@ th { background: #f3f3f3; position: sticky; top: 0; }
 td.name, td.notes { text-align: left; }
 td.notes { font-size: 12px; color: #555; max-width: 40em; }
 td.full { background: #e3f4e1; } td.zero { background: #fbe5e5; }
+td.flags { text-align: left; font-size: 12px; color: #8a1c1c; max-width: 30em; }
+tr.flagged td.name { border-left: 6px solid #c62828; } tr.timeout td.name { border-left: 6px solid #ef6c00; }
+tr.noted td.name { border-left: 6px solid #f9d648; }
+.legend span { display: inline-block; padding: 0 6px; margin-right: 1em; }
 """
+
+LEGEND = """<p class="legend">
+<span style="border-left: 6px solid #c62828">flagged: look into it (a flag never changes a mark)</span>
+<span style="border-left: 6px solid #ef6c00">a notebook timed out</span>
+<span style="border-left: 6px solid #f9d648">has notes</span><br>
+0: handed in and graded, no points · app_stage blank: no my_app/ handed in · app_stage 0: a my_app/ that passes
+no stage · a partial stage (5 + 40%) : the share of the next stage's tests it passes</p>"""
+
+
+def _attention(student):
+    """How much a row needs the instructor's eye: 0 flags, 1 a timeout, 2 notes, 3 nothing."""
+    notes = student.all_notes()
+    if student.all_flags():
+        return 0, "flagged"
+    if any("timed out" in note for note in notes):
+        return 1, "timeout"
+    return (2, "noted") if notes else (3, "")
+
 
 
 def html_report(grades, feedback=None):
@@ -161,7 +195,8 @@ def html_report(grades, feedback=None):
     stages = [s.app.stage for s in grades.students if s.app is not None and s.app.stage is not None]
     header = "".join(f'<th title="{html.escape(grades.exercises[i].title)}">{html.escape(i)}</th>' for i in ids)
     body = []
-    for row, student in zip(rows(grades), grades.students):
+    ordered = sorted(zip(rows(grades), grades.students), key=lambda pair: _attention(pair[1])[0])
+    for row, student in ordered:
         name = html.escape(student.name)
         if feedback:
             name = f'<a href="feedback/{html.escape(feedback[student.name])}.md">{name}</a>'
@@ -169,10 +204,18 @@ def html_report(grades, feedback=None):
         for exercise_id, points in zip(ids, row[1:1 + len(ids)]):
             kind = "full" if points == grades.exercises[exercise_id].points else "zero" if points == 0 else ""
             cells.append(f'<td class="{kind}">{points}</td>')
-        app_stage, total, maximum, _notes = row[1 + len(ids):]
-        body.append(f'<tr><td class="name">{name}</td>{"".join(cells)}<td>{app_stage}</td>'
-                    f'<td><b>{total}</b></td><td>{maximum}</td>'
-                    f'<td class="notes">{"<br>".join(html.escape(n) for n in student.all_notes())}</td></tr>')
+        app_stage, _score, total, maximum, _late, final, _notes, _flags = row[1 + len(ids):]
+        if final != total:
+            total = f"{total} → {final}"
+        if student.app is not None and student.app.partial:
+            app_stage = f'{app_stage} <small title="{html.escape(student.app.next_stage_line())}">' \
+                        f'+ {student.app.partial:.0%}</small>'
+        elif student.app is not None and student.app.next_stage:
+            app_stage = f'<span title="{html.escape(student.app.next_stage_line())}">{app_stage}</span>'
+        body.append(f'<tr class="{_attention(student)[1]}"><td class="name">{name}</td>{"".join(cells)}'
+                    f'<td>{app_stage}</td><td><b>{total}</b></td><td>{maximum}</td>'
+                    f'<td class="notes">{"<br>".join(html.escape(n) for n in student.all_notes())}</td>'
+                    f'<td class="flags">{"<br>".join(html.escape(f) for f in student.all_flags())}</td></tr>')
     summary = (f"{count} students · average {average_total:.1f} / {grades.max_points}"
                + (f" · my_app submitted by {len(stages)}" if stages else "")
                + f" · graded in {grades.seconds:.0f} s")
@@ -182,8 +225,9 @@ def html_report(grades, feedback=None):
 <h1>Grades</h1>
 <p>{html.escape(summary)}</p>
 {bar_chart_svg(grades)}
+{LEGEND}
 <table>
-<thead><tr><th>student</th>{header}<th>app_stage</th><th>total</th><th>max</th><th>notes</th></tr></thead>
+<thead><tr><th>student</th>{header}<th>app_stage</th><th>total</th><th>max</th><th>notes</th><th>flags</th></tr></thead>
 <tbody>
 {chr(10).join(body)}
 </tbody></table>
@@ -199,4 +243,41 @@ def write_reports(grades, out):
     names = write_feedback(grades, feedback_dir)
     html_path = out.with_suffix(".html") if out.suffix != ".html" else out.with_name(out.stem + "-report.html")
     html_path.write_text(html_report(grades, names), encoding="utf-8")
+    write_logs(grades, out.parent / "logs", names)
+    from .adjust import save_results
+    save_results(grades, results_path(out))
+    write_timings(grades, out.parent / "timings.csv")
     return [out, html_path, feedback_dir]
+
+
+def results_path(out):
+    """report.json beside report.csv: every result, for ``grade --merge`` (adjust.py)."""
+    out = Path(out)
+    return out.with_suffix(".json") if out.suffix != ".json" else out.with_name(out.stem + "-results.json")
+
+
+def write_logs(grades, folder, names):
+    """logs/<student>/NN.log: what each notebook printed while it was graded (the end of it)."""
+    for student in grades.students:
+        for lesson, notebook in sorted(student.notebooks.items()):
+            if notebook.log:
+                path = Path(folder) / names[student.name] / f"{lesson:02d}.log"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(notebook.log, encoding="utf-8")
+
+
+def write_timings(grades, path):
+    """timings.csv: one row per notebook and app graded, with its time, its CPU time and whether it timed out."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "what", "file", "seconds", "cpu_seconds", "timed_out", "flags"])
+        for student in grades.students:
+            for lesson, notebook in sorted(student.notebooks.items()):
+                if notebook.notebook:
+                    writer.writerow([_cell(student.name), f"lesson {lesson:02d}", _cell(notebook.notebook),
+                                     f"{notebook.seconds:.2f}", f"{notebook.cpu_seconds:.2f}",
+                                     any("timed out" in note for note in notebook.notes), len(notebook.flags)])
+            if student.app is not None and student.app.stage is not None:
+                writer.writerow([_cell(student.name), "my_app", "my_app/", f"{student.app.seconds:.2f}",
+                                 f"{student.app.cpu_seconds:.2f}",
+                                 any("timed out" in note for note in student.app.notes), len(student.app.flags)])

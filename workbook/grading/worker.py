@@ -11,14 +11,21 @@ It tells the grader what it is doing over ``conn`` (a multiprocessing
 Connection), so that the grader knows where a notebook hung or died:
 
     ("cell", index)        about to run code cell ``index``
+    ("ready", count)       every cell has run; the grader answers ("key", secret)
     ("grading", id)        about to run exercise ``id``'s checks
-    ("done", payload)      the results (see ``_run``)
+    ("done", {"payload": ..., "mac": ...})   the results (see ``_run``), signed with the secret
     ("crashed", text)      the worker itself broke (not the student's code)
 
-The checks are protected from accidents in the student's code (a cell that
-rebinds ``check`` or clears the registry): the worker snapshots the registry
-before any student code runs and restores it before each check. This is not a
-sandbox against deliberate cheating.
+Results cannot be written by a cell: the grader makes a fresh secret for each run and
+sends it only once the cells have run, and accepts only a result signed with it
+(a "done" before then is ignored and flagged). A cell that finds ``conn`` and sends
+"all passed" gets a flag, not marks.
+
+The checks are protected from the student's code (a cell that rebinds ``check``,
+clears the registry, or patches a check module or the grader): the worker snapshots
+the checks' and the grader's modules before any student code runs, restores them
+before each check and reports what was changed (a flag in the report). See the
+threat model in workbook/grading/__init__.py for what this does not stop.
 
 The job is a ``NotebookJob``.
 """
@@ -26,6 +33,7 @@ import dataclasses
 import os
 import signal
 import sys
+import types
 from dataclasses import dataclass, field
 
 MESSAGE_LIMIT = 800
@@ -44,6 +52,97 @@ class NotebookJob:
     hidden_checks: str | None = None                     # the instructor's hidden checks file
     check_timeout: float = 60.0  # seconds per exercise's checks
     env: dict = field(default_factory=dict)              # set in os.environ before any cell
+    scratch_root: str | None = None   # where workbook.ROOT points for the notebook (a scratch copy)
+
+
+def sign(key, payload):
+    """The MAC of a result payload under this run's secret (the grader computes the same)."""
+    import hashlib
+    import hmac
+    import json
+    return hmac.new(key, json.dumps(payload, sort_keys=True, default=str).encode(), hashlib.sha256).hexdigest()
+
+
+# Modules whose contents student code has no business changing: the checks and the grader itself.
+GUARDED_PREFIXES = ("workbook.checks", "workbook.grading")
+
+
+def _guarded_modules():
+    return {name: module for name, module in list(sys.modules.items())
+            if module is not None and name.startswith(GUARDED_PREFIXES)}
+
+
+def _snapshot_modules():
+    return {name: (module, dict(vars(module))) for name, module in _guarded_modules().items()}
+
+
+def _changed_modules(snapshot):
+    """Names ``module.attribute`` that student code rebound, added or deleted; restores them."""
+    changed = []
+    for name, (module, saved) in snapshot.items():
+        current = vars(module)
+        for key in set(saved) | set(current):
+            if key.startswith("__") and key.endswith("__"):
+                continue  # __builtins__, __loader__...: set by the import system
+            if key not in saved and isinstance(current[key], types.ModuleType):
+                continue  # a submodule imported since: the import system adds it to its package
+            if key not in current or key not in saved or current[key] is not saved[key]:
+                changed.append(f"{name}.{key}")
+        current.update(saved)
+    return sorted(changed)
+
+
+def _other_threads():
+    import threading
+    return sorted(t.name for t in threading.enumerate() if t is not threading.main_thread())
+
+
+# What of the workbook's folder a notebook may read or write: copied into its scratch root.
+ROOT_COPIED = ("app_steps", "notebooks", "docs", "tests/stages", "tests/conftest.py", "tests/chromium.py",
+               "tests/totp_reference.py", "requirements.txt")
+
+
+def _use_scratch_root(scratch_root):
+    """Point workbook.ROOT, and every path the workbook's modules made from it, at a scratch copy.
+
+    The lessons' code writes where the workbook tells it (an app's instance/ folder in app_steps/,
+    my_app/): with this, a notebook changes nothing in the grader's own checkout through the
+    workbook's paths. The checks and the grader keep the real paths.
+    """
+    import shutil
+    from pathlib import Path
+
+    import workbook
+    from .files import COPY_IGNORE
+    real, scratch = Path(workbook.ROOT), Path(scratch_root)
+    for name in ROOT_COPIED:
+        source = real / name
+        if source.is_dir():
+            shutil.copytree(source, scratch / name, symlinks=True, ignore=COPY_IGNORE, dirs_exist_ok=True)
+        elif source.is_file():
+            (scratch / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, scratch / name)
+    (scratch / "my_app").mkdir(exist_ok=True)
+
+    def moved(value):
+        if isinstance(value, Path) and (value == real or value.is_relative_to(real)):
+            relative = value.relative_to(real)
+            if not relative.parts or (scratch / relative.parts[0]).exists():
+                return scratch / relative
+        return value
+
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "workbook" or name.startswith("workbook.")) or \
+                name.startswith(GUARDED_PREFIXES):
+            continue
+        for key, value in list(vars(module).items()):
+            if isinstance(value, Path):
+                setattr(module, key, moved(value))
+            elif isinstance(value, types.FunctionType) and value.__module__ == name:
+                if value.__defaults__:
+                    value.__defaults__ = tuple(moved(v) for v in value.__defaults__)
+                if value.__kwdefaults__:
+                    value.__kwdefaults__ = {k: moved(v) for k, v in value.__kwdefaults__.items()}
 
 
 def cpu_seconds():
@@ -89,8 +188,8 @@ def serve(job, conn):
         pass
     try:
         _redirect_standard_streams(job.log)
-        payload = _run(job, conn)
-        conn.send(("done", payload))
+        payload, key = _run(job, conn)
+        conn.send(("done", {"payload": payload, "mac": sign(key, payload)}))
     except BaseException as error:  # noqa: BLE001 - report anything, the process ends right after
         try:
             conn.send(("crashed", _short(f"{type(error).__name__}: {error}")))
@@ -146,12 +245,18 @@ def _make_shell():
 def _run(job, conn):
     os.environ.update(job.env)
     os.chdir(job.cwd)
-    if job.env.get("WORKBOOK_MY_APP") and "workbook.my_app" in sys.modules:
+    import workbook.my_app  # noqa: F401 - imported now, so that its paths move with the rest
+    if job.scratch_root:
+        _use_scratch_root(job.scratch_root)
+    if job.env.get("WORKBOOK_MY_APP"):
         from pathlib import Path
         sys.modules["workbook.my_app"].MY_APP = Path(job.env["WORKBOOK_MY_APP"])
 
     checks, registry, module_globals = _load_checks(job.hidden_checks)
     run_check = checks.run_check
+    snapshot = _snapshot_modules()
+    # The student's notebook sees a plain kernel's command line, not the grader's arguments.
+    sys.argv = ["ipykernel_launcher.py"]
 
     # As in a kernel: the notebook's folder is importable.
     sys.path.insert(0, "")
@@ -187,6 +292,23 @@ def _run(job, conn):
         interrupted["flag"] = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
+    flags = []
+    threads = _other_threads()
+    if threads:
+        flags.append(f"student code left {len(threads)} thread(s) running during grading ({', '.join(threads[:3])})")
+    patched = _changed_modules(snapshot)
+    registry_changed = any(
+        key not in checks.EXERCISES or checks.EXERCISES[key].check is not entry.check
+        or [h for h in checks.EXERCISES[key].hidden] != entry.hidden
+        for key, entry in registry.items()) or set(checks.EXERCISES) != set(registry)
+    if registry_changed:
+        patched.insert(0, "workbook.checks.EXERCISES")
+    if patched:
+        flags.append("checks or grader patched by the notebook (restored before grading): " + ", ".join(patched[:6]))
+    # Only now, with every cell run, does the worker ask for this run's secret (see the module docstring).
+    conn.send(("ready", len(job.cells)))
+    key = conn.recv()[1] if conn.poll(30) else b""
+
     namespace = shell.user_ns
     results = {}
     skip_exercises = set(job.skip_exercises)
@@ -206,6 +328,7 @@ def _run(job, conn):
                                     "message": ", ".join(f"`{name}`" for name in missing) + " is not defined"}
             continue
         objects = [namespace[name] for name in entry.uses]
+        _changed_modules(snapshot)  # restore anything a check of an earlier exercise let student code change
         _restore_checks(checks, registry, module_globals)
         signal.signal(signal.SIGALRM, on_alarm)
         signal.setitimer(signal.ITIMER_REAL, check_timeout)
@@ -234,7 +357,8 @@ def _run(job, conn):
     except Exception:
         pass
     return {"results": results, "cell_errors": cell_errors, "stopped_at": stopped_at,
-            "interrupted": interrupted["flag"], "cells": len(job.cells), "cpu": cpu_seconds()}
+            "interrupted": interrupted["flag"], "cells": len(job.cells), "cpu": cpu_seconds(),
+            "flags": flags}, key
 
 
 @dataclass
@@ -282,7 +406,10 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     with open(argv[0], encoding="utf-8") as handle:
         job = NotebookJob(**json.load(handle))
-    serve(job, Connection(int(argv[1]), readable=False))
+    # The module by its name, not this __main__ copy: the stand-in for a passed check must be
+    # workbook.grading.worker's own (run_check re-validates where each check comes from).
+    from workbook.grading import worker as named
+    named.serve(named.NotebookJob(**dataclasses.asdict(job)), Connection(int(argv[1])))
 
 
 if __name__ == "__main__":

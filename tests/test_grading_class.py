@@ -1,0 +1,119 @@
+"""Issue 14's messy class (tests/messy_class.py), graded once by `python -m workbook grade`: the marks a
+careful instructor would give, a flag on every gaming attempt, a note on every file-finding decision."""
+import csv
+import hashlib
+import subprocess
+import sys
+
+import pytest
+
+from messy_class import EXERCISES, build_class
+from workbook import ROOT
+
+TIMEOUT = 10   # seconds per notebook: the slowest lesson takes about 2 s here; the sleeping one hits it
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("messy")
+    submissions = root / "submissions"
+    expected = build_class(submissions)
+    before = _tree_hash(submissions)
+    out = root / "out" / "report.csv"
+    out.parent.mkdir()
+    done = subprocess.run([sys.executable, "-m", "workbook", "grade", str(submissions), "--out", str(out),
+                           "--timeout", str(TIMEOUT), "--jobs", "2"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    with open(out, newline="", encoding="utf-8") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    return {"rows": rows, "expected": expected, "out": out, "submissions": submissions,
+            "unchanged": _tree_hash(submissions) == before}
+
+
+def _tree_hash(folder):
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        digest.update(str(path.relative_to(folder)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+STUDENTS = ["broken_app", "copycat_a", "copycat_b", "exit_app", "gamer", "no_folder", "odd_cells", "old_format",
+            "pip_cell", "renamed", "sleepy", "stub_dependent", "zipped"]
+
+
+def test_every_student_is_graded(graded):
+    assert sorted(graded["expected"]) == STUDENTS
+    assert list(graded["rows"]) == STUDENTS
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_marks(graded, student):
+    row, expected = graded["rows"][student], graded["expected"][student]
+    got = {i: int(row[i]) for i in EXERCISES}
+    want = {i: expected["points"].get(i, 0) for i in EXERCISES}
+    assert got == want, f"{student}: notes {row['notes']!r}; flags {row['flags']!r}"
+    assert int(row["total"]) == sum(want.values())
+    if "app_stage" in expected:
+        assert row["app_stage"] == expected["app_stage"], row["notes"]
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_notes_say_what_was_found(graded, student):
+    row, expected = graded["rows"][student], graded["expected"][student]
+    for note in expected["notes"]:
+        assert note in row["notes"], f"{student}: {note!r} not in {row['notes']!r}"
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_every_gaming_attempt_is_flagged_and_nothing_else(graded, student):
+    row, expected = graded["rows"][student], graded["expected"][student]
+    for flag in expected["flags"]:
+        assert flag in row["flags"], f"{student}: {flag!r} not in {row['flags']!r}"
+    if not expected["flags"]:
+        assert row["flags"] == "", f"{student}: {row['flags']!r}"
+
+
+def test_feedback_names_the_stub_another_exercise_still_is(graded):
+    feedback = (graded["out"].parent / "feedback" / "stub_dependent.md").read_text(encoding="utf-8")
+    assert "⏳ Exercise 2.2" in feedback
+    line = next(line for line in feedback.splitlines() if "Exercise 2.4" in line)
+    assert line.startswith("- ❌") and graded["expected"]["stub_dependent"]["messages"]["2.4"] in line, line
+
+
+def test_a_broken_app_gets_partial_credit_and_its_failing_test_named(graded):
+    row = graded["rows"]["broken_app"]
+    assert 5 < float(row["app_score"]) < 6, row
+    feedback = (graded["out"].parent / "feedback" / "broken_app.md").read_text(encoding="utf-8")
+    assert "Next: stage 6: " in feedback and "failing: test_logout_ends_the_session" in feedback
+
+
+def test_logs_and_timings_are_kept_for_every_notebook(graded):
+    out = graded["out"].parent
+    timings = list(csv.DictReader((out / "timings.csv").open(encoding="utf-8")))
+    sleepy = next(t for t in timings if t["student"] == "sleepy")
+    assert sleepy["timed_out"] == "True" and float(sleepy["seconds"]) >= TIMEOUT
+    gamer = [t for t in timings if t["student"] == "gamer"]
+    assert {t["what"] for t in gamer} == {"lesson 00", "lesson 02", "lesson 03", "lesson 06"}
+    assert all(int(t["flags"]) >= 1 for t in gamer)
+    pip_log = (out / "logs" / "pip_cell" / "01.log").read_text(encoding="utf-8")
+    assert "no-such-package-here" in pip_log
+
+
+def test_the_html_report_puts_flagged_rows_first_with_a_legend(graded):
+    page = graded["out"].with_suffix(".html").read_text(encoding="utf-8")
+    assert "app_stage blank: no my_app/ handed in" in page and "a flag never changes a mark" in page
+    rows = page.split("<tbody>")[1].split("</tbody>")[0].strip().splitlines()
+    classes = [line.split('class="', 1)[1].split('"', 1)[0] for line in rows]
+    flagged = [c == "flagged" for c in classes]
+    assert flagged == sorted(flagged, reverse=True) and sum(flagged) == sum(
+        1 for e in graded["expected"].values() if e["flags"])
+
+
+def test_the_submissions_are_not_changed(graded):
+    assert graded["unchanged"]
+    assert [p.name for p in (graded["submissions"] / "zipped").iterdir()] == ["homework.zip"]  # unzipped elsewhere
