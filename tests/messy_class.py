@@ -91,11 +91,11 @@ def write(notebook, path, version=4):
 def stage_6_with_one_bug(folder):
     """Stage 6's app whose logout forgets to clear the session: one stage 6 test fails."""
     copy_stage(6, folder)
-    app = folder / "app.py"
-    source = app.read_text(encoding="utf-8")
-    bug = "        session.clear()\n        flash(\"You are logged out.\")"
-    assert bug in source
-    app.write_text(source.replace(bug, "        flash(\"You are logged out.\")"), encoding="utf-8")
+    views = folder / "auth.py"
+    source = views.read_text(encoding="utf-8")
+    bug = "    session.clear()\n    flash(\"You are logged out.\")"
+    assert bug in source, "stage 6's logout changed: update this fixture"
+    views.write_text(source.replace(bug, "    flash(\"You are logged out.\")"), encoding="utf-8")
     return folder
 
 

@@ -91,7 +91,10 @@ def stage_test_args(number, app_dir=None, extra_args=()):
     app_dir = app_dir if app_dir is not None else MY_APP
     stages = ["--stage", str(number)] if isinstance(number, int) else ["--stages", ",".join(map(str, number))]
     return [str(STAGE_TESTS), "--app-dir", str(Path(app_dir).resolve()), *stages, "-q", "--no-header",
-            "-p", "no:cacheprovider", "--rootdir", str(ROOT), *extra_args]
+            "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+            # The project's pytest settings (the stages mark, its plugins) even when app_dir lies outside
+            # the checkout: pytest would otherwise look for them above a folder both paths share.
+            "-c", str(ROOT / "pyproject.toml"), *extra_args]
 
 
 def run_stage_tests(number, app_dir=None, timeout=300, extra_args=(), cwd=ROOT) -> StageTestRun:
