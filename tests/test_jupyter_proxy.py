@@ -17,14 +17,14 @@ import pytest
 from workbook import ROOT, launch, pages
 from workbook.phone import Phone
 from workbook.servers import free_port, jupyter_server, running, stage_command, stage_environment
-from workbook.stages import existing_stages
+from workbook.stages import STAGES
 from workbook.visitor import Visitor
 
 pytestmark = pytest.mark.slow
 
 BASE = "/user/test/"  # what JupyterHub gives user "test"
 PASSWORD = "correct horse battery"
-LOGIN_STAGES = [s.number for s in existing_stages() if s.number >= 6]
+LOGIN_STAGES = [s.number for s in STAGES if s.number >= 6]
 # The apps trust X-Forwarded-Prefix only when told they run behind a proxy (the launcher sets it too).
 BEHIND_THE_PROXY = {"FLASK_BEHIND_PROXY": "1"}
 URL_ATTRIBUTE = re.compile(r"""\b(href|src|action)\s*=\s*["']([^"']*)["']""")
@@ -164,7 +164,7 @@ def test_the_launcher_tile_starts_the_app_under_the_proxy(jupyter):
     visitor = ProxiedVisitor(jupyter, f"{BASE}{launch.LAUNCHER_NAME}/")
     listed = visitor.http.get(jupyter.url + BASE + "server-proxy/servers-info", timeout=30).json()
     tile = next(s for s in listed["server_processes"] if s["name"] == launch.LAUNCHER_NAME)
-    latest = existing_stages()[-1].number
+    latest = STAGES[-1].number
     assert tile["launcher_entry"]["title"] == f"Flask 2FA app (stage {latest})"
     # The first request starts the app (jupyter-server-proxy waits until it answers).
     walk_login_flow(visitor, latest, "bob")

@@ -13,12 +13,12 @@ from totp_reference import totp
 from workbook import pages, qr
 from workbook.phone import parse_otpauth_uri
 from workbook.servers import free_port, running, stage_command, stage_environment
-from workbook.stages import existing_stages
+from workbook.stages import STAGES
 from workbook.visitor import Visitor
 
 pytestmark = pytest.mark.slow
 
-CASES = [(s.number, way) for s in existing_stages() for way in ("python", "flask")]
+CASES = [(s.number, way) for s in STAGES for way in ("python", "flask")]
 
 
 @pytest.fixture(params=CASES, ids=[f"stage{n}-{way}" for n, way in CASES])

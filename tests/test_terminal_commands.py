@@ -17,11 +17,11 @@ import requests
 from printed_commands import commands_in, plain_terminal, printed_by_how_to_run
 from workbook import ROOT, launch
 from workbook.servers import free_port, running
-from workbook.stages import existing_stages
+from workbook.stages import STAGES
 
 pytestmark = pytest.mark.slow
 
-STAGES = [s.number for s in existing_stages()]
+STAGE_NUMBERS = [s.number for s in STAGES]
 README_RUN_LINE = re.compile(r"^(\.venv/bin/python .*app_steps/\S+/app\.py.*?)(?:\s+#.*)?$", re.M)
 
 
@@ -39,7 +39,7 @@ def assert_app_answers(command, port, tmp_path):
         assert "<h1>" in page.text
 
 
-@pytest.mark.parametrize("number", STAGES, ids=[f"stage{n}" for n in STAGES])
+@pytest.mark.parametrize("number", STAGE_NUMBERS, ids=[f"stage{n}" for n in STAGE_NUMBERS])
 def test_the_commands_how_to_run_prints_work_without_activation(number, tmp_path):
     port = free_port()
     commands = commands_in(printed_by_how_to_run(number, port))

@@ -23,6 +23,15 @@ def data_uri_of(text):
     return "data:image/png;base64," + base64.b64encode(png_of(text)).decode()
 
 
+def test_every_stage_folder_holds_its_app():
+    # The test matrix comes from stages.STAGES: a renamed or emptied folder fails here
+    # instead of quietly shrinking the suite.
+    for stage in stages.STAGES:
+        assert (stage.folder / "app.py").is_file(), f"{stage.folder} has no app.py"
+        assert (stage.folder / "README.md").is_file(), f"{stage.folder} has no README.md"
+    assert sorted(p.name for p in stages.APP_STEPS.iterdir() if p.is_dir()) == [s.folder.name for s in stages.STAGES]
+
+
 def test_qr_round_trip():
     assert qr.decode_png(png_of(URI)) == URI
     assert qr.decode_data_uri(data_uri_of(URI)) == URI
@@ -201,6 +210,7 @@ def test_start_from_leaves_an_untouched_copy_alone(tmp_path, capsys):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["my_app"]
 
 
+@pytest.mark.slow  # runs the stage 5 and 6 behaviour tests in two pytest processes
 def test_check_my_app_reports_pass_and_fail(tmp_path, capsys):
     folder = my_app.start_from(5, tmp_path / "my_app")
     capsys.readouterr()
