@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 # JupyterLab refuses to run as root (containers, Codespaces) unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test test-python test-fast test-notebooks diffs release clean
+.PHONY: setup lab test lint test-python test-fast test-notebooks diffs release clean
 
 $(INSTALLED): requirements.txt pyproject.toml
 	@base=$$(sh scripts/find-python $(PYTHON)) || exit 1; \
@@ -44,6 +44,10 @@ test: setup node_modules/.package-lock.json
 
 test-python: setup node_modules/.package-lock.json
 	$(PY) -m pytest tests
+
+# Lint and import order (pyproject.toml [tool.ruff]).
+lint: setup
+	$(VENV)/bin/ruff check .
 
 test-notebooks: setup
 	$(PY) -m pytest --nbval-lax --nbval-cell-timeout=120 solutions notebooks

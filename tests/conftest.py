@@ -9,8 +9,9 @@ import os
 
 import pytest
 
-from chromium import CHROMIUM_ARGS, chromium_path
 from workbook.fixed_clock import FixedClock
+
+from chromium import CHROMIUM_ARGS, chromium_path
 
 
 def pytest_addoption(parser):

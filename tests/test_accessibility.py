@@ -13,8 +13,8 @@ import re
 import time
 
 import pytest
-
 from test_browser import PASSWORD, USERNAME, VIEWPORT, scan_qr, type_code
+
 from workbook import ROOT
 from workbook.phone import Phone
 from workbook.servers import free_port, running, stage_command, stage_environment

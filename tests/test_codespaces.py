@@ -11,14 +11,15 @@ import re
 import subprocess
 
 import pytest
+from test_browser import VIEWPORT, use_stage
+
+from workbook import ROOT
+from workbook.servers import free_port, running
+from workbook.stages import STAGES
 
 import codespaces_forwarding as codespaces
 from chromium import CHROMIUM_ARGS, chromium_path
 from printed_commands import commands_in, plain_terminal, printed_by_how_to_run
-from test_browser import VIEWPORT, use_stage
-from workbook import ROOT
-from workbook.servers import free_port, running
-from workbook.stages import STAGES
 
 STAGE_NUMBERS = [s.number for s in STAGES]
 DEVCONTAINER = ROOT / ".devcontainer" / "devcontainer.json"

@@ -9,12 +9,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from totp_reference import totp
 from workbook import pages, qr
 from workbook.phone import parse_otpauth_uri
 from workbook.servers import free_port, running, stage_command, stage_environment
 from workbook.stages import STAGES
 from workbook.visitor import Visitor
+
+from totp_reference import totp
 
 pytestmark = pytest.mark.slow
 

@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from totp_reference import totp
 from workbook import pages
 from workbook.phone import Phone
 from workbook.servers import free_port, running, stage_environment
 from workbook.stages import stage
 from workbook.visitor import Visitor
+
+from totp_reference import totp
 
 pytestmark = pytest.mark.slow
 

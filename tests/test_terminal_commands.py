@@ -14,10 +14,11 @@ import shlex
 import pytest
 import requests
 
-from printed_commands import commands_in, plain_terminal, printed_by_how_to_run
 from workbook import ROOT, launch
 from workbook.servers import free_port, running
 from workbook.stages import STAGES
+
+from printed_commands import commands_in, plain_terminal, printed_by_how_to_run
 
 pytestmark = pytest.mark.slow
 

@@ -5,10 +5,11 @@ import io
 import pyqrcode
 import pytest
 
-from totp_reference import totp
 from workbook import apps, launch, listings, my_app, pages, qr, stages
 from workbook.cookies import read_session_cookie, session_cookie
 from workbook.phone import Phone, PhoneError, parse_otpauth_uri
+
+from totp_reference import totp
 
 URI = "otpauth://totp/Flask%202FA%20Workbook:alice?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Flask%202FA%20Workbook"
 

@@ -85,7 +85,7 @@ def expected_diffs() -> dict:
     """Path of each CHANGES.diff -> the text it should hold."""
     stages = STAGES
     previous = [None] + [s.folder for s in stages[:-1]]
-    return {s.folder / "CHANGES.diff": changes(before, s.folder) for before, s in zip(previous, stages)}
+    return {s.folder / "CHANGES.diff": changes(before, s.folder) for before, s in zip(previous, stages, strict=True)}
 
 
 def write_diffs(check=False) -> list:

@@ -15,7 +15,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-
 from pathlib import Path
 
 from . import ROOT

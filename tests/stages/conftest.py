@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from stage_helpers import AuthActions, Authenticator
 from workbook.apps import make_app
 from workbook.stages import STAGES
+
+from stage_helpers import AuthActions, Authenticator
 
 
 def _targets(config):

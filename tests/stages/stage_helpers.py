@@ -2,10 +2,11 @@
 import re
 from urllib.parse import urljoin, urlsplit
 
-from totp_reference import totp
 from workbook import pages, qr
 from workbook.phone import parse_otpauth_uri
 from workbook.visitor import submit_form
+
+from totp_reference import totp
 
 PASSWORD = "correct horse battery"
 

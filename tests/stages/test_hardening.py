@@ -12,14 +12,24 @@ import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from stage_helpers import (
-    PASSWORD, AuthActions, Authenticator,
-    confirm_saved, is_redirect_to, location, logged_in, save_recovery_codes, show_recovery_codes, use_recovery, verify,
-)
 from workbook import pages
-from workbook.visitor import submit_form
 from workbook.apps import make_app
 from workbook.cookies import read_session_cookie, session_cookie, session_cookie_name
+from workbook.visitor import submit_form
+
+from stage_helpers import (
+    PASSWORD,
+    AuthActions,
+    Authenticator,
+    confirm_saved,
+    is_redirect_to,
+    location,
+    logged_in,
+    save_recovery_codes,
+    show_recovery_codes,
+    use_recovery,
+    verify,
+)
 
 pytestmark = pytest.mark.stages(7)
 

@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 
 from workbook import pages
+from workbook.apps import make_app
 from workbook.cookies import read_session_cookie, session_cookie
+from workbook.visitor import submit_form
 
 from stage_helpers import PASSWORD, AuthActions, location
-from workbook.apps import make_app
-from workbook.visitor import submit_form
 
 pytestmark = pytest.mark.stages(6, 7)
 

@@ -11,14 +11,22 @@ from urllib.parse import urljoin
 
 import pytest
 
-from stage_helpers import (
-    PASSWORD, AuthActions, Authenticator,
-    confirm_saved, is_redirect_to, location, logged_in, use_recovery, verify,
-)
 from workbook import pages
 from workbook.apps import make_app
 from workbook.cookies import session_cookie, session_cookie_name
 from workbook.visitor import submit_form
+
+from stage_helpers import (
+    PASSWORD,
+    AuthActions,
+    Authenticator,
+    confirm_saved,
+    is_redirect_to,
+    location,
+    logged_in,
+    use_recovery,
+    verify,
+)
 
 pytestmark = pytest.mark.stages(7)
 
