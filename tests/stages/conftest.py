@@ -14,7 +14,7 @@ import pytest
 from workbook.apps import make_app
 from workbook.stages import STAGES
 
-from stage_helpers import AuthActions, Authenticator
+from stage_helpers import AuthActions, Authenticator, app_config
 
 
 def _targets(config):
@@ -63,16 +63,7 @@ def stage(target):
 @pytest.fixture
 def app(target, tmp_path, clock):
     folder, _number = target
-    app = make_app(folder, {
-        "TESTING": True,
-        "SECRET_KEY": "test key, not a real one, long enough",
-        "CLOCK": clock,
-        "DATABASE": str(tmp_path / "users.sqlite"),
-        "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
-        # One cheap round instead of scrypt: the tests log in hundreds of times.
-        # (test_login_flow checks that the real default is scrypt.)
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
-    })
+    app = make_app(folder, app_config(tmp_path, clock))
     return app
 
 

@@ -9,6 +9,22 @@ from workbook.visitor import submit_form
 from totp_reference import totp
 
 PASSWORD = "correct horse battery"
+TEST_KEY = "test key, not a real one, long enough"  # 32 characters or more, as stage 7 asks
+
+
+def app_config(tmp_path, clock, **extra):
+    """The settings of a test app: its own database, the test's clock, plain HTTP, cheap hashes."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": TEST_KEY,
+        "CLOCK": clock,
+        "DATABASE": str(tmp_path / "users.sqlite"),
+        "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
+        # One cheap round instead of scrypt: the tests log in hundreds of times.
+        # (test_login_flow checks that the real default is scrypt.)
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
+        **extra,
+    }
 
 
 class Authenticator:
@@ -61,9 +77,8 @@ class AuthActions:
         return response
 
     def logout(self):
-        page = pages.parse(self.client.get("/dashboard").data)
-        form = next((f for f in page.forms if (f.action or "").endswith("/logout")), None)
-        return self.client.post("/logout", data=form.fields if form else {})
+        """Press the dashboard's Log out button."""
+        return submit_form(self.client, "/dashboard", action="/logout")
 
 
 def secret_on_page(html):
