@@ -180,9 +180,11 @@ def walk_login_stage(page, check, number, app_url):
     if number >= 7:
         page.goto(app_url + "disable-2fa")
         check("disable-2fa")
-        # A form whose CSRF token was tampered with: the error page.
-        page.locator("input[name=csrf_token]").last.evaluate("field => field.value = 'forged'")
-        fill(page, Password=PASSWORD)
+        # A form whose CSRF token was tampered with: the error page. (The page has a second
+        # form, with a recovery code instead, folded away: this is the one with the code field.)
+        code_form = page.locator("form", has=page.locator("#otp"))
+        code_form.locator("input[name=csrf_token]").evaluate("field => field.value = 'forged'")
+        code_form.get_by_label("Password", exact=True).fill(PASSWORD)
         type_code(page, phone.code(at=time.time() + 30))
         assert submit(page, "Turn off 2FA").status == 400
         check("the CSRF error page", alert="nothing was changed")
