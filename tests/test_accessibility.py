@@ -17,8 +17,8 @@ from test_browser import PASSWORD, USERNAME, VIEWPORT, scan_qr, type_code
 
 from workbook import ROOT
 from workbook.phone import Phone
-from workbook.servers import free_port, running, stage_command, stage_environment
 from workbook.stages import STAGES
+from workbook.testing.servers import free_port, running, stage_command, stage_environment
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -1,7 +1,7 @@
 """Each stage's CHANGES.diff is the real diff from the stage before it."""
 import pytest
 
-from workbook import diffs
+from workbook.authoring import diffs
 from workbook.stages import STAGES
 
 

@@ -14,8 +14,8 @@ import pytest
 from test_browser import VIEWPORT, use_stage
 
 from workbook import ROOT
-from workbook.servers import free_port, running
 from workbook.stages import STAGES
+from workbook.testing.servers import free_port, running
 
 import codespaces_forwarding as codespaces
 from chromium import CHROMIUM_ARGS, chromium_path
@@ -205,7 +205,7 @@ def where_the_app_thinks_it_is(number, behind_proxy):
     """The page address and client the app computes for a request that carries forged X-Forwarded-* headers."""
     from flask import request
 
-    from workbook.apps import make_stage_app
+    from workbook.app_loader import make_stage_app
 
     config = {"TESTING": True, "SECRET_KEY": "x" * 32}
     if behind_proxy is not None:

@@ -11,8 +11,8 @@ import pytest
 
 from workbook import ROOT
 from workbook.checks import SYMBOLS
-from workbook.notebook_checks_plugin import check_lines
-from workbook.servers import jupyter_server
+from workbook.testing.notebook_checks_plugin import check_lines
+from workbook.testing.servers import jupyter_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

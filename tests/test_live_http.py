@@ -11,8 +11,8 @@ import pytest
 
 from workbook import pages, qr
 from workbook.phone import parse_otpauth_uri
-from workbook.servers import free_port, running, stage_command, stage_environment
 from workbook.stages import STAGES
+from workbook.testing.servers import free_port, running, stage_command, stage_environment
 from workbook.visitor import Visitor
 
 from totp_reference import totp

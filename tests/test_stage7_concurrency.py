@@ -17,8 +17,8 @@ import requests
 
 from workbook import pages
 from workbook.phone import Phone
-from workbook.servers import free_port, running, stage_environment
 from workbook.stages import stage
+from workbook.testing.servers import free_port, running, stage_environment
 from workbook.visitor import Visitor
 
 from totp_reference import totp

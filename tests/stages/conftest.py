@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from workbook.apps import make_app
+from workbook.app_loader import make_app
 from workbook.stages import STAGES
 
 from stage_helpers import AuthActions, Authenticator, app_config

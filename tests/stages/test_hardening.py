@@ -13,7 +13,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from workbook import pages
-from workbook.apps import make_app
+from workbook.app_loader import make_app
 from workbook.cookies import read_session_cookie, session_cookie, session_cookie_name
 from workbook.visitor import submit_form
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from workbook import pages
-from workbook.apps import make_app
+from workbook.app_loader import make_app
 from workbook.cookies import read_session_cookie, session_cookie
 from workbook.visitor import submit_form
 

@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 import pytest
 
 from workbook import pages
-from workbook.apps import make_app
+from workbook.app_loader import make_app
 from workbook.cookies import session_cookie, session_cookie_name
 from workbook.visitor import submit_form
 

@@ -9,9 +9,9 @@ stage folders.
 import difflib
 from pathlib import Path
 
-from .listings import ANCHOR_LINE
-from .stages import STAGES
-from .stages import stage as stage_by_number
+from ..listings import ANCHOR_LINE
+from ..stages import STAGES
+from ..stages import stage as stage_by_number
 
 SKIPPED = {"CHANGES.diff", "README.md"}
 SKIPPED_DIRS = {"instance", "__pycache__", ".pytest_cache"}

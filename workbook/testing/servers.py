@@ -17,8 +17,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from . import ROOT
-from .stages import stage as stage_by_number
+from .. import ROOT
+from ..stages import stage as stage_by_number
 
 
 class ServerError(RuntimeError):
