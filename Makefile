@@ -38,23 +38,24 @@ lab: setup
 	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
 	  $(LAB_TERMINAL) $(LAB_OPTIONS)
 
-# Python tests first, then every notebook (solutions: all ✅; fresh copies: all ⏳).
-test: setup node_modules/.package-lock.json
-	$(MAKE) --no-print-directory test-python test-notebooks
+# Lint, then every Python test and every notebook (solutions: all ✅; fresh copies: all ⏳) in one
+# pytest run spread over the machine's cores (pytest-xdist; --dist loadfile keeps a file's tests,
+# and the server or kernel they share, on one worker). Prints how long it took, install included.
+WORKERS ?= auto
+NOTEBOOK_OPTIONS := --nbval-lax --nbval-cell-timeout=120
+test:
+	@start=$$(date +%s); \
+	  $(MAKE) --no-print-directory setup node_modules/.package-lock.json lint && \
+	  $(PY) -m pytest -n $(WORKERS) --dist loadfile $(NOTEBOOK_OPTIONS) tests solutions notebooks; \
+	  status=$$?; echo "make test: $$(( $$(date +%s) - start )) s, install included (exit status $$status)"; \
+	  exit $$status
 
 test-python: setup node_modules/.package-lock.json
-	$(PY) -m pytest tests
-
-# Lint and import order (pyproject.toml [tool.ruff]).
-lint: setup
-	$(VENV)/bin/ruff check .
-
-test-notebooks: setup
-	$(PY) -m pytest --nbval-lax --nbval-cell-timeout=120 solutions notebooks
+	$(PY) -m pytest -n $(WORKERS) --dist loadfile tests
 
 # Without the slow tests (real servers, browsers), for a quick loop while editing.
 test-fast: setup
-	$(PY) -m pytest tests -m "not slow and not browser"
+	$(PY) -m pytest -n $(WORKERS) --dist loadfile tests -m "not slow and not browser"
 
 diffs: setup
 	$(PY) -m workbook diffs
