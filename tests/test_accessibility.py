@@ -13,11 +13,12 @@ import re
 import time
 
 import pytest
-from test_browser import PASSWORD, USERNAME, VIEWPORT, scan_qr, type_code
+from test_browser import VIEWPORT, scan_qr, type_code
 
 from workbook import ROOT
 from workbook.phone import Phone
 from workbook.stages import STAGES
+from workbook.testing.accounts import PASSWORD, USERNAME
 from workbook.testing.servers import free_port, running, stage_command, stage_environment
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -18,13 +18,13 @@ import pytest
 from workbook import ROOT
 from workbook.phone import Phone
 from workbook.stages import STAGES
+from workbook.testing.accounts import PASSWORD, USERNAME
 from workbook.testing.servers import free_port, jupyter_server, running, stage_command, stage_environment
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 900, "height": 600}
-USERNAME, PASSWORD = "alice", "correct horse battery"
 STAGE_NUMBERS = [s.number for s in STAGES]
 
 try:

@@ -17,13 +17,13 @@ import pytest
 from workbook import ROOT, pages, run_commands
 from workbook.phone import Phone
 from workbook.stages import STAGES
+from workbook.testing.accounts import PASSWORD
 from workbook.testing.servers import free_port, jupyter_server, running, stage_command, stage_environment
 from workbook.visitor import Visitor
 
 pytestmark = pytest.mark.slow
 
 BASE = "/user/test/"  # what JupyterHub gives user "test"
-PASSWORD = "correct horse battery"
 LOGIN_STAGES = [s.number for s in STAGES if s.number >= 6]
 # The apps trust X-Forwarded-Prefix only when told they run behind a proxy (the launcher sets it too).
 BEHIND_THE_PROXY = {"FLASK_BEHIND_PROXY": "1"}

@@ -12,6 +12,7 @@ import pytest
 from workbook import pages, qr
 from workbook.phone import parse_otpauth_uri
 from workbook.stages import STAGES
+from workbook.testing.accounts import PASSWORD, USERNAME
 from workbook.testing.servers import free_port, running, stage_command, stage_environment
 from workbook.visitor import Visitor
 
@@ -63,9 +64,9 @@ def test_stage_over_http(served):
 
 
 def login_flow(visitor):
-    password = "correct horse battery"
-    assert visitor.submit("/register", {"username": "alice", "password": password}).status_code in (302, 303)
-    response = visitor.submit("/login", {"username": "alice", "password": password}, allow_redirects=True)
+    alice = {"username": USERNAME, "password": PASSWORD}
+    assert visitor.submit("/register", alice).status_code in (302, 303)
+    response = visitor.submit("/login", alice, allow_redirects=True)
     assert urlsplit(response.url).path == "/enable-2fa"
     account = scan(response.text)
     response = visitor.submit("/enable-2fa", {"otp": now_code(account.secret)}, allow_redirects=True)
@@ -75,7 +76,7 @@ def login_flow(visitor):
     visitor.submit("/dashboard", {}, action="/logout")
     assert urlsplit(visitor.get("/dashboard").url).path == "/login"
 
-    response = visitor.submit("/login", {"username": "alice", "password": password}, allow_redirects=True)
+    response = visitor.submit("/login", alice, allow_redirects=True)
     assert urlsplit(response.url).path == "/verify-2fa"
     assert pages.parse(response.text).data_uri_images() == []
     # The next step's code: inside the window, and never the one just used (stage 7 refuses replays).

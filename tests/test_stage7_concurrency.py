@@ -18,6 +18,7 @@ import requests
 from workbook import pages
 from workbook.phone import Phone
 from workbook.stages import stage
+from workbook.testing.accounts import PASSWORD
 from workbook.testing.servers import free_port, running, stage_environment
 from workbook.visitor import Visitor
 
@@ -27,7 +28,6 @@ pytestmark = pytest.mark.slow
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 SESSIONS = 12
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")

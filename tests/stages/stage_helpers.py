@@ -4,11 +4,11 @@ from urllib.parse import urljoin, urlsplit
 
 from workbook import pages, qr
 from workbook.phone import parse_otpauth_uri
+from workbook.testing.accounts import PASSWORD, USERNAME
 from workbook.visitor import submit_form
 
 from totp_reference import totp
 
-PASSWORD = "correct horse battery"
 TEST_KEY = "test key, not a real one, long enough"  # 32 characters or more, as stage 7 asks
 
 
@@ -60,13 +60,13 @@ class AuthActions:
         self.client = client
         self.phone = authenticator
 
-    def register(self, username="alice", password=PASSWORD):
+    def register(self, username=USERNAME, password=PASSWORD):
         return submit_form(self.client, "/register", {"username": username, "password": password})
 
-    def login(self, username="alice", password=PASSWORD):
+    def login(self, username=USERNAME, password=PASSWORD):
         return submit_form(self.client, "/login", {"username": username, "password": password})
 
-    def enrol(self, username="alice", password=PASSWORD):
+    def enrol(self, username=USERNAME, password=PASSWORD):
         """Register, log in, scan the QR code and confirm a code: 2FA is on and the session is in."""
         self.register(username, password)
         response = self.login(username, password)
