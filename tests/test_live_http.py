@@ -27,8 +27,10 @@ CASES = [(s.number, way) for s in STAGES for way in ("python", "flask")]
 def served(request, tmp_path):
     number, way = request.param
     port = free_port()
-    with running(stage_command(number, way, port), port, stage_environment(port, tmp_path / "users.sqlite")) as url:
-        yield number, Visitor(url)
+    log = tmp_path / "server.log"
+    with running(stage_command(number, way, port), port, stage_environment(port, tmp_path / "users.sqlite"),
+                 log=log) as url:
+        yield number, Visitor(url), log
 
 
 def scan(html):
@@ -42,7 +44,7 @@ def now_code(secret, steps=0):
 
 
 def test_stage_over_http(served):
-    number, visitor = served
+    number, visitor, log = served
     home = visitor.get("/")
     assert home.status_code == 200
     if number == 1:
@@ -60,7 +62,12 @@ def test_stage_over_http(served):
             right = visitor.submit("/", {"otp": now_code(account.secret)}, allow_redirects=True)
             assert right.status_code == 200 and "enabled" in right.text.lower()
     else:
-        login_flow(visitor)
+        secrets = login_flow(visitor)
+        # The server's own output (request log, messages): no password, key or code in it, not even in a URL.
+        printed = log.read_text(errors="replace")
+        assert "POST /login" in printed, f"the server log was not captured:\n{printed[-2000:]}"
+        for secret in secrets:
+            assert secret not in printed, f"the server printed a secret ({secret[:3]}...)"
 
 
 def login_flow(visitor):
@@ -69,7 +76,8 @@ def login_flow(visitor):
     response = visitor.submit("/login", alice, allow_redirects=True)
     assert urlsplit(response.url).path == "/enable-2fa"
     account = scan(response.text)
-    response = visitor.submit("/enable-2fa", {"otp": now_code(account.secret)}, allow_redirects=True)
+    first_code = now_code(account.secret)
+    response = visitor.submit("/enable-2fa", {"otp": first_code}, allow_redirects=True)
     assert response.status_code == 200
     assert visitor.get("/dashboard").status_code == 200
 
@@ -80,8 +88,10 @@ def login_flow(visitor):
     assert urlsplit(response.url).path == "/verify-2fa"
     assert pages.parse(response.text).data_uri_images() == []
     # The next step's code: inside the window, and never the one just used (stage 7 refuses replays).
-    response = visitor.submit("/verify-2fa", {"otp": now_code(account.secret, 1)}, allow_redirects=True)
+    second_code = now_code(account.secret, 1)
+    response = visitor.submit("/verify-2fa", {"otp": second_code}, allow_redirects=True)
     assert urlsplit(response.url).path == "/dashboard" and response.status_code == 200
+    return [PASSWORD, account.secret, first_code, second_code]
 
 
 def test_two_stages_side_by_side_keep_their_own_sessions(tmp_path):
