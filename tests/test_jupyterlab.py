@@ -65,8 +65,12 @@ def lab_page(browser, tmp_path_factory):
         page.close()
 
 
-@pytest.mark.parametrize("folder", list(EXPECTED))
-@pytest.mark.parametrize("lesson", LESSONS)
+# Two halves of the lessons, each with its own JupyterLab on its own xdist worker (conftest.py).
+CASES = [pytest.param(lesson, folder, marks=pytest.mark.xdist_group(f"jupyterlab-{index % 2}"), id=f"{lesson}-{folder}")
+         for index, lesson in enumerate(LESSONS) for folder in EXPECTED]
+
+
+@pytest.mark.parametrize(("lesson", "folder"), CASES)
 def test_run_all_in_jupyterlab(lab_page, folder, lesson):
     path = f"{folder}/{lesson}"
     lab_page.evaluate(OPEN, path)
