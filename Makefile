@@ -46,7 +46,7 @@ NOTEBOOK_OPTIONS := --nbval-lax --nbval-cell-timeout=120
 test:
 	@start=$$(date +%s); \
 	  $(MAKE) --no-print-directory setup node_modules/.package-lock.json lint && \
-	  $(PY) -m pytest -n $(WORKERS) --dist loadgroup $(NOTEBOOK_OPTIONS) tests solutions notebooks; \
+	  $(PY) -m pytest -n $(WORKERS) --dist loadgroup --durations=10 $(NOTEBOOK_OPTIONS) tests solutions notebooks; \
 	  status=$$?; echo "make test: $$(( $$(date +%s) - start )) s, install included (exit status $$status)"; \
 	  exit $$status
 

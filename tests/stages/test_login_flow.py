@@ -9,7 +9,7 @@ from workbook.app_loader import make_app
 from workbook.cookies import read_session_cookie, session_cookie
 from workbook.visitor import submit_form
 
-from stage_helpers import PASSWORD, AuthActions, location
+from stage_helpers import PASSWORD, AuthActions, Authenticator, location
 
 pytestmark = pytest.mark.stages(6, 7)
 
@@ -200,9 +200,7 @@ def test_session_cookie_holds_no_secret_or_password(client, auth):
     assert PASSWORD not in content
 
 
-def test_two_users_have_their_own_secrets(app, authenticator, clock):
-    from stage_helpers import AuthActions, Authenticator
-
+def test_two_users_have_their_own_secrets(app, clock):
     alice = AuthActions(app.test_client(), Authenticator(clock))
     bob = AuthActions(app.test_client(), Authenticator(clock))
     alice.enrol("alice")
