@@ -39,23 +39,24 @@ lab: setup
 	  $(LAB_TERMINAL) $(LAB_OPTIONS)
 
 # Lint, then every Python test and every notebook (solutions: all ✅; fresh copies: all ⏳) in one
-# pytest run spread over the machine's cores (pytest-xdist; conftest.py keeps a file's tests, and
-# the server or kernel they share, on one worker). Prints how long it took, install included.
+# pytest run spread over the machine's cores (pytest-xdist; --dist loadscope keeps a file's tests,
+# and the server or kernel they share, on one worker, a class's tests when it has classes: a
+# notebook's cells stay in order in one kernel). Prints how long it took, install included.
 WORKERS ?= auto
 NOTEBOOK_OPTIONS := --nbval-lax --nbval-cell-timeout=120
 test:
 	@start=$$(date +%s); \
 	  $(MAKE) --no-print-directory setup node_modules/.package-lock.json lint && \
-	  $(PY) -m pytest -n $(WORKERS) --dist loadgroup --durations=10 $(NOTEBOOK_OPTIONS) tests solutions notebooks; \
+	  $(PY) -m pytest -n $(WORKERS) --dist loadscope --durations=10 $(NOTEBOOK_OPTIONS) tests solutions notebooks; \
 	  status=$$?; echo "make test: $$(( $$(date +%s) - start )) s, install included (exit status $$status)"; \
 	  exit $$status
 
 test-python: setup node_modules/.package-lock.json
-	$(PY) -m pytest -n $(WORKERS) --dist loadgroup tests
+	$(PY) -m pytest -n $(WORKERS) --dist loadscope tests
 
 # Without the slow tests (real servers, browsers), for a quick loop while editing.
 test-fast: setup
-	$(PY) -m pytest -n $(WORKERS) --dist loadgroup tests -m "not slow and not browser"
+	$(PY) -m pytest -n $(WORKERS) --dist loadscope tests -m "not slow and not browser"
 
 diffs: setup
 	$(PY) -m workbook diffs

@@ -65,13 +65,7 @@ def lab_page(browser, tmp_path_factory):
         page.close()
 
 
-# Two halves of the lessons, each with its own JupyterLab on its own xdist worker (conftest.py).
-CASES = [pytest.param(lesson, folder, marks=pytest.mark.xdist_group(f"jupyterlab-{index % 2}"), id=f"{lesson}-{folder}")
-         for index, lesson in enumerate(LESSONS) for folder in EXPECTED]
-
-
-@pytest.mark.parametrize(("lesson", "folder"), CASES)
-def test_run_all_in_jupyterlab(lab_page, folder, lesson):
+def run_all_in_jupyterlab(lab_page, folder, lesson):
     path = f"{folder}/{lesson}"
     lab_page.evaluate(OPEN, path)
     try:
@@ -88,3 +82,19 @@ def test_run_all_in_jupyterlab(lab_page, folder, lesson):
     assert lines or lesson.startswith("00_"), f"{path}: no check cell printed anything"
     wrong = [line for line in lines if not line.startswith(EXPECTED[folder])]
     assert not wrong, f"{path} should show only {EXPECTED[folder]}:\n" + "\n".join(wrong)
+
+
+# Two halves of the lessons, in two classes: `make test` (pytest-xdist, --dist loadscope) may give
+# each class its own worker, and so its own JupyterLab, and the halves run at the same time.
+class TestFirstHalfOfTheLessons:
+    @pytest.mark.parametrize("folder", list(EXPECTED))
+    @pytest.mark.parametrize("lesson", LESSONS[0::2])
+    def test_run_all_in_jupyterlab(self, lab_page, folder, lesson):
+        run_all_in_jupyterlab(lab_page, folder, lesson)
+
+
+class TestSecondHalfOfTheLessons:
+    @pytest.mark.parametrize("folder", list(EXPECTED))
+    @pytest.mark.parametrize("lesson", LESSONS[1::2])
+    def test_run_all_in_jupyterlab(self, lab_page, folder, lesson):
+        run_all_in_jupyterlab(lab_page, folder, lesson)
