@@ -54,6 +54,13 @@ test:
 test-python: setup node_modules/.package-lock.json
 	$(PY) -m pytest -n $(WORKERS) --dist loadscope tests
 
+test-notebooks: setup
+	$(PY) -m pytest -n $(WORKERS) --dist loadscope $(NOTEBOOK_OPTIONS) solutions notebooks
+
+# Lint and import order (pyproject.toml [tool.ruff]).
+lint: setup
+	$(VENV)/bin/ruff check .
+
 # Without the slow tests (real servers, browsers), for a quick loop while editing.
 test-fast: setup
 	$(PY) -m pytest -n $(WORKERS) --dist loadscope tests -m "not slow and not browser"
