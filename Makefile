@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 # JupyterLab refuses to run as root (containers, Codespaces) unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test test-python test-fast test-notebooks diffs release clean
+.PHONY: setup lab test lint test-python test-fast test-notebooks diffs release clean
 
 $(INSTALLED): requirements.txt pyproject.toml
 	@base=$$(sh scripts/find-python $(PYTHON)) || exit 1; \
@@ -38,19 +38,32 @@ lab: setup
 	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
 	  $(LAB_TERMINAL) $(LAB_OPTIONS)
 
-# Python tests first, then every notebook (solutions: all ✅; fresh copies: all ⏳).
-test: setup node_modules/.package-lock.json
-	$(MAKE) --no-print-directory test-python test-notebooks
+# Lint, then every Python test and every notebook (solutions: all ✅; fresh copies: all ⏳) in one
+# pytest run spread over the machine's cores (pytest-xdist; --dist loadscope keeps a file's tests,
+# and the server or kernel they share, on one worker, a class's tests when it has classes: a
+# notebook's cells stay in order in one kernel). Prints how long it took, install included.
+WORKERS ?= auto
+NOTEBOOK_OPTIONS := --nbval-lax --nbval-cell-timeout=120
+test:
+	@start=$$(date +%s); \
+	  $(MAKE) --no-print-directory setup node_modules/.package-lock.json lint && \
+	  $(PY) -m pytest -n $(WORKERS) --dist loadscope --durations=10 $(NOTEBOOK_OPTIONS) tests solutions notebooks; \
+	  status=$$?; echo "make test: $$(( $$(date +%s) - start )) s, install included (exit status $$status)"; \
+	  exit $$status
 
 test-python: setup node_modules/.package-lock.json
-	$(PY) -m pytest tests
+	$(PY) -m pytest -n $(WORKERS) --dist loadscope tests
 
 test-notebooks: setup
-	$(PY) -m pytest --nbval-lax --nbval-cell-timeout=120 solutions notebooks
+	$(PY) -m pytest -n $(WORKERS) --dist loadscope $(NOTEBOOK_OPTIONS) solutions notebooks
+
+# Lint and import order (pyproject.toml [tool.ruff]).
+lint: setup
+	$(VENV)/bin/ruff check .
 
 # Without the slow tests (real servers, browsers), for a quick loop while editing.
 test-fast: setup
-	$(PY) -m pytest tests -m "not slow and not browser"
+	$(PY) -m pytest -n $(WORKERS) --dist loadscope tests -m "not slow and not browser"
 
 diffs: setup
 	$(PY) -m workbook diffs

@@ -23,12 +23,12 @@ from pathlib import Path
 
 from workbook import pages
 from workbook.phone import Phone
-from workbook.servers import free_port, running, stage_environment
 from workbook.stages import stage
+from workbook.testing.accounts import PASSWORD
+from workbook.testing.servers import free_port, running, stage_environment
 from workbook.visitor import Visitor
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
-PASSWORD = "correct horse battery"
 
 
 def enrol(base_url, username):

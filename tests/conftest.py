@@ -9,7 +9,6 @@ import os
 
 import pytest
 
-from chromium import CHROMIUM_ARGS, chromium_path
 from workbook.fixed_clock import FixedClock
 
 
@@ -34,6 +33,8 @@ def browser():
             pytest.fail(f"CI=true, so the browser tests must run: {reason}", pytrace=False)
         pytest.skip(reason)
 
+    # Imported here, not at the top: the Gradescope autograder packs this file without the browser tests.
+    from chromium import CHROMIUM_ARGS, chromium_path
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:

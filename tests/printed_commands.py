@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from unittest import mock
 
-from workbook import ROOT, launch
+from workbook import ROOT, run_commands
 
 # The two command lines how_to_run prints: "    <command>" and "or: <command>".
 COMMAND_LINE = re.compile(r"^(?:    |or: )(.+)$", re.M)
@@ -25,9 +25,9 @@ def printed_by_how_to_run(number, port, environ=None):
     """
     cleared = {"CODESPACE_NAME": "", "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN": ""}
     with mock.patch.dict(os.environ, {**cleared, **(environ or {})}), \
-            mock.patch.object(launch, "jupyter_base_url", lambda: None), \
+            mock.patch.object(run_commands, "jupyter_base_url", lambda: None), \
             contextlib.redirect_stdout(io.StringIO()) as out:
-        launch.how_to_run(number, port)
+        run_commands.how_to_run(number, port)
     return out.getvalue()
 
 

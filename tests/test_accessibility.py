@@ -13,19 +13,20 @@ import re
 import time
 
 import pytest
+from test_browser import VIEWPORT, scan_qr, type_code
 
-from test_browser import PASSWORD, USERNAME, VIEWPORT, scan_qr, type_code
 from workbook import ROOT
 from workbook.phone import Phone
-from workbook.servers import free_port, running, stage_command, stage_environment
-from workbook.stages import existing_stages
+from workbook.stages import STAGES
+from workbook.testing.accounts import PASSWORD, USERNAME
+from workbook.testing.servers import free_port, running, stage_command, stage_environment
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 FAILING_IMPACTS = ("serious", "critical")
-STAGES = [s.number for s in existing_stages()]
-KEYBOARD_STAGE = STAGES[-1]
+STAGE_NUMBERS = [s.number for s in STAGES]
+KEYBOARD_STAGE = STAGE_NUMBERS[-1]
 WRONG_CODE = "000000"  # wrong unless the phone shows it, one time in a million: checked below
 
 RUN_AXE = """async () => {
@@ -79,7 +80,7 @@ class Checker:
         self.checked.append(what)
 
 
-@pytest.fixture(params=STAGES, ids=[f"stage{n}" for n in STAGES])
+@pytest.fixture(params=STAGE_NUMBERS, ids=[f"stage{n}" for n in STAGE_NUMBERS])
 def stage_app(request, tmp_path):
     number = request.param
     port = free_port()
@@ -180,11 +181,11 @@ def walk_login_stage(page, check, number, app_url):
     if number >= 7:
         page.goto(app_url + "disable-2fa")
         check("disable-2fa")
-        # A form whose CSRF token was tampered with: the error page. (The page has a second form,
-        # with its own Password field, for a recovery code: work in the code form.)
-        form = page.locator("form").filter(has=page.get_by_role("button", name="Turn off 2FA", exact=True))
-        form.locator("input[name=csrf_token]").evaluate("field => field.value = 'forged'")
-        form.get_by_label("Password", exact=True).fill(PASSWORD)
+        # A form whose CSRF token was tampered with: the error page. (The page has a second
+        # form, with a recovery code instead, folded away: this is the one with the code field.)
+        code_form = page.locator("form", has=page.locator("#otp"))
+        code_form.locator("input[name=csrf_token]").evaluate("field => field.value = 'forged'")
+        code_form.get_by_label("Password", exact=True).fill(PASSWORD)
         type_code(page, phone.code(at=time.time() + 30))
         assert submit(page, "Turn off 2FA").status == 400
         check("the CSRF error page", alert="nothing was changed")

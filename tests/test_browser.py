@@ -17,15 +17,15 @@ import pytest
 
 from workbook import ROOT
 from workbook.phone import Phone
-from workbook.servers import free_port, jupyter_server, running, stage_command, stage_environment
-from workbook.stages import existing_stages
+from workbook.stages import STAGES
+from workbook.testing.accounts import PASSWORD, USERNAME
+from workbook.testing.servers import free_port, jupyter_server, running, stage_command, stage_environment
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 900, "height": 600}
-USERNAME, PASSWORD = "alice", "correct horse battery"
-STAGES = [s.number for s in existing_stages()]
+STAGE_NUMBERS = [s.number for s in STAGES]
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -45,7 +45,7 @@ def page(browser):
         context.close()
 
 
-@pytest.fixture(params=STAGES, ids=[f"stage{n}" for n in STAGES])
+@pytest.fixture(params=STAGE_NUMBERS, ids=[f"stage{n}" for n in STAGE_NUMBERS])
 def stage_app(request, tmp_path):
     """(stage number, base URL) of that stage's app, started the `python app.py` way."""
     number = request.param
@@ -200,7 +200,7 @@ def login_flow(page, app_url, number, screenshots=True):
 
 def test_latest_stage_in_a_browser_through_the_jupyter_proxy(page, tmp_path):
     """As on JupyterHub or Binder: the app at <jupyter base>/proxy/<port>/, in a browser."""
-    number = STAGES[-1]
+    number = STAGE_NUMBERS[-1]
     port = free_port()
     environment = stage_environment(port, tmp_path / "users.sqlite", behind_proxy=True)
     with jupyter_server(tmp_path, "/user/test/") as jupyter, \

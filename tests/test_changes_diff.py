@@ -1,8 +1,8 @@
 """Each stage's CHANGES.diff is the real diff from the stage before it."""
 import pytest
 
-from workbook import diffs
-from workbook.stages import existing_stages
+from workbook.authoring import diffs
+from workbook.stages import STAGES
 
 
 def test_committed_diffs_are_up_to_date():
@@ -10,7 +10,7 @@ def test_committed_diffs_are_up_to_date():
     assert not stale, f"run `python -m workbook diffs`: {[str(p) for p in stale]}"
 
 
-@pytest.mark.parametrize("stage", existing_stages()[1:], ids=lambda s: s.folder.name)
+@pytest.mark.parametrize("stage", STAGES[1:], ids=lambda s: s.folder.name)
 def test_diff_names_both_stages(stage):
     text = (stage.folder / "CHANGES.diff").read_text(encoding="utf-8")
     assert f"+++ b/{stage.folder.name}/app.py" in text

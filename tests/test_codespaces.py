@@ -11,16 +11,17 @@ import re
 import subprocess
 
 import pytest
+from test_browser import VIEWPORT, use_stage
+
+from workbook import ROOT
+from workbook.stages import STAGES
+from workbook.testing.servers import free_port, running
 
 import codespaces_forwarding as codespaces
 from chromium import CHROMIUM_ARGS, chromium_path
 from printed_commands import commands_in, plain_terminal, printed_by_how_to_run
-from test_browser import VIEWPORT, use_stage
-from workbook import ROOT
-from workbook.servers import free_port, running
-from workbook.stages import existing_stages
 
-STAGES = [s.number for s in existing_stages()]
+STAGE_NUMBERS = [s.number for s in STAGES]
 DEVCONTAINER = ROOT / ".devcontainer" / "devcontainer.json"
 
 
@@ -62,7 +63,7 @@ def test_make_test_finds_npm_in_the_container(devcontainer):
 
 
 def test_the_stage_ports_and_jupyter_are_forwarded_with_labels(devcontainer):
-    ports = [5000 + n for n in STAGES] + [8888]  # 8888: JupyterLab's default, for `make lab`
+    ports = [5000 + n for n in STAGE_NUMBERS] + [8888]  # 8888: JupyterLab's default, for `make lab`
     assert sorted(devcontainer["forwardPorts"]) == ports
     for port in ports:
         assert devcontainer["portsAttributes"][str(port)]["label"]
@@ -108,7 +109,7 @@ def lesson_markdown():
         yield from lesson_cells(lesson, "markdown")
 
 
-@pytest.mark.parametrize("number", STAGES, ids=[f"stage{n}" for n in STAGES])
+@pytest.mark.parametrize("number", STAGE_NUMBERS, ids=[f"stage{n}" for n in STAGE_NUMBERS])
 def test_how_to_run_prints_the_forwarded_address_in_codespaces(number):
     port = 5000 + number
     printed = printed_by_how_to_run(number, port, codespaces.environment())
@@ -148,7 +149,7 @@ def codespaces_page(codespaces_browser):
 
 @pytest.mark.slow
 @pytest.mark.browser
-@pytest.mark.parametrize("number", STAGES, ids=[f"stage{n}" for n in STAGES])
+@pytest.mark.parametrize("number", STAGE_NUMBERS, ids=[f"stage{n}" for n in STAGE_NUMBERS])
 def test_every_stage_works_at_its_forwarded_address(number, forwarding, codespaces_page, tmp_path):
     """Started with the command how_to_run prints in a codespace; used in a browser at the forwarded address."""
     port = walk_through_forwarding(number, forwarding, codespaces_page, tmp_path)
@@ -161,7 +162,7 @@ def test_every_stage_works_at_its_forwarded_address(number, forwarding, codespac
 def test_the_latest_stage_works_when_the_forwarding_keeps_the_host(forwarding, codespaces_page, tmp_path):
     forwarding.keep_host = True
     try:
-        port = walk_through_forwarding(STAGES[-1], forwarding, codespaces_page, tmp_path)
+        port = walk_through_forwarding(STAGE_NUMBERS[-1], forwarding, codespaces_page, tmp_path)
     finally:
         forwarding.keep_host = False
     assert any(h["Host"] == codespaces.forwarded_url(port).split("/")[2] for h in forwarding.seen)
@@ -197,14 +198,14 @@ def walk_through_forwarding(number, forwarding, codespaces_page, tmp_path):
 
 FORGED = {"X-Forwarded-Host": "attacker.example", "X-Forwarded-Proto": "https",
           "X-Forwarded-Prefix": "/elsewhere", "X-Forwarded-For": "203.0.113.9"}
-PROXY_SWITCH_STAGES = STAGES
+PROXY_SWITCH_STAGES = STAGE_NUMBERS
 
 
 def where_the_app_thinks_it_is(number, behind_proxy):
     """The page address and client the app computes for a request that carries forged X-Forwarded-* headers."""
     from flask import request
 
-    from workbook.apps import make_stage_app
+    from workbook.app_loader import make_stage_app
 
     config = {"TESTING": True, "SECRET_KEY": "x" * 32}
     if behind_proxy is not None:

@@ -4,8 +4,8 @@ A student there cannot open 127.0.0.1:5007: the browser reaches the app at
 ``<jupyter base>/proxy/<port>/`` through jupyter-server-proxy. These tests start
 a real ``jupyter server`` with a hub-like base URL (/user/test/), start the apps,
 and walk every page, link, form post and redirect through that prefix. They also
-check the JupyterLab launcher tile (workbook.launch.jupyter_launcher_app) and that
-workbook.launch finds the running server's base URL.
+check the JupyterLab launcher tile (workbook.run_commands.jupyter_launcher_app) and that
+workbook.run_commands finds the running server's base URL.
 """
 import os
 import re
@@ -14,17 +14,17 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from workbook import ROOT, launch, pages
+from workbook import ROOT, pages, run_commands
 from workbook.phone import Phone
-from workbook.servers import free_port, jupyter_server, running, stage_command, stage_environment
-from workbook.stages import existing_stages
+from workbook.stages import STAGES
+from workbook.testing.accounts import PASSWORD
+from workbook.testing.servers import free_port, jupyter_server, running, stage_command, stage_environment
 from workbook.visitor import Visitor
 
 pytestmark = pytest.mark.slow
 
 BASE = "/user/test/"  # what JupyterHub gives user "test"
-PASSWORD = "correct horse battery"
-LOGIN_STAGES = [s.number for s in existing_stages() if s.number >= 6]
+LOGIN_STAGES = [s.number for s in STAGES if s.number >= 6]
 # The apps trust X-Forwarded-Prefix only when told they run behind a proxy (the launcher sets it too).
 BEHIND_THE_PROXY = {"FLASK_BEHIND_PROXY": "1"}
 URL_ATTRIBUTE = re.compile(r"""\b(href|src|action)\s*=\s*["']([^"']*)["']""")
@@ -161,10 +161,10 @@ def test_the_code_form_posts_through_the_proxy(jupyter, stage_app):
 
 
 def test_the_launcher_tile_starts_the_app_under_the_proxy(jupyter):
-    visitor = ProxiedVisitor(jupyter, f"{BASE}{launch.LAUNCHER_NAME}/")
+    visitor = ProxiedVisitor(jupyter, f"{BASE}{run_commands.LAUNCHER_NAME}/")
     listed = visitor.http.get(jupyter.url + BASE + "server-proxy/servers-info", timeout=30).json()
-    tile = next(s for s in listed["server_processes"] if s["name"] == launch.LAUNCHER_NAME)
-    latest = existing_stages()[-1].number
+    tile = next(s for s in listed["server_processes"] if s["name"] == run_commands.LAUNCHER_NAME)
+    latest = STAGES[-1].number
     assert tile["launcher_entry"]["title"] == f"Flask 2FA app (stage {latest})"
     # The first request starts the app (jupyter-server-proxy waits until it answers).
     walk_login_flow(visitor, latest, "bob")
@@ -173,17 +173,17 @@ def test_the_launcher_tile_starts_the_app_under_the_proxy(jupyter):
 def test_launch_finds_the_running_jupyter_server(jupyter, monkeypatch, capsys):
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(jupyter.runtime_dir))
     monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
-    assert launch.jupyter_base_url() == BASE
-    assert launch.proxy_url(5007) == f"{BASE}proxy/5007/"
+    assert run_commands.jupyter_base_url() == BASE
+    assert run_commands.proxy_url(5007) == f"{BASE}proxy/5007/"
     monkeypatch.delenv("CODESPACE_NAME", raising=False)
-    launch.how_to_run(7)
+    run_commands.how_to_run(7)
     printed = capsys.readouterr().out
     assert f"{BASE}proxy/5007/" in printed
     # Both printed commands tell the app it is behind Jupyter's proxy.
     assert printed.count("FLASK_BEHIND_PROXY=1 ") == 2
 
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", os.fspath(jupyter.runtime_dir / "nothing-here"))
-    assert launch.jupyter_base_url() is None
+    assert run_commands.jupyter_base_url() is None
 
 
 def test_binder_builds_from_the_files_at_the_root():

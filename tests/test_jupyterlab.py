@@ -11,8 +11,8 @@ import pytest
 
 from workbook import ROOT
 from workbook.checks import SYMBOLS
-from workbook.notebook_checks_plugin import check_lines
-from workbook.servers import jupyter_server
+from workbook.testing.notebook_checks_plugin import check_lines
+from workbook.testing.servers import jupyter_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -65,9 +65,7 @@ def lab_page(browser, tmp_path_factory):
         page.close()
 
 
-@pytest.mark.parametrize("folder", list(EXPECTED))
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_run_all_in_jupyterlab(lab_page, folder, lesson):
+def run_all_in_jupyterlab(lab_page, folder, lesson):
     path = f"{folder}/{lesson}"
     lab_page.evaluate(OPEN, path)
     try:
@@ -84,3 +82,19 @@ def test_run_all_in_jupyterlab(lab_page, folder, lesson):
     assert lines or lesson.startswith("00_"), f"{path}: no check cell printed anything"
     wrong = [line for line in lines if not line.startswith(EXPECTED[folder])]
     assert not wrong, f"{path} should show only {EXPECTED[folder]}:\n" + "\n".join(wrong)
+
+
+# Two halves of the lessons, in two classes: `make test` (pytest-xdist, --dist loadscope) may give
+# each class its own worker, and so its own JupyterLab, and the halves run at the same time.
+class TestFirstHalfOfTheLessons:
+    @pytest.mark.parametrize("folder", list(EXPECTED))
+    @pytest.mark.parametrize("lesson", LESSONS[0::2])
+    def test_run_all_in_jupyterlab(self, lab_page, folder, lesson):
+        run_all_in_jupyterlab(lab_page, folder, lesson)
+
+
+class TestSecondHalfOfTheLessons:
+    @pytest.mark.parametrize("folder", list(EXPECTED))
+    @pytest.mark.parametrize("lesson", LESSONS[1::2])
+    def test_run_all_in_jupyterlab(self, lab_page, folder, lesson):
+        run_all_in_jupyterlab(lab_page, folder, lesson)

@@ -11,7 +11,8 @@ from collections import Counter
 
 import pytest
 
-from workbook import ROOT, diffs, listings
+from workbook import ROOT, listings
+from workbook.authoring import diffs
 from workbook.stages import STAGES
 
 SHOWN_BY = {"show", "listing"}

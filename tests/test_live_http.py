@@ -9,24 +9,28 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from totp_reference import totp
 from workbook import pages, qr
 from workbook.phone import parse_otpauth_uri
-from workbook.servers import free_port, running, stage_command, stage_environment
-from workbook.stages import existing_stages
+from workbook.stages import STAGES
+from workbook.testing.accounts import PASSWORD, USERNAME
+from workbook.testing.servers import free_port, running, stage_command, stage_environment
 from workbook.visitor import Visitor
+
+from totp_reference import totp
 
 pytestmark = pytest.mark.slow
 
-CASES = [(s.number, way) for s in existing_stages() for way in ("python", "flask")]
+CASES = [(s.number, way) for s in STAGES for way in ("python", "flask")]
 
 
 @pytest.fixture(params=CASES, ids=[f"stage{n}-{way}" for n, way in CASES])
 def served(request, tmp_path):
     number, way = request.param
     port = free_port()
-    with running(stage_command(number, way, port), port, stage_environment(port, tmp_path / "users.sqlite")) as url:
-        yield number, Visitor(url)
+    log = tmp_path / "server.log"
+    with running(stage_command(number, way, port), port, stage_environment(port, tmp_path / "users.sqlite"),
+                 log=log) as url:
+        yield number, Visitor(url), log
 
 
 def scan(html):
@@ -40,7 +44,7 @@ def now_code(secret, steps=0):
 
 
 def test_stage_over_http(served):
-    number, visitor = served
+    number, visitor, log = served
     home = visitor.get("/")
     assert home.status_code == 200
     if number == 1:
@@ -58,28 +62,36 @@ def test_stage_over_http(served):
             right = visitor.submit("/", {"otp": now_code(account.secret)}, allow_redirects=True)
             assert right.status_code == 200 and "enabled" in right.text.lower()
     else:
-        login_flow(visitor)
+        secrets = login_flow(visitor)
+        # The server's own output (request log, messages): no password, key or code in it, not even in a URL.
+        printed = log.read_text(errors="replace")
+        assert "POST /login" in printed, f"the server log was not captured:\n{printed[-2000:]}"
+        for secret in secrets:
+            assert secret not in printed, f"the server printed a secret ({secret[:3]}...)"
 
 
 def login_flow(visitor):
-    password = "correct horse battery"
-    assert visitor.submit("/register", {"username": "alice", "password": password}).status_code in (302, 303)
-    response = visitor.submit("/login", {"username": "alice", "password": password}, allow_redirects=True)
+    alice = {"username": USERNAME, "password": PASSWORD}
+    assert visitor.submit("/register", alice).status_code in (302, 303)
+    response = visitor.submit("/login", alice, allow_redirects=True)
     assert urlsplit(response.url).path == "/enable-2fa"
     account = scan(response.text)
-    response = visitor.submit("/enable-2fa", {"otp": now_code(account.secret)}, allow_redirects=True)
+    first_code = now_code(account.secret)
+    response = visitor.submit("/enable-2fa", {"otp": first_code}, allow_redirects=True)
     assert response.status_code == 200
     assert visitor.get("/dashboard").status_code == 200
 
     visitor.submit("/dashboard", {}, action="/logout")
     assert urlsplit(visitor.get("/dashboard").url).path == "/login"
 
-    response = visitor.submit("/login", {"username": "alice", "password": password}, allow_redirects=True)
+    response = visitor.submit("/login", alice, allow_redirects=True)
     assert urlsplit(response.url).path == "/verify-2fa"
     assert pages.parse(response.text).data_uri_images() == []
     # The next step's code: inside the window, and never the one just used (stage 7 refuses replays).
-    response = visitor.submit("/verify-2fa", {"otp": now_code(account.secret, 1)}, allow_redirects=True)
+    second_code = now_code(account.secret, 1)
+    response = visitor.submit("/verify-2fa", {"otp": second_code}, allow_redirects=True)
     assert urlsplit(response.url).path == "/dashboard" and response.status_code == 200
+    return [PASSWORD, account.secret, first_code, second_code]
 
 
 def test_two_stages_side_by_side_keep_their_own_sessions(tmp_path):

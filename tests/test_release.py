@@ -4,7 +4,7 @@ import re
 import nbformat
 import pytest
 
-from workbook import release
+from workbook.authoring import release
 from workbook.checks import load_all
 
 SOLUTION_PATHS = sorted(release.SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))

@@ -15,18 +15,19 @@ from pathlib import Path
 import pytest
 import requests
 
-from totp_reference import totp
 from workbook import pages
 from workbook.phone import Phone
-from workbook.servers import free_port, running, stage_environment
 from workbook.stages import stage
+from workbook.testing.accounts import PASSWORD
+from workbook.testing.servers import free_port, running, stage_environment
 from workbook.visitor import Visitor
+
+from totp_reference import totp
 
 pytestmark = pytest.mark.slow
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 SESSIONS = 12
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")

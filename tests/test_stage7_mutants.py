@@ -1,8 +1,9 @@
 """Lesson 07's round-two checks teach: the right answers pass, each plausible wrong one gets its hint."""
 import pytest
 
-from mutants.lesson_07_round_two import MUTANTS
 from workbook.checks import EXERCISES, FAILED, PASSED, load_all, run_check
+
+from mutants.lesson_07_round_two import MUTANTS
 
 
 def objects_of(mutant):

@@ -14,14 +14,15 @@ import shlex
 import pytest
 import requests
 
+from workbook import ROOT, run_commands
+from workbook.stages import STAGES
+from workbook.testing.servers import free_port, running
+
 from printed_commands import commands_in, plain_terminal, printed_by_how_to_run
-from workbook import ROOT, launch
-from workbook.servers import free_port, running
-from workbook.stages import existing_stages
 
 pytestmark = pytest.mark.slow
 
-STAGES = [s.number for s in existing_stages()]
+STAGE_NUMBERS = [s.number for s in STAGES]
 README_RUN_LINE = re.compile(r"^(\.venv/bin/python .*app_steps/\S+/app\.py.*?)(?:\s+#.*)?$", re.M)
 
 
@@ -39,7 +40,7 @@ def assert_app_answers(command, port, tmp_path):
         assert "<h1>" in page.text
 
 
-@pytest.mark.parametrize("number", STAGES, ids=[f"stage{n}" for n in STAGES])
+@pytest.mark.parametrize("number", STAGE_NUMBERS, ids=[f"stage{n}" for n in STAGE_NUMBERS])
 def test_the_commands_how_to_run_prints_work_without_activation(number, tmp_path):
     port = free_port()
     commands = commands_in(printed_by_how_to_run(number, port))
@@ -47,7 +48,7 @@ def test_the_commands_how_to_run_prints_work_without_activation(number, tmp_path
     for command in commands:
         # The program is the workbook's own interpreter, by its path, never a name looked up on PATH.
         program = next(word for word in shlex.split(command) if "=" not in word)
-        assert program == shlex.split(launch.python_command())[0], command
+        assert program == shlex.split(run_commands.python_command())[0], command
         assert (ROOT / program).exists()
         assert_app_answers(command, port, tmp_path)
 

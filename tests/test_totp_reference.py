@@ -5,9 +5,10 @@ import hashlib
 import pyotp
 import pytest
 
-from totp_reference import hotp, totp
+from workbook.rfc_test_vectors import RFC4226_HOTP, RFC6238_SHA1
+from workbook.rfc_test_vectors import RFC6238_KEY as RFC_KEY
 
-from workbook.rfc_test_vectors import RFC4226_HOTP, RFC6238_KEY as RFC_KEY, RFC6238_SHA1
+from totp_reference import hotp, totp
 
 RFC_SECRET = base64.b32encode(RFC_KEY).decode()
 

@@ -5,10 +5,11 @@ import io
 import pyqrcode
 import pytest
 
-from totp_reference import totp
-from workbook import apps, launch, listings, my_app, pages, qr, stages
+from workbook import app_loader, listings, my_app, pages, qr, run_commands, stages
 from workbook.cookies import read_session_cookie, session_cookie
 from workbook.phone import Phone, PhoneError, parse_otpauth_uri
+
+from totp_reference import totp
 
 URI = "otpauth://totp/Flask%202FA%20Workbook:alice?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Flask%202FA%20Workbook"
 
@@ -21,6 +22,15 @@ def png_of(text):
 
 def data_uri_of(text):
     return "data:image/png;base64," + base64.b64encode(png_of(text)).decode()
+
+
+def test_every_stage_folder_holds_its_app():
+    # The test matrix comes from stages.STAGES: a renamed or emptied folder fails here
+    # instead of quietly shrinking the suite.
+    for stage in stages.STAGES:
+        assert (stage.folder / "app.py").is_file(), f"{stage.folder} has no app.py"
+        assert (stage.folder / "README.md").is_file(), f"{stage.folder} has no README.md"
+    assert sorted(p.name for p in stages.APP_STEPS.iterdir() if p.is_dir()) == [s.folder.name for s in stages.STAGES]
 
 
 def test_qr_round_trip():
@@ -136,13 +146,13 @@ def test_every_stage_file_listing_resolves():
 
 def test_proxy_url_on_a_hub(monkeypatch):
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ana/")
-    assert launch.proxy_url(5005) == "/user/ana/proxy/5005/"
-    assert launch.proxy_url(5005, base_url="/") == "/proxy/5005/"
+    assert run_commands.proxy_url(5005) == "/user/ana/proxy/5005/"
+    assert run_commands.proxy_url(5005, base_url="/") == "/proxy/5005/"
 
 
 def test_two_stage_apps_load_side_by_side(tmp_path):
-    six = apps.make_stage_app(6, {"TESTING": True, "SECRET_KEY": "k", "DATABASE": str(tmp_path / "6.sqlite")})
-    five = apps.make_stage_app(5, {"TESTING": True, "SECRET_KEY": "k"})
+    six = app_loader.make_stage_app(6, {"TESTING": True, "SECRET_KEY": "k", "DATABASE": str(tmp_path / "6.sqlite")})
+    five = app_loader.make_stage_app(5, {"TESTING": True, "SECRET_KEY": "k"})
     assert six.test_client().get("/login").status_code == 200
     assert five.test_client().get("/").status_code == 200
     assert "user_management" not in __import__("sys").modules, "a stage's helper module leaked into sys.modules"
@@ -156,13 +166,13 @@ def test_two_stage_apps_load_side_by_side(tmp_path):
 def test_app_load_errors_say_what_to_fix(tmp_path, source, problem):
     if source is not None:
         (tmp_path / "app.py").write_text(source)
-    with pytest.raises(apps.AppLoadError, match=problem):
-        apps.make_app(tmp_path)
+    with pytest.raises(app_loader.AppLoadError, match=problem):
+        app_loader.make_app(tmp_path)
 
 
 def test_module_level_app_is_accepted(tmp_path):
     (tmp_path / "app.py").write_text("from flask import Flask\napp = Flask(__name__)\n@app.get('/')\ndef i():\n    return 'hi'\n")
-    app = apps.make_app(tmp_path, {"TESTING": True})
+    app = app_loader.make_app(tmp_path, {"TESTING": True})
     assert app.config["TESTING"] and app.test_client().get("/").text == "hi"
 
 
@@ -201,6 +211,7 @@ def test_start_from_leaves_an_untouched_copy_alone(tmp_path, capsys):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["my_app"]
 
 
+@pytest.mark.slow  # runs the stage 5 and 6 behaviour tests in two pytest processes
 def test_check_my_app_reports_pass_and_fail(tmp_path, capsys):
     folder = my_app.start_from(5, tmp_path / "my_app")
     capsys.readouterr()

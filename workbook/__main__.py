@@ -58,10 +58,10 @@ def main(argv=None):
 
     stale = []
     if args.command == "diffs":
-        from .diffs import write_diffs as run
+        from .authoring.diffs import write_diffs as run
     else:
+        from .authoring.release import release as run
         from .grading.demo_cells import retag_solutions
-        from .release import release as run
         stale += retag_solutions(check=args.check)  # the cells grading may skip (workbook/grading/demo_cells.py)
     stale += run(check=args.check)
     for path in stale:

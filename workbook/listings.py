@@ -60,7 +60,7 @@ def show_changes(stage: int, filename: str | None = None):
         return
     from IPython.display import Markdown, display
 
-    from .diffs import file_changes
+    from .authoring.diffs import file_changes
 
     text = file_changes(stage, filename) or f"(app_steps/{stage_by_number(stage).folder.name}/{filename} "
     text = text if text.startswith("---") else text + "is the same as in the stage before)"

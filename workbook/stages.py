@@ -39,7 +39,3 @@ def stage(number: int) -> Stage:
             return candidate
     raise ValueError(f"There is no stage {number}: the stages are 1 to {len(STAGES)}.")
 
-
-def existing_stages() -> list[Stage]:
-    """The stages whose folder exists in this checkout."""
-    return [s for s in STAGES if (s.folder / "app.py").is_file()]

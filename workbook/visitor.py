@@ -34,14 +34,15 @@ class Visitor:
         return self.http.post(target, data=form.data(**fields), allow_redirects=allow_redirects, timeout=30)
 
 
-def submit_form(client, url, fields=None, *, follow_redirects=False, **more_fields):
+def submit_form(client, url, fields=None, *, follow_redirects=False, action=None, **more_fields):
     """With Flask's test client: open ``url`` and send its POST form as a browser would.
 
     The form is chosen by ``pages.Page.post_form``; its hidden fields, such as
-    csrf_token, go along. Without such a form the fields are posted to ``url`` as they are.
+    csrf_token, go along. A page without such a form is an AssertionError: a person
+    could not send it either.
     """
     fields = {**(fields or {}), **more_fields}
-    form = pages.parse(client.get(url).data).post_form(fields)
+    form = pages.parse(client.get(url).data).post_form(fields, action)
     if form is None:
-        return client.post(url, data=fields, follow_redirects=follow_redirects)
+        raise AssertionError(f"{url} has no POST form with the fields {sorted(fields)} (action {action})")
     return client.post(form.action or url, data=form.data(**fields), follow_redirects=follow_redirects)

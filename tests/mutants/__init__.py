@@ -63,7 +63,7 @@ ISSUER = "Flask 2FA Workbook"
     4: """
 import pyotp
 from flask import Flask, render_template_string
-from workbook.apps import load_module
+from workbook.app_loader import load_module
 from workbook.stages import stage
 stage4 = load_module(stage(4).folder)
 provisioning_uri, qr_data_uri = stage4.provisioning_uri, stage4.qr_data_uri

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from stage_helpers import AuthActions, Authenticator
-from workbook.apps import make_app
-from workbook.stages import existing_stages
+from workbook.app_loader import make_app
+from workbook.stages import STAGES
+
+from stage_helpers import AuthActions, Authenticator, app_config
 
 
 def _targets(config):
@@ -23,17 +24,23 @@ def _targets(config):
         if None in numbers:
             raise pytest.UsageError("--app-dir needs --stage N too: the stage (1-7) that app reaches.")
         return [(Path(app_dir).resolve(), number) for number in numbers]
-    return [(s.folder, s.number) for s in existing_stages()]
+    return [(s.folder, s.number) for s in STAGES]
 
 
 def pytest_generate_tests(metafunc):
+    """Make only the (test, stage) pairs the test's ``stages`` mark names."""
     if "target" in metafunc.fixturenames:
         targets = _targets(metafunc.config)
+        mark = metafunc.definition.get_closest_marker("stages")
+        applicable = [t for t in targets if mark is None or t[1] in mark.args]
+        # None applies (--app-dir at a lower stage): make them all, and let the hook below
+        # deselect them, so that they are reported as deselected rather than skipped.
+        targets = applicable or targets
         metafunc.parametrize("target", targets, ids=[f"stage{n}-{d.name}" for d, n in targets])
 
 
 def pytest_collection_modifyitems(config, items):
-    """Run each test only on the stages its ``stages`` mark names."""
+    """Deselect the tests that apply to none of the stages asked for (see above)."""
     keep, drop = [], []
     for item in items:
         mark = item.get_closest_marker("stages")
@@ -56,16 +63,7 @@ def stage(target):
 @pytest.fixture
 def app(target, tmp_path, clock):
     folder, _number = target
-    app = make_app(folder, {
-        "TESTING": True,
-        "SECRET_KEY": "test key, not a real one, long enough",
-        "CLOCK": clock,
-        "DATABASE": str(tmp_path / "users.sqlite"),
-        "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
-        # One cheap round instead of scrypt: the tests log in hundreds of times.
-        # (test_login_flow checks that the real default is scrypt.)
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
-    })
+    app = make_app(folder, app_config(tmp_path, clock))
     return app
 
 

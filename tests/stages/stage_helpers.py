@@ -2,12 +2,29 @@
 import re
 from urllib.parse import urljoin, urlsplit
 
-from totp_reference import totp
 from workbook import pages, qr
 from workbook.phone import parse_otpauth_uri
+from workbook.testing.accounts import PASSWORD, USERNAME
 from workbook.visitor import submit_form
 
-PASSWORD = "correct horse battery"
+from totp_reference import totp
+
+TEST_KEY = "test key, not a real one, long enough"  # 32 characters or more, as stage 7 asks
+
+
+def app_config(tmp_path, clock, **extra):
+    """The settings of a test app: its own database, the test's clock, plain HTTP, cheap hashes."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": TEST_KEY,
+        "CLOCK": clock,
+        "DATABASE": str(tmp_path / "users.sqlite"),
+        "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
+        # One cheap round instead of scrypt: the tests log in hundreds of times.
+        # (test_login_flow checks that the real default is scrypt.)
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
+        **extra,
+    }
 
 
 class Authenticator:
@@ -43,13 +60,13 @@ class AuthActions:
         self.client = client
         self.phone = authenticator
 
-    def register(self, username="alice", password=PASSWORD):
+    def register(self, username=USERNAME, password=PASSWORD):
         return submit_form(self.client, "/register", {"username": username, "password": password})
 
-    def login(self, username="alice", password=PASSWORD):
+    def login(self, username=USERNAME, password=PASSWORD):
         return submit_form(self.client, "/login", {"username": username, "password": password})
 
-    def enrol(self, username="alice", password=PASSWORD):
+    def enrol(self, username=USERNAME, password=PASSWORD):
         """Register, log in, scan the QR code and confirm a code: 2FA is on and the session is in."""
         self.register(username, password)
         response = self.login(username, password)
@@ -60,9 +77,8 @@ class AuthActions:
         return response
 
     def logout(self):
-        page = pages.parse(self.client.get("/dashboard").data)
-        form = next((f for f in page.forms if (f.action or "").endswith("/logout")), None)
-        return self.client.post("/logout", data=form.fields if form else {})
+        """Press the dashboard's Log out button."""
+        return submit_form(self.client, "/dashboard", action="/logout")
 
 
 def secret_on_page(html):

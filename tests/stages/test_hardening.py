@@ -12,14 +12,25 @@ import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from stage_helpers import (
-    PASSWORD, AuthActions, Authenticator,
-    confirm_saved, is_redirect_to, location, logged_in, save_recovery_codes, show_recovery_codes, use_recovery, verify,
-)
 from workbook import pages
-from workbook.visitor import submit_form
-from workbook.apps import make_app
+from workbook.app_loader import make_app
 from workbook.cookies import read_session_cookie, session_cookie, session_cookie_name
+from workbook.visitor import submit_form
+
+from stage_helpers import (
+    PASSWORD,
+    AuthActions,
+    Authenticator,
+    app_config,
+    confirm_saved,
+    is_redirect_to,
+    location,
+    logged_in,
+    save_recovery_codes,
+    show_recovery_codes,
+    use_recovery,
+    verify,
+)
 
 pytestmark = pytest.mark.stages(7)
 
@@ -28,18 +39,6 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 
 
 
 # ----------------------------------------------------------------- fixtures and helpers
-
-def stage7_config(tmp_path, clock, **extra):
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "test key, not a real one, long enough",
-        "CLOCK": clock,
-        "DATABASE": str(tmp_path / "users.sqlite"),
-        "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",  # fast: scrypt is for real users
-        **extra,
-    }
-
 
 @pytest.fixture
 def stage_folder(target):
@@ -157,7 +156,7 @@ def test_a_code_works_once_across_sessions(pending, app, clock):
 
 def test_a_code_works_once_across_workers(stage_folder, pending, tmp_path, clock):
     """Two app instances on one database, as two gunicorn workers are."""
-    second_worker = make_app(stage_folder, stage7_config(tmp_path, clock))
+    second_worker = make_app(stage_folder, app_config(tmp_path, clock))
     other = AuthActions(second_worker.test_client(), pending.phone)
     other.login()
     code = pending.phone.code()
@@ -288,7 +287,7 @@ def test_recovery_codes_are_stored_hashed(auth, app):
 
 def test_another_worker_can_show_the_recovery_codes(stage_folder, auth, tmp_path, clock):
     auth.enrol()
-    second_worker = make_app(stage_folder, stage7_config(tmp_path, clock)).test_client()
+    second_worker = make_app(stage_folder, app_config(tmp_path, clock)).test_client()
     second_worker.set_cookie(session_cookie_name(second_worker), session_cookie(auth.client))
     assert len(save_recovery_codes(second_worker)) == 10
     assert show_recovery_codes(auth.client) == [], "saved on one worker, still shown on another"
@@ -486,7 +485,7 @@ def test_session_cookie_holds_no_secret_code_or_password(auth, clock):
 def test_cookie_flags_by_default(stage_folder, tmp_path, clock, monkeypatch):
     monkeypatch.delenv("FLASK_SESSION_COOKIE_SECURE", raising=False)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
-    config = stage7_config(tmp_path, clock)
+    config = app_config(tmp_path, clock)
     del config["SESSION_COOKIE_SECURE"]
     client = make_app(stage_folder, config).test_client()
     set_cookie = client.get("/login", base_url="https://localhost").headers["Set-Cookie"]
@@ -495,7 +494,7 @@ def test_cookie_flags_by_default(stage_folder, tmp_path, clock, monkeypatch):
 
 def test_secure_flag_can_be_turned_off_from_the_environment(stage_folder, tmp_path, clock, monkeypatch):
     monkeypatch.setenv("FLASK_SESSION_COOKIE_SECURE", "false")
-    config = stage7_config(tmp_path, clock)
+    config = app_config(tmp_path, clock)
     del config["SESSION_COOKIE_SECURE"]
     assert make_app(stage_folder, config).config["SESSION_COOKIE_SECURE"] is False
 
@@ -517,7 +516,7 @@ def test_forged_csrf_token_is_a_400(stage_folder, signed_in, app, clock, tmp_pat
     auth = signed_in
     clock.advance(30)
     if token == "from another key":
-        other = make_app(stage_folder, stage7_config(tmp_path / "other", clock, SECRET_KEY="another key"))
+        other = make_app(stage_folder, app_config(tmp_path / "other", clock, SECRET_KEY="another key"))
         token = csrf_token_of(other.test_client())
     elif token == "from another session":
         token = csrf_token_of(app.test_client())

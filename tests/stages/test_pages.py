@@ -4,6 +4,7 @@ import re
 import pytest
 
 from workbook import pages
+from workbook.app_loader import make_app
 from workbook.cookies import read_session_cookie, session_cookie
 
 from stage_helpers import secret_on_page
@@ -46,8 +47,6 @@ def test_source_has_no_hard_coded_secret_key(target):
 
 @pytest.mark.stages(2, 3, 4, 5)
 def test_secret_key_comes_from_the_environment(target, monkeypatch, tmp_path):
-    from workbook.apps import make_app
-
     monkeypatch.setenv("FLASK_SECRET_KEY", "from the environment")
     app = make_app(target[0], {"TESTING": True, "DATABASE": str(tmp_path / "db.sqlite")})
     assert app.secret_key == "from the environment"
@@ -55,8 +54,6 @@ def test_secret_key_comes_from_the_environment(target, monkeypatch, tmp_path):
 
 @pytest.mark.stages(2, 3, 4, 5)
 def test_without_a_key_each_run_makes_its_own(target, monkeypatch, tmp_path, caplog):
-    from workbook.apps import make_app
-
     monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
     first = make_app(target[0], {"TESTING": True})
     second = make_app(target[0], {"TESTING": True})

@@ -11,20 +11,27 @@ from urllib.parse import urljoin
 
 import pytest
 
-from stage_helpers import (
-    PASSWORD, AuthActions, Authenticator,
-    confirm_saved, is_redirect_to, location, logged_in, use_recovery, verify,
-)
 from workbook import pages
-from workbook.apps import make_app
+from workbook.app_loader import make_app
 from workbook.cookies import session_cookie, session_cookie_name
 from workbook.visitor import submit_form
+
+from stage_helpers import (
+    PASSWORD,
+    AuthActions,
+    Authenticator,
+    app_config,
+    confirm_saved,
+    is_redirect_to,
+    location,
+    logged_in,
+    use_recovery,
+    verify,
+)
 
 pytestmark = pytest.mark.stages(7)
 
 DAY = 24 * 3600
-LONG_KEY = "a test key of more than thirty-two characters"
-
 
 # ----------------------------------------------------------------- helpers
 
@@ -144,9 +151,7 @@ def test_a_session_ends_twelve_hours_after_its_login(alice, clock):
 
 def test_the_session_limits_are_settings(target, monkeypatch, tmp_path, clock):
     monkeypatch.setenv("FLASK_SESSION_IDLE_SECONDS", "60")
-    app = make_app(target[0], {"TESTING": True, "SECRET_KEY": LONG_KEY, "CLOCK": clock,
-                               "DATABASE": str(tmp_path / "settings.sqlite"), "SESSION_COOKIE_SECURE": False,
-                               "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"})
+    app = make_app(target[0], app_config(tmp_path, clock))
     user = AuthActions(app.test_client(), Authenticator(clock))
     user.enrol()
     clock.advance(59)
@@ -351,8 +356,7 @@ def test_the_csp_closes_base_and_object(client):
 
 
 def test_hsts_when_cookies_are_secure(target, tmp_path, clock):
-    secure = make_app(target[0], {"TESTING": True, "SECRET_KEY": LONG_KEY, "CLOCK": clock,
-                                  "DATABASE": str(tmp_path / "hsts.sqlite"), "SESSION_COOKIE_SECURE": True})
+    secure = make_app(target[0], app_config(tmp_path, clock, SESSION_COOKIE_SECURE=True))
     header = secure.test_client().get("/login", base_url="https://localhost").headers.get("Strict-Transport-Security", "")
     match = re.search(r"max-age=(\d+)", header)
     assert match and int(match[1]) >= 180 * DAY, f"Strict-Transport-Security: {header!r}"
@@ -429,9 +433,8 @@ def test_the_database_file_is_readable_by_its_owner_only(app, auth):
 def test_x_forwarded_prefix_is_trusted_only_behind_a_proxy(target, tmp_path, clock):
     """Any client can send the header: believed, it points links and redirects at another site."""
     def login_page(behind_proxy):
-        app = make_app(target[0], {"TESTING": True, "SECRET_KEY": LONG_KEY, "CLOCK": clock,
-                                   "DATABASE": str(tmp_path / f"proxy{behind_proxy}.sqlite"),
-                                   "SESSION_COOKIE_SECURE": False, "BEHIND_PROXY": behind_proxy})
+        app = make_app(target[0], app_config(tmp_path, clock, BEHIND_PROXY=behind_proxy,
+                                             DATABASE=str(tmp_path / f"proxy{behind_proxy}.sqlite")))
         return app.test_client().get("/login", headers={"X-Forwarded-Prefix": "//evil.example"})
 
     assert "evil.example" not in login_page(False).get_data(as_text=True)

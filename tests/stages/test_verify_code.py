@@ -2,7 +2,6 @@
 import pytest
 
 from workbook import pages
-
 from workbook.visitor import submit_form
 
 pytestmark = pytest.mark.stages(5)

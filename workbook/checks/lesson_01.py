@@ -2,8 +2,8 @@
 import io
 from importlib import metadata
 
-from . import exercise, hidden_check
 from .. import qr
+from . import exercise, hidden_check
 
 NOT_INSTALLED = "surely-not-installed-workbook-package"
 

@@ -7,10 +7,9 @@ import struct
 import flask
 import pyotp
 
-from . import exercise, hidden_check, reference_only
 from ..cookies import read_session_cookie
-
 from ..rfc_test_vectors import RFC4226_MAC, RFC6238_KEY, RFC6238_SHA1
+from . import exercise, hidden_check, reference_only
 
 
 def session_seen_by(secret_key, cookie):
@@ -40,7 +39,8 @@ def _blame_unfinished(call, own_id):
     except NotImplementedError as error:
         if f"Exercise {own_id}:" in str(error):
             raise
-        raise AssertionError(f"your function uses a function that is still a stub ({error}): finish that one first.")
+        raise AssertionError(
+            f"your function uses a function that is still a stub ({error}): finish that one first.") from error
 
 
 def _forge(forge_session_cookie, secret_key, data):
@@ -179,7 +179,7 @@ def check_truncate_highest_offset(truncate):
 def check_totp_by_hand(totp_by_hand):
     for unix_time, expected in RFC6238_SHA1[:4]:
         try:
-            got = _blame_unfinished(lambda: totp_by_hand(RFC6238_KEY, unix_time, 8), "2.4")
+            got = _blame_unfinished(lambda at=unix_time: totp_by_hand(RFC6238_KEY, at, 8), "2.4")
         except TypeError as error:
             raise AssertionError(
                 f"your code raised TypeError ({error}): truncate() needs the HMAC as raw bytes, "

@@ -3,8 +3,8 @@ import base64
 import binascii
 from urllib.parse import quote
 
-from . import exercise, hidden_check, reference_only
 from .. import ISSUER, qr
+from . import exercise, hidden_check, reference_only
 
 CHECK_SECRET = "CHECKCHECKCHECKCHECKCHECKCHECK22"
 PREFIX = "data:image/png;base64,"
@@ -114,7 +114,7 @@ def check_read_label(read_label):
                 "(label.split(':', 1)), and when the label has no ':' there is no issuer: return (None, account)."
             ) from None
         if "%3A" in uri and got != expected:
-            assert False, (
+            raise AssertionError(
                 f"read_label({uri!r})\n    gave {got!r}, expected {expected!r}: a ':' inside a name arrives "
                 "as %3A. Split the label at the raw ':' first, then unquote() each part; unquoting first "
                 "turns %3A into a ':' that looks like the separator."

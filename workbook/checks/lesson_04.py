@@ -8,9 +8,9 @@ import pyqrcode
 from flask import Flask, render_template_string
 from werkzeug.routing import BuildError
 
-from . import exercise, hidden_check
 from .. import ISSUER, pages, qr
 from ..phone import Phone, PhoneError
+from . import exercise, hidden_check
 
 SECRET = "HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ"
 GROUPED = "HXDM VJEC JJWS RB3H WIZR 4IFU GFTM XBOZ"

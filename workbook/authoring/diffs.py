@@ -9,9 +9,9 @@ stage folders.
 import difflib
 from pathlib import Path
 
-from .listings import ANCHOR_LINE
-from .stages import STAGES, existing_stages
-from .stages import stage as stage_by_number
+from ..listings import ANCHOR_LINE
+from ..stages import STAGES
+from ..stages import stage as stage_by_number
 
 SKIPPED = {"CHANGES.diff", "README.md"}
 SKIPPED_DIRS = {"instance", "__pycache__", ".pytest_cache"}
@@ -83,9 +83,9 @@ def file_changes(number: int, filename: str) -> str:
 
 def expected_diffs() -> dict:
     """Path of each CHANGES.diff -> the text it should hold."""
-    stages = existing_stages()
+    stages = STAGES
     previous = [None] + [s.folder for s in stages[:-1]]
-    return {s.folder / "CHANGES.diff": changes(before, s.folder) for before, s in zip(previous, stages)}
+    return {s.folder / "CHANGES.diff": changes(before, s.folder) for before, s in zip(previous, stages, strict=True)}
 
 
 def write_diffs(check=False) -> list:

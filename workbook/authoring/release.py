@@ -18,7 +18,7 @@ import re
 
 import nbformat
 
-from . import ROOT
+from .. import ROOT
 
 SOLUTIONS = ROOT / "solutions"
 NOTEBOOKS = ROOT / "notebooks"

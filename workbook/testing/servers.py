@@ -15,11 +15,10 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-
 from pathlib import Path
 
-from . import ROOT
-from .stages import stage as stage_by_number
+from .. import ROOT
+from ..stages import stage as stage_by_number
 
 
 class ServerError(RuntimeError):
@@ -49,9 +48,12 @@ def wait_until_answering(url, process, deadline_seconds=30.0):
 
 
 @contextlib.contextmanager
-def running(command, port, env=None, cwd=ROOT, path="/"):
-    """Run ``command`` (which serves on ``port``) for the duration of the block; yield its base URL."""
-    with tempfile.TemporaryFile() as output:
+def running(command, port, env=None, cwd=ROOT, path="/", log=None):
+    """Run ``command`` (which serves on ``port``) for the duration of the block; yield its base URL.
+
+    What it prints (its request log, its errors) goes to the file ``log`` when given, for a test to read.
+    """
+    with (open(log, "w+b") if log else tempfile.TemporaryFile()) as output:
         process = subprocess.Popen(
             command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=output, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so a reloader's child stops too

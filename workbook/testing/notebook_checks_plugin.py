@@ -4,11 +4,11 @@ nbval (in lax mode) only fails a notebook on an error. This plugin also fails
 a solution notebook whose check cell prints anything but ✅, and a student
 notebook whose check cell prints anything but ⏳, so that ``make test``
 proves every answer passes and every fresh exercise is still open.
-Loaded by ``-p workbook.notebook_checks_plugin`` (see pyproject.toml).
+Loaded by ``-p workbook.testing.notebook_checks_plugin`` (see pyproject.toml).
 """
 import pytest
 
-from .checks import SYMBOLS
+from ..checks import SYMBOLS
 
 EXPECTED = {"solutions": SYMBOLS["passed"], "notebooks": SYMBOLS["not done"]}
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from . import ROOT
-from .stages import existing_stages
+from .stages import STAGES
 from .stages import stage as stage_by_number
 
 # The JupyterLab launcher tile's address: <jupyter base>/flask-2fa-app/ (pyproject.toml names it).
@@ -106,7 +106,7 @@ def jupyter_launcher_app():
     installed (``make lab``, Binder, a hub): click the tile and the app starts on
     a free port and opens at ``<jupyter base>/flask-2fa-app/``.
     """
-    latest = existing_stages()[-1]
+    latest = STAGES[-1]
     return {
         "command": [sys.executable, str(latest.folder / "app.py")],
         # FLASK_BEHIND_PROXY=1: the app trusts the X-Forwarded-Prefix that Jupyter's proxy sends.
