@@ -204,7 +204,7 @@ def main(argv=None):
                   "(no my_app/ grading)")
         else:
             per_lesson = {}
-            for path, seconds in zip(paths, times):
+            for path, seconds in zip(paths, times, strict=False):
                 per_lesson.setdefault(path.name, []).append(seconds)
             estimate = args.students * sum(sum(v) / len(v) for v in per_lesson.values())
             print(f"jupyter nbconvert --execute, one by one: about {estimate:.0f} s for the class's notebooks "
@@ -227,7 +227,7 @@ def main(argv=None):
                   f"  (total {sum(fork):.1f} s, run and graded; the grader's choice)")
             names = [p.stem for p in notebooks]
             print("  by lesson (nbclient / spawn / fork): " + ", ".join(
-                f"{n} {k:.1f}/{s:.1f}/{f:.1f}" for n, k, s, f in zip(names, kernel, spawn, fork)))
+                f"{n} {k:.1f}/{s:.1f}/{f:.1f}" for n, k, s, f in zip(names, kernel, spawn, fork, strict=False)))
     return 1 if differences else 0
 
 

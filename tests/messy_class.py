@@ -14,8 +14,8 @@ import zipfile
 import nbformat
 
 from workbook import ROOT
+from workbook.authoring.release import BEGIN, END
 from workbook.checks import load_all
-from workbook.release import BEGIN, END
 
 EXERCISES = load_all()
 LESSON_FILES = {int(p.name[:2]): p.name for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")}

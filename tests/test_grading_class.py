@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
-
 from messy_class import EXERCISES, build_class
+
 from workbook import ROOT
 
 TIMEOUT = 10   # seconds per notebook: the slowest lesson takes about 2 s here; the sleeping one hits it

@@ -5,8 +5,8 @@ import os
 import time
 
 import pytest
-
 from messy_class import LESSON_FILES, answered, full, released, write
+
 from workbook.__main__ import main as workbook_main
 
 pytestmark = pytest.mark.slow

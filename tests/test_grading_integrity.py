@@ -3,14 +3,12 @@
 Each test is one attack (or one way of handing work in) from issue 14, with the exact mark a careful
 instructor would give. The whole messy class is in tests/test_grading_class.py.
 """
-import os
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
-
 from messy_class import stage_6_with_one_bug
+
 from workbook import ROOT, my_app
 
 STAGE_5 = ROOT / "app_steps" / "step_05_verify_route"

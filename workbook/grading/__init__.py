@@ -102,8 +102,7 @@ container per submission, and the autograder zip has no solutions/).
 """
 from .files import NotebookError, choose_notebook, find_students, read_code_cells
 from .grader import DEFAULT_TIMEOUT, Grader, load_exercises
-from .model import (AppGrade, ClassGrades, ExerciseGrade, GradingError, NotebookGrade, StageRun,
-                    StudentGrade)
+from .model import AppGrade, ClassGrades, ExerciseGrade, GradingError, NotebookGrade, StageRun, StudentGrade
 
 __all__ = ["AppGrade", "ClassGrades", "DEFAULT_TIMEOUT", "ExerciseGrade", "Grader", "GradingError",
            "NotebookError", "NotebookGrade", "StageRun", "StudentGrade", "choose_notebook", "find_students",

@@ -22,7 +22,6 @@ from .files import copy_tree, remove_tree
 from .model import AppGrade, StageRun
 from .stage_outcomes import stage_results, test_outcomes
 
-
 DEFAULT_APP_TIMEOUT = 300    # seconds for an app's test run (as workbook.my_app)
 # Skip the plugins the behaviour tests do not use (nbval alone costs ~2 s of start-up).
 STAGE_TEST_ARGS = ("-p", "no:nbval", "-p", "no:xdist", "-p", "workbook.grading.stage_outcomes")
@@ -137,6 +136,7 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None,
 
 def _files_hash(folder):
     import hashlib
+
     from .files import SKIP_FOLDERS
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()

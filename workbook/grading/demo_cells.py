@@ -87,7 +87,7 @@ def is_exercise_cell(source):
 def allowed_demo_cells(sources):
     """Indexes (among the code cells) that may be tagged ``demo``."""
     trees = [_tree(source) for source in sources]
-    candidates = {index for index, (source, tree) in enumerate(zip(sources, trees))
+    candidates = {index for index, (source, tree) in enumerate(zip(sources, trees, strict=False))
                   if tree is not None and not is_exercise_cell(source) and not is_check_cell(source)}
     kept = {index for index in range(len(sources)) if index not in candidates and not is_check_cell(sources[index])}
     while True:

@@ -16,14 +16,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import ROOT
+from . import integrity
 from .apps import DEFAULT_APP_TIMEOUT, grade_app
 from .demo_cells import is_check_cell, tagged_sources
 from .engine import default_engine, exit_reason, start_worker
-from . import integrity
-from .files import (NotebookError, copy_submission, find_notebooks, find_students, first_line, read_code_cells,
-                    remove_tree, unpack_zips)
-from .model import (AppGrade, AppTask, ClassGrades, ExerciseGrade, GradingError, NotebookGrade, NotebookTask,
-                    StudentGrade)
+from .files import (
+    NotebookError,
+    copy_submission,
+    find_notebooks,
+    find_students,
+    first_line,
+    read_code_cells,
+    remove_tree,
+    unpack_zips,
+)
+from .model import (
+    AppGrade,
+    AppTask,
+    ClassGrades,
+    ExerciseGrade,
+    GradingError,
+    NotebookGrade,
+    NotebookTask,
+    StudentGrade,
+)
 from .worker import NotebookJob, sign
 
 DEFAULT_TIMEOUT = 120        # seconds per notebook (and per check)
@@ -207,7 +223,7 @@ class Grader:
                 notebook.notes.append(f"{lesson:02d}: found {shown[0]}")
             candidates = [] if len(paths) > 1 else None
             lesson_tasks = []
-            for path, shown_as in zip(paths, shown):
+            for path, shown_as in zip(paths, shown, strict=False):
                 planned = NotebookGrade(lesson, shown_as)
                 try:
                     cells = read_code_cells(path)
@@ -336,7 +352,7 @@ class Grader:
         grader_dir.mkdir(parents=True)
         skip_cells, stop_at, skip_exercises = set(skippable), None, {}
         payload, run = None, None
-        for attempt in range(MAX_RUNS):
+        for _attempt in range(MAX_RUNS):
             if self._cancelled.is_set():
                 return result
             remove_tree(work)

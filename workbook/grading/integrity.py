@@ -15,10 +15,10 @@ Notes (not flags) for the student: a name an exercise grades defined in more tha
 """
 import ast
 import re
-from functools import lru_cache
+from functools import cache
 
 from .. import ROOT
-from ..release import BEGIN, END, EXERCISE_LINE, stub_source
+from ..authoring.release import BEGIN, END, EXERCISE_LINE, stub_source
 
 MIN_ANSWER_LINES = 3   # an answer this short can match the solution (or a classmate's) by chance
 INTERNALS = re.compile(r"\b(_reference_\w+|contract_uri|EXERCISES|run_check|workbook\.grading|"
@@ -45,7 +45,7 @@ def answer_cells(cells):
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def _solution_answers(lesson):
     """{exercise id: (normalised solution, normalised stub)} for the lesson's solution notebook."""
     from .files import read_code_cells

@@ -20,7 +20,6 @@ import re
 import unicodedata
 from pathlib import Path
 
-
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -195,13 +194,13 @@ def html_report(grades, feedback=None):
     stages = [s.app.stage for s in grades.students if s.app is not None and s.app.stage is not None]
     header = "".join(f'<th title="{html.escape(grades.exercises[i].title)}">{html.escape(i)}</th>' for i in ids)
     body = []
-    ordered = sorted(zip(rows(grades), grades.students), key=lambda pair: _attention(pair[1])[0])
+    ordered = sorted(zip(rows(grades), grades.students, strict=False), key=lambda pair: _attention(pair[1])[0])
     for row, student in ordered:
         name = html.escape(student.name)
         if feedback:
             name = f'<a href="feedback/{html.escape(feedback[student.name])}.md">{name}</a>'
         cells = []
-        for exercise_id, points in zip(ids, row[1:1 + len(ids)]):
+        for exercise_id, points in zip(ids, row[1:1 + len(ids)], strict=False):
             kind = "full" if points == grades.exercises[exercise_id].points else "zero" if points == 0 else ""
             cells.append(f'<td class="{kind}">{points}</td>')
         app_stage, _score, total, maximum, _late, final, _notes, _flags = row[1 + len(ids):]

@@ -113,6 +113,7 @@ def _use_scratch_root(scratch_root):
     from pathlib import Path
 
     import workbook
+
     from .files import COPY_IGNORE
     real, scratch = Path(workbook.ROOT), Path(scratch_root)
     for name in ROOT_COPIED:
