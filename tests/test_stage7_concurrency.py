@@ -37,7 +37,9 @@ def server(tmp_path_factory):
     command = [str(GUNICORN), "-w", "4", "-b", f"127.0.0.1:{port}",
                "--chdir", str(stage(7).folder), "app:create_app()"]
     database = tmp_path_factory.mktemp("gunicorn") / "users.sqlite"
-    with running(command, port, stage_environment(port, database), path="/login") as base_url:
+    # The server's own output (its errors, tracebacks) is kept beside the database, for a failure to show.
+    with running(command, port, stage_environment(port, database), path="/login",
+                 log=database.with_name("gunicorn.log")) as base_url:
         yield base_url
 
 
