@@ -7,6 +7,7 @@ port forwarding (tests/codespaces_forwarding.py): HTTPS at
 ``Host: localhost:<port>`` and X-Forwarded-* headers behind it.
 """
 import json
+import os
 import re
 import subprocess
 
@@ -30,9 +31,17 @@ def devcontainer():
     return json.loads(DEVCONTAINER.read_text(encoding="utf-8"))  # strict JSON: no comments to trip a tool
 
 
+def plain_make(*arguments):
+    """``make`` as the container runs it: nothing inherited from a make that runs these tests
+    (CI's `make test-fast VENV=.venv-3.10` would pass its VENV down through MAKEFLAGS)."""
+    inherited = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "VENV", "PYTHON"}
+    environment = {key: value for key, value in os.environ.items() if key not in inherited}
+    return subprocess.run(["make", *arguments], cwd=ROOT, capture_output=True, text=True, env=environment)
+
+
 def make_variable(name):
     """A variable's value as make computes it from the Makefile (``make -p`` prints the database)."""
-    database = subprocess.run(["make", "-pn", "setup"], cwd=ROOT, capture_output=True, text=True).stdout
+    database = plain_make("-pn", "setup").stdout
     values = re.findall(rf"^{name} :?= (.*)$", database, re.M)
     assert values, f"the Makefile defines no {name}"
     return values[-1]
@@ -46,7 +55,7 @@ def test_the_container_is_the_python_the_workbook_is_tested_on(devcontainer):
 def test_the_container_runs_make_setup_and_uses_the_venv_it_creates(devcontainer):
     command = devcontainer["postCreateCommand"].split()
     assert command[0] == "make"
-    targets = subprocess.run(["make", "-n", *command[1:]], cwd=ROOT, capture_output=True, text=True)
+    targets = plain_make("-n", *command[1:])
     assert targets.returncode == 0, targets.stderr  # every target it names exists in the Makefile
     assert command[1:] == ["setup"]
     # The interpreter VS Code uses is the one `make setup` installs everything into.
