@@ -390,3 +390,13 @@ def test_a_test_shared_by_several_stages_runs_once(tmp_path):
     assert {r["outcome"] for r in calls if r["stage"] == 4} == {"passed"}
     results, finished, _last = stage_results(outcomes)
     assert finished and results[4][0] and not results[5][0] and 3 not in [s for s, (p, _) in results.items() if p]
+
+
+def test_comprehension_variables_are_not_a_cells_names():
+    """Python 3.12 inlines comprehensions (PEP 709) into the cell's symbol table; the analysis of
+    demo cells must not change with the Python version that runs it."""
+    source = "squares = [n * n for n in numbers]\nlookup = {key: 1 for key in squares}\nprint(n)\n"
+    from workbook.grading import demo_cells
+
+    assert demo_cells.bound_names(source) == {"squares", "lookup"}
+    assert demo_cells.loaded_names(source) == {"numbers", "squares", "print", "n"}  # n read outside: a global

@@ -38,14 +38,58 @@ def _tree(source):
         return None  # IPython syntax (magics, !commands): treated as needed
 
 
+class _ComprehensionNames(ast.NodeVisitor):
+    """The names a cell's top-level comprehensions iterate with, and the names it binds or reads elsewhere.
+
+    Python 3.12 inlines comprehensions (PEP 709): their loop variables then show up in the cell's
+    own symbol table, as if the cell bound and read them. They do not outlive the comprehension,
+    so they are taken out again, and every Python version gets the same answer.
+    """
+
+    def __init__(self):
+        self.targets, self.bound, self.loaded = set(), set(), set()
+        self._in_comprehension = 0
+
+    def _comprehension(self, node):
+        for generator in node.generators:
+            self.targets |= {n.id for n in ast.walk(generator.target) if isinstance(n, ast.Name)}
+        self._in_comprehension += 1
+        self.generic_visit(node)
+        self._in_comprehension -= 1
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
+
+    def visit_Name(self, node):
+        if self._in_comprehension and node.id in self.targets:
+            return
+        (self.loaded if isinstance(node.ctx, ast.Load) else self.bound).add(node.id)
+
+    def _scope(self, node):  # a function's or class's body has its own scope: only its name is bound here
+        self.bound.add(getattr(node, "name", None))
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = visit_Lambda = _scope
+
+
+def _comprehension_only(source):
+    """(names bound only as comprehension variables, names read only inside comprehensions)."""
+    tree = _tree(source)
+    if tree is None:
+        return set(), set()
+    names = _ComprehensionNames()
+    names.visit(tree)
+    only_bound = names.targets - names.bound
+    return only_bound, only_bound - names.loaded
+
+
 def bound_names(source):
     """The global names a cell binds: assignments, imports, defs and classes, loop and ``except`` targets."""
     try:
         table = symtable.symtable(source, "<cell>", "exec")
     except SyntaxError:
         return set()
-    return {symbol.get_name() for symbol in table.get_symbols()
-            if symbol.is_assigned() or symbol.is_imported() or symbol.is_namespace()}
+    bound = {symbol.get_name() for symbol in table.get_symbols()
+             if symbol.is_assigned() or symbol.is_imported() or symbol.is_namespace()}
+    return bound - _comprehension_only(source)[0]
 
 
 def loaded_names(source):
@@ -61,7 +105,7 @@ def loaded_names(source):
         stack += child.get_children()
         names |= {symbol.get_name() for symbol in child.get_symbols()
                   if symbol.is_referenced() and symbol.is_global()}
-    return names
+    return names - _comprehension_only(source)[1]
 
 
 def is_check_cell(source):
