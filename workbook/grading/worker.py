@@ -181,16 +181,20 @@ def _redirect_standard_streams(log_path):
     sys.stderr = open(2, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)
 
 
-def serve(job, conn):
-    """Entry point of the worker process. Never returns: ends the process with os._exit."""
+def _report_and_exit(conn, work):
+    """Run ``work()`` in a process group of this process's own, send what it returns over ``conn``
+    ("done"), or what it raised ("crashed"), and end the process. Never returns.
+
+    ``work`` returns (the "done" message's data, the process's exit status).
+    """
     try:
         os.setsid()  # its own process group: the grader can end it and everything it starts
     except OSError:
         pass
+    status = 0
     try:
-        _redirect_standard_streams(job.log)
-        payload, key = _run(job, conn)
-        conn.send(("done", {"payload": payload, "mac": sign(key, payload)}))
+        message, status = work()
+        conn.send(("done", message))
     except BaseException as error:  # noqa: BLE001 - report anything, the process ends right after
         try:
             conn.send(("crashed", _short(f"{type(error).__name__}: {error}")))
@@ -204,7 +208,17 @@ def serve(job, conn):
         except Exception:
             pass
         # Not sys.exit: the student's threads, atexit handlers or servers must not keep us alive.
-        os._exit(0)
+        os._exit(status)
+
+
+def serve(job, conn):
+    """Entry point of the worker process. Never returns: ends the process with os._exit."""
+    def work():
+        _redirect_standard_streams(job.log)
+        payload, key = _run(job, conn)
+        return {"payload": payload, "mac": sign(key, payload)}, 0
+
+    _report_and_exit(conn, work)
 
 
 def _load_checks(hidden_checks):
@@ -372,31 +386,15 @@ class TestRunJob:
 
 def serve_tests(job, conn):
     """Entry point of a test-run worker: pytest.main, already imported by the fork server. Never returns."""
-    try:
-        os.setsid()
-    except OSError:
-        pass
-    code = None
-    try:
+    def work():
         _redirect_standard_streams(job.log)
         os.chdir(job.cwd)
         import pytest
         sys.argv = ["pytest", *job.args]
         code = int(pytest.main(list(job.args)))
-        conn.send(("done", {"code": code, "cpu": cpu_seconds()}))
-    except BaseException as error:  # noqa: BLE001 - report anything, the process ends right after
-        try:
-            conn.send(("crashed", _short(f"{type(error).__name__}: {error}")))
-        except Exception:
-            pass
-    finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            conn.close()
-        except Exception:
-            pass
-        os._exit(0 if code is None else code)
+        return {"code": code, "cpu": cpu_seconds()}, code
+
+    _report_and_exit(conn, work)
 
 
 def main(argv=None):
