@@ -38,6 +38,47 @@ def test_qr_round_trip():
     assert qr.decode_data_uri(data_uri_of(URI)) == URI
 
 
+def _modules(text):
+    """The QR code of ``text`` as rows of 0 (dark) and 1 (light), with a quiet zone, 4 pixels a module."""
+    code = pyqrcode.create(text)
+    size = len(code.code) + 8
+    modules = [[1] * size for _ in range(4)] + [[1] * 4 + [1 - m for m in row] + [1] * 4 for row in code.code] + \
+        [[1] * size for _ in range(4)]
+    return [[m for m in row for _ in range(4)] for row in modules for _ in range(4)]
+
+
+@pytest.mark.parametrize("kind", ["grey 1-bit", "grey 2-bit", "grey 8-bit", "grey 16-bit", "RGB", "palette",
+                                  "grey and alpha", "RGBA", "RGBA, transparent background"])
+def test_every_kind_of_png_is_read(kind):
+    # Students may make their QR code with another library: each writes PNGs its own way.
+    import png
+
+    rows = _modules(URI)
+    size = len(rows)
+    if kind.startswith("grey") and "alpha" not in kind:
+        depth = int(kind.split()[1].split("-")[0])
+        writer = png.Writer(size, size, greyscale=True, bitdepth=depth)
+        pixels = [[v * ((1 << depth) - 1) for v in row] for row in rows]
+    elif kind == "RGB":
+        writer = png.Writer(size, size, greyscale=False)
+        pixels = [[c for v in row for c in (v * 255, v * 200, v * 255)] for row in rows]
+    elif kind == "palette":
+        writer = png.Writer(size, size, palette=[(20, 20, 90), (250, 250, 240)])
+        pixels = rows
+    elif kind == "grey and alpha":
+        writer = png.Writer(size, size, greyscale=True, alpha=True)
+        pixels = [[c for v in row for c in (v * 255, 255)] for row in rows]
+    elif kind == "RGBA":
+        writer = png.Writer(size, size, greyscale=False, alpha=True)
+        pixels = [[c for v in row for c in (v * 255, v * 255, v * 255, 255)] for row in rows]
+    else:  # black modules on a see-through background: a browser shows white behind them
+        writer = png.Writer(size, size, greyscale=False, alpha=True)
+        pixels = [[c for v in row for c in ((0, 0, 0, 0) if v else (0, 0, 0, 255))] for row in rows]
+    stream = io.BytesIO()
+    writer.write(stream, pixels)
+    assert qr.decode_png(stream.getvalue()) == URI
+
+
 @pytest.mark.parametrize("bad", ["data:image/jpeg;base64,AAAA", "data:image/png;base64,@@@"])
 def test_bad_data_uri_is_a_clear_error(bad):
     with pytest.raises(qr.QRDecodeError):

@@ -34,15 +34,16 @@ class Visitor:
         return self.http.post(target, data=form.data(**fields), allow_redirects=allow_redirects, timeout=30)
 
 
-def submit_form(client, url, fields=None, *, follow_redirects=False, action=None, **more_fields):
+def submit_form(client, url, fields=None, *, follow_redirects=False, action=None, page=None, **more_fields):
     """With Flask's test client: open ``url`` and send its POST form as a browser would.
 
     The form is chosen by ``pages.Page.post_form``; its hidden fields, such as
     csrf_token, go along. A page without such a form is an AssertionError: a person
-    could not send it either.
+    could not send it either. ``page``: the response the browser already shows for ``url``
+    (a person fills in the page they have open; opening it again would cost a new QR code).
     """
     fields = {**(fields or {}), **more_fields}
-    form = pages.parse(client.get(url).data).post_form(fields, action)
+    form = pages.parse((page if page is not None else client.get(url)).data).post_form(fields, action)
     if form is None:
         raise AssertionError(f"{url} has no POST form with the fields {sorted(fields)} (action {action})")
     return client.post(form.action or url, data=form.data(**fields), follow_redirects=follow_redirects)

@@ -14,7 +14,7 @@ import pytest
 from workbook.app_loader import make_app
 from workbook.stages import STAGES
 
-from stage_helpers import AuthActions, Authenticator, app_config
+from stage_helpers import AuthActions, Authenticator, app_config, copy_database, enrol_once, is_redirect_to, verify
 
 
 def _targets(config):
@@ -80,3 +80,40 @@ def authenticator(clock):
 @pytest.fixture
 def auth(client, authenticator):
     return AuthActions(client, authenticator)
+
+
+@pytest.fixture(scope="session")
+def enrolment_snapshots():
+    """{app folder: EnrolledUser}: each app enrols alice once per test process."""
+    return {}
+
+
+@pytest.fixture
+def enrolled(request, target, app, auth, enrolment_snapshots, tmp_path_factory):
+    """alice with 2FA on, logged out, the clock still at the second she enrolled (her code of
+    that step is used); her recovery codes, if the app gave her any, saved (``enrolled.recovery_codes``).
+
+    A copy of one real enrolment in this app (stage_helpers.enrol_once): the tests about
+    enrolling itself use ``auth.enrol()``.
+    """
+    folder, _number = target
+    if folder not in enrolment_snapshots:
+        enrolment_snapshots[folder] = enrol_once(folder, tmp_path_factory.mktemp("enrolled"))
+    snapshot = enrolment_snapshots[folder]
+    mark = request.node.get_closest_marker("stages")
+    if mark is not None and set(mark.args) == {7}:  # the stage 7 tests count on them
+        assert len(snapshot.recovery_codes) == 10, (
+            f"enrolling should show 10 recovery codes at /recovery-codes, not {len(snapshot.recovery_codes)}")
+    copy_database(snapshot.database, app.config["DATABASE"])
+    auth.phone.account = snapshot.account
+    auth.recovery_codes = list(snapshot.recovery_codes)
+    return auth
+
+
+@pytest.fixture
+def signed_in(enrolled, clock):
+    """30 s after enrolling, alice logged in with her password and the next code: she is on the dashboard."""
+    clock.advance(30)
+    assert is_redirect_to(enrolled.login(), "/verify-2fa")
+    assert is_redirect_to(verify(enrolled.client, enrolled.phone.code()), "/dashboard")
+    return enrolled

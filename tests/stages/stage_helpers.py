@@ -1,9 +1,15 @@
 """How the behaviour tests drive an app: like a person with a browser and a phone."""
 import re
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from workbook import pages, qr
-from workbook.phone import parse_otpauth_uri
+from workbook.app_loader import make_app
+from workbook.fixed_clock import FixedClock
+from workbook.phone import Account, parse_otpauth_uri
 from workbook.testing.accounts import PASSWORD, USERNAME
 from workbook.visitor import submit_form
 
@@ -71,8 +77,9 @@ class AuthActions:
         self.register(username, password)
         response = self.login(username, password)
         assert response.status_code in (302, 303), response.status_code
-        self.phone.scan(self.client.get("/enable-2fa").data)
-        response = submit_form(self.client, "/enable-2fa", {"otp": self.phone.code()})
+        page = self.client.get("/enable-2fa")
+        self.phone.scan(page.data)
+        response = submit_form(self.client, "/enable-2fa", {"otp": self.phone.code()}, page=page)
         assert response.status_code in (302, 303), response.status_code
         return response
 
@@ -131,3 +138,40 @@ def save_recovery_codes(client):
     codes = show_recovery_codes(client)
     assert confirm_saved(client).status_code in (302, 303)
     return codes
+
+
+@dataclass(frozen=True)
+class EnrolledUser:
+    """alice, enrolled once in an app: its database just after, her phone's account, her recovery codes."""
+    database: Path
+    account: Account
+    recovery_codes: tuple
+
+
+def enrol_once(folder, workdir):
+    """Enrol alice in a fresh app of ``folder`` at FixedClock's start, as a person would (AuthActions.enrol),
+    read her recovery codes and press "I have saved them" if the app shows them, log her out, and keep
+    a copy of the database.
+
+    Enrolling costs a QR code and two password hashes; the tests that are not about enrolment
+    start from this copy instead (the ``enrolled`` fixture), at the same clock time.
+    """
+    clock = FixedClock()
+    config = app_config(workdir, clock)
+    auth = AuthActions(make_app(folder, config).test_client(), Authenticator(clock))
+    auth.enrol()
+    page = auth.client.get("/recovery-codes")
+    codes = tuple(pages.parse(page.data).list_items) if page.status_code == 200 else ()
+    form = pages.parse(page.data).post_form(action="/recovery-codes") if codes else None
+    if form is not None:  # pressing it is tested on its own; here alice just presses it
+        auth.client.post(form.action, data=form.data())
+    auth.logout()
+    copy = Path(workdir) / "enrolled.sqlite"
+    copy_database(config["DATABASE"], copy)
+    return EnrolledUser(copy, auth.phone.account, codes)
+
+
+def copy_database(source, destination):
+    """Copy a SQLite database, its write-ahead log included, over ``destination`` (SQLite's backup API)."""
+    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(destination)) as copy:
+        original.backup(copy)

@@ -47,27 +47,12 @@ def stage_folder(target):
 
 
 @pytest.fixture
-def enrolled(auth, clock):
-    """alice with 2FA on, her recovery codes saved (``.recovery_codes``), logged out."""
-    auth.enrol()
-    auth.recovery_codes = save_recovery_codes(auth.client)
-    auth.logout()
-    return auth
-
-
-@pytest.fixture
 def pending(enrolled, clock):
-    """30 s after enrolling, alice typed her password again: the code is next."""
+    """30 s after enrolling, alice typed her password again: the code is next (``signed_in``, in
+    conftest.py, is one step further)."""
     clock.advance(30)
     assert location(enrolled.login()) == "/verify-2fa"
     return enrolled
-
-
-@pytest.fixture
-def signed_in(pending):
-    """alice passed both steps: she is on the dashboard."""
-    assert location(verify(pending.client, pending.phone.code())) == "/dashboard"
-    return pending
 
 
 def database_bytes(app):

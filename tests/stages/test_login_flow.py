@@ -104,56 +104,46 @@ def test_enrolment_completes_login(client, auth):
     assert "alice" in pages.parse(response.data).text
 
 
-def test_second_login_asks_for_a_code_and_never_shows_the_qr(client, auth, clock):
-    auth.enrol()
-    auth.logout()
+def test_second_login_asks_for_a_code_and_never_shows_the_qr(client, enrolled, clock):
     clock.advance(30)
-    response = auth.login()
+    response = enrolled.login()
     assert location(response) == "/verify-2fa"
     for url in ("/verify-2fa", "/enable-2fa"):
         response = client.get(url, follow_redirects=True)
         page = pages.parse(response.data)
         assert page.data_uri_images() == [], f"{url} shows a QR code to someone who only knows the password"
-        assert auth.phone.account.secret not in page.compact_text()
+        assert enrolled.phone.account.secret not in page.compact_text()
 
 
-def test_right_code_at_login_opens_the_dashboard(client, auth, clock):
-    auth.enrol()
-    auth.logout()
+def test_right_code_at_login_opens_the_dashboard(client, enrolled, clock):
     clock.advance(30)
-    auth.login()
-    response = submit_form(client, "/verify-2fa", {"otp": auth.phone.code()})
+    enrolled.login()
+    response = submit_form(client, "/verify-2fa", {"otp": enrolled.phone.code()})
     assert response.status_code in (302, 303) and location(response) == "/dashboard"
     assert client.get("/dashboard").status_code == 200
 
 
 @pytest.mark.parametrize("steps, accepted", [(-1, True), (1, True), (-2, False), (2, False)])
-def test_verify_window(client, auth, clock, steps, accepted):
-    auth.enrol()
-    auth.logout()
+def test_verify_window(client, enrolled, clock, steps, accepted):
     clock.advance(300)
-    auth.login()
-    response = submit_form(client, "/verify-2fa", {"otp": auth.phone.code(steps)})
+    enrolled.login()
+    response = submit_form(client, "/verify-2fa", {"otp": enrolled.phone.code(steps)})
     assert (response.status_code in (302, 303)) is accepted
 
 
-def test_wrong_code_at_login_stays_out(client, auth, clock):
-    auth.enrol()
-    auth.logout()
+def test_wrong_code_at_login_stays_out(client, enrolled, clock):
     clock.advance(30)
-    auth.login()
-    response = submit_form(client, "/verify-2fa", {"otp": auth.phone.wrong_code()})
+    enrolled.login()
+    response = submit_form(client, "/verify-2fa", {"otp": enrolled.phone.wrong_code()})
     assert 400 <= response.status_code < 500
     assert pages.parse(response.data).form("otp") is not None
     assert client.get("/dashboard").status_code in (302, 303)
 
 
 @pytest.mark.parametrize("value", ["", "12345", "abcdef", "１２３４５６", "1" * 5000])
-def test_malformed_code_at_login_is_a_400(client, auth, clock, value):
-    auth.enrol()
-    auth.logout()
+def test_malformed_code_at_login_is_a_400(client, enrolled, clock, value):
     clock.advance(30)
-    auth.login()
+    enrolled.login()
     assert submit_form(client, "/verify-2fa", {"otp": value}).status_code == 400
 
 
@@ -177,15 +167,13 @@ def test_code_pages_need_the_password_first(client, url):
     assert response.status_code in (302, 303) and location(response) == "/login"
 
 
-def test_logout_ends_the_session(client, auth):
-    auth.enrol()
-    response = auth.logout()
+def test_logout_ends_the_session(client, signed_in):
+    response = signed_in.logout()
     assert response.status_code in (302, 303) and location(response) == "/login"
     assert location(client.get("/dashboard")) == "/login"
 
 
-def test_logout_by_get_is_refused_clearly(client, auth):
-    auth.enrol()
+def test_logout_by_get_is_refused_clearly(client, signed_in):
     response = client.get("/logout")
     assert response.status_code == 405
     assert "Traceback" not in response.get_data(as_text=True)

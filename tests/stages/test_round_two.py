@@ -53,19 +53,6 @@ def browser_with_cookie(app, value):
     return browser
 
 
-@pytest.fixture
-def alice(auth, clock):
-    """alice enrolled, her recovery codes read and saved (``alice.recovery_codes``), logged in."""
-    auth.enrol()
-    auth.recovery_codes = recovery_codes_on_page(auth.client)
-    assert len(auth.recovery_codes) == 10
-    form = pages.parse(auth.client.get("/recovery-codes").data).post_form(action="/recovery-codes")
-    if form is not None:  # tested on its own below; here alice just clicks it when it is there
-        auth.client.post(form.action, data=form.data())
-    clock.advance(30)  # the enrolment code is used: the next login needs the next one
-    return auth
-
-
 def log_in_again(user, clock):
     """A new login in the same browser: password, then a fresh code."""
     clock.advance(30)
@@ -80,39 +67,39 @@ def second_browser(app, user):
 
 # ----------------------------------------------------------------- sessions end on the server
 
-def test_a_copied_cookie_opens_nothing_after_logout(alice, app):
-    thief = copy_of_cookie(alice.client, app)
+def test_a_copied_cookie_opens_nothing_after_logout(signed_in, app):
+    thief = copy_of_cookie(signed_in.client, app)
     assert logged_in(thief), "the copy works while the session lives: the test copies the right thing"
-    alice.logout()
+    signed_in.logout()
     assert location(thief.get("/dashboard")) == "/login"
 
 
-def test_logout_ends_every_session_of_the_user(alice, app, clock):
-    laptop = second_browser(app, alice)
+def test_logout_ends_every_session_of_the_user(signed_in, app, clock):
+    laptop = second_browser(app, signed_in)
     log_in_again(laptop, clock)
-    assert logged_in(laptop.client) and logged_in(alice.client)
-    alice.logout()
+    assert logged_in(laptop.client) and logged_in(signed_in.client)
+    signed_in.logout()
     assert not logged_in(laptop.client)
 
 
-def test_an_old_cookie_stays_dead_after_2fa_is_turned_off_and_on(alice, app, clock):
+def test_an_old_cookie_stays_dead_after_2fa_is_turned_off_and_on(signed_in, app, clock):
     """The issue's worst case: the README's remedy brought a stolen cookie back to life."""
-    stolen = session_cookie(alice.client)
+    stolen = session_cookie(signed_in.client)
     clock.advance(30)
-    response = submit_form(alice.client, "/disable-2fa", {"password": PASSWORD, "otp": alice.phone.code()})
+    response = submit_form(signed_in.client, "/disable-2fa", {"password": PASSWORD, "otp": signed_in.phone.code()})
     assert is_redirect_to(response, "/login")
     assert not logged_in(browser_with_cookie(app, stolen))
     # alice enrols a new phone and gets new recovery codes.
     new_phone = Authenticator(clock)
-    alice.phone = new_phone
-    assert location(alice.login()) == "/enable-2fa"
-    new_phone.scan(alice.client.get("/enable-2fa").data)
-    assert location(submit_form(alice.client, "/enable-2fa", {"otp": new_phone.code()})) == "/recovery-codes"
+    signed_in.phone = new_phone
+    assert location(signed_in.login()) == "/enable-2fa"
+    new_phone.scan(signed_in.client.get("/enable-2fa").data)
+    assert location(submit_form(signed_in.client, "/enable-2fa", {"otp": new_phone.code()})) == "/recovery-codes"
     # The thief tries the saved cookie before alice has even looked at her new codes.
     response = browser_with_cookie(app, stolen).get("/recovery-codes")
     assert not pages.parse(response.data).list_items, "the old cookie reads the new recovery codes"
     assert not logged_in(browser_with_cookie(app, stolen)), "the old cookie came back to life"
-    new_codes = recovery_codes_on_page(alice.client)
+    new_codes = recovery_codes_on_page(signed_in.client)
     assert len(new_codes) == 10
     assert not any(code.encode() in response.data for code in new_codes)
 
@@ -129,24 +116,24 @@ def test_enrolling_ends_the_other_sessions(auth, app, clock):
     assert location(other.client.get("/verify-2fa")) == "/login", "a password step from before enrolment lives on"
 
 
-def test_a_session_ends_after_thirty_idle_minutes(alice, clock):
+def test_a_session_ends_after_thirty_idle_minutes(signed_in, clock):
     clock.advance(29 * 60)
-    assert logged_in(alice.client)
+    assert logged_in(signed_in.client)
     clock.advance(29 * 60)
-    assert logged_in(alice.client), "a request within 30 minutes keeps the session alive"
+    assert logged_in(signed_in.client), "a request within 30 minutes keeps the session alive"
     clock.advance(30 * 60 + 1)
-    assert not logged_in(alice.client)
+    assert not logged_in(signed_in.client)
 
 
-def test_a_session_ends_twelve_hours_after_its_login(alice, clock):
-    end = clock() - 30 + 12 * 3600  # the fixture logged alice in 30 seconds ago
+def test_a_session_ends_twelve_hours_after_its_login(signed_in, clock):
+    end = clock() + 12 * 3600  # signed_in has just logged alice in
     while clock() + 20 * 60 < end:  # busy all along: a request every 20 minutes
         clock.advance(20 * 60)
-        assert logged_in(alice.client), "ended before 12 hours"
+        assert logged_in(signed_in.client), "ended before 12 hours"
     clock.advance(end - 5 - clock())
-    assert logged_in(alice.client), "ended before 12 hours"
+    assert logged_in(signed_in.client), "ended before 12 hours"
     clock.advance(10)
-    assert not logged_in(alice.client), "still open 12 hours after the login"
+    assert not logged_in(signed_in.client), "still open 12 hours after the login"
 
 
 def test_the_session_limits_are_settings(target, monkeypatch, tmp_path, clock):
@@ -184,42 +171,42 @@ def guess_as_fast_as_allowed(user, clock, days, stop_after):
     return guesses
 
 
-def test_thirty_days_of_guessing_give_at_most_thirty_guesses(alice, clock):
-    alice.logout()
-    guesses = guess_as_fast_as_allowed(alice, clock, days=30, stop_after=30)
+def test_thirty_days_of_guessing_give_at_most_thirty_guesses(signed_in, clock):
+    signed_in.logout()
+    guesses = guess_as_fast_as_allowed(signed_in, clock, days=30, stop_after=30)
     assert len(guesses) <= 30, f"{len(guesses)} code guesses in 30 days"
 
 
-def test_never_more_than_a_hundred_failures_in_a_row(alice, clock):
-    alice.logout()
-    guesses = guess_as_fast_as_allowed(alice, clock, days=400, stop_after=100)
+def test_never_more_than_a_hundred_failures_in_a_row(signed_in, clock):
+    signed_in.logout()
+    guesses = guess_as_fast_as_allowed(signed_in, clock, days=400, stop_after=100)
     assert len(guesses) <= 100, f"{len(guesses)} failures in a row over 400 days"
     assert len(guesses) >= 40, "the ceiling should slow guessing down, not stop the owner's typos at once"
 
 
 # ----------------------------------------------------------------- the owner cannot be locked out
 
-def test_a_recovery_code_works_while_the_code_step_is_throttled(alice, clock):
-    alice.logout()
+def test_a_recovery_code_works_while_the_code_step_is_throttled(signed_in, clock):
+    signed_in.logout()
     clock.advance(30)
-    alice.login()
+    signed_in.login()
     for _ in range(6):
-        verify(alice.client, alice.phone.wrong_code())
-    assert verify(alice.client, alice.phone.code()).status_code == 429, "the code step is throttled"
-    assert is_redirect_to(use_recovery(alice.client, alice.recovery_codes[0]), "/dashboard")
-    alice.logout()
+        verify(signed_in.client, signed_in.phone.wrong_code())
+    assert verify(signed_in.client, signed_in.phone.code()).status_code == 429, "the code step is throttled"
+    assert is_redirect_to(use_recovery(signed_in.client, signed_in.recovery_codes[0]), "/dashboard")
+    signed_in.logout()
     clock.advance(30)
-    alice.login()
-    assert is_redirect_to(verify(alice.client, alice.phone.code()), "/dashboard"), \
+    signed_in.login()
+    assert is_redirect_to(verify(signed_in.client, signed_in.phone.code()), "/dashboard"), \
         "the owner came back with a recovery code, and her codes are still refused"
 
 
-def test_disable_failures_end_the_session_not_the_account(alice, app, clock):
+def test_disable_failures_end_the_session_not_the_account(signed_in, app, clock):
     """A stolen session (no password) guesses at /disable-2fa: it ends, and the owner is not locked out."""
-    thief = copy_of_cookie(alice.client, app)
-    replayed = copy_of_cookie(alice.client, app)  # a second copy, to replay once the first is spent
+    thief = copy_of_cookie(signed_in.client, app)
+    replayed = copy_of_cookie(signed_in.client, app)  # a second copy, to replay once the first is spent
     for attempt in range(10):
-        response = submit_form(thief, "/disable-2fa", {"password": f"guess number {attempt}", "otp": alice.phone.code()})
+        response = submit_form(thief, "/disable-2fa", {"password": f"guess number {attempt}", "otp": signed_in.phone.code()})
         if not logged_in(thief):
             break
         assert response.status_code == 401
@@ -227,34 +214,34 @@ def test_disable_failures_end_the_session_not_the_account(alice, app, clock):
     assert attempt <= 5, f"{attempt + 1} tries before the session ended"
     assert not logged_in(replayed), "a copy of the cookie starts the count again"
     clock.advance(30)
-    owner = second_browser(app, alice)
+    owner = second_browser(app, signed_in)
     owner.login()
-    assert is_redirect_to(verify(owner.client, alice.phone.code()), "/dashboard"), "the owner was locked out"
+    assert is_redirect_to(verify(owner.client, signed_in.phone.code()), "/dashboard"), "the owner was locked out"
 
 
 # ----------------------------------------------------------------- a lost phone
 
-def test_a_lost_phone_is_recoverable_with_a_recovery_code(alice, app, clock):
-    old_secret = alice.phone.account.secret
-    response = submit_form(alice.client, "/disable-2fa", {"password": PASSWORD, "recovery_code": "aaaa-bbbb-cccc-dddd-eeee-ffff"})
-    assert response.status_code == 401 and logged_in(alice.client), "a made-up recovery code turned 2FA off"
-    response = submit_form(alice.client, "/disable-2fa", {"password": "not the password", "recovery_code": alice.recovery_codes[0]})
-    assert response.status_code == 401 and logged_in(alice.client), "a recovery code without the password turned 2FA off"
-    response = submit_form(alice.client, "/disable-2fa", {"password": PASSWORD, "recovery_code": alice.recovery_codes[0]})
+def test_a_lost_phone_is_recoverable_with_a_recovery_code(signed_in, app, clock):
+    old_secret = signed_in.phone.account.secret
+    response = submit_form(signed_in.client, "/disable-2fa", {"password": PASSWORD, "recovery_code": "aaaa-bbbb-cccc-dddd-eeee-ffff"})
+    assert response.status_code == 401 and logged_in(signed_in.client), "a made-up recovery code turned 2FA off"
+    response = submit_form(signed_in.client, "/disable-2fa", {"password": "not the password", "recovery_code": signed_in.recovery_codes[0]})
+    assert response.status_code == 401 and logged_in(signed_in.client), "a recovery code without the password turned 2FA off"
+    response = submit_form(signed_in.client, "/disable-2fa", {"password": PASSWORD, "recovery_code": signed_in.recovery_codes[0]})
     assert is_redirect_to(response, "/login")
-    assert location(alice.login()) == "/enable-2fa", "the next login enrols a new phone"
+    assert location(signed_in.login()) == "/enable-2fa", "the next login enrols a new phone"
     new_phone = Authenticator(clock)
-    assert new_phone.scan(alice.client.get("/enable-2fa").data).secret != old_secret
-    assert location(submit_form(alice.client, "/enable-2fa", {"otp": new_phone.code()})) == "/recovery-codes"
+    assert new_phone.scan(signed_in.client.get("/enable-2fa").data).secret != old_secret
+    assert location(submit_form(signed_in.client, "/enable-2fa", {"otp": new_phone.code()})) == "/recovery-codes"
 
 
-def test_a_used_recovery_code_does_not_turn_2fa_off(alice, clock):
-    alice.logout()
+def test_a_used_recovery_code_does_not_turn_2fa_off(signed_in, clock):
+    signed_in.logout()
     clock.advance(30)
-    alice.login()
-    assert is_redirect_to(use_recovery(alice.client, alice.recovery_codes[0]), "/dashboard")
-    response = submit_form(alice.client, "/disable-2fa", {"password": PASSWORD, "recovery_code": alice.recovery_codes[0]})
-    assert response.status_code == 401 and logged_in(alice.client)
+    signed_in.login()
+    assert is_redirect_to(use_recovery(signed_in.client, signed_in.recovery_codes[0]), "/dashboard")
+    response = submit_form(signed_in.client, "/disable-2fa", {"password": PASSWORD, "recovery_code": signed_in.recovery_codes[0]})
+    assert response.status_code == 401 and logged_in(signed_in.client)
 
 
 # ----------------------------------------------------------------- the enrolment secret per session
@@ -336,15 +323,15 @@ def test_the_codes_page_prints_well_without_inline_script_or_style(auth, client,
 
 # ----------------------------------------------------------------- headers
 
-def test_every_page_behind_the_password_is_no_store(alice, client, clock):
+def test_every_page_behind_the_password_is_no_store(signed_in, client, clock):
     urls = ["/dashboard", "/recovery-codes", "/disable-2fa"]
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
         assert "no-store" in response.headers.get("Cache-Control", ""), url
-    alice.logout()
+    signed_in.logout()
     clock.advance(30)
-    alice.login()
+    signed_in.login()
     assert "no-store" in client.get("/verify-2fa").headers.get("Cache-Control", "")
 
 

@@ -16,7 +16,6 @@ Outputs and execution counts are removed from both folders.
 """
 import re
 
-import nbformat
 
 from .. import ROOT
 
@@ -70,6 +69,8 @@ def stub_source(source: str, where: str) -> str:
 
 def student_version(solution):
     """A copy of a solution notebook with the answers taken out."""
+    import nbformat  # here, not at the top: the grader imports this module for stub_source alone,
+    # and nbformat's schema validator costs it a second of start-up
     student = nbformat.from_dict(solution)
     strip_outputs(student)
     for index, cell in enumerate(student.cells):
@@ -86,6 +87,7 @@ def exercise_ids(notebook):
 
 def release(check=False):
     """Write notebooks/ from solutions/ (or, with ``check``, list what is out of date)."""
+    import nbformat
     stale = []
     NOTEBOOKS.mkdir(exist_ok=True)
     for solution_path in sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb")):

@@ -390,6 +390,9 @@ def serve_tests(job, conn):
         _redirect_standard_streams(job.log)
         os.chdir(job.cwd)
         import pytest
+
+        from ..my_app import STAGE_TEST_ENV
+        os.environ.update(STAGE_TEST_ENV)
         sys.argv = ["pytest", *job.args]
         code = int(pytest.main(list(job.args)))
         return {"code": code, "cpu": cpu_seconds()}, code
