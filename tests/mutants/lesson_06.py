@@ -27,6 +27,10 @@ def hash_and_check(password, attempt):
     stored = generate_password_hash(password)
     return stored, password == attempt
 """, False, "does not come from the stored hash"),
+    Mutant("6.1", "matches is always True", """
+def hash_and_check(password, attempt):
+    return generate_password_hash(password), True
+""", False, "a different attempt (one capital letter) should give matches == False"),
     Mutant("6.1", "attempt compared in constant time, still not hashed", """
 def hash_and_check(password, attempt):
     stored = generate_password_hash(password)

@@ -16,7 +16,6 @@ Outputs and execution counts are removed from both folders.
 """
 import re
 
-
 from .. import ROOT
 
 SOLUTIONS = ROOT / "solutions"

@@ -99,6 +99,18 @@ def load_all():
     return EXERCISES
 
 
+def prepare_all():
+    """Let each lesson's checks build, once, what they always need (a lesson module's ``prepare()``).
+
+    The grader's fork server calls this, so that every worker it forks starts with it built.
+    """
+    load_all()
+    for module in pkgutil.iter_modules(__path__):
+        prepare = getattr(importlib.import_module(f"{__name__}.{module.name}"), "prepare", None)
+        if callable(prepare):
+            prepare()
+
+
 @dataclass
 class Result:
     exercise_id: str

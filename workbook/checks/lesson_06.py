@@ -41,17 +41,20 @@ def _username_of(row, asked):
 # --- 6.1 -----------------------------------------------------------------
 
 class _EqualToEverything(str):
-    """An attempt that says it equals anything, and notes whether it was ever hashed.
+    """An attempt that says it equals anything, and notes whether it was compared or hashed.
 
     A function that compares ``attempt == password`` gets True from it; one that
     hashes it (check_password_hash encodes it to bytes first) sees its real text.
     """
     hashed = False
+    compared = False
 
     def __eq__(self, other):
+        type(self).compared = True
         return True
 
     def __ne__(self, other):
+        type(self).compared = True
         return False
 
     __hash__ = str.__hash__
@@ -88,20 +91,22 @@ def check_hash_and_check(hash_and_check):
         "(generate_password_hash(password), scrypt), which is slow on purpose."
     )
     assert matches is True, "the attempt was the right password, so `matches` should be True: use check_password_hash(stored, attempt)."
-    # Each call costs two scrypt hashes (a tenth of a second each): one call checks two things.
-    again, wrong = hash_and_check(PASSWORD, "Correct horse battery")
+    # Each call costs two scrypt hashes (a tenth of a second each), so this one checks three things:
+    # a new salt, a wrong attempt refused, and that the refusal came from the stored hash.
+    _EqualToEverything.hashed = _EqualToEverything.compared = False
+    again, wrong = hash_and_check(PASSWORD, _EqualToEverything("Correct horse battery"))
     assert again != stored, (
         "hashing the same password twice gave the same text: a salted hash (generate_password_hash) "
         "is different every time, so two users with one password do not look alike."
     )
-    assert wrong is False, "a different attempt (one capital letter) should give matches == False."
-    _EqualToEverything.hashed = False
-    _, tricked = hash_and_check(PASSWORD, _EqualToEverything("not the password"))
-    assert tricked is False and _EqualToEverything.hashed, (
+    from_the_hash = (
         "your `matches` does not come from the stored hash: you compared the attempt with the password "
         "itself (== or compare_digest). The app no longer has the password, only `stored`: check the "
         "attempt with check_password_hash(stored, attempt)."
     )
+    assert wrong is False or not _EqualToEverything.compared, from_the_hash
+    assert wrong is False, "a different attempt (one capital letter) should give matches == False."
+    assert _EqualToEverything.hashed, from_the_hash
 
 
 @hidden_check("6.1")

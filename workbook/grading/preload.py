@@ -9,6 +9,7 @@ that fails to import is simply left to the worker (which then imports it itself,
 reports the error).
 """
 import contextlib
+import gc
 import importlib
 import io
 import os
@@ -20,6 +21,10 @@ MODULES = [
     "flask", "werkzeug", "werkzeug.security", "jinja2", "pyotp", "pyqrcode", "png", "zxingcpp",
     "sqlite3", "hmac", "hashlib", "base64", "struct", "secrets", "urllib.parse", "html.parser",
     "flask_wtf", "wtforms", "jupyter_core.paths",
+    # what every worker imported after the fork (measured): the shell's own parts, the test client, ...
+    "IPython.core.application", "IPython.core.completer", "IPython.core.completerlib", "IPython.core.crashhandler",
+    "IPython.core.logger", "IPython.core.magics", "IPython.core.oinspect", "IPython.utils.wildcard", "resource",
+    "flask.testing", "click.testing", "werkzeug.middleware.proxy_fix", "zxcvbn",
     # the behaviour tests that grade a my_app/ (workbook.grading.apps runs them in a forked worker)
     "pytest", "_pytest.config", "_pytest.main", "_pytest.python", "_pytest.fixtures", "_pytest.runner",
     "_pytest.assertion.rewrite", "_pytest.terminal", "_pytest.logging", "_pytest.capture", "_pytest.skipping",
@@ -44,7 +49,7 @@ def preload():
     importlib.import_module("workbook.grading.stage_outcomes")
     try:
         from workbook import checks
-        checks.load_all()
+        checks.prepare_all()
     except Exception:  # noqa: BLE001 - the worker reports it
         pass
     collect_stage_tests()
@@ -76,3 +81,6 @@ def collect_stage_tests():
 
 
 preload()
+# Everything imported so far lives as long as the fork server: moved out of the garbage collector's
+# sight, so that a worker's collections do not touch (and so copy) the memory it shares with the server.
+gc.freeze()
