@@ -280,3 +280,18 @@ def test_environment_check_reports_what_is_missing_without_raising(tmp_path, mon
     assert [row.ok for row in rows] == [False, False]
     out = capsys.readouterr().out
     assert "❌" in out and "pip install -r requirements.txt" in out and "half installed" in out
+
+
+def test_environment_check_finds_jupyterlab_without_importing_it(monkeypatch):
+    # Importing JupyterLab's server into a kernel takes seconds: the check only looks for the module,
+    # and still reports one that is gone (a package whose files were deleted).
+    import sys
+
+    from workbook import environment
+
+    monkeypatch.delitem(sys.modules, "jupyterlab", raising=False)
+    [row] = environment.check_environment([("JupyterLab", "jupyterlab")], show=False)
+    assert row.ok and "jupyterlab" not in sys.modules
+    monkeypatch.setattr(environment, "FOUND_NOT_IMPORTED", {"jupyterlab_is_not_here"})
+    [row] = environment.check_environment([("JupyterLab", "jupyterlab_is_not_here")], show=False)
+    assert not row.ok and "No module named" in row.note
