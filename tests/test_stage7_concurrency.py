@@ -178,3 +178,32 @@ def test_gunicorn_without_a_key_stops_instead_of_rebooting_forever(tmp_path):
     assert finished.returncode != 0
     assert "FLASK_SECRET_KEY" in finished.stderr
     assert finished.stderr.count("Booting worker") <= 4, "workers were restarted"
+
+
+def test_a_login_that_succeeds_between_two_steps_of_another_login_breaks_nothing(tmp_path):
+    """The interleaving behind a 500 this file's gunicorn run once met, replayed step by step.
+
+    Two logins of one user at once: B counts its attempt against the password throttle, and
+    between B's statements A's login succeeds and resets that throttle. B must still get an
+    answer (go ahead, or wait), never an exception.
+    """
+    from workbook.app_loader import make_app
+
+    app = make_app(stage(7).folder, {"TESTING": True, "SECRET_KEY": "test key, not a real one, long enough",
+                                     "DATABASE": str(tmp_path / "users.sqlite")})
+    management = sys.modules[app.import_name].user_management  # this app's own copy of the module
+    with app.app_context():
+        user_id = management.get_db().execute(
+            "INSERT INTO users (username, password_hash) VALUES ('alice', 'x') RETURNING id").fetchone()[0]
+
+    def when_b_updates(statement):
+        if statement.lstrip().startswith("UPDATE throttles") and not done:
+            done.append(True)
+            with app.app_context():  # A: another request, its own connection
+                management.attempt_succeeded(user_id, "password")
+
+    done = []
+    with app.app_context():
+        management.get_db().set_trace_callback(when_b_updates)
+        assert management.start_attempt(user_id, time.time(), "password") is None, "B was refused for no reason"
+    assert done, "the interleaving was not replayed: the throttle no longer UPDATEs a throttles row"

@@ -285,7 +285,8 @@ def turn_off_2fa(user_id):
         )
         db.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
         db.execute("DELETE FROM recovery_codes_to_show WHERE user_id = ?", (user_id,))
-        db.execute("DELETE FROM throttles WHERE user_id = ? AND kind = 'recovery'", (user_id,))
+        db.execute("UPDATE throttles SET failures = 0, locked_until = 0 WHERE user_id = ? AND kind = 'recovery'",
+                   (user_id,))
         end_all_sessions(user_id, db)
 
 
@@ -372,7 +373,10 @@ def attempt_succeeded(user_id, kind="code"):
     if kind == "code":
         db.execute("UPDATE users SET failed_attempts = 0, locked_until = 0 WHERE id = ?", (user_id,))
     else:
-        db.execute("DELETE FROM throttles WHERE user_id = ? AND kind = ?", (user_id, kind))
+        # Set back to 0, never deleted: another request of this user may be between the INSERT
+        # and the UPDATE of start_attempt, and must still find its row.
+        db.execute("UPDATE throttles SET failures = 0, locked_until = 0 WHERE user_id = ? AND kind = ?",
+                   (user_id, kind))
 # ANCHOR_END: throttle
 
 
