@@ -9,9 +9,10 @@
    or all from one stage (``--my-app 5``), or none (``--my-app none``).
 2. Times ``python -m workbook grade`` on it, as an instructor would run it, and
    the CPU seconds it used (what an idle machine's cores would have to do).
-3. Checks the marks against bench/baseline_report.csv: the grader's report, before the speed
-   work, on one student of each kind in this class (student01-07, 10, 20, 30 of the default
-   class; each student is compared with the baseline student who handed in the same files).
+3. Checks the marks against bench/baseline_report.csv: the grader's report before the speed
+   work of issue 11 (written at 4384d99 with ``--write-baseline``), on one student of each kind
+   in this class (student01-07, 10, 20, 30 of the default class; each student is compared with
+   the baseline student who handed in the same files).
 4. Times the plain way: ``jupyter nbconvert --to notebook --execute``, one
    notebook after the other, on a sample (``--sample`` notebooks, lessons in turn),
    extrapolated to the class, and says so; ``--sample 0`` runs every notebook of the class.
