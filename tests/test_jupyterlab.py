@@ -50,6 +50,12 @@ ALL_RAN = f"""(path) => {{
 }}"""
 
 
+# Milliseconds between two looks at the page. Playwright's default looks at every animation frame,
+# and ALL_RAN reads every cell's outputs each time: the browser then spent more CPU watching the
+# notebook than the kernel spent running it.
+POLL = 200
+
+
 @pytest.fixture(scope="module")
 def lab_page(browser, tmp_path_factory):
     """One JupyterLab tab, serving a copy of both folders (its autosave must not touch the real ones)."""
@@ -57,9 +63,11 @@ def lab_page(browser, tmp_path_factory):
     for name in EXPECTED:
         shutil.copytree(ROOT / name, folder / name)
     with jupyter_server(folder, lab=True) as server:
-        page = browser.new_page()
+        # Small, and without animations: Chromium draws in software here, and a busy kernel's animated
+        # status kept it drawing, a whole core of it, while the notebook ran.
+        page = browser.new_page(viewport={"width": 1024, "height": 640}, reduced_motion="reduce")
         page.goto(f"{server.url}{server.base_url}lab?reset&token={server.token}")
-        page.wait_for_function("() => Boolean(window.jupyterapp)", timeout=60_000)
+        page.wait_for_function("() => Boolean(window.jupyterapp)", timeout=60_000, polling=POLL)
         page.evaluate("() => window.jupyterapp.restored.then(() => true)")  # every plugin is ready
         yield page
         page.close()
@@ -69,9 +77,9 @@ def run_all_in_jupyterlab(lab_page, folder, lesson):
     path = f"{folder}/{lesson}"
     lab_page.evaluate(OPEN, path)
     try:
-        lab_page.wait_for_function(KERNEL_IDLE, arg=path, timeout=60_000)
+        lab_page.wait_for_function(KERNEL_IDLE, arg=path, timeout=60_000, polling=POLL)
         lab_page.evaluate(RUN_ALL, path)
-        lab_page.wait_for_function(ALL_RAN, arg=path, timeout=120_000)
+        lab_page.wait_for_function(ALL_RAN, arg=path, timeout=120_000, polling=POLL)
         cells = lab_page.evaluate(CODE_CELLS, path)
     finally:
         lab_page.evaluate(CLOSE, path)
