@@ -295,3 +295,15 @@ def test_environment_check_finds_jupyterlab_without_importing_it(monkeypatch):
     monkeypatch.setattr(environment, "FOUND_NOT_IMPORTED", {"jupyterlab_is_not_here"})
     [row] = environment.check_environment([("JupyterLab", "jupyterlab_is_not_here")], show=False)
     assert not row.ok and "No module named" in row.note
+
+
+def test_an_app_edited_between_two_loads_is_loaded_as_edited(tmp_path):
+    # Loading compiles each file once per process; an edit, even one that keeps the size and
+    # lands in the same clock tick, must still be seen (a student fixing their app and checking again).
+    (tmp_path / "helper.py").write_text("ANSWER = 1\n")
+    (tmp_path / "app.py").write_text("from helper import ANSWER\nVALUE = 1\n")
+    first = app_loader.load_module(tmp_path)
+    (tmp_path / "helper.py").write_text("ANSWER = 2\n")
+    (tmp_path / "app.py").write_text("from helper import ANSWER\nVALUE = 2\n")
+    second = app_loader.load_module(tmp_path)
+    assert (first.VALUE, first.ANSWER, second.VALUE, second.ANSWER) == (1, 1, 2, 2)
