@@ -5,15 +5,12 @@ The class is built in tmp_path from lesson 01's solution and student notebooks
 "notebook missing" for everyone, which the report must say and score 0).
 """
 import csv
-import hashlib
 import json
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
+from class_grading import grade_with_command
 
 from workbook import ROOT
 from workbook.__main__ import main as workbook_main
@@ -50,15 +47,6 @@ def _insert_after(notebook, exercise_id, source):
     at = _exercise_cell(notebook, exercise_id) + 2
     notebook.cells.insert(at, nbformat.v4.new_code_cell(source))
     return notebook
-
-
-def _tree_hash(folder):
-    digest = hashlib.sha256()
-    for path in sorted(Path(folder).rglob("*")):
-        digest.update(str(path.relative_to(folder)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def build_class(root):
@@ -137,18 +125,9 @@ def build_class(root):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("grading")
-    submissions = root / "submissions"
-    expected = build_class(submissions)
-    before = _tree_hash(submissions)
-    out = root / "out" / "report.csv"
-    out.parent.mkdir()
-    done = subprocess.run([sys.executable, "-m", "workbook", "grade", str(submissions), "--out", str(out),
-                           "--timeout", str(TIMEOUT), "--jobs", "2"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
-    with open(out, newline="", encoding="utf-8") as handle:
-        rows = {row["student"]: row for row in csv.DictReader(handle)}
-    return {"done": done, "rows": rows, "expected": expected, "out": out, "submissions": submissions,
-            "unchanged": _tree_hash(submissions) == before}
+    expected = build_class(root / "submissions")
+    return {**grade_with_command(root / "submissions", root / "out" / "report.csv", TIMEOUT, wait=300),
+            "expected": expected}
 
 
 @pytest.mark.slow

@@ -1,14 +1,10 @@
 """Issue 14's messy class (tests/messy_class.py), graded once by `python -m workbook grade`: the marks a
 careful instructor would give, a flag on every gaming attempt, a note on every file-finding decision."""
 import csv
-import hashlib
-import subprocess
-import sys
 
 import pytest
+from class_grading import grade_with_command
 from messy_class import EXERCISES, build_class
-
-from workbook import ROOT
 
 TIMEOUT = 10   # seconds per notebook: the slowest lesson takes about 2 s here; the sleeping one hits it
 
@@ -18,28 +14,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("messy")
-    submissions = root / "submissions"
-    expected = build_class(submissions)
-    before = _tree_hash(submissions)
-    out = root / "out" / "report.csv"
-    out.parent.mkdir()
-    done = subprocess.run([sys.executable, "-m", "workbook", "grade", str(submissions), "--out", str(out),
-                           "--timeout", str(TIMEOUT), "--jobs", "2"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    with open(out, newline="", encoding="utf-8") as handle:
-        rows = {row["student"]: row for row in csv.DictReader(handle)}
-    return {"rows": rows, "expected": expected, "out": out, "submissions": submissions,
-            "unchanged": _tree_hash(submissions) == before}
-
-
-def _tree_hash(folder):
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        digest.update(str(path.relative_to(folder)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+    expected = build_class(root / "submissions")
+    graded = grade_with_command(root / "submissions", root / "out" / "report.csv", TIMEOUT)
+    assert graded["done"].returncode == 0, graded["done"].stderr
+    return {**graded, "expected": expected}
 
 
 STUDENTS = ["broken_app", "copycat_a", "copycat_b", "exit_app", "gamer", "no_folder", "odd_cells", "old_format",
