@@ -15,8 +15,7 @@ $(INSTALLED): requirements.txt pyproject.toml
 	@base=$$(sh scripts/find-python $(PYTHON)) || exit 1; \
 	  echo "Setting up $(VENV) with $$($$base --version) ($$base)"; \
 	  $$base -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	sh scripts/install-requirements $(PY)
 	touch $(INSTALLED)
 
 # A .venv made by another Python than the one asked for is made again.
@@ -47,15 +46,15 @@ NOTEBOOK_OPTIONS := --nbval-lax --nbval-cell-timeout=120
 test:
 	@start=$$(date +%s); \
 	  $(MAKE) --no-print-directory setup node_modules/.package-lock.json lint && \
-	  $(PY) -m pytest -n $(WORKERS) --dist loadscope --durations=10 $(NOTEBOOK_OPTIONS) tests solutions notebooks; \
+	  $(PY) -m pytest -n $(WORKERS) --dist loadscope --no-loadscope-reorder --durations=10 $(NOTEBOOK_OPTIONS) tests solutions notebooks; \
 	  status=$$?; echo "make test: $$(( $$(date +%s) - start )) s, install included (exit status $$status)"; \
 	  exit $$status
 
 test-python: setup node_modules/.package-lock.json
-	$(PY) -m pytest -n $(WORKERS) --dist loadscope tests
+	$(PY) -m pytest -n $(WORKERS) --dist loadscope --no-loadscope-reorder tests
 
 test-notebooks: setup
-	$(PY) -m pytest -n $(WORKERS) --dist loadscope $(NOTEBOOK_OPTIONS) solutions notebooks
+	$(PY) -m pytest -n $(WORKERS) --dist loadscope --no-loadscope-reorder $(NOTEBOOK_OPTIONS) solutions notebooks
 
 # Lint and import order (pyproject.toml [tool.ruff]).
 lint: setup
@@ -63,7 +62,7 @@ lint: setup
 
 # Without the slow tests (real servers, browsers), for a quick loop while editing.
 test-fast: setup
-	$(PY) -m pytest -n $(WORKERS) --dist loadscope tests -m "not slow and not browser"
+	$(PY) -m pytest -n $(WORKERS) --dist loadscope --no-loadscope-reorder tests -m "not slow and not browser"
 
 diffs: setup
 	$(PY) -m workbook diffs

@@ -52,3 +52,17 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+def pytest_collection_modifyitems(items):
+    """Files that drive a browser first, then the other slow ones, then the rest; each file's tests stay
+    together and in order. `make test` hands whole files to its workers, each taking the next file when it
+    is done (pytest-xdist, ``--dist loadscope --no-loadscope-reorder``): with the long files first, no core
+    is left running one alone at the end while the other waits."""
+    def kind(item):
+        return 0 if item.get_closest_marker("browser") else 1 if item.get_closest_marker("slow") else 2
+
+    file_kind = {}
+    for item in items:
+        file_kind[item.path] = min(kind(item), file_kind.get(item.path, 2))
+    items.sort(key=lambda item: file_kind[item.path])  # a stable sort: the order within a kind stays
