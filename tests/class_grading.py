@@ -1,6 +1,7 @@
 """A made-up class graded as an instructor grades one (`python -m workbook grade`), for the grader's tests."""
 import csv
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,9 +27,11 @@ def grade_with_command(submissions, out, timeout, wait=600):
     """
     before = tree_hash(submissions)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
+    # With pytest options of the instructor's own that would break the behaviour tests: they change no grade.
+    environment = {**os.environ, "PYTEST_ADDOPTS": "-p no_such_plugin_anywhere --lf -x"}
     done = subprocess.run([sys.executable, "-m", "workbook", "grade", str(submissions), "--out", str(out),
                            "--timeout", str(timeout), "--jobs", "2"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=wait)
+                          cwd=ROOT, env=environment, capture_output=True, text=True, timeout=wait)
     rows = {}
     if Path(out).exists():
         with open(out, newline="", encoding="utf-8") as handle:

@@ -54,15 +54,14 @@ def browser():
             chromium.close()
 
 
-def pytest_collection_modifyitems(items):
-    """Files that drive a browser first, then the other slow ones, then the rest; each file's tests stay
-    together and in order. `make test` hands whole files to its workers, each taking the next file when it
-    is done (pytest-xdist, ``--dist loadscope --no-loadscope-reorder``): with the long files first, no core
-    is left running one alone at the end while the other waits."""
-    def kind(item):
-        return 0 if item.get_closest_marker("browser") else 1 if item.get_closest_marker("slow") else 2
 
-    file_kind = {}
-    for item in items:
-        file_kind[item.path] = min(kind(item), file_kind.get(item.path, 2))
-    items.sort(key=lambda item: file_kind[item.path])  # a stable sort: the order within a kind stays
+def pytest_collection_modifyitems(items):
+    """The files that drive a browser or start real servers and kernels first, each file's tests together
+    and in order. `make test` hands whole files to its workers, each taking the next file when it is done
+    (pytest-xdist, ``--dist loadscope --no-loadscope-reorder``): with the long files first, no core is left
+    running one alone at the end while the other waits."""
+    def quick(item):
+        return not (item.get_closest_marker("browser") or item.get_closest_marker("slow"))
+
+    quick_files = {item.path for item in items if quick(item)} - {item.path for item in items if not quick(item)}
+    items.sort(key=lambda item: item.path in quick_files)  # a stable sort: the order within each part stays

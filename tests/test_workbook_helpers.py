@@ -253,7 +253,9 @@ def test_start_from_leaves_an_untouched_copy_alone(tmp_path, capsys):
 
 
 @pytest.mark.slow  # runs the stage 5 and 6 behaviour tests in two pytest processes
-def test_check_my_app_reports_pass_and_fail(tmp_path, capsys):
+def test_check_my_app_reports_pass_and_fail(tmp_path, capsys, monkeypatch):
+    # The student's own pytest options (a plugin the behaviour tests lack, -x) change nothing.
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no_such_plugin_anywhere -x")
     folder = my_app.start_from(5, tmp_path / "my_app")
     capsys.readouterr()
     my_app.check_my_app(5, folder)

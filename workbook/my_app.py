@@ -87,8 +87,9 @@ class StageTestRun:
 
 
 # The behaviour tests need no installed pytest plugin: loading none (nbval, xdist, anyio...) saves
-# ~0.6 s of start-up per run, and the student's check and the grader run the tests alike.
-STAGE_TEST_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+# ~0.6 s of start-up per run, and the student's check and the grader run the tests alike. Options
+# someone set for their own pytest runs (PYTEST_ADDOPTS: -x, --lf, a plugin) must not change a grade.
+STAGE_TEST_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_ADDOPTS": ""}
 
 
 def stage_test_args(number, app_dir=None, extra_args=()):
