@@ -54,7 +54,6 @@ def browser():
             chromium.close()
 
 
-
 def pytest_collection_modifyitems(items):
     """The files that drive a browser or start real servers and kernels first, each file's tests together
     and in order. `make test` hands whole files to its workers, each taking the next file when it is done
