@@ -6,6 +6,7 @@ The class is built in tmp_path from lesson 01's solution and student notebooks
 """
 import csv
 import json
+import re
 import shutil
 
 import nbformat
@@ -153,7 +154,8 @@ def test_notes_say_what_went_wrong(graded):
     assert "1.2: `packages_to_install` not defined (the notebook stopped before it)" in notes["looping"]
     assert "01: not valid JSON" in notes["corrupt"]
     assert "my_app: import error (SyntaxError" in notes["corrupt"]
-    assert "ended the Python process (exit code 1); graded without that cell" in notes["exits"]
+    # 1, or unknown when kills_parent, graded at the same time, killed the fork server that would say it
+    assert re.search(r"ended the Python process \(exit code (1|unknown)\); graded without that cell", notes["exits"])
     assert "no notebooks/ folder" in notes["nothing"]
     assert "01: notebook missing" not in notes["complete"]
     if len({e.lesson for e in EXERCISES.values()}) > 1:

@@ -188,6 +188,18 @@ def test_a_notebook_cannot_write_into_the_workbook_or_read_the_graders_arguments
     assert str(Path(sys.prefix).resolve()) in str(Path(pip.split(" from ")[1].split(" (")[0]).resolve()), pip
 
 
+@pytest.mark.slow
+def test_an_exit_code_the_killed_fork_server_could_not_tell_is_unknown_not_255(tmp_path):
+    """The fork server reports each worker's exit code. A cell that kills it and then ends its own process
+    leaves no one to say the code: multiprocessing then says 255, which the notes must not repeat."""
+    name, notebook = _notebook(1, solved=True)
+    cell = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nos._exit(1)"
+    student = _grade_one(tmp_path, {name: _with_cell(notebook, cell)})
+    assert _points(student, 1) == {i: e.points for i, e in EXERCISES.items() if e.lesson == 1}
+    notes = "; ".join(student.all_notes())
+    assert "ended the Python process (exit code unknown); graded without that cell" in notes, notes
+
+
 # ---------------------------------------------------------------------------
 # Apps: marks from each test's reported outcome, partial credit, the failing tests named
 

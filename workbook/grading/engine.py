@@ -28,8 +28,9 @@ _context = None
 class WorkerProcess:
     """One running worker process and the read end of its event pipe."""
 
-    def __init__(self, pid, conn, process=None, popen=None):
+    def __init__(self, pid, conn, process=None, popen=None, fork_server_pid=None):
         self.pid, self.conn, self.process, self.popen = pid, conn, process, popen
+        self.fork_server_pid = fork_server_pid
 
     def running(self):
         """Whether the process still exists. Asked of the system, not of the fork server (which a
@@ -66,6 +67,10 @@ class WorkerProcess:
                     self.process.close()
             except ValueError:  # already closed
                 pass
+            # The fork server tells a worker's exit code. When student code killed it first (another
+            # student's, in a class graded two at a time), multiprocessing says 255 for "no word".
+            if code == 255 and not _still_running(self.fork_server_pid):  # the real code is lost with it
+                code = None
         else:
             try:
                 code = self.popen.wait(5)
@@ -111,6 +116,22 @@ def _skip_main_module_for_workers():
     spawn.get_preparation_data = get_preparation_data
 
 
+def _fork_server_pid():
+    """The pid of multiprocessing's fork server (not public: None if a Python keeps it elsewhere)."""
+    from multiprocessing import forkserver
+    return getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+
+
+def _still_running(pid):
+    """Whether our child process ``pid`` still runs. WNOWAIT: an ended one stays for multiprocessing to reap."""
+    if pid is None:
+        return True  # unknown: take the exit code as multiprocessing gives it
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+    except (ChildProcessError, OSError, AttributeError):  # not our child; no waitid on this system
+        return True
+
+
 def start_worker(job, engine, grader_dir, target=None):
     """Start a worker on ``job`` (a worker.NotebookJob); return its WorkerProcess.
 
@@ -123,8 +144,9 @@ def start_worker(job, engine, grader_dir, target=None):
         with _start_lock:
             process = context.Process(target=target or worker_module.serve, args=(job, writer), name=WORKER_NAME)
             process.start()
+            fork_server_pid = _fork_server_pid()
         writer.close()
-        return WorkerProcess(process.pid, reader, process=process)
+        return WorkerProcess(process.pid, reader, process=process, fork_server_pid=fork_server_pid)
     reader, writer = multiprocessing.Pipe(duplex=True)
     job_file = Path(grader_dir) / "job.json"
     job_file.write_text(json.dumps(dataclasses.asdict(job)), encoding="utf-8")
