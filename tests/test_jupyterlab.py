@@ -92,17 +92,7 @@ def run_all_in_jupyterlab(lab_page, folder, lesson):
     assert not wrong, f"{path} should show only {EXPECTED[folder]}:\n" + "\n".join(wrong)
 
 
-# Two halves of the lessons, in two classes: `make test` (pytest-xdist, --dist loadscope) may give
-# each class its own worker, and so its own JupyterLab, and the halves run at the same time.
-class TestFirstHalfOfTheLessons:
-    @pytest.mark.parametrize("folder", list(EXPECTED))
-    @pytest.mark.parametrize("lesson", LESSONS[0::2])
-    def test_run_all_in_jupyterlab(self, lab_page, folder, lesson):
-        run_all_in_jupyterlab(lab_page, folder, lesson)
-
-
-class TestSecondHalfOfTheLessons:
-    @pytest.mark.parametrize("folder", list(EXPECTED))
-    @pytest.mark.parametrize("lesson", LESSONS[1::2])
-    def test_run_all_in_jupyterlab(self, lab_page, folder, lesson):
-        run_all_in_jupyterlab(lab_page, folder, lesson)
+@pytest.mark.parametrize("folder", list(EXPECTED))
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_run_all_in_jupyterlab(lab_page, folder, lesson):
+    run_all_in_jupyterlab(lab_page, folder, lesson)

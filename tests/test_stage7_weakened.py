@@ -1,14 +1,16 @@
 """An app reaches stage 7 only with every protection: a copy missing any one of them fails.
 
 Each case copies stage 7 into a scratch folder, removes one protection by editing
-the source text, and runs the behaviour suite on it at stage 7, exactly as
-check_my_app(7) and the grader do (``pytest tests/stages --app-dir DIR --stage 7``).
+the source text, and runs the behaviour suite on it at stage 7 as the grader does
+(``pytest tests/stages --app-dir DIR --stage 7``, in a worker forked from its fork server).
 """
 import shutil
 
 import pytest
 
-from workbook.my_app import run_stage_tests
+from workbook.grading.apps import run_tests
+from workbook.grading.engine import default_engine
+from workbook.grading.stage_outcomes import stage_results
 from workbook.stages import stage
 
 pytestmark = pytest.mark.slow
@@ -31,6 +33,15 @@ WEAKENINGS = {
 }
 
 
+def run_stage_7(app_folder, tmp_path, *pytest_args):
+    """(whether the app passed stage 7, pytest's output): the grader's own run of the stage 7 tests."""
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    run = run_tests([7], app_folder, run_dir, timeout=900, engine=default_engine(), extra_args=pytest_args)
+    results, finished, _last = stage_results(run_dir / "outcomes.jsonl")
+    return finished and results.get(7, (False, ""))[0], run.output
+
+
 def weakened_copy(tmp_path, file, find, replace):
     folder = tmp_path / "app"
     shutil.copytree(stage(7).folder, folder, ignore=shutil.ignore_patterns("instance", "__pycache__"))
@@ -44,17 +55,17 @@ def weakened_copy(tmp_path, file, find, replace):
 @pytest.mark.parametrize("protection", list(WEAKENINGS))
 def test_stage7_without_one_protection_fails_stage_7(tmp_path, protection):
     file, find, replace, failing_test = WEAKENINGS[protection]
-    run = run_stage_tests(7, weakened_copy(tmp_path, file, find, replace), extra_args=["-x", "-k", failing_test])
-    assert not run.passed, f"stage 7 without its {protection} passed:\n{run.output[-3000:]}"
-    assert "FAILED" in run.output and failing_test in run.output, run.output[-3000:]
+    passed, output = run_stage_7(weakened_copy(tmp_path, file, find, replace), tmp_path, "-x", "-k", failing_test)
+    assert not passed, f"stage 7 without its {protection} passed:\n{output[-3000:]}"
+    assert "FAILED" in output and failing_test in output, output[-3000:]
 
 
 def test_stage6_does_not_pass_stage_7(tmp_path):
     folder = tmp_path / "app"
     shutil.copytree(stage(6).folder, folder, ignore=shutil.ignore_patterns("instance", "__pycache__"))
-    run = run_stage_tests(7, folder, extra_args=["-x"])
-    assert not run.passed, run.output[-3000:]
-    assert "FAILED" in run.output or "ERROR" in run.output, run.output[-3000:]
+    passed, output = run_stage_7(folder, tmp_path, "-x")
+    assert not passed, output[-3000:]
+    assert "FAILED" in output or "ERROR" in output, output[-3000:]
 
 
 def test_a_full_copy_of_stage7_passes_stage_7(tmp_path):
@@ -64,9 +75,9 @@ def test_a_full_copy_of_stage7_passes_stage_7(tmp_path):
     cases above expect to fail, run the same way, on a copy made the same way.)
     """
     selected = " or ".join(failing_test for _file, _find, _replace, failing_test in WEAKENINGS.values())
-    run = run_stage_tests(7, weakened_copy(tmp_path, "app.py", "import auth\n", "import auth\n"),
-                          extra_args=["-k", selected, "-rA"], timeout=900)  # -rA: a PASSED line per test
-    assert run.passed, run.output[-3000:]
-    passed = [line for line in run.output.splitlines() if line.startswith("PASSED ")]
+    copy = weakened_copy(tmp_path, "app.py", "import auth\n", "import auth\n")
+    passed, output = run_stage_7(copy, tmp_path, "-k", selected, "-rA")  # -rA: a PASSED line per test
+    assert passed, output[-3000:]
+    lines = [line for line in output.splitlines() if line.startswith("PASSED ")]
     for _file, _find, _replace, failing_test in WEAKENINGS.values():
-        assert any(failing_test in line for line in passed), f"no {failing_test} passed:\n{run.output[-3000:]}"
+        assert any(failing_test in line for line in lines), f"no {failing_test} passed:\n{output[-3000:]}"

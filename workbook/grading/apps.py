@@ -31,30 +31,31 @@ STAGE_TEST_ARGS = ("-p", "workbook.grading.stage_outcomes",
                    "-W", "ignore::pytest.PytestAssertRewriteWarning")
 
 
-def run_tests(stages, app_dir, run_dir, timeout, engine, cancelled=None):
+def run_tests(stages, app_dir, run_dir, timeout, engine, cancelled=None, extra_args=()):
     """Run the behaviour tests of ``stages`` on ``app_dir`` in a fresh process; a my_app.StageTestRun.
 
     Engine "fork": pytest.main in a worker forked from the grader's fork server, which has
     imported pytest, Flask and the workbook once; otherwise a fresh ``python -m pytest``.
     Either way the process and everything the app starts end with its process group.
+    The outcome of each test goes to ``run_dir``/outcomes.jsonl (stage_outcomes.stage_results reads it);
+    ``extra_args``: more pytest arguments (``-k``, ``-x``...).
     """
     basetemp = Path(tempfile.mkdtemp(prefix="workbook-stage-tests-", dir=_memory_folder() or run_dir))
     try:
-        return _run_tests(stages, app_dir, run_dir, timeout, engine, cancelled, basetemp)
+        return _run_tests(stages, app_dir, run_dir, timeout, engine, cancelled, (*_run_args(run_dir, basetemp),
+                                                                                 *extra_args))
     finally:
         remove_tree(basetemp)
 
 
-def _run_tests(stages, app_dir, run_dir, timeout, engine, cancelled, basetemp):
+def _run_tests(stages, app_dir, run_dir, timeout, engine, cancelled, args):
     from ..my_app import StageTestRun, run_stage_tests
     if engine != "fork":
-        return run_stage_tests(stages, app_dir, timeout=timeout, cwd=run_dir,
-                               extra_args=(*STAGE_TEST_ARGS, *_run_args(run_dir, basetemp)))
+        return run_stage_tests(stages, app_dir, timeout=timeout, cwd=run_dir, extra_args=(*STAGE_TEST_ARGS, *args))
     from .engine import start_worker
     from .worker import TestRunJob, serve_tests
     log = run_dir / "pytest.log"
-    job = TestRunJob(args=test_run_args(stages, app_dir, _run_args(run_dir, basetemp)), cwd=str(run_dir),
-                     log=str(log))
+    job = TestRunJob(args=test_run_args(stages, app_dir, args), cwd=str(run_dir), log=str(log))
     worker = start_worker(job, "fork", run_dir, target=serve_tests)
     returncode, cpu, crash, deadline = None, 0.0, "", time.monotonic() + timeout
     try:
