@@ -4,6 +4,8 @@ axe-core (Deque's accessibility engine, pinned in package.json, installed by
 ``make test`` with ``npm ci``) checks every page a stage shows, error pages,
 throttling and the recovery codes included: a serious or critical violation fails
 (a field without a label, text without enough contrast, a page without a language...).
+The same walk takes the screenshot of each stage's key page for docs/screenshots/ (the README
+shows them; WORKBOOK_UPDATE_SCREENSHOTS=1 rewrites the committed ones).
 Then a keyboard-only walk of stage 7 in Chromium: Tab, typing and Enter, nothing
 else, from registering to logging in with a recovery code, with the focus visible
 at every stop and each error announced (``role="alert"``).
@@ -13,7 +15,7 @@ import re
 import time
 
 import pytest
-from test_browser import VIEWPORT, scan_qr, type_code
+from test_browser import VIEWPORT, scan_qr, screenshot, type_code
 
 from workbook import ROOT
 from workbook.phone import Phone
@@ -124,6 +126,7 @@ def wrong(code):
 def walk_single_page_stage(page, check, number, app_url):
     assert page.goto(app_url).status == 200
     check("the home page")
+    screenshot(page, number)
     if number == 4:
         type_code(page, "123456")
         assert submit(page, "Enable 2FA").status == 405
@@ -175,6 +178,8 @@ def walk_login_stage(page, check, number, app_url):
     assert submit(page, "Next").status in (302, 303)
     check("enable-2fa")
     phone = scan_qr(page)
+    if number == 6:
+        screenshot(page, 6)
     type_code(page, wrong(phone.code()))
     assert submit(page, "Turn on 2FA").status in (400, 401)
     check("enable-2fa with a wrong code", alert="not right")
@@ -183,6 +188,7 @@ def walk_login_stage(page, check, number, app_url):
     if number >= 7:
         check("the recovery codes")
         assert page.locator("ol li").count() == 10
+        screenshot(page, 7)
         page.goto(app_url + "recovery-codes")
         check("the recovery codes, once they were shown")
     page.goto(app_url + "dashboard")

@@ -2,9 +2,13 @@
 
 Playwright drives Debian's Chromium (never a downloaded one). Where a page shows
 a QR code, the workbook's phone stand-in decodes the image the browser shows and
-the test types its code into the form, as a person would. The same run takes a
-screenshot of each stage's key page for docs/screenshots/ (the README shows them;
-WORKBOOK_UPDATE_SCREENSHOTS=1 rewrites the committed ones).
+the test types its code into the form, as a person would.
+
+``use_stage`` is that walk, for one stage: tests/test_codespaces.py takes it through
+every stage at its forwarded Codespaces address, and the test here takes the latest
+stage through the Jupyter proxy. At each stage's own address, tests/test_accessibility.py
+walks the same pages with axe-core checking each one, and takes the screenshots the
+README shows (``screenshot`` below).
 
 Without Chromium these tests are skipped, with the reason; with CI=true a missing
 browser is a failure instead, so CI never passes by skipping them.
@@ -43,16 +47,6 @@ def page(browser):
         yield context.new_page()
     finally:
         context.close()
-
-
-@pytest.fixture(params=STAGE_NUMBERS, ids=[f"stage{n}" for n in STAGE_NUMBERS])
-def stage_app(request, tmp_path):
-    """(stage number, base URL) of that stage's app, started the `python app.py` way."""
-    number = request.param
-    port = free_port()
-    command = stage_command(number, "python", port)
-    with running(command, port, stage_environment(port, tmp_path / "users.sqlite")) as url:
-        yield number, url + "/"
 
 
 def screenshot(page, number):
@@ -101,11 +95,6 @@ def scan_qr(page):
     # The manual-entry key, for people who cannot scan, is the same secret.
     assert account.secret in re.sub(r"\s", "", page.locator("body").inner_text())
     return phone
-
-
-def test_stage_in_a_browser(page, stage_app):
-    number, app_url = stage_app
-    use_stage(page, number, app_url)
 
 
 def use_stage(page, number, app_url, screenshots=True):
