@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from . import worker as worker_module
@@ -69,7 +70,7 @@ class WorkerProcess:
                 pass
             # The fork server tells a worker's exit code. When student code killed it first (another
             # student's, in a class graded two at a time), multiprocessing says 255 for "no word".
-            if code == 255 and not _still_running(self.fork_server_pid):  # the real code is lost with it
+            if code == 255 and _fork_server_gone(self.fork_server_pid):  # the real code is lost with it
                 code = None
         else:
             try:
@@ -122,14 +123,24 @@ def _fork_server_pid():
     return getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
 
 
-def _still_running(pid):
-    """Whether our child process ``pid`` still runs. WNOWAIT: an ended one stays for multiprocessing to reap."""
+def _fork_server_gone(pid, wait=2.0):
+    """Whether the fork server ``pid`` (our child) has ended, waiting up to ``wait`` s for one being killed:
+    a killed process closes its files (the worker's exit code is then lost) a moment before it ends."""
     if pid is None:
-        return True  # unknown: take the exit code as multiprocessing gives it
-    try:
-        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
-    except (ChildProcessError, OSError, AttributeError):  # not our child; no waitid on this system
-        return True
+        return False  # unknown: take the exit code as multiprocessing gives it
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            # WNOWAIT: an ended one stays for multiprocessing to reap.
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+        except ChildProcessError:
+            return True  # reaped already: multiprocessing found it dead and started another
+        except (OSError, AttributeError):  # no waitid on this system
+            return False
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
 
 
 def start_worker(job, engine, grader_dir, target=None):
