@@ -282,7 +282,7 @@ def test_an_app_that_ends_the_test_process_gets_no_stage_it_did_not_finish(tmp_p
         "        if request.method == 'POST' and response.status_code < 400:\n            os._exit(0)\n"
         "        return response\n    return app\n"))
     (tmp_path / "scratch").mkdir()
-    grade = grade_app(app, tmp_path / "scratch")
+    grade = grade_app(app, tmp_path / "scratch")  # engine "spawn": a fresh `python -m pytest` (the grader forks)
     assert grade.stage == 4, grade
     assert "my_app: the stage 5 tests ended the test process (exit code 0)" in grade.notes
     assert [run.stage for run in grade.runs if run.passed] == [4]
@@ -291,8 +291,9 @@ def test_an_app_that_ends_the_test_process_gets_no_stage_it_did_not_finish(tmp_p
 @pytest.mark.slow
 def test_one_test_process_finds_the_highest_stage(tmp_path):
     from workbook.grading.apps import grade_app
+    from workbook.grading.engine import default_engine
     (tmp_path / "scratch").mkdir()
-    grade = grade_app(_stage_5_app(tmp_path / "my_app"), tmp_path / "scratch")
+    grade = grade_app(_stage_5_app(tmp_path / "my_app"), tmp_path / "scratch", engine=default_engine())
     assert grade.stage == 5 and not grade.notes
     # 7 and 6 fail at their first test; 5 passes every test; 4 and below are not run at all.
     assert [(run.stage, run.passed) for run in grade.runs] == [(7, False), (6, False), (5, True)]
