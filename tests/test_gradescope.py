@@ -53,6 +53,18 @@ def work(tmp_path_factory):
     return {"root": root, "student": student, "row": row}
 
 
+def _upload(work, upload_layout, folder):
+    """The student's work in ``folder`` as Gradescope unpacks an upload made one way or the other."""
+    if upload_layout == "folders":      # the student uploaded notebooks/ and my_app/
+        shutil.copytree(work["student"], folder)
+    else:                               # loose notebooks, and the app zipped inside its own folder
+        folder.mkdir()
+        for path in (work["student"] / "notebooks").iterdir():
+            shutil.copy(path, folder)
+        shutil.copytree(work["student"] / "my_app", folder / "flask-2fa-workbook" / "my_app")
+    return folder
+
+
 def _autograde(work, upload_layout):
     """Build the zip, unpack it as Gradescope does, run run_autograder on an upload; return results.json."""
     grader_root = work["root"] / f"autograder-{upload_layout}"
@@ -73,14 +85,7 @@ def _autograde(work, upload_layout):
             mode = archive.getinfo(name).external_attr >> 16
             assert mode & 0o111, f"{name} is not executable in the zip"
             os.chmod(grader_root / "source" / name, mode & 0o777)
-    upload = grader_root / "submission"
-    if upload_layout == "folders":      # the student uploaded notebooks/ and my_app/
-        shutil.copytree(work["student"], upload)
-    else:                               # loose notebooks, and the app zipped inside its own folder
-        upload.mkdir()
-        for path in (work["student"] / "notebooks").iterdir():
-            shutil.copy(path, upload)
-        shutil.copytree(work["student"] / "my_app", upload / "flask-2fa-workbook" / "my_app")
+    _upload(work, upload_layout, grader_root / "submission")
     shutil.copy(grader_root / "source" / "run_autograder", grader_root / "run_autograder")  # as Gradescope does
     env = {**os.environ, "AUTOGRADER_ROOT": str(grader_root), "WORKBOOK_PYTHON": sys.executable}
     done = subprocess.run([str(grader_root / "run_autograder")], cwd=grader_root, env=env, capture_output=True,
@@ -89,9 +94,8 @@ def _autograde(work, upload_layout):
     return json.loads((grader_root / "results" / "results.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("upload_layout", ["folders", "loose"])
-def test_run_autograder_gives_the_class_graders_marks(work, upload_layout):
-    results = _autograde(work, upload_layout)
+def test_run_autograder_gives_the_class_graders_marks(work):
+    results = _autograde(work, "folders")
     row = work["row"]
     assert results["score"] == int(row["total"])
     assert sum(test["score"] for test in results["tests"]) == results["score"]
@@ -110,6 +114,23 @@ def test_run_autograder_gives_the_class_graders_marks(work, upload_layout):
     assert row["app_stage"] == "1", row["notes"]
     assert by_number["app"]["output"] == f"✅ Your app passes the stage {row['app_stage']} behaviour tests.", \
         results["output"]  # the grader's notes: why not
+
+
+def test_a_loose_upload_is_laid_out_as_the_folders_one(work, tmp_path):
+    """Loose notebooks, and the app zipped in a folder of its own, are graded from the very files a
+    notebooks/ and my_app/ upload gives (run_autograder grades those: the test above)."""
+    from class_grading import tree_hash
+
+    from workbook.grading.files import gather_submission
+    gathered = {}
+    for layout in ("folders", "loose"):
+        gathered[layout] = tmp_path / f"gathered-{layout}"
+        notes = gather_submission(_upload(work, layout, tmp_path / layout), gathered[layout])
+    assert sorted(p.relative_to(gathered["loose"]).as_posix() for p in gathered["loose"].rglob("*.ipynb")) == \
+        ["notebooks/01_install.ipynb", "notebooks/02_secret_key.ipynb"]
+    assert (gathered["loose"] / "my_app" / "app.py").is_file()
+    assert tree_hash(gathered["loose"]) == tree_hash(gathered["folders"])
+    assert any("flask-2fa-workbook/my_app" in note for note in notes), notes  # where the app was found
 
 
 def test_the_students_check_shows_the_graders_marks(work):
