@@ -13,9 +13,8 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 $(INSTALLED): requirements.txt pyproject.toml
 	@base=$$(sh scripts/find-python $(PYTHON)) || exit 1; \
-	  echo "Setting up $(VENV) with $$($$base --version) ($$base)"; \
-	  $$base -m venv $(VENV)
-	sh scripts/install-requirements $(PY)
+	  echo "Setting up $(VENV) with $$($$base --version) ($$base): $$(sh scripts/install-requirements $$base $(VENV) --which)"; \
+	  sh scripts/install-requirements $$base $(VENV)
 	touch $(INSTALLED)
 
 # A .venv made by another Python than the one asked for is made again.

@@ -5,6 +5,7 @@ that ``make`` does: the wheel must then hold every subpackage the lessons and
 the grader import. And an ignore pattern written for a top-level folder
 (``grading/``, ``build/``) must not swallow a package folder of the same name.
 """
+import os
 import shutil
 import subprocess
 import sys
@@ -50,3 +51,35 @@ def test_git_tracks_every_module():
     tracked = set(subprocess.run(["git", "ls-files", "workbook"], cwd=ROOT, capture_output=True, text=True,
                                  check=True).stdout.split())
     assert modules_in_source() - tracked == set(), "modules that git does not track (ignored or not added)"
+
+
+# --- which installer `make setup` uses (scripts/install-requirements) ------------------------------
+
+def _installer(env, base=sys.executable):
+    """What the script says it would install with, under pip settings ``env`` alone (none from this machine)."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("PIP_")}
+    environment.update(PIP_CONFIG_FILE=os.devnull, **env)
+    done = subprocess.run(["sh", "scripts/install-requirements", base, "unused-venv", "--which"], cwd=ROOT,
+                          env=environment, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("setting", ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"])
+def test_setup_uses_uv_unless_pip_is_sent_to_another_index(setting):
+    """uv does not read pip's settings: a mirror that replaces PyPI leaves the installing to pip."""
+    assert _installer({}).startswith("uv: ")
+    assert _installer({"PIP_INDEX_URL": ""}).startswith("uv: ")  # set to nothing: PyPI
+    said = _installer({setting: "https://mirror.example.edu/simple"})
+    if setting == "PIP_INDEX_URL":
+        assert said.startswith("pip: ") and "another package index" in said, said
+    else:  # an extra index adds to PyPI, where uv finds every package
+        assert said.startswith("uv: "), said
+
+
+def test_setup_uses_the_new_environments_pip_when_python_has_none(tmp_path):
+    no_pip = tmp_path / "python-without-pip"
+    no_pip.write_text(f'#!/bin/sh\n[ "$2" = pip ] && exit 1\nexec {sys.executable} "$@"\n')
+    no_pip.chmod(0o755)
+    said = _installer({}, base=str(no_pip))
+    assert said.startswith("pip: ") and "has no pip" in said, said
