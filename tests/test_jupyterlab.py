@@ -41,11 +41,13 @@ CLOSE = f"""async (path) => {{
 CODE_CELLS = f"""(path) => ({PANEL})(path).content.widgets
     .filter(cell => cell.model.type === 'code')
     .map(cell => ({{count: cell.model.executionCount, outputs: cell.model.outputs.toJSON()}}))"""
-# Done when every cell ran, or one raised (Run All stops there), and the kernel is idle.
+# Done when every cell ran, or one raised (Run All stops there), and the kernel is idle. Read from the
+# cell models as they are: serialising every output (QR codes included) at each look cost more.
 ALL_RAN = f"""(path) => {{
-    const cells = ({CODE_CELLS})(path);
-    const done = cells.every(cell => cell.count !== null)
-        || cells.some(cell => cell.outputs.some(output => output.output_type === 'error'));
+    const cells = ({PANEL})(path).content.widgets.filter(cell => cell.model.type === 'code');
+    const raised = cell => Array.from({{length: cell.model.outputs.length}},
+        (_, i) => cell.model.outputs.get(i).type).includes('error');
+    const done = cells.every(cell => cell.model.executionCount !== null) || cells.some(raised);
     return done && ({KERNEL_IDLE})(path);
 }}"""
 
