@@ -39,7 +39,9 @@ lab: setup
 # Lint, then every Python test and every notebook (solutions: all ✅; fresh copies: all ⏳) in one
 # pytest run spread over the machine's cores (pytest-xdist; --dist loadscope keeps a file's tests,
 # and the server or kernel they share, on one worker, a class's tests when it has classes: a
-# notebook's cells stay in order in one kernel). Prints how long it took, install included.
+# notebook's cells stay in order in one kernel). --no-loadscope-reorder: the files go out in the order
+# tests/conftest.py gives them, the long ones (browsers, servers) first. Prints how long it took,
+# install included.
 WORKERS ?= auto
 NOTEBOOK_OPTIONS := --nbval-lax --nbval-cell-timeout=120
 test:
