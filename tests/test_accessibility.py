@@ -12,6 +12,7 @@ at every stop and each error announced (``role="alert"``).
 """
 import os
 import re
+import shutil
 import time
 
 import pytest
@@ -44,7 +45,9 @@ RUN_AXE = """async () => {
 @pytest.fixture(scope="session")
 def axe_script():
     if not AXE.exists():
-        reason = f"axe-core is not installed at {AXE}: run `make test` (or `npm ci`) first"
+        reason = (f"axe-core is not installed at {AXE}: run `make test` (or `npm ci`) first" if shutil.which("npm") else
+                  "no npm, so no axe-core, the accessibility checker: install it (Debian/Ubuntu: apt-get install npm), "
+                  "then run `make test`")
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true, so the accessibility tests must run: {reason}", pytrace=False)
         pytest.skip(reason)
