@@ -10,8 +10,8 @@ import pytest
 
 from workbook.grading.apps import run_tests
 from workbook.grading.engine import default_engine
-from workbook.grading.stage_outcomes import stage_results
 from workbook.stages import stage
+from workbook.testing.stage_outcomes import stage_results
 
 pytestmark = pytest.mark.slow
 
