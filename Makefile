@@ -53,8 +53,9 @@ test:
 	  status=$$?; echo "make test: $$(( $$(date +%s) - start )) s, install included (exit status $$status)"; \
 	  exit $$status
 
+# Without notebooks, nbval is not loaded (-p no:nbval): importing it (jsonschema) costs each pytest process ~1.5 s.
 test-python: setup node_modules/.package-lock.json
-	$(PY) -m pytest -n $(WORKERS) --dist loadscope --no-loadscope-reorder tests
+	$(PY) -m pytest -n $(WORKERS) --dist loadscope --no-loadscope-reorder -p no:nbval tests
 
 test-notebooks: setup
 	$(PY) -m pytest -n $(WORKERS) --dist loadscope --no-loadscope-reorder $(NOTEBOOK_OPTIONS) solutions notebooks
@@ -63,9 +64,10 @@ test-notebooks: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
-# Without the slow tests (real servers, browsers), for a quick loop while editing.
+# Without the slow tests (real servers, browsers), for a quick loop while editing: under 60 s
+# (bench/README.md). `make test` runs these tests too.
 test-fast: setup
-	$(PY) -m pytest -n $(WORKERS) --dist loadscope --no-loadscope-reorder tests -m "not slow and not browser"
+	$(PY) -m pytest -n $(WORKERS) --dist loadscope --no-loadscope-reorder -p no:nbval tests -m "not slow and not browser"
 
 diffs: setup
 	$(PY) -m workbook diffs

@@ -13,7 +13,7 @@ BROWSER_FILE = "tests/test_jupyterlab.py"  # one test without a browser, the oth
 def run_without_chromium(tmp_path, ci):
     env = {**os.environ, "CHROMIUM": str(tmp_path / "no-chromium-here"), "CI": ci, "PYTEST_ADDOPTS": ""}
     done = subprocess.run([sys.executable, "-m", "pytest", "-n", "1", "--dist", "loadscope", "-p", "no:cacheprovider",
-                           BROWSER_FILE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+                           "-p", "no:nbval", BROWSER_FILE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     return done.returncode, done.stdout.strip().splitlines()
 
 
