@@ -22,7 +22,7 @@ WEAKENINGS = {
     "CSRF": ("app.py", "MAX_CONTENT_LENGTH=8 * 1024,", "MAX_CONTENT_LENGTH=8 * 1024, WTF_CSRF_ENABLED=False,",
              "csrf"),
     "throttle": ("throttle.py", "\ndef attempt_succeeded(",
-                 "\ndef start_attempt(*args, **kwargs):\n    return Attempt(None, None)\n\n\ndef attempt_succeeded(",
+                 "\ndef start_attempt(*args, **kwargs):\n    return Attempt(tuple(args[:3]), None)\n\n\ndef attempt_succeeded(",
                  "attempt"),
     "recovery codes": ("recovery_codes.py", "\ndef left(",
                        "\ndef use(user_id, code):\n    return False\n\n\ndef left(",
