@@ -194,7 +194,7 @@ def password_problem(password, username):
     user_inputs = [SITE_NAME, *SITE_NAME.lower().split(), username]
     if zxcvbn(password[:ZXCVBN_LENGTH], user_inputs=user_inputs)["score"] < 3:
         return ("That password is too easy to guess: a common one, a word with digits or a year, "
-                "or close to your name or this site's. Choose another, for example four random words.")
+                "or close to your name or to the name of this site. Choose another, for example four random words.")
     return None
 
 

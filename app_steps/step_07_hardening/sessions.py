@@ -49,7 +49,7 @@ def promote_session(token, now, user_id):
     new_token = secrets.token_urlsafe(32)
     get_db().execute(
         "UPDATE sessions SET id_hash = ?, user_id = ?, logged_in = 1, started = ?, last_seen = ?,"
-        " enrol_secret = NULL, replacing_since = NULL, replacing_version = NULL WHERE id_hash = ?",
+        " reauth_failures = 0, enrol_secret = NULL, replacing_since = NULL, replacing_version = NULL WHERE id_hash = ?",
         (session_key(new_token), user_id, now, now, session_key(token)),
     )
     return new_token
@@ -136,6 +136,11 @@ def count_reauth_failure(token, allowed):
         " WHERE id_hash = ? AND reauth_failures < ?",
         (session_key(token), allowed),
     ).rowcount == 1
+
+
+def reauth_succeeded(token):
+    """The factors were right: only wrong tries count."""
+    get_db().execute("UPDATE sessions SET reauth_failures = 0 WHERE id_hash = ?", (session_key(token),))
 
 
 def purge(now, idle_seconds, max_seconds, db=None):

@@ -282,6 +282,7 @@ def check_factors(template):
         events.record(user, "reauth_failed", clock())
         error = "That password or code is not right. Wait for a new code and try again."
         return render_template(template, error=error), 401
+    sessions.reauth_succeeded(session["sid"])
     return None
 
 
