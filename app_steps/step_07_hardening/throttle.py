@@ -33,7 +33,7 @@ LIMITS = {
     "code": {"free": FREE_ATTEMPTS, "ceilings": CEILINGS},
     "recovery": {"free": FREE_ATTEMPTS, "ceilings": CEILINGS},
     "unknown_name": {"free": FREE_ATTEMPTS, "ceilings": ((DAY, 100),)},
-    "register": {"free": NO_PAUSE, "ceilings": ((3600, 10), (DAY, 50))},
+    "register": {"free": NO_PAUSE, "ceilings": ((3600, 30), (DAY, 100))},
 }
 
 

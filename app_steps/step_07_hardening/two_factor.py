@@ -146,8 +146,9 @@ def enable_2fa(row):
                               "That code is not right. Check the app and try again.", 401)
     user_id = user_management.create_user(session["sid"], secret, timecode, new_recovery_codes(), clock())
     if user_id is None:
-        # Another request of this session (a double click, another tab) made the account first.
-        flash("Your account is ready. Log in.")
+        # Another request of this session (a double click, another tab) made the account
+        # first, or the session ended meanwhile (a logout in another tab).
+        flash("This registration is over. If you confirmed it a moment ago, log in; if not, register again.")
         return redirect(url_for("auth.login"))
     finish_login(user_management.get_user(user_id), first=True)
     flash("Your account is ready, with two-factor authentication on.")
