@@ -332,12 +332,16 @@ def test_a_double_clicked_enrolment_is_no_500(auth):
 
 def test_expired_rows_are_purged_for_everyone(auth, app, clock):
     auth.enrol()  # recovery codes shown, never saved; the session left open
+    codes = pages.parse(auth.client.get("/recovery-codes").data).list_items
     other = AuthActions(app.test_client(), None)
     other.register("bob")  # a registration never finished
     clock.advance(31 * DAY)
     app.test_client().get("/login")  # anyone's request
     assert rows(app, "SELECT COUNT(*) FROM recovery_codes_to_show")[0][0] == 0
     assert rows(app, "SELECT COUNT(*) FROM sessions")[0][0] == 0
+    written = b"".join(open(app.config["DATABASE"] + suffix, "rb").read()
+                       for suffix in ("", "-wal") if os.path.exists(app.config["DATABASE"] + suffix))
+    assert not any(code.encode() in written for code in codes), "a plain recovery code is still in the files"
 
 
 @pytest.mark.parametrize("key", ["a" * 32, "changeme" * 4, "1234567890" * 4])
