@@ -157,6 +157,8 @@ def registration_required(view):
     def wrapped(**kwargs):
         row = g.server_session
         if not session.get("registering") or row is None or row["reserved_name"] is None:
+            if g.user is not None:  # signed in: the phone is set up already
+                return redirect(url_for("two_factor.dashboard"))
             if session.get("pending_user_id") is not None:
                 return redirect(url_for("two_factor.verify_2fa"))
             flash("Register, or log in, first.")
