@@ -91,7 +91,7 @@ ROUTES = {
     1: ["/"], 2: ["/"], 3: ["/"], 4: ["/"], 5: ["/"],
     6: ["/", "/register", "/login", "/enable-2fa", "/verify-2fa", "/dashboard", "/logout"],
     7: ["/", "/register", "/login", "/enable-2fa", "/verify-2fa", "/dashboard", "/logout",
-        "/recovery-codes", "/disable-2fa"],
+        "/recovery-codes", "/replace-phone", "/change-password"],
 }
 JUNK = {
     "no body": {},
