@@ -214,6 +214,7 @@ class Guesser:
         self.field, self.poll_every, self.start = field, poll_every, start
         self.fake_recovery_code = wrong_recovery_code(alice.recovery_codes[-1])
         self.guesses, self.next, self.refusals_in_a_row = [], start, 0
+        self.logged_in_at = -float("inf")  # when her pending login began (it lasts 10 minutes)
 
     def refused(self, clock, response):
         self.refusals_in_a_row += 1
@@ -221,13 +222,14 @@ class Guesser:
         self.next = clock() + (wait if self.refusals_in_a_row < 3 else max(wait, 3600))
 
     def turn(self, clock):
-        page = self.person.client.get("/verify-2fa")
-        if page.status_code != 200:  # no pending login (expired after 10 minutes, or ended)
+        page = self.person.client.get("/verify-2fa") if clock() - self.logged_in_at < 9 * 60 else None
+        if page is None or page.status_code != 200:  # no pending login (expired after 10 minutes, or ended)
             page = None
             response = self.person.login()
             if response.status_code == 429:
                 return self.refused(clock, response)
             assert location(response) == "/verify-2fa", f"the password holder's login: {response.status_code}"
+            self.logged_in_at = clock()
         value = self.person.phone.wrong_code() if self.field == "otp" else self.fake_recovery_code
         response = submit_form(self.person.client, "/verify-2fa", {self.field: value}, page=page)
         if response.status_code == 429:
