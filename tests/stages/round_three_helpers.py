@@ -14,6 +14,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+from flask.testing import FlaskClient
+
 from workbook import pages
 from workbook.app_loader import make_app
 from workbook.testing.accounts import PASSWORD, USERNAME
@@ -50,6 +52,23 @@ def config(tmp_path, clock, **extra):
 
 def new_app(folder, tmp_path, clock, **extra):
     return make_app(folder, config(tmp_path, clock, **extra))
+
+
+class HttpsClient(FlaskClient):
+    """A test client that speaks HTTPS (every request to https://localhost), so Secure cookies travel;
+    like a browser, it sends a Referer from the same site (Flask-WTF checks it over HTTPS).
+    ``app.test_client_class = HttpsClient``."""
+
+    def open(self, *args, **kwargs):
+        if not (args and not isinstance(args[0], str)):
+            kwargs.setdefault("base_url", "https://localhost")
+            kwargs["headers"] = {"Referer": "https://localhost/", **dict(kwargs.get("headers") or {})}
+        return super().open(*args, **kwargs)
+
+
+def cookies(client):
+    """The cookies a test client holds (werkzeug's ``Cookie`` objects: key, value, secure, http_only, ...)."""
+    return list(client._cookies.values())
 
 
 _addresses = itertools.count(1)
@@ -382,7 +401,7 @@ def failed_counts(html):
     return {int(a or b) for a, b in FAILED_COUNT.findall(text)}
 
 
-__all__ = ["DAY", "KEY_A", "KEY_B", "KEY_THIEF", "NEW_PASSWORD", "PASSWORD", "USERNAME", "Authenticator",
+__all__ = ["DAY", "HttpsClient", "cookies", "KEY_A", "KEY_B", "KEY_THIEF", "NEW_PASSWORD", "PASSWORD", "USERNAME", "Authenticator",
            "NotifyRecorder", "Person", "as_text", "browser", "change_password", "config", "csrf_token",
            "every_value", "failed_counts", "file_bytes", "follow", "is_redirect_to", "is_trusted",
            "location", "logged_in", "new_app", "new_qr", "owner", "pause_strangers", "refers_to",

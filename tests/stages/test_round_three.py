@@ -11,6 +11,7 @@ stage 7 and to stage 8, which keeps every stage 7 promise.
 import random
 import re
 import secrets
+from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -29,12 +30,14 @@ from round_three_helpers import (
     PASSWORD,
     USERNAME,
     Authenticator,
+    HttpsClient,
     NotifyRecorder,
     Person,
     as_text,
     browser,
     change_password,
     config,
+    cookies,
     csrf_token,
     every_value,
     failed_counts,
@@ -199,6 +202,29 @@ def test_a_trusted_browsers_own_typos_do_not_close_it_for_good(app, clock):
         clock.advance(retry_after(response, 60))
         response = alice.login()
     assert location(response) == "/verify-2fa", f"alice's own browser, after her typos and a wait: {response.status_code}"
+
+
+def test_the_device_cookie_is_httponly_lax_secure_lasts_ninety_days_and_is_kept_hashed(folder, tmp_path, clock):
+    app = new_app(folder, tmp_path, clock, SESSION_COOKIE_SECURE=True)
+    app.test_client_class = HttpsClient
+    alice = owner(app, clock)
+    alice.logout()  # logging out keeps it: it marks the browser, not a session
+    session_name = app.config["SESSION_COOKIE_NAME"]
+    devices = [cookie for cookie in cookies(alice.client) if cookie.key != session_name]
+    assert devices, "after a full login and a logout the browser holds no cookie but the session's"
+    data = file_bytes(app)
+    for cookie in devices:
+        assert cookie.secure and cookie.http_only, f"{cookie.key}: Secure {cookie.secure}, HttpOnly {cookie.http_only}"
+        assert (cookie.same_site or "").lower() == "lax", f"{cookie.key}: SameSite={cookie.same_site}"
+        if cookie.max_age is not None:
+            lifetime = cookie.max_age
+        else:
+            assert cookie.expires is not None, f"{cookie.key} ends with the browser session, not in 90 days"
+            lifetime = (cookie.expires - datetime.now(timezone.utc)).total_seconds()
+        assert 89 * DAY <= lifetime <= 91 * DAY, f"{cookie.key} lasts {lifetime / DAY:.1f} days, not 90"
+        assert len(cookie.decoded_value) >= 16 and cookie.decoded_value.encode() not in data, \
+            f"{cookie.key}'s value is stored as it is in the database file"
+    assert is_trusted(app, alice), "the browser is not trusted after logging out"
 
 
 # ================================================================= 2. the ceiling counts failures, not streaks
