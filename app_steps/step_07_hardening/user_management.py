@@ -46,7 +46,9 @@ def _outdated(password_hash):
     method = current_app.config["PASSWORD_HASH_METHOD"]
     if method == "argon2id":
         return not password_hash.startswith("$argon2id$") or ARGON2.check_needs_rehash(password_hash)
-    return not password_hash.startswith(method + "$")
+    # werkzeug writes the method with its settings ("scrypt:32768:8:1$..."); "scrypt" names them all.
+    stored = password_hash.split("$", 1)[0]
+    return stored != method and stored.split(":")[0] != method
 
 
 @functools.cache

@@ -276,6 +276,18 @@ def test_an_old_scrypt_hash_is_replaced_at_the_next_right_login(enrolled, app, c
     assert rows(app, "SELECT password_hash FROM users")[0][0].startswith("$argon2id$")
 
 
+
+def test_a_hash_made_the_configured_way_is_left_alone(enrolled, app, clock):
+    """PASSWORD_HASH_METHOD "scrypt" names werkzeug's "scrypt:32768:8:1": no second hash per login."""
+    from werkzeug.security import generate_password_hash
+    stored = generate_password_hash(PASSWORD, "scrypt")
+    with sqlite3.connect(app.config["DATABASE"]) as db:
+        db.execute("UPDATE users SET password_hash = ?", (stored,))
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt"
+    assert location(enrolled.login()) == "/verify-2fa"
+    assert rows(app, "SELECT password_hash FROM users")[0][0] == stored
+
+
 # ----------------------------------------------------------------- small holes
 
 @pytest.mark.parametrize("length", [73, 100, 256])
