@@ -98,8 +98,9 @@ class Grader:
 
     def __init__(self, timeout=DEFAULT_TIMEOUT, jobs=None, hidden_checks=None, engine=None,
                  progress=None, scratch=None, app_timeout=DEFAULT_APP_TIMEOUT, skip_demos=True,
-                 partial_credit=True):
+                 partial_credit=True, on_student=None):
         self.timeout = float(timeout)
+        self.on_student = on_student   # called with each StudentGrade once it is graded (resume.py keeps it)
         self.partial_credit = partial_credit   # run the next stage's tests for an app's app_score (apps.py)
         self.app_timeout = float(app_timeout)
         self.jobs = max(1, jobs or os.cpu_count() or 1)
@@ -162,6 +163,8 @@ class Grader:
                     remaining[task.student.name] -= 1
                     if remaining[task.student.name] == 0:
                         done += 1
+                        if self.on_student is not None:
+                            self.on_student(task.student)
                         self._report_progress(done, total)
         except BaseException:
             self._cancel()

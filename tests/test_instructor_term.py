@@ -1,0 +1,122 @@
+"""An instructor's term, case by case (issue 24): every adjustment kept on every rerun, or the run stopped
+before grading, naming the problem (workbook/grading/instructor_file.py, resume.py, lms.py)."""
+import csv
+import json
+
+import pytest
+from messy_class import LESSON_FILES, SHARED_ANSWER, answered, exercise_cell, released, write
+
+from workbook.__main__ import main as workbook_main
+
+pytestmark = pytest.mark.slow
+
+
+def _rows(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def _grade(submissions, out, *extra):
+    assert workbook_main(["grade", str(submissions), "--out", str(out), "--timeout", "30", "--jobs", "2",
+                          *map(str, extra)]) == 0
+    return _rows(out)
+
+
+def _shared(path):
+    notebook = released(0)
+    notebook.cells[exercise_cell(notebook, "0.1")].source = SHARED_ANSWER
+    write(notebook, path)
+
+
+@pytest.fixture()
+def term(tmp_path):
+    """ana (lesson 1 done), dan and eve (the same answer to 0.1; dan's lesson 1 untouched), hugo (nothing done)."""
+    submissions = tmp_path / "submissions"
+    write(answered(1, "ana"), submissions / "ana" / "notebooks" / LESSON_FILES[1])
+    _shared(submissions / "dan" / "notebooks" / LESSON_FILES[0])
+    write(released(1), submissions / "dan" / "notebooks" / LESSON_FILES[1])
+    _shared(submissions / "eve" / "notebooks" / LESSON_FILES[0])
+    write(released(1), submissions / "hugo" / "notebooks" / LESSON_FILES[1])
+    out = tmp_path / "out" / "report.csv"
+    out.parent.mkdir()
+    overrides = tmp_path / "overrides.csv"
+    overrides.write_text("student,exercise,points,reason\ndan,1.1,1,on paper\ndan,1.2,1,on paper\n", encoding="utf-8")
+    times = tmp_path / "times.csv"
+    times.write_text("student,submitted\nana,2026-12-01T20:00+00:00\ndan,2026-12-02T09:00+00:00\n"
+                     "eve,2026-12-03T09:00+00:00\nhugo,2026-12-01T10:00+00:00\n", encoding="utf-8")
+    return submissions, out, overrides, times
+
+
+def _stops(capsys, submissions, out, *extra):
+    """The run stops before any grading: exit 2, no report, the message (returned) names the problem."""
+    code = workbook_main(["grade", str(submissions), "--out", str(out), "--timeout", "30", *map(str, extra)])
+    err = capsys.readouterr().err
+    assert code == 2 and "nothing was graded" in err and not out.exists()
+    assert not (out.parent / "instructor.json").exists()   # a refused adjustment is not kept either
+    return err
+
+
+def test_unknown_students_and_exercises_stop_the_run_before_grading(term, tmp_path, capsys):
+    submissions, out, _overrides, _times = term
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("student,exercise,points,reason\nHugo,1.1,1,\nana,1.9,1,\nbenn,1.1,1,\ndan,1.1,5,\n",
+                     encoding="utf-8")
+    err = _stops(capsys, submissions, out, "--overrides", wrong)
+    assert "no student 'Hugo' (did you mean 'hugo'?)" in err           # the case differs: named, not ignored
+    assert "no exercise '1.9' (did you mean" in err and "'1.1'" in err
+    assert "no student 'benn'" in err
+    assert "points '5' not between 0 and 1" in err or "points 5.0 not between 0 and 1" in err
+    times = tmp_path / "times.csv"
+    times.write_text("student,submitted\nHUGO,2026-12-01T10:00+00:00\n", encoding="utf-8")
+    err = _stops(capsys, submissions, out, "--deadline", "2026-12-01T23:59+00:00", "--submitted", times)
+    assert "submitted: no student 'HUGO' (did you mean 'hugo'?)" in err
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,id,name\nana,101,Ana\ndan,102,Dan\neve,103,Eve\n", encoding="utf-8")
+    err = _stops(capsys, submissions, out, "--lms", "canvas", "--roster", roster)
+    assert "'hugo' has no id in the roster" in err and "--canvas-assignment" in err
+
+
+def test_a_term_of_reruns_keeps_every_adjustment(term, capsys):
+    submissions, out, overrides, times = term
+    rows = _grade(submissions, out, "--overrides", overrides)
+    assert (rows["dan"]["1.1"], rows["dan"]["1.2"], rows["dan"]["1.3"]) == ("1", "1", "0")
+    assert "answer to 0.1 identical to eve's" in rows["dan"]["flags"]
+    assert "answer to 0.1 identical to dan's" in rows["eve"]["flags"]
+    assert json.loads((out.parent / "instructor.json").read_text())["overrides"][0]["student"] == "dan"
+    assert (out.parent / "logs" / "dan" / "01.log").exists()
+
+    # The README's own regrade command, without --overrides: dan's two overrides are kept, noted once;
+    # the classmate's flag and dan's are both still there; the others' rows are as they were.
+    again = _grade(submissions, out, "--student", "dan", "--merge")
+    assert (again["dan"]["1.1"], again["dan"]["1.2"], again["dan"]["total"]) == ("1", "1", rows["dan"]["total"])
+    assert again["dan"]["notes"].count("set to 1 by the instructor") == 2
+    assert "identical to eve's" in again["dan"]["flags"] and "identical to dan's" in again["eve"]["flags"]
+    assert again["ana"] == rows["ana"] and again["eve"] == rows["eve"]
+
+    # dan hands in a new lesson 0 and no lesson 1: regraded, the shared-answer flag goes both ways,
+    # his old 01.log goes, and his overrides still hold.
+    write(released(0), submissions / "dan" / "notebooks" / LESSON_FILES[0])
+    (submissions / "dan" / "notebooks" / LESSON_FILES[1]).unlink()
+    again = _grade(submissions, out, "--student", "dan", "--merge")
+    assert "identical" not in again["dan"]["flags"] and "identical" not in again["eve"]["flags"]
+    assert not (out.parent / "logs" / "dan" / "01.log").exists()
+    assert (out.parent / "logs" / "eve" / "00.log").exists()      # the others' logs stay
+    assert (again["dan"]["1.1"], again["dan"]["1.2"]) == ("1", "1")
+
+    # A deadline given with a regrade of one student: the penalty for everyone, from the LMS's times.
+    again = _grade(submissions, out, "--student", "ana", "--merge", "--deadline", "2026-12-01T23:59+00:00",
+                   "--submitted", times)
+    assert {name: again[name]["late_days"] for name in again} == {"ana": "0", "dan": "1", "eve": "2", "hugo": "0"}
+    assert again["dan"]["final"] == str(round(int(again["dan"]["total"]) * 0.9, 2)).removesuffix(".0")
+
+    # A rerun with no option at all: the deadline, the times and the overrides all still apply.
+    capsys.readouterr()
+    again = _grade(submissions, out, "--student", "hugo", "--merge")
+    assert again["eve"]["late_days"] == "2" and again["dan"]["1.1"] == "1"
+    assert again["eve"]["notes"].count("handed in 2 days late") == 1
+    # ...and a whole-class rerun without --merge too
+    again = _grade(submissions, out)
+    assert again["eve"]["late_days"] == "2" and (again["dan"]["1.1"], again["dan"]["1.2"]) == ("1", "1")
+    # A deadline removed on purpose: 'none'
+    again = _grade(submissions, out, "--deadline", "none")
+    assert again["eve"]["late_days"] == "0" and again["eve"]["final"] == again["eve"]["total"]
