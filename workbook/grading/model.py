@@ -45,6 +45,7 @@ class NotebookGrade:
     cpu_seconds: float = 0.0  # what its worker processes used (fork engine): the cost on an idle machine
     flags: list = field(default_factory=list)  # integrity flags: for the instructor to look at, never a mark
     log: str = ""             # the notebook's output while graded (the end of it), kept for disputes
+    hung_at: int | None = None   # the index of the code cell that timed out (not run again on a rerun)
 
 
 @dataclass
