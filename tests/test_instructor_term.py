@@ -2,6 +2,7 @@
 before grading, naming the problem (workbook/grading/instructor_file.py, resume.py, lms.py)."""
 import csv
 import json
+import re
 
 import pytest
 from messy_class import LESSON_FILES, SHARED_ANSWER, answered, exercise_cell, released, write
@@ -120,3 +121,77 @@ def test_a_term_of_reruns_keeps_every_adjustment(term, capsys):
     # A deadline removed on purpose: 'none'
     again = _grade(submissions, out, "--deadline", "none")
     assert again["eve"]["late_days"] == "0" and again["eve"]["final"] == again["eve"]["total"]
+
+
+# ---------------------------------------------------------------------------
+# The gradebooks, each read back by the rules of its LMS's documented import
+
+
+def _class(app_score_stage=None):
+    from workbook.grading.grader import load_exercises
+    from workbook.grading.model import AppGrade, ClassGrades, ExerciseGrade, NotebookGrade, StudentGrade
+    exercises = load_exercises()
+    students = []
+    for name, solved, late in (("ana", 3, 0), ("ben", 1, 2), ("=cmd", 0, 0)):
+        notebook = NotebookGrade(1, "notebooks/01_install.ipynb")
+        for index, exercise_id in enumerate(i for i, e in exercises.items() if e.lesson == 1):
+            passed = index < solved
+            notebook.grades[exercise_id] = ExerciseGrade(exercise_id, "passed" if passed else "failed", "",
+                                                         exercises[exercise_id].points if passed else 0)
+        app = AppGrade(5, partial=0.4, next_stage=(6, 4, 10)) if name == "ana" else AppGrade(None)
+        students.append(StudentGrade(name, {1: notebook}, app, late_days=late, penalty=late * 0.1))
+    return ClassGrades(students, exercises)
+
+
+def _adjustments(lms, **export):
+    from workbook.grading.instructor_file import Adjustments
+    roster = {"ana": {"id": "101", "name": "Lee, Ana", "email": "ana@example.edu", "sis_id": "S1", "login": "ana",
+                      "section": "A"},
+              "ben": {"id": "102", "name": "Ode, Ben", "email": "ben@example.edu", "sis_id": "S2", "login": "ben",
+                      "section": "A"},
+              "=cmd": {"id": "103", "name": "=cmd", "email": "c@example.edu"}}
+    return Adjustments(roster=roster, export={"lms": lms, **export})
+
+
+def _read(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def test_the_canvas_gradebook_is_what_canvas_imports(tmp_path):
+    """Canvas's gradebook import: Student, ID, SIS User ID, SIS Login ID, Section, then 'Name (assignment id)';
+    an optional second row 'Points Possible'; each row found by ID (or SIS ids); numeric scores."""
+    from workbook.grading import lms
+    grades = _class()
+    path = lms.write_gradebook(grades, tmp_path / "report.csv", _adjustments("canvas", canvas_assignment="12345",
+                                                                             app_points=7))
+    header, possible, *rows = _read(path)
+    assert header[:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] and len(header) == 6
+    name, assignment_id = re.fullmatch(r"(.+) \((\d+)\)", header[5]).groups()
+    assert (name, assignment_id) == ("Flask 2FA Workbook", "12345")
+    max_points = grades.max_points
+    assert possible[0].strip() == "Points Possible" and float(possible[5]) == max_points + 7
+    assert all(row[1].isdigit() for row in rows) and [row[1] for row in rows] == ["101", "102", "103"]
+    scores = {row[1]: float(row[5]) for row in rows}
+    # ana: 3 points + the app's share (stage 5 and 40 % of stage 6: 5.4 of 7 stages, of 7 points)
+    assert scores == {"101": pytest.approx(3 + 5.4), "102": pytest.approx(1 * 0.8), "103": 0}
+    assert rows[2][0] == "'=cmd"     # never a formula in a spreadsheet
+
+
+def test_the_moodle_and_plain_gradebooks(tmp_path):
+    """Moodle's CSV grade import maps one column to a user field (ID number, email address) and one to the grade
+    item: numeric grades with a decimal point."""
+    from workbook.grading import lms
+    grades = _class()
+    path = lms.write_gradebook(grades, tmp_path / "report.csv", _adjustments("moodle"))
+    header, *rows = _read(path)
+    assert header == ["ID number", "Email address", "Full name", "Flask 2FA Workbook"]
+    assert [(row[0], row[1]) for row in rows] == [("101", "ana@example.edu"), ("102", "ben@example.edu"),
+                                                  ("103", "c@example.edu")]
+    assert [float(row[3]) for row in rows] == [3, pytest.approx(0.8), 0]    # the app counts only when asked
+    path = lms.write_gradebook(grades, tmp_path / "report.csv", _adjustments("csv", app_points=10))
+    header, *rows = _read(path)
+    assert header == ["student", "id", "name", "email", "exercises", "app", "late_days", "grade", "points_possible"]
+    ana = dict(zip(header, rows[0], strict=True))
+    assert (ana["exercises"], float(ana["app"]), float(ana["grade"]), float(ana["points_possible"])) == (
+        "3", pytest.approx(10 * 5.4 / 7, abs=0.01), pytest.approx(3 + 10 * 5.4 / 7, abs=0.01), grades.max_points + 10)
