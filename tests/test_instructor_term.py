@@ -195,3 +195,56 @@ def test_the_moodle_and_plain_gradebooks(tmp_path):
     ana = dict(zip(header, rows[0], strict=True))
     assert (ana["exercises"], float(ana["app"]), float(ana["grade"]), float(ana["points_possible"])) == (
         "3", pytest.approx(10 * 5.4 / 7, abs=0.01), pytest.approx(3 + 10 * 5.4 / 7, abs=0.01), grades.max_points + 10)
+
+
+# ---------------------------------------------------------------------------
+# The report an instructor reads; hidden checks never shown before the due date
+
+
+def test_the_report_marks_overrides_folds_notes_links_html_feedback_and_says_what_the_app_score_is(tmp_path):
+    from workbook.grading.instructor_file import Adjustments, apply
+    from workbook.grading.model import AppGrade
+    from workbook.grading.report import write_reports
+    grades = _class()
+    ben = grades.students[1]
+    ben.app = AppGrade(0, partial=124 / 129, next_stage=(7, 124, 129), failing=["test_a", "test_b"])
+    ben.notes += [f"note {number}: " + "x" * 80 for number in range(12)]
+    apply(grades, Adjustments(overrides=[{"student": "ben", "exercise": "1.3", "points": 1, "reason": "paper"}]))
+    out = tmp_path / "report.csv"
+    write_reports(grades, out)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    ben_row = next(line for line in page.splitlines() if ">ben</a>" in line)
+    assert '<a href="feedback/ben.html">ben</a>' in ben_row
+    assert '<td class="full override" title="set by the instructor">1✎</td>' in ben_row
+    assert ben_row.count("✎") == 1
+    assert "<details><summary>13 notes</summary>" in ben_row           # folded: the row stays one line high
+    assert "stage 6, 96% of stage 7&#x27;s tests (124 of 129 pass); passes no stage in full" in ben_row
+    assert "does not pass any stage" not in page and "+ 96%" not in page
+    feedback = (tmp_path / "feedback" / "ben.html").read_text(encoding="utf-8")
+    assert feedback.startswith("<!DOCTYPE html>") and "<script" not in feedback
+    assert "set by your instructor: 1/1" in feedback and "stage 6, 96% of stage 7" in feedback
+    assert "stage 6, 96% of stage 7's tests" in (tmp_path / "feedback" / "ben.md").read_text(encoding="utf-8")
+
+
+def test_gradescope_before_the_due_date_shows_a_score_equal_to_the_visible_tests(tmp_path):
+    """A hidden check that fails code the visible check passes: before the due date the overall score is the
+    sum of the visible tests (a lower total would give it away); at the regrade after it, the points go."""
+    from datetime import datetime, timezone
+
+    from workbook.grading.gradescope import is_before_due_date, results
+    grades = _class()
+    ana = grades.students[0]
+    hidden = ana.grade("1.3")
+    hidden.status, hidden.points, hidden.message = "failed", 0, "the hidden check's message"
+    hidden.visible_status, hidden.visible_message = "passed", ""
+    before = results(ana, grades.exercises, before_due_date=True)
+    visible = sum(test["score"] for test in before["tests"] if test["visibility"] == "visible")
+    assert before["score"] == visible == 3
+    assert all(test["score"] == 0 for test in before["tests"] if test["visibility"] != "visible")
+    after = results(ana, grades.exercises)
+    assert after["score"] == ana.total == 2 == sum(test["score"] for test in after["tests"])
+    metadata = tmp_path / "submission_metadata.json"
+    metadata.write_text(json.dumps({"assignment": {"due_date": "2026-12-01T23:59:00.000000-08:00"}}))
+    assert is_before_due_date(metadata, now=datetime(2026, 12, 2, 7, 0, tzinfo=timezone.utc))
+    assert not is_before_due_date(metadata, now=datetime(2026, 12, 2, 8, 0, tzinfo=timezone.utc))
+    assert not is_before_due_date(tmp_path / "missing.json")

@@ -177,14 +177,22 @@ def student_summary(grades, student):
         lines.append(f"\nLesson {lesson:02d}" + (f" ({notebook.notebook})" if notebook.notebook else ""))
         for note in notebook.notes:
             lines.append(f"  > {note}")
-        for exercise_id, grade in notebook.grades.items():
-            lines.append(f"  {grade.line()}  [{grade.points}/{grades.exercises[exercise_id].points}]")
+        for exercise_id, grade in notebook.grades.items():   # the visible checks only: as the check cell says
+            points = visible_points(grade, grades.exercises[exercise_id])
+            lines.append(f"  {grade.visible_line()}  [{points}/{grades.exercises[exercise_id].points}]")
     lines.append("")
     lines.append(app_line(student.app))
     if student.app is not None and student.app.next_stage_line():
         lines.append(f"  Next: {student.app.next_stage_line(limit=15)}.")
     for note in student.notes + (student.app.notes if student.app else []):
         lines.append(f"> {note}")
-    lines.append(f"\nTotal: {student.total} / {grades.max_points} (what `python -m workbook grade` gives this work;"
-                 " checks your instructor adds with --hidden-checks are not in it)")
+    total = sum(visible_points(grade, grades.exercises[exercise_id])
+                for notebook in student.notebooks.values() for exercise_id, grade in notebook.grades.items())
+    lines.append(f"\nTotal: {total} / {grades.max_points} by the checks you can see (what your check cells say); "
+                 "the hidden checks run when your instructor grades, and may take back an exercise's points")
     return "\n".join(lines)
+
+
+def visible_points(grade, exercise):
+    """An exercise's points by its visible check alone (a hidden check's verdict is not shown before grading)."""
+    return exercise.points if (grade.visible_status or grade.status) == "passed" else 0

@@ -88,6 +88,20 @@ class AppGrade:
                                                     if len(self.failing) > limit else "")
         return f"stage {number}: {passed} of {total} tests pass" + (f"; failing: {shown}" if shown else "")
 
+    def describe(self):
+        """What app_score is, in words: 'stage 6, 96% of stage 7's tests (124 of 129); passes stage 2 in full'."""
+        if self.stage is None:
+            return "no my_app/ handed in"
+        if not self.next_stage:
+            return f"stage {self.stage}: passes its behaviour tests" if self.stage else \
+                "passes no stage's behaviour tests"
+        number, passed, total = self.next_stage
+        base = number - 1 if self.score > self.stage else self.stage
+        text = f"stage {base}, {passed / (total or 1):.0%} of stage {number}'s tests ({passed} of {total} pass)"
+        if base > self.stage:
+            text += f"; passes stage {self.stage}'s tests in full" if self.stage else "; passes no stage in full"
+        return text
+
 
 @dataclass
 class StudentGrade:
