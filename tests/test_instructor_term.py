@@ -3,6 +3,7 @@ before grading, naming the problem (workbook/grading/instructor_file.py, resume.
 import csv
 import json
 import re
+import shutil
 
 import pytest
 from messy_class import LESSON_FILES, SHARED_ANSWER, answered, exercise_cell, released, write
@@ -248,3 +249,51 @@ def test_gradescope_before_the_due_date_shows_a_score_equal_to_the_visible_tests
     assert is_before_due_date(metadata, now=datetime(2026, 12, 2, 7, 0, tzinfo=timezone.utc))
     assert not is_before_due_date(metadata, now=datetime(2026, 12, 2, 8, 0, tzinfo=timezone.utc))
     assert not is_before_due_date(tmp_path / "missing.json")
+
+
+# ---------------------------------------------------------------------------
+# --resume: after an interruption, only what is new or changed
+
+
+def test_resume_after_an_interruption_grades_only_new_and_changed_work(tmp_path, monkeypatch, capsys):
+    from workbook.grading import resume
+    from workbook.grading.grader import Grader
+    submissions = tmp_path / "submissions"
+    for name in ("ana", "ben", "cy"):
+        write(answered(1, name), submissions / name / "notebooks" / LESSON_FILES[1])
+    out = tmp_path / "out" / "report.csv"
+    out.parent.mkdir()
+    graded = []
+    grade_students = Grader.grade_students
+
+    def spy(self, folders):
+        graded.append(sorted(folders))
+        return grade_students(self, folders)
+    monkeypatch.setattr(Grader, "grade_students", spy)
+    record = resume.Progress.record
+
+    def interrupted(self, student):       # Ctrl-C as soon as the first student is graded
+        record(self, student)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(resume.Progress, "record", interrupted)
+    assert workbook_main(["grade", str(submissions), "--out", str(out), "--timeout", "30", "--jobs", "1"]) == 130
+    assert "--resume" in capsys.readouterr().err and not out.exists()
+    monkeypatch.setattr(resume.Progress, "record", record)
+    first = [json.loads(line)["name"] for line in resume.progress_path(out).read_text().splitlines()]
+    assert len(first) == 1
+
+    rows = _grade(submissions, out, "--resume")
+    assert graded[-1] == sorted({"ana", "ben", "cy"} - set(first))       # the first one is not graded again
+    assert [rows[name]["total"] for name in ("ana", "ben", "cy")] == ["3", "3", "3"]
+
+    # a student added, one who hands in again (a 1.2 that now fails), one whose folder is only copied anew
+    write(answered(1, "dan"), submissions / "dan" / "notebooks" / LESSON_FILES[1])
+    write(released(1), submissions / "ben" / "notebooks" / LESSON_FILES[1])
+    shutil.copytree(submissions / "cy", tmp_path / "cy-copy")
+    shutil.rmtree(submissions / "cy")
+    shutil.copytree(tmp_path / "cy-copy", submissions / "cy")    # new file dates, the same content
+    rows = _grade(submissions, out, "--resume")
+    assert graded[-1] == ["ben", "dan"]
+    assert {name: rows[name]["total"] for name in rows} == {"ana": "3", "ben": "0", "cy": "3", "dan": "3"}
+    rows = _grade(submissions, out, "--resume")          # nothing changed: nothing graded
+    assert graded[-1] == [] and rows["dan"]["total"] == "3"
