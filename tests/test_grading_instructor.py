@@ -65,7 +65,7 @@ def test_a_late_submission_loses_the_penalty_and_the_gradebook_has_the_final_gra
     roster.write_text("student,id,name,sis_id,login,section\nana,101,Ana Lee,S1,ana,A\nben,102,Ben Ode,S2,ben,A\n",
                       encoding="utf-8")
     _grade(submissions, out, "--deadline", "2026-12-01T23:59+00:00", "--late-penalty", 10, "--submitted", times,
-           "--lms", "canvas", "--canvas-assignment", 12345, "--roster", roster)
+           "--lms", "canvas", "--canvas-assignment", 12345, "--roster", roster, "--app-points", 7)
     rows = _rows(out)
     assert (rows["ana"]["late_days"], rows["ana"]["final"]) == ("0", str(lesson_1))
     assert rows["ben"]["late_days"] == "2"      # 1 day and 9 hours: two days begun
@@ -75,7 +75,8 @@ def test_a_late_submission_loses_the_penalty_and_the_gradebook_has_the_final_gra
         book = list(csv.reader(handle))
     assert book[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
     assert book[0][5] == "Flask 2FA Workbook (12345)"     # Canvas finds the assignment by the id in brackets
-    assert book[1][0].strip() == "Points Possible" and book[1][5] == str(_rows(out)["ana"]["max"])
+    # the app counts only when asked (--app-points 7): 7 more points possible; neither hands in an app
+    assert book[1][0].strip() == "Points Possible" and book[1][5] == str(int(_rows(out)["ana"]["max"]) + 7)
     assert book[2][:2] == ["Ana Lee", "101"] and float(book[3][5]) == pytest.approx(lesson_1 * 0.8)
 
     # the instructor waives ben's penalty: an override, which survives every rerun

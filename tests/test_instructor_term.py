@@ -119,6 +119,9 @@ def test_a_term_of_reruns_keeps_every_adjustment(term, capsys):
     # ...and a whole-class rerun without --merge too
     again = _grade(submissions, out)
     assert again["eve"]["late_days"] == "2" and (again["dan"]["1.1"], again["dan"]["1.2"]) == ("1", "1")
+    # Graded before the due date: the feedback shows the visible checks only
+    _grade(submissions, out, "--deadline", "2099-01-01T00:00+00:00")
+    assert "(the hidden checks count after the due date)" in (out.parent / "feedback" / "ana.md").read_text()
     # A deadline removed on purpose: 'none'
     again = _grade(submissions, out, "--deadline", "none")
     assert again["eve"]["late_days"] == "0" and again["eve"]["final"] == again["eve"]["total"]
@@ -297,3 +300,21 @@ def test_resume_after_an_interruption_grades_only_new_and_changed_work(tmp_path,
     assert {name: rows[name]["total"] for name in rows} == {"ana": "3", "ben": "0", "cy": "3", "dan": "3"}
     rows = _grade(submissions, out, "--resume")          # nothing changed: nothing graded
     assert graded[-1] == [] and rows["dan"]["total"] == "3"
+
+
+def test_feedback_written_before_the_due_date_shows_the_visible_checks_only():
+    from workbook.grading.feedback_page import feedback_page
+    from workbook.grading.report import feedback_text
+    grades = _class()
+    ana = grades.students[0]
+    hidden = ana.grade("1.3")
+    hidden.status, hidden.points, hidden.message = "failed", 0, "the hidden check's message"
+    hidden.visible_status, hidden.visible_message = "passed", ""
+    grades.hide_hidden_checks = True
+    for page in (feedback_text(grades, ana), feedback_page(grades, ana)):
+        assert "the hidden check&#x27;s message" not in page and "the hidden check's message" not in page
+        assert "Score: 3 /" in page and "(the hidden checks count after the due date)" in page
+    assert "✅ Exercise 1.3" in feedback_text(grades, ana)
+    grades.hide_hidden_checks = False          # after the due date: the instructor's marks, hints and all
+    assert "❌ Exercise 1.3" in feedback_text(grades, ana) and "Score: 2 /" in feedback_text(grades, ana)
+    assert "the hidden check&#x27;s message" in feedback_page(grades, ana)

@@ -132,6 +132,7 @@ def main(args):
             instructor_file.recompute_shared_flags(grades, all_folders)
         for warning in instructor_file.apply(grades, adjustments):
             print(f"python -m workbook grade: warning: {warning}", file=sys.stderr)
+        grades.hide_hidden_checks = instructor_file.before_deadline(adjustments)
     except KeyboardInterrupt:
         print("\ninterrupted: no report written; `--resume` grades only the students not graded yet",
               file=sys.stderr)
@@ -195,4 +196,4 @@ def student_summary(grades, student):
 
 def visible_points(grade, exercise):
     """An exercise's points by its visible check alone (a hidden check's verdict is not shown before grading)."""
-    return exercise.points if (grade.visible_status or grade.status) == "passed" else 0
+    return grade.visible_points(exercise.points)

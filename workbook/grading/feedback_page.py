@@ -19,16 +19,19 @@ def _status_class(status):
     return {"passed": "passed", "failed": "failed"}.get(status, "other")
 
 
-def _message(grade):
+def _message(line):
     """The line without its leading mark (the list item shows it)."""
-    line = grade.line()
     return line[1:].lstrip() if line[:1] in "✅❌⏳" else line
 
 
 def feedback_page(grades, student):
+    hide = grades.hide_hidden_checks   # before the due date: what the student's check cells say
+    total = sum(g.shown(grades.exercises[i].points, hide)[1] for nb in student.notebooks.values()
+                for i, g in nb.grades.items())
     parts = [f"<h1>Feedback: {html.escape(student.name)}</h1>",
-             f"<p><b>Score: {student.total} / {grades.max_points}</b>"
-             + (f" · after the late penalty: <b>{student.final}</b>" if student.penalty else "") + "</p>"]
+             f"<p><b>Score: {total} / {grades.max_points}</b>"
+             + (" (the hidden checks count after the due date)" if hide else
+                f" · after the late penalty: <b>{student.final}</b>" if student.penalty else "") + "</p>"]
     if student.app is not None:
         parts.append(f"<p>Your app (my_app/): {html.escape(student.app.describe())}.</p>")
         if student.app.next_stage_line():
@@ -42,9 +45,11 @@ def feedback_page(grades, student):
         items = []
         for exercise_id, grade in notebook.grades.items():
             points = grades.exercises[exercise_id].points
-            mark = (f' <span class="override">(set by your instructor: {grade.points}/{points})</span>'
-                    if grade.overridden else f' <span class="points">({grade.points}/{points})</span>')
-            items.append(f'<li class="{_status_class(grade.status)}">{html.escape(_message(grade))}{mark}</li>')
+            line, earned = grade.shown(points, hide)
+            status = (grade.visible_status or grade.status) if hide else grade.status
+            mark = (f' <span class="override">(set by your instructor: {earned}/{points})</span>'
+                    if grade.overridden else f' <span class="points">({earned}/{points})</span>')
+            items.append(f'<li class="{_status_class(status)}">{html.escape(_message(line))}{mark}</li>')
         parts.append("<ul>" + "".join(items) + "</ul>")
         if notebook.cell_errors:
             parts.append("<p>Cells that raised an error when the notebook ran from the top:</p><ul>"

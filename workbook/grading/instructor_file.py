@@ -206,6 +206,13 @@ def late_penalty(grades, adjustments):
     return warnings
 
 
+def before_deadline(adjustments, now=None):
+    """Whether the deadline is still to come (feedback then shows the visible checks only)."""
+    if adjustments.deadline is None:
+        return False
+    return (now or datetime.now().astimezone()) < datetime.fromisoformat(adjustments.deadline)
+
+
 def apply(grades, adjustments):
     """Clear every student of ``grades`` of earlier adjustments, then apply ``adjustments``; [warning]."""
     from .adjust import apply_overrides

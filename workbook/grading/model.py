@@ -32,6 +32,16 @@ class ExerciseGrade:
             return self.line()
         return Result(self.exercise_id, self.visible_status, self.visible_message).line()
 
+    def visible_points(self, points):
+        """The points by the visible check alone, out of ``points`` (the instructor's override stands)."""
+        if self.overridden:
+            return self.points
+        return points if (self.visible_status or self.status) == "passed" else 0
+
+    def shown(self, points, hide_hidden=False):
+        """(line, points) for the student's feedback: by the visible checks only when ``hide_hidden``."""
+        return (self.visible_line(), self.visible_points(points)) if hide_hidden else (self.line(), self.points)
+
 
 @dataclass
 class NotebookGrade:
@@ -156,6 +166,7 @@ class ClassGrades:
     students: list            # [StudentGrade], sorted
     exercises: dict           # id -> workbook.checks.Exercise, in lesson order
     seconds: float = 0.0
+    hide_hidden_checks: bool = False   # graded before the due date: feedback by the visible checks only
 
     @property
     def cpu_seconds(self):

@@ -77,8 +77,12 @@ def feedback_names(grades):
 
 
 def feedback_text(grades, student):
+    hide = grades.hide_hidden_checks   # before the due date: what the student's check cells say
+    total = sum(g.shown(grades.exercises[i].points, hide)[1] for nb in student.notebooks.values()
+                for i, g in nb.grades.items())
     lines = [f"# Feedback: {student.name}", "",
-             f"**Score: {student.total} / {grades.max_points}**", ""]
+             f"**Score: {total} / {grades.max_points}**" + (" (the hidden checks count after the due date)"
+                                                             if hide else ""), ""]
     if student.app is not None:
         lines.append(f"Your app (my_app/): {student.app.describe()}.")
         if student.app.next_stage_line():
@@ -95,7 +99,8 @@ def feedback_text(grades, student):
             lines.append("")
         for exercise_id, grade in notebook.grades.items():
             points = grades.exercises[exercise_id].points
-            lines.append(f"- {grade.line()} ({grade.points}/{points})")
+            line, earned = grade.shown(points, hide)
+            lines.append(f"- {line} ({earned}/{points})")
         if notebook.cell_errors:
             lines += ["", "Cells that raised an error when the notebook ran from the top:"]
             lines += [f"- code cell {number}: `{text}`" for number, text in notebook.cell_errors[:10]]
