@@ -1,6 +1,7 @@
 """How long grading a class takes, against running the notebooks by hand; and that the marks hold.
 
     .venv/bin/python bench/bench_grading.py [--students 30] [--my-app mixed] [--sample 8] [--jobs N]
+    .venv/bin/python bench/bench_grading.py --students 30 300     # classes of 30 and 300, in the same run
 
 1. Builds a class of ``--students`` in a temporary folder: every student hands in the
    complete solutions (every lesson in solutions/ that has exercises), except every 10th,
@@ -8,7 +9,9 @@
    from a stage app, stage 1 + (k - 1) % 7 for student k (``--my-app mixed``, the default),
    or all from one stage (``--my-app 5``), or none (``--my-app none``).
 2. Times ``python -m workbook grade`` on it, as an instructor would run it, and
-   the CPU seconds it used (what an idle machine's cores would have to do).
+   the CPU seconds it used (what an idle machine's cores would have to do), and the largest
+   process's peak memory (``ru_maxrss`` of the grader and every process it waited for). With
+   several ``--students``, each class in turn, and a table of the figures per class and per student.
 3. Checks the marks against bench/baseline_report.csv: the grader's report before the speed
    work of issue 11 (written at 4384d99 with ``--write-baseline``), on one student of each kind
    in this class (student01-07, 10, 20, 30 of the default class; each student is compared with
@@ -63,17 +66,59 @@ def build_class(root, notebooks, students, my_app_stage=None, blank_every=0):
     return root
 
 
+# Runs the grader in a process of its own (so that each class's figures are its own) and prints, last:
+# the peak of the memory the grader's whole process tree held (the sum of each process's PSS, shared
+# pages counted once, sampled every half second), and the largest peak of one process (ru_maxrss).
+PEAK_MEMORY = """
+import os, resource, subprocess, sys, time
+
+def tree(root):
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+def pss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            return next((int(line.split()[1]) for line in handle if line.startswith("Pss:")), 0)
+    except OSError:
+        return 0
+
+grader = subprocess.Popen(sys.argv[1:])
+peak = 0
+while grader.poll() is None:
+    peak = max(peak, sum(pss_kib(pid) for pid in tree(grader.pid)))
+    time.sleep(0.5)
+print("peak-tree-kib", peak, "peak-one-kib", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, flush=True)
+sys.exit(grader.returncode)
+"""
+
+
 def time_grading(submissions, out, jobs, timeout):
-    """(wall seconds, CPU seconds its worker processes used: the grader prints them)."""
+    """(wall seconds, CPU seconds its worker processes used: the grader prints them, (peak MiB of the process
+    tree, of one process))."""
     command = [sys.executable, "-m", "workbook", "grade", str(submissions), "--out", str(out),
                "--timeout", str(timeout)] + (["--jobs", str(jobs)] if jobs else [])
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", PEAK_MEMORY, *command], cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"grading failed:\n{done.stderr[-2000:]}")
     found = re.search(r"\((\d+) CPU seconds in the workers\)", done.stdout)
-    return seconds, float(found[1]) if found else None
+    peak = re.search(r"peak-tree-kib (\d+) peak-one-kib (\d+)", done.stdout)
+    return seconds, float(found[1]) if found else None, (int(peak[1]) / 1024, int(peak[2]) / 1024) if peak else None
 
 
 BASELINE = ROOT / "bench" / "baseline_report.csv"
@@ -168,7 +213,8 @@ def time_engine(engine, submissions):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--students", type=int, nargs="+", default=[30],
+                        help="the class size; several (30 300): each class in turn, in the same run")
     parser.add_argument("--my-app", default="mixed", metavar="STAGE",
                         help="each student's my_app/: 'mixed' (stages 1-7 in turn, the default), a stage, or 'none'")
     parser.add_argument("--sample", type=int, default=None,
@@ -188,31 +234,23 @@ def main(argv=None):
         sys.exit("no lesson notebooks with exercises in solutions/")
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; lessons: "
           f"{', '.join(p.stem for p in notebooks)}")
+    sizes, figures, all_differences = args.students, [], []
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as temp:
         temp = Path(temp)
-        submissions = build_class(temp / "class", notebooks, args.students, my_app, blank_every)
-        (temp / "out").mkdir()
+        for students in sizes:
+            graded, differences = grade_one_class(temp / f"class-{students}", notebooks, students, my_app,
+                                                  blank_every, args, figures)
+            all_differences += differences
+        if len(figures) > 1:
+            print("\nclass | wall | per student | workers' CPU | CPU per student | peak memory: all processes "
+                  "| one process")
+            for students, seconds, cpu, peak in figures:
+                print(f"{students} | {seconds:.0f} s | {seconds / students:.2f} s | "
+                      + (f"{cpu:.0f} s | {cpu / students:.2f} s" if cpu else "- | -")
+                      + (f" | {peak[0]:.0f} MiB | {peak[1]:.0f} MiB" if peak else " | - | -"))
+        # the plain way, for the first class
+        args.students, graded = sizes[0], figures[0][1]
         count = args.students * len(notebooks)
-        apps = {"mixed": ", each with a my_app/ (stages 1-7 in turn)", None: ""}.get(
-            my_app, f", each with a stage {my_app} my_app/")
-        print(f"class: {args.students} students x {len(notebooks)} notebooks = {count} notebooks{apps}")
-
-        report = temp / "out" / "report.csv"
-        graded, cpu = time_grading(submissions, report, args.jobs, args.timeout)
-        cores = args.jobs or os.cpu_count()
-        print(f"python -m workbook grade (--jobs {cores}): {graded:.1f} s for {args.students} students"
-              + (f"; its workers used {cpu:.0f} CPU seconds, {cpu / cores:.0f} s of {cores} idle cores"
-                 if cpu else ""))
-
-        if args.write_baseline:
-            write_baseline(report)
-            print(f"marks written to {BASELINE}")
-        compared, differences = compare_with_baseline(report, my_app, blank_every)
-        if differences:
-            print(f"marks: {len(differences)} differences from {BASELINE.name}:\n  " + "\n  ".join(differences))
-        else:
-            print(f"marks: the same as {BASELINE.name} for all {compared} students compared "
-                  "(every exercise, app_stage and total)")
 
         sample = count if args.sample == 0 else (args.sample or len(notebooks))
         sample = min(sample, count)
@@ -250,7 +288,37 @@ def main(argv=None):
             names = [p.stem for p in notebooks]
             print("  by lesson (nbclient / spawn / fork): " + ", ".join(
                 f"{n} {k:.1f}/{s:.1f}/{f:.1f}" for n, k, s, f in zip(names, kernel, spawn, fork, strict=False)))
-    return 1 if differences else 0
+    return 1 if all_differences else 0
+
+
+def grade_one_class(root, notebooks, students, my_app, blank_every, args, figures):
+    """Build a class of ``students``, grade it, check its marks; append (students, s, CPU s, MiB) to figures."""
+    submissions = build_class(root, notebooks, students, my_app, blank_every)
+    out = root.parent / f"out-{students}"
+    out.mkdir()
+    count = students * len(notebooks)
+    apps = {"mixed": ", each with a my_app/ (stages 1-7 in turn)", None: ""}.get(
+        my_app, f", each with a stage {my_app} my_app/")
+    print(f"class: {students} students x {len(notebooks)} notebooks = {count} notebooks{apps}", flush=True)
+    report = out / "report.csv"
+    graded, cpu, peak = time_grading(submissions, report, args.jobs, args.timeout)
+    cores = args.jobs or os.cpu_count()
+    print(f"python -m workbook grade (--jobs {cores}): {graded:.1f} s for {students} students "
+          f"({graded / students:.2f} s each)"
+          + (f"; its workers used {cpu:.0f} CPU seconds, {cpu / cores:.0f} s of {cores} idle cores" if cpu else "")
+          + (f"; peak memory {peak[0]:.0f} MiB in all (PSS), {peak[1]:.0f} MiB in one process" if peak else "")
+          + f"; load average now {os.getloadavg()[0]:.1f}", flush=True)
+    figures.append((students, graded, cpu, peak))
+    if args.write_baseline:
+        write_baseline(report)
+        print(f"marks written to {BASELINE}")
+    compared, differences = compare_with_baseline(report, my_app, blank_every)
+    if differences:
+        print(f"marks: {len(differences)} differences from {BASELINE.name}:\n  " + "\n  ".join(differences))
+    else:
+        print(f"marks: the same as {BASELINE.name} for all {compared} students compared "
+              "(every exercise, app_stage and total)")
+    return graded, differences
 
 
 if __name__ == "__main__":

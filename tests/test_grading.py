@@ -185,7 +185,9 @@ def test_html_summary_and_feedback_files(graded):
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     feedback = out.parent / "feedback"
     assert sorted(p.name for p in feedback.iterdir()) == sorted(
-        f"{safe_file_name(s)}.md" for s in graded["expected"])
+        f"{safe_file_name(s)}{kind}" for s in graded["expected"] for kind in (".md", ".html"))
+    assert "✅ Exercise 1.1" in (feedback / "complete.html").read_text(encoding="utf-8").replace(
+        '<li class="passed">', "✅ ")
     complete = (feedback / "complete.md").read_text(encoding="utf-8")
     assert "✅ Exercise 1.1" in complete and "✅ Exercise 1.3" in complete
     blank = (feedback / "blank.md").read_text(encoding="utf-8")

@@ -65,7 +65,7 @@ def test_a_late_submission_loses_the_penalty_and_the_gradebook_has_the_final_gra
     roster.write_text("student,id,name,sis_id,login,section\nana,101,Ana Lee,S1,ana,A\nben,102,Ben Ode,S2,ben,A\n",
                       encoding="utf-8")
     _grade(submissions, out, "--deadline", "2026-12-01T23:59+00:00", "--late-penalty", 10, "--submitted", times,
-           "--lms", "canvas", "--roster", roster)
+           "--lms", "canvas", "--canvas-assignment", 12345, "--roster", roster, "--app-points", 7)
     rows = _rows(out)
     assert (rows["ana"]["late_days"], rows["ana"]["final"]) == ("0", str(lesson_1))
     assert rows["ben"]["late_days"] == "2"      # 1 day and 9 hours: two days begun
@@ -74,8 +74,10 @@ def test_a_late_submission_loses_the_penalty_and_the_gradebook_has_the_final_gra
     with open(out.parent / "gradebook-canvas.csv", newline="", encoding="utf-8") as handle:
         book = list(csv.reader(handle))
     assert book[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-    assert book[0][5].startswith("Flask 2FA Workbook (")
-    assert book[1][:2] == ["Ana Lee", "101"] and float(book[2][5]) == pytest.approx(lesson_1 * 0.8)
+    assert book[0][5] == "Flask 2FA Workbook (12345)"     # Canvas finds the assignment by the id in brackets
+    # the app counts only when asked (--app-points 7): 7 more points possible; neither hands in an app
+    assert book[1][0].strip() == "Points Possible" and book[1][5] == str(int(_rows(out)["ana"]["max"]) + 7)
+    assert book[2][:2] == ["Ana Lee", "101"] and float(book[3][5]) == pytest.approx(lesson_1 * 0.8)
 
     # the instructor waives ben's penalty: an override, which survives every rerun
     overrides = tmp_path / "overrides.csv"
@@ -87,12 +89,20 @@ def test_a_late_submission_loses_the_penalty_and_the_gradebook_has_the_final_gra
         assert next(csv.reader(handle)) == ["ID number", "Email address", "Full name", "Flask 2FA Workbook"]
 
 
-def test_without_submission_times_the_newest_file_decides(class_of_two):
+def test_a_file_date_is_never_a_submission_time(class_of_two, tmp_path, capsys):
+    """A deadline without the LMS's times stops before grading; a student missing from them: a warning, no penalty."""
     submissions, out = class_of_two
     old = time.time() - 5 * 86400
     for path in (submissions / "ana").rglob("*"):
         os.utime(path, (old, old))
     deadline = time.strftime("%Y-%m-%dT%H:%M", time.localtime(time.time() - 12 * 3600))
-    _grade(submissions, out, "--deadline", deadline)
+    assert workbook_main(["grade", str(submissions), "--out", str(out), "--deadline", deadline]) == 2
+    assert "no submission times" in capsys.readouterr().err and not out.exists()
+
+    times = tmp_path / "times.csv"
+    times.write_text(f"student,submitted\nana,{deadline}\n", encoding="utf-8")
+    _grade(submissions, out, "--deadline", deadline, "--submitted", times)
     rows = _rows(out)
-    assert rows["ana"]["late_days"] == "0" and rows["ben"]["late_days"] == "1"
+    assert rows["ana"]["late_days"] == "0" and rows["ben"]["late_days"] == "0"   # ben's files are new: no matter
+    assert "no submission time: no late penalty applied" in rows["ben"]["notes"]
+    assert "ben: no submission time; no late penalty" in capsys.readouterr().err

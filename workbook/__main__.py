@@ -44,6 +44,10 @@ def main(argv=None):
                        help="the folder holding notebooks/ (default: this one, else the workbook's)")
     check.add_argument("--timeout", type=float, default=120, metavar="SECONDS",
                        help="time allowed per notebook (default: 120)")
+    check.add_argument("--classroom-grade", action="store_true",
+                       help="GitHub Classroom's first step: grade once, save each exercise's result")
+    check.add_argument("--classroom", metavar="EXERCISE",
+                       help="GitHub Classroom's step for one exercise: its line; exit 0 if it earned its points")
     args = parser.parse_args(argv)
 
     if args.command == "grade":
@@ -53,6 +57,9 @@ def main(argv=None):
         from .grading.gradescope import command as autograder_main
         return autograder_main(args)
     if args.command == "check":
+        if args.classroom_grade or args.classroom:
+            from .grading.classroom import check_main as classroom_main
+            return classroom_main(args)
         from .grading.command import check_main
         return check_main(args)
 

@@ -28,6 +28,11 @@ The modules, one job each:
     report.py         report.csv, report.html, feedback/
     command.py        the ``grade`` and ``check`` commands
     gradescope.py     the ``autograder`` command, and run_autograder's grading of one submission
+    instructor_file.py the instructor's adjustments (instructor.json): checked before grading, applied every run
+    lms.py            the gradebooks an LMS imports (Canvas, Moodle, csv)
+    resume.py         ``grade --resume``: each student's result kept as graded, by their folder's digest
+    feedback_page.py  feedback/<student>.html
+    classroom.py      GitHub Classroom: the handout's workflow and ``check --classroom``
 
 How a notebook runs
 -------------------
@@ -50,7 +55,8 @@ What can go wrong in a notebook, and what the grade says
 * A cell raises: the next cells run anyway (as "Run all" with errors allowed).
 * The notebook runs past ``--timeout``: the running cell is interrupted
   (KeyboardInterrupt, as Jupyter's interrupt button), later cells are not run,
-  and the exercises are graded on what was defined by then. A cell that
+  and the exercises are graded on what was defined by then (when the notebook
+  runs again whole, it stops before that cell: the time limit is spent once). A cell that
   ignores the interrupt gets the process killed and the notebook re-run up to
   that cell.
 * A cell ends the process (``os._exit``, a signal, a crash): the notebook is

@@ -64,16 +64,26 @@ def add_instructor_arguments(parser):
     parser.add_argument("--overrides", metavar="FILE.csv",
                         help="marks you set by hand: columns student,exercise,points,reason (exercise 'late' "
                              "waives the late penalty); applied on every run")
-    parser.add_argument("--deadline", metavar="DATE", help="e.g. 2026-12-01T23:59 (local time unless a zone is given)")
-    parser.add_argument("--late-penalty", type=float, default=10, metavar="PERCENT",
+    parser.add_argument("--deadline", metavar="DATE", help="e.g. 2026-12-01T23:59 (local time unless a zone is given); "
+                        "'none' removes the one kept in instructor.json")
+    parser.add_argument("--late-penalty", type=float, default=None, metavar="PERCENT",
                         help="per day or part of a day late, of the total (default: 10)")
     parser.add_argument("--submitted", metavar="FILE.csv",
-                        help="when each student handed in: columns student,submitted (default: their newest file)")
-    parser.add_argument("--lms", choices=["canvas", "moodle"], help="also write gradebook-LMS.csv to import")
+                        help="when each student handed in: columns student,submitted (from your LMS; a student "
+                             "without a time gets no penalty and a warning)")
+    parser.add_argument("--lms", choices=["canvas", "moodle", "csv"], help="also write gradebook-LMS.csv to import")
+    parser.add_argument("--canvas-assignment", metavar="ID",
+                        help="the Canvas assignment's id (the number in its address, .../assignments/12345)")
+    parser.add_argument("--app-points", type=float, default=None, metavar="N",
+                        help="count my_app/ in the gradebook: N points for stage 7, in proportion to app_score "
+                             "(default: 0, the app is in no total)")
+    parser.add_argument("--resume", action="store_true",
+                        help="after an interrupted run: grade only the students whose submission changed "
+                             "(by content) since they were graded, and keep the others")
     parser.add_argument("--roster", metavar="FILE.csv",
                         help="LMS ids per student folder: columns student and any of "
                              "id,name,email,sis_id,login,section")
-    parser.add_argument("--assignment", default="Flask 2FA Workbook", help="the gradebook column's name")
+    parser.add_argument("--assignment", default=None, help="the gradebook column's name (default: Flask 2FA Workbook)")
     parser.add_argument("--no-partial-credit", dest="partial_credit", action="store_false",
                         help="give each my_app/ its stage only, without running the next stage's tests for app_score "
                              "(faster)")
@@ -81,51 +91,61 @@ def add_instructor_arguments(parser):
 
 def main(args):
     """The ``grade`` subcommand; returns the exit code (2: a usage problem, said in one line)."""
-    from . import adjust
+    from . import adjust, instructor_file, lms, resume
     from .report import results_path, write_reports
     try:
         if args.timeout <= 0 or args.app_timeout <= 0:
             raise GradingError("--timeout and --app-timeout must be positive numbers of seconds")
         if args.jobs is not None and args.jobs < 1:
             raise GradingError("--jobs must be at least 1")
-        folders = {folder.name: folder for folder in find_students(args.submissions)}
+        all_folders = folders = {folder.name: folder for folder in find_students(args.submissions)}
         only = getattr(args, "student", None) or []
         unknown = [name for name in only if name not in folders]
         if unknown:
-            raise GradingError(f"--student {unknown[0]}: no such folder in {args.submissions}")
+            raise GradingError(f"--student {unknown[0]}: no such folder in {args.submissions}"
+                               + instructor_file.close_matches(unknown[0], folders))
         if only:
             folders = {name: folders[name] for name in folders if name in only}
         out = check_out_path(args.out, args.submissions)
         earlier = adjust.load_students(results_path(out)) if getattr(args, "merge", False) else None
-        overrides = adjust.read_overrides(args.overrides) if getattr(args, "overrides", None) else []
-        deadline = adjust.parse_time(args.deadline, "--deadline") if getattr(args, "deadline", None) else None
-        submitted = adjust.submission_times(args.submitted) if getattr(args, "submitted", None) else None
-        roster = adjust.read_roster(getattr(args, "roster", None))
-        load_exercises()
+        adjustments = instructor_file.update_from_options(instructor_file.load(out), args)
+        exercises = load_exercises()
+        resumed = resume.Progress(out, args, all_folders)
+        if getattr(args, "resume", False):
+            earlier = {**(earlier or {}), **resumed.unchanged(folders)}
+            folders = {name: folder for name, folder in folders.items() if name not in earlier}
+        students = set(all_folders) | set(earlier or {})
+        instructor_file.check(adjustments, students, exercises, graded=set(folders) | set(earlier or {}))
         if args.hidden_checks:
             validate_hidden_checks(args.hidden_checks)
+        instructor_file.save(adjustments, out)
     except GradingError as error:
         print(f"python -m workbook grade: error: {error}", file=sys.stderr)
         return 2
     grader = Grader(timeout=args.timeout, jobs=args.jobs, hidden_checks=args.hidden_checks, progress=Progress(),
-                    app_timeout=args.app_timeout, partial_credit=getattr(args, "partial_credit", True))
+                    app_timeout=args.app_timeout, partial_credit=getattr(args, "partial_credit", True),
+                    on_student=resumed.record)
     try:
         grades = grader.grade_students(folders)
-        if deadline is not None:
-            adjust.apply_late_penalty(grades, folders, deadline, args.late_penalty, submitted)
         if earlier is not None:
             adjust.merge(grades, earlier)
-        adjust.apply_overrides(grades, overrides)
+            instructor_file.recompute_shared_flags(grades, all_folders)
+        for warning in instructor_file.apply(grades, adjustments):
+            print(f"python -m workbook grade: warning: {warning}", file=sys.stderr)
+        grades.hide_hidden_checks = instructor_file.before_deadline(adjustments)
     except KeyboardInterrupt:
-        print("\ninterrupted: no report written", file=sys.stderr)
+        print("\ninterrupted: no report written; `--resume` grades only the students not graded yet",
+              file=sys.stderr)
         return 130
     except GradingError as error:
         print(f"python -m workbook grade: error: {error}", file=sys.stderr)
         return 2
     try:
+        instructor_file.remove_stale_logs(out)
         written = write_reports(grades, out)
-        if getattr(args, "lms", None):
-            written.append(adjust.write_gradebook(grades, out, args.lms, roster, args.assignment))
+        resumed.finish(grades, all_folders)
+        if adjustments.export.get("lms"):
+            written.append(lms.write_gradebook(grades, out, adjustments))
     except OSError as error:
         print(f"python -m workbook grade: error: cannot write the report: {error}", file=sys.stderr)
         return 2
@@ -157,16 +177,19 @@ def student_summary(grades, student):
         lines.append(f"\nLesson {lesson:02d}" + (f" ({notebook.notebook})" if notebook.notebook else ""))
         for note in notebook.notes:
             lines.append(f"  > {note}")
-        for exercise_id, grade in notebook.grades.items():
-            lines.append(f"  {grade.line()}  [{grade.points}/{grades.exercises[exercise_id].points}]")
+        for exercise_id, grade in notebook.grades.items():   # the visible checks only: as the check cell says
+            points = visible_points(grade, grades.exercises[exercise_id])
+            lines.append(f"  {grade.visible_line()}  [{points}/{grades.exercises[exercise_id].points}]")
     lines.append("")
     lines.append(app_line(student.app))
     if student.app is not None and student.app.next_stage_line():
         lines.append(f"  Next: {student.app.next_stage_line(limit=15)}.")
     for note in student.notes + (student.app.notes if student.app else []):
         lines.append(f"> {note}")
-    lines.append(f"\nTotal: {student.total} / {grades.max_points} (what `python -m workbook grade` gives this work;"
-                 " checks your instructor adds with --hidden-checks are not in it)")
+    total = sum(visible_points(grade, grades.exercises[exercise_id])
+                for notebook in student.notebooks.values() for exercise_id, grade in notebook.grades.items())
+    lines.append(f"\nTotal: {total} / {grades.max_points} by the checks you can see (what your check cells say); "
+                 "the hidden checks run when your instructor grades, and may take back an exercise's points")
     return "\n".join(lines)
 
 
@@ -177,3 +200,8 @@ def app_line(app):
     if app.stage:
         return f"✅ Your app passes the stage {app.stage} behaviour tests."
     return "❌ Your app does not pass any stage's behaviour tests yet."
+
+
+def visible_points(grade, exercise):
+    """An exercise's points by its visible check alone (a hidden check's verdict is not shown before grading)."""
+    return grade.visible_points(exercise.points)

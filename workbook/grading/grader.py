@@ -98,8 +98,9 @@ class Grader:
 
     def __init__(self, timeout=DEFAULT_TIMEOUT, jobs=None, hidden_checks=None, engine=None,
                  progress=None, scratch=None, app_timeout=DEFAULT_APP_TIMEOUT, skip_demos=True,
-                 partial_credit=True):
+                 partial_credit=True, on_student=None):
         self.timeout = float(timeout)
+        self.on_student = on_student   # called with each StudentGrade once it is graded (resume.py keeps it)
         self.partial_credit = partial_credit   # run the next stage's tests for an app's app_score (apps.py)
         self.app_timeout = float(app_timeout)
         self.jobs = max(1, jobs or os.cpu_count() or 1)
@@ -162,6 +163,8 @@ class Grader:
                     remaining[task.student.name] -= 1
                     if remaining[task.student.name] == 0:
                         done += 1
+                        if self.on_student is not None:
+                            self.on_student(task.student)
                         self._report_progress(done, total)
         except BaseException:
             self._cancel()
@@ -329,20 +332,24 @@ class Grader:
         then, only if an exercise failed or a cell met an undefined name, whole (so that skipping never
         changes a mark; see demo_cells.py)."""
         started = time.monotonic()
-        fast_cpu = 0.0
+        fast_cpu, hung = 0.0, None
         if task.skippable:
             result, rerun = self._grade_notebook_once(task, task_dir / "fast", task.skippable)
             if not rerun:
                 result.seconds = time.monotonic() - started
                 return result
-            fast_cpu = result.cpu_seconds
-        result, _rerun = self._grade_notebook_once(task, task_dir / "whole", ())
+            fast_cpu, hung = result.cpu_seconds, result.hung_at
+        # A cell that timed out is not run again: the whole run stops before it (--timeout is spent once)
+        result, _rerun = self._grade_notebook_once(task, task_dir / "whole", (), stop_at=hung)
         result.cpu_seconds += fast_cpu
         result.seconds = time.monotonic() - started
         return result
 
-    def _grade_notebook_once(self, task, task_dir, skippable):
-        """(NotebookGrade, whether a run of every cell could grade differently)."""
+    def _grade_notebook_once(self, task, task_dir, skippable, stop_at=None):
+        """(NotebookGrade, whether a run of every cell could grade differently).
+
+        ``stop_at``: the index of a cell that timed out in an earlier run of this notebook (not run again).
+        The result's ``hung_at`` is the index of the cell that timed out in this run, if one did."""
         from ..checks import EXERCISES
         folder, lesson, path, cells, ids = task.folder, task.lesson, task.path, task.cells, task.exercise_ids
         result = NotebookGrade(lesson, f"notebooks/{path.name}")
@@ -350,7 +357,11 @@ class Grader:
         work = task_dir / "work"
         grader_dir = task_dir / "grader"
         grader_dir.mkdir(parents=True)
-        skip_cells, stop_at, skip_exercises = set(skippable), None, {}
+        skip_cells, skip_exercises = set(skippable), {}
+        if stop_at is not None:
+            result.hung_at = stop_at
+            result.notes.append(f"{prefix}: timed out after {self.timeout:g} s in code cell {stop_at + 1} "
+                                f"({first_line(cells[stop_at])!s}); later cells not run")
         payload, run = None, None
         for _attempt in range(MAX_RUNS):
             if self._cancelled.is_set():
@@ -367,7 +378,11 @@ class Grader:
                      "IPYTHONDIR": str(task_dir / "ipython"), "PYTHONDONTWRITEBYTECODE": "1",
                      # `!pip` and `!python` in a cell are the grader's own (the notebook's kernel's), not the system's
                      "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
-                     "VIRTUAL_ENV": sys.prefix})
+                     "VIRTUAL_ENV": sys.prefix,
+                     # ...but `pip install` and `%pip install` install into this run's scratch folder, never
+                     # into the grader's environment (the worker puts the folder on the notebook's path)
+                     "PIP_TARGET": str(task_dir / "pip-installed"), "PYTHONUSERBASE": str(task_dir / "user"),
+                     "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
             run = self._run_worker(job, grader_dir)
             result.flags += [flag for flag in run.flags if flag not in result.flags]
             if run.payload is not None:
@@ -385,7 +400,7 @@ class Grader:
             if kind == "cell":
                 cell = f"code cell {where + 1} ({first_line(cells[where])!s})"
                 if run.killed or run.interrupted:
-                    stop_at = where
+                    stop_at = result.hung_at = where
                     result.notes.append(f"{prefix}: timed out after {self.timeout:g} s in {cell}; "
                                         "later cells not run")
                 else:
@@ -401,6 +416,8 @@ class Grader:
         payload = payload or {"results": {}, "cell_errors": [], "stopped_at": None, "interrupted": False}
         if payload.get("interrupted") and stop_at is None:
             where = payload.get("stopped_at")
+            if isinstance(where, int) and 0 <= where < len(cells):
+                result.hung_at = where
             cell = (f" in code cell {where + 1} ({first_line(cells[where])})"
                     if isinstance(where, int) and 0 <= where < len(cells) else "")
             result.notes.append(f"{prefix}: timed out after {self.timeout:g} s{cell}; later cells not run")

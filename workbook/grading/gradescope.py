@@ -109,8 +109,12 @@ def build_zip(out, hidden_checks=None, root=ROOT):
 # results.json
 
 
-def results(student, exercises, seconds=0.0):
-    """Gradescope's results.json for one graded student (a StudentGrade)."""
+def results(student, exercises, seconds=0.0, before_due_date=False):
+    """Gradescope's results.json for one graded student (a StudentGrade).
+
+    ``before_due_date``: the overall score is the sum of the visible tests, and the hidden checks take
+    nothing back yet (a total below that sum would give a hidden failure away); they count when the
+    instructor regrades the submissions after the due date."""
     tests = []
     for exercise_id, exercise in exercises.items():
         grade = student.grade(exercise_id) or ExerciseGrade(exercise_id, "failed", "not graded (see the notes).")
@@ -123,7 +127,7 @@ def results(student, exercises, seconds=0.0):
         hidden_failed = visible_passed and grade.status != "passed"
         if exercise.hidden or hidden_failed:  # the instructor's --hidden-checks are only known by their result
             tests.append({"name": f"{name} (hidden checks)", "number": f"{exercise_id}h", "max_score": 0,
-                          "score": -exercise.points if hidden_failed else 0,
+                          "score": -exercise.points if hidden_failed and not before_due_date else 0,
                           "status": "failed" if hidden_failed else "passed",
                           "output": (grade.line() + f" The hidden checks take back its {exercise.points} "
                                      "point(s).") if hidden_failed else "Hidden checks: nothing taken back.",
@@ -135,9 +139,24 @@ def results(student, exercises, seconds=0.0):
     tests.append({"name": "Integrity flags (instructor only)", "number": "flags", "max_score": 0, "score": 0,
                   "output": "\n".join(flags) if flags else "No integrity flags.", "visibility": "hidden"})
     notes = student.all_notes()
-    return {"score": student.total, "execution_time": round(seconds),
+    score = sum(test["score"] for test in tests if test["visibility"] == "visible") if before_due_date \
+        else student.total
+    return {"score": score, "execution_time": round(seconds),
             "output": "Notes: " + "; ".join(notes) if notes else "Every notebook ran.",
             "stdout_visibility": "hidden", "tests": tests}
+
+
+def is_before_due_date(metadata_path, now=None):
+    """Whether this run is before the assignment's due date (Gradescope's submission_metadata.json:
+    ``assignment.due_date``); no file or no date: False (the instructor's run, everything counts)."""
+    from datetime import datetime, timezone
+    try:
+        due = json.loads(Path(metadata_path).read_text(encoding="utf-8"))["assignment"]["due_date"]
+        due = datetime.fromisoformat(due.replace("Z", "+00:00"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    now = now or datetime.now(timezone.utc)
+    return now < (due if due.tzinfo else due.replace(tzinfo=timezone.utc))
 
 
 def grade_submission(upload, hidden_checks=None, timeout=None, name="submission"):
@@ -165,7 +184,8 @@ def main(argv=None):
     started = time.monotonic()
     try:
         student, grades = grade_submission(root / "submission", hidden_checks=args.hidden_checks)
-        payload = results(student, grades.exercises, time.monotonic() - started)
+        payload = results(student, grades.exercises, time.monotonic() - started,
+                          before_due_date=is_before_due_date(root / "submission_metadata.json"))
     except Exception as error:  # noqa: BLE001 - Gradescope must get a results.json, and the instructor a reason
         payload = {"score": 0, "output": f"The autograder failed: {type(error).__name__}: {error}. "
                                          "Tell your instructor.", "tests": []}

@@ -32,6 +32,16 @@ class ExerciseGrade:
             return self.line()
         return Result(self.exercise_id, self.visible_status, self.visible_message).line()
 
+    def visible_points(self, points):
+        """The points by the visible check alone, out of ``points`` (the instructor's override stands)."""
+        if self.overridden:
+            return self.points
+        return points if (self.visible_status or self.status) == "passed" else 0
+
+    def shown(self, points, hide_hidden=False):
+        """(line, points) for the student's feedback: by the visible checks only when ``hide_hidden``."""
+        return (self.visible_line(), self.visible_points(points)) if hide_hidden else (self.line(), self.points)
+
 
 @dataclass
 class NotebookGrade:
@@ -45,6 +55,7 @@ class NotebookGrade:
     cpu_seconds: float = 0.0  # what its worker processes used (fork engine): the cost on an idle machine
     flags: list = field(default_factory=list)  # integrity flags: for the instructor to look at, never a mark
     log: str = ""             # the notebook's output while graded (the end of it), kept for disputes
+    hung_at: int | None = None   # the index of the code cell that timed out (not run again on a rerun)
 
 
 @dataclass
@@ -86,6 +97,20 @@ class AppGrade:
         shown = ", ".join(self.failing[:limit]) + (f" and {len(self.failing) - limit} more"
                                                     if len(self.failing) > limit else "")
         return f"stage {number}: {passed} of {total} tests pass" + (f"; failing: {shown}" if shown else "")
+
+    def describe(self):
+        """What app_score is, in words: 'stage 6, 96% of stage 7's tests (124 of 129); passes stage 2 in full'."""
+        if self.stage is None:
+            return "no my_app/ handed in"
+        if not self.next_stage:
+            return f"stage {self.stage}: passes its behaviour tests" if self.stage else \
+                "passes no stage's behaviour tests"
+        number, passed, total = self.next_stage
+        base = number - 1 if self.score > self.stage else self.stage
+        text = f"stage {base}, {passed / (total or 1):.0%} of stage {number}'s tests ({passed} of {total} pass)"
+        if base > self.stage:
+            text += f"; passes stage {self.stage}'s tests in full" if self.stage else "; passes no stage in full"
+        return text
 
 
 @dataclass
@@ -141,6 +166,7 @@ class ClassGrades:
     students: list            # [StudentGrade], sorted
     exercises: dict           # id -> workbook.checks.Exercise, in lesson order
     seconds: float = 0.0
+    hide_hidden_checks: bool = False   # graded before the due date: feedback by the visible checks only
 
     @property
     def cpu_seconds(self):

@@ -22,6 +22,9 @@ import re
 import unicodedata
 from pathlib import Path
 
+from .feedback_page import feedback_page
+from .model import ExerciseGrade
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -76,15 +79,14 @@ def feedback_names(grades):
 
 
 def feedback_text(grades, student):
+    hide = grades.hide_hidden_checks   # before the due date: what the student's check cells say
+    total = sum(g.shown(grades.exercises[i].points, hide)[1] for nb in student.notebooks.values()
+                for i, g in nb.grades.items())
     lines = [f"# Feedback: {student.name}", "",
-             f"**Score: {student.total} / {grades.max_points}**", ""]
+             f"**Score: {total} / {grades.max_points}**" + (" (the hidden checks count after the due date)"
+                                                             if hide else ""), ""]
     if student.app is not None:
-        if student.app.stage is None:
-            lines.append("Your app (my_app/): not submitted.")
-        elif student.app.stage:
-            lines.append(f"Your app (my_app/): passes the stage {student.app.stage} behaviour tests.")
-        else:
-            lines.append("Your app (my_app/): does not pass any stage's behaviour tests yet.")
+        lines.append(f"Your app (my_app/): {student.app.describe()}.")
         if student.app.next_stage_line():
             lines.append(f"Next: {student.app.next_stage_line(limit=15)}.")
         lines.append("")
@@ -99,7 +101,8 @@ def feedback_text(grades, student):
             lines.append("")
         for exercise_id, grade in notebook.grades.items():
             points = grades.exercises[exercise_id].points
-            lines.append(f"- {grade.line()} ({grade.points}/{points})")
+            line, earned = grade.shown(points, hide)
+            lines.append(f"- {line} ({earned}/{points})")
         if notebook.cell_errors:
             lines += ["", "Cells that raised an error when the notebook ran from the top:"]
             lines += [f"- code cell {number}: `{text}`" for number, text in notebook.cell_errors[:10]]
@@ -114,6 +117,7 @@ def write_feedback(grades, folder):
     names = feedback_names(grades)
     for student in grades.students:
         (folder / f"{names[student.name]}.md").write_text(feedback_text(grades, student), encoding="utf-8")
+        (folder / f"{names[student.name]}.html").write_text(feedback_page(grades, student), encoding="utf-8")
     return names
 
 
@@ -167,15 +171,26 @@ td.full { background: #e3f4e1; } td.zero { background: #fbe5e5; }
 td.flags { text-align: left; font-size: 12px; color: #8a1c1c; max-width: 30em; }
 tr.flagged td.name { border-left: 6px solid #c62828; } tr.timeout td.name { border-left: 6px solid #ef6c00; }
 tr.noted td.name { border-left: 6px solid #f9d648; }
+td.override { outline: 2px dashed #6a1b9a; outline-offset: -3px; }
+td.notes summary { cursor: pointer; }
 .legend span { display: inline-block; padding: 0 6px; margin-right: 1em; }
 """
 
 LEGEND = """<p class="legend">
 <span style="border-left: 6px solid #c62828">flagged: look into it (a flag never changes a mark)</span>
 <span style="border-left: 6px solid #ef6c00">a notebook timed out</span>
-<span style="border-left: 6px solid #f9d648">has notes</span><br>
+<span style="border-left: 6px solid #f9d648">has notes</span>
+<span style="outline: 2px dashed #6a1b9a">3✎ set by the instructor (an override)</span><br>
 0: handed in and graded, no points · app_stage blank: no my_app/ handed in · app_stage 0: a my_app/ that passes
-no stage · a partial stage (5 + 40%) : the share of the next stage's tests it passes</p>"""
+no stage · "stage 5, 40% of stage 6's tests": app_score 5.4 · total: the exercises only, the app is in no total</p>"""
+
+
+def folded(items, what):
+    """Notes in a cell, folded: '3 notes' opens to the list (a row stays one line high)."""
+    if not items:
+        return ""
+    summary = html.escape(items[0] if len(items) == 1 and len(items[0]) <= 60 else f"{len(items)} {what}s")
+    return f"<details><summary>{summary}</summary>{'<br>'.join(html.escape(i) for i in items)}</details>"
 
 
 def _attention(student):
@@ -200,22 +215,23 @@ def html_report(grades, feedback=None):
     for row, student in ordered:
         name = html.escape(student.name)
         if feedback:
-            name = f'<a href="feedback/{html.escape(feedback[student.name])}.md">{name}</a>'
+            name = f'<a href="feedback/{html.escape(feedback[student.name])}.html">{name}</a>'
         cells = []
         for exercise_id, points in zip(ids, row[1:1 + len(ids)], strict=False):
             kind = "full" if points == grades.exercises[exercise_id].points else "zero" if points == 0 else ""
+            if (student.grade(exercise_id) or ExerciseGrade(exercise_id, "")).overridden:
+                cells.append(f'<td class="{kind} override" title="set by the instructor">{points}✎</td>')
+                continue
             cells.append(f'<td class="{kind}">{points}</td>')
         app_stage, _score, total, maximum, _late, final, _notes, _flags = row[1 + len(ids):]
         if final != total:
             total = f"{total} → {final}"
-        if student.app is not None and student.app.partial:
-            app_stage = f'{app_stage} <small title="{html.escape(student.app.next_stage_line())}">' \
-                        f'+ {student.app.partial:.0%}</small>'
-        elif student.app is not None and student.app.next_stage:
-            app_stage = f'<span title="{html.escape(student.app.next_stage_line())}">{app_stage}</span>'
+        if student.app is not None and student.app.next_stage:
+            app_stage = f'<span title="{html.escape(student.app.next_stage_line())}">' \
+                        f'{html.escape(student.app.describe())}</span>'
         body.append(f'<tr class="{_attention(student)[1]}"><td class="name">{name}</td>{"".join(cells)}'
                     f'<td>{app_stage}</td><td><b>{total}</b></td><td>{maximum}</td>'
-                    f'<td class="notes">{"<br>".join(html.escape(n) for n in student.all_notes())}</td>'
+                    f'<td class="notes">{folded(student.all_notes(), "note")}</td>'
                     f'<td class="flags">{"<br>".join(html.escape(f) for f in student.all_flags())}</td></tr>')
     summary = (f"{count} students · average {average_total:.1f} / {grades.max_points}"
                + (f" · my_app submitted by {len(stages)}" if stages else "")

@@ -259,6 +259,9 @@ def _make_shell():
 
 def _run(job, conn):
     os.environ.update(job.env)
+    if job.env.get("PIP_TARGET"):  # `pip install` in a cell installs there (grader.py): importable, after ours
+        os.makedirs(job.env["PIP_TARGET"], exist_ok=True)
+        sys.path.append(job.env["PIP_TARGET"])
     os.chdir(job.cwd)
     import workbook.my_app  # noqa: F401 - imported now, so that its paths move with the rest
     if job.scratch_root:
