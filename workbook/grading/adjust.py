@@ -1,20 +1,14 @@
-"""What an instructor needs around the marks: regrading some students into an earlier report,
-manual overrides that survive a rerun, a deadline with a late penalty, and a gradebook for the LMS.
-
-    grade SUBMISSIONS --out report.csv --student ana --merge          # regrade ana, keep the others
-    grade SUBMISSIONS --out report.csv --overrides overrides.csv      # student,exercise,points,reason
-    grade SUBMISSIONS --out report.csv --deadline 2026-12-01T23:59 --late-penalty 10 [--submitted times.csv]
-    grade SUBMISSIONS --out report.csv --lms canvas --roster roster.csv   # gradebook-canvas.csv beside it
+"""The instructor's adjustments, read and applied: regrading some students into an earlier report,
+manual overrides, submission times, the roster. instructor_file.py keeps them in instructor.json and
+applies them on every run; lms.py writes the gradebooks.
 
 report.json (written beside report.csv on every run) holds every result, so that ``--merge``
-can put a regraded student back among the others. Overrides and the penalty are applied
-after grading, every run, from their files: rerunning the grader never loses them.
+can put a regraded student back among the others.
 """
 import csv
 import dataclasses
 import json
-import math
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from .model import AppGrade, ExerciseGrade, GradingError, NotebookGrade, StageRun, StudentGrade
@@ -129,30 +123,6 @@ def submission_times(path):
         raise GradingError(f"--submitted {path}: needs the columns student,submitted ({error})") from None
 
 
-def newest_file_time(folder):
-    times = [p.stat().st_mtime for p in Path(folder).rglob("*") if p.is_file()]
-    return datetime.fromtimestamp(max(times), tz=timezone.utc) if times else None
-
-
-def apply_late_penalty(grades, folders, deadline, percent_per_day, submitted=None):
-    """Late students lose ``percent_per_day`` % of their total per day or part of a day (at most all of it).
-
-    The time handed in comes from ``submitted`` ({student: datetime}) when given, else from the
-    newest file in the student's folder (which a copy may have changed: prefer the LMS's times).
-    """
-    for student in grades.students:
-        handed_in = (submitted or {}).get(student.name)
-        if handed_in is None and student.name in folders:
-            handed_in = newest_file_time(folders[student.name])
-        if handed_in is None or handed_in <= deadline:
-            continue
-        days = math.ceil((handed_in - deadline).total_seconds() / 86400)
-        student.late_days = days
-        student.penalty = min(1.0, days * percent_per_day / 100)
-        student.notes.append(f"handed in {days} day{'s' if days > 1 else ''} late: "
-                             f"-{student.penalty:.0%} of the total")
-
-
 # ---------------------------------------------------------------------------
 # LMS gradebooks
 
@@ -168,28 +138,3 @@ def read_roster(path):
                     for row in csv.DictReader(handle)}
     except (OSError, KeyError) as error:
         raise GradingError(f"--roster {path}: needs a student column ({error})") from None
-
-
-def write_gradebook(grades, out, lms, roster, assignment):
-    """The gradebook CSV the LMS imports: Canvas's or Moodle's column shape, one row per student, the final grade."""
-    from .report import _cell
-    path = Path(out).parent / f"gradebook-{lms}.csv"
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        if lms == "canvas":
-            # Canvas's own export: Student, ID, SIS User ID, SIS Login ID, Section, then one column per assignment.
-            writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
-                             f"{assignment} ({grades.max_points})"])
-            for student in grades.students:
-                info = roster.get(student.name, {})
-                writer.writerow([_cell(v) for v in (info.get("name") or student.name, info.get("id", ""),
-                                                    info.get("sis_id", ""), info.get("login", ""),
-                                                    info.get("section", ""), student.final)])
-        else:
-            # Moodle's grade import: identify each row by ID number or email address, then the grade.
-            writer.writerow(["ID number", "Email address", "Full name", assignment])
-            for student in grades.students:
-                info = roster.get(student.name, {})
-                writer.writerow([_cell(v) for v in (info.get("id") or student.name, info.get("email", ""),
-                                                    info.get("name") or student.name, student.final)])
-    return path
