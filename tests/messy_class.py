@@ -246,4 +246,21 @@ def build_class(root):
     expected["stub_dependent"] = {"points": {"2.1": 1, "2.2": 0, "2.3": 1, "2.4": 0}, "notes": [], "flags": [],
                                   "statuses": {"2.2": "not done", "2.4": "failed"},
                                   "messages": {"2.4": "still a stub (Exercise 2.2"}}
+
+    # 12. A zip of the whole checkout: lesson 01 answered, the rest as released, and the workbook's own
+    #     solutions/ and app_steps/ beside them: only notebooks/ is graded (issue 20), and no one is accused.
+    checkout = root.parent / "clone-staging" / "flask-2fa-workbook"
+    for lesson, name in LESSON_FILES.items():
+        write(answered(1, "clone") if lesson == 1 else released(lesson), checkout / "notebooks" / name)
+    shutil.copytree(ROOT / "solutions", checkout / "solutions")
+    shutil.copytree(ROOT / "app_steps", checkout / "app_steps", ignore=shutil.ignore_patterns("__pycache__", "instance"))
+    (root / "clone").mkdir()
+    with zipfile.ZipFile(root / "clone" / "checkout.zip", "w") as archive:
+        for path in sorted(checkout.rglob("*")):
+            archive.write(path, path.relative_to(checkout.parent))
+    shutil.rmtree(checkout.parent)
+    expected["clone"] = {"points": full(1), "app_stage": "",
+                         "notes": ["not graded: checkout.zip: flask-2fa-workbook/app_steps/ (the workbook's stage apps)",
+                                   "checkout.zip: flask-2fa-workbook/solutions/ (the workbook's answers)"],
+                         "flags": []}
     return expected

@@ -57,6 +57,11 @@ def _upload(work, upload_layout, folder):
     """The student's work in ``folder`` as Gradescope unpacks an upload made one way or the other."""
     if upload_layout == "folders":      # the student uploaded notebooks/ and my_app/
         shutil.copytree(work["student"], folder)
+    elif upload_layout == "checkout":   # their whole checkout, with the workbook's solutions/ and app_steps/
+        shutil.copytree(work["student"], folder / "flask-2fa-workbook")
+        shutil.copytree(ROOT / "solutions", folder / "flask-2fa-workbook" / "solutions")
+        shutil.copytree(ROOT / "app_steps", folder / "flask-2fa-workbook" / "app_steps",
+                        ignore=shutil.ignore_patterns("__pycache__", "instance"))
     else:                               # loose notebooks, and the app zipped inside its own folder
         folder.mkdir()
         for path in (work["student"] / "notebooks").iterdir():
@@ -95,7 +100,10 @@ def _autograde(work, upload_layout):
 
 
 def test_run_autograder_gives_the_class_graders_marks(work):
-    results = _autograde(work, "folders")
+    """Uploaded as a whole checkout: its solutions/ and app_steps/ are not graded, and the note says so."""
+    results = _autograde(work, "checkout")
+    assert "not graded: flask-2fa-workbook/app_steps/ (the workbook's stage apps), " \
+           "flask-2fa-workbook/solutions/ (the workbook's answers)" in results["output"], results["output"]
     row = work["row"]
     assert results["score"] == int(row["total"])
     assert sum(test["score"] for test in results["tests"]) == results["score"]
@@ -123,9 +131,11 @@ def test_a_loose_upload_is_laid_out_as_the_folders_one(work, tmp_path):
 
     from workbook.grading.files import gather_submission
     gathered = {}
-    for layout in ("folders", "loose"):
+    for layout in ("folders", "checkout", "loose"):
         gathered[layout] = tmp_path / f"gathered-{layout}"
         notes = gather_submission(_upload(work, layout, tmp_path / layout), gathered[layout])
+        if layout == "checkout":
+            assert tree_hash(gathered["checkout"]) == tree_hash(gathered["folders"])  # no solutions/, no stage app
     assert sorted(p.relative_to(gathered["loose"]).as_posix() for p in gathered["loose"].rglob("*.ipynb")) == \
         ["notebooks/01_install.ipynb", "notebooks/02_secret_key.ipynb"]
     assert (gathered["loose"] / "my_app" / "app.py").is_file()

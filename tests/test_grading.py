@@ -8,6 +8,8 @@ import csv
 import json
 import re
 import shutil
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -382,3 +384,20 @@ def test_comprehension_variables_are_not_a_cells_names():
 
     assert demo_cells.bound_names(source) == {"squares", "lookup"}
     assert demo_cells.loaded_names(source) == {"numbers", "squares", "print", "n"}  # n read outside: a global
+
+
+@pytest.mark.slow
+def test_the_pre_check_of_an_untouched_clone_gives_nothing_for_the_solutions_beside_it(tmp_path):
+    """A fresh checkout holds solutions/ and app_steps/: `check` grades notebooks/ and my_app/ only (issue 20)."""
+    checkout = tmp_path / "checkout"
+    (checkout / "notebooks").mkdir(parents=True)
+    shutil.copy(STUDENT, checkout / "notebooks")
+    shutil.copytree(ROOT / "solutions", checkout / "solutions")
+    shutil.copytree(STAGE_5, checkout / "app_steps" / STAGE_5.name,
+                    ignore=shutil.ignore_patterns("__pycache__", "instance"))
+    done = subprocess.run([sys.executable, "-m", "workbook", "check", str(checkout), "--timeout", "30"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"Total: 0 / {sum(e.points for e in EXERCISES.values())}" in done.stdout, done.stdout
+    assert "No my_app/ was handed in." in done.stdout
+    assert "⏳ Exercise 1.1" in done.stdout and "✅" not in done.stdout

@@ -27,6 +27,8 @@ from .files import (
     find_students,
     first_line,
     read_code_cells,
+    reference_copies,
+    reference_note,
     remove_tree,
     unpack_zips,
 )
@@ -184,6 +186,10 @@ class Grader:
         self._zip_roots += zips
         grade.notes += zip_notes
         roots += zips
+        note = reference_note([found for root in roots for found in reference_copies(root)],
+                              lambda path: self._shown(path, folder, zips))
+        if note:
+            grade.notes.append(note)
         app_folder = next((root for root in roots if (root / "my_app").is_dir()), None)
         if app_folder is None:
             nested = [p.parent.parent for root in zips for p in root.glob("*/my_app/app.py")]
