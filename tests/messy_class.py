@@ -105,6 +105,30 @@ def copy_stage(number, folder):
     return folder
 
 
+SKIPPING_APP = """import pytest
+pytest.skip("nothing to see here", allow_module_level=True)
+"""
+
+# Every test "passes" once the app is loaded: pytest's own runner is rebound by the app's import.
+PATCHING_APP = """
+from _pytest.python import Function
+Function.runtest = lambda self: None
+"""
+
+
+def skipping_app(folder):
+    folder.mkdir(parents=True)
+    (folder / "app.py").write_text(SKIPPING_APP, encoding="utf-8")
+    return folder
+
+
+def patching_app(folder):
+    copy_stage(1, folder)
+    with open(folder / "app.py", "a", encoding="utf-8") as handle:
+        handle.write(PATCHING_APP)
+    return folder
+
+
 FORGE_DONE = """
 import gc
 from multiprocessing.connection import Connection
@@ -247,7 +271,15 @@ def build_class(root):
                                   "statuses": {"2.2": "not done", "2.4": "failed"},
                                   "messages": {"2.4": "still a stub (Exercise 2.2"}}
 
-    # 12. A zip of the whole checkout: lesson 01 answered, the rest as released, and the workbook's own
+    # 12. Apps that pass no test by their own merit: one skips every test, one patches pytest's runner.
+    skipping_app(root / "skip_app" / "my_app")
+    expected["skip_app"] = {"points": {}, "notes": ["no notebooks/ folder"], "app_stage": "0",
+                            "flags": ["my_app: the app skipped behaviour tests"]}
+    patching_app(root / "patch_app" / "my_app")
+    expected["patch_app"] = {"points": {}, "notes": ["no notebooks/ folder"], "app_stage": "0",
+                             "flags": ["my_app: the app patched the test process (_pytest.python.Function.runtest)"]}
+
+    # 13. A zip of the whole checkout: lesson 01 answered, the rest as released, and the workbook's own
     #     solutions/ and app_steps/ beside them: only notebooks/ is graded (issue 20), and no one is accused.
     checkout = root.parent / "clone-staging" / "flask-2fa-workbook"
     for lesson, name in LESSON_FILES.items():

@@ -155,3 +155,15 @@ def test_the_students_check_shows_the_graders_marks(work):
     assert f"Total: {row['total']} / {row['max']}" in done.stdout
     assert "❌ Exercise 2.2" in done.stdout  # the hidden check's hint, which the grader's feedback gives too
     assert f"passes the stage {row['app_stage']} behaviour tests" in done.stdout
+
+
+def test_run_autograders_grading_gives_no_stage_to_an_app_that_skips_its_tests(tmp_path):
+    """What run_autograder runs for an upload (grade_submission, then results.json): a skipped test is a failure."""
+    from messy_class import skipping_app
+
+    from workbook.grading.gradescope import grade_submission, results
+    skipping_app(tmp_path / "upload" / "my_app")
+    student, grades = grade_submission(tmp_path / "upload", timeout=30)
+    by_number = {test["number"]: test for test in results(student, grades.exercises)["tests"]}
+    assert by_number["app"]["output"] == "❌ Your app does not pass any stage's behaviour tests yet."
+    assert "the app skipped behaviour tests" in by_number["flags"]["output"]

@@ -21,7 +21,7 @@ def graded(tmp_path_factory):
 
 
 STUDENTS = ["broken_app", "clone", "copycat_a", "copycat_b", "exit_app", "gamer", "no_folder", "odd_cells", "old_format",
-            "pip_cell", "renamed", "sleepy", "stub_dependent", "zipped"]
+            "patch_app", "pip_cell", "renamed", "skip_app", "sleepy", "stub_dependent", "zipped"]
 
 
 def test_every_student_is_graded(graded):

@@ -29,6 +29,17 @@ def test_check_my_app_does_not_pass_an_app_that_ends_the_test_process(tmp_path, 
 
 
 @pytest.mark.slow
+def test_check_my_app_does_not_pass_an_app_that_skips_or_patches_the_tests(tmp_path, capsys):
+    from messy_class import patching_app, skipping_app
+    my_app.check_my_app(7, skipping_app(tmp_path / "skips"))
+    out = capsys.readouterr().out
+    assert out.startswith("❌ Stage 7 tests: ") and "A skipped test counts as failed" in out, out
+    my_app.check_my_app(1, patching_app(tmp_path / "patches"))
+    out = capsys.readouterr().out
+    assert out.startswith("❌ Stage 1: the app patched the test process (_pytest.python.Function.runtest)"), out
+
+
+@pytest.mark.slow
 def test_check_my_app_names_every_failing_test_of_the_stage(tmp_path, capsys):
     folder = my_app.start_from(5, tmp_path / "my_app")
     capsys.readouterr()
@@ -231,6 +242,28 @@ def test_an_app_that_calls_os_exit_gets_no_stage_and_a_flag(tmp_path):
     grade = grade_app(_exit_app(tmp_path / "my_app"), tmp_path / "scratch", engine=default_engine())
     assert grade.stage == 0 and grade.partial is None, grade
     assert any("os._exit() or exit()" in flag for flag in grade.flags), grade.flags
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trick", ["skips", "patches"])
+def test_an_app_that_skips_or_patches_the_tests_gets_no_stage_and_a_flag(tmp_path, trick):
+    from messy_class import patching_app, skipping_app
+
+    from workbook.grading.apps import grade_app
+    from workbook.grading.engine import default_engine
+    (tmp_path / "scratch").mkdir()
+    app = (skipping_app if trick == "skips" else patching_app)(tmp_path / "my_app")
+    grade = grade_app(app, tmp_path / "scratch", engine=default_engine())
+    assert grade.stage == 0, grade
+    flag = "the app skipped behaviour tests" if trick == "skips" else "the app patched the test process"
+    assert any(flag in f for f in grade.flags), grade.flags
+
+
+@pytest.mark.slow
+def test_an_honest_run_of_the_stage_tests_is_not_taken_for_a_patch():
+    """The guard compares pytest's own functions before and after each test: none changes by itself."""
+    run = my_app.run_stage_tests(7, ROOT / "app_steps" / "step_07_hardening")
+    assert run.passed and run.stage_summary.endswith(" passed"), (run.stage_summary, run.summary())
 
 
 @pytest.mark.slow
