@@ -153,6 +153,16 @@ from workbook.checks.lesson_03 import contract_uri
 def provisioning_uri(secret, account_name):
     return contract_uri(secret, account_name)"""
 
+BORROWED_GROUPED = """# Exercise 4.1: Group the manual key in fours
+from workbook.app_loader import load_module
+from workbook.stages import stage
+
+grouped = load_module(stage(4).folder).grouped"""
+
+WRAPPED_NORMALISE = """# Exercise 5.2: Normalise the typed code
+def normalise_code(raw):
+    return stage5.normalise_code(raw)"""
+
 SHARED_ANSWER = """# Exercise 0.1: Count the 30-second steps
 def time_step(unix_time):
     seconds = int(unix_time)
@@ -245,9 +255,18 @@ def build_class(root):
     notebook.cells[exercise_cell(notebook, "3.1")].source = BORROWED_URI
     write(notebook, folder / LESSON_FILES[3])
     write(solution_copy(6), folder / LESSON_FILES[6])
-    expected["gamer"] = {"points": {**zero(0), **zero(2), **zero(3), **full(6)}, "notes": [],
+    #    And the reference apps' own functions (issue 20): stage 4's grouped, and a wrapper of stage 5's.
+    for lesson, exercise_id, source in ((4, "4.1", BORROWED_GROUPED), (5, "5.2", WRAPPED_NORMALISE)):
+        notebook = released(lesson)
+        notebook.cells[exercise_cell(notebook, exercise_id)].source = source
+        write(notebook, folder / LESSON_FILES[lesson])
+    expected["gamer"] = {"points": {**zero(0), **zero(2), **zero(3), **zero(4), **zero(5), **full(6)}, "notes": [],
                          "flags": ["00: defines __eq__", "02: forged result", "03: uses the checks' or the grader's "
-                                   "internals: contract_uri", "06: solution markers"]}
+                                   "internals: contract_uri", "06: solution markers",
+                                   "04: answer to 4.1: `grouped` is the workbook's own code "
+                                   "(app_steps/step_04_template/app.py)",
+                                   "05: answer to 5.2: `normalise_code` calls `normalise_code`, which is the "
+                                   "workbook's own code (app_steps/step_05_verify_route/app.py)"]}
 
     # 10. Two students hand in the same answer (not the solution's text); one hands in stage 5's app untouched.
     for name in ("copycat_a", "copycat_b"):

@@ -153,6 +153,34 @@ def test_the_checks_reference_helpers_are_no_answer():
         assert "reference" in result.message or "workbook's own code" in result.message, result.message
 
 
+@pytest.mark.parametrize("include_hidden", [False, True], ids=["visible", "hidden"])
+def test_the_reference_apps_functions_are_no_answer_however_loaded(include_hidden):
+    """Issue 20: app_loader names them _workbook_app_N, not workbook.*; judged by where their code lives."""
+    import functools
+    import importlib.util
+
+    from workbook.app_loader import load_module
+    from workbook.stages import stage
+    stage3, stage4, stage5 = (load_module(stage(n).folder) for n in (3, 4, 5))
+    spec = importlib.util.spec_from_file_location("my_own_name", stage(5).folder / "app.py")
+    renamed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(renamed)
+
+    def grouped(secret):               # a wrapper of the function of the same name
+        return stage4.grouped(secret)
+
+    cases = [("3.1", stage3.provisioning_uri), ("4.1", stage4.grouped), ("5.2", stage5.normalise_code),
+             ("5.2", renamed.normalise_code), ("4.1", grouped), ("4.1", functools.partial(stage4.grouped))]
+    for exercise_id, answer in cases:
+        result = run_check(exercise_id, answer, include_hidden=include_hidden)
+        assert result.status == FAILED and "is the workbook's own code (app_steps/step_0" in result.message, \
+            (exercise_id, answer, result)
+
+    def grouped(secret):               # the student's own: passes
+        return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    assert run_check("4.1", grouped, include_hidden=include_hidden).status == PASSED
+
+
 def test_an_int_that_equals_everything_does_not_pass_0_1():
     class Always(int):
         def __eq__(self, other):
