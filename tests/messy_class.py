@@ -298,7 +298,20 @@ def build_class(root):
     expected["patch_app"] = {"points": {}, "notes": ["no notebooks/ folder"], "app_stage": "0",
                              "flags": ["my_app: the app patched the test process (_pytest.python.Function.runtest)"]}
 
-    # 13. A zip of the whole checkout: lesson 01 answered, the rest as released, and the workbook's own
+    # 13. Colab's download name, the answer in a module of the student's own beside it, and a scratch notebook.
+    notebook = answered(3, "colab")
+    notebook.cells[exercise_cell(notebook, "3.1")].source = (
+        "# Exercise 3.1: Build the provisioning URI\nfrom uri_helpers import provisioning_uri")
+    write(notebook, root / "colab" / "Copy of 03_qr_code.ipynb")
+    (root / "colab" / "uri_helpers.py").write_text(
+        "import pyotp\n\n\ndef provisioning_uri(secret, account_name):\n"
+        "    totp = pyotp.TOTP(secret)\n    return totp.provisioning_uri(name=account_name, "
+        "issuer_name='Flask 2FA Workbook')\n", encoding="utf-8")
+    write(released(1), root / "colab" / "scratch.ipynb")
+    expected["colab"] = {"points": full(3), "flags": [],
+                         "notes": ["03: found Copy of 03_qr_code.ipynb; graded it", "not graded: scratch.ipynb"]}
+
+    # 14. A zip of the whole checkout: lesson 01 answered, the rest as released, and the workbook's own
     #     solutions/ and app_steps/ beside them: only notebooks/ is graded (issue 20), and no one is accused.
     checkout = root.parent / "clone-staging" / "flask-2fa-workbook"
     for lesson, name in LESSON_FILES.items():

@@ -167,3 +167,18 @@ def test_run_autograders_grading_gives_no_stage_to_an_app_that_skips_its_tests(t
     by_number = {test["number"]: test for test in results(student, grades.exercises)["tests"]}
     assert by_number["app"]["output"] == "❌ Your app does not pass any stage's behaviour tests yet."
     assert "the app skipped behaviour tests" in by_number["flags"]["output"]
+
+
+def test_an_upload_keeps_its_own_modules_and_colabs_names(tmp_path):
+    """Loose files from Colab: "Copy of 03_qr_code.ipynb" and the helper module it imports go to notebooks/."""
+    from workbook.grading.files import find_notebooks, gather_submission
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    shutil.copy(ROOT / "notebooks" / "03_qr_code.ipynb", upload / "Copy of 03_qr_code.ipynb")
+    (upload / "uri_helpers.py").write_text("X = 1\n", encoding="utf-8")
+    (upload / "helpers").mkdir()
+    (upload / "helpers" / "__init__.py").write_text("", encoding="utf-8")
+    gather_submission(upload, tmp_path / "gathered")
+    notebooks = tmp_path / "gathered" / "notebooks"
+    assert sorted(p.name for p in notebooks.iterdir()) == ["Copy of 03_qr_code.ipynb", "helpers", "uri_helpers.py"]
+    assert [p.name for p in find_notebooks(tmp_path / "gathered", 3)] == ["Copy of 03_qr_code.ipynb"]

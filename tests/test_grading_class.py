@@ -20,7 +20,7 @@ def graded(tmp_path_factory):
     return {**graded, "expected": expected}
 
 
-STUDENTS = ["broken_app", "clone", "copycat_a", "copycat_b", "exit_app", "gamer", "no_folder", "odd_cells", "old_format",
+STUDENTS = ["broken_app", "clone", "colab", "copycat_a", "copycat_b", "exit_app", "gamer", "no_folder", "odd_cells", "old_format",
             "patch_app", "pip_cell", "renamed", "skip_app", "sleepy", "stub_dependent", "zipped"]
 
 

@@ -22,6 +22,7 @@ from .demo_cells import is_check_cell, tagged_sources
 from .engine import default_engine, exit_reason, start_worker
 from .files import (
     NotebookError,
+    copy_helpers,
     copy_submission,
     find_notebooks,
     find_students,
@@ -30,6 +31,7 @@ from .files import (
     reference_copies,
     reference_note,
     remove_tree,
+    unmatched_notebooks,
     unpack_zips,
 )
 from .model import (
@@ -226,7 +228,7 @@ class Grader:
             standard = len(paths) == 1 and shown[0] == f"notebooks/{paths[0].name}" and \
                 paths[0].name in {p.name for p in (ROOT / "notebooks").glob(f"{lesson:02d}_*.ipynb")}
             if not standard and len(paths) == 1:
-                notebook.notes.append(f"{lesson:02d}: found {shown[0]}")
+                notebook.notes.append(f"{lesson:02d}: found {shown[0]}; graded it")
             candidates = [] if len(paths) > 1 else None
             lesson_tasks = []
             for path, shown_as in zip(paths, shown, strict=False):
@@ -259,6 +261,10 @@ class Grader:
             tasks += lesson_tasks
         if not found_any and not has_notebooks_dir:
             grade.notes.append("no notebooks/ folder")
+        stray = [self._shown(path, folder, zips) for root in roots for path in unmatched_notebooks(root)]
+        if stray:
+            grade.notes.append(f"not graded: {', '.join(stray[:5])}{' and more' if len(stray) > 5 else ''} "
+                               "(no lesson number at the start of the name, as in 03_qr_code.ipynb)")
         self._class_cells[grade.name] = {lesson: cells for lesson, cells in shared_cells.items()}
         return tasks
 
@@ -363,6 +369,7 @@ class Grader:
                 return result
             remove_tree(work)
             copy_submission(folder, work)
+            copy_helpers(path.parent, work / "notebooks")   # the student's modules beside this notebook
             job = NotebookJob(
                 cells=cells, cwd=str(work / "notebooks"), log=str(grader_dir / "output.log"),
                 exercises=ids, skip_cells=sorted(skip_cells), stop_at=stop_at,
