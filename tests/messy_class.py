@@ -166,6 +166,10 @@ def normalise_code(raw):
 SHARED_ANSWER = """# Exercise 0.1: Count the 30-second steps
 def time_step(unix_time):
     seconds = int(unix_time)
+    if seconds < 0:
+        raise ValueError("a time before 1970")
+    if seconds > 2 ** 40:
+        raise ValueError("a time too far ahead")
     steps = seconds // 30
     return steps"""
 
@@ -222,7 +226,9 @@ def build_class(root):
     # 7. Broken apps: a stage 6 app with one bug (logout keeps the session), and one that calls os._exit(0).
     write(answered(0, "broken_app"), root / "broken_app" / "notebooks" / LESSON_FILES[0])
     stage_6_with_one_bug(root / "broken_app" / "my_app")
-    expected["broken_app"] = {"points": full(0), "notes": [], "flags": [], "app_stage": "0",
+    # (Stage 6's app less one line is still stage 6's app: flagged, small edits aside. Its grade stands.)
+    expected["broken_app"] = {"points": full(0), "notes": [], "app_stage": "0",
+                              "flags": ["my_app is a copy of the stage 6 app in app_steps/ (1.00"],
                               "app_failing": ["test_logout_ends_the_session"], "app_next": 6}
     (root / "exit_app" / "my_app").mkdir(parents=True)
     (root / "exit_app" / "my_app" / "app.py").write_text("import os; os._exit(0)\n", encoding="utf-8")
@@ -242,7 +248,8 @@ def build_class(root):
     expected["zipped"] = {"points": full(1), "app_stage": "5",
                           "notes": ["unpacked homework.zip",
                                     f"01: found homework.zip: flask-2fa-workbook/notebooks/{LESSON_FILES[1]}"],
-                          "flags": []}
+                          # a comment of their own does not hide the copy (issue 20)
+                          "flags": ["my_app is a copy of the stage 5 app in app_steps/ (1.00"]}
 
     # 9. Trying to pass without solving: a forged "all passed", an int that equals anything, the checks'
     #    own reference helper, and a copy of solutions/06 with its markers (that one scores: a flag is no mark).
@@ -275,10 +282,10 @@ def build_class(root):
         write(notebook, root / name / "notebooks" / LESSON_FILES[0])
         other = "copycat_b" if name == "copycat_a" else "copycat_a"
         expected[name] = {"points": {**full(0), "0.2": 0}, "notes": [],
-                          "flags": [f"answer to 0.1 identical to {other}'s"]}
+                          "flags": [f"answer to 0.1 like {other}'s (1.00)"]}
     copy_stage(5, root / "copycat_a" / "my_app")
     expected["copycat_a"].update(app_stage="5")
-    expected["copycat_a"]["flags"].append("my_app is an untouched copy of the stage 5 app in app_steps/")
+    expected["copycat_a"]["flags"].append("my_app is a copy of the stage 5 app in app_steps/ (1.00")
 
     # 11. A finished 2.4 that calls 2.2's stub: ❌ "finish Exercise 2.2 first", not ⏳; 2.2 itself ⏳.
     notebook, solution = released(2), answered(2, "stub_dependent")
@@ -311,7 +318,24 @@ def build_class(root):
     expected["colab"] = {"points": full(3), "flags": [],
                          "notes": ["03: found Copy of 03_qr_code.ipynb; graded it", "not graded: scratch.ipynb"]}
 
-    # 14. A zip of the whole checkout: lesson 01 answered, the rest as released, and the workbook's own
+    # 14. Copies disguised by small edits (issue 20): lesson 03's solutions without their markers and a docstring
+    #     line added to each answer; stage 2's app with a word of its docstring changed and no README.
+    notebook = solution_copy(3)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and BEGIN in cell.source:
+            cell.source = "\n".join(line.replace(BEGIN, '"""My own work."""') for line in cell.source.split("\n")
+                                    if line.strip() != END)
+    write(notebook, root / "disguised" / "notebooks" / LESSON_FILES[3])
+    app = copy_stage(2, root / "disguised" / "my_app")
+    (app / "README.md").unlink()
+    source = (app / "app.py").read_text(encoding="utf-8")
+    (app / "app.py").write_text(source.replace('"""Stage 2', '"""Step 2', 1), encoding="utf-8")
+    assert source != (app / "app.py").read_text(encoding="utf-8")
+    expected["disguised"] = {"points": full(3), "notes": [], "app_stage": "2",
+                             "flags": ["03: answer to 3.2 (1.00) and 3.3 (1.00) the same as in solutions/",
+                                       "my_app is a copy of the stage 2 app in app_steps/ (1.00"]}
+
+    # 15. A zip of the whole checkout: lesson 01 answered, the rest as released, and the workbook's own
     #     solutions/ and app_steps/ beside them: only notebooks/ is graded (issue 20), and no one is accused.
     checkout = root.parent / "clone-staging" / "flask-2fa-workbook"
     for lesson, name in LESSON_FILES.items():

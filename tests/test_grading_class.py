@@ -20,8 +20,8 @@ def graded(tmp_path_factory):
     return {**graded, "expected": expected}
 
 
-STUDENTS = ["broken_app", "clone", "colab", "copycat_a", "copycat_b", "exit_app", "gamer", "no_folder", "odd_cells", "old_format",
-            "patch_app", "pip_cell", "renamed", "skip_app", "sleepy", "stub_dependent", "zipped"]
+STUDENTS = ["broken_app", "clone", "colab", "copycat_a", "copycat_b", "disguised", "exit_app", "gamer", "no_folder",
+            "odd_cells", "old_format", "patch_app", "pip_cell", "renamed", "skip_app", "sleepy", "stub_dependent", "zipped"]
 
 
 def test_every_student_is_graded(graded):

@@ -314,3 +314,38 @@ def test_gradescope_shows_the_flags_to_the_instructor_only():
     assert tests["flags"]["visibility"] == "hidden" and tests["flags"]["score"] == 0
     assert tests["flags"]["output"] == "02: forged result: x"
     assert results(StudentGrade("ben"), EXERCISES)["tests"][-1]["output"] == "No integrity flags."
+
+
+# ---------------------------------------------------------------------------
+# Copies flagged that survive small edits (issue 20): comments, docstrings, names and layout set aside
+
+def test_a_copy_with_names_comments_and_a_docstring_changed_is_the_same_code():
+    from workbook.grading.similarity import THRESHOLD, alike, fingerprint, similarity
+    original = ("def status_for(secret, raw, now):\n    code = normalise_code(raw)\n    if code is None:\n"
+                "        return 400\n    if not code_is_valid(secret, code, now):\n        return 401\n    return 200\n")
+    disguised = ('def status_for(key, typed, when):\n    """Pick the status."""  # mine\n'
+                 "    c = normalise_code(typed)\n\n    if c is None: return 400\n"
+                 "    if not code_is_valid(key, c, when):\n        return 401   # wrong code\n    return 200\n")
+    assert similarity(fingerprint(original), fingerprint(disguised)) == 1.0
+    other = ("def status_for(secret, raw, now):\n    code = normalise_code(raw)\n    status = 200\n"
+             "    if code is None:\n        status = 400\n    elif not pyotp.TOTP(secret).verify(code, for_time=now,"
+             " valid_window=1):\n        status = 401\n    return status\n")
+    assert similarity(fingerprint(original), fingerprint(other)) < THRESHOLD   # written another way: not flagged
+    # too short to tell: every right answer is this one
+    assert alike(fingerprint(original), fingerprint(disguised)) is None
+    assert alike(fingerprint(original * 2), fingerprint(disguised * 2)) == 1.0
+
+
+def test_the_stage_7_app_with_a_word_of_its_docstring_changed_and_no_readme_is_still_its_copy(tmp_path):
+    from messy_class import copy_stage
+
+    from workbook.grading.integrity import app_copy_of_stage
+    app = copy_stage(7, tmp_path / "my_app")
+    (app / "README.md").unlink()
+    source = (app / "app.py").read_text(encoding="utf-8")
+    (app / "app.py").write_text(source.replace('"""Stage 7', '"""Step 7', 1), encoding="utf-8")
+    assert (app / "app.py").read_text(encoding="utf-8") != source
+    stage, score = app_copy_of_stage(app)
+    assert stage == 7 and score == 1.0
+    assert app_copy_of_stage(copy_stage(6, tmp_path / "six")) == (6, 1.0)
+

@@ -44,6 +44,7 @@ from .model import (
     NotebookTask,
     StudentGrade,
 )
+from .similarity import app_fingerprint as fingerprint_app
 from .worker import NotebookJob, sign
 
 DEFAULT_TIMEOUT = 120        # seconds per notebook (and per check)
@@ -119,6 +120,7 @@ class Grader:
         self._demo_cache = {}
         self._zip_roots = []      # the zips unpacked so far (each into its own scratch folder)
         self._class_cells = {}    # student -> {lesson: code cells}: to find answers students share
+        self._class_apps = {}
         self._app_cache = {}      # apps.py: the next stage's outcomes, by the app's files
 
     # -- the class ----------------------------------------------------------
@@ -142,6 +144,7 @@ class Grader:
         lessons = sorted({e.lesson for e in exercises.values()})
         grades, tasks = {}, []
         self._class_cells = {}
+        self._class_apps = {}     # student -> their my_app/'s fingerprint (similarity.py)
         for name, folder in folders.items():
             grade = StudentGrade(name)
             grades[name] = grade
@@ -174,6 +177,8 @@ class Grader:
         executor.shutdown(wait=True)
         for name, flags in integrity.shared_answers(self._class_cells).items():
             grades[name].flags += flags
+        for name, flags in integrity.shared_apps(self._class_apps).items():
+            grades[name].flags += flags
         return grades
 
     def _plan(self, folder, grade, lessons, exercises, scratch):
@@ -200,7 +205,10 @@ class Grader:
             tasks.append(AppTask(app_folder, grade))
             copied = integrity.app_copy_of_stage(app_folder / "my_app")
             if copied is not None:
-                grade.flags.append(f"my_app is an untouched copy of the stage {copied} app in app_steps/")
+                grade.flags.append(f"my_app is a copy of the stage {copied[0]} app in app_steps/ ({copied[1]:.2f}, "
+                                   "with comments, docstrings and names set aside)")
+            else:  # compared with the classmates' once every student is planned
+                self._class_apps[grade.name] = fingerprint_app(app_folder / "my_app")
             if app_folder != folder:
                 grade.notes.append(f"my_app: graded {self._shown(app_folder / 'my_app', folder, zips)}")
         else:
