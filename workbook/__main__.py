@@ -1,18 +1,78 @@
 """The workbook's project commands: ``python -m workbook COMMAND``."""
 import argparse
+import importlib.util
 import sys
+from pathlib import Path
 
 from . import ROOT
+
+
+def _present(module):
+    """Whether a subpackage is here: the students' repository (the handout) has no grader and no release tools."""
+    return importlib.util.find_spec(module) is not None
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m workbook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    instructor = _present("workbook.grading.grader") and _present("workbook.authoring.release")
+    check = commands.add_parser(
+        "check", help="see the marks the grader will give your notebooks/ and my_app/",
+        description="Run your notebooks and your my_app/ as the instructor's grader does, and print each "
+                    "exercise's mark: the same marks `grade` gives. Save your notebooks first.")
+    check.add_argument("folder", nargs="?", metavar="FOLDER",
+                       help="the folder holding notebooks/ (default: this one, else the workbook's)")
+    check.add_argument("--timeout", type=float, default=120, metavar="SECONDS",
+                       help="time allowed per notebook (default: 120)")
+    if instructor:
+        _instructor_commands(commands)
+    args = parser.parse_args(argv)
+
+    if args.command == "check":
+        if not instructor:   # the handout: the visible checks in a kernel per notebook (workbook/precheck.py)
+            from .precheck import main as precheck
+            folder = args.folder or (Path.cwd() if (Path.cwd() / "notebooks").is_dir() else ROOT)
+            return precheck(folder, args.timeout)
+        from .grading.command import check_main
+        return check_main(args)
+    if args.command == "grade":
+        from .grading.command import main as grade_main
+        return grade_main(args)
+    if args.command == "autograder":
+        from .grading.gradescope import command as autograder_main
+        return autograder_main(args)
+    if args.command == "handout":
+        from .authoring.handout import command as handout_main
+        return handout_main(args)
+
+    stale = []
+    if args.command == "diffs":
+        from .authoring.diffs import write_diffs as run
+    else:
+        from .authoring.release import release as run
+        from .grading.demo_cells import retag_solutions
+        stale += retag_solutions(check=args.check)  # the cells grading may skip (workbook/grading/demo_cells.py)
+    stale += run(check=args.check)
+    for path in stale:
+        verb = "out of date" if args.check else "written"
+        print(f"{path.relative_to(ROOT)}: {verb}")
+    if not stale:
+        print("Everything is up to date.")
+    return 1 if args.check and stale else 0
+
+
+def _instructor_commands(commands):
     diffs = commands.add_parser("diffs", help="rewrite each stage's CHANGES.diff")
     diffs.add_argument("--check", action="store_true", help="only report stale diffs (exit 1 if any)")
     release = commands.add_parser(
         "release", help="make notebooks/ from solutions/ (first setting the demo tags the grader skips by)")
     release.add_argument("--check", action="store_true", help="only report stale notebooks (exit 1 if any)")
+    handout = commands.add_parser(
+        "handout", help="write the students' repository: the lessons and stage apps without the answers",
+        description="Write what a class clones: notebooks/, app_steps/, the helpers with the visible checks only, "
+                    "the student README, make lab/make test; no solutions/, hidden checks, mutants or grader.")
+    handout.add_argument("folder", metavar="DIR", help="a new (or empty) folder")
+    handout.add_argument("--stages", type=int, metavar="N", help="only stages 1 to N and lessons 00 to N")
     grade = commands.add_parser(
         "grade", help="grade a class: SUBMISSIONS/<student>/notebooks/*.ipynb (and my_app/)",
         description="Run each student's notebooks and grade every exercise with the workbook's checks "
@@ -36,40 +96,6 @@ def main(argv=None):
                     "submission (notebooks/, optionally my_app/) is graded as `grade` grades it.")
     autograder.add_argument("--out", default="autograder.zip", metavar="ZIP", help="default: autograder.zip")
     autograder.add_argument("--hidden-checks", metavar="FILE.py", help="extra checks to pack in (as for grade)")
-    check = commands.add_parser(
-        "check", help="see the marks the grader will give your notebooks/ and my_app/",
-        description="Run your notebooks and your my_app/ as the instructor's grader does, and print each "
-                    "exercise's mark: the same marks `grade` gives. Save your notebooks first.")
-    check.add_argument("folder", nargs="?", metavar="FOLDER",
-                       help="the folder holding notebooks/ (default: this one, else the workbook's)")
-    check.add_argument("--timeout", type=float, default=120, metavar="SECONDS",
-                       help="time allowed per notebook (default: 120)")
-    args = parser.parse_args(argv)
-
-    if args.command == "grade":
-        from .grading.command import main as grade_main
-        return grade_main(args)
-    if args.command == "autograder":
-        from .grading.gradescope import command as autograder_main
-        return autograder_main(args)
-    if args.command == "check":
-        from .grading.command import check_main
-        return check_main(args)
-
-    stale = []
-    if args.command == "diffs":
-        from .authoring.diffs import write_diffs as run
-    else:
-        from .authoring.release import release as run
-        from .grading.demo_cells import retag_solutions
-        stale += retag_solutions(check=args.check)  # the cells grading may skip (workbook/grading/demo_cells.py)
-    stale += run(check=args.check)
-    for path in stale:
-        verb = "out of date" if args.check else "written"
-        print(f"{path.relative_to(ROOT)}: {verb}")
-    if not stale:
-        print("Everything is up to date.")
-    return 1 if args.check and stale else 0
 
 
 if __name__ == "__main__":
