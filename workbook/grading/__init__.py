@@ -30,6 +30,8 @@ The modules, one job each:
     report.py         report.csv, report.html, feedback/
     command.py        the ``grade`` and ``check`` commands
     gradescope.py     the ``autograder`` command, and run_autograder's grading of one submission
+    remote.py         a prototype, not used by the Grader: the checks in the grader's process, the student's
+                      cells in a child run as another user, only plain values between them (lesson 00)
 
 How a notebook runs
 -------------------
