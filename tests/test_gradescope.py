@@ -157,16 +157,22 @@ def test_the_students_check_shows_the_graders_marks(work):
     assert f"passes the stage {row['app_stage']} behaviour tests" in done.stdout
 
 
-def test_run_autograders_grading_gives_no_stage_to_an_app_that_skips_its_tests(tmp_path):
-    """What run_autograder runs for an upload (grade_submission, then results.json): a skipped test is a failure."""
-    from messy_class import skipping_app
+def test_run_autograders_grading_refuses_borrowed_answers_and_skipped_tests(tmp_path):
+    """What run_autograder runs for an upload (grade_submission, then results.json): stage 4's own grouped()
+    handed in as 4.1 scores nothing, and an app whose tests are skipped gets no stage; both flagged."""
+    from messy_class import BORROWED_GROUPED, exercise_cell, released, skipping_app, write
 
     from workbook.grading.gradescope import grade_submission, results
+    notebook = released(4)
+    notebook.cells[exercise_cell(notebook, "4.1")].source = BORROWED_GROUPED
+    write(notebook, tmp_path / "upload" / "04_template.ipynb")
     skipping_app(tmp_path / "upload" / "my_app")
     student, grades = grade_submission(tmp_path / "upload", timeout=30)
     by_number = {test["number"]: test for test in results(student, grades.exercises)["tests"]}
+    assert by_number["4.1"]["score"] == 0 and "is the workbook's own code" in by_number["4.1"]["output"]
     assert by_number["app"]["output"] == "❌ Your app does not pass any stage's behaviour tests yet."
-    assert "the app skipped behaviour tests" in by_number["flags"]["output"]
+    flags = by_number["flags"]["output"]
+    assert "the app skipped behaviour tests" in flags and "answer to 4.1: `grouped` is the workbook's own" in flags
 
 
 def test_an_upload_keeps_its_own_modules_and_colabs_names(tmp_path):
