@@ -285,7 +285,7 @@ def build_class(root):
                           "flags": [f"answer to 0.1 like {other}'s (1.00)"]}
     copy_stage(5, root / "copycat_a" / "my_app")
     expected["copycat_a"].update(app_stage="5")
-    expected["copycat_a"]["flags"].append("my_app is a copy of the stage 5 app in app_steps/ (1.00")
+    expected["copycat_a"]["flags"].append("my_app is an untouched copy of the stage 5 app in app_steps/")
 
     # 11. A finished 2.4 that calls 2.2's stub: ❌ "finish Exercise 2.2 first", not ⏳; 2.2 itself ⏳.
     notebook, solution = released(2), answered(2, "stub_dependent")

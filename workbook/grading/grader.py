@@ -204,7 +204,9 @@ class Grader:
         if app_folder is not None:
             tasks.append(AppTask(app_folder, grade))
             copied = integrity.app_copy_of_stage(app_folder / "my_app")
-            if copied is not None:
+            if copied is not None and integrity.app_untouched(app_folder / "my_app", copied[0]):
+                grade.flags.append(f"my_app is an untouched copy of the stage {copied[0]} app in app_steps/")
+            elif copied is not None:
                 grade.flags.append(f"my_app is a copy of the stage {copied[0]} app in app_steps/ ({copied[1]:.2f}, "
                                    "with comments, docstrings and names set aside)")
             else:  # compared with the classmates' once every student is planned

@@ -154,6 +154,13 @@ def app_copy_of_stage(app_folder):
     return (max(scores)[1], max(scores)[0]) if scores else None
 
 
+def app_untouched(app_folder, number):
+    """True when ``app_folder`` holds exactly the files start_from copies from stage ``number``, unchanged."""
+    from ..my_app import _same_files
+    from ..stages import stage
+    return _same_files(app_folder, stage(number).folder)
+
+
 def shared_apps(apps):
     """{student: [flag]} for my_app/ folders several students share (small edits aside).
 
