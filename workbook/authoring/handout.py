@@ -144,12 +144,29 @@ def student_readme(text, stages):
     text = "\n".join(line for line in text.splitlines()
                      if not line.startswith(("| `solutions/`", "| `bench/`"))
                      and not re.match(rf"\| ([{stages + 1}-9]) \| \[`step_", line))
+    text = re.sub(r"(?s)(## Quick start\n).*?(?=### )", lambda match: match.group(1) + QUICK_START, text)
+    text = re.sub(r", and for\ninstructors who want to check a whole class's work with one command\.", ".", text)
     text = text.replace("python -m pytest --nbval-lax solutions notebooks", "python -m pytest --nbval-lax notebooks")
+    text = text.replace("python -m pytest tests            # the tests",
+                        "python -m pytest tests/test_my_workbook.py   # this folder's tests")
     text = text.replace("| `tests/` | pytest: one behaviour suite for every stage, security tests, notebook runs |",
                         "| `tests/` | the behaviour tests your `my_app/` must pass (`tests/stages`), and this folder's own |")
     text = re.sub(r"; by audience below it: `grading/` \(the grader\), `authoring/` \(release, diffs\), ", "; ", text)
     return text.rstrip() + "\n\n" + CHECKING
 
+
+QUICK_START = """
+```bash
+make lab    # set up .venv, install everything, open JupyterLab on the first lesson
+make test   # set up .venv if needed, then run the lessons as released and this folder's own tests
+```
+
+Both need `make` and Python 3.10, 3.11, 3.12 or 3.13; `make` takes the first Python 3.10 or newer
+it finds (name another with `make lab PYTHON=python3.12`). The first run downloads what it installs,
+which takes a minute or two. JupyterLab's terminals (**File → New → Terminal**) then use the
+workbook's `.venv`.
+
+"""
 
 CHECKING = """## Checking your work
 
