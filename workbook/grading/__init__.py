@@ -86,15 +86,17 @@ with a secret the grader makes for that run and sends only once every cell has r
 (worker.py, grader.py): a cell that finds the grader's channel and sends "all passed"
 is ignored and flagged. The checks' and the grader's modules are snapshotted before any
 student code runs, restored before each check, and any change is flagged; run_check
-re-validates its registry and refuses the workbook's own functions (its package's, the
-reference apps' in app_steps/, however loaded) as answers; the checks' reference helpers
-refuse to run for anyone but the checks. An app's stage comes from pytest's report of each
-test (stage_outcomes.py), never from an exit code: a skipped or unreported test is a failure,
-and a run in which the app patched pytest's own functions gives no stage. integrity.py flags
-the solutions' text or markers, the checks' internals, ``__eq__``, answers or apps shared
-between students and a stage app handed in as my_app/, small edits aside (similarity.py);
-apps.py an app that ends, skips or patches the test process. A flag is a note for the
-instructor, never a mark.
+re-validates its registry; the checks' reference helpers refuse to run for anyone but the
+checks. An app's stage comes from pytest's report of each test (stage_outcomes.py), never
+from an exit code. integrity.py flags the solutions' text or markers, the checks'
+internals, ``__eq__``, answers shared between students, an untouched stage app; apps.py
+an app that ends the test process. A flag is a note for the instructor, never a mark.
+
+More, since issue 20: run_check refuses the workbook's own functions (its package's, the
+reference apps' in app_steps/, however loaded) as answers; a test the app skipped or never
+let run is a failure, and a run in which the app patched pytest's own functions gives no
+stage (both flagged by apps.py); the copy flags (shared answers and apps, the solutions' and
+the stage apps' code) survive small edits (similarity.py).
 
 Student code cannot change the workbook's own folder through the workbook's paths: it
 runs against a scratch copy of it (``workbook.ROOT`` and every path made from it point
