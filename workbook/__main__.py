@@ -8,7 +8,7 @@ from . import ROOT
 
 
 def _present(module):
-    """Whether a subpackage is here: the students' repository (the handout) has no grader and no release tools."""
+    """Whether a module is here: the students' repository (the handout) has no grader and no release tools."""
     try:
         return importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:   # its parent package is not there either
@@ -18,53 +18,6 @@ def _present(module):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m workbook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    instructor = _present("workbook.grading.grader") and _present("workbook.authoring.release")
-    check = commands.add_parser(
-        "check", help="see the marks the grader will give your notebooks/ and my_app/",
-        description="Run your notebooks and your my_app/ as the instructor's grader does, and print each "
-                    "exercise's mark: the same marks `grade` gives. Save your notebooks first.")
-    check.add_argument("folder", nargs="?", metavar="FOLDER",
-                       help="the folder holding notebooks/ (default: this one, else the workbook's)")
-    check.add_argument("--timeout", type=float, default=120, metavar="SECONDS",
-                       help="time allowed per notebook (default: 120)")
-    if instructor:
-        _instructor_commands(commands)
-    args = parser.parse_args(argv)
-
-    if args.command == "check":
-        if not instructor:   # the handout: the visible checks in a kernel per notebook (workbook/precheck.py)
-            from .precheck import main as precheck
-            folder = args.folder or (Path.cwd() if (Path.cwd() / "notebooks").is_dir() else ROOT)
-            return precheck(folder, args.timeout)
-        from .grading.command import check_main
-        return check_main(args)
-    if args.command == "grade":
-        from .grading.command import main as grade_main
-        return grade_main(args)
-    if args.command == "autograder":
-        from .grading.gradescope import command as autograder_main
-        return autograder_main(args)
-    if args.command == "handout":
-        from .authoring.handout import command as handout_main
-        return handout_main(args)
-
-    stale = []
-    if args.command == "diffs":
-        from .authoring.diffs import write_diffs as run
-    else:
-        from .authoring.release import release as run
-        from .grading.demo_cells import retag_solutions
-        stale += retag_solutions(check=args.check)  # the cells grading may skip (workbook/grading/demo_cells.py)
-    stale += run(check=args.check)
-    for path in stale:
-        verb = "out of date" if args.check else "written"
-        print(f"{path.relative_to(ROOT)}: {verb}")
-    if not stale:
-        print("Everything is up to date.")
-    return 1 if args.check and stale else 0
-
-
-def _instructor_commands(commands):
     diffs = commands.add_parser("diffs", help="rewrite each stage's CHANGES.diff")
     diffs.add_argument("--check", action="store_true", help="only report stale diffs (exit 1 if any)")
     release = commands.add_parser(
@@ -91,14 +44,61 @@ def _instructor_commands(commands):
                        help="time allowed per stage test run on a student's my_app/ (default: 300)")
     grade.add_argument("--hidden-checks", metavar="FILE.py",
                        help="extra checks (a Python file using @hidden_check) to run on every submission")
-    from .grading.command import add_instructor_arguments
-    add_instructor_arguments(grade)
+    instructor = _present("workbook.grading.grader") and _present("workbook.authoring.release")
+    if instructor:
+        from .grading.command import add_instructor_arguments
+        add_instructor_arguments(grade)
     autograder = commands.add_parser(
         "autograder", help="write the Gradescope autograder zip",
         description="Write a zip to upload to Gradescope as a Programming Assignment's autograder: each "
                     "submission (notebooks/, optionally my_app/) is graded as `grade` grades it.")
     autograder.add_argument("--out", default="autograder.zip", metavar="ZIP", help="default: autograder.zip")
     autograder.add_argument("--hidden-checks", metavar="FILE.py", help="extra checks to pack in (as for grade)")
+    check = commands.add_parser(
+        "check", help="see the marks the grader will give your notebooks/ and my_app/",
+        description="Run your notebooks and your my_app/ as the instructor's grader does, and print each "
+                    "exercise's mark: the same marks `grade` gives. Save your notebooks first.")
+    check.add_argument("folder", nargs="?", metavar="FOLDER",
+                       help="the folder holding notebooks/ (default: this one, else the workbook's)")
+    check.add_argument("--timeout", type=float, default=120, metavar="SECONDS",
+                       help="time allowed per notebook (default: 120)")
+    args = parser.parse_args(argv)
+
+    if not instructor:   # the students' repository: only the pre-check (workbook/precheck.py)
+        if args.command != "check":
+            print(f"python -m workbook {args.command}: the instructor's repository has it, not this one",
+                  file=sys.stderr)
+            return 2
+        from .precheck import main as precheck
+        folder = args.folder or (Path.cwd() if (Path.cwd() / "notebooks").is_dir() else ROOT)
+        return precheck(folder, args.timeout)
+    if args.command == "handout":
+        from .authoring.handout import command as handout_main
+        return handout_main(args)
+    if args.command == "grade":
+        from .grading.command import main as grade_main
+        return grade_main(args)
+    if args.command == "autograder":
+        from .grading.gradescope import command as autograder_main
+        return autograder_main(args)
+    if args.command == "check":
+        from .grading.command import check_main
+        return check_main(args)
+
+    stale = []
+    if args.command == "diffs":
+        from .authoring.diffs import write_diffs as run
+    else:
+        from .authoring.release import release as run
+        from .grading.demo_cells import retag_solutions
+        stale += retag_solutions(check=args.check)  # the cells grading may skip (workbook/grading/demo_cells.py)
+    stale += run(check=args.check)
+    for path in stale:
+        verb = "out of date" if args.check else "written"
+        print(f"{path.relative_to(ROOT)}: {verb}")
+    if not stale:
+        print("Everything is up to date.")
+    return 1 if args.check and stale else 0
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ The modules, one job each:
     files.py          finding submissions and notebooks (as students name them, zips), reading them, scratch copies
     integrity.py      integrity flags read from the sources (solution text, internals, shared answers)
     similarity.py     code compared with comments, docstrings and names set aside (the copy flags)
+    remote.py         a prototype, not used by the Grader: the checks in the grader's process, the student's
+                      cells in a child run as another user, only plain values between them (lesson 00)
     grader.py         Grader: plans tasks, runs them in parallel, grades a notebook
     demo_cells.py     which cells grading may skip (demonstrations, check cells)
     engine.py         starting and ending a worker process (fork server or fresh python)
@@ -30,8 +32,6 @@ The modules, one job each:
     report.py         report.csv, report.html, feedback/
     command.py        the ``grade`` and ``check`` commands
     gradescope.py     the ``autograder`` command, and run_autograder's grading of one submission
-    remote.py         a prototype, not used by the Grader: the checks in the grader's process, the student's
-                      cells in a child run as another user, only plain values between them (lesson 00)
 
 How a notebook runs
 -------------------
