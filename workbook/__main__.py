@@ -71,7 +71,7 @@ def main(argv=None):
             return 2
         from .precheck import main as precheck
         folder = args.folder or (Path.cwd() if (Path.cwd() / "notebooks").is_dir() else ROOT)
-        return precheck(folder, args.timeout)
+        return precheck(folder, args.timeout, getattr(args, "classroom_grade", False), getattr(args, "classroom", None))
     if args.command == "handout":
         from .authoring.handout import command as handout_main
         return handout_main(args)

@@ -46,10 +46,35 @@ def check_notebook(path, ids, timeout=120):
     return {exercise_id: ("failed", f"❌ Exercise {exercise_id}: the notebook did not finish.") for exercise_id in ids}
 
 
-def main(folder, timeout=120):
-    """Print every exercise's line and mark, and the total; return the exit code."""
+# GitHub Classroom's steps (the workflow workbook/grading/classroom.py writes): ``check --classroom-grade``
+# saves each exercise's line and points here, ``check --classroom ID`` prints one and exits 0 when it
+# earned its points. The same file and format as the instructor's repository's grader writes.
+CLASSROOM_RESULTS = ".classroom-results.json"
+
+
+def classroom_result(folder, exercise_id):
+    """Print the exercise's saved line; 0 when it earned its points (GitHub Classroom's command grader)."""
+    try:
+        saved = json.loads((Path(folder) / CLASSROOM_RESULTS).read_text(encoding="utf-8"))[exercise_id]
+    except (OSError, ValueError, KeyError):
+        print(f"⏳ Exercise {exercise_id}: not graded (the grading step did not run or failed).")
+        return 1
+    print(f"{saved['line']}  [{saved['points']}/{saved['max_score']}]")
+    return 0 if saved["points"] == saved["max_score"] else 1
+
+
+def main(folder, timeout=120, classroom_grade=False, classroom=None):
+    """Print every exercise's line and mark, and the total; return the exit code.
+
+    ``classroom_grade``: also save the results for GitHub Classroom's steps; ``classroom``: print one
+    exercise's saved result instead (see CLASSROOM_RESULTS).
+    """
+    if classroom:
+        return classroom_result(folder, classroom)
     from .checks import load_all
     exercises = load_all()
+    saved = {}
+    (Path(folder) / CLASSROOM_RESULTS).unlink(missing_ok=True)   # never an earlier run's, or one committed
     notebooks = Path(folder) / "notebooks"
     if not notebooks.is_dir():
         print(f"python -m workbook check: error: no notebooks/ folder in {folder}")
@@ -69,7 +94,10 @@ def main(folder, timeout=120):
             status, line = results.get(exercise_id, ("failed", f"❌ Exercise {exercise_id}: no notebook."))
             points = exercises[exercise_id].points if status == "passed" else 0
             total += points
+            saved[exercise_id] = {"points": points, "max_score": exercises[exercise_id].points, "line": line}
             print(f"  {line}  [{points}/{exercises[exercise_id].points}]")
     maximum = sum(e.points for e in exercises.values())
     print(f"\nTotal: {total} / {maximum} (the checks you can see; your instructor's grade also runs hidden ones)")
+    if classroom_grade:
+        (Path(folder) / CLASSROOM_RESULTS).write_text(json.dumps(saved, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

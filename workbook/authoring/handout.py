@@ -72,6 +72,10 @@ def build(target, stages=None, root=ROOT):
             shutil.copytree(stage.folder, target / "app_steps" / stage.folder.name, ignore=IGNORE)
     _copy_workbook(root / "workbook", target / "workbook")
     (target / "tests" / "test_my_workbook.py").write_text(SUITE.read_text(encoding="utf-8"), encoding="utf-8")
+    workflow = root / "workbook" / "grading" / "github_classroom.yml"   # GitHub Classroom's, where there is one
+    if workflow.is_file():
+        (target / ".github" / "workflows").mkdir(parents=True)
+        shutil.copy2(workflow, target / ".github" / "workflows" / "classroom.yml")
     (target / "Makefile").write_text(MAKEFILE, encoding="utf-8")
     (target / "README.md").write_text(student_readme((root / "README.md").read_text(encoding="utf-8"), stages),
                                       encoding="utf-8")

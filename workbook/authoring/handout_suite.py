@@ -56,3 +56,15 @@ def test_the_pre_check_gives_nothing_for_work_not_started(tmp_path):
     maximum = sum(exercise.points for exercise in load_all().values())
     assert f"Total: 0 / {maximum}" in done.stdout, done.stdout
     assert "⏳ Exercise" in done.stdout and "✅" not in done.stdout
+
+
+def test_github_classrooms_steps_read_the_pre_checks_results(tmp_path, capsys):
+    from workbook import precheck
+    (tmp_path / "notebooks").mkdir()
+    first = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))[0]
+    shutil.copy(first, tmp_path / "notebooks")
+    assert precheck.classroom_result(tmp_path, "0.1") == 1   # not graded yet
+    assert precheck.main(tmp_path, 120, classroom_grade=True) == 0
+    capsys.readouterr()
+    assert precheck.main(tmp_path, classroom="0.1") == 1   # not done: no points, the step fails
+    assert capsys.readouterr().out.startswith("⏳ Exercise 0.1")
