@@ -105,6 +105,30 @@ def copy_stage(number, folder):
     return folder
 
 
+SKIPPING_APP = """import pytest
+pytest.skip("nothing to see here", allow_module_level=True)
+"""
+
+# Every test "passes" once the app is loaded: pytest's own runner is rebound by the app's import.
+PATCHING_APP = """
+from _pytest.python import Function
+Function.runtest = lambda self: None
+"""
+
+
+def skipping_app(folder):
+    folder.mkdir(parents=True)
+    (folder / "app.py").write_text(SKIPPING_APP, encoding="utf-8")
+    return folder
+
+
+def patching_app(folder):
+    copy_stage(1, folder)
+    with open(folder / "app.py", "a", encoding="utf-8") as handle:
+        handle.write(PATCHING_APP)
+    return folder
+
+
 FORGE_DONE = """
 import gc
 from multiprocessing.connection import Connection
@@ -129,9 +153,23 @@ from workbook.checks.lesson_03 import contract_uri
 def provisioning_uri(secret, account_name):
     return contract_uri(secret, account_name)"""
 
+BORROWED_GROUPED = """# Exercise 4.1: Group the manual key in fours
+from workbook.app_loader import load_module
+from workbook.stages import stage
+
+grouped = load_module(stage(4).folder).grouped"""
+
+WRAPPED_NORMALISE = """# Exercise 5.2: Normalise the typed code
+def normalise_code(raw):
+    return stage5.normalise_code(raw)"""
+
 SHARED_ANSWER = """# Exercise 0.1: Count the 30-second steps
 def time_step(unix_time):
     seconds = int(unix_time)
+    if seconds < 0:
+        raise ValueError("a time before 1970")
+    if seconds > 2 ** 40:
+        raise ValueError("a time too far ahead")
     steps = seconds // 30
     return steps"""
 
@@ -188,7 +226,9 @@ def build_class(root):
     # 7. Broken apps: a stage 6 app with one bug (logout keeps the session), and one that calls os._exit(0).
     write(answered(0, "broken_app"), root / "broken_app" / "notebooks" / LESSON_FILES[0])
     stage_6_with_one_bug(root / "broken_app" / "my_app")
-    expected["broken_app"] = {"points": full(0), "notes": [], "flags": [], "app_stage": "0",
+    # (Stage 6's app less one line is still stage 6's app: flagged, small edits aside. Its grade stands.)
+    expected["broken_app"] = {"points": full(0), "notes": [], "app_stage": "0",
+                              "flags": ["my_app is a copy of the stage 6 app in app_steps/ (1.00"],
                               "app_failing": ["test_logout_ends_the_session"], "app_next": 6}
     (root / "exit_app" / "my_app").mkdir(parents=True)
     (root / "exit_app" / "my_app" / "app.py").write_text("import os; os._exit(0)\n", encoding="utf-8")
@@ -208,7 +248,8 @@ def build_class(root):
     expected["zipped"] = {"points": full(1), "app_stage": "5",
                           "notes": ["unpacked homework.zip",
                                     f"01: found homework.zip: flask-2fa-workbook/notebooks/{LESSON_FILES[1]}"],
-                          "flags": []}
+                          # a comment of their own does not hide the copy (issue 20)
+                          "flags": ["my_app is a copy of the stage 5 app in app_steps/ (1.00"]}
 
     # 9. Trying to pass without solving: a forged "all passed", an int that equals anything, the checks'
     #    own reference helper, and a copy of solutions/06 with its markers (that one scores: a flag is no mark).
@@ -221,9 +262,18 @@ def build_class(root):
     notebook.cells[exercise_cell(notebook, "3.1")].source = BORROWED_URI
     write(notebook, folder / LESSON_FILES[3])
     write(solution_copy(6), folder / LESSON_FILES[6])
-    expected["gamer"] = {"points": {**zero(0), **zero(2), **zero(3), **full(6)}, "notes": [],
+    #    And the reference apps' own functions (issue 20): stage 4's grouped, and a wrapper of stage 5's.
+    for lesson, exercise_id, source in ((4, "4.1", BORROWED_GROUPED), (5, "5.2", WRAPPED_NORMALISE)):
+        notebook = released(lesson)
+        notebook.cells[exercise_cell(notebook, exercise_id)].source = source
+        write(notebook, folder / LESSON_FILES[lesson])
+    expected["gamer"] = {"points": {**zero(0), **zero(2), **zero(3), **zero(4), **zero(5), **full(6)}, "notes": [],
                          "flags": ["00: defines __eq__", "02: forged result", "03: uses the checks' or the grader's "
-                                   "internals: contract_uri", "06: solution markers"]}
+                                   "internals: contract_uri", "06: solution markers",
+                                   "04: answer to 4.1: `grouped` is the workbook's own code "
+                                   "(app_steps/step_04_template/app.py)",
+                                   "05: answer to 5.2: `normalise_code` calls `normalise_code`, which is the "
+                                   "workbook's own code (app_steps/step_05_verify_route/app.py)"]}
 
     # 10. Two students hand in the same answer (not the solution's text); one hands in stage 5's app untouched.
     for name in ("copycat_a", "copycat_b"):
@@ -232,7 +282,7 @@ def build_class(root):
         write(notebook, root / name / "notebooks" / LESSON_FILES[0])
         other = "copycat_b" if name == "copycat_a" else "copycat_a"
         expected[name] = {"points": {**full(0), "0.2": 0}, "notes": [],
-                          "flags": [f"answer to 0.1 identical to {other}'s"]}
+                          "flags": [f"answer to 0.1 like {other}'s (1.00)"]}
     copy_stage(5, root / "copycat_a" / "my_app")
     expected["copycat_a"].update(app_stage="5")
     expected["copycat_a"]["flags"].append("my_app is an untouched copy of the stage 5 app in app_steps/")
@@ -246,4 +296,59 @@ def build_class(root):
     expected["stub_dependent"] = {"points": {"2.1": 1, "2.2": 0, "2.3": 1, "2.4": 0}, "notes": [], "flags": [],
                                   "statuses": {"2.2": "not done", "2.4": "failed"},
                                   "messages": {"2.4": "still a stub (Exercise 2.2"}}
+
+    # 12. Apps that pass no test by their own merit: one skips every test, one patches pytest's runner.
+    skipping_app(root / "skip_app" / "my_app")
+    expected["skip_app"] = {"points": {}, "notes": ["no notebooks/ folder"], "app_stage": "0",
+                            "flags": ["my_app: the app skipped behaviour tests"]}
+    patching_app(root / "patch_app" / "my_app")
+    expected["patch_app"] = {"points": {}, "notes": ["no notebooks/ folder"], "app_stage": "0",
+                             "flags": ["my_app: the app patched the test process (_pytest.python.Function.runtest)"]}
+
+    # 13. Colab's download name, the answer in a module of the student's own beside it, and a scratch notebook.
+    notebook = answered(3, "colab")
+    notebook.cells[exercise_cell(notebook, "3.1")].source = (
+        "# Exercise 3.1: Build the provisioning URI\nfrom uri_helpers import provisioning_uri")
+    write(notebook, root / "colab" / "Copy of 03_qr_code.ipynb")
+    (root / "colab" / "uri_helpers.py").write_text(
+        "import pyotp\n\n\ndef provisioning_uri(secret, account_name):\n"
+        "    totp = pyotp.TOTP(secret)\n    return totp.provisioning_uri(name=account_name, "
+        "issuer_name='Flask 2FA Workbook')\n", encoding="utf-8")
+    write(released(1), root / "colab" / "scratch.ipynb")
+    expected["colab"] = {"points": full(3), "flags": [],
+                         "notes": ["03: found Copy of 03_qr_code.ipynb; graded it", "not graded: scratch.ipynb"]}
+
+    # 14. Copies disguised by small edits (issue 20): lesson 03's solutions without their markers and a docstring
+    #     line added to each answer; stage 2's app with a word of its docstring changed and no README.
+    notebook = solution_copy(3)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and BEGIN in cell.source:
+            cell.source = "\n".join(line.replace(BEGIN, '"""My own work."""') for line in cell.source.split("\n")
+                                    if line.strip() != END)
+    write(notebook, root / "disguised" / "notebooks" / LESSON_FILES[3])
+    app = copy_stage(2, root / "disguised" / "my_app")
+    (app / "README.md").unlink()
+    source = (app / "app.py").read_text(encoding="utf-8")
+    (app / "app.py").write_text(source.replace('"""Stage 2', '"""Step 2', 1), encoding="utf-8")
+    assert source != (app / "app.py").read_text(encoding="utf-8")
+    expected["disguised"] = {"points": full(3), "notes": [], "app_stage": "2",
+                             "flags": ["03: answer to 3.2 (1.00) and 3.3 (1.00) the same as in solutions/",
+                                       "my_app is a copy of the stage 2 app in app_steps/ (1.00"]}
+
+    # 15. A zip of the whole checkout: lesson 01 answered, the rest as released, and the workbook's own
+    #     solutions/ and app_steps/ beside them: only notebooks/ is graded (issue 20), and no one is accused.
+    checkout = root.parent / "clone-staging" / "flask-2fa-workbook"
+    for lesson, name in LESSON_FILES.items():
+        write(answered(1, "clone") if lesson == 1 else released(lesson), checkout / "notebooks" / name)
+    shutil.copytree(ROOT / "solutions", checkout / "solutions")
+    shutil.copytree(ROOT / "app_steps", checkout / "app_steps", ignore=shutil.ignore_patterns("__pycache__", "instance"))
+    (root / "clone").mkdir()
+    with zipfile.ZipFile(root / "clone" / "checkout.zip", "w") as archive:
+        for path in sorted(checkout.rglob("*")):
+            archive.write(path, path.relative_to(checkout.parent))
+    shutil.rmtree(checkout.parent)
+    expected["clone"] = {"points": full(1), "app_stage": "",
+                         "notes": ["not graded: checkout.zip: flask-2fa-workbook/app_steps/ (the workbook's stage apps)",
+                                   "checkout.zip: flask-2fa-workbook/solutions/ (the workbook's answers)"],
+                         "flags": []}
     return expected

@@ -57,6 +57,11 @@ def _upload(work, upload_layout, folder):
     """The student's work in ``folder`` as Gradescope unpacks an upload made one way or the other."""
     if upload_layout == "folders":      # the student uploaded notebooks/ and my_app/
         shutil.copytree(work["student"], folder)
+    elif upload_layout == "checkout":   # their whole checkout, with the workbook's solutions/ and app_steps/
+        shutil.copytree(work["student"], folder / "flask-2fa-workbook")
+        shutil.copytree(ROOT / "solutions", folder / "flask-2fa-workbook" / "solutions")
+        shutil.copytree(ROOT / "app_steps", folder / "flask-2fa-workbook" / "app_steps",
+                        ignore=shutil.ignore_patterns("__pycache__", "instance"))
     else:                               # loose notebooks, and the app zipped inside its own folder
         folder.mkdir()
         for path in (work["student"] / "notebooks").iterdir():
@@ -95,7 +100,10 @@ def _autograde(work, upload_layout):
 
 
 def test_run_autograder_gives_the_class_graders_marks(work):
-    results = _autograde(work, "folders")
+    """Uploaded as a whole checkout: its solutions/ and app_steps/ are not graded, and the note says so."""
+    results = _autograde(work, "checkout")
+    assert "not graded: flask-2fa-workbook/app_steps/ (the workbook's stage apps), " \
+           "flask-2fa-workbook/solutions/ (the workbook's answers)" in results["output"], results["output"]
     row = work["row"]
     assert results["score"] == int(row["total"])
     assert sum(test["score"] for test in results["tests"]) == results["score"]
@@ -123,9 +131,11 @@ def test_a_loose_upload_is_laid_out_as_the_folders_one(work, tmp_path):
 
     from workbook.grading.files import gather_submission
     gathered = {}
-    for layout in ("folders", "loose"):
+    for layout in ("folders", "checkout", "loose"):
         gathered[layout] = tmp_path / f"gathered-{layout}"
         notes = gather_submission(_upload(work, layout, tmp_path / layout), gathered[layout])
+        if layout == "checkout":
+            assert tree_hash(gathered["checkout"]) == tree_hash(gathered["folders"])  # no solutions/, no stage app
     assert sorted(p.relative_to(gathered["loose"]).as_posix() for p in gathered["loose"].rglob("*.ipynb")) == \
         ["notebooks/01_install.ipynb", "notebooks/02_secret_key.ipynb"]
     assert (gathered["loose"] / "my_app" / "app.py").is_file()
@@ -147,3 +157,36 @@ def test_the_students_check_shows_the_graders_marks(work):
     assert f"Total: {int(row['total']) + 1} / {row['max']} by the checks you can see" in done.stdout
     assert "✅ Exercise 2.2" in done.stdout and "❌ Exercise 2.2" not in done.stdout
     assert f"passes the stage {row['app_stage']} behaviour tests" in done.stdout
+
+
+def test_run_autograders_grading_refuses_borrowed_answers_and_skipped_tests(tmp_path):
+    """What run_autograder runs for an upload (grade_submission, then results.json): stage 4's own grouped()
+    handed in as 4.1 scores nothing, and an app whose tests are skipped gets no stage; both flagged."""
+    from messy_class import BORROWED_GROUPED, exercise_cell, released, skipping_app, write
+
+    from workbook.grading.gradescope import grade_submission, results
+    notebook = released(4)
+    notebook.cells[exercise_cell(notebook, "4.1")].source = BORROWED_GROUPED
+    write(notebook, tmp_path / "upload" / "04_template.ipynb")
+    skipping_app(tmp_path / "upload" / "my_app")
+    student, grades = grade_submission(tmp_path / "upload", timeout=30)
+    by_number = {test["number"]: test for test in results(student, grades.exercises)["tests"]}
+    assert by_number["4.1"]["score"] == 0 and "is the workbook's own code" in by_number["4.1"]["output"]
+    assert by_number["app"]["output"] == "❌ Your app does not pass any stage's behaviour tests yet."
+    flags = by_number["flags"]["output"]
+    assert "the app skipped behaviour tests" in flags and "answer to 4.1: `grouped` is the workbook's own" in flags
+
+
+def test_an_upload_keeps_its_own_modules_and_colabs_names(tmp_path):
+    """Loose files from Colab: "Copy of 03_qr_code.ipynb" and the helper module it imports go to notebooks/."""
+    from workbook.grading.files import find_notebooks, gather_submission
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    shutil.copy(ROOT / "notebooks" / "03_qr_code.ipynb", upload / "Copy of 03_qr_code.ipynb")
+    (upload / "uri_helpers.py").write_text("X = 1\n", encoding="utf-8")
+    (upload / "helpers").mkdir()
+    (upload / "helpers" / "__init__.py").write_text("", encoding="utf-8")
+    gather_submission(upload, tmp_path / "gathered")
+    notebooks = tmp_path / "gathered" / "notebooks"
+    assert sorted(p.name for p in notebooks.iterdir()) == ["Copy of 03_qr_code.ipynb", "helpers", "uri_helpers.py"]
+    assert [p.name for p in find_notebooks(tmp_path / "gathered", 3)] == ["Copy of 03_qr_code.ipynb"]

@@ -8,6 +8,8 @@ import csv
 import json
 import re
 import shutil
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -384,3 +386,37 @@ def test_comprehension_variables_are_not_a_cells_names():
 
     assert demo_cells.bound_names(source) == {"squares", "lookup"}
     assert demo_cells.loaded_names(source) == {"numbers", "squares", "print", "n"}  # n read outside: a global
+
+
+@pytest.mark.slow
+def test_the_pre_check_of_an_untouched_clone_gives_nothing_for_the_solutions_beside_it(tmp_path):
+    """A fresh checkout holds solutions/ and app_steps/: `check` grades notebooks/ and my_app/ only (issue 20)."""
+    checkout = tmp_path / "checkout"
+    (checkout / "notebooks").mkdir(parents=True)
+    shutil.copy(STUDENT, checkout / "notebooks")
+    shutil.copytree(ROOT / "solutions", checkout / "solutions")
+    shutil.copytree(STAGE_5, checkout / "app_steps" / STAGE_5.name,
+                    ignore=shutil.ignore_patterns("__pycache__", "instance"))
+    done = subprocess.run([sys.executable, "-m", "workbook", "check", str(checkout), "--timeout", "30"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"Total: 0 / {sum(e.points for e in EXERCISES.values())}" in done.stdout, done.stdout
+    assert "No my_app/ was handed in." in done.stdout
+    assert "⏳ Exercise 1.1" in done.stdout and "✅" not in done.stdout
+
+
+@pytest.mark.slow
+def test_the_pre_check_refuses_a_reference_apps_function_and_an_app_that_skips_its_tests(tmp_path):
+    """`check` is the grader: the tricks of issue 20 score there what they score in `grade` (the messy class)."""
+    from messy_class import BORROWED_GROUPED, exercise_cell, released, skipping_app, write
+    notebook = released(4)
+    notebook.cells[exercise_cell(notebook, "4.1")].source = BORROWED_GROUPED
+    write(notebook, tmp_path / "mine" / "notebooks" / "04_template.ipynb")
+    skipping_app(tmp_path / "mine" / "my_app")
+    done = subprocess.run([sys.executable, "-m", "workbook", "check", str(tmp_path / "mine"), "--timeout", "30"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stdout.splitlines() if "Exercise 4.1" in line)
+    assert line.strip().startswith("❌") and "is the workbook's own code" in line and line.endswith("[0/1]"), line
+    assert "❌ Your app does not pass any stage's behaviour tests yet." in done.stdout
+    assert "Total: 0 / " in done.stdout

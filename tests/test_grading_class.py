@@ -20,8 +20,8 @@ def graded(tmp_path_factory):
     return {**graded, "expected": expected}
 
 
-STUDENTS = ["broken_app", "copycat_a", "copycat_b", "exit_app", "gamer", "no_folder", "odd_cells", "old_format",
-            "pip_cell", "renamed", "sleepy", "stub_dependent", "zipped"]
+STUDENTS = ["broken_app", "clone", "colab", "copycat_a", "copycat_b", "disguised", "exit_app", "gamer", "no_folder",
+            "odd_cells", "old_format", "patch_app", "pip_cell", "renamed", "skip_app", "sleepy", "stub_dependent", "zipped"]
 
 
 def test_every_student_is_graded(graded):
@@ -76,7 +76,7 @@ def test_logs_and_timings_are_kept_for_every_notebook(graded):
     sleepy = next(t for t in timings if t["student"] == "sleepy")
     assert sleepy["timed_out"] == "True" and float(sleepy["seconds"]) >= TIMEOUT
     gamer = [t for t in timings if t["student"] == "gamer"]
-    assert {t["what"] for t in gamer} == {"lesson 00", "lesson 02", "lesson 03", "lesson 06"}
+    assert {t["what"] for t in gamer} == {"lesson 00", "lesson 02", "lesson 03", "lesson 04", "lesson 05", "lesson 06"}
     assert all(int(t["flags"]) >= 1 for t in gamer)
     pip_log = (out / "logs" / "pip_cell" / "01.log").read_text(encoding="utf-8")
     assert "no-such-package-here" in pip_log

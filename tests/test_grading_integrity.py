@@ -29,6 +29,17 @@ def test_check_my_app_does_not_pass_an_app_that_ends_the_test_process(tmp_path, 
 
 
 @pytest.mark.slow
+def test_check_my_app_does_not_pass_an_app_that_skips_or_patches_the_tests(tmp_path, capsys):
+    from messy_class import patching_app, skipping_app
+    my_app.check_my_app(7, skipping_app(tmp_path / "skips"))
+    out = capsys.readouterr().out
+    assert out.startswith("❌ Stage 7 tests: ") and "A skipped test counts as failed" in out, out
+    my_app.check_my_app(1, patching_app(tmp_path / "patches"))
+    out = capsys.readouterr().out
+    assert out.startswith("❌ Stage 1: the app patched the test process (_pytest.python.Function.runtest)"), out
+
+
+@pytest.mark.slow
 def test_check_my_app_names_every_failing_test_of_the_stage(tmp_path, capsys):
     folder = my_app.start_from(5, tmp_path / "my_app")
     capsys.readouterr()
@@ -142,6 +153,34 @@ def test_the_checks_reference_helpers_are_no_answer():
         assert "reference" in result.message or "workbook's own code" in result.message, result.message
 
 
+@pytest.mark.parametrize("include_hidden", [False, True], ids=["visible", "hidden"])
+def test_the_reference_apps_functions_are_no_answer_however_loaded(include_hidden):
+    """Issue 20: app_loader names them _workbook_app_N, not workbook.*; judged by where their code lives."""
+    import functools
+    import importlib.util
+
+    from workbook.app_loader import load_module
+    from workbook.stages import stage
+    stage3, stage4, stage5 = (load_module(stage(n).folder) for n in (3, 4, 5))
+    spec = importlib.util.spec_from_file_location("my_own_name", stage(5).folder / "app.py")
+    renamed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(renamed)
+
+    def grouped(secret):               # a wrapper of the function of the same name
+        return stage4.grouped(secret)
+
+    cases = [("3.1", stage3.provisioning_uri), ("4.1", stage4.grouped), ("5.2", stage5.normalise_code),
+             ("5.2", renamed.normalise_code), ("4.1", grouped), ("4.1", functools.partial(stage4.grouped))]
+    for exercise_id, answer in cases:
+        result = run_check(exercise_id, answer, include_hidden=include_hidden)
+        assert result.status == FAILED and "is the workbook's own code (app_steps/step_0" in result.message, \
+            (exercise_id, answer, result)
+
+    def grouped(secret):               # the student's own: passes
+        return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    assert run_check("4.1", grouped, include_hidden=include_hidden).status == PASSED
+
+
 def test_an_int_that_equals_everything_does_not_pass_0_1():
     class Always(int):
         def __eq__(self, other):
@@ -234,6 +273,28 @@ def test_an_app_that_calls_os_exit_gets_no_stage_and_a_flag(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("trick", ["skips", "patches"])
+def test_an_app_that_skips_or_patches_the_tests_gets_no_stage_and_a_flag(tmp_path, trick):
+    from messy_class import patching_app, skipping_app
+
+    from workbook.grading.apps import grade_app
+    from workbook.grading.engine import default_engine
+    (tmp_path / "scratch").mkdir()
+    app = (skipping_app if trick == "skips" else patching_app)(tmp_path / "my_app")
+    grade = grade_app(app, tmp_path / "scratch", engine=default_engine())
+    assert grade.stage == 0, grade
+    flag = "the app skipped behaviour tests" if trick == "skips" else "the app patched the test process"
+    assert any(flag in f for f in grade.flags), grade.flags
+
+
+@pytest.mark.slow
+def test_an_honest_run_of_the_stage_tests_is_not_taken_for_a_patch():
+    """The guard compares pytest's own functions before and after each test: none changes by itself."""
+    run = my_app.run_stage_tests(7, ROOT / "app_steps" / "step_07_hardening")
+    assert run.passed and run.stage_summary.endswith(" passed"), (run.stage_summary, run.summary())
+
+
+@pytest.mark.slow
 def test_the_fresh_interpreter_engine_signs_results_and_flags_forgeries_too(tmp_path):
     from messy_class import FORGE_DONE, answered
     name, _released = _notebook(1)
@@ -253,3 +314,38 @@ def test_gradescope_shows_the_flags_to_the_instructor_only():
     assert tests["flags"]["visibility"] == "hidden" and tests["flags"]["score"] == 0
     assert tests["flags"]["output"] == "02: forged result: x"
     assert results(StudentGrade("ben"), EXERCISES)["tests"][-1]["output"] == "No integrity flags."
+
+
+# ---------------------------------------------------------------------------
+# Copies flagged that survive small edits (issue 20): comments, docstrings, names and layout set aside
+
+def test_a_copy_with_names_comments_and_a_docstring_changed_is_the_same_code():
+    from workbook.grading.similarity import THRESHOLD, alike, fingerprint, similarity
+    original = ("def status_for(secret, raw, now):\n    code = normalise_code(raw)\n    if code is None:\n"
+                "        return 400\n    if not code_is_valid(secret, code, now):\n        return 401\n    return 200\n")
+    disguised = ('def status_for(key, typed, when):\n    """Pick the status."""  # mine\n'
+                 "    c = normalise_code(typed)\n\n    if c is None: return 400\n"
+                 "    if not code_is_valid(key, c, when):\n        return 401   # wrong code\n    return 200\n")
+    assert similarity(fingerprint(original), fingerprint(disguised)) == 1.0
+    other = ("def status_for(secret, raw, now):\n    code = normalise_code(raw)\n    status = 200\n"
+             "    if code is None:\n        status = 400\n    elif not pyotp.TOTP(secret).verify(code, for_time=now,"
+             " valid_window=1):\n        status = 401\n    return status\n")
+    assert similarity(fingerprint(original), fingerprint(other)) < THRESHOLD   # written another way: not flagged
+    # too short to tell: every right answer is this one
+    assert alike(fingerprint(original), fingerprint(disguised)) is None
+    assert alike(fingerprint(original * 2), fingerprint(disguised * 2)) == 1.0
+
+
+def test_the_stage_7_app_with_a_word_of_its_docstring_changed_and_no_readme_is_still_its_copy(tmp_path):
+    from messy_class import copy_stage
+
+    from workbook.grading.integrity import app_copy_of_stage
+    app = copy_stage(7, tmp_path / "my_app")
+    (app / "README.md").unlink()
+    source = (app / "app.py").read_text(encoding="utf-8")
+    (app / "app.py").write_text(source.replace('"""Stage 7', '"""Step 7', 1), encoding="utf-8")
+    assert (app / "app.py").read_text(encoding="utf-8") != source
+    stage, score = app_copy_of_stage(app)
+    assert stage == 7 and score == 1.0
+    assert app_copy_of_stage(copy_stage(6, tmp_path / "six")) == (6, 1.0)
+

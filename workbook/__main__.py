@@ -1,8 +1,18 @@
 """The workbook's project commands: ``python -m workbook COMMAND``."""
 import argparse
+import importlib.util
 import sys
+from pathlib import Path
 
 from . import ROOT
+
+
+def _present(module):
+    """Whether a module is here: the students' repository (the handout) has no grader and no release tools."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:   # its parent package is not there either
+        return False
 
 
 def main(argv=None):
@@ -13,6 +23,12 @@ def main(argv=None):
     release = commands.add_parser(
         "release", help="make notebooks/ from solutions/ (first setting the demo tags the grader skips by)")
     release.add_argument("--check", action="store_true", help="only report stale notebooks (exit 1 if any)")
+    handout = commands.add_parser(
+        "handout", help="write the students' repository: the lessons and stage apps without the answers",
+        description="Write what a class clones: notebooks/, app_steps/, the helpers with the visible checks only, "
+                    "the student README, make lab/make test; no solutions/, hidden checks, mutants or grader.")
+    handout.add_argument("folder", metavar="DIR", help="a new (or empty) folder")
+    handout.add_argument("--stages", type=int, metavar="N", help="only stages 1 to N and lessons 00 to N")
     grade = commands.add_parser(
         "grade", help="grade a class: SUBMISSIONS/<student>/notebooks/*.ipynb (and my_app/)",
         description="Run each student's notebooks and grade every exercise with the workbook's checks "
@@ -28,8 +44,10 @@ def main(argv=None):
                        help="time allowed per stage test run on a student's my_app/ (default: 300)")
     grade.add_argument("--hidden-checks", metavar="FILE.py",
                        help="extra checks (a Python file using @hidden_check) to run on every submission")
-    from .grading.command import add_instructor_arguments
-    add_instructor_arguments(grade)
+    instructor = _present("workbook.grading.grader") and _present("workbook.authoring.release")
+    if instructor:
+        from .grading.command import add_instructor_arguments
+        add_instructor_arguments(grade)
     autograder = commands.add_parser(
         "autograder", help="write the Gradescope autograder zip",
         description="Write a zip to upload to Gradescope as a Programming Assignment's autograder: each "
@@ -50,6 +68,17 @@ def main(argv=None):
                        help="GitHub Classroom's step for one exercise: its line; exit 0 if it earned its points")
     args = parser.parse_args(argv)
 
+    if not instructor:   # the students' repository: only the pre-check (workbook/precheck.py)
+        if args.command != "check":
+            print(f"python -m workbook {args.command}: the instructor's repository has it, not this one",
+                  file=sys.stderr)
+            return 2
+        from .precheck import main as precheck
+        folder = args.folder or (Path.cwd() if (Path.cwd() / "notebooks").is_dir() else ROOT)
+        return precheck(folder, args.timeout, getattr(args, "classroom_grade", False), getattr(args, "classroom", None))
+    if args.command == "handout":
+        from .authoring.handout import command as handout_main
+        return handout_main(args)
     if args.command == "grade":
         from .grading.command import main as grade_main
         return grade_main(args)

@@ -75,6 +75,7 @@ class StageTestRun:
     # an app that calls os._exit(0) in the middle of the tests ends pytest with status 0 too.
     stage_passed: bool | None = None
     finished: bool = False    # pytest reached the end of its session (nothing ended the process early)
+    stage_summary: str = ""   # the plugin's count for the stage: "12 passed", "1 skipped, 11 passed"...
 
     @property
     def passed(self) -> bool:
@@ -135,11 +136,11 @@ def run_stage_tests(number, app_dir=None, timeout=300, extra_args=(), cwd=ROOT) 
         _kill_group(process)
         results, session_finished, _last = stage_results(outcomes)
     top = number if isinstance(number, int) else max(number)
-    stage_passed = results.get(top, (False, ""))[0]
+    stage_passed, stage_summary = results.get(top, (False, ""))
     if not finished:
         return StageTestRun(number, None, stdout + stderr + f"\ntimed out after {timeout} s")
     return StageTestRun(number, process.returncode, stdout + stderr, stage_passed=stage_passed,
-                        finished=session_finished)
+                        finished=session_finished, stage_summary=stage_summary)
 
 
 def _kill_group(process):
@@ -166,8 +167,12 @@ def check_my_app(number, app_dir=None):
         # pytest never reached its end: something in the app ended the test process (os._exit, exit()).
         print(f"❌ Stage {number} tests did not finish: the test process ended early (exit code "
               f"{run.returncode}). Does your app call os._exit() or exit()? A test counts only once it has run.")
+    elif "patched the test process" in run.stage_summary:
+        print(f"❌ Stage {number}: {run.stage_summary.split(';')[0]}. A test counts only when pytest itself ran it.")
     else:
         failures = [line for line in run.output.splitlines() if line.startswith(("FAILED", "ERROR"))]
         print(f"❌ Stage {number} tests: {run.summary()}")
+        if " skipped" in run.stage_summary:
+            print("A skipped test counts as failed: does your app call pytest.skip()?")
         print("\n".join(failures[:15]) or run.output[-2000:])
     return None

@@ -138,10 +138,9 @@ def run_check(exercise_id, *objects, include_hidden=False) -> Result:
     if tampered:
         return Result(exercise_id, FAILED, "the checks were changed in this session (a check is not the workbook's "
                                            "own): restart the kernel and run the notebook again.")
-    given = [o for o in objects if callable(o) and str(getattr(o, "__module__", "") or "").startswith("workbook.")]
-    if given:
-        return Result(exercise_id, FAILED, f"`{getattr(given[0], '__name__', given[0])}` is the workbook's own "
-                                           "code, not your answer: write the function yourself.")
+    borrowed = _borrowed(objects, entry.uses)
+    if borrowed:
+        return Result(exercise_id, FAILED, f"{borrowed}, not your answer: write the function yourself.")
     for check_function in [entry.check] + (entry.hidden if include_hidden else []):
         try:
             check_function(*objects)
@@ -157,6 +156,75 @@ def run_check(exercise_id, *objects, include_hidden=False) -> Result:
         except Exception as error:  # the student's code crashed: report it, never crash the notebook
             return Result(exercise_id, FAILED, f"your code raised {type(error).__name__}: {error}")
     return Result(exercise_id, PASSED)
+
+
+BORROWED = "is the workbook's own code"   # the grader flags an answer refused with this message
+# Where the workbook's own code lives: its package, and its reference apps (app_steps/step_NN_*/, however
+# loaded: workbook.app_loader names them _workbook_app_N; a scratch copy of app_steps/ counts too).
+OWN_PACKAGE = os.path.dirname(CHECKS_FOLDER.rstrip(os.sep)) + os.sep
+REFERENCE_APP = os.sep + "app_steps" + os.sep + "step_"
+
+
+def _defined_by_the_workbook(obj):
+    """Where the workbook defines ``obj`` (its file, from the workbook's folder), or None when it does not.
+
+    Judged by where its code lives (a student's own my_app/ loaded by app_loader is theirs)."""
+    for _ in range(3):  # a bound method, a functools.partial, a wrapper: what it runs
+        obj = getattr(obj, "__func__", None) or getattr(obj, "func", None) or getattr(obj, "__wrapped__", None) or obj
+    code = getattr(obj, "__code__", None)
+    module = str(getattr(obj, "__module__", "") or "")
+    if code is not None:
+        filename = code.co_filename
+    elif module.startswith(("workbook.", "_workbook_app_")):  # a class: its module's file
+        filename = getattr(sys.modules.get(module), "__file__", None) or module
+    else:
+        return None
+    filename = os.path.abspath(filename)
+    if REFERENCE_APP in filename:
+        return "app_steps" + os.sep + "step_" + filename.split(REFERENCE_APP, 1)[1]
+    if filename.startswith(OWN_PACKAGE):
+        return "workbook" + os.sep + filename[len(OWN_PACKAGE):]
+    return None
+
+
+def _borrowed(objects, names):
+    """'`name` is ...' when an answer is the workbook's own function, or a wrapper of the one of the same name."""
+    import types
+    for obj in objects:
+        try:
+            where = callable(obj) and _defined_by_the_workbook(obj)
+        except Exception:  # noqa: BLE001 - a student's object that raises when asked: not the workbook's
+            where = None
+        if not callable(obj):
+            continue
+        if where:
+            name = getattr(obj, "__name__", None) or getattr(getattr(obj, "func", None), "__name__", "it")
+            return f"`{name}` {BORROWED} ({where})"
+        code, scope = getattr(obj, "__code__", None), dict(getattr(obj, "__globals__", {}))
+        for name, cell in zip(code.co_freevars if code else (), getattr(obj, "__closure__", None) or (), strict=False):
+            try:
+                scope[name] = cell.cell_contents   # what a nested function reads from the one around it
+            except ValueError:
+                pass
+        codes, used = [code] if code is not None else [], set()
+        while codes:  # the names its code (and the functions nested in it) reads
+            current = codes.pop()
+            used.update(current.co_names + current.co_freevars)
+            codes += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+        wanted = {getattr(obj, "__name__", None), *names}
+        for name in used & set(scope):
+            value = scope[name]
+            try:  # a proxy (flask.session) may raise for any question asked of it outside a request
+                candidates = [value] + [getattr(value, attr, None) for attr in used & wanted
+                                        if isinstance(value, (types.ModuleType, type))]
+                for candidate in candidates:
+                    where = callable(candidate) and getattr(candidate, "__name__", None) in wanted and \
+                        _defined_by_the_workbook(candidate)
+                    if where:
+                        return f"`{obj.__name__}` calls `{candidate.__name__}`, which {BORROWED} ({where})"
+            except Exception:  # noqa: BLE001, S112 - not a function of the workbook's, then
+                continue
+    return None
 
 
 def _other_exercise_stub(error, exercise_id):

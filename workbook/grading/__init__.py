@@ -18,6 +18,9 @@ The modules, one job each:
     model.py          results (StudentGrade, ...) and tasks (NotebookTask, AppTask)
     files.py          finding submissions and notebooks (as students name them, zips), reading them, scratch copies
     integrity.py      integrity flags read from the sources (solution text, internals, shared answers)
+    similarity.py     code compared with comments, docstrings and names set aside (the copy flags)
+    remote.py         a prototype, not used by the Grader: the checks in the grader's process, the student's
+                      cells in a child run as another user, only plain values between them (lesson 00)
     grader.py         Grader: plans tasks, runs them in parallel, grades a notebook
     demo_cells.py     which cells grading may skip (demonstrations, check cells)
     engine.py         starting and ending a worker process (fork server or fresh python)
@@ -72,9 +75,12 @@ Finding the work
 ----------------
 Each lesson's notebook is looked for as students hand it in (files.find_notebooks):
 any case of ``.ipynb``, the number with or without its leading zero, ``name (1).ipynb``
-copies, in notebooks/ or at the top of the folder, and inside a ``.zip`` in the
-folder (unpacked into the scratch space). When several files could be the lesson,
-each is graded and the best kept; the notes say what was found and what was graded.
+copies, Colab's ``Copy of NN_...``, in notebooks/ or at the top of the folder, and inside a
+``.zip`` in the folder (unpacked into the scratch space); never in a ``solutions/`` or
+``app_steps/`` inside the submission (a zipped checkout: only the student's own work is graded,
+and a note says what was left out). The student's own modules beside a notebook go with it into
+the grading folder. When several files could be the lesson, each is graded and the best kept;
+the notes say what was found and what was graded, and name the notebooks that were not.
 A name an exercise grades defined in more than one cell: the last is graded, with a note.
 
 Threat model: marks from evidence, integrity flags, and what remains
@@ -90,6 +96,12 @@ checks. An app's stage comes from pytest's report of each test (testing/stage_ou
 from an exit code. integrity.py flags the solutions' text or markers, the checks'
 internals, ``__eq__``, answers shared between students, an untouched stage app; apps.py
 an app that ends the test process. A flag is a note for the instructor, never a mark.
+
+More, since issue 20: run_check refuses the workbook's own functions (its package's, the
+reference apps' in app_steps/, however loaded) as answers; a test the app skipped or never
+let run is a failure, and a run in which the app patched pytest's own functions gives no
+stage (both flagged by apps.py); the copy flags (shared answers and apps, the solutions' and
+the stage apps' code) survive small edits (similarity.py).
 
 Student code cannot change the workbook's own folder through the workbook's paths: it
 runs against a scratch copy of it (``workbook.ROOT`` and every path made from it point

@@ -132,7 +132,8 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None,
         grade.cpu_seconds += run.cpu_seconds
         remove_tree(run_dir)
         for number, (passed, summary) in results.items():
-            if passed or "passed" in summary or "failed" in summary:  # leave out the stages not reached
+            if passed or any(word in summary for word in ("passed", "failed", "skipped", "patched")):
+                # (the stages not reached are left out)
                 grade.runs.append(StageRun(number, passed, summary))
         passing = [number for number, (passed, _summary) in results.items() if passed]
         if passing:
@@ -157,6 +158,13 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None,
         if run.returncode is not None:
             ended.append((stopped_in, run.returncode))
         stages = [number for number in stages if number < stopped_in]
+    skipped = [run.stage for run in grade.runs if " skipped" in run.summary]
+    if skipped:
+        grade.flags.append(f"the app skipped behaviour tests (stage {', '.join(map(str, skipped))}): pytest.skip() in "
+                           "the app? A skipped test counts as failed")
+    patched = next((run.summary.split(";")[0] for run in grade.runs if "patched the test process" in run.summary), None)
+    if patched:
+        grade.flags.append(f"{patched}: no stage")
     if ended:
         codes = sorted({str(code) for _stage, code in ended})
         grade.flags.append(f"the app ended the test process during the tests (of stage "

@@ -5,7 +5,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .files import find_students
+from .files import copy_tree, find_students
 from .grader import Grader, load_exercises
 from .model import GradingError
 
@@ -164,7 +164,13 @@ def check_main(args):
         return 2
     print(f"Grading {folder / 'notebooks'}" + (" and my_app/" if (folder / "my_app").is_dir() else "")
           + " as the instructor's grader will (save your notebooks first)...", flush=True)
-    grades = Grader(timeout=args.timeout).grade_students({"you": folder})
+    # Only the student's own work: notebooks/ and my_app/, never the checkout's solutions/ or app_steps/.
+    with tempfile.TemporaryDirectory(prefix="workbook-check-") as staging:
+        work = Path(staging) / "you"
+        for name in ("notebooks", "my_app"):
+            if (folder / name).is_dir():
+                copy_tree(folder / name, work / name)
+        grades = Grader(timeout=args.timeout).grade_students({"you": work})
     print(student_summary(grades, grades.students[0]))
     return 0
 

@@ -48,7 +48,37 @@ def choose_notebook(notebooks_dir, lesson):
     return found[0], None
 
 
-LESSON_FILE = re.compile(r"^(\d{1,2})[_ -].*\.ipynb$", re.IGNORECASE)
+# "03_qr_code.ipynb", "3 qr code.IPYNB", "Copy of 03_qr_code.ipynb" (Colab), "copy_of_03_qr_code.ipynb", "03.ipynb"
+LESSON_FILE = re.compile(r"^(?:copy[ _]of[ _])?(\d{1,2})(?:[_ -].*)?\.ipynb$", re.IGNORECASE)
+
+# The workbook's own reference copies, found inside a submission (a zipped or uploaded checkout):
+# never graded as the student's work (folder name -> what it holds, for the note).
+REFERENCE_FOLDERS = {"solutions": "the workbook's answers", "app_steps": "the workbook's stage apps"}
+
+
+def in_reference_folder(path, folder):
+    """True when ``path`` lies in a solutions/ or app_steps/ folder below ``folder``."""
+    return any(part.casefold() in REFERENCE_FOLDERS for part in Path(path).relative_to(folder).parts[:-1])
+
+
+def reference_copies(folder):
+    """The reference folders (solutions/, app_steps/) inside a submission, relative to ``folder``, top ones only."""
+    folder = Path(folder)
+    found = []
+    for path in sorted(folder.rglob("*"), key=lambda p: (len(p.parts), str(p))):
+        if path.is_dir() and path.name.casefold() in REFERENCE_FOLDERS and \
+                not (SKIP_FOLDERS & set(path.relative_to(folder).parts)) and \
+                not any(path.is_relative_to(top) for top in found):
+            found.append(path)
+    return found
+
+
+def reference_note(folders, shown):
+    """'not graded: solutions/ (the workbook's answers), ...' for the reference folders found, else None."""
+    if not folders:
+        return None
+    named = ", ".join(f"{shown(folder)}/ ({REFERENCE_FOLDERS[folder.name.casefold()]})" for folder in folders)
+    return f"not graded: {named}: only your own work (notebooks/, my_app/) is graded"
 COPY_SUFFIX = re.compile(r"[ _-]*(\(\d+\)|copy(\s*\d+)?|- copy)$", re.IGNORECASE)  # "x (1).ipynb", "x copy.ipynb"
 
 
@@ -74,14 +104,38 @@ def find_notebooks(folder, lesson):
         return []
     released = _released_names(lesson)
     found = [p for p in _visible_files(folder, "*")
-             if p.suffix.casefold() == ".ipynb" and lesson_of(p.name) == lesson]
+             if p.suffix.casefold() == ".ipynb" and lesson_of(p.name) == lesson and not in_reference_folder(p, folder)]
 
     def likeliness(path):
         parts = path.relative_to(folder).parts
         in_notebooks = any(part.casefold() == "notebooks" for part in parts[:-1]) or folder.name == "notebooks"
-        copy = bool(COPY_SUFFIX.search(path.stem))
+        copy = bool(COPY_SUFFIX.search(path.stem)) or path.stem.casefold().startswith(("copy of", "copy_of"))
         return (not in_notebooks, path.name.casefold() not in released, len(parts), copy, path.name)
     return sorted(found, key=likeliness)
+
+
+def unmatched_notebooks(folder):
+    """Notebooks in ``folder`` that are no lesson's (no lesson number in the name), outside the reference folders."""
+    folder = Path(folder)
+    return [p for p in _visible_files(folder, "*") if p.suffix.casefold() == ".ipynb"
+            and lesson_of(p.name) is None and not in_reference_folder(p, folder)]
+
+
+def copy_helpers(notebook_dir, target):
+    """Copy the student's own Python modules beside a notebook (``*.py``, packages) into ``target``.
+
+    A notebook that imports its helper module runs there as it ran beside it; what is already in
+    ``target`` (the student's notebooks/ copy) is kept.
+    """
+    notebook_dir, target = Path(notebook_dir), Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted(notebook_dir.iterdir()):
+        if (target / path.name).exists() or path.name.startswith(".") or path.is_symlink():
+            continue
+        if path.is_file() and path.suffix == ".py":
+            shutil.copy2(path, target / path.name)
+        elif path.is_dir() and (path / "__init__.py").is_file() and path.name not in SKIP_FOLDERS:
+            copy_tree(path, target / path.name)
 
 
 def unpack_zips(folder, target):
@@ -204,7 +258,8 @@ def gather_submission(upload, target):
     (target / "notebooks").mkdir(parents=True, exist_ok=True)
     chosen = {}
     notebooks = [p for p in _visible_files(upload, "*")
-                 if p.suffix.casefold() == ".ipynb" and lesson_of(p.name) is not None]
+                 if p.suffix.casefold() == ".ipynb" and lesson_of(p.name) is not None
+                 and not in_reference_folder(p, upload)]
     for path in notebooks:
         in_notebooks = "notebooks" in path.relative_to(upload).parts[:-1]
         current = chosen.get(path.name)
@@ -212,7 +267,9 @@ def gather_submission(upload, target):
             chosen[path.name] = path
     for name, path in chosen.items():
         shutil.copy2(path, target / "notebooks" / name)
-    apps = [p.parent for p in _visible_files(upload, "app.py")]
+    for folder in sorted({path.parent for path in chosen.values()}):   # their own modules go with them
+        copy_helpers(folder, target / "notebooks")
+    apps = [p.parent for p in _visible_files(upload, "app.py") if not in_reference_folder(p, upload)]
     named = [folder for folder in apps if folder.name == "my_app"]
     if named or apps:
         app = (named or apps)[0]
@@ -223,4 +280,7 @@ def gather_submission(upload, target):
             notes.append(f"my_app: graded {app.relative_to(upload).as_posix() or 'the loose files'} as my_app/")
     if not chosen:
         notes.append("no notebooks found in the upload")
+    note = reference_note(reference_copies(upload), lambda path: path.relative_to(upload).as_posix())
+    if note:
+        notes.append(note)
     return notes

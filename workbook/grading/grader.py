@@ -22,12 +22,16 @@ from .demo_cells import is_check_cell, tagged_sources
 from .engine import default_engine, exit_reason, start_worker
 from .files import (
     NotebookError,
+    copy_helpers,
     copy_submission,
     find_notebooks,
     find_students,
     first_line,
     read_code_cells,
+    reference_copies,
+    reference_note,
     remove_tree,
+    unmatched_notebooks,
     unpack_zips,
 )
 from .model import (
@@ -40,6 +44,7 @@ from .model import (
     NotebookTask,
     StudentGrade,
 )
+from .similarity import app_fingerprint as fingerprint_app
 from .worker import NotebookJob, sign
 
 DEFAULT_TIMEOUT = 120        # seconds per notebook (and per check)
@@ -116,6 +121,7 @@ class Grader:
         self._demo_cache = {}
         self._zip_roots = []      # the zips unpacked so far (each into its own scratch folder)
         self._class_cells = {}    # student -> {lesson: code cells}: to find answers students share
+        self._class_apps = {}
         self._app_cache = {}      # apps.py: the next stage's outcomes, by the app's files
 
     # -- the class ----------------------------------------------------------
@@ -139,6 +145,7 @@ class Grader:
         lessons = sorted({e.lesson for e in exercises.values()})
         grades, tasks = {}, []
         self._class_cells = {}
+        self._class_apps = {}     # student -> their my_app/'s fingerprint (similarity.py)
         for name, folder in folders.items():
             grade = StudentGrade(name)
             grades[name] = grade
@@ -173,6 +180,8 @@ class Grader:
         executor.shutdown(wait=True)
         for name, flags in integrity.shared_answers(self._class_cells).items():
             grades[name].flags += flags
+        for name, flags in integrity.shared_apps(self._class_apps).items():
+            grades[name].flags += flags
         return grades
 
     def _plan(self, folder, grade, lessons, exercises, scratch):
@@ -187,6 +196,10 @@ class Grader:
         self._zip_roots += zips
         grade.notes += zip_notes
         roots += zips
+        note = reference_note([found for root in roots for found in reference_copies(root)],
+                              lambda path: self._shown(path, folder, zips))
+        if note:
+            grade.notes.append(note)
         app_folder = next((root for root in roots if (root / "my_app").is_dir()), None)
         if app_folder is None:
             nested = [p.parent.parent for root in zips for p in root.glob("*/my_app/app.py")]
@@ -194,8 +207,13 @@ class Grader:
         if app_folder is not None:
             tasks.append(AppTask(app_folder, grade))
             copied = integrity.app_copy_of_stage(app_folder / "my_app")
-            if copied is not None:
-                grade.flags.append(f"my_app is an untouched copy of the stage {copied} app in app_steps/")
+            if copied is not None and integrity.app_untouched(app_folder / "my_app", copied[0]):
+                grade.flags.append(f"my_app is an untouched copy of the stage {copied[0]} app in app_steps/")
+            elif copied is not None:
+                grade.flags.append(f"my_app is a copy of the stage {copied[0]} app in app_steps/ ({copied[1]:.2f}, "
+                                   "with comments, docstrings and names set aside)")
+            else:  # compared with the classmates' once every student is planned
+                self._class_apps[grade.name] = fingerprint_app(app_folder / "my_app")
             if app_folder != folder:
                 grade.notes.append(f"my_app: graded {self._shown(app_folder / 'my_app', folder, zips)}")
         else:
@@ -223,7 +241,7 @@ class Grader:
             standard = len(paths) == 1 and shown[0] == f"notebooks/{paths[0].name}" and \
                 paths[0].name in {p.name for p in (ROOT / "notebooks").glob(f"{lesson:02d}_*.ipynb")}
             if not standard and len(paths) == 1:
-                notebook.notes.append(f"{lesson:02d}: found {shown[0]}")
+                notebook.notes.append(f"{lesson:02d}: found {shown[0]}; graded it")
             candidates = [] if len(paths) > 1 else None
             lesson_tasks = []
             for path, shown_as in zip(paths, shown, strict=False):
@@ -256,6 +274,10 @@ class Grader:
             tasks += lesson_tasks
         if not found_any and not has_notebooks_dir:
             grade.notes.append("no notebooks/ folder")
+        stray = [self._shown(path, folder, zips) for root in roots for path in unmatched_notebooks(root)]
+        if stray:
+            grade.notes.append(f"not graded: {', '.join(stray[:5])}{' and more' if len(stray) > 5 else ''} "
+                               "(no lesson number at the start of the name, as in 03_qr_code.ipynb)")
         self._class_cells[grade.name] = {lesson: cells for lesson, cells in shared_cells.items()}
         return tasks
 
@@ -368,6 +390,7 @@ class Grader:
                 return result
             remove_tree(work)
             copy_submission(folder, work)
+            copy_helpers(path.parent, work / "notebooks")   # the student's modules beside this notebook
             job = NotebookJob(
                 cells=cells, cwd=str(work / "notebooks"), log=str(grader_dir / "output.log"),
                 exercises=ids, skip_cells=sorted(skip_cells), stop_at=stop_at,

@@ -5,11 +5,14 @@ copied the solutions still gets the marks the checks give, with a flag beside th
 What the running notebook did (a forged result, patched checks) is flagged by
 worker.py and grader.py; this module reads the sources:
 
-* the solutions' ``### BEGIN SOLUTION`` markers, or an answer identical to the one in solutions/
+* the solutions' ``### BEGIN SOLUTION`` markers, or an answer that is the one in solutions/
 * names of the checks' and the grader's internals (reference helpers, the registry)
 * a class with ``__eq__`` (an object that equals anything can fool a check)
 * the same answer in several students' notebooks (``shared_answers``)
-* a my_app/ that is an untouched copy of a stage in app_steps/
+* a my_app/ that is a copy of a stage in app_steps/, or of a classmate's (``shared_apps``)
+
+"The same" survives small edits: code is compared once comments, docstrings, names and
+layout are set aside, and a pair counts from a similarity of similarity.THRESHOLD (similarity.py).
 
 Notes (not flags) for the student: a name an exercise grades defined in more than one cell.
 """
@@ -19,20 +22,10 @@ from functools import cache
 
 from .. import ROOT
 from ..authoring.release import BEGIN, END, EXERCISE_LINE, stub_source
+from .similarity import alike, app_fingerprint, fingerprint
 
-MIN_ANSWER_LINES = 3   # an answer this short can match the solution (or a classmate's) by chance
 INTERNALS = re.compile(r"\b(_reference_\w+|contract_uri|EXERCISES|run_check|workbook\.grading|"
                        r"workbook\.checks\.lesson_\d+|_restore_checks|_other_exercise_stub)\b")
-
-
-def _normalise(source):
-    """Code without comments, blank lines or trailing spaces: what 'the same text' means here."""
-    lines = []
-    for line in source.splitlines():
-        line = re.sub(r"(^|\s)#.*$", "", line).rstrip()
-        if line.strip():
-            lines.append(line)
-    return "\n".join(lines)
 
 
 def answer_cells(cells):
@@ -57,22 +50,8 @@ def _solution_answers(lesson):
         if BEGIN not in source:
             continue
         answer = "\n".join(line for line in source.splitlines() if line.strip() not in (BEGIN, END))
-        answers[exercise_id] = (_normalise(answer), _normalise(stub_source(source, exercise_id)),
-                                _answer_lines(source))
+        answers[exercise_id] = (fingerprint(answer), fingerprint(stub_source(source, exercise_id)))
     return answers
-
-
-def _answer_lines(source):
-    """How many non-blank lines lie between the solution markers."""
-    inside, count = False, 0
-    for line in source.splitlines():
-        if line.strip() == BEGIN:
-            inside = True
-        elif line.strip() == END:
-            inside = False
-        elif inside and line.strip():
-            count += 1
-    return count
 
 
 def notebook_flags(lesson, cells):
@@ -82,11 +61,12 @@ def notebook_flags(lesson, cells):
     if marked:
         flags.append(f"solution markers ({BEGIN}) in code cell {_list(marked)}: copied from solutions/")
     solutions = _solution_answers(lesson)
-    identical = sorted(exercise_id for exercise_id, source in answer_cells(cells).items()
-                       if exercise_id in solutions and solutions[exercise_id][2] >= MIN_ANSWER_LINES
-                       and _normalise(source) == solutions[exercise_id][0])
-    if identical and not marked:
-        flags.append(f"answer to {_list(identical)} identical to the text in solutions/")
+    copied = sorted((exercise_id, score) for exercise_id, source in answer_cells(cells).items()
+                    if exercise_id in solutions
+                    for score in [alike(fingerprint(source), solutions[exercise_id][0])] if score is not None)
+    if copied and not marked:
+        flags.append(f"answer to {_list(f'{i} ({score:.2f})' for i, score in copied)} the same as in solutions/ "
+                     "(similarity, with comments, docstrings and names set aside)")
     internals = sorted({match.group(1) for source in cells for match in INTERNALS.finditer(source)})
     if internals:
         flags.append(f"uses the checks' or the grader's internals: {', '.join(internals[:5])}")
@@ -132,37 +112,65 @@ def redefinitions(cells, names):
 
 
 def shared_answers(students_cells):
-    """{student: [flag]} for answers (of MIN_ANSWER_LINES lines or more) that several students share word for word.
+    """{student: [flag]} for answers several students share (similarity.THRESHOLD or more, small edits aside).
 
-    ``students_cells``: {student: {lesson: [code cell sources]}}. Unchanged stubs and the solutions'
-    own text (flagged on its own) do not count.
+    ``students_cells``: {student: {lesson: [code cell sources]}}. Unchanged stubs and answers that are the
+    solutions' own (flagged on their own) are not compared.
     """
-    owners = {}
+    answers = {}   # exercise id -> [(student, fingerprint)]
     for student, lessons in students_cells.items():
         for lesson, cells in lessons.items():
             solutions = _solution_answers(lesson)
             for exercise_id, source in answer_cells(cells).items():
-                text = _normalise(source)
-                if exercise_id in solutions and text in solutions[exercise_id][:2]:
-                    continue  # the solution's own text (flagged on its own when long enough), or the stub
-                stub = _normalise(stub_source(source, exercise_id)) if BEGIN in source else None
-                if text == stub or len(text.splitlines()) < MIN_ANSWER_LINES + 1 or "NotImplementedError" in text:
-                    continue  # the def line is not the student's own (the heading, a comment, is left out)
-                owners.setdefault((exercise_id, text), set()).add(student)
+                if "NotImplementedError" in source:
+                    continue  # a stub, or an answer not started
+                mine = fingerprint(source)
+                if exercise_id in solutions and any(alike(mine, theirs) for theirs in solutions[exercise_id]):
+                    continue
+                answers.setdefault(exercise_id, []).append((student, mine))
     flags = {}
-    for (exercise_id, _text), group in sorted(owners.items()):
-        if len(group) > 1:
-            for student in sorted(group):
-                others = ", ".join(sorted(group - {student}))
-                flags.setdefault(student, []).append(f"answer to {exercise_id} identical to {others}'s")
+    for exercise_id in sorted(answers):
+        found = answers[exercise_id]
+        for index, (student, mine) in enumerate(found):
+            for other, theirs in found[index + 1:]:
+                score = alike(mine, theirs)
+                if score is not None and other != student:
+                    flags.setdefault(student, []).append(f"answer to {exercise_id} like {other}'s ({score:.2f})")
+                    flags.setdefault(other, []).append(f"answer to {exercise_id} like {student}'s ({score:.2f})")
     return flags
 
 
-def app_copy_of_stage(app_folder):
-    """The stage number when ``app_folder`` is an untouched copy of an app_steps/ stage, else None."""
-    from ..my_app import _same_files
+@cache
+def _stage_fingerprints():
     from ..stages import STAGES
-    for stage in STAGES:
-        if _same_files(app_folder, stage.folder):
-            return stage.number
-    return None
+    return {stage.number: app_fingerprint(stage.folder) for stage in STAGES}
+
+
+def app_copy_of_stage(app_folder):
+    """(stage number, similarity) of the app_steps/ stage ``app_folder`` is a copy of (small edits aside), else None."""
+    mine = app_fingerprint(app_folder)
+    scores = [(score, number) for number, theirs in _stage_fingerprints().items()
+              for score in [alike(mine, theirs)] if score is not None]
+    return (max(scores)[1], max(scores)[0]) if scores else None
+
+
+def app_untouched(app_folder, number):
+    """True when ``app_folder`` holds exactly the files start_from copies from stage ``number``, unchanged."""
+    from ..my_app import _same_files
+    from ..stages import stage
+    return _same_files(app_folder, stage(number).folder)
+
+
+def shared_apps(apps):
+    """{student: [flag]} for my_app/ folders several students share (small edits aside).
+
+    ``apps``: {student: app fingerprint}, of the apps that are not a stage's copy (flagged on their own).
+    """
+    flags, names = {}, sorted(apps)
+    for index, student in enumerate(names):
+        for other in names[index + 1:]:
+            score = alike(apps[student], apps[other])
+            if score is not None:
+                flags.setdefault(student, []).append(f"my_app like {other}'s ({score:.2f})")
+                flags.setdefault(other, []).append(f"my_app like {student}'s ({score:.2f})")
+    return flags

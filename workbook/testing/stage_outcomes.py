@@ -17,7 +17,9 @@ highest stage is reused at the lower ones (reported with ``"reused": true``).
 The tests run stage by stage, from the highest. Once a test of a stage fails, that
 stage's other tests are skipped before their fixtures (as ``-x``); once every test of a stage has passed,
 the run stops: lower stages cannot raise the grade. ``stage_results`` reads the file
-back; the grade comes from it, never from pytest's exit code.
+back; the grade comes from it, never from pytest's exit code. A test the app skipped (``pytest.skip``
+in its code) or never let run counts as failed; an app that patches pytest or this plugin
+(``{"patched": [...]}``, see ``_guard_snapshot``) gets no stage at all.
 """
 import json
 import re
@@ -48,7 +50,7 @@ def pytest_configure(config):
     path = config.getoption("--stage-outcomes")
     if path:
         _state.update(file=open(path, "w", encoding="utf-8"), failed=set(), stages={}, not_run=set(), keys={},
-                      outcomes={}, reused={})
+                      outcomes={}, reused={}, guard=_guard_snapshot())
 
 
 @pytest.hookimpl(trylast=True)  # after tests/stages/conftest.py has kept each stage's own tests
@@ -97,6 +99,8 @@ def pytest_runtest_logreport(report):
         if reused == "failed":
             _state["failed"].add(stage)
         return
+    if report.when == "teardown":
+        _check_guard()
     outcome = "not run" if report.nodeid in _state["not_run"] else report.outcome
     _write({"nodeid": report.nodeid, "stage": stage, "when": report.when, "outcome": outcome})
     if report.failed:
@@ -119,6 +123,7 @@ def pytest_runtest_teardown(item, nextitem):
 
 def pytest_sessionfinish(session, exitstatus):
     if "file" in _state:
+        _check_guard()
         _write({"finished": True})
         _state.pop("file").close()
 
@@ -130,7 +135,7 @@ def stage_results(path):
     and none failed. Tests never reported (the run stopped, or the process died) count
     against their stage.
     """
-    collected, finished, phases, last = {}, False, {}, None
+    collected, finished, phases, last, patched = {}, False, {}, None, None
     try:
         lines = open(path, encoding="utf-8").read().splitlines()
     except OSError:
@@ -144,6 +149,8 @@ def stage_results(path):
             collected = {int(stage): ids for stage, ids in record["collected"].items() if stage != "None"}
         elif record.get("finished"):
             finished = True
+        elif "patched" in record:
+            patched = record["patched"]
         elif "nodeid" in record:
             phases.setdefault(record["nodeid"], {})[record["when"]] = record["outcome"]
             last = record.get("stage")
@@ -156,15 +163,17 @@ def stage_results(path):
                 counts["failed"] += 1
             elif "not run" in seen.values():
                 counts["not run"] += 1
-            elif seen.get("setup") == "skipped" or seen.get("call") == "skipped":
+            elif seen.get("setup") == "skipped" or seen.get("call") == "skipped":  # the plugin's own are "not run"
                 counts["skipped"] += 1 if "teardown" in seen else 0
                 counts["not run"] += 0 if "teardown" in seen else 1
             elif seen.get("call") == "passed" and seen.get("teardown") == "passed":
                 counts["passed"] += 1
             else:
                 counts["not run"] += 1
-        passed = bool(collected[stage]) and counts["failed"] == 0 and counts["not run"] == 0
+        passed = bool(collected[stage]) and not patched and counts["passed"] == len(collected[stage])
         summary = ", ".join(f"{count} {what}" for what, count in counts.items() if count) or "no tests"
+        if patched:
+            summary = f"the app patched the test process ({', '.join(patched)}); {summary}"
         results[stage] = (passed, summary)
     return results, finished, last
 
@@ -200,3 +209,35 @@ def test_outcomes(path, stage):
         name = re.sub(r"\[stage\d+-[^\]-]+\]$", "", nodeid.split("::")[-1])  # the stage and the app are known
         outcomes[re.sub(r"stage\d+-[^\]-]+-", "", name)] = outcome
     return outcomes
+
+
+# The test process's own code: an app that rebinds a function of pytest's runner, its reports or this
+# plugin (``Function.runtest = lambda self: None``) would pass every test. Snapshotted before any app
+# code runs, compared after each test: a change is reported, and the run gives no stage.
+GUARDED = ("_pytest.runner", "_pytest.python", "_pytest.reports", "_pytest.outcomes", "_pytest.main",
+           "_pytest.fixtures", "_pytest.skipping", "_pytest.nodes", "pluggy._hooks", "pluggy._callers",
+           "pluggy._manager", __name__)
+
+
+def _guard_snapshot():
+    import sys
+    saved = []
+    for name in GUARDED:
+        module = sys.modules.get(name)
+        for owner, where in [(name, vars(module))] if module is not None else []:
+            for key, value in list(where.items()):
+                if not key.startswith("__"):
+                    saved.append((f"{owner}.{key}", where, key, value))
+                if isinstance(value, type) and value.__module__ == name:
+                    saved += [(f"{owner}.{key}.{attr}", value.__dict__, attr, member)
+                              for attr, member in list(vars(value).items()) if not attr.startswith("__")]
+    return saved
+
+
+def _check_guard():
+    if _state.get("patched") or "guard" not in _state:
+        return
+    changed = [label for label, where, key, value in _state["guard"] if where.get(key, _check_guard) is not value]
+    if changed:
+        _state["patched"] = True
+        _write({"patched": changed[:5]})
