@@ -169,7 +169,7 @@ def check(adjustments, students, exercises, graded=None):
 
 ADJUSTMENT_NOTE = re.compile(r"^(late penalty waived|handed in \d+ days? late: |no submission time: "
                              r"|[\d.]+: set to .* by the instructor \(was )")
-SHARED_FLAG = re.compile(r"^answer to .* identical to .*'s$")
+SHARED_FLAG = re.compile(r"^answer to \S+ like .*'s \([\d.]+\)$")   # integrity.shared_answers' words
 
 
 def clear(student, exercises):
@@ -247,7 +247,7 @@ def class_cells(folder, lessons):
 
 
 def recompute_shared_flags(grades, folders):
-    """'answer to 3.2 identical to ben's', both ways, for the whole class (regraded or kept)."""
+    """'answer to 3.2 like ben's (0.97)', both ways, for the whole class (regraded or kept)."""
     lessons = sorted({e.lesson for e in grades.exercises.values()})
     cells = {student.name: class_cells(folders[student.name], lessons)
              for student in grades.students if student.name in folders}
