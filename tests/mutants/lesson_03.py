@@ -68,40 +68,56 @@ def qr_data_uri(text):
     return "data:image/png;base64," + base64.b64encode(text.encode()).decode("ascii")
 """, False, "the base64 part is not a PNG"),
 
-    Mutant("3.3", "split at the first ':', then unquote", """
+    Mutant("3.3", "unquote, split at the first ':', spaces off the account", """
+def read_label(uri):
+    label = unquote(urlsplit(uri).path.lstrip("/"))
+    if ":" not in label:
+        return None, label
+    issuer, account = label.split(":", 1)
+    return issuer, account.lstrip(" ")
+""", True),
+    Mutant("3.3", "%3A turned into ':', split, then unquote", """
+def read_label(uri):
+    label = urlsplit(uri).path.lstrip("/").replace("%3A", ":").replace("%3a", ":")
+    if ":" not in label:
+        return None, unquote(label)
+    issuer, account = label.split(":", 1)
+    return unquote(issuer), unquote(account).lstrip()
+""", True),
+    Mutant("3.3", "split at the raw ':' before unquoting", """
 def read_label(uri):
     label = urlsplit(uri).path.lstrip("/")
     if ":" not in label:
         return None, unquote(label)
     issuer, account = label.split(":", 1)
     return unquote(issuer), unquote(account)
-""", True),
-    Mutant("3.3", "unquote, then split", """
+""", False, "may itself arrive URL-encoded, as %3A"),
+    Mutant("3.3", "spaces before the account kept", """
 def read_label(uri):
     label = unquote(urlsplit(uri).path.lstrip("/"))
     if ":" not in label:
         return None, label
     issuer, account = label.split(":", 1)
     return issuer, account
-""", False, "Split the label at the raw ':' first"),
+""", False, "optional spaces may come between the separator and the account name"),
     Mutant("3.3", "no unquote", """
 def read_label(uri):
     label = urlsplit(uri).path.lstrip("/")
     if ":" not in label:
         return None, label
     issuer, account = label.split(":", 1)
-    return issuer, account
-""", False, "then unquote() each"),
+    return issuer, account.lstrip(" ")
+""", False, "decode it with unquote()"),
     Mutant("3.3", "always expects an issuer", """
 def read_label(uri):
-    issuer, account = urlsplit(uri).path.lstrip("/").split(":", 1)
-    return unquote(issuer), unquote(account)
+    issuer, account = unquote(urlsplit(uri).path.lstrip("/")).split(":", 1)
+    return issuer, account.lstrip(" ")
 """, False, "when the label has no ':' there is no issuer"),
     Mutant("3.3", "the issuer from the issuer= parameter", """
 def read_label(uri):
     parts = urlsplit(uri)
     label = unquote(parts.path.lstrip("/"))
-    account = label.rsplit(":", 1)[-1]
+    account = label.rsplit(":", 1)[-1].lstrip(" ")
     issuer = parse_qs(parts.query).get("issuer", [None])[0]
     return issuer, account
 """, False, "split it at the first ':' into issuer and account"),
