@@ -59,6 +59,10 @@ def packages_to_install():
 def packages_to_install():
     return ["flask", "pyotp", "pyqrcode", "png"]
 """, False, "png is the name you import"),
+    Mutant("1.2", "names pinned to versions", """
+def packages_to_install():
+    return ["Flask==3.1.0", "pyotp==2.9.0", "PyQRCode==1.2.1", "pypng==0.20220715.0"]
+""", False, "is a requirement with a version, not a pip name"),
     Mutant("1.2", "an extra library", """
 def packages_to_install():
     return ["flask", "pyotp", "pyqrcode", "pypng", "werkzeug"]

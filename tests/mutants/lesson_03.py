@@ -30,6 +30,14 @@ def provisioning_uri(secret, account_name):
 def provisioning_uri(secret, account_name):
     return f"otpauth://totp/{ISSUER}:{account_name}?secret={secret}&issuer={ISSUER}"
 """, False, "must be URL-encoded"),
+    Mutant("3.1", "the account name quoted before pyotp quotes it", """
+def provisioning_uri(secret, account_name):
+    return pyotp.TOTP(secret).provisioning_uri(name=quote(account_name), issuer_name=ISSUER)
+""", False, "URL-encoded twice"),
+    Mutant("3.1", "the issuer quoted before pyotp quotes it", """
+def provisioning_uri(secret, account_name):
+    return pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=quote(ISSUER))
+""", False, "URL-encoded twice"),
     Mutant("3.1", "a new random secret", """
 def provisioning_uri(secret, account_name):
     return pyotp.TOTP(pyotp.random_base32()).provisioning_uri(name=account_name, issuer_name=ISSUER)

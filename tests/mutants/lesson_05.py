@@ -82,6 +82,12 @@ if len(raw) > 20:
 code = raw.replace(" ", "")
 return code if re.fullmatch("[0-9]{6}", code) else None
 """), False, "return None for it before anything else"),
+    Mutant("5.2", "spaces stripped only at the ends", normaliser("""
+if raw is None or len(raw) > 20:
+    return None
+code = raw.strip(" ")
+return code if re.fullmatch("[0-9]{6}", code) else None
+"""), False, "strip() only takes them off the ends"),
     Mutant("5.2", "an int", normaliser("""
 if raw is None or len(raw) > 20:
     return None

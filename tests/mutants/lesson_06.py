@@ -81,6 +81,16 @@ def find_user(db, username):
     return db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchall()
 """, False, "not a list from .fetchall()"),
 
+    Mutant("6.2", "the user's id instead of the row", """
+def find_user(db, username):
+    row = db.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()
+    return None if row is None else row["id"]
+""", False, "not the user's row"),
+    Mutant("6.2", "a row of the id column only", """
+def find_user(db, username):
+    return db.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()
+""", False, "select every column of the user"),
+
     Mutant("6.3", "by totp_secret", """
 def next_page_after_password(user_row):
     if user_row["totp_secret"] is None:

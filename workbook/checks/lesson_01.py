@@ -1,5 +1,6 @@
 """Checks for lesson 01: installing the libraries."""
 import io
+import re
 from importlib import metadata
 
 from .. import qr
@@ -52,6 +53,11 @@ def check_packages_to_install(packages_to_install):
     assert not isinstance(packages, str), (
         f"you returned one string, {packages!r}: return a list of pip names, one item per library, "
         'like ["Flask", "pyotp", ...].'
+    )
+    pinned = [str(name) for name in packages if re.search(r"[=<>!~\[;@ ]", str(name).strip())]
+    assert not pinned, (
+        f"{pinned[0]!r} is a requirement with a version, not a pip name: return the names alone "
+        '(like "pyotp"). Exact versions belong in requirements.txt, which this workbook keeps for you.'
     )
     names = {str(name).strip().lower() for name in packages}
     assert "qrcode" not in names, "qrcode is a different project: the guide's code imports pyqrcode."

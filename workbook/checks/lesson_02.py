@@ -163,9 +163,18 @@ def check_truncate(truncate):
     assert got != str((0x80000000 | 1_000_001_234) % 10 ** 6).zfill(6), (
         "clear the top bit of the 4 bytes (& 0x7FFFFFFF) before taking the remainder."
     )
-    assert got == "001234", (
+    signed = abs(int.from_bytes(tricky[:4], "big", signed=True))
+    assert got.lstrip("0") != str(signed % 10 ** 6).lstrip("0") or got == "001234", (
+        f"you returned {got!r}, expected '001234': abs() is not clearing the top bit. Read the 4 bytes as an "
+        "unsigned number and keep its low 31 bits with & 0x7FFFFFFF (abs of the signed number is another number)."
+    )
+    assert got.lstrip("0") != "1234" or got == "001234", (
         f"you returned {got!r}, expected '001234': pad with zeros on the left to the number of digits "
         "(str(...).zfill(digits))."
+    )
+    assert got == "001234", (
+        f"for 4 bytes {tricky[:4].hex()} at offset 0 you returned {got!r}, expected '001234': read the 4 bytes "
+        "from the offset, big-endian, keep the low 31 bits (& 0x7FFFFFFF), then number % 10 ** digits."
     )
 
 
@@ -197,11 +206,27 @@ def check_totp_by_hand(totp_by_hand):
             "HMAC-SHA1 the 8-byte counter with the key (hmac.new(key, counter, hashlib.sha1).digest()), "
             "then truncate."
         )
-    secret = base64.b32encode(RFC6238_KEY).decode()
+    key = hashlib.sha1(b"a key that is not the RFC's").digest()
+    secret = base64.b32encode(key).decode()
     for unix_time in (1_700_000_000, 1_700_000_015):
-        got = totp_by_hand(RFC6238_KEY, unix_time)
-        assert got == pyotp.TOTP(secret).at(unix_time), (
-            f"with the default digits, your code {got!r} differs from pyotp's: make digits=6 the default."
+        expected = pyotp.TOTP(secret).at(unix_time)
+        try:
+            six = totp_by_hand(key, unix_time, 6)
+        except (KeyError, IndexError) as error:
+            raise AssertionError(
+                f"for another key at t={unix_time} your code raised {type(error).__name__} ({error}): an answer "
+                "that looks codes up in RFC 6238's table cannot make other codes. Compute it: HMAC-SHA1 of "
+                "counter_bytes(unix_time) with the key you are given, then truncate."
+            ) from None
+        assert six == expected, (
+            f"for another key at t={unix_time}, with digits=6, your code differs from pyotp's "
+            f"({expected}): an answer that only knows RFC 6238's table cannot make other codes. Compute it: "
+            "HMAC-SHA1 of counter_bytes(unix_time) with the key you are given, then truncate."
+        )
+        got = totp_by_hand(key, unix_time)
+        assert got == expected, (
+            f"with digits=6 you give pyotp's code, but called without digits you return {got!r}: "
+            "make digits=6 the default."
         )
 
 

@@ -40,6 +40,10 @@ def check_provisioning_uri(provisioning_uri):
             f"your URI names {account!r} as the issuer: you swapped the two. name= is the account "
             "(account_name), issuer_name= is the site (ISSUER)."
         )
+        assert "%25" not in got, (
+            f"your URI holds %25, an encoded '%': a part was URL-encoded twice ({got}). pyotp encodes the name "
+            "and the issuer itself, so pass them as they are, not quote()d."
+        )
         assert " " not in got, (
             "your URI has a space in it: a URI cannot carry spaces, so every part must be URL-encoded "
             "(%20). pyotp's provisioning_uri() does that for you."

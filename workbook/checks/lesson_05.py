@@ -103,6 +103,12 @@ def check_normalise_code(normalise_code):
     assert missing is None, f"normalise_code(None) gave {missing!r}, expected None."
     for raw, expected in GOOD.items():
         got = normalise_code(raw)
+        assert got is not None, (
+            f"normalise_code({raw!r}) gave None, expected {expected!r}"
+            + (": remove every ordinary space, the ones between the digits too (raw.replace(' ', '')); strip() "
+               "only takes them off the ends." if " " in raw.strip() else
+               ": six ASCII digits, with spaces removed, are a well-formed code.")
+        )
         assert isinstance(got, str), (
             f"normalise_code({raw!r}) gave {got!r}: return the code as a string (a number would lose "
             "the leading 0 of codes like 012345)."

@@ -31,11 +31,24 @@ def _users_db(names=("alice", "bob", "o'neil")):
 
 
 def _username_of(row, asked):
-    assert row is None or hasattr(row, "keys"), (
-        f"find_user(db, {asked!r}) returned {type(row).__name__}: return the row from .fetchone() "
+    assert not isinstance(row, list), (
+        f"find_user(db, {asked!r}) returned a list: return the one row from .fetchone() "
         "(or None), not a list from .fetchall()."
     )
-    return None if row is None else row["username"]
+    assert row is None or hasattr(row, "keys"), (
+        f"find_user(db, {asked!r}) returned {row!r}, a {type(row).__name__}, not the user's row: return the "
+        "whole row that .fetchone() gives (SELECT *), so the caller can read every column "
+        "(row['password_hash'], row['totp_secret'])."
+    )
+    if row is None:
+        return None
+    try:
+        return row["username"]
+    except (IndexError, KeyError):
+        raise AssertionError(
+            f"find_user(db, {asked!r}) returned a row without the username column (it has {list(row.keys())}): "
+            "select every column of the user, SELECT * FROM users ..."
+        ) from None
 
 
 # --- 6.1 -----------------------------------------------------------------
