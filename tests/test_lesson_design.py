@@ -101,3 +101,22 @@ def test_lesson_06_says_a_post_alone_does_not_stop_a_cross_site_logout():
 def test_lesson_04_does_not_present_httponly_as_an_xss_defence():
     text = markdown(4)
     assert "HttpOnly" in text and "only hides the cookie itself from scripts" in text
+
+
+# --- questions with diagnostic wrong answers --------------------------------------------------
+
+@pytest.mark.parametrize("lesson", DESIGNED_LESSONS)
+def test_every_lesson_asks_a_question_and_shows_its_options(lesson):
+    from workbook.authoring.release import question_ids
+    from workbook.checks import QUESTIONS, load_all
+    load_all()
+    notebook = nbformat.read(solution_path(lesson), as_version=4)
+    asked = question_ids(notebook)
+    assert asked, f"lesson {lesson:02d} has no question (a '# Question {lesson}.Q1: ...' cell)"
+    text = markdown(lesson)
+    for question_id in asked:
+        question = QUESTIONS[question_id]
+        assert question.prompt in text, f"{question_id}: the lesson must show the registered prompt"
+        for letter, option in question.options.items():
+            assert f"**({letter})** {option}" in text, f"{question_id}: option ({letter}) is not shown as registered"
+        assert len(question.why_not) >= 2, f"{question_id}: at least two wrong options, each with its hint"

@@ -49,4 +49,14 @@ def code_from_qr(png_bytes, unix_time):
     phone.scan(png_bytes)
     return int(phone.code(at=unix_time))
 """, False, "return the code as a str"),
+
+    Mutant("0.Q1", 'the right option, c', 'answer_0_q1 = "c"\n', True),
+    Mutant("0.Q1", "(a) a code's short life stops a relay", 'answer_0_q1 = "a"\n', False,
+           "30 seconds is plenty for a relay"),
+    Mutant("0.Q1", "(b) a code only works from your phone", 'answer_0_q1 = "b"\n', False,
+           "nothing in it says where it was typed"),
+    Mutant("0.Q1", "(d) the bank sees where the code was typed", 'answer_0_q1 = "d"\n', False,
+           "it cannot tell which page you typed it into"),
+    Mutant("0.Q1", "a word instead of a letter", 'answer_0_q1 = "the attacker is stopped"\n', False,
+           "answer with the letter of one option"),
 ]

@@ -96,4 +96,12 @@ def qr_png(text):
     pyqrcode.create("hello, phone").png(stream, scale=5)
     return stream.getvalue()
 """, False, "encode exactly the text you are given"),
+
+    Mutant("1.Q1", 'the right option, D', 'answer_1_q1 = "D"\n', True),
+    Mutant("1.Q1", "(a) pip installs every need", 'answer_1_q1 = "a"\n', False,
+           "PyQRCode does not declare pypng"),
+    Mutant("1.Q1", "(b) the import fails at start", 'answer_1_q1 = "b"\n', False,
+           "imports png only inside .png()"),
+    Mutant("1.Q1", "(c) pyqrcode draws PNGs alone", 'answer_1_q1 = "c"\n', False,
+           "its .png() imports png, the pypng library"),
 ]

@@ -144,4 +144,12 @@ def totp_by_hand(key, unix_time, digits=8):
     mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha1).digest()
     return truncate(mac, digits)
 """, False, "make digits=6 the default"),
+
+    Mutant("2.Q1", 'the right option, (b)', 'answer_2_q1 = "(b)"\n', True),
+    Mutant("2.Q1", "(a) a signed cookie is secret", 'answer_2_q1 = "a"\n', False,
+           "a signed cookie is not a secret one"),
+    Mutant("2.Q1", "(c) a signature ties a cookie to its browser", 'answer_2_q1 = "c"\n', False,
+           "nothing ties a cookie to a browser"),
+    Mutant("2.Q1", "(d) a random key makes the cookie a safe place for secrets", 'answer_2_q1 = "d"\n', False,
+           "the key only signs; it encrypts nothing"),
 ]

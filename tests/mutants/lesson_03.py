@@ -129,4 +129,12 @@ def read_label(uri):
     issuer = parse_qs(parts.query).get("issuer", [None])[0]
     return issuer, account
 """, False, "split it at the first ':' into issuer and account"),
+
+    Mutant("3.Q1", 'the right option,  b ', 'answer_3_q1 = " b "\n', True),
+    Mutant("3.Q1", "(a) the QR code holds one code", 'answer_3_q1 = "a"\n', False,
+           "the QR code holds the secret, not a code"),
+    Mutant("3.Q1", "(c) the QR code is encrypted", 'answer_3_q1 = "c"\n', False,
+           "nothing in it is encrypted"),
+    Mutant("3.Q1", "(d) the secret stays on the server", 'answer_3_q1 = "d"\n', False,
+           "the one time the secret leaves the server"),
 ]

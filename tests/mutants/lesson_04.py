@@ -91,4 +91,12 @@ def grouped(secret):
     Mutant("4.3", "always the account 'student'", enrolment_app(account='"student"'), False,
            "build the QR code from provisioning_uri(secret, account_name)"),
     Mutant("4.3", "served at /enrol", enrolment_app(route="/enrol"), False, "GET / answered 404"),
+
+    Mutant("4.Q1", 'the right option, b', 'answer_4_q1 = "b"\n', True),
+    Mutant("4.Q1", "(a) HttpOnly stops XSS", 'answer_4_q1 = "a"\n', False,
+           "HttpOnly does not stop the script from running"),
+    Mutant("4.Q1", "(c) the script can only steal the cookie", 'answer_4_q1 = "c"\n', False,
+           "reading the cookie is the one thing HttpOnly does stop"),
+    Mutant("4.Q1", "(d) forms need a click", 'answer_4_q1 = "d"\n', False,
+           "a script can send a form by itself"),
 ]

@@ -131,4 +131,12 @@ if code is None:
     return 400
 return 200 if code_is_valid(secret, code, time.time()) else 401
 """), False, "you checked the code at the real clock"),
+
+    Mutant("5.Q1", 'the right option, C', 'answer_5_q1 = "C"\n', True),
+    Mutant("5.Q1", "(a) valid_window=0 is more secure, so better", 'answer_5_q1 = "a"\n', False,
+           "a code read in the last seconds of its step"),
+    Mutant("5.Q1", "(b) a window makes codes one-time", 'answer_5_q1 = "b"\n', False,
+           "not how often a code may be used"),
+    Mutant("5.Q1", "(d) window 0 accepts nothing", 'answer_5_q1 = "d"\n', False,
+           "still accepts the current step"),
 ]

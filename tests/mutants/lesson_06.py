@@ -134,4 +134,12 @@ def next_page_after_password(user_row):
            False, "read it with session.get('user_id')"),
     Mutant("6.4", "401 instead of the login page", guard('session.get("user_id") is None', on_failure="abort(401)"),
            False, "return redirect(url_for('login')) instead of the page"),
+
+    Mutant("6.Q1", 'the right option, b)', 'answer_6_q1 = "b)"\n', True),
+    Mutant("6.Q1", "(a) SameSite means other addresses", 'answer_6_q1 = "a"\n', False,
+           "SameSite is about sites, not addresses"),
+    Mutant("6.Q1", "(c) SameSite the wrong way round", 'answer_6_q1 = "c"\n', False,
+           "that is the wrong way round"),
+    Mutant("6.Q1", "(d) SameSite only concerns links", 'answer_6_q1 = "d"\n', False,
+           "a cross-site form POST is exactly what Lax holds the cookie back from"),
 ]

@@ -5,7 +5,7 @@ import io
 import pyotp
 import pyqrcode
 
-from . import exercise, hidden_check
+from . import exercise, hidden_check, question
 
 # A fixed secret for the checks (32 base32 characters = 160 bits), never a real one.
 CHECK_SECRET = "CHECKCHECKCHECKCHECKCHECKCHECK22"
@@ -73,3 +73,27 @@ def check_code_from_qr_other_account(code_from_qr):
     assert code_from_qr(_qr_png(OTHER_URI), 59) == pyotp.TOTP(OTHER_SECRET).at(59), (
         "use the secret in the QR code you are given, at the time you are given."
     )
+
+
+# --- questions ----------------------------------------------------------------------
+
+question(
+    "0.Q1", "A fake login page that relays",
+    prompt="A fake page that looks exactly like your bank's asks for your password, then for the six-digit "
+           "code from your phone. As you type each one, it passes it on to the real bank. What happens?",
+    options={
+        "a": "The attacker is stopped: the code is only good for 30 seconds.",
+        "b": "The attacker is stopped: the code only works when it is typed on your own phone.",
+        "c": "The attacker is logged in as you: you typed both factors yourself, and the code is still fresh.",
+        "d": "The attacker is stopped: the bank sees that the code was typed on another website.",
+    },
+    answer="c",
+    why_not={
+        "a": "30 seconds is plenty for a relay, which sends your code on within a second of your typing it. "
+             "A short life stops a code from being used much later, not at once.",
+        "b": "a code is six digits anyone can type anywhere: nothing in it says where it was typed. The phone "
+             "is what you have; the code it shows can be handed over like a password.",
+        "d": "the bank only sees a right code arrive; it cannot tell which page you typed it into. A factor that "
+             "checks the site's address itself is what stops this: passkeys, lesson 08.",
+    },
+)

@@ -4,7 +4,7 @@ import re
 from importlib import metadata
 
 from .. import qr
-from . import exercise, hidden_check
+from . import exercise, hidden_check, question
 
 NOT_INSTALLED = "surely-not-installed-workbook-package"
 
@@ -100,3 +100,27 @@ def check_qr_png(qr_png):
 def check_qr_png_long_text(qr_png):
     text = "x" * 300
     assert qr.decode_png(qr_png(text)) == text, "a 300-character text should make a readable QR code too."
+
+
+# --- questions ----------------------------------------------------------------------
+
+question(
+    "1.Q1", "When a missing pypng shows",
+    prompt="You run `pip install flask pyotp pyqrcode` (no pypng) and start an app that draws QR codes. "
+           "When do you first see that pypng is missing?",
+    options={
+        "a": "At `pip install`: pip installs whatever a package needs.",
+        "b": "At `import pyqrcode`, as the app starts.",
+        "c": "Never: pyqrcode draws QR codes on its own.",
+        "d": "When the app first calls `.png()`, on the first page that shows a QR code.",
+    },
+    answer="d",
+    why_not={
+        "a": "pip installs only what a package declares it needs, and PyQRCode does not declare pypng (it is "
+             "optional): the install succeeds without it.",
+        "b": "import pyqrcode works without pypng: pyqrcode imports png only inside .png(), when it is called. "
+             "That is why the app starts fine.",
+        "c": "pyqrcode lays out the squares itself, but to write them as a PNG its .png() imports png, the "
+             "pypng library.",
+    },
+)

@@ -9,7 +9,7 @@ import pyotp
 
 from ..cookies import read_session_cookie
 from ..rfc_test_vectors import RFC4226_MAC, RFC6238_KEY, RFC6238_SHA1
-from . import exercise, hidden_check, reference_only
+from . import exercise, hidden_check, question, reference_only
 
 
 def session_seen_by(secret_key, cookie):
@@ -241,3 +241,27 @@ def check_totp_by_hand_all_vectors_and_another_key(totp_by_hand):
             f"for another key at t={unix_time}, you differ from pyotp."
         )
     assert hmac.compare_digest(totp_by_hand(key, 0), pyotp.TOTP(secret).at(0))
+
+
+# --- questions ----------------------------------------------------------------------
+
+question(
+    "2.Q1", "What the session cookie's signature protects",
+    prompt="Flask signs its session cookie with the app's `secret_key`, which only the server knows. "
+           "What does that signature protect?",
+    options={
+        "a": "What is in the cookie: without the key nobody can read it.",
+        "b": "The cookie from being changed: the server throws away a cookie whose signature does not match.",
+        "c": "The cookie from being copied: it only works in the browser it was made for.",
+        "d": "Both what is in it and its integrity, so with a random key it is a safe place for the TOTP secret.",
+    },
+    answer="b",
+    why_not={
+        "a": "a signed cookie is not a secret one: its data is base64, which anyone can decode without the key "
+             "(read_session_cookie did). Signed means it cannot be changed, not that it cannot be read.",
+        "c": "nothing ties a cookie to a browser: a copied cookie, sent as it is, still carries a right "
+             "signature. Ending sessions on the server (lesson 07) is what limits a stolen one.",
+        "d": "the key only signs; it encrypts nothing. Whoever sees the cookie reads the TOTP secret in it and "
+             "makes your codes: keep only an id in the session, and the secret on the server.",
+    },
+)

@@ -4,7 +4,7 @@ import binascii
 from urllib.parse import quote
 
 from .. import ISSUER, qr
-from . import exercise, hidden_check, reference_only
+from . import exercise, hidden_check, question, reference_only
 
 CHECK_SECRET = "CHECKCHECKCHECKCHECKCHECKCHECK22"
 PREFIX = "data:image/png;base64,"
@@ -149,3 +149,26 @@ def check_read_label_other_names(read_label):
     assert read_label(uri) == ("Zöe & Co", "bo@example.com"), "unquote both parts (accents, & and @ included)."
     uri = f"otpauth://totp/Z%C3%B6e%20%26%20Co%3A%20bo%40example.com?secret={CHECK_SECRET}"
     assert read_label(uri) == ("Zöe & Co", "bo@example.com"), f"{ENCODED_SEPARATOR} {LEADING_SPACES}"
+
+
+# --- questions ----------------------------------------------------------------------
+
+question(
+    "3.Q1", "What a photo of the QR code gives",
+    prompt="While you enrol, someone takes a photo of the QR code on your screen. You scan it once and never "
+           "see it again. What does their photo give them?",
+    options={
+        "a": "Nothing lasting: the QR code holds one code, which expires within 30 seconds.",
+        "b": "Your TOTP secret: their phone makes the same codes as yours, for as long as that secret is in use.",
+        "c": "Nothing without your password: the QR code is encrypted with it.",
+        "d": "Only the account name and the issuer: the secret itself stays on the server.",
+    },
+    answer="b",
+    why_not={
+        "a": "the QR code holds the secret, not a code: secret=... in the Key URI. From the secret, any phone "
+             "makes every future code.",
+        "c": "the QR code is plain text, an otpauth:// URI, that any camera reads; nothing in it is encrypted.",
+        "d": "secret= in the Key URI is the secret itself, in base32. Showing the QR code is the one time the "
+             "secret leaves the server, which is why it must be shown once only (lesson 06).",
+    },
+)

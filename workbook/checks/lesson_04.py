@@ -10,7 +10,7 @@ from werkzeug.routing import BuildError
 
 from .. import ISSUER, pages, qr
 from ..phone import Phone, PhoneError
-from . import exercise, hidden_check
+from . import exercise, hidden_check, question
 
 SECRET = "HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ"
 GROUPED = "HXDM VJEC JJWS RB3H WIZR 4IFU GFTM XBOZ"
@@ -218,3 +218,27 @@ def check_create_enrolment_app(create_enrolment_app):
         "this page shows a secret, so no browser or proxy may keep a copy: answer with the header "
         'Cache-Control: no-store (return page, {"Cache-Control": "no-store"}).'
     )
+
+
+# --- questions ----------------------------------------------------------------------
+
+question(
+    "4.Q1", "What HttpOnly does against an injected script",
+    prompt="An app forgets to escape one username, so an attacker's `<script>` runs in the pages its users "
+           "see. Its session cookie is marked `HttpOnly`. What can that script do?",
+    options={
+        "a": "Nothing harmful: HttpOnly stops cross-site scripting.",
+        "b": "Anything the user could do on that page: read it, and send forms as the user, whose browser "
+             "adds the cookie.",
+        "c": "Only read the cookie and send it to the attacker.",
+        "d": "Nothing that changes data: forms are only sent when the user clicks.",
+    },
+    answer="b",
+    why_not={
+        "a": "HttpOnly does not stop the script from running. It only hides the cookie from scripts; the script "
+             "still acts in the user's logged-in page. Escaping every value is what stops XSS.",
+        "c": "reading the cookie is the one thing HttpOnly does stop. The script needs no cookie: the browser "
+             "attaches it to every request the page sends.",
+        "d": "a script can send a form by itself (form.submit(), fetch()), with no click at all.",
+    },
+)

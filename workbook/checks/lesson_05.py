@@ -1,7 +1,7 @@
 """Checks for lesson 05: the route that verifies the code."""
 import pyotp
 
-from . import exercise, hidden_check
+from . import exercise, hidden_check, question
 
 SECRET = "HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ"
 NOW = 1_700_000_011                  # one second after a 30-second step begins
@@ -184,3 +184,27 @@ def check_status_for_edges(status_for):
     assert status_for(SECRET, to_digits(code_at(0), ARABIC_INDIC), NOW) == 400, "Arabic-Indic digits: 400."
     other = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     assert status_for(other, pyotp.TOTP(other).at(NOW), NOW) == 200, "check the code against the secret passed in."
+
+
+# --- questions ----------------------------------------------------------------------
+
+question(
+    "5.Q1", "What valid_window=0 changes",
+    prompt="A colleague changes the route to `valid_window=0`: \"fewer codes accepted, so it is more secure\". "
+           "What does the change do?",
+    options={
+        "a": "It is more secure, and nothing else changes: a right code still passes.",
+        "b": "A code used once can no longer be used again.",
+        "c": "Right codes typed near the end of their 30 seconds, or from a phone whose clock is a little off, "
+             "are refused; a blind guess goes from 3 to 1 chance in a million per try.",
+        "d": "No code passes any more: a window of 0 accepts no step at all.",
+    },
+    answer="c",
+    why_not={
+        "a": "a code read in the last seconds of its step reaches the server in the next step and is refused, "
+             "as the boundary demo showed: real users fail. Limiting tries (lesson 07) answers guessing instead.",
+        "b": "valid_window says which time steps count, not how often a code may be used: within its step a code "
+             "passes again and again. Refusing a used code is a check of its own (lesson 07).",
+        "d": "valid_window=0 still accepts the current step: it is the default, and the guide's.",
+    },
+)

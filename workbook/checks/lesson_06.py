@@ -4,7 +4,7 @@ import sqlite3
 from flask import Flask, session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import exercise, hidden_check
+from . import exercise, hidden_check, question
 
 PASSWORD = "correct horse battery"
 SCHEMA = """
@@ -322,3 +322,28 @@ def check_login_required_passes_arguments(login_required):
         data["user_id"] = 1
     assert client.get("/dashboard").get_data(as_text=True) == "dashboard of user 1"
     assert app.view_functions["note"].__name__ == "note", "keep the view's name with functools.wraps."
+
+
+# --- questions ----------------------------------------------------------------------
+
+question(
+    "6.Q1", "Which pages SameSite=Lax holds back",
+    prompt="Your app is at `https://app.example.com` and its session cookie is marked `SameSite=Lax`. A page "
+           "that submits a form to your app by script, the moment it loads, gets your cookie sent along from "
+           "which of these?",
+    options={
+        "a": "None of them: SameSite=Lax keeps the cookie off every POST from another address.",
+        "b": "`https://app.example.com:8443` and `https://blog.example.com`, but not `https://evil.example.net`.",
+        "c": "Only `https://evil.example.net`: subdomains and other ports of your address are held back.",
+        "d": "All three: SameSite only concerns links, never forms.",
+    },
+    answer="b",
+    why_not={
+        "a": "SameSite is about sites, not addresses (origins). Another port or subdomain of example.com is the "
+             "same site, so its forms still carry your cookie. A CSRF token in each form (lesson 07) covers them.",
+        "c": "that is the wrong way round: Lax holds the cookie back on POSTs from other sites, and another "
+             "port or subdomain of example.com is the same site.",
+        "d": "a cross-site form POST is exactly what Lax holds the cookie back from; a top-level link (a GET) "
+             "is what it still lets through.",
+    },
+)
