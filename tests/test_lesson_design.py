@@ -11,6 +11,7 @@ Read from solutions/ (the source of notebooks/), lesson by lesson:
 ``DESIGNED_LESSONS`` is the list of lessons held to the design rules so far; lessons 07 and 08
 join it when they are reworked.
 """
+import ast
 import base64
 import re
 import string
@@ -120,3 +121,134 @@ def test_every_lesson_asks_a_question_and_shows_its_options(lesson):
         for letter, option in question.options.items():
             assert f"**({letter})** {option}" in text, f"{question_id}: option ({letter}) is not shown as registered"
         assert len(question.why_not) >= 2, f"{question_id}: at least two wrong options, each with its hint"
+
+
+# --- think before you see -------------------------------------------------------------------
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+MIN_CALL = 18          # characters: shorter calls (int(x), Phone()) are vocabulary, not an answer
+# Calls an exercise's own text names on purpose: the rule it states, or the earlier answers it composes.
+GIVEN = {
+    "5.2": {'raw.replace(" ", "")': "the exercise's rule: remove ordinary spaces only"},
+    "5.3": {"normalise_code(raw)": "5.3 composes the answers of 5.1 and 5.2, which its text names",
+            "code_is_valid(secret, code, now)": "5.3 composes the answers of 5.1 and 5.2, which its text names"},
+}
+
+
+def _squeeze(text):
+    return re.sub(r"\s+", "", text)
+
+
+def answer_calls(solution_source):
+    """The answer's own calls: each outermost call of the code between the markers, as written."""
+    lines = solution_source.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.strip() == BEGIN)
+    end = next(i for i, line in enumerate(lines) if line.strip() == END)
+    body = "def answer():\n" + "\n".join(lines[start + 1:end])   # the answer is a function's body
+    tree = ast.parse(body)
+    calls, inner = [], set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for child in ast.walk(node):
+                if child is not node and isinstance(child, ast.Call):
+                    inner.add(id(child))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and id(node) not in inner:
+            segment = ast.get_source_segment(body, node)
+            if segment and len(_squeeze(segment)) >= MIN_CALL:
+                calls.append(segment)
+    return calls
+
+
+def answer_template(solution_source):
+    """The longer lines of an answer that is a template written as a string (none for code)."""
+    lines = [line.strip() for line in solution_source.split(BEGIN, 1)[1].split(END, 1)[0].splitlines()]
+    if not any('"""' in line for line in lines):
+        return []
+    return [line for line in lines if len(_squeeze(line)) >= 2 * MIN_CALL and '"""' not in line]
+
+
+def _listing_calls(source):
+    """The stage files a code cell displays: show(...) / listing(...) calls with constant arguments."""
+    from workbook import listings
+    shown = []
+    try:
+        tree = ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                                   for line in source.splitlines()))
+    except SyntaxError:
+        return shown
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("show", "listing") \
+                and node.args and all(isinstance(a, ast.Constant) for a in node.args):
+            shown.append(listings.listing(*[a.value for a in node.args]))
+    return shown
+
+
+def exercises_and_what_comes_before(lesson):
+    """(exercise id, its solution cell, [texts a student sees above the exercise's check cell])."""
+    from workbook.authoring.release import EXERCISE_LINE
+    notebook = cells(lesson)
+    found = []
+    for cell in notebook:
+        heading = EXERCISE_LINE.search(cell.source) if cell.cell_type == "code" else None
+        if heading is None or BEGIN not in cell.source:
+            continue
+        exercise_id = heading.group(2)
+        check_at = next(i for i, c in enumerate(notebook)
+                        if c.cell_type == "code" and re.search(rf"check\(\s*['\"]{re.escape(exercise_id)}['\"]", c.source))
+        seen = []
+        for other in notebook[:check_at]:
+            if other is cell:
+                continue
+            seen.append(other.source)
+            if other.cell_type == "code":
+                seen += _listing_calls(other.source)
+        found.append((exercise_id, cell.source, seen))
+    return found
+
+
+def _cases():
+    return [(lesson, *case) for lesson in DESIGNED_LESSONS for case in exercises_and_what_comes_before(lesson)]
+
+
+@pytest.mark.parametrize("lesson, exercise_id, solution, seen", _cases(), ids=lambda v: v if isinstance(v, str) and
+                         re.fullmatch(r"\d+\.\d+", v) else None)
+def test_no_answer_is_shown_above_its_check(lesson, exercise_id, solution, seen):
+    shown = _squeeze("\n".join(seen))
+    given_away = [call for call in answer_calls(solution)
+                  if _squeeze(call) in shown and call not in GIVEN.get(exercise_id, {})]
+    assert not given_away, f"exercise {exercise_id}: its answer is shown above its check: {given_away}"
+    # A template answer: the lesson teaches its parts one by one above, but never shows it whole.
+    template = answer_template(solution)
+    shown_lines = [line for line in template if _squeeze(line) in shown]
+    assert len(shown_lines) <= len(template) // 2, (
+        f"exercise {exercise_id}: most of its template is shown above its check: {shown_lines}")
+
+
+def _check_messages(lesson):
+    """Every string constant in a lesson's checks module: the hints its ❌ lines are made of."""
+    path = ROOT / "workbook" / "checks" / f"lesson_{lesson:02d}.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return "\n".join(node.value for node in ast.walk(tree)
+                     if isinstance(node, ast.Constant) and isinstance(node.value, str))
+
+
+@pytest.mark.parametrize("lesson, exercise_id, solution, seen", _cases(), ids=lambda v: v if isinstance(v, str) and
+                         re.fullmatch(r"\d+\.\d+", v) else None)
+def test_no_hint_hands_out_the_answers_call(lesson, exercise_id, solution, seen):
+    messages = _squeeze(_check_messages(lesson))
+    given_away = [call for call in answer_calls(solution)
+                  if _squeeze(call) in messages and call not in GIVEN.get(exercise_id, {})]
+    assert not given_away, f"exercise {exercise_id}: a check's hint gives the answer's call verbatim: {given_away}"
+
+
+@pytest.mark.parametrize("lesson", DESIGNED_LESSONS)
+def test_every_lesson_asks_for_a_prediction_before_a_demo(lesson):
+    assert re.search(r"\*\*Predict|Predict before", markdown(lesson)), f"lesson {lesson:02d}: no 'predict, then run'"
+
+
+@pytest.mark.parametrize("lesson", DESIGNED_LESSONS)
+def test_hints_come_in_steps(lesson):
+    """A hint is a nudge first, then where to look: folded, one step at a time, never a bare 'Hint:' line."""
+    text = markdown(lesson)
+    assert not re.search(r"^Hints?:", text, re.M), f"lesson {lesson:02d} still has a one-step 'Hint:' line"

@@ -35,7 +35,7 @@ def hash_and_check(password, attempt):
 def hash_and_check(password, attempt):
     stored = generate_password_hash(password)
     return stored, hmac.compare_digest(password, attempt)
-""", False, "check_password_hash(stored, attempt)"),
+""", False, "against `stored` with check_password_hash"),
     Mutant("6.1", "an unsalted SHA-256", """
 def hash_and_check(password, attempt):
     stored = hashlib.sha256(password.encode()).hexdigest()
@@ -54,7 +54,7 @@ def hash_and_check(password, attempt):
 def hash_and_check(password, attempt):
     stored = generate_password_hash(password)
     return stored, generate_password_hash(attempt) == stored
-""", False, "use check_password_hash(stored, attempt)"),
+""", False, "against `stored` with check_password_hash"),
 
     Mutant("6.2", "= ? with a one-item tuple", """
 def find_user(db, username):
@@ -127,9 +127,9 @@ def next_page_after_password(user_row):
            guard('session.get("user_id") is None and session.get("pending_user_id") is None'),
            False, "only user_id means both factors passed"),
     Mutant("6.4", "no functools.wraps", guard('session.get("user_id") is None', wraps=""),
-           False, "Put @functools.wraps(view)"),
+           False, "Put functools.wraps, given the view"),
     Mutant("6.4", "the view's arguments dropped", guard('session.get("user_id") is None', call="return view()"),
-           False, "return view(*args, **kwargs)"),
+           False, "pass on every argument, positional and keyword"),
     Mutant("6.4", "session['user_id'] on an empty session", guard('not session["user_id"]'),
            False, "read it with session.get('user_id')"),
     Mutant("6.4", "401 instead of the login page", guard('session.get("user_id") is None', on_failure="abort(401)"),

@@ -63,8 +63,8 @@ def check_code_from_qr(code_from_qr):
         )
         assert got == expected, (
             f"at time {unix_time} the phone should show {expected}, you returned {got!r}: "
-            "scan the PNG you are given with Phone().scan(png_bytes) (not a secret of your own), then ask "
-            "phone.code(at=unix_time), at the time you are given (not now)."
+            "scan the PNG you are given with a Phone (not a secret of your own), then ask that phone for its "
+            "code at the time you are given (not now): help(Phone.code) says how."
         )
 
 

@@ -19,17 +19,17 @@ def check_installed_version(installed_version):
             raise AssertionError(
                 f"installed_version({pip_name!r}) raised {type(error).__name__} ({error}): {pip_name} is a pip "
                 "name, and the name you import can differ (PyQRCode / pyqrcode, pypng / png). Ask pip's "
-                "records instead of importing: importlib.metadata.version(name)."
+                "records instead of importing: importlib.metadata knows packages by their pip names."
             ) from None
         expected = metadata.version(pip_name)
         assert got is not None, (
             f"{pip_name} is installed ({expected}), yet installed_version({pip_name!r}) gave None: "
             "the name you import can differ from the pip name (PyQRCode / pyqrcode, pypng / png). Ask "
-            "pip's records: importlib.metadata.version(name)."
+            "pip's records, importlib.metadata, which know packages by their pip names."
         )
         assert got == expected, (
             f"installed_version({pip_name!r}) gave {got!r}, expected {expected!r}: "
-            "return importlib.metadata.version(name), the version pip installed."
+            "return the version pip installed, as importlib.metadata reports it."
         )
     try:
         missing = installed_version(NOT_INSTALLED)

@@ -58,8 +58,8 @@ def _forge(forge_session_cookie, secret_key, data):
     except TypeError as error:
         raise AssertionError(
             f"your code raised TypeError ({error}): call the method on an instance, "
-            "SecureCookieSessionInterface().get_signing_serializer(forger) (note the ()), and give dumps() "
-            "the data dict."
+            "make one with SecureCookieSessionInterface() (note the ()), then ask it for your app's signing "
+            "serializer, and give dumps() the data dict."
         ) from None
 
 
@@ -75,7 +75,7 @@ def check_forge_session_cookie(forge_session_cookie):
     except Exception:
         raise AssertionError(
             "that does not look like a Flask session cookie: sign the data with "
-            "SecureCookieSessionInterface().get_signing_serializer(app).dumps(data)."
+            "the serializer that Flask's session interface gives for an app with your key (its dumps method)."
         ) from None
     assert readable == wanted, f"the cookie holds {readable!r}, not the data you were given ({wanted!r})."
     accepted = session_seen_by("my_secret_key", cookie)

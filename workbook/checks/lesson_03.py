@@ -53,7 +53,8 @@ def check_provisioning_uri(provisioning_uri):
         )
         assert got == expected, (
             f"for account {account!r} you returned\n    {got}\nexpected\n    {expected}\n"
-            "use pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=ISSUER)."
+            "build it with pyotp's provisioning_uri from the secret and the account you were given, with ISSUER "
+            "as the issuer, and let pyotp do the URL-encoding."
         )
 
 

@@ -36,7 +36,7 @@ def check_code_is_valid(code_is_valid):
     got = code_is_valid(SECRET, code_at(0), NOW)
     assert got is True, (
         f"the code of the step at `now` gave {got!r}, expected True: check it at the time you are given, "
-        "never at the real clock: return pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)."
+        "never at the real clock (verify's for_time=), with one step either side (valid_window=1)."
     )
     old = 1_000_000_000
     assert code_is_valid(SECRET, code_at(0, old), old) is True, (

@@ -93,17 +93,20 @@ def check_hash_and_check(hash_and_check):
     )
     stored, matches = result
     assert isinstance(stored, str), f"the stored hash should be a str, not {type(stored).__name__}."
-    assert PASSWORD not in stored, "the stored value still contains the password: store generate_password_hash(password)."
+    assert PASSWORD not in stored, "the stored value still contains the password: store what generate_password_hash makes of it."
     assert check_password_hash(stored, PASSWORD), (
         "werkzeug cannot check that stored value against the password: make it with "
-        "werkzeug.security.generate_password_hash(password), not a plain digest such as hashlib.sha256."
+        "werkzeug.security.generate_password_hash, not a plain digest such as hashlib.sha256."
     )
     iterations = _pbkdf2_iterations(stored)
     assert iterations is None or iterations >= 100_000, (
         f"pbkdf2 with only {iterations} iterations is fast to guess: keep werkzeug's default method "
-        "(generate_password_hash(password), scrypt), which is slow on purpose."
+        "(generate_password_hash with no method: scrypt), which is slow on purpose."
     )
-    assert matches is True, "the attempt was the right password, so `matches` should be True: use check_password_hash(stored, attempt)."
+    assert matches is True, (
+        "the attempt was the right password, so `matches` should be True: check the attempt against `stored` "
+        "with check_password_hash."
+    )
     # Each call costs two scrypt hashes (a tenth of a second each), so this one checks three things:
     # a new salt, a wrong attempt refused, and that the refusal came from the stored hash.
     _EqualToEverything.hashed = _EqualToEverything.compared = False
@@ -115,7 +118,7 @@ def check_hash_and_check(hash_and_check):
     from_the_hash = (
         "your `matches` does not come from the stored hash: you compared the attempt with the password "
         "itself (== or compare_digest). The app no longer has the password, only `stored`: check the "
-        "attempt with check_password_hash(stored, attempt)."
+        "attempt against `stored` with check_password_hash."
     )
     assert wrong is False or not _EqualToEverything.compared, from_the_hash
     assert wrong is False, "a different attempt (one capital letter) should give matches == False."
@@ -255,7 +258,7 @@ def _guarded_app(login_required):
             return f"note {note_id}"
     except AssertionError as error:
         raise AssertionError(
-            f"Flask refused two views guarded by your decorator ({error}). Put @functools.wraps(view) "
+            f"Flask refused two views guarded by your decorator ({error}). Put functools.wraps, given the view, "
             "on the inner function, so each guarded view keeps its own name."
         ) from None
     return app
@@ -280,8 +283,8 @@ def _visit(client, path, what):
         ) from None
     except TypeError as error:
         raise AssertionError(
-            f"{what}: your code raised TypeError ({error}): the inner function must call the view with the "
-            "arguments Flask passes (return view(*args, **kwargs)) and return what it returns; the "
+            f"{what}: your code raised TypeError ({error}): the inner function must call the view and "
+            "pass on every argument, positional and keyword, that Flask gives it, and return what it returns; the "
             "decorator itself returns the inner function."
         ) from None
 
@@ -309,7 +312,7 @@ def check_login_required(login_required):
     response = _visit(client, "/notes/3", "a guarded page with a URL argument, logged in")
     assert response.get_data(as_text=True) == "note 3", (
         "a guarded page with a URL argument (/notes/3) did not get it: pass the view's arguments "
-        "through, return view(*args, **kwargs)."
+        "through to the view: pass on every argument, positional and keyword."
     )
 
 
