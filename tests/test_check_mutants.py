@@ -132,3 +132,12 @@ def test_every_wrong_option_of_a_question_gets_its_own_hint():
         for letter, why in question.why_not.items():
             assert not answered[letter].passes and answered[letter].hint in why, (
                 f"{question_id} ({letter}): the mutant's hint must come from that option's own explanation")
+
+
+def test_a_check_with_drawn_inputs_leaves_the_notebooks_folder_as_it_was(tmp_path, monkeypatch):
+    """Hypothesis keeps its cache in the temporary folder, not beside the student's notebook."""
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec("def grouped(secret):\n    return ' '.join(secret[i:i + 4] for i in range(0, len(secret), 4))", namespace)
+    assert run_check("4.1", namespace["grouped"]).status == PASSED
+    assert list(tmp_path.iterdir()) == []

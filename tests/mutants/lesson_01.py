@@ -104,4 +104,22 @@ def qr_png(text):
            "imports png only inside .png()"),
     Mutant("1.Q1", "(c) pyqrcode draws PNGs alone", 'answer_1_q1 = "c"\n', False,
            "its .png() imports png, the pypng library"),
+
+    # Wrong answers written from the lesson text alone, independently of the checks.
+    Mutant("1.1", "a table of the four libraries' versions", """
+VERSIONS = {name: metadata.version(name) for name in ("Flask", "pyotp", "PyQRCode", "pypng")}
+
+def installed_version(name):
+    return VERSIONS.get(name)
+""", False, "not only the four libraries of this lesson"),
+    Mutant("1.3", "the first picture kept for every text", """
+_made = []
+
+def qr_png(text):
+    if not _made:
+        stream = io.BytesIO()
+        pyqrcode.create(text).png(stream, scale=5)
+        _made.append(stream.getvalue())
+    return _made[0]
+""", False, "encode exactly the text you are given"),
 ]

@@ -152,4 +152,25 @@ def totp_by_hand(key, unix_time, digits=8):
            "nothing ties a cookie to a browser"),
     Mutant("2.Q1", "(d) a random key makes the cookie a safe place for secrets", 'answer_2_q1 = "d"\n', False,
            "the key only signs; it encrypts nothing"),
+
+    # Wrong answers written from the lesson text alone, independently of the checks.
+    Mutant("2.2", "a table of the examples, the seconds for the rest", """
+TABLE = {59: 1, 1111111109: 37037036, 1234567890: 41152263, 20000000000: 666666666, 29.9: 0, 59.5: 1}
+
+def counter_bytes(unix_time):
+    return struct.pack(">Q", TABLE.get(unix_time, int(unix_time) // 60))
+""", False, "not a table of the examples above"),
+    Mutant("2.3", "digits ignored past the examples", """
+def truncate(mac, digits=6):
+    offset = mac[-1] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
+    if digits == 7:
+        digits = 6
+    return str(number % 10 ** digits).zfill(digits)
+""", False, "`digits` says how many digits to keep"),
+    Mutant("2.4", "digits passed on only when it is 8", """
+def totp_by_hand(key, unix_time, digits=6):
+    mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha1).digest()
+    return truncate(mac, 8 if digits == 8 else 6)
+""", False, "(all three)"),
 ]

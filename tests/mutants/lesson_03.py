@@ -137,4 +137,25 @@ def read_label(uri):
            "nothing in it is encrypted"),
     Mutant("3.Q1", "(d) the secret stays on the server", 'answer_3_q1 = "d"\n', False,
            "the one time the secret leaves the server"),
+
+    # Wrong answers written from the lesson text alone, independently of the checks.
+    Mutant("3.1", "letters outside ASCII dropped from the name", """
+def provisioning_uri(secret, account_name):
+    name = account_name.encode("ascii", "ignore").decode("ascii")
+    return pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=ISSUER)
+""", False, "letters outside ASCII too"),
+    Mutant("3.2", "the QR code of the check's text only", """
+def qr_data_uri(text):
+    picture = io.BytesIO()
+    pyqrcode.create(text[:120], error="M").png(picture, scale=5)
+    return "data:image/png;base64," + base64.b64encode(picture.getvalue()).decode("ascii")
+""", False, "encode exactly the text you are given"),
+    Mutant("3.3", "letters outside ASCII dropped while decoding", """
+def read_label(uri):
+    label = unquote(urlsplit(uri).path.lstrip("/"), encoding="ascii", errors="ignore")
+    if ":" not in label:
+        return None, label
+    issuer, account = label.split(":", 1)
+    return issuer, account.lstrip(" ")
+""", False, "accents and other scripts included"),
 ]

@@ -139,4 +139,16 @@ return 200 if code_is_valid(secret, code, time.time()) else 401
            "not how often a code may be used"),
     Mutant("5.Q1", "(d) window 0 accepts nothing", 'answer_5_q1 = "d"\n', False,
            "still accepts the current step"),
+
+    # Wrong answers written from the lesson text alone, independently of the checks.
+    Mutant("5.1", "the check's secret, whatever secret is given", """
+def code_is_valid(secret, code, now):
+    return pyotp.TOTP("HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ").verify(code, for_time=now, valid_window=1)
+""", False, "Check against the secret and the time you are given"),
+    Mutant("5.2", "non-breaking spaces removed too", normaliser("""
+if raw is None or len(raw) > 20:
+    return None
+code = raw.replace(" ", "").replace("\u00a0", "")
+return code if re.fullmatch("[0-9]{6}", code) else None
+"""), False, "only ordinary spaces ' ' are removed"),
 ]

@@ -142,4 +142,28 @@ def next_page_after_password(user_row):
            "that is the wrong way round"),
     Mutant("6.Q1", "(d) SameSite only concerns links", 'answer_6_q1 = "d"\n', False,
            "a cross-site form POST is exactly what Lax holds the cookie back from"),
+
+    # Wrong answers written from the lesson text alone, independently of the checks.
+    Mutant("6.2", "the name written into the SQL, its quotes doubled", """
+def find_user(db, username):
+    quoted = username.replace("'", "''")
+    return db.execute("SELECT * FROM users WHERE username = '%s'" % quoted).fetchone()
+""", False, "that is SQL built from the input"),
+    Mutant("6.2", "rows kept between calls", """
+_rows = {}
+
+def find_user(db, username):
+    if username not in _rows:
+        _rows[username] = db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+    return _rows[username]
+""", False, "not in rows kept from an earlier call"),
+    Mutant("6.2", "the name squeezed to ASCII", """
+def find_user(db, username):
+    name = username.encode("ascii", "ignore").decode("ascii")
+    return db.execute("SELECT * FROM users WHERE username = ?", (name,)).fetchone()
+""", False, "letters outside ASCII"),
+    Mutant("6.3", "by whether any secret is stored", """
+def next_page_after_password(user_row):
+    return "/verify-2fa" if (user_row["totp_secret"] or user_row["pending_secret"]) else "/enable-2fa"
+""", False, "Look at totp_secret, not pending_secret"),
 ]

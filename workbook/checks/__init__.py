@@ -34,6 +34,7 @@ import functools
 import importlib
 import os
 import pkgutil
+import random
 import sys
 from dataclasses import dataclass, field
 
@@ -162,6 +163,44 @@ def question(question_id, title, prompt, options, answer, why_not, points=1):
     QUESTIONS[question_id] = entry
     EXERCISES[question_id] = Exercise(question_id, title, (entry.variable,), check_answer, points)
     return entry
+
+
+# Inputs drawn at random (Hypothesis), from a seed chosen once per run: each run of a check tries
+# other inputs, so an answer tuned to a check's fixed examples (a table, a cache) fails sooner or
+# later, while one run stays repeatable (its seed is in every hint that comes from a drawn input).
+RUN_SEED = random.SystemRandom().randrange(2 ** 32)
+
+
+def for_all(strategy, test, max_examples=30):
+    """Run ``test(value)`` on up to ``max_examples`` values drawn from the Hypothesis ``strategy``.
+
+    The first failing value is shrunk to a small one and its AssertionError (or the student's own
+    exception) raised as it was; an answer that gives different results for the same input (state kept
+    between calls) fails with a hint that says so. No example database is written (``database=None``), and
+    Hypothesis's cache goes to the temporary folder, never the notebook's.
+    """
+    import tempfile
+
+    from hypothesis import HealthCheck, Phase, given, seed, settings
+    from hypothesis.configuration import set_hypothesis_home_dir
+    from hypothesis.errors import Flaky
+
+    # Hypothesis caches what it learns about the code under test in ./.hypothesis: keep that out of the
+    # student's folder (and the grader's scratch copy of it).
+    set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "workbook-hypothesis"))
+
+    run = seed(RUN_SEED)(settings(
+        max_examples=max_examples, deadline=None, database=None, derandomize=False, print_blob=False,
+        suppress_health_check=list(HealthCheck), phases=(Phase.generate, Phase.shrink),
+        report_multiple_bugs=False)(given(strategy)(test)))
+    try:
+        run()
+    except Flaky:
+        raise AssertionError(
+            "your function gave different answers for the same input, called twice: does it keep something "
+            "between calls (a cache, a global, a default argument that changes)? Work it out from the "
+            f"arguments alone each time (inputs from seed {RUN_SEED})."
+        ) from None
 
 
 def load_all():

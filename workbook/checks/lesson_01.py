@@ -1,10 +1,11 @@
 """Checks for lesson 01: installing the libraries."""
 import io
+import random
 import re
 from importlib import metadata
 
 from .. import qr
-from . import exercise, hidden_check, question
+from . import RUN_SEED, exercise, hidden_check, question
 
 NOT_INSTALLED = "surely-not-installed-workbook-package"
 
@@ -30,6 +31,15 @@ def check_installed_version(installed_version):
         assert got == expected, (
             f"installed_version({pip_name!r}) gave {got!r}, expected {expected!r}: "
             "return the version pip installed, as importlib.metadata reports it."
+        )
+    # Any other installed package too, chosen afresh on each run: not only the four above.
+    installed = sorted({dist.metadata["Name"] for dist in metadata.distributions() if dist.metadata["Name"]})
+    for pip_name in random.Random(RUN_SEED).sample(installed, min(5, len(installed))):
+        expected = metadata.version(pip_name)
+        got = installed_version(pip_name)
+        assert got == expected, (
+            f"installed_version({pip_name!r}) gave {got!r}, expected {expected!r}: look up any pip name you "
+            "are given in pip's records, not only the four libraries of this lesson."
         )
     try:
         missing = installed_version(NOT_INSTALLED)

@@ -9,7 +9,7 @@ import pyotp
 
 from ..cookies import read_session_cookie
 from ..rfc_test_vectors import RFC4226_MAC, RFC6238_KEY, RFC6238_SHA1
-from . import exercise, hidden_check, question, reference_only
+from . import exercise, for_all, hidden_check, question, reference_only
 
 
 def session_seen_by(secret_key, cookie):
@@ -136,6 +136,17 @@ def check_counter_bytes(counter_bytes):
         )
 
 
+    from hypothesis import strategies as st
+
+    def any_time(unix_time):
+        got, expected = counter_bytes(unix_time), _reference_counter(unix_time)
+        assert got == expected, (
+            f"counter_bytes({unix_time!r}) gave {got!r}, expected {expected!r}: pack the whole number of "
+            "30-second steps of the time you are given, whatever it is (not a table of the examples above)."
+        )
+    for_all(st.one_of(st.integers(0, 2 ** 45), st.floats(0, 2 ** 34, allow_nan=False, allow_infinity=False)), any_time)
+
+
 @hidden_check("2.2")
 def check_counter_bytes_beyond_32_bits(counter_bytes):
     unix_time = 2 ** 33 * 30 + 7
@@ -176,6 +187,19 @@ def check_truncate(truncate):
         f"for 4 bytes {tricky[:4].hex()} at offset 0 you returned {got!r}, expected '001234': read the 4 bytes "
         "from the offset, big-endian, keep the low 31 bits (& 0x7FFFFFFF), then number % 10 ** digits."
     )
+
+
+    from hypothesis import strategies as st
+
+    def any_mac(case):
+        mac, digits = case
+        got, expected = truncate(mac, digits), _reference_truncate(mac, digits)
+        assert got == expected, (
+            f"truncate(bytes.fromhex('{mac.hex()}'), {digits}) gave {got!r}, expected {expected!r}: the offset "
+            "comes from the last byte of the mac you are given, and `digits` says how many digits to keep, for "
+            "any mac (not only the RFC's example)."
+        )
+    for_all(st.tuples(st.binary(min_size=20, max_size=20), st.integers(6, 8)), any_mac)
 
 
 @hidden_check("2.3")
@@ -228,6 +252,22 @@ def check_totp_by_hand(totp_by_hand):
             f"with digits=6 you give pyotp's code, but called without digits you return {got!r}: "
             "make digits=6 the default."
         )
+
+
+    from hypothesis import strategies as st
+
+    def any_key_and_time(case):
+        key, unix_time, digits = case
+        counter = _reference_counter(unix_time)
+        expected = _reference_truncate(hmac.new(key, counter, hashlib.sha1).digest(), digits)
+        got = totp_by_hand(key, unix_time, digits)
+        assert got == expected, (
+            f"totp_by_hand(bytes.fromhex('{key.hex()}'), {unix_time}, {digits}) gave {got!r}, expected "
+            f"{expected!r}: compute the code from the key, the time and the digits you are given (all three), "
+            "not from a table or a fixed key."
+        )
+    for_all(st.tuples(st.binary(min_size=16, max_size=40), st.integers(0, 2 ** 34), st.integers(6, 8)),
+            any_key_and_time)
 
 
 @hidden_check("2.4")

@@ -4,9 +4,20 @@ import binascii
 from urllib.parse import quote
 
 from .. import ISSUER, qr
-from . import exercise, hidden_check, question, reference_only
+from . import exercise, for_all, hidden_check, question, reference_only
 
 CHECK_SECRET = "CHECKCHECKCHECKCHECKCHECKCHECK22"
+BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def _names():
+    """Account or issuer names as people type them: any letters (accents, other scripts), no ':' (the
+    Key Uri Format forbids it), no '/' (a label is a path), not starting with a space."""
+    from hypothesis import strategies as st
+    text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters=":/"),
+                   min_size=1, max_size=16)
+    return text.filter(lambda name: not name[0].isspace())
+
 PREFIX = "data:image/png;base64,"
 
 
@@ -58,6 +69,27 @@ def check_provisioning_uri(provisioning_uri):
         )
 
 
+    from hypothesis import strategies as st
+
+    def any_account(case):
+        secret, account = case
+        got, expected = _call_uri(provisioning_uri, secret, account), contract_uri(secret, account)
+        assert got == expected, (
+            f"for the account {account!r} you returned\n    {got}\nexpected\n    {expected}\n"
+            "every character of the name must reach the URI, URL-encoded (letters outside ASCII too), with the "
+            "secret you are given."
+        )
+    for_all(st.tuples(st.text(alphabet=BASE32, min_size=32, max_size=32), _names()), any_account, max_examples=25)
+
+
+    for account in ("Zoë Ñúñez", "山田"):
+        got = _call_uri(provisioning_uri, CHECK_SECRET, account)
+        assert got == contract_uri(CHECK_SECRET, account), (
+            f"for the account {account!r} you returned\n    {got}\nexpected\n    {contract_uri(CHECK_SECRET, account)}\n"
+            "every character of the name must reach the URI, URL-encoded (letters outside ASCII too)."
+        )
+
+
 @hidden_check("3.1")
 def check_provisioning_uri_awkward_names(provisioning_uri):
     for account in ("Zoë", "a&b=c?d", "ana+1@example.com"):
@@ -88,6 +120,10 @@ def check_qr_data_uri(qr_data_uri):
     assert png_bytes.startswith(b"\x89PNG"), "the base64 part is not a PNG: write the QR code with .png(stream, scale=5)."
     decoded = qr.decode_data_uri(got)
     assert decoded == text, f"the QR code reads {decoded!r}, not the text you were given."
+    longer = contract_uri("ZYXWVUTSRQPONMLKJIHGFEDCBA234567", "a.rather.long.account.name@example.com")
+    assert qr.decode_data_uri(qr_data_uri(longer)) == longer, (
+        "for a longer text the QR code reads something else: encode exactly the text you are given, all of it."
+    )
 
 
 @hidden_check("3.2")
@@ -111,6 +147,8 @@ READ_LABEL_CASES = [
     # Optional spaces before the account name, literal or encoded.
     (f"otpauth://totp/Example:%20%20alice?secret={CHECK_SECRET}", ("Example", "alice")),
     (f"otpauth://totp/Example%3A%20alice?secret={CHECK_SECRET}&issuer=Example", ("Example", "alice")),
+    # Names outside ASCII, as pyotp writes them (UTF-8, URL-encoded).
+    (f"otpauth://totp/Zo%C3%AB%20%26%20Co:Ren%C3%A9e?secret={CHECK_SECRET}", ("Zoë & Co", "Renée")),
 ]
 ENCODED_SEPARATOR = ("the separator between issuer and account may itself arrive URL-encoded, as %3A "
                      "(Key Uri Format): unquote() the whole label first, then split it at the first ':'. "
@@ -139,9 +177,25 @@ def check_read_label(read_label):
             raise AssertionError(f"read_label({uri!r})\n    gave {got!r}, expected {expected!r}: {LEADING_SPACES}")
         raise AssertionError(
             f"read_label({uri!r})\n    gave {got!r}, expected {expected!r}: the label is the path after "
-            "otpauth://totp/ and before '?'; decode it with unquote() and split it at the first ':' into issuer "
-            "and account. With no ':' there is no issuer (None)."
+            "otpauth://totp/ and before '?'; decode it with unquote() (every character, accents and other scripts "
+            "included) and split it at the first ':' into issuer and account. With no ':' there is no issuer (None)."
         )
+
+
+    from hypothesis import strategies as st
+
+    def any_label(case):
+        issuer, account, separator, spaces = case
+        label = quote(account) if issuer is None else quote(issuer) + separator + "%20" * spaces + quote(account)
+        uri = f"otpauth://totp/{label}?secret={CHECK_SECRET}"
+        got = read_label(uri)
+        assert got == (issuer, account), (
+            f"read_label({uri!r})\n    gave {got!r}, expected {(issuer, account)!r}: decode the whole label "
+            "(every character, accents and other scripts included), split at the first ':', and take the "
+            "spaces off the front of the account."
+        )
+    for_all(st.tuples(st.none() | _names(), _names(), st.sampled_from([":", "%3A", "%3a"]), st.integers(0, 2)),
+            any_label, max_examples=40)
 
 
 @hidden_check("3.3")

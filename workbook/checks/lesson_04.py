@@ -10,7 +10,7 @@ from werkzeug.routing import BuildError
 
 from .. import ISSUER, pages, qr
 from ..phone import Phone, PhoneError
-from . import exercise, hidden_check, question
+from . import exercise, for_all, hidden_check, question
 
 SECRET = "HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ"
 GROUPED = "HXDM VJEC JJWS RB3H WIZR 4IFU GFTM XBOZ"
@@ -36,6 +36,18 @@ def check_grouped(grouped):
         f"grouped('ABCDEFGHIJ') gave {got!r}: when the length is not a multiple of four, the last "
         "group is just shorter ('ABCD EFGH IJ'), with no space at the end."
     )
+
+
+    from hypothesis import strategies as st
+
+    def any_secret(secret):
+        got = grouped(secret)
+        expected = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+        assert got == expected, (
+            f"grouped({secret!r}) gave {got!r}, expected {expected!r}: groups of four of the secret you are "
+            "given, whatever its length (not only the examples above)."
+        )
+    for_all(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", max_size=48), any_secret)
 
 
 @hidden_check("4.1")

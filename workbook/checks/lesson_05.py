@@ -1,7 +1,7 @@
 """Checks for lesson 05: the route that verifies the code."""
 import pyotp
 
-from . import exercise, hidden_check, question
+from . import exercise, for_all, hidden_check, question
 
 SECRET = "HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ"
 NOW = 1_700_000_011                  # one second after a 30-second step begins
@@ -58,6 +58,22 @@ def check_code_is_valid(code_is_valid):
     assert code_is_valid(SECRET, wrong_code(), NOW) is False, "a wrong code was accepted."
 
 
+    from hypothesis import strategies as st
+
+    def any_secret_and_time(case):
+        secret, now, offset = case
+        code = pyotp.TOTP(secret).at(now + offset)
+        expected = pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+        got = code_is_valid(secret, code, now)
+        assert got is expected, (
+            f"code_is_valid({secret!r}, {code!r}, {now}) gave {got!r}, expected {expected}: the code made "
+            f"{offset:+d} s from `now` is {'within' if expected else 'outside'} one step either side. Check "
+            "against the secret and the time you are given, every time."
+        )
+    for_all(st.tuples(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", min_size=32, max_size=32),
+                      st.integers(10 ** 9, 4 * 10 ** 9), st.integers(-75, 75)), any_secret_and_time)
+
+
 @hidden_check("5.1")
 def check_code_is_valid_edges(code_is_valid):
     boundary = 1_700_000_039.9            # a float, a tenth of a second before the step ends
@@ -87,6 +103,7 @@ BAD = {
     "123456\n": "a trailing newline (remove only ' ', and note that '$' matches before a final newline: "
                 "use re.fullmatch)",
     "12\t3456": "a tab (only ordinary spaces are removed)",
+    "123\u00a0456": "a non-breaking space (only ordinary spaces ' ' are removed)",
     "1" * 5000: "5000 characters",
 }
 
@@ -131,6 +148,29 @@ def check_normalise_code(normalise_code):
                "(if len(raw) > 20: return None)." if expected is None else
                "20 characters is still within the limit: refuse only what is longer than 20.")
         )
+
+
+    from hypothesis import strategies as st
+
+    def any_typing(raw):
+        got, expected = normalise_code(raw), _reference_normalise(raw)
+        assert got == expected, (
+            f"normalise_code({raw!r}) gave {got!r}, expected {expected!r}: at most 20 characters, then every "
+            "ordinary space removed, then exactly six ASCII digits."
+        )
+    digits = st.text(alphabet="0123456789", min_size=5, max_size=7)
+    typed = st.text(alphabet=st.sampled_from(list("0123456789 ") + ["\t", "\n", "a", "-", "１", "٣", "\u00a0"]),
+                    max_size=24)
+    spaced = st.tuples(digits, st.integers(0, 6), st.integers(0, 16)).map(
+        lambda case: " " * case[2] + case[0][:case[1]] + " " + case[0][case[1]:])
+    for_all(st.one_of(typed, spaced, digits), any_typing, max_examples=60)
+
+
+def _reference_normalise(raw):
+    if raw is None or len(raw) > 20:
+        return None
+    code = raw.replace(" ", "")
+    return code if len(code) == 6 and all(ch in "0123456789" for ch in code) else None
 
 
 @hidden_check("5.2")

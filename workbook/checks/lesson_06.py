@@ -4,7 +4,7 @@ import sqlite3
 from flask import Flask, session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import exercise, hidden_check, question
+from . import exercise, for_all, hidden_check, question
 
 PASSWORD = "correct horse battery"
 SCHEMA = """
@@ -174,6 +174,67 @@ def check_find_user(find_user):
             f"find_user(db, {asked!r}) found {got!r}: names must match exactly, and {what}. "
             "Use username = ?, not LIKE (which ignores case and reads % and _ as wildcards) or COLLATE NOCASE."
         )
+
+
+    # A user found in one database is not in another: nothing may be kept between calls.
+    other = _users_db(("bob",))
+    assert _find(find_user, other, "alice") is None, (
+        "find_user(db, 'alice') found alice in a database without her: look her up in the db you are given "
+        "each time, not in rows kept from an earlier call."
+    )
+    _names_stay_data(find_user)
+
+
+class _RecordingConnection:
+    """A sqlite3 connection that notes the SQL text of every statement run through it."""
+
+    def __init__(self, db):
+        self._db, self.statements = db, []
+
+    def execute(self, sql, *args):
+        self.statements.append(sql)
+        return self._db.execute(sql, *args)
+
+    def cursor(self):
+        connection = self
+
+        class _Cursor:
+            def __init__(self):
+                self._cursor = connection._db.cursor()
+
+            def execute(self, sql, *args):
+                connection.statements.append(sql)
+                self._cursor.execute(sql, *args)
+                return self
+
+            def __getattr__(self, name):
+                return getattr(self._cursor, name)
+        return _Cursor()
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+
+def _names_stay_data(find_user):
+    """Any name (other scripts, quotes, % and _) is found exactly, and never becomes part of the SQL text."""
+    from hypothesis import strategies as st
+
+    def any_names(names):
+        db = _RecordingConnection(_users_db(names))
+        for name in names[:3] + [names[0] + "x"]:
+            got = _username_of(_find(find_user, db, name), name)
+            assert got == (name if name in names else None), (
+                f"find_user(db, {name!r}) found {got!r}: every name must match exactly, letters outside ASCII, "
+                "quotes, % and _ included."
+            )
+        built = [sql for sql in db.statements for name in names if name in sql]
+        assert not built, (
+            f"the name was written into the SQL text ({built[0]!r}): however it is quoted or escaped, that is SQL "
+            "built from the input. Put a ? in the SQL and pass the name separately, as a parameter."
+        )
+    name = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                   min_size=1, max_size=10).map(lambda text: "«" + text + "»")
+    for_all(st.lists(name, min_size=1, max_size=4, unique=True), any_names, max_examples=20)
 
 
 @hidden_check("6.2")
