@@ -1,9 +1,18 @@
 """Checks for lesson 06: the login flow (passwords, queries, the page in between, the guard)."""
+import base64
+import io
+import shutil
 import sqlite3
+import tempfile
+from pathlib import Path
 
-from flask import Flask, session
+import pyotp
+import pyqrcode
+from flask import Flask, redirect, request, session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import ISSUER
+from ..phone import Phone, PhoneError
 from . import exercise, for_all, hidden_check, question
 
 PASSWORD = "correct horse battery"
@@ -51,7 +60,100 @@ def _username_of(row, asked):
         ) from None
 
 
-# --- 6.1 -----------------------------------------------------------------
+# --- 6.1: the attack, before the defence -----------------------------------------
+
+def _qr_img(text):
+    picture = io.BytesIO()
+    pyqrcode.create(text, error="M").png(picture, scale=3)
+    return '<img alt="QR code" src="data:image/png;base64,' + base64.b64encode(picture.getvalue()).decode() + '">'
+
+
+def _guide_like_app():
+    """The lesson's single 2FA page, its mistake kept: the QR code for anyone who knows the password."""
+    app = Flask("lesson_06_guide_like")
+    app.config.update(TESTING=True, SECRET_KEY="lesson 06 check, not a real key")
+    users = {"alice": {"password": PASSWORD, "secret": pyotp.random_base32()}}
+
+    @app.get("/login")
+    def login_page():
+        return '<form method="post"><input name="username"><input name="password" type="password"></form>'
+
+    @app.post("/login")
+    def login():
+        user = users.get(request.form.get("username", ""))
+        if user is None or request.form.get("password") != user["password"]:
+            return "Wrong username or password.", 401
+        session["username"] = request.form["username"]
+        return redirect("/2fa")
+
+    @app.get("/2fa")
+    def two_factor():
+        if "username" not in session:
+            return redirect("/login")
+        uri = pyotp.TOTP(users[session["username"]]["secret"]).provisioning_uri(
+            name=session["username"], issuer_name=ISSUER)
+        return "<h1>Scan me</h1>" + _qr_img(uri) + '<form method="post"><input name="otp"></form>'
+
+    return app, users["alice"]["secret"]
+
+
+def _stage_6_with_alice_enrolled(folder):
+    """The real stage 6 app, where alice has turned 2FA on with her phone."""
+    from ..app_loader import make_stage_app
+    from ..fixed_clock import FixedClock
+    clock = FixedClock(1_700_000_000)
+    app = make_stage_app(6, {"TESTING": True, "SECRET_KEY": "lesson 06 check, not a real key",
+                             "DATABASE": str(Path(folder) / "users.sqlite"), "CLOCK": clock})
+    alice = app.test_client()
+    alice.post("/register", data={"username": "alice", "password": PASSWORD})
+    alice.post("/login", data={"username": "alice", "password": PASSWORD})
+    phone = Phone(clock=clock)
+    phone.scan(alice.get("/enable-2fa").data)
+    alice.post("/enable-2fa", data={"otp": phone.code()})
+    alice.post("/logout")
+    return app
+
+
+def _attack(steal_second_factor, app, where):
+    try:
+        return steal_second_factor(app.test_client(), "alice", PASSWORD)
+    except PhoneError as error:
+        raise AssertionError(
+            f"{where} your attack raised PhoneError ({error}): when the page you land on shows no QR code, "
+            "there is nothing to take, so return None."
+        ) from None
+
+
+@exercise("6.1", "Take the second factor with the password alone", uses=["steal_second_factor"])
+def check_steal_second_factor(steal_second_factor):
+    weak, secret = _guide_like_app()
+    got = _attack(steal_second_factor, weak, "against the guide-like app,")
+    assert got is not None, (
+        "against the guide-like app your attack came back with nothing, yet its 2FA page shows the QR code to "
+        "anyone who knows the password: log in as the user first (a POST to /login with the username and "
+        "password, following the redirect as a browser does), then scan the page you land on."
+    )
+    assert not (isinstance(got, str) and got.isdigit()), (
+        f"you returned a code ({got}): a code is dead within a minute, while the secret makes every code, "
+        "forever. Return the secret that the phone read from the QR code."
+    )
+    assert got == secret, (
+        f"you returned {got!r}, not the secret in the QR code of the page the login leads to: scan that "
+        "page with a Phone and return the secret of the account it read."
+    )
+    folder = tempfile.mkdtemp(prefix="lesson06-check-")
+    try:
+        defended = _stage_6_with_alice_enrolled(folder)
+        got = _attack(steal_second_factor, defended, "against stage 6, whose code page shows no QR code,")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert got is None, (
+        f"against stage 6 your attack returned {got!r}, but stage 6 never shows the QR code again once 2FA "
+        "is on: return None when the page you land on has no QR code to scan."
+    )
+
+
+# --- 6.2 -----------------------------------------------------------------
 
 class _EqualToEverything(str):
     """An attempt that says it equals anything, and notes whether it was compared or hashed.
@@ -85,7 +187,7 @@ def _pbkdf2_iterations(stored):
     return None
 
 
-@exercise("6.1", "Hash a password and check it", uses=["hash_and_check"])
+@exercise("6.2", "Hash a password and check it", uses=["hash_and_check"])
 def check_hash_and_check(hash_and_check):
     result = hash_and_check(PASSWORD, PASSWORD)
     assert isinstance(result, tuple) and len(result) == 2, (
@@ -125,7 +227,7 @@ def check_hash_and_check(hash_and_check):
     assert _EqualToEverything.hashed, from_the_hash
 
 
-@hidden_check("6.1")
+@hidden_check("6.2")
 def check_hash_is_slow_and_honest(hash_and_check):
     stored, empty = hash_and_check("another password", "")
     assert stored.split(":", 1)[0] in ("scrypt", "pbkdf2"), (
@@ -134,7 +236,7 @@ def check_hash_is_slow_and_honest(hash_and_check):
     assert empty is False, "an empty attempt must not match."
 
 
-# --- 6.2 -----------------------------------------------------------------
+# --- 6.3 -----------------------------------------------------------------
 
 def _find(find_user, db, username):
     """Call the student's find_user, turning the usual crashes into hints."""
@@ -154,7 +256,7 @@ def _find(find_user, db, username):
         ) from None
 
 
-@exercise("6.2", "Find a user safely", uses=["find_user"])
+@exercise("6.3", "Find a user safely", uses=["find_user"])
 def check_find_user(find_user):
     db = _users_db(("alice", "bob", "o'neil", "al_ce"))
     assert _username_of(_find(find_user, db, "alice"), "alice") == "alice", "find_user(db, 'alice') should return alice's row."
@@ -237,7 +339,7 @@ def _names_stay_data(find_user):
     for_all(st.lists(name, min_size=1, max_size=4, unique=True), any_names, max_examples=20)
 
 
-@hidden_check("6.2")
+@hidden_check("6.3")
 def check_find_user_other_names(find_user):
     db = _users_db(("Zoë", "x'; DROP TABLE users; --"))
     assert _username_of(find_user(db, "Zoë"), "Zoë") == "Zoë", "find_user(db, 'Zoë') should find Zoë."
@@ -245,7 +347,7 @@ def check_find_user_other_names(find_user):
     assert find_user(db, "zoë") is None, "names must match exactly."
 
 
-# --- 6.3 -----------------------------------------------------------------
+# --- 6.4 -----------------------------------------------------------------
 
 def _row(**values):
     db = sqlite3.connect(":memory:")
@@ -274,7 +376,7 @@ def _next_page(next_page_after_password, row):
         ) from None
 
 
-@exercise("6.3", "Choose the page after the password", uses=["next_page_after_password"])
+@exercise("6.4", "Choose the page after the password", uses=["next_page_after_password"])
 def check_next_page_after_password(next_page_after_password):
     new_user = _next_page(next_page_after_password, _row())
     assert new_user == "/enable-2fa", (
@@ -291,13 +393,13 @@ def check_next_page_after_password(next_page_after_password):
     )
 
 
-@hidden_check("6.3")
+@hidden_check("6.4")
 def check_next_page_with_plain_dicts(next_page_after_password):
     assert next_page_after_password({"id": 1, "username": "a", "totp_secret": None, "pending_secret": None}) == "/enable-2fa"
     assert next_page_after_password({"id": 1, "username": "a", "totp_secret": SECRET, "pending_secret": None}) == "/verify-2fa"
 
 
-# --- 6.4 -----------------------------------------------------------------
+# --- 6.5 -----------------------------------------------------------------
 
 def _guarded_app(login_required):
     app = Flask(__name__)
@@ -350,7 +452,7 @@ def _visit(client, path, what):
         ) from None
 
 
-@exercise("6.4", "Guard the protected page", uses=["login_required"])
+@exercise("6.5", "Guard the protected page", uses=["login_required"])
 def check_login_required(login_required):
     app = _guarded_app(login_required)
     client = app.test_client()
@@ -377,7 +479,7 @@ def check_login_required(login_required):
     )
 
 
-@hidden_check("6.4")
+@hidden_check("6.5")
 def check_login_required_passes_arguments(login_required):
     app = _guarded_app(login_required)
     client = app.test_client()
