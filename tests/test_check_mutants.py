@@ -141,3 +141,18 @@ def test_a_check_with_drawn_inputs_leaves_the_notebooks_folder_as_it_was(tmp_pat
     exec("def grouped(secret):\n    return ' '.join(secret[i:i + 4] for i in range(0, len(secret), 4))", namespace)
     assert run_check("4.1", namespace["grouped"]).status == PASSED
     assert list(tmp_path.iterdir()) == []
+
+
+# Lessons 00-06 were given a second, independent catalogue of wrong answers (issue #22): five or more
+# per exercise; lesson 07 joins when its own catalogue is written.
+LESSONS_WITH_FIVE_WRONG = range(0, 7)
+
+
+def test_every_exercise_of_lessons_00_to_06_has_five_wrong_answers():
+    wrong = {exercise_id: 0 for exercise_id, entry in EXERCISES.items()
+             if entry.lesson in LESSONS_WITH_FIVE_WRONG and exercise_id not in QUESTIONS}
+    for _, mutant in CASES:
+        if mutant.exercise in wrong and not mutant.passes:
+            wrong[mutant.exercise] += 1
+    short = {exercise_id: count for exercise_id, count in wrong.items() if count < 5}
+    assert not short, f"fewer than five wrong answers in tests/mutants: {short}"

@@ -252,3 +252,107 @@ def test_hints_come_in_steps(lesson):
     """A hint is a nudge first, then where to look: folded, one step at a time, never a bare 'Hint:' line."""
     text = markdown(lesson)
     assert not re.search(r"^Hints?:", text, re.M), f"lesson {lesson:02d} still has a one-step 'Hint:' line"
+
+
+# --- build: the student's own app ----------------------------------------------------------
+
+def _follow_lesson_05_build_steps(folder):
+    """Stage 4 in ``folder``, changed the way lesson 05's Build section says, step by step."""
+    app_py = folder / "app.py"
+    source = app_py.read_text(encoding="utf-8")
+
+    def change(old, new):
+        nonlocal source
+        assert source.count(old) == 1, f"stage 4's app.py no longer has {old!r}: update the Build steps"
+        source = source.replace(old, new)
+
+    # 1. What counts as a code: the answer to 5.2 above create_app, with import re.
+    change("import os\n", "import os\nimport re\n")
+    change("def create_app(", 'def normalise_code(raw):\n    if raw is None or len(raw) > 20:\n        return None\n'
+           '    code = raw.replace(" ", "")\n    return code if re.fullmatch("[0-9]{6}", code) else None\n\n\n'
+           "def create_app(")
+    # 2. One route, two methods; request imported; the MethodNotAllowed handler deleted.
+    change("from flask import Flask, render_template, session", "from flask import Flask, render_template, request, session")
+    change('''    @app.errorhandler(MethodNotAllowed)
+    def form_not_wired_yet(error):
+        message = "This page cannot check codes yet: stage 5 adds the route that verifies them."
+        return render_template("error.html", title="Codes are not checked yet", message=message), 405
+''', "")
+    # 3. and 4. The page with a message, and the POST.
+    change('''    @app.get("/")
+    def home():
+        secret = secret_for_this_session()
+        page = render_template(
+            "index.html",
+            account_name=app.config["ACCOUNT_NAME"],
+            qr_code=qr_data_uri(provisioning_uri(secret, app.config["ACCOUNT_NAME"])),
+            manual_key=grouped(secret),
+        )
+        # A page that shows a secret must not be kept in any cache.
+        return page, {"Cache-Control": "no-store"}''', '''    def enrolment_page(secret, error=None, status=200):
+        page = render_template(
+            "index.html",
+            account_name=app.config["ACCOUNT_NAME"],
+            qr_code=qr_data_uri(provisioning_uri(secret, app.config["ACCOUNT_NAME"])),
+            manual_key=grouped(secret),
+            error=error,
+        )
+        return page, status, {"Cache-Control": "no-store"}
+
+    @app.route("/", methods=["GET", "POST"])
+    def home():
+        if request.method == "GET":
+            return enrolment_page(secret_for_this_session())
+        if session.get("enrolment_id") not in totp_secrets:
+            return render_template("error.html", title="No QR code", message="Open the page again."), 400
+        secret = totp_secrets[session["enrolment_id"]]
+        code = normalise_code(request.form.get("otp"))
+        if code is None:
+            return enrolment_page(secret, "Type the 6 digits your app shows.", 400)
+        if not pyotp.TOTP(secret).verify(code, for_time=app.config["CLOCK"](), valid_window=1):
+            return enrolment_page(secret, "That code is not right.", 401)
+        return render_template("enabled.html")''')
+    # 5. Errors are pages.
+    change("from werkzeug.exceptions import MethodNotAllowed", "from werkzeug.exceptions import HTTPException")
+    change("\n    return app\n", '''
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return render_template("error.html", title=error.name, message=error.description), error.code
+
+    return app
+''')
+    # 6. Its own cookie.
+    change('SESSION_COOKIE_NAME="stage4_session"', 'SESSION_COOKIE_NAME="stage5_session"')
+    app_py.write_text(source, encoding="utf-8")
+    index = folder / "templates" / "index.html"
+    page = index.read_text(encoding="utf-8")
+    assert page.count("  <form ") == 1
+    index.write_text(page.replace("  <form ", '  {% if error %}<p role="alert">{{ error }}</p>{% endif %}\n  <form '),
+                     encoding="utf-8")
+    (folder / "templates" / "enabled.html").write_text(
+        '<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>2FA is on</title></head>\n'
+        "<body><h1>2FA is enabled</h1></body>\n</html>\n", encoding="utf-8")
+
+
+def test_lesson_05_build_section_lists_the_steps_and_ends_with_check_my_app():
+    build = next(c.source for c in cells(5) if c.cell_type == "markdown" and c.source.startswith("## Build"))
+    steps = re.findall(r"^\d+\. \*\*", build, re.M)
+    assert len(steps) == 6 and "check_my_app(5)" in build and "start_from(4)" in build
+    for name in ("templates/index.html", "templates/enabled.html", "HTTPException", "SESSION_COOKIE_NAME"):
+        assert name in build, f"the Build steps never mention {name}"
+
+
+@pytest.mark.slow
+def test_lesson_05_build_steps_turn_stage_4_into_an_app_that_passes_stage_5(tmp_path):
+    """A student who follows the six steps on stage 4 gets an app that passes every stage 5 test."""
+    import shutil
+
+    from workbook.my_app import run_stage_tests
+    from workbook.stages import stage
+    folder = tmp_path / "my_app"
+    shutil.copytree(stage(4).folder, folder, ignore=shutil.ignore_patterns("__pycache__", "CHANGES.diff", "README.md"))
+    before = run_stage_tests(5, folder)
+    assert not before.passed, "stage 4 itself must fail the stage 5 tests"
+    _follow_lesson_05_build_steps(folder)
+    after = run_stage_tests(5, folder)
+    assert after.passed, after.output[-3000:]
