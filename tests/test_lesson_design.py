@@ -129,6 +129,9 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 MIN_CALL = 18          # characters: shorter calls (int(x), Phone()) are vocabulary, not an answer
 # Calls an exercise's own text names on purpose: the rule it states, or the earlier answers it composes.
 GIVEN = {
+    "2.1": {"SecureCookieSessionInterface()": "the class the hints name; making one is not the answer"},
+    "3.2": {'pyqrcode.create(text, error="M")': "the lesson's list of the three steps names the library calls"},
+    "4.3": {"provisioning_uri(secret, account_name)": "the stage helper the exercise hands over, by name"},
     "5.2": {'raw.replace(" ", "")': "the exercise's rule: remove ordinary spaces only"},
     "5.3": {"normalise_code(raw)": "5.3 composes the answers of 5.1 and 5.2, which its text names",
             "code_is_valid(secret, code, now)": "5.3 composes the answers of 5.1 and 5.2, which its text names"},
@@ -153,10 +156,13 @@ def answer_calls(solution_source):
                 if child is not node and isinstance(child, ast.Call):
                     inner.add(id(child))
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and id(node) not in inner:
-            segment = ast.get_source_segment(body, node)
-            if segment and len(_squeeze(segment)) >= MIN_CALL:
-                calls.append(segment)
+        segment = ast.get_source_segment(body, node) if isinstance(node, (ast.Call, ast.Return, ast.Assign)) else None
+        if not segment:
+            continue
+        outermost_call = isinstance(node, ast.Call) and id(node) not in inner
+        # Every outermost call, and any longer piece (a call inside one, a return, an assignment).
+        if len(_squeeze(segment)) >= (MIN_CALL if outermost_call else 30):
+            calls.append(segment)
     return calls
 
 

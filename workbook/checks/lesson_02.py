@@ -222,13 +222,13 @@ def check_totp_by_hand(totp_by_hand):
         counter = _reference_counter(unix_time)
         swapped = _reference_truncate(hmac.new(counter, RFC6238_KEY, hashlib.sha1).digest(), 8)
         assert got != swapped, (
-            "you swapped the key and the message: hmac.new(key, counter_bytes(unix_time), hashlib.sha1), "
-            "the key first."
+            "you swapped the key and the message: hmac.new takes the key first, then the message (the "
+            "counter's 8 bytes)."
         )
         assert got == expected, (
             f"at t={unix_time} with 8 digits, RFC 6238 says {expected}, you returned {got!r}: "
-            "HMAC-SHA1 the 8-byte counter with the key (hmac.new(key, counter, hashlib.sha1).digest()), "
-            "then truncate."
+            "HMAC-SHA1 the 8-byte counter with the key (hmac.new, the key first, hashlib.sha1, its raw "
+            ".digest()), then truncate."
         )
     key = hashlib.sha1(b"a key that is not the RFC's").digest()
     secret = base64.b32encode(key).decode()

@@ -206,8 +206,8 @@ def check_create_enrolment_app(create_enrolment_app):
         ) from None
     except TypeError as error:
         raise AssertionError(
-            f"opening / raised TypeError ({error}): the view must return the page, "
-            'return page, {"Cache-Control": "no-store"}.'
+            f"opening / raised TypeError ({error}): the view must return the page, then a dict of "
+            "headers (a view may return a tuple of the two)."
         ) from None
     assert response.status_code == 200, f"GET / answered {response.status_code}, expected 200."
     try:
@@ -228,7 +228,7 @@ def check_create_enrolment_app(create_enrolment_app):
     cache = response.headers.get("Cache-Control", "")
     assert "no-store" in cache, (
         "this page shows a secret, so no browser or proxy may keep a copy: answer with the header "
-        'Cache-Control: no-store (return page, {"Cache-Control": "no-store"}).'
+        "Cache-Control: no-store (a view may return the page, then a dict of headers)."
     )
 
 
