@@ -362,3 +362,76 @@ def test_lesson_05_build_steps_turn_stage_4_into_an_app_that_passes_stage_5(tmp_
     _follow_lesson_05_build_steps(folder)
     after = run_stage_tests(5, folder)
     assert after.passed, after.output[-3000:]
+
+
+def _follow_lesson_04_build_steps(folder):
+    """Stage 3 in ``folder``, changed the way lesson 04's Build section says, with the lesson's own 4.2 template."""
+    app_py = folder / "app.py"
+    source = app_py.read_text(encoding="utf-8")
+
+    def change(old, new):
+        nonlocal source
+        assert source.count(old) == 1, f"stage 3's app.py no longer has {old!r}: update the Build steps"
+        source = source.replace(old, new)
+
+    # 1. The template: the answer to Exercise 4.2, as the solution notebook writes it.
+    answer = next(c.source for c in cells(4) if c.cell_type == "code" and c.source.startswith("# Exercise 4.2"))
+    namespace = {}
+    exec(answer.replace(BEGIN, "").replace(END, ""), namespace)
+    (folder / "templates").mkdir(exist_ok=True)
+    (folder / "templates" / "index.html").write_text(namespace["enrolment_template"](), encoding="utf-8")
+    # 2. The view renders it.
+    change("from flask import Flask, session\nfrom markupsafe import escape\n",
+           "from flask import Flask, render_template, session\nfrom werkzeug.exceptions import MethodNotAllowed\n")
+    start = source.index('        qr_code = qr_data_uri(provisioning_uri(secret, app.config["ACCOUNT_NAME"]))')
+    end = source.index("        # A page that shows a secret must not be kept in any cache.")
+    source = source[:start] + '''        page = render_template(
+            "index.html",
+            account_name=app.config["ACCOUNT_NAME"],
+            qr_code=qr_data_uri(provisioning_uri(secret, app.config["ACCOUNT_NAME"])),
+            manual_key=grouped(secret),
+        )
+''' + source[end:]
+    # 3. A page for the form, for now.
+    (folder / "templates" / "error.html").write_text(
+        '<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>{{ title }}</title></head>\n<body>\n'
+        '  <h1>{{ title }}</h1>\n  <p role="alert">{{ message }}</p>\n'
+        "  <p><a href=\"{{ url_for('home') }}\">Back to the QR code</a></p>\n</body>\n</html>\n", encoding="utf-8")
+    change("\n    return app\n", '''
+    @app.errorhandler(MethodNotAllowed)
+    def not_yet(error):
+        return render_template("error.html", title="Codes are not checked yet",
+                               message="Checking codes comes in the next stage."), 405
+
+    return app
+''')
+    # 4. Its own cookie.
+    change('SESSION_COOKIE_NAME="stage3_session"', 'SESSION_COOKIE_NAME="stage4_session"')
+    app_py.write_text(source, encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_lesson_04_build_steps_turn_stage_3_into_an_app_that_passes_stage_4(tmp_path):
+    """A student who follows the four steps on stage 3, with their 4.2 template, passes every stage 4 test."""
+    import shutil
+
+    from workbook.my_app import run_stage_tests
+    from workbook.stages import stage
+    build = next(c.source for c in cells(4) if c.cell_type == "markdown" and c.source.startswith("## Build"))
+    assert len(re.findall(r"^\d+\. \*\*", build, re.M)) == 4 and "check_my_app(4)" in build
+    folder = tmp_path / "my_app"
+    shutil.copytree(stage(3).folder, folder, ignore=shutil.ignore_patterns("__pycache__", "CHANGES.diff", "README.md"))
+    _follow_lesson_04_build_steps(folder)
+    after = run_stage_tests(4, folder)
+    assert after.passed, after.output[-3000:]
+    # What stage 4 adds that its behaviour tests leave alone: the code form, and a page for its POST.
+    from workbook import pages
+    from workbook.app_loader import make_app
+    from workbook.checks.lesson_04 import check_otp_input
+    client = make_app(folder, {"TESTING": True, "SECRET_KEY": "x" * 32}).test_client()
+    html = client.get("/").get_data(as_text=True)
+    check_otp_input(html)
+    form = pages.parse(html).form("otp")
+    assert form.method == "post" and form.action == "/"
+    reply = client.post("/", data={"otp": "123456"})
+    assert reply.status_code == 405 and pages.parse(reply.data).text.strip()
