@@ -435,3 +435,48 @@ def test_lesson_04_build_steps_turn_stage_3_into_an_app_that_passes_stage_4(tmp_
     assert form.method == "post" and form.action == "/"
     reply = client.post("/", data={"otp": "123456"})
     assert reply.status_code == 405 and pages.parse(reply.data).text.strip()
+
+
+def _answer_source(lesson, exercise_id):
+    """The solution notebook's answer to an exercise, markers removed: what a student who solved it wrote."""
+    source = next(c.source for c in cells(lesson) if c.cell_type == "code"
+                  and c.source.startswith(f"# Exercise {exercise_id}:"))
+    return "\n".join(line for line in source.splitlines() if line.strip() not in (BEGIN, END))
+
+
+@pytest.mark.slow
+def test_lesson_03_build_steps_turn_stage_2_into_an_app_that_passes_stage_3(tmp_path):
+    """A student who follows the three steps on stage 2, with their 3.1 and 3.2, passes every stage 3 test."""
+    import shutil
+
+    from workbook.my_app import run_stage_tests
+    from workbook.stages import stage
+    build = next(c.source for c in cells(3) if c.cell_type == "markdown" and c.source.startswith("## Build"))
+    assert len(re.findall(r"^\d+\. \*\*", build, re.M)) == 3 and "check_my_app(3)" in build
+    folder = tmp_path / "my_app"
+    shutil.copytree(stage(2).folder, folder, ignore=shutil.ignore_patterns("__pycache__", "CHANGES.diff", "README.md"))
+    assert not run_stage_tests(3, folder).passed, "stage 2 itself must fail the stage 3 tests"
+    app_py = folder / "app.py"
+    source = app_py.read_text(encoding="utf-8")
+    # 1. The two functions, with what they need.
+    functions = ("import base64\nimport io\n\nimport pyqrcode\n\nISSUER = \"Flask 2FA Workbook\"\n\n\n"
+                 + _answer_source(3, "3.1") + "\n\n\n" + _answer_source(3, "3.2") + "\n\n\n")
+    assert source.count("def create_app(") == 1
+    source = source.replace("def create_app(", functions + "def create_app(")
+    # 2. The page: the QR code and the grouped key; the code goes.
+    start = source.index("        code = pyotp.TOTP(secret).at(")
+    end = source.index("        # A page that shows a secret must not be kept in any cache.")
+    source = source[:start] + '''        qr_code = qr_data_uri(provisioning_uri(secret, app.config["ACCOUNT_NAME"]))
+        key = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+        page = (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Scan</title></head><body>"
+            f"<img src='{qr_code}' alt='QR code for your authenticator app'>"
+            f"<p>Or type this key: <code>{escape(key)}</code></p></body></html>"
+        )
+''' + source[end:]
+    # 3. Its own cookie.
+    assert source.count('SESSION_COOKIE_NAME="stage2_session"') == 1
+    source = source.replace('SESSION_COOKIE_NAME="stage2_session"', 'SESSION_COOKIE_NAME="stage3_session"')
+    app_py.write_text(source, encoding="utf-8")
+    after = run_stage_tests(3, folder)
+    assert after.passed, after.output[-3000:]
