@@ -167,7 +167,7 @@ def question(question_id, title, prompt, options, answer, why_not, points=1):
 
 # Inputs drawn at random (Hypothesis), from a seed chosen once per run: each run of a check tries
 # other inputs, so an answer tuned to a check's fixed examples (a table, a cache) fails sooner or
-# later, while one run stays repeatable (its seed is in every hint that comes from a drawn input).
+# later, while a failure can be replayed (a hint from a drawn input ends with the run's seed).
 RUN_SEED = random.SystemRandom().randrange(2 ** 32)
 
 
@@ -195,6 +195,8 @@ def for_all(strategy, test, max_examples=30):
         report_multiple_bugs=False)(given(strategy)(test)))
     try:
         run()
+    except AssertionError as error:
+        raise AssertionError(f"{error} (inputs drawn from seed {RUN_SEED})") from None
     except Flaky:
         raise AssertionError(
             "your function gave different answers for the same input, called twice: does it keep something "
