@@ -480,3 +480,60 @@ def test_lesson_03_build_steps_turn_stage_2_into_an_app_that_passes_stage_3(tmp_
     app_py.write_text(source, encoding="utf-8")
     after = run_stage_tests(3, folder)
     assert after.passed, after.output[-3000:]
+
+
+@pytest.mark.slow
+def test_lesson_02_build_steps_turn_stage_1_into_an_app_that_passes_stage_2(tmp_path):
+    """A student who follows the three steps on stage 1 passes every stage 2 test."""
+    import shutil
+
+    from workbook.my_app import run_stage_tests
+    from workbook.stages import stage
+    build = next(c.source for c in cells(2) if c.cell_type == "markdown" and c.source.startswith("## Build"))
+    assert len(re.findall(r"^\d+\. \*\*", build, re.M)) == 3 and "check_my_app(2)" in build
+    folder = tmp_path / "my_app"
+    shutil.copytree(stage(1).folder, folder, ignore=shutil.ignore_patterns("__pycache__", "CHANGES.diff", "README.md"))
+    assert not run_stage_tests(2, folder).passed, "stage 1 itself must fail the stage 2 tests"
+    app_py = folder / "app.py"
+    source = app_py.read_text(encoding="utf-8")
+    source = source.replace("import os\n", "import os\nimport secrets\nimport time\n", 1)
+    source = source.replace("from flask import Flask\n", "from flask import Flask, session\n", 1)
+    start, end = source.index("def create_app("), source.index('\nif __name__ == "__main__":')
+    source = source[:start] + '''def create_app(test_config=None):
+    app = Flask(__name__)
+    # 1. Settings first; a random key when none is given, never one in the source.
+    app.config.from_mapping(CLOCK=time.time, ACCOUNT_NAME="student", SESSION_COOKIE_NAME="stage2_session")
+    app.config.from_prefixed_env()
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        app.logger.warning("FLASK_SECRET_KEY is not set: a random key is used.")
+
+    # 2. One secret per visitor, on the server; only an id in the cookie.
+    totp_secrets = {}
+
+    def secret_for_this_session():
+        enrolment_id = session.get("enrolment_id")
+        if enrolment_id not in totp_secrets:
+            enrolment_id = secrets.token_urlsafe(16)
+            session["enrolment_id"] = enrolment_id
+            totp_secrets[enrolment_id] = pyotp.random_base32()
+        return totp_secrets[enrolment_id]
+
+    # 3. The page.
+    @app.get("/")
+    def index():
+        secret = secret_for_this_session()
+        key = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+        code = pyotp.TOTP(secret).at(app.config["CLOCK"]())
+        page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Your secret</title></head>"
+                f"<body><p>Your secret: <code>{escape(key)}</code></p><p>Its code now: {code}</p></body></html>")
+        return page, {"Cache-Control": "no-store"}
+
+    return app
+
+''' + source[end:]
+    app_py.write_text(source, encoding="utf-8")
+    after = run_stage_tests(2, folder)
+    assert after.passed, after.output[-3000:]
