@@ -144,7 +144,9 @@ def check_counter_bytes(counter_bytes):
             f"counter_bytes({unix_time!r}) gave {got!r}, expected {expected!r}: pack the whole number of "
             "30-second steps of the time you are given, whatever it is (not a table of the examples above)."
         )
-    for_all(st.one_of(st.integers(0, 2 ** 45), st.floats(0, 2 ** 34, allow_nan=False, allow_infinity=False)), any_time)
+    # Steps below 2**32: the hidden check alone tries the steps that need all 8 bytes.
+    for_all(st.one_of(st.integers(0, 2 ** 32 * 30 - 1), st.floats(0, 2 ** 34, allow_nan=False, allow_infinity=False)),
+            any_time)
 
 
 @hidden_check("2.2")
