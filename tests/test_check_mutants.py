@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from workbook.checks import EXERCISES, FAILED, PASSED, load_all, run_check
+from workbook.checks import EXERCISES, FAILED, PASSED, QUESTIONS, load_all, run_check
 
 MUTANTS_DIR = Path(__file__).parent / "mutants"
 if str(MUTANTS_DIR.parent) not in sys.path:
@@ -34,7 +34,9 @@ def _all_mutants():
 
 
 def _id_key(exercise_id):
-    return tuple(int(part) for part in exercise_id.split("."))
+    """(lesson, exercise number); a question counts as (lesson, 0): covered with its lesson's first exercises."""
+    lesson, number = exercise_id.split(".")
+    return int(lesson), 0 if number.startswith("Q") else int(number)
 
 
 def _setup_for(module, mutant):
@@ -112,3 +114,45 @@ def test_a_stub_of_another_exercise_is_named_not_shown_as_not_done():
     assert result.status == FAILED and "finish Exercise 5.2 first" in result.message
     own_stub = run_check("5.2", namespace["normalise_code"])
     assert own_stub.status != PASSED and own_stub.status != FAILED
+
+
+def test_every_wrong_option_of_a_question_gets_its_own_hint():
+    """A mutant per option: the right letter passes, each wrong one fails with the hint of its misconception."""
+    for question_id, question in QUESTIONS.items():
+        answered = {}
+        for _, mutant in CASES:
+            if mutant.exercise == question_id:
+                namespace = {}
+                exec(textwrap.dedent(mutant.source), namespace)
+                answered[str(namespace[question.variable]).strip("() ").lower()] = mutant
+        assert set(question.options) <= set(answered), f"{question_id}: a mutant for each option, got {sorted(answered)}"
+        assert answered[question.answer].passes, f"{question_id}: the right option must pass"
+        hints = [answered[letter].hint for letter in question.why_not]
+        assert len(set(hints)) == len(hints), f"{question_id}: each wrong option needs a hint of its own"
+        for letter, why in question.why_not.items():
+            assert not answered[letter].passes and answered[letter].hint in why, (
+                f"{question_id} ({letter}): the mutant's hint must come from that option's own explanation")
+
+
+def test_a_check_with_drawn_inputs_leaves_the_notebooks_folder_as_it_was(tmp_path, monkeypatch):
+    """Hypothesis keeps its cache in the temporary folder, not beside the student's notebook."""
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec("def grouped(secret):\n    return ' '.join(secret[i:i + 4] for i in range(0, len(secret), 4))", namespace)
+    assert run_check("4.1", namespace["grouped"]).status == PASSED
+    assert list(tmp_path.iterdir()) == []
+
+
+# Lessons 00-06 were given a second, independent catalogue of wrong answers (issue #22): five or more
+# per exercise; lesson 07 joins when its own catalogue is written.
+LESSONS_WITH_FIVE_WRONG = range(0, 7)
+
+
+def test_every_exercise_of_lessons_00_to_06_has_five_wrong_answers():
+    wrong = {exercise_id: 0 for exercise_id, entry in EXERCISES.items()
+             if entry.lesson in LESSONS_WITH_FIVE_WRONG and exercise_id not in QUESTIONS}
+    for _, mutant in CASES:
+        if mutant.exercise in wrong and not mutant.passes:
+            wrong[mutant.exercise] += 1
+    short = {exercise_id: count for exercise_id, count in wrong.items() if count < 5}
+    assert not short, f"fewer than five wrong answers in tests/mutants: {short}"

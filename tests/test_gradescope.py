@@ -27,13 +27,16 @@ VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
 
 
 def _student_work(folder):
-    """notebooks/01 and 02 from the solutions (2.2 only right below 2**32 steps), and a stage 1 my_app/."""
+    """notebooks/01 and 02 from the solutions (2.2 only right below 2**32 steps, question 2.Q1 answered
+    wrong), and a stage 1 my_app/."""
     (folder / "notebooks").mkdir(parents=True)
     shutil.copy(ROOT / "solutions" / "01_install.ipynb", folder / "notebooks")
     notebook = nbformat.read(ROOT / "solutions" / "02_secret_key.ipynb", as_version=4)
     cell = next(c for c in notebook.cells if c.source.startswith("# Exercise 2.2"))
     cell.source = cell.source.replace('return struct.pack(">Q", int(unix_time) // 30)', WRONG_ABOVE_32_BITS)
     assert WRONG_ABOVE_32_BITS in cell.source
+    question = next(c for c in notebook.cells if c.source.startswith("# Question 2.Q1"))
+    question.source = '# Question 2.Q1: What the session cookie\'s signature protects\nanswer_2_q1 = "a"'
     nbformat.write(notebook, folder / "notebooks" / "02_secret_key.ipynb")
     shutil.copytree(ROOT / "app_steps" / "step_01_install", folder / "my_app",
                     ignore=shutil.ignore_patterns("__pycache__", "instance", "CHANGES.diff"))
@@ -119,6 +122,11 @@ def test_run_autograder_gives_the_class_graders_marks(work):
     assert by_number["2.2"]["visibility"] == "visible"
     hidden = by_number["2.2h"]
     assert hidden["score"] == -1 and hidden["visibility"] == "after_due_date" and "❌" in hidden["output"]
+    # Questions are graded like exercises: 1.Q1 right, 2.Q1 wrong with the hint naming its misconception
+    assert by_number["1.Q1"]["score"] == int(row["1.Q1"]) == 1
+    assert by_number["2.Q1"]["score"] == int(row["2.Q1"]) == 0
+    assert by_number["2.Q1"]["name"].startswith("Question 2.Q1")
+    assert "a signed cookie is not a secret one" in by_number["2.Q1"]["output"]
     assert row["app_stage"] == "1", row["notes"]
     assert by_number["app"]["output"] == f"✅ Your app passes the stage {row['app_stage']} behaviour tests.", \
         results["output"]  # the grader's notes: why not
@@ -148,7 +156,7 @@ def test_the_students_check_shows_the_graders_marks(work):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     row = work["row"]
-    marks = dict(re.findall(r"Exercise (\d+\.\d+): .*\[(\d+)/\d+\]", done.stdout))
+    marks = dict(re.findall(r"(?:Exercise|Question) (\d+\.Q?\d+): .*\[(\d+)/\d+\]", done.stdout))
     # the grader's marks, but for 2.2, whose hidden check fails: the pre-check shows what the check cell
     # shows (✅, its point), and never the hidden check's message
     assert marks and marks == {exercise_id: row[exercise_id] if exercise_id != "2.2" else "1" for exercise_id in marks}
@@ -156,6 +164,7 @@ def test_the_students_check_shows_the_graders_marks(work):
     # late_days, final, notes, flags
     assert f"Total: {int(row['total']) + 1} / {row['max']} by the checks you can see" in done.stdout
     assert "✅ Exercise 2.2" in done.stdout and "❌ Exercise 2.2" not in done.stdout
+    assert "❌ Question 2.Q1" in done.stdout and "a signed cookie is not a secret one" in done.stdout
     assert f"passes the stage {row['app_stage']} behaviour tests" in done.stdout
 
 

@@ -69,9 +69,9 @@ def build_class(root):
     _write(partial, root / "partial" / "notebooks" / "01_install.ipynb")
     expected["partial"] = {i: (p if i == "1.2" else 0) for i, p in LESSON_1.items()}
 
-    # Loops forever after exercise 1.1: 1.1 is defined by then, 1.2 and 1.3 never are.
+    # Loops forever after exercise 1.1: 1.1 (and question 1.Q1, above it) is defined by then, 1.2 and 1.3 never are.
     _write(_insert_after(solution, "1.1", "while True:\n    pass"), root / "looping" / "notebooks" / "01_install.ipynb")
-    expected["looping"] = {i: (p if i == "1.1" else 0) for i, p in LESSON_1.items()}
+    expected["looping"] = {i: (p if i in ("1.1", "1.Q1") else 0) for i, p in LESSON_1.items()}
 
     (root / "corrupt" / "notebooks").mkdir(parents=True)
     (root / "corrupt" / "notebooks" / "01_install.ipynb").write_text('{"cells": [', encoding="utf-8")

@@ -99,8 +99,10 @@ import functools
 import hashlib
 import hmac
 import sqlite3
+import pyotp
 from flask import abort, redirect, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
+from workbook.phone import Phone, PhoneError
 """,
     7: """
 import hashlib

@@ -49,4 +49,44 @@ def code_from_qr(png_bytes, unix_time):
     phone.scan(png_bytes)
     return int(phone.code(at=unix_time))
 """, False, "return the code as a str"),
+
+    Mutant("0.Q1", 'the right option, c', 'answer_0_q1 = "c"\n', True),
+    Mutant("0.Q1", "(a) a code's short life stops a relay", 'answer_0_q1 = "a"\n', False,
+           "30 seconds is plenty for a relay"),
+    Mutant("0.Q1", "(b) a code only works from your phone", 'answer_0_q1 = "b"\n', False,
+           "nothing in it says where it was typed"),
+    Mutant("0.Q1", "(d) the bank sees where the code was typed", 'answer_0_q1 = "d"\n', False,
+           "it cannot tell which page you typed it into"),
+    Mutant("0.Q1", "a word instead of a letter", 'answer_0_q1 = "the attacker is stopped"\n', False,
+           "answer with the letter of one option"),
+
+    # Wrong answers written from the lesson text alone, independently of the checks.
+    Mutant("0.1", "a table of the examples, // 30 for the rest", """
+STEPS = {0: 0, 29: 0, 30: 1, 59: 1, 60: 2, 1111111109: 37037036, 59.999: 1, 20000000000: 666666666}
+
+def time_step(unix_time):
+    return STEPS.get(unix_time, int(unix_time) // 60)
+""", False, "a table of the examples above"),
+    Mutant("0.1", "the first answer kept for every call", """
+_first = []
+
+def time_step(unix_time):
+    if not _first:
+        _first.append(int(unix_time) // 30)
+    return _first[0] if unix_time < 30 else int(unix_time) // 30 + (1 if unix_time > 10 ** 10 else 0)
+""", False, "time_step(20000000000) gave"),
+    Mutant("0.2", "the first QR code scanned kept for every call", """
+_phone = Phone()
+
+def code_from_qr(png_bytes, unix_time):
+    if not _phone.accounts:
+        _phone.scan(png_bytes)
+    return _phone.code(at=unix_time)
+""", False, "not one from an earlier call"),
+    Mutant("0.2", "the code of the minute, not of the time given", """
+def code_from_qr(png_bytes, unix_time):
+    phone = Phone()
+    phone.scan(png_bytes)
+    return phone.code(at=unix_time - unix_time % 60)
+""", False, "at the time you are given"),
 ]

@@ -59,6 +59,10 @@ def packages_to_install():
 def packages_to_install():
     return ["flask", "pyotp", "pyqrcode", "png"]
 """, False, "png is the name you import"),
+    Mutant("1.2", "names pinned to versions", """
+def packages_to_install():
+    return ["Flask==3.1.0", "pyotp==2.9.0", "PyQRCode==1.2.1", "pypng==0.20220715.0"]
+""", False, "is a requirement with a version, not a pip name"),
     Mutant("1.2", "an extra library", """
 def packages_to_install():
     return ["flask", "pyotp", "pyqrcode", "pypng", "werkzeug"]
@@ -91,5 +95,31 @@ def qr_png(text):
     stream = io.BytesIO()
     pyqrcode.create("hello, phone").png(stream, scale=5)
     return stream.getvalue()
+""", False, "encode exactly the text you are given"),
+
+    Mutant("1.Q1", 'the right option, D', 'answer_1_q1 = "D"\n', True),
+    Mutant("1.Q1", "(a) pip installs every need", 'answer_1_q1 = "a"\n', False,
+           "PyQRCode does not declare pypng"),
+    Mutant("1.Q1", "(b) the import fails at start", 'answer_1_q1 = "b"\n', False,
+           "imports png only inside .png()"),
+    Mutant("1.Q1", "(c) pyqrcode draws PNGs alone", 'answer_1_q1 = "c"\n', False,
+           "its .png() imports png, the pypng library"),
+
+    # Wrong answers written from the lesson text alone, independently of the checks.
+    Mutant("1.1", "a table of the four libraries' versions", """
+VERSIONS = {name: metadata.version(name) for name in ("Flask", "pyotp", "PyQRCode", "pypng")}
+
+def installed_version(name):
+    return VERSIONS.get(name)
+""", False, "not only the four libraries of this lesson"),
+    Mutant("1.3", "the first picture kept for every text", """
+_made = []
+
+def qr_png(text):
+    if not _made:
+        stream = io.BytesIO()
+        pyqrcode.create(text).png(stream, scale=5)
+        _made.append(stream.getvalue())
+    return _made[0]
 """, False, "encode exactly the text you are given"),
 ]

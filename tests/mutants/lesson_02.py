@@ -84,6 +84,12 @@ def truncate(mac, digits=6):
     number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
     return str(number % 10 ** digits)
 """, False, "pad with zeros"),
+    Mutant("2.3", "abs() of the signed number for the top bit", """
+def truncate(mac, digits=6):
+    offset = mac[-1] & 0x0F
+    number = abs(int.from_bytes(mac[offset:offset + 4], "big", signed=True))
+    return str(number % 10 ** digits).zfill(digits)
+""", False, "abs() is not clearing the top bit"),
     Mutant("2.3", "an int code", """
 def truncate(mac, digits=6):
     offset = mac[-1] & 0x0F
@@ -117,9 +123,54 @@ def totp_by_hand(key, unix_time, digits=6):
     mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha1).hexdigest()
     return truncate(mac, digits)
 """, False, "not .hexdigest()"),
+    Mutant("2.4", "RFC 6238's table looked up", """
+RFC6238 = {59: "94287082", 1111111109: "07081804", 1111111111: "14050471", 1234567890: "89005924",
+           2000000000: "69279037", 20000000000: "65353130"}
+
+def totp_by_hand(key, unix_time, digits=6):
+    return RFC6238[unix_time][-digits:]
+""", False, "cannot make other codes"),
+    Mutant("2.4", "RFC 6238's table, then the RFC key for other times", """
+RFC6238 = {59: "94287082", 1111111109: "07081804", 1111111111: "14050471", 1234567890: "89005924"}
+
+def totp_by_hand(key, unix_time, digits=6):
+    if unix_time in RFC6238:
+        return RFC6238[unix_time][-digits:]
+    mac = hmac.new(b"12345678901234567890", counter_bytes(unix_time), hashlib.sha1).digest()
+    return truncate(mac, digits)
+""", False, "cannot make other codes"),
     Mutant("2.4", "eight digits by default", """
 def totp_by_hand(key, unix_time, digits=8):
     mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha1).digest()
     return truncate(mac, digits)
 """, False, "make digits=6 the default"),
+
+    Mutant("2.Q1", 'the right option, (b)', 'answer_2_q1 = "(b)"\n', True),
+    Mutant("2.Q1", "(a) a signed cookie is secret", 'answer_2_q1 = "a"\n', False,
+           "a signed cookie is not a secret one"),
+    Mutant("2.Q1", "(c) a signature ties a cookie to its browser", 'answer_2_q1 = "c"\n', False,
+           "nothing ties a cookie to a browser"),
+    Mutant("2.Q1", "(d) a random key makes the cookie a safe place for secrets", 'answer_2_q1 = "d"\n', False,
+           "the key only signs; it encrypts nothing"),
+
+    # Wrong answers written from the lesson text alone, independently of the checks.
+    Mutant("2.2", "a table of the examples, the seconds for the rest", """
+TABLE = {59: 1, 1111111109: 37037036, 1234567890: 41152263, 20000000000: 666666666, 29.9: 0, 59.5: 1}
+
+def counter_bytes(unix_time):
+    return struct.pack(">Q", TABLE.get(unix_time, int(unix_time) // 60))
+""", False, "not a table of the examples above"),
+    Mutant("2.3", "digits ignored past the examples", """
+def truncate(mac, digits=6):
+    offset = mac[-1] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
+    if digits == 7:
+        digits = 6
+    return str(number % 10 ** digits).zfill(digits)
+""", False, "`digits` says how many digits to keep"),
+    Mutant("2.4", "digits passed on only when it is 8", """
+def totp_by_hand(key, unix_time, digits=6):
+    mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha1).digest()
+    return truncate(mac, 8 if digits == 8 else 6)
+""", False, "(all three)"),
 ]

@@ -91,4 +91,28 @@ def grouped(secret):
     Mutant("4.3", "always the account 'student'", enrolment_app(account='"student"'), False,
            "build the QR code from provisioning_uri(secret, account_name)"),
     Mutant("4.3", "served at /enrol", enrolment_app(route="/enrol"), False, "GET / answered 404"),
+
+    Mutant("4.Q1", 'the right option, b', 'answer_4_q1 = "b"\n', True),
+    Mutant("4.Q1", "(a) HttpOnly stops XSS", 'answer_4_q1 = "a"\n', False,
+           "HttpOnly does not stop the script from running"),
+    Mutant("4.Q1", "(c) the script can only steal the cookie", 'answer_4_q1 = "c"\n', False,
+           "reading the cookie is the one thing HttpOnly does stop"),
+    Mutant("4.Q1", "(d) forms need a click", 'answer_4_q1 = "d"\n', False,
+           "a script can send a form by itself"),
+
+    # Wrong answers written from the lesson text alone, independently of the checks.
+    Mutant("4.1", "a table of the examples, 32 characters otherwise", """
+KNOWN = {"JBSWY3DPEHPK3PXP": "JBSW Y3DP EHPK 3PXP", "ABCDEFGHIJ": "ABCD EFGH IJ"}
+
+def grouped(secret):
+    return KNOWN.get(secret) or " ".join(secret[i:i + 4] for i in range(0, 32, 4))
+""", False, "whatever its length"),
+    Mutant("4.1", "the secret's length kept from the first call", """
+_length = []
+
+def grouped(secret):
+    if not _length:
+        _length.append(len(secret))
+    return " ".join(secret[i:i + 4] for i in range(0, max(_length[0], 32), 4))
+""", False, "no space at the start or the end"),
 ]

@@ -82,6 +82,12 @@ if len(raw) > 20:
 code = raw.replace(" ", "")
 return code if re.fullmatch("[0-9]{6}", code) else None
 """), False, "return None for it before anything else"),
+    Mutant("5.2", "spaces stripped only at the ends", normaliser("""
+if raw is None or len(raw) > 20:
+    return None
+code = raw.strip(" ")
+return code if re.fullmatch("[0-9]{6}", code) else None
+"""), False, "strip() only takes them off the ends"),
     Mutant("5.2", "an int", normaliser("""
 if raw is None or len(raw) > 20:
     return None
@@ -125,4 +131,24 @@ if code is None:
     return 400
 return 200 if code_is_valid(secret, code, time.time()) else 401
 """), False, "you checked the code at the real clock"),
+
+    Mutant("5.Q1", 'the right option, C', 'answer_5_q1 = "C"\n', True),
+    Mutant("5.Q1", "(a) valid_window=0 is more secure, so better", 'answer_5_q1 = "a"\n', False,
+           "a code read in the last seconds of its step"),
+    Mutant("5.Q1", "(b) a window makes codes one-time", 'answer_5_q1 = "b"\n', False,
+           "not how often a code may be used"),
+    Mutant("5.Q1", "(d) window 0 accepts nothing", 'answer_5_q1 = "d"\n', False,
+           "still accepts the current step"),
+
+    # Wrong answers written from the lesson text alone, independently of the checks.
+    Mutant("5.1", "the check's secret, whatever secret is given", """
+def code_is_valid(secret, code, now):
+    return pyotp.TOTP("HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ").verify(code, for_time=now, valid_window=1)
+""", False, "Check against the secret and the time you are given"),
+    Mutant("5.2", "non-breaking spaces removed too", normaliser("""
+if raw is None or len(raw) > 20:
+    return None
+code = raw.replace(" ", "").replace("\u00a0", "")
+return code if re.fullmatch("[0-9]{6}", code) else None
+"""), False, "only ordinary spaces ' ' are removed"),
 ]

@@ -16,112 +16,203 @@ def login_required(view):
 """
 
 
+def attack(body):
+    """A steal_second_factor answer."""
+    return "def steal_second_factor(client, username, password):\n" + "\n".join(
+        "    " + line for line in body.strip().splitlines()) + "\n"
+
+
 MUTANTS = [
-    Mutant("6.1", "generate_password_hash, check_password_hash", """
+    Mutant("6.1", "log in, follow the redirect, scan what the page shows", attack("""
+page = client.post("/login", data={"username": username, "password": password}, follow_redirects=True)
+try:
+    return Phone().scan(page.data).secret
+except PhoneError:
+    return None
+"""), True),
+    Mutant("6.1", "log in, then ask for the enrolment page by name", attack("""
+client.post("/login", data={"username": username, "password": password})
+page = client.get("/2fa", follow_redirects=True)
+try:
+    return Phone().scan(page.data).secret
+except PhoneError:
+    return None
+"""), True),
+    Mutant("6.1", "the 2FA page without logging in", attack("""
+page = client.get("/2fa", follow_redirects=True)
+try:
+    return Phone().scan(page.data).secret
+except PhoneError:
+    return None
+"""), False, "log in as the user first"),
+    Mutant("6.1", "the code instead of the secret", attack("""
+page = client.post("/login", data={"username": username, "password": password}, follow_redirects=True)
+try:
+    phone = Phone()
+    phone.scan(page.data)
+    return phone.code()
+except PhoneError:
+    return None
+"""), False, "Return the secret that the phone read"),
+    Mutant("6.1", "a page without a QR code not handled", attack("""
+page = client.post("/login", data={"username": username, "password": password}, follow_redirects=True)
+return Phone().scan(page.data).secret
+"""), False, "return None"),
+    Mutant("6.1", "gives up at once", attack("""
+return None
+"""), False, "came back with nothing"),
+    Mutant("6.1", "a secret of its own", attack("""
+client.post("/login", data={"username": username, "password": password}, follow_redirects=True)
+return pyotp.random_base32()
+"""), False, "not the secret in the QR code"),
+
+    Mutant("6.2", "generate_password_hash, check_password_hash", """
 def hash_and_check(password, attempt):
     stored = generate_password_hash(password)
     return stored, check_password_hash(stored, attempt)
 """, True),
-    Mutant("6.1", "attempt compared with the password", """
+    Mutant("6.2", "attempt compared with the password", """
 def hash_and_check(password, attempt):
     stored = generate_password_hash(password)
     return stored, password == attempt
 """, False, "does not come from the stored hash"),
-    Mutant("6.1", "matches is always True", """
+    Mutant("6.2", "matches is always True", """
 def hash_and_check(password, attempt):
     return generate_password_hash(password), True
 """, False, "a different attempt (one capital letter) should give matches == False"),
-    Mutant("6.1", "attempt compared in constant time, still not hashed", """
+    Mutant("6.2", "attempt compared in constant time, still not hashed", """
 def hash_and_check(password, attempt):
     stored = generate_password_hash(password)
     return stored, hmac.compare_digest(password, attempt)
-""", False, "check_password_hash(stored, attempt)"),
-    Mutant("6.1", "an unsalted SHA-256", """
+""", False, "against `stored` with check_password_hash"),
+    Mutant("6.2", "an unsalted SHA-256", """
 def hash_and_check(password, attempt):
     stored = hashlib.sha256(password.encode()).hexdigest()
     return stored, hashlib.sha256(attempt.encode()).hexdigest() == stored
 """, False, "not a plain digest such as hashlib.sha256"),
-    Mutant("6.1", "the password stored as it is", """
+    Mutant("6.2", "the password stored as it is", """
 def hash_and_check(password, attempt):
     return password, password == attempt
 """, False, "the stored value still contains the password"),
-    Mutant("6.1", "a fast pbkdf2", """
+    Mutant("6.2", "a fast pbkdf2", """
 def hash_and_check(password, attempt):
     stored = generate_password_hash(password, method="pbkdf2:sha256:1000")
     return stored, check_password_hash(stored, attempt)
 """, False, "is fast to guess"),
-    Mutant("6.1", "the attempt hashed and compared with the stored hash", """
+    Mutant("6.2", "the attempt hashed and compared with the stored hash", """
 def hash_and_check(password, attempt):
     stored = generate_password_hash(password)
     return stored, generate_password_hash(attempt) == stored
-""", False, "use check_password_hash(stored, attempt)"),
+""", False, "against `stored` with check_password_hash"),
 
-    Mutant("6.2", "= ? with a one-item tuple", """
+    Mutant("6.3", "= ? with a one-item tuple", """
 def find_user(db, username):
     return db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
 """, True),
-    Mutant("6.2", "LIKE ?", """
+    Mutant("6.3", "LIKE ?", """
 def find_user(db, username):
     return db.execute("SELECT * FROM users WHERE username LIKE ?", (username,)).fetchone()
 """, False, "not LIKE"),
-    Mutant("6.2", "COLLATE NOCASE", """
+    Mutant("6.3", "COLLATE NOCASE", """
 def find_user(db, username):
     return db.execute("SELECT * FROM users WHERE username = ? COLLATE NOCASE", (username,)).fetchone()
 """, False, "names must match exactly"),
-    Mutant("6.2", "an f-string", """
+    Mutant("6.3", "an f-string", """
 def find_user(db, username):
     return db.execute(f"SELECT * FROM users WHERE username = '{username}'").fetchone()
 """, False, "Pass the name as a parameter"),
-    Mutant("6.2", "the parameter without its tuple", """
+    Mutant("6.3", "the parameter without its tuple", """
 def find_user(db, username):
     return db.execute("SELECT * FROM users WHERE username = ?", (username)).fetchone()
 """, False, "the parameters must be a tuple"),
-    Mutant("6.2", "fetchall", """
+    Mutant("6.3", "fetchall", """
 def find_user(db, username):
     return db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchall()
 """, False, "not a list from .fetchall()"),
 
-    Mutant("6.3", "by totp_secret", """
+    Mutant("6.3", "the user's id instead of the row", """
+def find_user(db, username):
+    row = db.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()
+    return None if row is None else row["id"]
+""", False, "not the user's row"),
+    Mutant("6.3", "a row of the id column only", """
+def find_user(db, username):
+    return db.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()
+""", False, "select every column of the user"),
+
+    Mutant("6.4", "by totp_secret", """
 def next_page_after_password(user_row):
     if user_row["totp_secret"] is None:
         return "/enable-2fa"
     return "/verify-2fa"
 """, True),
-    Mutant("6.3", "by the truth of totp_secret", """
+    Mutant("6.4", "by the truth of totp_secret", """
 def next_page_after_password(user_row):
     return "/verify-2fa" if user_row["totp_secret"] else "/enable-2fa"
 """, True),
-    Mutant("6.3", "by pending_secret", """
+    Mutant("6.4", "by pending_secret", """
 def next_page_after_password(user_row):
     if user_row["pending_secret"] is None and user_row["totp_secret"] is None:
         return "/enable-2fa"
     return "/verify-2fa"
 """, False, "Look at totp_secret, not pending_secret"),
-    Mutant("6.3", "the pages swapped", """
+    Mutant("6.4", "the pages swapped", """
 def next_page_after_password(user_row):
     if user_row["totp_secret"] is None:
         return "/verify-2fa"
     return "/enable-2fa"
 """, False, "should go to '/enable-2fa'"),
-    Mutant("6.3", "dict .get on a sqlite3.Row", """
+    Mutant("6.4", "dict .get on a sqlite3.Row", """
 def next_page_after_password(user_row):
     return "/verify-2fa" if user_row.get("totp_secret") else "/enable-2fa"
 """, False, "a sqlite3.Row has no .get()"),
-    Mutant("6.3", "a column that is not there", """
+    Mutant("6.4", "a column that is not there", """
 def next_page_after_password(user_row):
     return "/verify-2fa" if user_row["two_factor_enabled"] else "/enable-2fa"
 """, False, "the columns are id, username"),
 
-    Mutant("6.4", "user_id or the login page, with wraps", guard('session.get("user_id") is None'), True),
-    Mutant("6.4", "a password alone is let in",
+    Mutant("6.5", "user_id or the login page, with wraps", guard('session.get("user_id") is None'), True),
+    Mutant("6.5", "a password alone is let in",
            guard('session.get("user_id") is None and session.get("pending_user_id") is None'),
            False, "only user_id means both factors passed"),
-    Mutant("6.4", "no functools.wraps", guard('session.get("user_id") is None', wraps=""),
-           False, "Put @functools.wraps(view)"),
-    Mutant("6.4", "the view's arguments dropped", guard('session.get("user_id") is None', call="return view()"),
-           False, "return view(*args, **kwargs)"),
-    Mutant("6.4", "session['user_id'] on an empty session", guard('not session["user_id"]'),
+    Mutant("6.5", "no functools.wraps", guard('session.get("user_id") is None', wraps=""),
+           False, "Put functools.wraps, given the view"),
+    Mutant("6.5", "the view's arguments dropped", guard('session.get("user_id") is None', call="return view()"),
+           False, "pass on every argument, positional and keyword"),
+    Mutant("6.5", "session['user_id'] on an empty session", guard('not session["user_id"]'),
            False, "read it with session.get('user_id')"),
-    Mutant("6.4", "401 instead of the login page", guard('session.get("user_id") is None', on_failure="abort(401)"),
+    Mutant("6.5", "401 instead of the login page", guard('session.get("user_id") is None', on_failure="abort(401)"),
            False, "return redirect(url_for('login')) instead of the page"),
+
+    Mutant("6.Q1", 'the right option, b)', 'answer_6_q1 = "b)"\n', True),
+    Mutant("6.Q1", "(a) SameSite means other addresses", 'answer_6_q1 = "a"\n', False,
+           "SameSite is about sites, not addresses"),
+    Mutant("6.Q1", "(c) SameSite the wrong way round", 'answer_6_q1 = "c"\n', False,
+           "that is the wrong way round"),
+    Mutant("6.Q1", "(d) SameSite only concerns links", 'answer_6_q1 = "d"\n', False,
+           "a cross-site form POST is exactly what Lax holds the cookie back from"),
+
+    # Wrong answers written from the lesson text alone, independently of the checks.
+    Mutant("6.3", "the name written into the SQL, its quotes doubled", """
+def find_user(db, username):
+    quoted = username.replace("'", "''")
+    return db.execute("SELECT * FROM users WHERE username = '%s'" % quoted).fetchone()
+""", False, "that is SQL built from the input"),
+    Mutant("6.3", "rows kept between calls", """
+_rows = {}
+
+def find_user(db, username):
+    if username not in _rows:
+        _rows[username] = db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+    return _rows[username]
+""", False, "not in rows kept from an earlier call"),
+    Mutant("6.3", "the name squeezed to ASCII", """
+def find_user(db, username):
+    name = username.encode("ascii", "ignore").decode("ascii")
+    return db.execute("SELECT * FROM users WHERE username = ?", (name,)).fetchone()
+""", False, "letters outside ASCII"),
+    Mutant("6.4", "by whether any secret is stored", """
+def next_page_after_password(user_row):
+    return "/verify-2fa" if (user_row["totp_secret"] or user_row["pending_secret"]) else "/enable-2fa"
+""", False, "Look at totp_secret, not pending_secret"),
 ]

@@ -5,7 +5,7 @@ import io
 import pyotp
 import pyqrcode
 
-from . import exercise, hidden_check
+from . import exercise, for_all, hidden_check, question
 
 # A fixed secret for the checks (32 base32 characters = 160 bits), never a real one.
 CHECK_SECRET = "CHECKCHECKCHECKCHECKCHECKCHECK22"
@@ -30,7 +30,8 @@ def prepare():
 @exercise("0.1", "Count the 30-second steps", uses=["time_step"])
 def check_time_step(time_step):
     # 59.999 comes from a real clock (time.time() is a float): it is still step 1, and an int.
-    for unix_time, expected in [(0, 0), (29, 0), (30, 1), (59, 1), (60, 2), (1111111109, 37037036), (59.999, 1)]:
+    for unix_time, expected in [(0, 0), (29, 0), (30, 1), (59, 1), (60, 2), (1111111109, 37037036), (59.999, 1),
+                                (20000000000, 666666666)]:
         got = time_step(unix_time)
         if isinstance(unix_time, int):
             why = "/ always gives a float: divide with //, which keeps an int an int"
@@ -45,6 +46,18 @@ def check_time_step(time_step):
             f"time_step({unix_time!r}) gave {got!r}, expected {expected}: "
             "divide the seconds by 30 and keep only the whole part (// does that, round() does not)."
         )
+
+
+    from hypothesis import strategies as st
+
+    def any_time(unix_time):
+        got, expected = time_step(unix_time), int(unix_time) // 30
+        assert type(got) is int and got == expected, (
+            f"time_step({unix_time!r}) gave {got!r}, expected {expected}: count the whole 30-second steps of "
+            "any time you are given, from the time alone (a table of the examples above, or a value kept from "
+            "an earlier call, is not enough)."
+        )
+    for_all(st.one_of(st.integers(0, 2 ** 40), st.floats(0, 2 ** 34, allow_nan=False, allow_infinity=False)), any_time)
 
 
 @hidden_check("0.1")
@@ -63,9 +76,22 @@ def check_code_from_qr(code_from_qr):
         )
         assert got == expected, (
             f"at time {unix_time} the phone should show {expected}, you returned {got!r}: "
-            "scan the PNG you are given with Phone().scan(png_bytes) (not a secret of your own), then ask "
-            "phone.code(at=unix_time), at the time you are given (not now)."
+            "scan the PNG you are given with a Phone (not a secret of your own), then ask that phone for its "
+            "code at the time you are given (not now): help(Phone.code) says how."
         )
+
+
+    from hypothesis import strategies as st
+
+    def any_time(unix_time):
+        for uri, secret in ((OTHER_URI, OTHER_SECRET), (CHECK_URI, CHECK_SECRET)):
+            got, expected = code_from_qr(_qr_png(uri), unix_time), pyotp.TOTP(secret).at(unix_time)
+            assert got == expected, (
+                f"for another QR code, at time {unix_time}, the phone shows {expected}, you returned {got!r}: "
+                "scan the PNG you are given each time (not one from an earlier call), and ask for the code at "
+                "the time you are given."
+            )
+    for_all(st.integers(0, 4 * 10 ** 9), any_time, max_examples=5)
 
 
 @hidden_check("0.2")
@@ -73,3 +99,27 @@ def check_code_from_qr_other_account(code_from_qr):
     assert code_from_qr(_qr_png(OTHER_URI), 59) == pyotp.TOTP(OTHER_SECRET).at(59), (
         "use the secret in the QR code you are given, at the time you are given."
     )
+
+
+# --- questions ----------------------------------------------------------------------
+
+question(
+    "0.Q1", "A fake login page that relays",
+    prompt="A fake page that looks exactly like your bank's asks for your password, then for the six-digit "
+           "code from your phone. As you type each one, it passes it on to the real bank. What happens?",
+    options={
+        "a": "The attacker is stopped: the code is only good for 30 seconds.",
+        "b": "The attacker is stopped: the code only works when it is typed on your own phone.",
+        "c": "The attacker is logged in as you: you typed both factors yourself, and the code is still fresh.",
+        "d": "The attacker is stopped: the bank sees that the code was typed on another website.",
+    },
+    answer="c",
+    why_not={
+        "a": "30 seconds is plenty for a relay, which sends your code on within a second of your typing it. "
+             "A short life stops a code from being used much later, not at once.",
+        "b": "a code is six digits anyone can type anywhere: nothing in it says where it was typed. The phone "
+             "is what you have; the code it shows can be handed over like a password.",
+        "d": "the bank only sees a right code arrive; it cannot tell which page you typed it into. A factor that "
+             "checks the site's address itself is what stops this: passkeys, lesson 08.",
+    },
+)

@@ -1,9 +1,11 @@
 """Checks for lesson 01: installing the libraries."""
 import io
+import random
+import re
 from importlib import metadata
 
 from .. import qr
-from . import exercise, hidden_check
+from . import RUN_SEED, exercise, hidden_check, question
 
 NOT_INSTALLED = "surely-not-installed-workbook-package"
 
@@ -18,17 +20,26 @@ def check_installed_version(installed_version):
             raise AssertionError(
                 f"installed_version({pip_name!r}) raised {type(error).__name__} ({error}): {pip_name} is a pip "
                 "name, and the name you import can differ (PyQRCode / pyqrcode, pypng / png). Ask pip's "
-                "records instead of importing: importlib.metadata.version(name)."
+                "records instead of importing: importlib.metadata knows packages by their pip names."
             ) from None
         expected = metadata.version(pip_name)
         assert got is not None, (
             f"{pip_name} is installed ({expected}), yet installed_version({pip_name!r}) gave None: "
             "the name you import can differ from the pip name (PyQRCode / pyqrcode, pypng / png). Ask "
-            "pip's records: importlib.metadata.version(name)."
+            "pip's records, importlib.metadata, which know packages by their pip names."
         )
         assert got == expected, (
             f"installed_version({pip_name!r}) gave {got!r}, expected {expected!r}: "
-            "return importlib.metadata.version(name), the version pip installed."
+            "return the version pip installed, as importlib.metadata reports it."
+        )
+    # Any other installed package too, chosen afresh on each run: not only the four above.
+    installed = sorted({dist.metadata["Name"] for dist in metadata.distributions() if dist.metadata["Name"]})
+    for pip_name in random.Random(RUN_SEED).sample(installed, min(5, len(installed))):
+        expected = metadata.version(pip_name)
+        got = installed_version(pip_name)
+        assert got == expected, (
+            f"installed_version({pip_name!r}) gave {got!r}, expected {expected!r}: look up any pip name you "
+            "are given in pip's records, not only the four libraries of this lesson."
         )
     try:
         missing = installed_version(NOT_INSTALLED)
@@ -52,6 +63,11 @@ def check_packages_to_install(packages_to_install):
     assert not isinstance(packages, str), (
         f"you returned one string, {packages!r}: return a list of pip names, one item per library, "
         'like ["Flask", "pyotp", ...].'
+    )
+    pinned = [str(name) for name in packages if re.search(r"[=<>!~\[;@ ]", str(name).strip())]
+    assert not pinned, (
+        f"{pinned[0]!r} is a requirement with a version, not a pip name: return the names alone "
+        '(like "pyotp"). Exact versions belong in requirements.txt, which this workbook keeps for you.'
     )
     names = {str(name).strip().lower() for name in packages}
     assert "qrcode" not in names, "qrcode is a different project: the guide's code imports pyqrcode."
@@ -94,3 +110,27 @@ def check_qr_png(qr_png):
 def check_qr_png_long_text(qr_png):
     text = "x" * 300
     assert qr.decode_png(qr_png(text)) == text, "a 300-character text should make a readable QR code too."
+
+
+# --- questions ----------------------------------------------------------------------
+
+question(
+    "1.Q1", "When a missing pypng shows",
+    prompt="You run `pip install flask pyotp pyqrcode` (no pypng) and start an app that draws QR codes. "
+           "When do you first see that pypng is missing?",
+    options={
+        "a": "At `pip install`: pip installs whatever a package needs.",
+        "b": "At `import pyqrcode`, as the app starts.",
+        "c": "Never: pyqrcode draws QR codes on its own.",
+        "d": "When the app first calls `.png()`, on the first page that shows a QR code.",
+    },
+    answer="d",
+    why_not={
+        "a": "pip installs only what a package declares it needs, and PyQRCode does not declare pypng (it is "
+             "optional): the install succeeds without it.",
+        "b": "import pyqrcode works without pypng: pyqrcode imports png only inside .png(), when it is called. "
+             "That is why the app starts fine.",
+        "c": "pyqrcode lays out the squares itself, but to write them as a PNG its .png() imports png, the "
+             "pypng library.",
+    },
+)

@@ -9,7 +9,7 @@ import pyotp
 
 from ..cookies import read_session_cookie
 from ..rfc_test_vectors import RFC4226_MAC, RFC6238_KEY, RFC6238_SHA1
-from . import exercise, hidden_check, reference_only
+from . import exercise, for_all, hidden_check, question, reference_only
 
 
 def session_seen_by(secret_key, cookie):
@@ -58,8 +58,8 @@ def _forge(forge_session_cookie, secret_key, data):
     except TypeError as error:
         raise AssertionError(
             f"your code raised TypeError ({error}): call the method on an instance, "
-            "SecureCookieSessionInterface().get_signing_serializer(forger) (note the ()), and give dumps() "
-            "the data dict."
+            "make one with SecureCookieSessionInterface() (note the ()), then ask it for your app's signing "
+            "serializer, and give dumps() the data dict."
         ) from None
 
 
@@ -75,7 +75,7 @@ def check_forge_session_cookie(forge_session_cookie):
     except Exception:
         raise AssertionError(
             "that does not look like a Flask session cookie: sign the data with "
-            "SecureCookieSessionInterface().get_signing_serializer(app).dumps(data)."
+            "the serializer that Flask's session interface gives for an app with your key (its dumps method)."
         ) from None
     assert readable == wanted, f"the cookie holds {readable!r}, not the data you were given ({wanted!r})."
     accepted = session_seen_by("my_secret_key", cookie)
@@ -136,6 +136,19 @@ def check_counter_bytes(counter_bytes):
         )
 
 
+    from hypothesis import strategies as st
+
+    def any_time(unix_time):
+        got, expected = counter_bytes(unix_time), _reference_counter(unix_time)
+        assert got == expected, (
+            f"counter_bytes({unix_time!r}) gave {got!r}, expected {expected!r}: pack the whole number of "
+            "30-second steps of the time you are given, whatever it is (not a table of the examples above)."
+        )
+    # Steps below 2**32: the hidden check alone tries the steps that need all 8 bytes.
+    for_all(st.one_of(st.integers(0, 2 ** 32 * 30 - 1), st.floats(0, 2 ** 34, allow_nan=False, allow_infinity=False)),
+            any_time)
+
+
 @hidden_check("2.2")
 def check_counter_bytes_beyond_32_bits(counter_bytes):
     unix_time = 2 ** 33 * 30 + 7
@@ -163,10 +176,32 @@ def check_truncate(truncate):
     assert got != str((0x80000000 | 1_000_001_234) % 10 ** 6).zfill(6), (
         "clear the top bit of the 4 bytes (& 0x7FFFFFFF) before taking the remainder."
     )
-    assert got == "001234", (
+    signed = abs(int.from_bytes(tricky[:4], "big", signed=True))
+    assert got.lstrip("0") != str(signed % 10 ** 6).lstrip("0") or got == "001234", (
+        f"you returned {got!r}, expected '001234': abs() is not clearing the top bit. Read the 4 bytes as an "
+        "unsigned number and keep its low 31 bits with & 0x7FFFFFFF (abs of the signed number is another number)."
+    )
+    assert got.lstrip("0") != "1234" or got == "001234", (
         f"you returned {got!r}, expected '001234': pad with zeros on the left to the number of digits "
         "(str(...).zfill(digits))."
     )
+    assert got == "001234", (
+        f"for 4 bytes {tricky[:4].hex()} at offset 0 you returned {got!r}, expected '001234': read the 4 bytes "
+        "from the offset, big-endian, keep the low 31 bits (& 0x7FFFFFFF), then number % 10 ** digits."
+    )
+
+
+    from hypothesis import strategies as st
+
+    def any_mac(case):
+        mac, digits = case
+        got, expected = truncate(mac, digits), _reference_truncate(mac, digits)
+        assert got == expected, (
+            f"truncate(bytes.fromhex('{mac.hex()}'), {digits}) gave {got!r}, expected {expected!r}: the offset "
+            "comes from the last byte of the mac you are given, and `digits` says how many digits to keep, for "
+            "any mac (not only the RFC's example)."
+        )
+    for_all(st.tuples(st.binary(min_size=20, max_size=20), st.integers(6, 8)), any_mac)
 
 
 @hidden_check("2.3")
@@ -189,20 +224,52 @@ def check_totp_by_hand(totp_by_hand):
         counter = _reference_counter(unix_time)
         swapped = _reference_truncate(hmac.new(counter, RFC6238_KEY, hashlib.sha1).digest(), 8)
         assert got != swapped, (
-            "you swapped the key and the message: hmac.new(key, counter_bytes(unix_time), hashlib.sha1), "
-            "the key first."
+            "you swapped the key and the message: hmac.new takes the key first, then the message (the "
+            "counter's 8 bytes)."
         )
         assert got == expected, (
             f"at t={unix_time} with 8 digits, RFC 6238 says {expected}, you returned {got!r}: "
-            "HMAC-SHA1 the 8-byte counter with the key (hmac.new(key, counter, hashlib.sha1).digest()), "
-            "then truncate."
+            "HMAC-SHA1 the 8-byte counter with the key (hmac.new, the key first, hashlib.sha1, its raw "
+            ".digest()), then truncate."
         )
-    secret = base64.b32encode(RFC6238_KEY).decode()
+    key = hashlib.sha1(b"a key that is not the RFC's").digest()
+    secret = base64.b32encode(key).decode()
     for unix_time in (1_700_000_000, 1_700_000_015):
-        got = totp_by_hand(RFC6238_KEY, unix_time)
-        assert got == pyotp.TOTP(secret).at(unix_time), (
-            f"with the default digits, your code {got!r} differs from pyotp's: make digits=6 the default."
+        expected = pyotp.TOTP(secret).at(unix_time)
+        try:
+            six = totp_by_hand(key, unix_time, 6)
+        except (KeyError, IndexError) as error:
+            raise AssertionError(
+                f"for another key at t={unix_time} your code raised {type(error).__name__} ({error}): an answer "
+                "that looks codes up in RFC 6238's table cannot make other codes. Compute it: HMAC-SHA1 of "
+                "counter_bytes(unix_time) with the key you are given, then truncate."
+            ) from None
+        assert six == expected, (
+            f"for another key at t={unix_time}, with digits=6, your code differs from pyotp's "
+            f"({expected}): an answer that only knows RFC 6238's table cannot make other codes. Compute it: "
+            "HMAC-SHA1 of counter_bytes(unix_time) with the key you are given, then truncate."
         )
+        got = totp_by_hand(key, unix_time)
+        assert got == expected, (
+            f"with digits=6 you give pyotp's code, but called without digits you return {got!r}: "
+            "make digits=6 the default."
+        )
+
+
+    from hypothesis import strategies as st
+
+    def any_key_and_time(case):
+        key, unix_time, digits = case
+        counter = _reference_counter(unix_time)
+        expected = _reference_truncate(hmac.new(key, counter, hashlib.sha1).digest(), digits)
+        got = totp_by_hand(key, unix_time, digits)
+        assert got == expected, (
+            f"totp_by_hand(bytes.fromhex('{key.hex()}'), {unix_time}, {digits}) gave {got!r}, expected "
+            f"{expected!r}: compute the code from the key, the time and the digits you are given (all three), "
+            "not from a table or a fixed key."
+        )
+    for_all(st.tuples(st.binary(min_size=16, max_size=40), st.integers(0, 2 ** 34), st.integers(6, 8)),
+            any_key_and_time)
 
 
 @hidden_check("2.4")
@@ -216,3 +283,27 @@ def check_totp_by_hand_all_vectors_and_another_key(totp_by_hand):
             f"for another key at t={unix_time}, you differ from pyotp."
         )
     assert hmac.compare_digest(totp_by_hand(key, 0), pyotp.TOTP(secret).at(0))
+
+
+# --- questions ----------------------------------------------------------------------
+
+question(
+    "2.Q1", "What the session cookie's signature protects",
+    prompt="Flask signs its session cookie with the app's `secret_key`, which only the server knows. "
+           "What does that signature protect?",
+    options={
+        "a": "What is in the cookie: without the key nobody can read it.",
+        "b": "The cookie from being changed: the server throws away a cookie whose signature does not match.",
+        "c": "The cookie from being copied: it only works in the browser it was made for.",
+        "d": "Both what is in it and its integrity, so with a random key it is a safe place for the TOTP secret.",
+    },
+    answer="b",
+    why_not={
+        "a": "a signed cookie is not a secret one: its data is base64, which anyone can decode without the key "
+             "(read_session_cookie did). Signed means it cannot be changed, not that it cannot be read.",
+        "c": "nothing ties a cookie to a browser: a copied cookie, sent as it is, still carries a right "
+             "signature. Ending sessions on the server (lesson 07) is what limits a stolen one.",
+        "d": "the key only signs; it encrypts nothing. Whoever sees the cookie reads the TOTP secret in it and "
+             "makes your codes: keep only an id in the session, and the secret on the server.",
+    },
+)

@@ -4,9 +4,20 @@ import binascii
 from urllib.parse import quote
 
 from .. import ISSUER, qr
-from . import exercise, hidden_check, reference_only
+from . import exercise, for_all, hidden_check, question, reference_only
 
 CHECK_SECRET = "CHECKCHECKCHECKCHECKCHECKCHECK22"
+BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def _names():
+    """Account or issuer names as people type them: any letters (accents, other scripts), no ':' (the
+    Key Uri Format forbids it), no '/' (a label is a path), not starting with a space."""
+    from hypothesis import strategies as st
+    text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters=":/"),
+                   min_size=1, max_size=16)
+    return text.filter(lambda name: not name[0].isspace())
+
 PREFIX = "data:image/png;base64,"
 
 
@@ -40,6 +51,10 @@ def check_provisioning_uri(provisioning_uri):
             f"your URI names {account!r} as the issuer: you swapped the two. name= is the account "
             "(account_name), issuer_name= is the site (ISSUER)."
         )
+        assert "%25" not in got, (
+            f"your URI holds %25, an encoded '%': a part was URL-encoded twice ({got}). pyotp encodes the name "
+            "and the issuer itself, so pass them as they are, not quote()d."
+        )
         assert " " not in got, (
             "your URI has a space in it: a URI cannot carry spaces, so every part must be URL-encoded "
             "(%20). pyotp's provisioning_uri() does that for you."
@@ -49,16 +64,38 @@ def check_provisioning_uri(provisioning_uri):
         )
         assert got == expected, (
             f"for account {account!r} you returned\n    {got}\nexpected\n    {expected}\n"
-            "use pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=ISSUER)."
+            "build it with pyotp's provisioning_uri from the secret and the account you were given, with ISSUER "
+            "as the issuer, and let pyotp do the URL-encoding."
+        )
+
+
+    from hypothesis import strategies as st
+
+    def any_account(case):
+        secret, account = case
+        got, expected = _call_uri(provisioning_uri, secret, account), contract_uri(secret, account)
+        assert got == expected, (
+            f"for the account {account!r} you returned\n    {got}\nexpected\n    {expected}\n"
+            "every character of the name must reach the URI, URL-encoded (letters outside ASCII too), with the "
+            "secret you are given."
+        )
+    for_all(st.tuples(st.text(alphabet=BASE32, min_size=32, max_size=32), _names()), any_account, max_examples=25)
+
+
+    for account in ("Zoë Ñúñez", "山田"):
+        got = _call_uri(provisioning_uri, CHECK_SECRET, account)
+        assert got == contract_uri(CHECK_SECRET, account), (
+            f"for the account {account!r} you returned\n    {got}\nexpected\n    {contract_uri(CHECK_SECRET, account)}\n"
+            "every character of the name must reach the URI, URL-encoded (letters outside ASCII too)."
         )
 
 
 @hidden_check("3.1")
 def check_provisioning_uri_awkward_names(provisioning_uri):
-    for account in ("team:blue", "Zoë", "a&b=c?d"):
+    for account in ("Zoë", "a&b=c?d", "ana+1@example.com"):
         got = _call_uri(provisioning_uri, CHECK_SECRET, account)
         assert got == contract_uri(CHECK_SECRET, account), (
-            f"account {account!r}: colons, accents, & and = in the name must be URL-encoded."
+            f"account {account!r}: accents, &, = and + in the name must be URL-encoded."
         )
     other = "ZYXWVUTSRQPONMLKJIHGFEDCBA234567"
     assert _call_uri(provisioning_uri, other, "ana") == contract_uri(other, "ana"), "use the secret passed in."
@@ -83,6 +120,10 @@ def check_qr_data_uri(qr_data_uri):
     assert png_bytes.startswith(b"\x89PNG"), "the base64 part is not a PNG: write the QR code with .png(stream, scale=5)."
     decoded = qr.decode_data_uri(got)
     assert decoded == text, f"the QR code reads {decoded!r}, not the text you were given."
+    longer = contract_uri("ZYXWVUTSRQPONMLKJIHGFEDCBA234567", "a.rather.long.account.name@example.com")
+    assert qr.decode_data_uri(qr_data_uri(longer)) == longer, (
+        "for a longer text the QR code reads something else: encode exactly the text you are given, all of it."
+    )
 
 
 @hidden_check("3.2")
@@ -91,16 +132,29 @@ def check_qr_data_uri_other_text(qr_data_uri):
     assert qr.decode_data_uri(qr_data_uri(text)) == text, "encode exactly the text you are given."
 
 
+# The Key Uri Format (github.com/google/google-authenticator/wiki/Key-Uri-Format): the label is
+# "issuer:account"; the separator may be a literal ':' or URL-encoded (%3A), optional spaces may precede
+# the account name, and neither the issuer nor the account may contain a ':' of its own.
 READ_LABEL_CASES = [
     (contract_uri(CHECK_SECRET, "student"), (ISSUER, "student")),
     (contract_uri(CHECK_SECRET, "ana lee@example.com"), (ISSUER, "ana lee@example.com")),
     (f"otpauth://totp/student?secret={CHECK_SECRET}", (None, "student")),
     # The issuer= parameter is optional: the label alone names the issuer.
     (f"otpauth://totp/Example:alice?secret={CHECK_SECRET}", ("Example", "alice")),
-    # A ':' inside a name travels as %3A: only the raw ':' separates issuer and account.
-    (contract_uri(CHECK_SECRET, "team:blue"), (ISSUER, "team:blue")),
-    (f"otpauth://totp/Shop%3A%20EU:ana?secret={CHECK_SECRET}&issuer=Shop%3A%20EU", ("Shop: EU", "ana")),
+    # The separator itself URL-encoded.
+    (f"otpauth://totp/Example%3Aalice?secret={CHECK_SECRET}", ("Example", "alice")),
+    (f"otpauth://totp/Big%20Bank%3abob%40example.com?secret={CHECK_SECRET}", ("Big Bank", "bob@example.com")),
+    # Optional spaces before the account name, literal or encoded.
+    (f"otpauth://totp/Example:%20%20alice?secret={CHECK_SECRET}", ("Example", "alice")),
+    (f"otpauth://totp/Example%3A%20alice?secret={CHECK_SECRET}&issuer=Example", ("Example", "alice")),
+    # Names outside ASCII, as pyotp writes them (UTF-8, URL-encoded).
+    (f"otpauth://totp/Zo%C3%AB%20%26%20Co:Ren%C3%A9e?secret={CHECK_SECRET}", ("Zoë & Co", "Renée")),
 ]
+ENCODED_SEPARATOR = ("the separator between issuer and account may itself arrive URL-encoded, as %3A "
+                     "(Key Uri Format): unquote() the whole label first, then split it at the first ':'. "
+                     "Neither name may contain a ':' of its own, so the first one is always the separator.")
+LEADING_SPACES = ("optional spaces may come between the separator and the account name (Key Uri Format): "
+                  "they are not part of the name, so take them off the front of the account.")
 
 
 @exercise("3.3", "Read the label back", uses=["read_label"])
@@ -110,23 +164,66 @@ def check_read_label(read_label):
             got = read_label(uri)
         except ValueError as error:
             raise AssertionError(
-                f"read_label({uri!r}) raised ValueError ({error}): split at the first ':' only "
-                "(label.split(':', 1)), and when the label has no ':' there is no issuer: return (None, account)."
+                f"read_label({uri!r}) raised ValueError ({error}): split at the first ':' only, and when the "
+                "label has no ':' there is no issuer: return (None, account)."
             ) from None
-        if "%3A" in uri and got != expected:
-            raise AssertionError(
-                f"read_label({uri!r})\n    gave {got!r}, expected {expected!r}: a ':' inside a name arrives "
-                "as %3A. Split the label at the raw ':' first, then unquote() each part; unquoting first "
-                "turns %3A into a ':' that looks like the separator."
-            )
-        assert got == expected, (
+        label = uri.split("/", 3)[3].split("?")[0]
+        if got == expected:
+            continue
+        if "%3a" in label.lower():
+            raise AssertionError(f"read_label({uri!r})\n    gave {got!r}, expected {expected!r}: {ENCODED_SEPARATOR}")
+        if isinstance(got, tuple) and len(got) == 2 and isinstance(got[1], str) and got[1].strip() == expected[1] \
+                and got[0] == expected[0]:
+            raise AssertionError(f"read_label({uri!r})\n    gave {got!r}, expected {expected!r}: {LEADING_SPACES}")
+        raise AssertionError(
             f"read_label({uri!r})\n    gave {got!r}, expected {expected!r}: the label is the path after "
-            "otpauth://totp/ and before '?'; split it at the first ':' into issuer and account, then unquote() "
-            "each. With no ':' there is no issuer (None)."
+            "otpauth://totp/ and before '?'; decode it with unquote() (every character, accents and other scripts "
+            "included) and split it at the first ':' into issuer and account. With no ':' there is no issuer (None)."
         )
+
+
+    from hypothesis import strategies as st
+
+    def any_label(case):
+        issuer, account, separator, spaces = case
+        label = quote(account) if issuer is None else quote(issuer) + separator + "%20" * spaces + quote(account)
+        uri = f"otpauth://totp/{label}?secret={CHECK_SECRET}"
+        got = read_label(uri)
+        assert got == (issuer, account), (
+            f"read_label({uri!r})\n    gave {got!r}, expected {(issuer, account)!r}: decode the whole label "
+            "(every character, accents and other scripts included), split at the first ':', and take the "
+            "spaces off the front of the account."
+        )
+    for_all(st.tuples(st.none() | _names(), _names(), st.sampled_from([":", "%3A", "%3a"]), st.integers(0, 2)),
+            any_label, max_examples=40)
 
 
 @hidden_check("3.3")
 def check_read_label_other_names(read_label):
     uri = f"otpauth://totp/Z%C3%B6e%20%26%20Co:bo%40example.com?secret={CHECK_SECRET}"
     assert read_label(uri) == ("Zöe & Co", "bo@example.com"), "unquote both parts (accents, & and @ included)."
+    uri = f"otpauth://totp/Z%C3%B6e%20%26%20Co%3A%20bo%40example.com?secret={CHECK_SECRET}"
+    assert read_label(uri) == ("Zöe & Co", "bo@example.com"), f"{ENCODED_SEPARATOR} {LEADING_SPACES}"
+
+
+# --- questions ----------------------------------------------------------------------
+
+question(
+    "3.Q1", "What a photo of the QR code gives",
+    prompt="While you enrol, someone takes a photo of the QR code on your screen. You scan it once and never "
+           "see it again. What does their photo give them?",
+    options={
+        "a": "Nothing lasting: the QR code holds one code, which expires within 30 seconds.",
+        "b": "Your TOTP secret: their phone makes the same codes as yours, for as long as that secret is in use.",
+        "c": "Nothing without your password: the QR code is encrypted with it.",
+        "d": "Only the account name and the issuer: the secret itself stays on the server.",
+    },
+    answer="b",
+    why_not={
+        "a": "the QR code holds the secret, not a code: secret=... in the Key URI. From the secret, any phone "
+             "makes every future code.",
+        "c": "the QR code is plain text, an otpauth:// URI, that any camera reads; nothing in it is encrypted.",
+        "d": "secret= in the Key URI is the secret itself, in base32. Showing the QR code is the one time the "
+             "secret leaves the server, which is why it must be shown once only (lesson 06).",
+    },
+)

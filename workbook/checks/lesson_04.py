@@ -10,7 +10,7 @@ from werkzeug.routing import BuildError
 
 from .. import ISSUER, pages, qr
 from ..phone import Phone, PhoneError
-from . import exercise, hidden_check
+from . import exercise, for_all, hidden_check, question
 
 SECRET = "HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ"
 GROUPED = "HXDM VJEC JJWS RB3H WIZR 4IFU GFTM XBOZ"
@@ -36,6 +36,18 @@ def check_grouped(grouped):
         f"grouped('ABCDEFGHIJ') gave {got!r}: when the length is not a multiple of four, the last "
         "group is just shorter ('ABCD EFGH IJ'), with no space at the end."
     )
+
+
+    from hypothesis import strategies as st
+
+    def any_secret(secret):
+        got = grouped(secret)
+        expected = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+        assert got == expected, (
+            f"grouped({secret!r}) gave {got!r}, expected {expected!r}: groups of four of the secret you are "
+            "given, whatever its length (not only the examples above)."
+        )
+    for_all(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", max_size=48), any_secret)
 
 
 @hidden_check("4.1")
@@ -194,8 +206,8 @@ def check_create_enrolment_app(create_enrolment_app):
         ) from None
     except TypeError as error:
         raise AssertionError(
-            f"opening / raised TypeError ({error}): the view must return the page, "
-            'return page, {"Cache-Control": "no-store"}.'
+            f"opening / raised TypeError ({error}): the view must return the page, then a dict of "
+            "headers (a view may return a tuple of the two)."
         ) from None
     assert response.status_code == 200, f"GET / answered {response.status_code}, expected 200."
     try:
@@ -216,5 +228,29 @@ def check_create_enrolment_app(create_enrolment_app):
     cache = response.headers.get("Cache-Control", "")
     assert "no-store" in cache, (
         "this page shows a secret, so no browser or proxy may keep a copy: answer with the header "
-        'Cache-Control: no-store (return page, {"Cache-Control": "no-store"}).'
+        "Cache-Control: no-store (a view may return the page, then a dict of headers)."
     )
+
+
+# --- questions ----------------------------------------------------------------------
+
+question(
+    "4.Q1", "What HttpOnly does against an injected script",
+    prompt="An app forgets to escape one username, so an attacker's `<script>` runs in the pages its users "
+           "see. Its session cookie is marked `HttpOnly`. What can that script do?",
+    options={
+        "a": "Nothing harmful: HttpOnly stops cross-site scripting.",
+        "b": "Anything the user could do on that page: read it, and send forms as the user, whose browser "
+             "adds the cookie.",
+        "c": "Only read the cookie and send it to the attacker.",
+        "d": "Nothing that changes data: forms are only sent when the user clicks.",
+    },
+    answer="b",
+    why_not={
+        "a": "HttpOnly does not stop the script from running. It only hides the cookie from scripts; the script "
+             "still acts in the user's logged-in page. Escaping every value is what stops XSS.",
+        "c": "reading the cookie is the one thing HttpOnly does stop. The script needs no cookie: the browser "
+             "attaches it to every request the page sends.",
+        "d": "a script can send a form by itself (form.submit(), fetch()), with no click at all.",
+    },
+)

@@ -1,7 +1,7 @@
 """Checks for lesson 05: the route that verifies the code."""
 import pyotp
 
-from . import exercise, hidden_check
+from . import exercise, for_all, hidden_check, question
 
 SECRET = "HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ"
 NOW = 1_700_000_011                  # one second after a 30-second step begins
@@ -36,7 +36,7 @@ def check_code_is_valid(code_is_valid):
     got = code_is_valid(SECRET, code_at(0), NOW)
     assert got is True, (
         f"the code of the step at `now` gave {got!r}, expected True: check it at the time you are given, "
-        "never at the real clock: return pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)."
+        "never at the real clock (verify's for_time=), with one step either side (valid_window=1)."
     )
     old = 1_000_000_000
     assert code_is_valid(SECRET, code_at(0, old), old) is True, (
@@ -56,6 +56,22 @@ def check_code_is_valid(code_is_valid):
             f"a code {what} was accepted: the window is too wide. valid_window=1 means one step either side."
         )
     assert code_is_valid(SECRET, wrong_code(), NOW) is False, "a wrong code was accepted."
+
+
+    from hypothesis import strategies as st
+
+    def any_secret_and_time(case):
+        secret, now, offset = case
+        code = pyotp.TOTP(secret).at(now + offset)
+        expected = pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+        got = code_is_valid(secret, code, now)
+        assert got is expected, (
+            f"code_is_valid({secret!r}, {code!r}, {now}) gave {got!r}, expected {expected}: the code made "
+            f"{offset:+d} s from `now` is {'within' if expected else 'outside'} one step either side. Check "
+            "against the secret and the time you are given, every time."
+        )
+    for_all(st.tuples(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", min_size=32, max_size=32),
+                      st.integers(10 ** 9, 4 * 10 ** 9), st.integers(-75, 75)), any_secret_and_time)
 
 
 @hidden_check("5.1")
@@ -87,6 +103,7 @@ BAD = {
     "123456\n": "a trailing newline (remove only ' ', and note that '$' matches before a final newline: "
                 "use re.fullmatch)",
     "12\t3456": "a tab (only ordinary spaces are removed)",
+    "123\u00a0456": "a non-breaking space (only ordinary spaces ' ' are removed)",
     "1" * 5000: "5000 characters",
 }
 
@@ -103,6 +120,12 @@ def check_normalise_code(normalise_code):
     assert missing is None, f"normalise_code(None) gave {missing!r}, expected None."
     for raw, expected in GOOD.items():
         got = normalise_code(raw)
+        assert got is not None, (
+            f"normalise_code({raw!r}) gave None, expected {expected!r}"
+            + (": remove every ordinary space, the ones between the digits too (raw.replace(' ', '')); strip() "
+               "only takes them off the ends." if " " in raw.strip() else
+               ": six ASCII digits, with spaces removed, are a well-formed code.")
+        )
         assert isinstance(got, str), (
             f"normalise_code({raw!r}) gave {got!r}: return the code as a string (a number would lose "
             "the leading 0 of codes like 012345)."
@@ -125,6 +148,29 @@ def check_normalise_code(normalise_code):
                "(if len(raw) > 20: return None)." if expected is None else
                "20 characters is still within the limit: refuse only what is longer than 20.")
         )
+
+
+    from hypothesis import strategies as st
+
+    def any_typing(raw):
+        got, expected = normalise_code(raw), _reference_normalise(raw)
+        assert got == expected, (
+            f"normalise_code({raw!r}) gave {got!r}, expected {expected!r}: at most 20 characters, then every "
+            "ordinary space removed, then exactly six ASCII digits."
+        )
+    digits = st.text(alphabet="0123456789", min_size=5, max_size=7)
+    typed = st.text(alphabet=st.sampled_from(list("0123456789 ") + ["\t", "\n", "a", "-", "１", "٣", "\u00a0"]),
+                    max_size=24)
+    spaced = st.tuples(digits, st.integers(0, 6), st.integers(0, 16)).map(
+        lambda case: " " * case[2] + case[0][:case[1]] + " " + case[0][case[1]:])
+    for_all(st.one_of(typed, spaced, digits), any_typing, max_examples=60)
+
+
+def _reference_normalise(raw):
+    if raw is None or len(raw) > 20:
+        return None
+    code = raw.replace(" ", "")
+    return code if len(code) == 6 and all(ch in "0123456789" for ch in code) else None
 
 
 @hidden_check("5.2")
@@ -178,3 +224,27 @@ def check_status_for_edges(status_for):
     assert status_for(SECRET, to_digits(code_at(0), ARABIC_INDIC), NOW) == 400, "Arabic-Indic digits: 400."
     other = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     assert status_for(other, pyotp.TOTP(other).at(NOW), NOW) == 200, "check the code against the secret passed in."
+
+
+# --- questions ----------------------------------------------------------------------
+
+question(
+    "5.Q1", "What valid_window=0 changes",
+    prompt="A colleague changes the route to `valid_window=0`: \"fewer codes accepted, so it is more secure\". "
+           "What does the change do?",
+    options={
+        "a": "It is more secure, and nothing else changes: a right code still passes.",
+        "b": "A code used once can no longer be used again.",
+        "c": "Right codes typed near the end of their 30 seconds, or from a phone whose clock is a little off, "
+             "are refused; a blind guess goes from 3 to 1 chance in a million per try.",
+        "d": "No code passes any more: a window of 0 accepts no step at all.",
+    },
+    answer="c",
+    why_not={
+        "a": "a code read in the last seconds of its step reaches the server in the next step and is refused, "
+             "as the boundary demo showed: real users fail. Limiting tries (lesson 07) answers guessing instead.",
+        "b": "valid_window says which time steps count, not how often a code may be used: within its step a code "
+             "passes again and again. Refusing a used code is a check of its own (lesson 07).",
+        "d": "valid_window=0 still accepts the current step: it is the default, and the guide's.",
+    },
+)

@@ -1,10 +1,19 @@
 """Checks for lesson 06: the login flow (passwords, queries, the page in between, the guard)."""
+import base64
+import io
+import shutil
 import sqlite3
+import tempfile
+from pathlib import Path
 
-from flask import Flask, session
+import pyotp
+import pyqrcode
+from flask import Flask, redirect, request, session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import exercise, hidden_check
+from .. import ISSUER
+from ..phone import Phone, PhoneError
+from . import exercise, for_all, hidden_check, question
 
 PASSWORD = "correct horse battery"
 SCHEMA = """
@@ -31,14 +40,120 @@ def _users_db(names=("alice", "bob", "o'neil")):
 
 
 def _username_of(row, asked):
-    assert row is None or hasattr(row, "keys"), (
-        f"find_user(db, {asked!r}) returned {type(row).__name__}: return the row from .fetchone() "
+    assert not isinstance(row, list), (
+        f"find_user(db, {asked!r}) returned a list: return the one row from .fetchone() "
         "(or None), not a list from .fetchall()."
     )
-    return None if row is None else row["username"]
+    assert row is None or hasattr(row, "keys"), (
+        f"find_user(db, {asked!r}) returned {row!r}, a {type(row).__name__}, not the user's row: return the "
+        "whole row that .fetchone() gives (SELECT *), so the caller can read every column "
+        "(row['password_hash'], row['totp_secret'])."
+    )
+    if row is None:
+        return None
+    try:
+        return row["username"]
+    except (IndexError, KeyError):
+        raise AssertionError(
+            f"find_user(db, {asked!r}) returned a row without the username column (it has {list(row.keys())}): "
+            "select every column of the user, SELECT * FROM users ..."
+        ) from None
 
 
-# --- 6.1 -----------------------------------------------------------------
+# --- 6.1: the attack, before the defence -----------------------------------------
+
+def _qr_img(text):
+    picture = io.BytesIO()
+    pyqrcode.create(text, error="M").png(picture, scale=3)
+    return '<img alt="QR code" src="data:image/png;base64,' + base64.b64encode(picture.getvalue()).decode() + '">'
+
+
+def _guide_like_app():
+    """The lesson's single 2FA page, its mistake kept: the QR code for anyone who knows the password."""
+    app = Flask("lesson_06_guide_like")
+    app.config.update(TESTING=True, SECRET_KEY="lesson 06 check, not a real key")
+    users = {"alice": {"password": PASSWORD, "secret": pyotp.random_base32()}}
+
+    @app.get("/login")
+    def login_page():
+        return '<form method="post"><input name="username"><input name="password" type="password"></form>'
+
+    @app.post("/login")
+    def login():
+        user = users.get(request.form.get("username", ""))
+        if user is None or request.form.get("password") != user["password"]:
+            return "Wrong username or password.", 401
+        session["username"] = request.form["username"]
+        return redirect("/2fa")
+
+    @app.get("/2fa")
+    def two_factor():
+        if "username" not in session:
+            return redirect("/login")
+        uri = pyotp.TOTP(users[session["username"]]["secret"]).provisioning_uri(
+            name=session["username"], issuer_name=ISSUER)
+        return "<h1>Scan me</h1>" + _qr_img(uri) + '<form method="post"><input name="otp"></form>'
+
+    return app, users["alice"]["secret"]
+
+
+def _stage_6_with_alice_enrolled(folder):
+    """The real stage 6 app, where alice has turned 2FA on with her phone."""
+    from ..app_loader import make_stage_app
+    from ..fixed_clock import FixedClock
+    clock = FixedClock(1_700_000_000)
+    app = make_stage_app(6, {"TESTING": True, "SECRET_KEY": "lesson 06 check, not a real key",
+                             "DATABASE": str(Path(folder) / "users.sqlite"), "CLOCK": clock})
+    alice = app.test_client()
+    alice.post("/register", data={"username": "alice", "password": PASSWORD})
+    alice.post("/login", data={"username": "alice", "password": PASSWORD})
+    phone = Phone(clock=clock)
+    phone.scan(alice.get("/enable-2fa").data)
+    alice.post("/enable-2fa", data={"otp": phone.code()})
+    alice.post("/logout")
+    return app
+
+
+def _attack(steal_second_factor, app, where):
+    try:
+        return steal_second_factor(app.test_client(), "alice", PASSWORD)
+    except PhoneError as error:
+        raise AssertionError(
+            f"{where} your attack raised PhoneError ({error}): when the page you land on shows no QR code, "
+            "there is nothing to take, so return None."
+        ) from None
+
+
+@exercise("6.1", "Take the second factor with the password alone", uses=["steal_second_factor"])
+def check_steal_second_factor(steal_second_factor):
+    weak, secret = _guide_like_app()
+    got = _attack(steal_second_factor, weak, "against the guide-like app,")
+    assert got is not None, (
+        "against the guide-like app your attack came back with nothing, yet its 2FA page shows the QR code to "
+        "anyone who knows the password: log in as the user first (a POST to /login with the username and "
+        "password, following the redirect as a browser does), then scan the page you land on."
+    )
+    assert not (isinstance(got, str) and got.isdigit()), (
+        f"you returned a code ({got}): a code is dead within a minute, while the secret makes every code, "
+        "forever. Return the secret that the phone read from the QR code."
+    )
+    assert got == secret, (
+        f"you returned {got!r}, not the secret in the QR code of the page the login leads to: scan that "
+        "page with a Phone and return the secret of the account it read."
+    )
+    folder = tempfile.mkdtemp(prefix="lesson06-check-")
+    try:
+        defended = _stage_6_with_alice_enrolled(folder)
+        got = _attack(steal_second_factor, defended, "against stage 6, whose code page shows no QR code,")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert got is None, (
+        f"against stage 6 your attack returned {got!r}, but stage 6 never shows the QR code again once 2FA "
+        "is on: return None when the page you land on has no QR code to scan."
+    )
+
+
+# --- 6.2 -----------------------------------------------------------------
 
 class _EqualToEverything(str):
     """An attempt that says it equals anything, and notes whether it was compared or hashed.
@@ -72,7 +187,7 @@ def _pbkdf2_iterations(stored):
     return None
 
 
-@exercise("6.1", "Hash a password and check it", uses=["hash_and_check"])
+@exercise("6.2", "Hash a password and check it", uses=["hash_and_check"])
 def check_hash_and_check(hash_and_check):
     result = hash_and_check(PASSWORD, PASSWORD)
     assert isinstance(result, tuple) and len(result) == 2, (
@@ -80,17 +195,20 @@ def check_hash_and_check(hash_and_check):
     )
     stored, matches = result
     assert isinstance(stored, str), f"the stored hash should be a str, not {type(stored).__name__}."
-    assert PASSWORD not in stored, "the stored value still contains the password: store generate_password_hash(password)."
+    assert PASSWORD not in stored, "the stored value still contains the password: store what generate_password_hash makes of it."
     assert check_password_hash(stored, PASSWORD), (
         "werkzeug cannot check that stored value against the password: make it with "
-        "werkzeug.security.generate_password_hash(password), not a plain digest such as hashlib.sha256."
+        "werkzeug.security.generate_password_hash, not a plain digest such as hashlib.sha256."
     )
     iterations = _pbkdf2_iterations(stored)
     assert iterations is None or iterations >= 100_000, (
         f"pbkdf2 with only {iterations} iterations is fast to guess: keep werkzeug's default method "
-        "(generate_password_hash(password), scrypt), which is slow on purpose."
+        "(generate_password_hash with no method: scrypt), which is slow on purpose."
     )
-    assert matches is True, "the attempt was the right password, so `matches` should be True: use check_password_hash(stored, attempt)."
+    assert matches is True, (
+        "the attempt was the right password, so `matches` should be True: check the attempt against `stored` "
+        "with check_password_hash."
+    )
     # Each call costs two scrypt hashes (a tenth of a second each), so this one checks three things:
     # a new salt, a wrong attempt refused, and that the refusal came from the stored hash.
     _EqualToEverything.hashed = _EqualToEverything.compared = False
@@ -102,14 +220,14 @@ def check_hash_and_check(hash_and_check):
     from_the_hash = (
         "your `matches` does not come from the stored hash: you compared the attempt with the password "
         "itself (== or compare_digest). The app no longer has the password, only `stored`: check the "
-        "attempt with check_password_hash(stored, attempt)."
+        "attempt against `stored` with check_password_hash."
     )
     assert wrong is False or not _EqualToEverything.compared, from_the_hash
     assert wrong is False, "a different attempt (one capital letter) should give matches == False."
     assert _EqualToEverything.hashed, from_the_hash
 
 
-@hidden_check("6.1")
+@hidden_check("6.2")
 def check_hash_is_slow_and_honest(hash_and_check):
     stored, empty = hash_and_check("another password", "")
     assert stored.split(":", 1)[0] in ("scrypt", "pbkdf2"), (
@@ -118,7 +236,7 @@ def check_hash_is_slow_and_honest(hash_and_check):
     assert empty is False, "an empty attempt must not match."
 
 
-# --- 6.2 -----------------------------------------------------------------
+# --- 6.3 -----------------------------------------------------------------
 
 def _find(find_user, db, username):
     """Call the student's find_user, turning the usual crashes into hints."""
@@ -138,7 +256,7 @@ def _find(find_user, db, username):
         ) from None
 
 
-@exercise("6.2", "Find a user safely", uses=["find_user"])
+@exercise("6.3", "Find a user safely", uses=["find_user"])
 def check_find_user(find_user):
     db = _users_db(("alice", "bob", "o'neil", "al_ce"))
     assert _username_of(_find(find_user, db, "alice"), "alice") == "alice", "find_user(db, 'alice') should return alice's row."
@@ -160,7 +278,68 @@ def check_find_user(find_user):
         )
 
 
-@hidden_check("6.2")
+    # A user found in one database is not in another: nothing may be kept between calls.
+    other = _users_db(("bob",))
+    assert _find(find_user, other, "alice") is None, (
+        "find_user(db, 'alice') found alice in a database without her: look her up in the db you are given "
+        "each time, not in rows kept from an earlier call."
+    )
+    _names_stay_data(find_user)
+
+
+class _RecordingConnection:
+    """A sqlite3 connection that notes the SQL text of every statement run through it."""
+
+    def __init__(self, db):
+        self._db, self.statements = db, []
+
+    def execute(self, sql, *args):
+        self.statements.append(sql)
+        return self._db.execute(sql, *args)
+
+    def cursor(self):
+        connection = self
+
+        class _Cursor:
+            def __init__(self):
+                self._cursor = connection._db.cursor()
+
+            def execute(self, sql, *args):
+                connection.statements.append(sql)
+                self._cursor.execute(sql, *args)
+                return self
+
+            def __getattr__(self, name):
+                return getattr(self._cursor, name)
+        return _Cursor()
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+
+def _names_stay_data(find_user):
+    """Any name (other scripts, quotes, % and _) is found exactly, and never becomes part of the SQL text."""
+    from hypothesis import strategies as st
+
+    def any_names(names):
+        db = _RecordingConnection(_users_db(names))
+        for name in names[:3] + [names[0] + "x"]:
+            got = _username_of(_find(find_user, db, name), name)
+            assert got == (name if name in names else None), (
+                f"find_user(db, {name!r}) found {got!r}: every name must match exactly, letters outside ASCII, "
+                "quotes, % and _ included."
+            )
+        built = [sql for sql in db.statements for name in names if name in sql]
+        assert not built, (
+            f"the name was written into the SQL text ({built[0]!r}): however it is quoted or escaped, that is SQL "
+            "built from the input. Put a ? in the SQL and pass the name separately, as a parameter."
+        )
+    name = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                   min_size=1, max_size=10).map(lambda text: "«" + text + "»")
+    for_all(st.lists(name, min_size=1, max_size=4, unique=True), any_names, max_examples=20)
+
+
+@hidden_check("6.3")
 def check_find_user_other_names(find_user):
     db = _users_db(("Zoë", "x'; DROP TABLE users; --"))
     assert _username_of(find_user(db, "Zoë"), "Zoë") == "Zoë", "find_user(db, 'Zoë') should find Zoë."
@@ -168,7 +347,7 @@ def check_find_user_other_names(find_user):
     assert find_user(db, "zoë") is None, "names must match exactly."
 
 
-# --- 6.3 -----------------------------------------------------------------
+# --- 6.4 -----------------------------------------------------------------
 
 def _row(**values):
     db = sqlite3.connect(":memory:")
@@ -197,7 +376,7 @@ def _next_page(next_page_after_password, row):
         ) from None
 
 
-@exercise("6.3", "Choose the page after the password", uses=["next_page_after_password"])
+@exercise("6.4", "Choose the page after the password", uses=["next_page_after_password"])
 def check_next_page_after_password(next_page_after_password):
     new_user = _next_page(next_page_after_password, _row())
     assert new_user == "/enable-2fa", (
@@ -214,13 +393,13 @@ def check_next_page_after_password(next_page_after_password):
     )
 
 
-@hidden_check("6.3")
+@hidden_check("6.4")
 def check_next_page_with_plain_dicts(next_page_after_password):
     assert next_page_after_password({"id": 1, "username": "a", "totp_secret": None, "pending_secret": None}) == "/enable-2fa"
     assert next_page_after_password({"id": 1, "username": "a", "totp_secret": SECRET, "pending_secret": None}) == "/verify-2fa"
 
 
-# --- 6.4 -----------------------------------------------------------------
+# --- 6.5 -----------------------------------------------------------------
 
 def _guarded_app(login_required):
     app = Flask(__name__)
@@ -242,7 +421,7 @@ def _guarded_app(login_required):
             return f"note {note_id}"
     except AssertionError as error:
         raise AssertionError(
-            f"Flask refused two views guarded by your decorator ({error}). Put @functools.wraps(view) "
+            f"Flask refused two views guarded by your decorator ({error}). Put functools.wraps, given the view, "
             "on the inner function, so each guarded view keeps its own name."
         ) from None
     return app
@@ -267,13 +446,13 @@ def _visit(client, path, what):
         ) from None
     except TypeError as error:
         raise AssertionError(
-            f"{what}: your code raised TypeError ({error}): the inner function must call the view with the "
-            "arguments Flask passes (return view(*args, **kwargs)) and return what it returns; the "
+            f"{what}: your code raised TypeError ({error}): the inner function must call the view and "
+            "pass on every argument, positional and keyword, that Flask gives it, and return what it returns; the "
             "decorator itself returns the inner function."
         ) from None
 
 
-@exercise("6.4", "Guard the protected page", uses=["login_required"])
+@exercise("6.5", "Guard the protected page", uses=["login_required"])
 def check_login_required(login_required):
     app = _guarded_app(login_required)
     client = app.test_client()
@@ -296,11 +475,11 @@ def check_login_required(login_required):
     response = _visit(client, "/notes/3", "a guarded page with a URL argument, logged in")
     assert response.get_data(as_text=True) == "note 3", (
         "a guarded page with a URL argument (/notes/3) did not get it: pass the view's arguments "
-        "through, return view(*args, **kwargs)."
+        "through to the view: pass on every argument, positional and keyword."
     )
 
 
-@hidden_check("6.4")
+@hidden_check("6.5")
 def check_login_required_passes_arguments(login_required):
     app = _guarded_app(login_required)
     client = app.test_client()
@@ -309,3 +488,28 @@ def check_login_required_passes_arguments(login_required):
         data["user_id"] = 1
     assert client.get("/dashboard").get_data(as_text=True) == "dashboard of user 1"
     assert app.view_functions["note"].__name__ == "note", "keep the view's name with functools.wraps."
+
+
+# --- questions ----------------------------------------------------------------------
+
+question(
+    "6.Q1", "Which pages SameSite=Lax holds back",
+    prompt="Your app is at `https://app.example.com` and its session cookie is marked `SameSite=Lax`. A page "
+           "that submits a form to your app by script, the moment it loads, gets your cookie sent along from "
+           "which of these?",
+    options={
+        "a": "None of them: SameSite=Lax keeps the cookie off every POST from another address.",
+        "b": "`https://app.example.com:8443` and `https://blog.example.com`, but not `https://evil.example.net`.",
+        "c": "Only `https://evil.example.net`: subdomains and other ports of your address are held back.",
+        "d": "All three: SameSite only concerns links, never forms.",
+    },
+    answer="b",
+    why_not={
+        "a": "SameSite is about sites, not addresses (origins). Another port or subdomain of example.com is the "
+             "same site, so its forms still carry your cookie. A CSRF token in each form (lesson 07) covers them.",
+        "c": "that is the wrong way round: Lax holds the cookie back on POSTs from other sites, and another "
+             "port or subdomain of example.com is the same site.",
+        "d": "a cross-site form POST is exactly what Lax holds the cookie back from; a top-level link (a GET) "
+             "is what it still lets through.",
+    },
+)

@@ -25,6 +25,7 @@ MODULES = [
     "IPython.core.application", "IPython.core.completer", "IPython.core.completerlib", "IPython.core.crashhandler",
     "IPython.core.logger", "IPython.core.magics", "IPython.core.oinspect", "IPython.utils.wildcard", "resource",
     "flask.testing", "click.testing", "werkzeug.middleware.proxy_fix", "zxcvbn",
+    "hypothesis", "hypothesis.strategies",  # the checks draw inputs with it (workbook.checks.for_all)
     # the behaviour tests that grade a my_app/ (workbook.grading.apps runs them in a forked worker)
     "pytest", "_pytest.config", "_pytest.main", "_pytest.python", "_pytest.fixtures", "_pytest.runner",
     "_pytest.assertion.rewrite", "_pytest.terminal", "_pytest.logging", "_pytest.capture", "_pytest.skipping",

@@ -1,0 +1,539 @@
+"""The lessons teach what is true, and make the student think before they see an answer.
+
+Read from solutions/ (the source of notebooks/), lesson by lesson:
+
+* facts the lessons state, held against the thing itself (the Key Uri Format, pyotp, base32,
+  the stage apps' own settings);
+* no exercise's answer shown above its check cell, in a cell or a listing of a stage file;
+* no check message that hands out the answer's own call;
+* a question with diagnostic wrong answers in every lesson.
+
+``DESIGNED_LESSONS`` is the list of lessons held to the design rules so far; lessons 07 and 08
+join it when they are reworked.
+"""
+import ast
+import base64
+import re
+import string
+
+import nbformat
+import pyotp
+import pytest
+
+from workbook import ROOT
+from workbook.app_loader import make_stage_app
+
+DESIGNED_LESSONS = [0, 1, 2, 3, 4, 5, 6]
+
+
+def solution_path(lesson):
+    return next((ROOT / "solutions").glob(f"{lesson:02d}_*.ipynb"))
+
+
+def cells(lesson):
+    return nbformat.read(solution_path(lesson), as_version=4).cells
+
+
+def markdown(lesson):
+    return "\n\n".join(cell.source for cell in cells(lesson) if cell.cell_type == "markdown")
+
+
+# --- facts the lessons state ----------------------------------------------------------------
+
+def test_lesson_00_says_totp_does_not_stop_a_live_relay():
+    text = markdown(0)
+    assert "a thief with only your password is stuck." not in text
+    assert "relay" in text and "Lesson 08" in text, "lesson 00 must say TOTP does not stop a live phishing relay"
+
+
+def test_base32_leaves_out_the_digits_0_1_8_and_9():
+    alphabet = set(base64.b32encode(bytes(range(256))).decode().rstrip("="))
+    left_out = sorted(set(string.digits) - alphabet)
+    assert left_out == ["0", "1", "8", "9"]
+    text = markdown(2)
+    assert "0, 1, 8 and 9" in text and "no 0/O or 1/I" not in text
+
+
+def test_a_code_is_accepted_for_90_seconds_60_of_them_after_it_shows():
+    """valid_window=1, counted in the server's seconds: the lesson's two numbers are pyotp's."""
+    totp = pyotp.TOTP("HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ")
+    shown_from = 1_700_000_010                      # a step starts here: the phone shows this code for 30 s
+    code = totp.at(shown_from)
+    accepted = [t for t in range(shown_from - 120, shown_from + 120)
+                if totp.verify(code, for_time=t, valid_window=1)]
+    assert len(accepted) == 90 and accepted[0] == shown_from - 30
+    assert accepted[-1] + 1 - shown_from == 60
+    text = markdown(5)
+    assert "accepted for 90 seconds of the server's time" in text and "up to 60 seconds" in text
+    assert "usable for up to 90 seconds" not in text
+
+
+@pytest.mark.parametrize("lesson", [2, 3, 4, 5, 6])
+def test_the_session_cookie_a_lesson_names_is_its_stage_apps(lesson):
+    config = {"SECRET_KEY": "x" * 32, "TESTING": True}
+    if lesson == 6:
+        config["DATABASE"] = ":memory:"
+    expected = make_stage_app(lesson, config).config["SESSION_COOKIE_NAME"]
+    named = re.findall(r"cookie named `(\w+)`|`(\w+)` cookie", markdown(lesson))
+    for name in [a or b for a, b in named]:
+        assert name == expected, f"lesson {lesson:02d} names the cookie `{name}`; stage {lesson} calls it {expected}"
+
+
+def test_exercise_3_3_follows_the_key_uri_format():
+    """The separator may be %3A, spaces may precede the account, neither name may hold a ':'."""
+    from workbook.checks.lesson_03 import READ_LABEL_CASES
+    labels = [uri.split("/", 3)[3].split("?")[0] for uri, _ in READ_LABEL_CASES]
+    assert any("%3a" in label.lower() and ":" not in label for label in labels), "no case with an encoded separator"
+    assert any(re.search(r"(:|%3A)(%20| )", label, re.I) for label in labels), "no case with spaces before the account"
+    for _, (issuer, account) in READ_LABEL_CASES:
+        assert ":" not in (issuer or "") + account, "the Key Uri Format allows no ':' inside a name"
+    text = markdown(3)
+    assert "a `:` inside a name becomes `%3A`" not in text and "may itself arrive encoded" in text
+
+
+def test_lesson_06_says_a_post_alone_does_not_stop_a_cross_site_logout():
+    text = markdown(6)
+    assert "so that a link or an image on another site cannot log you out" not in text
+    cell = next(c.source for c in cells(6) if c.cell_type == "markdown" and "Logging out is a POST" in c.source)
+    assert "SameSite=Lax" in cell and "token" in cell and "lesson 07" in cell
+    assert "origin" in cell and "same site" in cell.lower(), "SameSite is about sites, not origins: say which is which"
+
+
+def test_lesson_04_does_not_present_httponly_as_an_xss_defence():
+    text = markdown(4)
+    assert "HttpOnly" in text and "only hides the cookie itself from scripts" in text
+
+
+# --- questions with diagnostic wrong answers --------------------------------------------------
+
+@pytest.mark.parametrize("lesson", DESIGNED_LESSONS)
+def test_every_lesson_asks_a_question_and_shows_its_options(lesson):
+    from workbook.authoring.release import question_ids
+    from workbook.checks import QUESTIONS, load_all
+    load_all()
+    notebook = nbformat.read(solution_path(lesson), as_version=4)
+    asked = question_ids(notebook)
+    assert asked, f"lesson {lesson:02d} has no question (a '# Question {lesson}.Q1: ...' cell)"
+    text = markdown(lesson)
+    for question_id in asked:
+        question = QUESTIONS[question_id]
+        assert question.prompt in text, f"{question_id}: the lesson must show the registered prompt"
+        for letter, option in question.options.items():
+            assert f"**({letter})** {option}" in text, f"{question_id}: option ({letter}) is not shown as registered"
+        assert len(question.why_not) >= 2, f"{question_id}: at least two wrong options, each with its hint"
+
+
+# --- think before you see -------------------------------------------------------------------
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+MIN_CALL = 18          # characters: shorter calls (int(x), Phone()) are vocabulary, not an answer
+# Calls an exercise's own text names on purpose: the rule it states, or the earlier answers it composes.
+GIVEN = {
+    "2.1": {"SecureCookieSessionInterface()": "the class the hints name; making one is not the answer"},
+    "3.2": {'pyqrcode.create(text, error="M")': "the lesson's list of the three steps names the library calls"},
+    "4.3": {"provisioning_uri(secret, account_name)": "the stage helper the exercise hands over, by name"},
+    "5.2": {'raw.replace(" ", "")': "the exercise's rule: remove ordinary spaces only"},
+    "5.3": {"normalise_code(raw)": "5.3 composes the answers of 5.1 and 5.2, which its text names",
+            "code_is_valid(secret, code, now)": "5.3 composes the answers of 5.1 and 5.2, which its text names"},
+}
+
+
+def _squeeze(text):
+    return re.sub(r"\s+", "", text)
+
+
+def answer_calls(solution_source):
+    """The answer's own calls: each outermost call of the code between the markers, as written."""
+    lines = solution_source.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.strip() == BEGIN)
+    end = next(i for i, line in enumerate(lines) if line.strip() == END)
+    body = "def answer():\n" + "\n".join(lines[start + 1:end])   # the answer is a function's body
+    tree = ast.parse(body)
+    calls, inner = [], set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for child in ast.walk(node):
+                if child is not node and isinstance(child, ast.Call):
+                    inner.add(id(child))
+    for node in ast.walk(tree):
+        segment = ast.get_source_segment(body, node) if isinstance(node, (ast.Call, ast.Return, ast.Assign)) else None
+        if not segment:
+            continue
+        outermost_call = isinstance(node, ast.Call) and id(node) not in inner
+        # Every outermost call, and any longer piece (a call inside one, a return, an assignment).
+        if len(_squeeze(segment)) >= (MIN_CALL if outermost_call else 30):
+            calls.append(segment)
+    return calls
+
+
+def answer_template(solution_source):
+    """The longer lines of an answer that is a template written as a string (none for code)."""
+    lines = [line.strip() for line in solution_source.split(BEGIN, 1)[1].split(END, 1)[0].splitlines()]
+    if not any('"""' in line for line in lines):
+        return []
+    return [line for line in lines if len(_squeeze(line)) >= 2 * MIN_CALL and '"""' not in line]
+
+
+def _listing_calls(source):
+    """The stage files a code cell displays: show(...) / listing(...) calls with constant arguments."""
+    from workbook import listings
+    shown = []
+    try:
+        tree = ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                                   for line in source.splitlines()))
+    except SyntaxError:
+        return shown
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("show", "listing") \
+                and node.args and all(isinstance(a, ast.Constant) for a in node.args):
+            shown.append(listings.listing(*[a.value for a in node.args]))
+    return shown
+
+
+def exercises_and_what_comes_before(lesson):
+    """(exercise id, its solution cell, [texts a student sees above the exercise's check cell])."""
+    from workbook.authoring.release import EXERCISE_LINE
+    notebook = cells(lesson)
+    found = []
+    for cell in notebook:
+        heading = EXERCISE_LINE.search(cell.source) if cell.cell_type == "code" else None
+        if heading is None or BEGIN not in cell.source:
+            continue
+        exercise_id = heading.group(2)
+        check_at = next(i for i, c in enumerate(notebook)
+                        if c.cell_type == "code" and re.search(rf"check\(\s*['\"]{re.escape(exercise_id)}['\"]", c.source))
+        seen = []
+        for other in notebook[:check_at]:
+            if other is cell:
+                continue
+            seen.append(other.source)
+            if other.cell_type == "code":
+                seen += _listing_calls(other.source)
+        found.append((exercise_id, cell.source, seen))
+    return found
+
+
+def _cases():
+    return [(lesson, *case) for lesson in DESIGNED_LESSONS for case in exercises_and_what_comes_before(lesson)]
+
+
+@pytest.mark.parametrize("lesson, exercise_id, solution, seen", _cases(), ids=lambda v: v if isinstance(v, str) and
+                         re.fullmatch(r"\d+\.\d+", v) else None)
+def test_no_answer_is_shown_above_its_check(lesson, exercise_id, solution, seen):
+    shown = _squeeze("\n".join(seen))
+    given_away = [call for call in answer_calls(solution)
+                  if _squeeze(call) in shown and call not in GIVEN.get(exercise_id, {})]
+    assert not given_away, f"exercise {exercise_id}: its answer is shown above its check: {given_away}"
+    # A template answer: the lesson teaches its parts one by one above, but never shows it whole.
+    template = answer_template(solution)
+    shown_lines = [line for line in template if _squeeze(line) in shown]
+    assert len(shown_lines) <= len(template) // 2, (
+        f"exercise {exercise_id}: most of its template is shown above its check: {shown_lines}")
+
+
+def _check_messages(lesson):
+    """Every string constant in a lesson's checks module: the hints its ❌ lines are made of."""
+    path = ROOT / "workbook" / "checks" / f"lesson_{lesson:02d}.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return "\n".join(node.value for node in ast.walk(tree)
+                     if isinstance(node, ast.Constant) and isinstance(node.value, str))
+
+
+@pytest.mark.parametrize("lesson, exercise_id, solution, seen", _cases(), ids=lambda v: v if isinstance(v, str) and
+                         re.fullmatch(r"\d+\.\d+", v) else None)
+def test_no_hint_hands_out_the_answers_call(lesson, exercise_id, solution, seen):
+    messages = _squeeze(_check_messages(lesson))
+    given_away = [call for call in answer_calls(solution)
+                  if _squeeze(call) in messages and call not in GIVEN.get(exercise_id, {})]
+    assert not given_away, f"exercise {exercise_id}: a check's hint gives the answer's call verbatim: {given_away}"
+
+
+@pytest.mark.parametrize("lesson", DESIGNED_LESSONS)
+def test_every_lesson_asks_for_a_prediction_before_a_demo(lesson):
+    assert re.search(r"\*\*Predict|Predict before", markdown(lesson)), f"lesson {lesson:02d}: no 'predict, then run'"
+
+
+@pytest.mark.parametrize("lesson", DESIGNED_LESSONS)
+def test_hints_come_in_steps(lesson):
+    """A hint is a nudge first, then where to look: folded, one step at a time, never a bare 'Hint:' line."""
+    text = markdown(lesson)
+    assert not re.search(r"^Hints?:", text, re.M), f"lesson {lesson:02d} still has a one-step 'Hint:' line"
+
+
+# --- build: the student's own app ----------------------------------------------------------
+
+def _follow_lesson_05_build_steps(folder):
+    """Stage 4 in ``folder``, changed the way lesson 05's Build section says, step by step."""
+    app_py = folder / "app.py"
+    source = app_py.read_text(encoding="utf-8")
+
+    def change(old, new):
+        nonlocal source
+        assert source.count(old) == 1, f"stage 4's app.py no longer has {old!r}: update the Build steps"
+        source = source.replace(old, new)
+
+    # 1. What counts as a code: the answer to 5.2 above create_app, with import re.
+    change("import os\n", "import os\nimport re\n")
+    change("def create_app(", 'def normalise_code(raw):\n    if raw is None or len(raw) > 20:\n        return None\n'
+           '    code = raw.replace(" ", "")\n    return code if re.fullmatch("[0-9]{6}", code) else None\n\n\n'
+           "def create_app(")
+    # 2. One route, two methods; request imported; the MethodNotAllowed handler deleted.
+    change("from flask import Flask, render_template, session", "from flask import Flask, render_template, request, session")
+    change('''    @app.errorhandler(MethodNotAllowed)
+    def form_not_wired_yet(error):
+        message = "This page cannot check codes yet: stage 5 adds the route that verifies them."
+        return render_template("error.html", title="Codes are not checked yet", message=message), 405
+''', "")
+    # 3. and 4. The page with a message, and the POST.
+    change('''    @app.get("/")
+    def home():
+        secret = secret_for_this_session()
+        page = render_template(
+            "index.html",
+            account_name=app.config["ACCOUNT_NAME"],
+            qr_code=qr_data_uri(provisioning_uri(secret, app.config["ACCOUNT_NAME"])),
+            manual_key=grouped(secret),
+        )
+        # A page that shows a secret must not be kept in any cache.
+        return page, {"Cache-Control": "no-store"}''', '''    def enrolment_page(secret, error=None, status=200):
+        page = render_template(
+            "index.html",
+            account_name=app.config["ACCOUNT_NAME"],
+            qr_code=qr_data_uri(provisioning_uri(secret, app.config["ACCOUNT_NAME"])),
+            manual_key=grouped(secret),
+            error=error,
+        )
+        return page, status, {"Cache-Control": "no-store"}
+
+    @app.route("/", methods=["GET", "POST"])
+    def home():
+        if request.method == "GET":
+            return enrolment_page(secret_for_this_session())
+        if session.get("enrolment_id") not in totp_secrets:
+            return render_template("error.html", title="No QR code", message="Open the page again."), 400
+        secret = totp_secrets[session["enrolment_id"]]
+        code = normalise_code(request.form.get("otp"))
+        if code is None:
+            return enrolment_page(secret, "Type the 6 digits your app shows.", 400)
+        if not pyotp.TOTP(secret).verify(code, for_time=app.config["CLOCK"](), valid_window=1):
+            return enrolment_page(secret, "That code is not right.", 401)
+        return render_template("enabled.html")''')
+    # 5. Errors are pages.
+    change("from werkzeug.exceptions import MethodNotAllowed", "from werkzeug.exceptions import HTTPException")
+    change("\n    return app\n", '''
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return render_template("error.html", title=error.name, message=error.description), error.code
+
+    return app
+''')
+    # 6. Its own cookie.
+    change('SESSION_COOKIE_NAME="stage4_session"', 'SESSION_COOKIE_NAME="stage5_session"')
+    app_py.write_text(source, encoding="utf-8")
+    index = folder / "templates" / "index.html"
+    page = index.read_text(encoding="utf-8")
+    assert page.count("  <form ") == 1
+    index.write_text(page.replace("  <form ", '  {% if error %}<p role="alert">{{ error }}</p>{% endif %}\n  <form '),
+                     encoding="utf-8")
+    (folder / "templates" / "enabled.html").write_text(
+        '<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>2FA is on</title></head>\n'
+        "<body><h1>2FA is enabled</h1></body>\n</html>\n", encoding="utf-8")
+
+
+def test_lesson_05_build_section_lists_the_steps_and_ends_with_check_my_app():
+    build = next(c.source for c in cells(5) if c.cell_type == "markdown" and c.source.startswith("## Build"))
+    steps = re.findall(r"^\d+\. \*\*", build, re.M)
+    assert len(steps) == 6 and "check_my_app(5)" in build and "start_from(4)" in build
+    for name in ("templates/index.html", "templates/enabled.html", "HTTPException", "SESSION_COOKIE_NAME"):
+        assert name in build, f"the Build steps never mention {name}"
+
+
+@pytest.mark.slow
+def test_lesson_05_build_steps_turn_stage_4_into_an_app_that_passes_stage_5(tmp_path):
+    """A student who follows the six steps on stage 4 gets an app that passes every stage 5 test."""
+    import shutil
+
+    from workbook.my_app import run_stage_tests
+    from workbook.stages import stage
+    folder = tmp_path / "my_app"
+    shutil.copytree(stage(4).folder, folder, ignore=shutil.ignore_patterns("__pycache__", "CHANGES.diff", "README.md"))
+    before = run_stage_tests(5, folder)
+    assert not before.passed, "stage 4 itself must fail the stage 5 tests"
+    _follow_lesson_05_build_steps(folder)
+    after = run_stage_tests(5, folder)
+    assert after.passed, after.output[-3000:]
+
+
+def _follow_lesson_04_build_steps(folder):
+    """Stage 3 in ``folder``, changed the way lesson 04's Build section says, with the lesson's own 4.2 template."""
+    app_py = folder / "app.py"
+    source = app_py.read_text(encoding="utf-8")
+
+    def change(old, new):
+        nonlocal source
+        assert source.count(old) == 1, f"stage 3's app.py no longer has {old!r}: update the Build steps"
+        source = source.replace(old, new)
+
+    # 1. The template: the answer to Exercise 4.2, as the solution notebook writes it.
+    answer = next(c.source for c in cells(4) if c.cell_type == "code" and c.source.startswith("# Exercise 4.2"))
+    namespace = {}
+    exec(answer.replace(BEGIN, "").replace(END, ""), namespace)
+    (folder / "templates").mkdir(exist_ok=True)
+    (folder / "templates" / "index.html").write_text(namespace["enrolment_template"](), encoding="utf-8")
+    # 2. The view renders it.
+    change("from flask import Flask, session\nfrom markupsafe import escape\n",
+           "from flask import Flask, render_template, session\nfrom werkzeug.exceptions import MethodNotAllowed\n")
+    start = source.index('        qr_code = qr_data_uri(provisioning_uri(secret, app.config["ACCOUNT_NAME"]))')
+    end = source.index("        # A page that shows a secret must not be kept in any cache.")
+    source = source[:start] + '''        page = render_template(
+            "index.html",
+            account_name=app.config["ACCOUNT_NAME"],
+            qr_code=qr_data_uri(provisioning_uri(secret, app.config["ACCOUNT_NAME"])),
+            manual_key=grouped(secret),
+        )
+''' + source[end:]
+    # 3. A page for the form, for now.
+    (folder / "templates" / "error.html").write_text(
+        '<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>{{ title }}</title></head>\n<body>\n'
+        '  <h1>{{ title }}</h1>\n  <p role="alert">{{ message }}</p>\n'
+        "  <p><a href=\"{{ url_for('home') }}\">Back to the QR code</a></p>\n</body>\n</html>\n", encoding="utf-8")
+    change("\n    return app\n", '''
+    @app.errorhandler(MethodNotAllowed)
+    def not_yet(error):
+        return render_template("error.html", title="Codes are not checked yet",
+                               message="Checking codes comes in the next stage."), 405
+
+    return app
+''')
+    # 4. Its own cookie.
+    change('SESSION_COOKIE_NAME="stage3_session"', 'SESSION_COOKIE_NAME="stage4_session"')
+    app_py.write_text(source, encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_lesson_04_build_steps_turn_stage_3_into_an_app_that_passes_stage_4(tmp_path):
+    """A student who follows the four steps on stage 3, with their 4.2 template, passes every stage 4 test."""
+    import shutil
+
+    from workbook.my_app import run_stage_tests
+    from workbook.stages import stage
+    build = next(c.source for c in cells(4) if c.cell_type == "markdown" and c.source.startswith("## Build"))
+    assert len(re.findall(r"^\d+\. \*\*", build, re.M)) == 4 and "check_my_app(4)" in build
+    folder = tmp_path / "my_app"
+    shutil.copytree(stage(3).folder, folder, ignore=shutil.ignore_patterns("__pycache__", "CHANGES.diff", "README.md"))
+    _follow_lesson_04_build_steps(folder)
+    after = run_stage_tests(4, folder)
+    assert after.passed, after.output[-3000:]
+    # What stage 4 adds that its behaviour tests leave alone: the code form, and a page for its POST.
+    from workbook import pages
+    from workbook.app_loader import make_app
+    from workbook.checks.lesson_04 import check_otp_input
+    client = make_app(folder, {"TESTING": True, "SECRET_KEY": "x" * 32}).test_client()
+    html = client.get("/").get_data(as_text=True)
+    check_otp_input(html)
+    form = pages.parse(html).form("otp")
+    assert form.method == "post" and form.action == "/"
+    reply = client.post("/", data={"otp": "123456"})
+    assert reply.status_code == 405 and pages.parse(reply.data).text.strip()
+
+
+def _answer_source(lesson, exercise_id):
+    """The solution notebook's answer to an exercise, markers removed: what a student who solved it wrote."""
+    source = next(c.source for c in cells(lesson) if c.cell_type == "code"
+                  and c.source.startswith(f"# Exercise {exercise_id}:"))
+    return "\n".join(line for line in source.splitlines() if line.strip() not in (BEGIN, END))
+
+
+@pytest.mark.slow
+def test_lesson_03_build_steps_turn_stage_2_into_an_app_that_passes_stage_3(tmp_path):
+    """A student who follows the three steps on stage 2, with their 3.1 and 3.2, passes every stage 3 test."""
+    import shutil
+
+    from workbook.my_app import run_stage_tests
+    from workbook.stages import stage
+    build = next(c.source for c in cells(3) if c.cell_type == "markdown" and c.source.startswith("## Build"))
+    assert len(re.findall(r"^\d+\. \*\*", build, re.M)) == 3 and "check_my_app(3)" in build
+    folder = tmp_path / "my_app"
+    shutil.copytree(stage(2).folder, folder, ignore=shutil.ignore_patterns("__pycache__", "CHANGES.diff", "README.md"))
+    assert not run_stage_tests(3, folder).passed, "stage 2 itself must fail the stage 3 tests"
+    app_py = folder / "app.py"
+    source = app_py.read_text(encoding="utf-8")
+    # 1. The two functions, with what they need.
+    functions = ("import base64\nimport io\n\nimport pyqrcode\n\nISSUER = \"Flask 2FA Workbook\"\n\n\n"
+                 + _answer_source(3, "3.1") + "\n\n\n" + _answer_source(3, "3.2") + "\n\n\n")
+    assert source.count("def create_app(") == 1
+    source = source.replace("def create_app(", functions + "def create_app(")
+    # 2. The page: the QR code and the grouped key; the code goes.
+    start = source.index("        code = pyotp.TOTP(secret).at(")
+    end = source.index("        # A page that shows a secret must not be kept in any cache.")
+    source = source[:start] + '''        qr_code = qr_data_uri(provisioning_uri(secret, app.config["ACCOUNT_NAME"]))
+        key = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+        page = (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Scan</title></head><body>"
+            f"<img src='{qr_code}' alt='QR code for your authenticator app'>"
+            f"<p>Or type this key: <code>{escape(key)}</code></p></body></html>"
+        )
+''' + source[end:]
+    # 3. Its own cookie.
+    assert source.count('SESSION_COOKIE_NAME="stage2_session"') == 1
+    source = source.replace('SESSION_COOKIE_NAME="stage2_session"', 'SESSION_COOKIE_NAME="stage3_session"')
+    app_py.write_text(source, encoding="utf-8")
+    after = run_stage_tests(3, folder)
+    assert after.passed, after.output[-3000:]
+
+
+@pytest.mark.slow
+def test_lesson_02_build_steps_turn_stage_1_into_an_app_that_passes_stage_2(tmp_path):
+    """A student who follows the three steps on stage 1 passes every stage 2 test."""
+    import shutil
+
+    from workbook.my_app import run_stage_tests
+    from workbook.stages import stage
+    build = next(c.source for c in cells(2) if c.cell_type == "markdown" and c.source.startswith("## Build"))
+    assert len(re.findall(r"^\d+\. \*\*", build, re.M)) == 3 and "check_my_app(2)" in build
+    folder = tmp_path / "my_app"
+    shutil.copytree(stage(1).folder, folder, ignore=shutil.ignore_patterns("__pycache__", "CHANGES.diff", "README.md"))
+    assert not run_stage_tests(2, folder).passed, "stage 1 itself must fail the stage 2 tests"
+    app_py = folder / "app.py"
+    source = app_py.read_text(encoding="utf-8")
+    source = source.replace("import os\n", "import os\nimport secrets\nimport time\n", 1)
+    source = source.replace("from flask import Flask\n", "from flask import Flask, session\n", 1)
+    start, end = source.index("def create_app("), source.index('\nif __name__ == "__main__":')
+    source = source[:start] + '''def create_app(test_config=None):
+    app = Flask(__name__)
+    # 1. Settings first; a random key when none is given, never one in the source.
+    app.config.from_mapping(CLOCK=time.time, ACCOUNT_NAME="student", SESSION_COOKIE_NAME="stage2_session")
+    app.config.from_prefixed_env()
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        app.logger.warning("FLASK_SECRET_KEY is not set: a random key is used.")
+
+    # 2. One secret per visitor, on the server; only an id in the cookie.
+    totp_secrets = {}
+
+    def secret_for_this_session():
+        enrolment_id = session.get("enrolment_id")
+        if enrolment_id not in totp_secrets:
+            enrolment_id = secrets.token_urlsafe(16)
+            session["enrolment_id"] = enrolment_id
+            totp_secrets[enrolment_id] = pyotp.random_base32()
+        return totp_secrets[enrolment_id]
+
+    # 3. The page.
+    @app.get("/")
+    def index():
+        secret = secret_for_this_session()
+        key = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+        code = pyotp.TOTP(secret).at(app.config["CLOCK"]())
+        page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Your secret</title></head>"
+                f"<body><p>Your secret: <code>{escape(key)}</code></p><p>Its code now: {code}</p></body></html>")
+        return page, {"Cache-Control": "no-store"}
+
+    return app
+
+''' + source[end:]
+    app_py.write_text(source, encoding="utf-8")
+    after = run_stage_tests(2, folder)
+    assert after.passed, after.output[-3000:]
