@@ -67,7 +67,7 @@ def test_pip_in_a_notebook_installs_for_that_notebook_only(tmp_path):
     log = (out.parent / "logs" / "ana" / "01.log").read_text(encoding="utf-8")
     assert "tinypkg_shell installed for this notebook only" in log and "tinypkg_magic installed" in log
     rows = _rows(out)
-    assert rows["ana"]["total"] == rows["ben"]["total"] == "3"
+    assert rows["ana"]["total"] == rows["ben"]["total"] == "4"   # 1.1-1.3 and 1.Q1
     feedback = (out.parent / "feedback" / "ben.md").read_text(encoding="utf-8")
     assert "ModuleNotFoundError: No module named 'tinypkg_shell'" in feedback
     with pytest.raises(ImportError):

@@ -287,7 +287,7 @@ def test_resume_after_an_interruption_grades_only_new_and_changed_work(tmp_path,
 
     rows = _grade(submissions, out, "--resume")
     assert graded[-1] == sorted({"ana", "ben", "cy"} - set(first))       # the first one is not graded again
-    assert [rows[name]["total"] for name in ("ana", "ben", "cy")] == ["3", "3", "3"]
+    assert [rows[name]["total"] for name in ("ana", "ben", "cy")] == ["4", "4", "4"]   # 1.1-1.3 and 1.Q1
 
     # a student added, one who hands in again (a 1.2 that now fails), one whose folder is only copied anew
     write(answered(1, "dan"), submissions / "dan" / "notebooks" / LESSON_FILES[1])
@@ -297,9 +297,9 @@ def test_resume_after_an_interruption_grades_only_new_and_changed_work(tmp_path,
     shutil.copytree(tmp_path / "cy-copy", submissions / "cy")    # new file dates, the same content
     rows = _grade(submissions, out, "--resume")
     assert graded[-1] == ["ben", "dan"]
-    assert {name: rows[name]["total"] for name in rows} == {"ana": "3", "ben": "0", "cy": "3", "dan": "3"}
+    assert {name: rows[name]["total"] for name in rows} == {"ana": "4", "ben": "0", "cy": "4", "dan": "4"}
     rows = _grade(submissions, out, "--resume")          # nothing changed: nothing graded
-    assert graded[-1] == [] and rows["dan"]["total"] == "3"
+    assert graded[-1] == [] and rows["dan"]["total"] == "4"
 
 
 def test_feedback_written_before_the_due_date_shows_the_visible_checks_only():
