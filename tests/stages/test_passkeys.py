@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from workbook import passkey
 from workbook.app_loader import make_app
+from workbook.cookies import session_cookie, session_cookie_name
 from workbook.passkey import Authenticator, Browser, PasskeyError, b64url, from_b64url
 
 from stage_helpers import PASSWORD, AuthActions, app_config, is_redirect_to, location, logged_in, use_recovery, verify
@@ -224,6 +225,22 @@ def test_a_challenge_is_used_once_pass_or_fail(with_passkey, browser):
     login_options(thief)
     refused(post_json(thief, "/passkeys/login/verify", {"credential": credential}), 401)
     assert not logged_in(thief)
+
+
+def test_the_server_forgets_a_used_challenge(signed_in, app):
+    # A passkey without a counter (synced ones send 0), so that only the challenge stops a replay.
+    synced = Browser(Authenticator(counter=False, synced=True))
+    assert register(signed_in.client, synced).status_code == 201
+    signed_in.logout()
+    client = signed_in.client
+    options = login_options(client)
+    saved = session_cookie(client)  # the cookie that holds the ceremony's id, before it is used
+    credential = synced.get(ORIGIN, options)
+    assert post_json(client, "/passkeys/login/verify", {"credential": credential}).status_code == 200
+    copy = app.test_client()
+    copy.set_cookie(session_cookie_name(copy), saved)
+    refused(post_json(copy, "/passkeys/login/verify", {"credential": credential}), 401)
+    assert not logged_in(copy)
 
 
 def test_a_challenge_expires_after_5_minutes(with_passkey, browser, clock):
