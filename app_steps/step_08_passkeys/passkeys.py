@@ -16,7 +16,7 @@ The routes (JSON in and out; every POST carries the page's CSRF token in ``X-CSR
     POST /passkeys/register/verify   {"credential": ..., "nickname": ...}: 201, or 400 with a message
     POST /passkeys/login/options     request options for any passkey of this site (no user name)
     POST /passkeys/login/verify      {"credential": ...}: a full login, or 401 and nothing changes
-    POST /passkeys/<id>/delete       removes one (recent full login); ends every other session
+    POST /passkeys/<id>/delete       removes one (recent full login); ends every other session (a form, or JSON)
     POST /passkeys/only              the "passkeys only" setting (recent full login)
 """
 import hashlib
@@ -141,9 +141,14 @@ JSON_ENDPOINTS = {"passkeys.register_options", "passkeys.register_verify", "pass
                   "passkeys.login_verify"}
 
 
+def wants_json():
+    """The script's ceremony routes always answer JSON; the form routes do when sent JSON."""
+    return request.endpoint in JSON_ENDPOINTS or request.is_json
+
+
 @bp.errorhandler(CSRFError)
 def csrf_error(error):
-    if request.endpoint in JSON_ENDPOINTS:
+    if wants_json():
         return problem(400, "This page is out of date (its CSRF token is missing or old): reload it and try again.")
     message = ("This form is out of date or did not come from this site, so nothing was changed. "
                "Go back, reload the page and send the form again.")
@@ -154,7 +159,7 @@ def csrf_error(error):
 @bp.errorhandler(HTTPException)
 def http_error(error):
     """413 (too large) and the rest, as JSON on the script's routes; never a stack trace."""
-    if request.endpoint in JSON_ENDPOINTS:
+    if wants_json():
         message = ("That was more than a passkey sends." if error.code == 413 else error.description)
         return problem(error.code, message)
     return render_template("error.html", title=f"{error.code} {error.name}", message=error.description), error.code
@@ -432,25 +437,30 @@ def login_verify():
 
 @bp.post("/passkeys/<int:passkey_id>/delete")
 def delete_passkey(passkey_id):
-    refused = recent_login_problem(json_answer=False)
+    """The Remove button's form; or JSON ({} in, {"deleted": id} out) from a script."""
+    as_json = wants_json()
+    refused = recent_login_problem(json_answer=as_json)
     if refused:
         return refused
     user_id = g.user["id"]
     rows = passkeys_of(user_id)
     row = next((r for r in rows if r["id"] == passkey_id), None)
     if row is None:
-        return render_template("error.html", title="No such passkey",
-                               message="That passkey is not one of yours, or is gone already."), 404
+        message = "That passkey is not one of yours, or is gone already."
+        return problem(404, message) if as_json else (
+            render_template("error.html", title="No such passkey", message=message), 404)
     if len(rows) == 1 and passkeys_only(user_id):
-        return render_template("passkeys.html", passkeys=rows, passkeys_only=True, recent=True,
-                               error="That is your last passkey, and you log in with passkeys only: "
-                                     "turn that off first."), 400
+        message = "That is your last passkey, and you log in with passkeys only: turn that off first."
+        return problem(400, message) if as_json else (
+            render_template("passkeys.html", passkeys=rows, passkeys_only=True, recent=True, error=message), 400)
     db = get_db()
     with transaction(db):
         db.execute("DELETE FROM passkeys WHERE id = ? AND user_id = ?", (passkey_id, user_id))
         # Whoever logged in with it elsewhere is out.
         user_management.end_all_sessions(user_id, db, but=session["sid"])
     security_event(user_id, f"passkey removed: {row['nickname']}")
+    if as_json:
+        return jsonify(deleted=passkey_id)
     flash(f"Passkey \"{row['nickname']}\" removed; every other session of yours has ended.")
     return redirect(url_for("passkeys.list_passkeys"))
 

@@ -384,6 +384,18 @@ def test_removing_a_passkey_needs_a_recent_login_and_your_own_passkey(with_passk
     assert passkey_login(with_passkey.client, browser).status_code == 200  # still there
 
 
+def test_a_script_can_remove_a_passkey_with_json(with_passkey, browser, app, clock):
+    assert passkey_login(with_passkey.client, browser).status_code == 200
+    url = removal_form(with_passkey.client)
+    bob = AuthActions(app.test_client(), Phone(clock))
+    bob.enrol("bob", PASSWORD)
+    refused(post_json(bob.client, url), 404)
+    refused(post_json(with_passkey.client, url, token=False), 400)
+    response = post_json(with_passkey.client, url)
+    assert response.status_code == 200 and response.get_json()["deleted"] == int(url.split("/")[2])
+    refused(post_json(with_passkey.client, url), 404)  # gone
+
+
 def test_passkeys_only_stops_password_and_code_but_not_recovery_codes(with_passkey, browser, events, clock, app):
     elsewhere = app.test_client()  # a session a password and a code opened: a relay's, say
     assert location(AuthActions(elsewhere, with_passkey.phone).login()) == "/verify-2fa"
