@@ -10,8 +10,8 @@ import pyqrcode
 from flask import Blueprint, flash, g, make_response, redirect, render_template, request, session, url_for
 from pyotp.exceptions import OTPVerificationError
 
-import user_management
 import passkeys  # stage 8
+import user_management
 from auth import (MAX_PASSWORD, clock, login_required, password_step_required, renew_session,
                   too_many_attempts, wait_message)
 
