@@ -50,7 +50,6 @@ class ConfigurationError(RuntimeError):
 
 def create_app(test_config=None):
     app = Flask(__name__)
-    # ANCHOR: cookie_settings
     app.config.from_mapping(
         CLOCK=time.time,
         DATABASE=os.path.join(app.instance_path, "users.sqlite"),
@@ -70,13 +69,11 @@ def create_app(test_config=None):
         SESSION_MAX_SECONDS=12 * 3600,
         PERMANENT_SESSION_LIFETIME=12 * 3600,  # and Flask refuses an older signature
     )
-    # ANCHOR_END: cookie_settings
     # FLASK_SECRET_KEY, FLASK_DATABASE, FLASK_SESSION_COOKIE_SECURE=false, ... from the environment.
     app.config.from_prefixed_env()
     if test_config:
         app.config.update(test_config)
 
-    # ANCHOR: secret_key
     key = app.config.get("SECRET_KEY")
     how = ("export FLASK_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))'), "
            "or run it on your own machine with: flask --app app_steps/step_08_passkeys/app.py run --debug")
@@ -97,14 +94,12 @@ def create_app(test_config=None):
             "FLASK_SECRET_KEY is not set, so a random key is used: everyone is "
             "logged out whenever the app restarts."
         )
-    # ANCHOR_END: secret_key
     if app.config.get("BEHIND_PROXY"):
         # Only a proxy we run (JupyterHub's) may say where the app lives: from
         # anyone else, X-Forwarded-Prefix would point links and redirects at their site.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
     user_management.init_app(app)
 
-    # ANCHOR: csrf_setup
     # Every POST must carry the csrf_token hidden field that the form got from this
     # site, so another site cannot make your browser submit a form here.
     CSRFProtect(app)
@@ -114,7 +109,6 @@ def create_app(test_config=None):
         message = ("This form is out of date or did not come from this site, so nothing was "
                    "changed. Go back, reload the page and send the form again.")
         return render_template("error.html", title="Form out of date", message=message), 400
-    # ANCHOR_END: csrf_setup
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(two_factor.bp)
@@ -140,7 +134,6 @@ def create_app(test_config=None):
             response.headers["Location"] = location[len(folder):] or "./"
         return response
 
-    # ANCHOR: security_headers
     @app.after_request
     def security_headers(response):
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
@@ -155,7 +148,6 @@ def create_app(test_config=None):
             # remembers that for a year and never tries plain HTTP first.
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
-    # ANCHOR_END: security_headers
 
     @app.errorhandler(413)
     def too_large(error):

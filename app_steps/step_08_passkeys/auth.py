@@ -20,7 +20,6 @@ def clock():
     return current_app.config["CLOCK"]()
 
 
-# ANCHOR: session_renewal
 def renew_session():
     """A new, empty session at each change of privilege (logged in, logged out, 2FA off).
 
@@ -29,10 +28,8 @@ def renew_session():
     """
     session.clear()
     g.pop("csrf_token", None)
-# ANCHOR_END: session_renewal
 
 
-# ANCHOR: server_sessions
 def start_server_session(user_id, logged_in):
     """A fresh cookie session tied to a new row in the sessions table (ended there, it is over)."""
     renew_session()
@@ -65,7 +62,6 @@ def load_logged_in_user():
     g.server_session = row
     if row["logged_in"] and session.get("user_id") == row["user_id"]:
         g.user = user_management.get_user(row["user_id"])
-# ANCHOR_END: server_sessions
 
 
 def login_required(view):

@@ -51,7 +51,6 @@ def normalise_code(raw):
     return code if re.fullmatch("[0-9]{6}", code) else None
 
 
-# ANCHOR: recovery_code_format
 RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32: no 0, 1, 8 or 9 to mistake for o, l, b, g
 
 
@@ -73,7 +72,6 @@ def normalise_recovery_code(raw):
         return None
     code = code.lower()
     return "-".join(code[i:i + 4] for i in range(0, RECOVERY_CODE_LENGTH, 4))
-# ANCHOR_END: recovery_code_format
 
 
 def matching_timecode(secret, code):
@@ -161,7 +159,6 @@ def recovery_codes_file():
     return response
 
 
-# ANCHOR: verify_2fa
 @bp.route("/verify-2fa", methods=["GET", "POST"])
 @password_step_required
 def verify_2fa(user):
@@ -212,7 +209,6 @@ def use_recovery_code(user):
     flash(f"You used a recovery code: {left} left. Each one works only once. "
           "Lost your phone? Turn two-factor authentication off below, then log in again to set up the new one.")
     return redirect(url_for("two_factor.dashboard"))
-# ANCHOR_END: verify_2fa
 
 
 @bp.get("/dashboard")

@@ -135,7 +135,6 @@ def init_app(app):
     app.teardown_appcontext(close_db)
 
 
-# ANCHOR: sessions
 def _session_key(token):
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
@@ -189,7 +188,6 @@ def end_all_sessions(user_id, db=None, but=None):
         "DELETE FROM sessions WHERE user_id = ? AND id_hash IS NOT ?",
         (user_id, _session_key(but) if but else None),
     )
-# ANCHOR_END: sessions
 
 
 def count_disable_failure(token, allowed):
@@ -236,7 +234,6 @@ def get_user(user_id):
     return get_db().execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
 
 
-# ANCHOR: enrol_secret
 def enrol_secret(token, new_secret):
     """The secret this session is enrolling with: ``new_secret`` the first time, the same one after.
 
@@ -250,7 +247,6 @@ def enrol_secret(token, new_secret):
         (new_secret, key),
     )
     return db.execute("SELECT enrol_secret FROM sessions WHERE id_hash = ?", (key,)).fetchone()[0]
-# ANCHOR_END: enrol_secret
 
 
 def turn_on_2fa(user_id, secret, timecode, recovery_codes, now, session_token):
@@ -290,7 +286,6 @@ def turn_off_2fa(user_id):
         end_all_sessions(user_id, db)
 
 
-# ANCHOR: replay_check
 def use_timecode(user_id, timecode):
     """Mark the step ``timecode`` as used; False if it, or a later one, was used already.
 
@@ -305,10 +300,8 @@ def use_timecode(user_id, timecode):
         (timecode, user_id, timecode),
     ).rowcount
     return changed == 1
-# ANCHOR_END: replay_check
 
 
-# ANCHOR: throttle
 FREE_ATTEMPTS = 5       # failures allowed before any waiting
 FIRST_DELAY = 30        # seconds to wait after the 5th failure in a row ...
 MAX_DELAY = 15 * 60     # ... doubled after each further one, up to 15 minutes
@@ -377,10 +370,8 @@ def attempt_succeeded(user_id, kind="code"):
         # and the UPDATE of start_attempt, and must still find its row.
         db.execute("UPDATE throttles SET failures = 0, locked_until = 0 WHERE user_id = ? AND kind = ?",
                    (user_id, kind))
-# ANCHOR_END: throttle
 
 
-# ANCHOR: recovery_codes
 def hash_recovery_code(code):
     """sha256, not the slow salted hash used for passwords.
 
@@ -441,4 +432,3 @@ def recovery_codes_left(user_id):
     return get_db().execute(
         "SELECT COUNT(*) FROM recovery_codes WHERE user_id = ?", (user_id,)
     ).fetchone()[0]
-# ANCHOR_END: recovery_codes
