@@ -164,14 +164,15 @@ def recovery_codes_file():
 def verify_2fa(user):
     if user["totp_secret"] is None:
         return redirect(url_for("two_factor.enable_2fa"))
+    # Stage 8: an account set to "passkeys only" takes no code (a relay cannot fall back to
+    # asking for one); recovery codes still work, to get back in after losing the passkey.
+    if passkeys.passkeys_only(user["id"]) and "recovery_code" not in request.form:
+        status = 403 if request.method == "POST" else 200
+        return render_template("verify_2fa.html", error=passkeys.PASSKEYS_ONLY_MESSAGE), status
     if request.method == "GET":
         return render_template("verify_2fa.html")
     if "recovery_code" in request.form:  # the second form on the page
         return use_recovery_code(user)
-    # Stage 8: an account set to "passkeys only" takes no code (a relay cannot fall back to
-    # asking for one); recovery codes, above, still work, to get back in after losing the passkey.
-    if passkeys.passkeys_only(user["id"]):
-        return render_template("verify_2fa.html", error=passkeys.PASSKEYS_ONLY_MESSAGE), 403
 
     code = normalise_code(request.form.get("otp"))
     if code is None:

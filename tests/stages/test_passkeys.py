@@ -409,6 +409,8 @@ def test_passkeys_only_stops_password_and_code_but_not_recovery_codes(with_passk
     with_passkey.logout()
     clock.advance(30)
     assert location(with_passkey.login()) == "/verify-2fa"
+    page = with_passkey.client.get("/verify-2fa")
+    assert page.status_code == 200 and b"passkey only" in page.data  # said before a code is typed
     response = verify(with_passkey.client, with_passkey.phone.code())
     assert response.status_code == 403 and b"passkey" in response.data
     assert not logged_in(with_passkey.client)
