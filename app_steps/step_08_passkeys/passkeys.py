@@ -39,10 +39,43 @@ from webauthn.helpers.structs import (AttestationConveyancePreference, Authentic
                                       ResidentKeyRequirement, UserVerificationRequirement)
 from werkzeug.exceptions import HTTPException
 
-# ---- What this file uses of stage 7 (on another stage 7, these are the lines to change) -------
-import user_management                                       # get_user, end_session, end_all_sessions
-from auth import clock, login_required, start_server_session  # now; "signed in"; a new server session
-from user_management import get_db, transaction              # the stage's SQLite connection
+# ---- The stage 7 this file sits on: everything it uses of it, in this block only --------------
+import user_management
+from auth import clock, login_required, start_server_session
+from user_management import close_db, get_db, transaction
+
+
+def get_user(user_id):
+    return user_management.get_user(user_id)
+
+
+def login_time():
+    """When this session's full login happened (the server-side session row's start)."""
+    return g.server_session["started"]
+
+
+def full_login(user):
+    """Both factors passed (a passkey that verified its user): a new logged-in session in this browser."""
+    if isinstance(session.get("sid"), str):
+        user_management.end_session(session["sid"])  # this browser's earlier session ends
+    start_server_session(user["id"], logged_in=True)
+    session["user_id"] = user["id"]
+
+
+def end_other_sessions(user_id, db):
+    """Every session of the user but this one ends (inside the caller's transaction)."""
+    user_management.end_all_sessions(user_id, db, but=session["sid"])
+
+
+def security_event(user_id, kind, detail):
+    """Tell the owner: ``app.config["NOTIFY"](user, detail)`` when set, else one log line.
+    (``kind``: passkey_added, passkey_removed, passkeys_only, for a stage that stores events.)"""
+    user = get_user(user_id)
+    notify = current_app.config.get("NOTIFY")
+    if notify is not None:
+        notify(user, detail)
+    else:
+        current_app.logger.info("security event for %s: %s", user["username"], detail)
 # ------------------------------------------------------------------------------------------------
 
 bp = Blueprint("passkeys", __name__)
@@ -102,7 +135,7 @@ def init_app(app):
     app.config["ORIGIN"] = check_settings(app.config["RP_ID"], app.config["ORIGIN"])
     with app.app_context():
         get_db().executescript(SCHEMA)
-        user_management.close_db()
+        close_db()
     app.register_blueprint(bp)
 
 
@@ -176,17 +209,7 @@ def json_options(options):
     return current_app.response_class(options_to_json(options), mimetype="application/json")
 
 
-# ---- stage 7 hooks that belong to passkeys -----------------------------------------------------------
-
-def security_event(user_id, event):
-    """Tell the owner (stage 7 round three stores it and calls app.config["NOTIFY"]; here: NOTIFY or a log line)."""
-    user = user_management.get_user(user_id)
-    notify = current_app.config.get("NOTIFY")
-    if notify is not None:
-        notify(user, event)
-    else:
-        current_app.logger.info("security event for %s: %s", user["username"], event)
-
+# ---- the setting, and recent logins --------------------------------------------------------------
 
 def passkeys_only(user_id):
     """True when the account logs in with a passkey only (checked where password + code would log in)."""
@@ -200,7 +223,7 @@ def recent_login_problem(json_answer=True):
         message = "Log in first."
         return problem(401, message) if json_answer else (render_template(
             "error.html", title="Log in first", message=message), 401)
-    if not 0 <= clock() - g.server_session["started"] <= RECENT_LOGIN_SECONDS:
+    if not 0 <= clock() - login_time() <= RECENT_LOGIN_SECONDS:
         message = ("Sign in again: adding or removing a passkey, or changing how you log in, needs a login "
                    "from the last 5 minutes. Log out, log in, and come back.")
         return problem(403, message) if json_answer else (render_template(
@@ -290,7 +313,7 @@ def list_passkeys():
         "passkeys.html",
         passkeys=rows,
         passkeys_only=passkeys_only(g.user["id"]),
-        recent=0 <= clock() - g.server_session["started"] <= RECENT_LOGIN_SECONDS,
+        recent=0 <= clock() - login_time() <= RECENT_LOGIN_SECONDS,
     )
 
 
@@ -362,7 +385,7 @@ def register_verify():
         )
     except sqlite3.IntegrityError:
         return problem(400, "That passkey is registered already.")
-    security_event(g.user["id"], f"passkey added: {nickname}")
+    security_event(g.user["id"], "passkey_added", f"passkey added: {nickname}")
     return jsonify(id=cursor.lastrowid, nickname=nickname), 201
 
 
@@ -421,15 +444,12 @@ def login_verify():
         "UPDATE passkeys SET sign_count = ?, last_used = ?, backed_up = ? WHERE id = ? AND sign_count = ?",
         (verified.new_sign_count, clock(), int(verified.credential_backed_up), passkey["id"], passkey["sign_count"]),
     ).rowcount
-    user = user_management.get_user(passkey["user_id"])
+    user = get_user(passkey["user_id"])
     if moved != 1 or user is None or user["totp_secret"] is None:
         return login_failed("That passkey login did not check out: try again.")
     # A passkey that verified its user is two factors (something you have, and your PIN or
-    # fingerprint): a full login, in a new session. This browser's earlier session ends.
-    if isinstance(session.get("sid"), str):
-        user_management.end_session(session["sid"])
-    start_server_session(user["id"], logged_in=True)
-    session["user_id"] = user["id"]
+    # fingerprint): a full login, in a new session.
+    full_login(user)
     return jsonify(redirect=url_for("two_factor.dashboard"))
 
 
@@ -457,8 +477,8 @@ def delete_passkey(passkey_id):
     with transaction(db):
         db.execute("DELETE FROM passkeys WHERE id = ? AND user_id = ?", (passkey_id, user_id))
         # Whoever logged in with it elsewhere is out.
-        user_management.end_all_sessions(user_id, db, but=session["sid"])
-    security_event(user_id, f"passkey removed: {row['nickname']}")
+        end_other_sessions(user_id, db)
+    security_event(user_id, "passkey_removed", f"passkey removed: {row['nickname']}")
     if as_json:
         return jsonify(deleted=passkey_id)
     flash(f"Passkey \"{row['nickname']}\" removed; every other session of yours has ended.")
@@ -484,8 +504,8 @@ def passkeys_only_setting():
         db.execute("UPDATE passkey_accounts SET passkeys_only = ? WHERE user_id = ?", (int(wanted == "on"), user_id))
         if wanted == "on":
             # Sessions that a password and a code opened (a relay's among them) end now.
-            user_management.end_all_sessions(user_id, db, but=session["sid"])
-    security_event(user_id, f"passkeys only turned {wanted}")
+            end_other_sessions(user_id, db)
+    security_event(user_id, "passkeys_only", f"passkeys only turned {wanted}")
     flash("From now on, only a passkey logs you in (or a recovery code); every other session has ended."
           if wanted == "on" else "A password and a code log you in again too.")
     return redirect(url_for("passkeys.list_passkeys"))

@@ -94,9 +94,15 @@ def browser():
 
 @pytest.fixture
 def events(app):
-    """Every security event the app tells the owner about (app.config["NOTIFY"]), as (username, event)."""
+    """Every security event the app tells the owner about (app.config["NOTIFY"]), as (username, what it says).
+
+    NOTIFY gets the user (a row, or the name) and the event (its text, or a dict with its "detail")."""
     seen = []
-    app.config["NOTIFY"] = lambda user, event: seen.append((user["username"], event))
+
+    def notify(user, event):
+        name = user if isinstance(user, str) else user["username"]
+        seen.append((name, event.get("detail") if isinstance(event, dict) else event))
+    app.config["NOTIFY"] = notify
     return seen
 
 
