@@ -6,6 +6,7 @@ app folder, a student's included:
     pytest tests/stages --app-dir my_app --stage 5
 """
 import os
+from collections import Counter
 
 import pytest
 
@@ -64,3 +65,27 @@ def pytest_collection_modifyitems(items):
 
     quick_files = {item.path for item in items if quick(item)} - {item.path for item in items if not quick(item)}
     items.sort(key=lambda item: item.path in quick_files)  # a stable sort: the order within each part stays
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # around pytest's own summary: these lines come after -ra's
+def pytest_terminal_summary(terminalreporter, config):
+    """Close the run with what did not run and why, one line per reason (biggest last), so that "passed"
+    is never read as "all ran": "9 browser tests skipped (tests/test_jupyterlab.py 9): no Chromium at ...
+    (Debian/Ubuntu: apt-get install chromium) ...". The reasons carry their fix (the browser fixture,
+    tests/test_accessibility.py). In the xdist controller, from every worker's reports."""
+    result = yield
+    if hasattr(config, "workerinput"):
+        return result
+    groups = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple | list) else str(report.longrepr)
+        groups.setdefault(reason.removeprefix("Skipped: "), []).append(report)
+    if groups:
+        total = sum(map(len, groups.values()))
+        terminalreporter.write_sep("=", f"{total} test{'s' if total != 1 else ''} skipped: they did not run")
+        for reason, reports in sorted(groups.items(), key=lambda group: len(group[1])):
+            kind = "browser test" if all("browser" in report.keywords for report in reports) else "test"
+            files = Counter(report.nodeid.split("::")[0] for report in reports)
+            where = ", ".join(f"{name} {count}" for name, count in sorted(files.items()))
+            terminalreporter.write_line(f"{len(reports)} {kind}{'s' if len(reports) != 1 else ''} skipped ({where}): {reason}")
+    return result

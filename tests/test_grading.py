@@ -301,7 +301,7 @@ def test_one_test_process_finds_the_highest_stage(tmp_path):
 
 
 def test_stage_results_count_unreported_tests_against_their_stage(tmp_path):
-    from workbook.grading.stage_outcomes import stage_results
+    from workbook.testing.stage_outcomes import stage_results
     path = tmp_path / "outcomes.jsonl"
     records = [{"collected": {"6": ["a", "b"], "5": ["c"]}}]
     for nodeid, stage in (("a", 6), ("b", 6), ("c", 5)):
@@ -356,8 +356,8 @@ def test_solutions_score_full_marks_with_demonstrations_skipped(tmp_path):
 def test_a_test_shared_by_several_stages_runs_once(tmp_path):
     """A stage 3 app: stage 5's run fails one test; stage 4's tests are the ones that passed, not run again."""
     from workbook.grading.apps import STAGE_TEST_ARGS
-    from workbook.grading.stage_outcomes import stage_results
     from workbook.my_app import run_stage_tests
+    from workbook.testing.stage_outcomes import stage_results
     app = tmp_path / "my_app"
     shutil.copytree(ROOT / "app_steps" / "step_03_qr_code", app, ignore=shutil.ignore_patterns("__pycache__"))
     outcomes = tmp_path / "outcomes.jsonl"

@@ -88,6 +88,6 @@ def test_a_diff_opens_with_a_diffstat(tmp_path):
 @pytest.mark.parametrize("stage", [s.number for s in STAGES[1:]])
 def test_show_changes_can_show_one_file(stage):
     whole = (STAGES[stage - 1].folder / "CHANGES.diff").read_text(encoding="utf-8")
-    one = diffs.file_changes(stage, "app.py")
+    one = listings.file_changes(stage, "app.py")
     assert one.startswith(f"--- a/{STAGES[stage - 2].folder.name}/app.py") or one.startswith("--- /dev/null")
     assert one in whole and one != whole.strip()

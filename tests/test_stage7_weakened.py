@@ -10,8 +10,8 @@ import pytest
 
 from workbook.grading.apps import run_tests
 from workbook.grading.engine import default_engine
-from workbook.grading.stage_outcomes import stage_results
 from workbook.stages import stage
+from workbook.testing.stage_outcomes import stage_results
 
 pytestmark = pytest.mark.slow
 
@@ -21,14 +21,15 @@ WEAKENINGS = {
                      "last_timecode IS NULL OR last_timecode < ? OR 1", "test_a_code_works_once"),
     "CSRF": ("app.py", "MAX_CONTENT_LENGTH=8 * 1024,", "MAX_CONTENT_LENGTH=8 * 1024, WTF_CSRF_ENABLED=False,",
              "csrf"),
-    "throttle": ("user_management.py", "\ndef attempt_succeeded(",
-                 "\ndef start_attempt(*args, **kwargs):\n    return None\n\n\ndef attempt_succeeded(", "attempt"),
-    "recovery codes": ("user_management.py", "\ndef recovery_codes_left(",
-                       "\ndef use_recovery_code(user_id, code):\n    return False\n\n\ndef recovery_codes_left(",
+    "throttle": ("throttle.py", "\ndef attempt_succeeded(",
+                 "\ndef start_attempt(*args, **kwargs):\n    return Attempt(tuple(args[:3]), None)\n\n\ndef attempt_succeeded(",
+                 "attempt"),
+    "recovery codes": ("recovery_codes.py", "\ndef left(",
+                       "\ndef use(user_id, code):\n    return False\n\n\ndef left(",
                        "recovery"),
     "session renewal": ("auth.py", '    session.clear()\n    g.pop("csrf_token", None)', '    g.pop("csrf_token", None)',
                         "renewed"),
-    "session revocation": ("user_management.py", '"DELETE FROM sessions WHERE user_id = ? AND id_hash IS NOT ?"',
+    "session revocation": ("sessions.py", '"DELETE FROM sessions WHERE user_id = ? AND id_hash IS NOT ?"',
                            '"SELECT ?, ?"', "test_a_copied_cookie_opens_nothing_after_logout"),
 }
 

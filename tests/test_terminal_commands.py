@@ -23,7 +23,8 @@ from printed_commands import commands_in, plain_terminal, printed_by_how_to_run
 pytestmark = pytest.mark.slow
 
 STAGE_NUMBERS = [s.number for s in STAGES]
-README_RUN_LINE = re.compile(r"^(\.venv/bin/python .*app_steps/\S+/app\.py.*?)(?:\s+#.*)?$", re.M)
+# (A stage 7 line may set a variable first: FLASK_LOCAL_RUN=1 .venv/bin/python -m flask ...)
+README_RUN_LINE = re.compile(r"^((?:[A-Z_]+=\S+ )*\.venv/bin/python .*app_steps/\S+/app\.py.*?)(?:\s+#.*)?$", re.M)
 
 
 def app_environment(tmp_path):

@@ -71,7 +71,7 @@ class StageTestRun:
     returncode: int | None   # None: timed out
     output: str
     cpu_seconds: float = 0.0  # what the test process used, when the grader's worker measured it
-    # From pytest's own per-test reports (workbook.grading.stage_outcomes), never from the exit code alone:
+    # From pytest's own per-test reports (workbook.testing.stage_outcomes), never from the exit code alone:
     # an app that calls os._exit(0) in the middle of the tests ends pytest with status 0 too.
     stage_passed: bool | None = None
     finished: bool = False    # pytest reached the end of its session (nothing ended the process early)
@@ -113,13 +113,13 @@ def run_stage_tests(number, app_dir=None, timeout=300, extra_args=(), cwd=ROOT) 
     """
     import tempfile
 
-    from .grading.stage_outcomes import stage_results
+    from .testing.stage_outcomes import stage_results
     with tempfile.TemporaryDirectory(prefix="workbook-stage-tests-") as scratch:
         if "--stage-outcomes" in extra_args:  # the grader reads the file itself
             outcomes = Path(extra_args[list(extra_args).index("--stage-outcomes") + 1])
         else:
             outcomes = Path(scratch) / "outcomes.jsonl"
-            extra_args = (*extra_args, "-p", "workbook.grading.stage_outcomes", "--stage-outcomes", str(outcomes))
+            extra_args = (*extra_args, "-p", "workbook.testing.stage_outcomes", "--stage-outcomes", str(outcomes))
         command = [sys.executable, "-m", "pytest", *stage_test_args(number, app_dir, extra_args)]
         # Its own process group, so that a timeout also ends anything the app started.
         process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

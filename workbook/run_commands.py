@@ -102,10 +102,13 @@ def how_to_run(number, port=None):
     remote = codespaces_url(port) or proxy_url(port)
     # Behind a proxy the app must trust its X-Forwarded-* headers; locally it must not.
     env = ("FLASK_BEHIND_PROXY=1 " if remote else "") + passkey_settings(number, port)
+    # Stage 7 refuses to start without its keys, unless told it runs on your own machine
+    # (FLASK_LOCAL_RUN=1; `python app.py` sets it): then it makes them. Never the debugger.
+    local = "FLASK_LOCAL_RUN=1 " if number >= 7 else ""
     python = python_command()
     lines = [
         f"Start stage {number} in a terminal, from the repository folder (nothing to activate first):",
-        f"    {env}{python} -m flask --app {relative} run --port {port}" + (" --debug" if number >= 7 else ""),
+        f"    {env}{local}{python} -m flask --app {relative} run --port {port}",
         f"or: {env}FLASK_RUN_PORT={port} {python} {relative}",
     ]
     if codespaces_url(port):

@@ -9,6 +9,7 @@ import re
 import sqlite3
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
@@ -101,11 +102,10 @@ def test_code_typed_with_a_space_is_accepted(pending):
 
 def test_malformed_code_at_enrolment_is_a_400(auth):
     auth.register()
-    auth.login()
     for value in ("", "1234567", "١٢٣٤٥٦"):
         response = submit_form(auth.client, "/enable-2fa", {"otp": value})
         assert response.status_code == 400, repr(value)
-    assert user_row(auth.client.application)["totp_secret"] is None
+    assert user_row(auth.client.application) is None, "the account exists only once its phone is confirmed"
 
 
 @pytest.mark.parametrize("steps, accepted", [(-1, True), (1, True), (-2, False), (2, False)])
@@ -224,24 +224,30 @@ def test_wrong_recovery_codes_have_a_throttle_of_their_own(pending):
         "guessing recovery codes closed the code step too"
 
 
-def test_enrolment_is_throttled_too(auth, app):
+def test_wrong_codes_at_enrolment_make_no_account(auth, app):
+    """Round three: the registering session sees its own secret, so a guess there wins nothing;
+    the account is made by the right code only."""
     auth.register()
-    auth.login()
     auth.phone.scan(auth.client.get("/enable-2fa").data)
     for _ in range(5):
-        assert submit_form(auth.client, "/enable-2fa", {"otp": auth.phone.wrong_code()}).status_code == 401
-    response = submit_form(auth.client, "/enable-2fa", {"otp": auth.phone.code()})
-    assert response.status_code == 429 and response.headers["Retry-After"] == "30"
-    assert "no-store" in response.headers["Cache-Control"]
-    assert user_row(app)["totp_secret"] is None
+        response = submit_form(auth.client, "/enable-2fa", {"otp": auth.phone.wrong_code()})
+        assert response.status_code == 401 and "no-store" in response.headers["Cache-Control"]
+    assert user_row(app) is None
+    assert is_redirect_to(submit_form(auth.client, "/enable-2fa", {"otp": auth.phone.code()}), "/recovery-codes")
+    assert user_row(app)["totp_secret"] is not None
+
+
+def code_failures(app):
+    with sqlite3.connect(app.config["DATABASE"]) as db:
+        return db.execute("SELECT COUNT(*) FROM failures WHERE kind = 'code'").fetchone()[0]
 
 
 def test_the_count_lives_in_the_database(pending, app):
     for _ in range(3):
         verify(pending.client, pending.phone.wrong_code())
-    assert user_row(app)["failed_attempts"] == 3
+    assert code_failures(app) == 3
     assert is_redirect_to(verify(pending.client, pending.phone.code()), "/dashboard")
-    assert user_row(app)["failed_attempts"] == 0
+    assert code_failures(app) == 3, "round three: a success ends the pause, never the count"
 
 
 # ----------------------------------------------------------------- recovery codes
@@ -307,65 +313,68 @@ def test_another_users_recovery_code_does_not_work(enrolled, app, clock):
     assert not logged_in(bob.client)
 
 
-# ----------------------------------------------------------------- disable 2FA
+# ----------------------------------------------------------------- replacing the phone
 
-def test_disable_needs_password_and_a_fresh_code(signed_in, app, clock):
+def test_replace_phone_needs_password_and_a_fresh_code(signed_in, app, clock):
     auth = signed_in
     login_code = auth.phone.code()
-    assert submit_form(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": login_code}).status_code == 401
+    assert submit_form(auth.client, "/replace-phone", {"password": PASSWORD, "otp": login_code}).status_code == 401
     clock.advance(30)
     fresh = auth.phone.code()
-    assert submit_form(auth.client, "/disable-2fa", {"password": "not the password", "otp": fresh}).status_code == 401
-    assert submit_form(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": ""}).status_code == 400
-    assert user_row(app)["totp_secret"] is not None
+    assert submit_form(auth.client, "/replace-phone", {"password": "not the password", "otp": fresh}).status_code == 401
+    assert submit_form(auth.client, "/replace-phone", {"password": PASSWORD, "otp": ""}).status_code == 400
+    old = user_row(app)["totp_secret"]
     clock.advance(30)
-    response = submit_form(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.code()})
-    assert is_redirect_to(response, "/login")
-    assert not logged_in(auth.client), "turning 2FA off ends the session"
-    row = user_row(app)
-    assert row["totp_secret"] is None and row["last_timecode"] is None
-    with sqlite3.connect(app.config["DATABASE"]) as db:
-        assert db.execute("SELECT COUNT(*) FROM recovery_codes").fetchone()[0] == 0
+    response = submit_form(auth.client, "/replace-phone", {"password": PASSWORD, "otp": auth.phone.code()})
+    assert response.status_code == 200
+    new_phone = Authenticator(clock)
+    assert new_phone.scan(response.data).secret != auth.phone.account.secret
+    assert user_row(app)["totp_secret"] == old, "nothing changes before the new phone's code"
+    response = submit_form(auth.client, "/replace-phone", {"otp": new_phone.code()})
+    assert is_redirect_to(response, "/recovery-codes")
+    assert user_row(app)["totp_secret"] != old
+    assert logged_in(auth.client), "this session goes on"
+    assert len(show_recovery_codes(auth.client)) == 10, "new recovery codes"
 
-    old_secret = auth.phone.account.secret
-    assert location(auth.login()) == "/enable-2fa", "the next login enrols anew"
-    assert auth.phone.scan(auth.client.get("/enable-2fa").data).secret != old_secret
 
-
-def test_disable_needs_a_full_login(pending):
+def test_replace_phone_needs_a_full_login(pending):
     client = pending.client
-    response = client.post("/disable-2fa", data={"password": PASSWORD, "otp": pending.phone.code(),
-                                                 "csrf_token": csrf_token_of(client, "/verify-2fa")})
+    response = client.post("/replace-phone", data={"password": PASSWORD, "otp": pending.phone.code(),
+                                                   "csrf_token": csrf_token_of(client, "/verify-2fa")})
     assert location(response) == "/login"
-    assert location(client.get("/disable-2fa")) == "/login"
-    assert location(pending.client.application.test_client().get("/disable-2fa")) == "/login"
+    assert location(client.get("/replace-phone")) == "/login"
+    assert location(pending.client.application.test_client().get("/replace-phone")) == "/login"
 
 
-def test_disable_failures_end_the_session_not_the_account(signed_in, app, clock):
-    """A stolen session cannot guess its way to turning 2FA off, nor lock the owner out trying."""
+def test_replace_phone_failures_end_the_session_not_the_account(signed_in, app, clock):
+    """A stolen session cannot guess its way to a new phone, nor lock the owner out trying."""
     auth = signed_in
     clock.advance(30)
     for _ in range(3):
-        response = submit_form(auth.client, "/disable-2fa", {"password": "a guess at it", "otp": auth.phone.code()})
+        response = submit_form(auth.client, "/replace-phone", {"password": "a guess at it", "otp": auth.phone.code()})
         assert response.status_code == 401
-    response = submit_form(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.code()})
+    response = submit_form(auth.client, "/replace-phone", {"password": PASSWORD, "otp": auth.phone.code()})
     assert is_redirect_to(response, "/login") and not logged_in(auth.client)
-    assert user_row(app)["totp_secret"] is not None
-    assert user_row(app)["failed_attempts"] == 0, "the account's code step paid for the session's guesses"
+    assert code_failures(app) == 0, "the account's code step paid for the session's guesses"
     clock.advance(30)
     auth.login()
     assert is_redirect_to(verify(auth.client, auth.phone.code()), "/dashboard"), "the owner was locked out"
 
 
-def test_other_sessions_end_when_2fa_is_turned_off(signed_in, app, clock):
+def test_other_sessions_end_when_the_phone_is_replaced(signed_in, app, clock):
     auth = signed_in
     other = AuthActions(app.test_client(), auth.phone)
     clock.advance(30)
     other.login()
     assert is_redirect_to(verify(other.client, auth.phone.code()), "/dashboard")
     clock.advance(30)
-    submit_form(auth.client, "/disable-2fa", {"password": PASSWORD, "otp": auth.phone.code()})
+    page = submit_form(auth.client, "/replace-phone", {"password": PASSWORD, "otp": auth.phone.code()})
+    new_phone = Authenticator(clock)
+    new_phone.scan(page.data)
+    assert logged_in(other.client), "proving the factors alone changes nothing"
+    submit_form(auth.client, "/replace-phone", {"otp": new_phone.code()})
     assert not logged_in(other.client)
+    assert logged_in(auth.client)
 
 
 # ----------------------------------------------------------------- the order of the steps
@@ -380,7 +389,7 @@ def test_code_pages_need_the_password_first(client):
 
 
 def test_dashboard_is_closed_while_the_code_is_pending(pending):
-    for url in ("/dashboard", "/recovery-codes", "/disable-2fa"):
+    for url in ("/dashboard", "/recovery-codes", "/replace-phone", "/change-password"):
         assert location(pending.client.get(url)) == "/login", url
 
 
@@ -399,9 +408,9 @@ def test_pending_login_expires_after_ten_minutes(pending, clock):
 
 def test_pending_enrolment_expires_too(auth, clock):
     auth.register()
-    auth.login()
     clock.advance(601)
-    assert location(auth.client.get("/enable-2fa")) == "/login"
+    assert location(auth.client.get("/enable-2fa")) in ("/login", "/register")
+    assert location(auth.client.get("/enable-2fa")) == "/login", "the registration is gone for good"
 
 
 def test_session_is_renewed_at_each_step(pending):
@@ -425,6 +434,7 @@ def forge(data, key):
 
 def test_a_cookie_forged_with_the_guides_key_gets_nowhere(signed_in, app, clock):
     user_id = user_row(app)["id"]
+    signed_in.client.get("/dashboard")  # shows (and so takes out of the session) the messages after login
     genuine = read_session_cookie(session_cookie(signed_in.client))
     browser = app.test_client()
     for key in ("my_secret_key", app.secret_key):
@@ -506,7 +516,8 @@ def test_forged_csrf_token_is_a_400(stage_folder, signed_in, app, clock, tmp_pat
     elif token == "from another session":
         token = csrf_token_of(app.test_client())
     fields = {"password": PASSWORD, "otp": auth.phone.code(), "csrf_token": token}
-    assert auth.client.post("/disable-2fa", data=fields).status_code == 400
+    assert auth.client.post("/replace-phone", data=fields).status_code == 400
+    assert auth.client.post("/change-password", data={**fields, "new_password": "a new long passphrase"}).status_code == 400
     assert auth.client.post("/logout", data={"csrf_token": token}).status_code == 400
     assert logged_in(auth.client)
     assert user_row(app)["totp_secret"] is not None
@@ -514,10 +525,9 @@ def test_forged_csrf_token_is_a_400(stage_folder, signed_in, app, clock, tmp_pat
 
 def test_enrolment_without_csrf_token_leaves_2fa_off(auth, app):
     auth.register()
-    auth.login()
     auth.phone.scan(auth.client.get("/enable-2fa").data)
     assert auth.client.post("/enable-2fa", data={"otp": auth.phone.code()}).status_code == 400
-    assert user_row(app)["totp_secret"] is None
+    assert user_row(app) is None
     assert not logged_in(auth.client)
 
 
@@ -525,7 +535,7 @@ def test_every_post_form_carries_a_token(signed_in, app):
     def post_forms(client, url):
         return [f for f in pages.parse(client.get(url).data).forms if f.method == "post"]
 
-    for url in ("/dashboard", "/recovery-codes", "/disable-2fa"):
+    for url in ("/dashboard", "/recovery-codes", "/replace-phone", "/change-password"):
         assert all(form.fields.get("csrf_token") for form in post_forms(signed_in.client, url)), url
     bob = AuthActions(app.test_client(), signed_in.phone)
     bob.register("bob")
@@ -571,7 +581,8 @@ def test_no_secret_key_outside_debug_stops_the_app(stage_folder, tmp_path, monke
         message = str(stopped)
     else:
         pytest.fail("the app started without a key")
-    assert "FLASK_SECRET_KEY" in message and "--debug" in message and "\n" not in message
+    assert "FLASK_SECRET_KEY" in message and "\n" not in message
+    assert ".venv/bin/python" in message and "--debug" not in message, "a command a plain terminal runs, no debugger"
 
 
 def test_debug_mode_runs_without_a_key(stage_folder, tmp_path, monkeypatch, caplog):
@@ -585,6 +596,7 @@ def test_debug_mode_runs_without_a_key(stage_folder, tmp_path, monkeypatch, capl
 def test_key_from_the_environment(stage_folder, tmp_path, monkeypatch):
     key = "from the environment, 32 characters or more"
     monkeypatch.setenv("FLASK_SECRET_KEY", key)
+    monkeypatch.setenv("FLASK_TOTP_ENCRYPTION_KEYS", Fernet.generate_key().decode())
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     assert make_app(stage_folder, {"DATABASE": str(tmp_path / "users.sqlite")}).secret_key == key
 

@@ -1,4 +1,5 @@
 """Stages 6-7: password, then the page in between, then the protected page."""
+import re
 import sqlite3
 from pathlib import Path
 
@@ -15,8 +16,12 @@ pytestmark = pytest.mark.stages(6, 7)
 
 
 
-def test_register_then_login_goes_to_enrolment(auth):
+def test_register_then_login_goes_to_enrolment(auth, stage):
     response = auth.register()
+    if stage >= 7:  # round three: straight to enrolment, in the same session; no account before it
+        assert response.status_code in (302, 303) and location(response) == "/enable-2fa"
+        assert 400 <= auth.login().status_code < 500, "the account exists before its phone is confirmed"
+        return
     assert response.status_code in (302, 303) and location(response) == "/login"
     response = auth.login()
     assert response.status_code in (302, 303) and location(response) == "/enable-2fa"
@@ -41,14 +46,19 @@ def test_passwords_are_stored_hashed(app, auth):
         assert PASSWORD.encode() not in database.read()
 
 
-def test_passwords_are_hashed_with_scrypt_by_default(target, tmp_path):
-    """The suite hashes cheaply to run fast; left to itself, the app uses werkzeug's scrypt."""
+def test_passwords_are_hashed_with_scrypt_by_default(target, tmp_path, stage):
+    """The suite hashes cheaply to run fast; left to itself, the app uses werkzeug's scrypt
+    (stage 7, round three: Argon2id with at least OWASP's parameters, 19 MiB, 2 passes)."""
     folder, _number = target
     app = make_app(folder, {"TESTING": True, "SECRET_KEY": "test key, not a real one " * 2,
                             "DATABASE": str(tmp_path / "default.sqlite"), "SESSION_COOKIE_SECURE": False})
     AuthActions(app.test_client(), None).register()
     written = b"".join(Path(app.config["DATABASE"] + suffix).read_bytes()
                        for suffix in ("", "-wal") if Path(app.config["DATABASE"] + suffix).exists())
+    if stage >= 7:
+        found = re.search(rb"\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$", written)
+        assert found and int(found[1]) >= 19 * 1024 and int(found[2]) >= 2, "not Argon2id at OWASP's minimum"
+        return
     assert b"scrypt:32768:8:1$" in written
 
 
@@ -87,14 +97,18 @@ def test_pending_secret_survives_a_second_login(client, auth, authenticator):
     assert authenticator.scan(client.get("/enable-2fa").data).secret == first
 
 
-def test_wrong_code_at_enrolment_leaves_2fa_off(client, auth, authenticator):
-    auth.register()
-    auth.login()
+def test_wrong_code_at_enrolment_leaves_2fa_off(client, auth, authenticator, stage):
+    if location(auth.register()) != "/enable-2fa":
+        auth.login()
     authenticator.scan(client.get("/enable-2fa").data)
     response = submit_form(client, "/enable-2fa", {"otp": authenticator.wrong_code()})
     assert 400 <= response.status_code < 500
     assert client.get("/dashboard").status_code in (302, 303)
-    assert location(auth.login()) == "/enable-2fa"
+    if stage >= 7:  # no account yet; the same session may try again
+        assert client.get("/enable-2fa").status_code == 200
+        assert 400 <= auth.login().status_code < 500
+    else:
+        assert location(auth.login()) == "/enable-2fa"
 
 
 def test_enrolment_completes_login(client, auth):

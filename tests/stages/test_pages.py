@@ -91,7 +91,7 @@ ROUTES = {
     1: ["/"], 2: ["/"], 3: ["/"], 4: ["/"], 5: ["/"],
     6: ["/", "/register", "/login", "/enable-2fa", "/verify-2fa", "/dashboard", "/logout"],
     7: ["/", "/register", "/login", "/enable-2fa", "/verify-2fa", "/dashboard", "/logout",
-        "/recovery-codes", "/disable-2fa"],
+        "/recovery-codes", "/replace-phone", "/change-password"],
 }
 ROUTES[8] = ROUTES[7] + ["/passkeys", "/passkeys/register/options", "/passkeys/register/verify",
                          "/passkeys/login/options", "/passkeys/login/verify", "/passkeys/1/delete", "/passkeys/only"]

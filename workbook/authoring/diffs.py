@@ -6,38 +6,10 @@ for readers. Regenerate with ``python -m workbook diffs``;
 tests/test_changes_diff.py fails when a committed diff no longer matches the
 stage folders.
 """
-import difflib
 from pathlib import Path
 
-from ..listings import ANCHOR_LINE
+from ..listings import file_diff, stage_files
 from ..stages import STAGES
-from ..stages import stage as stage_by_number
-
-SKIPPED = {"CHANGES.diff", "README.md"}
-SKIPPED_DIRS = {"instance", "__pycache__", ".pytest_cache"}
-
-
-def stage_files(folder: Path | None) -> dict:
-    """Relative path -> text for every code file in a stage folder."""
-    if folder is None:
-        return {}
-    files = {}
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if path.is_file() and path.name not in SKIPPED and not SKIPPED_DIRS & set(relative.parts):
-            if path.suffix in (".py", ".html", ".css", ".js", ".txt"):
-                text = path.read_text(encoding="utf-8")
-                files[relative.as_posix()] = "".join(
-                    line for line in text.splitlines(keepends=True) if not ANCHOR_LINE.search(line))
-    return files
-
-
-def _file_diff(name, previous, current, before, after) -> str:
-    old_label = f"a/{previous.name}/{name}" if name in before else "/dev/null"
-    new_label = f"b/{current.name}/{name}" if name in after else "/dev/null"
-    lines = difflib.unified_diff(before.get(name, "").splitlines(keepends=True),
-                                 after.get(name, "").splitlines(keepends=True), old_label, new_label)
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
 def diffstat(file_diffs: dict) -> str:
@@ -65,20 +37,10 @@ def diffstat(file_diffs: dict) -> str:
 def changes(previous: Path | None, current: Path) -> str:
     """The diffstat, then the unified diff from ``previous`` (None: from nothing) to ``current``."""
     before, after = stage_files(previous), stage_files(current)
-    file_diffs = {name: _file_diff(name, previous, current, before, after)
+    file_diffs = {name: file_diff(name, previous, current, before, after)
                   for name in sorted(before.keys() | after.keys())}
     file_diffs = {name: text for name, text in file_diffs.items() if text}
     return diffstat(file_diffs) + "\n" + "".join(file_diffs.values())
-
-
-def file_changes(number: int, filename: str) -> str:
-    """The diff of one file of stage ``number`` from the stage before it ("" when it did not change)."""
-    current = stage_by_number(number).folder
-    previous = stage_by_number(number - 1).folder if number > STAGES[0].number else None
-    before, after = stage_files(previous), stage_files(current)
-    if filename not in before and filename not in after:
-        raise FileNotFoundError(f"Stage {number} and the stage before it have no file {filename}.")
-    return _file_diff(filename, previous, current, before, after)
 
 
 def expected_diffs() -> dict:

@@ -25,7 +25,6 @@ The modules, one job each:
                       or pytest on a my_app/
     preload.py        what the fork server imports once (libraries only, never student code)
     apps.py           grading a my_app/: one test process, the highest stage passed
-    stage_outcomes.py the pytest plugin that records each behaviour test's outcome for apps.py
     report.py         report.csv, report.html, feedback/
     command.py        the ``grade`` and ``check`` commands
     gradescope.py     the ``autograder`` command, and run_autograder's grading of one submission
@@ -81,7 +80,7 @@ with a secret the grader makes for that run and sends only once every cell has r
 is ignored and flagged. The checks' and the grader's modules are snapshotted before any
 student code runs, restored before each check, and any change is flagged; run_check
 re-validates its registry; the checks' reference helpers refuse to run for anyone but the
-checks. An app's stage comes from pytest's report of each test (stage_outcomes.py), never
+checks. An app's stage comes from pytest's report of each test (testing/stage_outcomes.py), never
 from an exit code. integrity.py flags the solutions' text or markers, the checks'
 internals, ``__eq__``, answers shared between students, an untouched stage app; apps.py
 an app that ends the test process. A flag is a note for the instructor, never a mark.

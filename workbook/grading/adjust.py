@@ -23,11 +23,6 @@ from .model import AppGrade, ExerciseGrade, GradingError, NotebookGrade, StageRu
 # report.json: every result, to merge a regrade into
 
 
-def save_results(grades, path):
-    data = {"students": [dataclasses.asdict(student) for student in grades.students]}
-    Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-
-
 def load_students(path):
     """The StudentGrades of an earlier report.json, by name."""
     try:

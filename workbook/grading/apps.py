@@ -1,7 +1,7 @@
 """Grading a student's my_app/: the highest stage whose behaviour tests (tests/stages) it passes.
 
 One pytest process per app runs the stages' tests highest first and stops at the first
-stage that passes entirely (workbook/grading/stage_outcomes.py). The stage comes from
+stage that passes entirely (workbook/testing/stage_outcomes.py). The stage comes from
 the outcome of each test that pytest reported, never from the exit code: an app that
 ends the test process early (``os._exit(0)`` included) gets no stage it did not finish.
 When that happens, the stages below the one it died in are tested again in a new process.
@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 
 from ..stages import STAGES
+from ..testing.stage_outcomes import stage_results, test_outcomes
 from .files import copy_tree, remove_tree
 from .model import AppGrade, StageRun
-from .stage_outcomes import stage_results, test_outcomes
 
 DEFAULT_APP_TIMEOUT = 300    # seconds for an app's test run (as workbook.my_app)
-STAGE_TEST_ARGS = ("-p", "workbook.grading.stage_outcomes",
+STAGE_TEST_ARGS = ("-p", "workbook.testing.stage_outcomes",
                    # the fork server imported them (preload.py): already rewritten, nothing lost
                    "-W", "ignore::pytest.PytestAssertRewriteWarning")
 

@@ -151,7 +151,6 @@ def check_main(args):
 
 def student_summary(grades, student):
     """Per lesson, each exercise's line and points; the app's stage; the total."""
-    from .gradescope import app_line
     lines = []
     for lesson in sorted(student.notebooks):
         notebook = student.notebooks[lesson]
@@ -169,3 +168,12 @@ def student_summary(grades, student):
     lines.append(f"\nTotal: {student.total} / {grades.max_points} (what `python -m workbook grade` gives this work;"
                  " checks your instructor adds with --hidden-checks are not in it)")
     return "\n".join(lines)
+
+
+def app_line(app):
+    """The app's line in a student's summary here and in Gradescope's results (gradescope.py)."""
+    if app is None or app.stage is None:
+        return "No my_app/ was handed in."
+    if app.stage:
+        return f"✅ Your app passes the stage {app.stage} behaviour tests."
+    return "❌ Your app does not pass any stage's behaviour tests yet."

@@ -27,6 +27,7 @@ import zipfile
 from pathlib import Path
 
 from .. import ROOT
+from .command import app_line
 from .model import ExerciseGrade
 
 # tests/ whole, so the behaviour suite finds every helper its conftest files import; never
@@ -137,14 +138,6 @@ def results(student, exercises, seconds=0.0):
     return {"score": student.total, "execution_time": round(seconds),
             "output": "Notes: " + "; ".join(notes) if notes else "Every notebook ran.",
             "stdout_visibility": "hidden", "tests": tests}
-
-
-def app_line(app):
-    if app is None or app.stage is None:
-        return "No my_app/ was handed in."
-    if app.stage:
-        return f"✅ Your app passes the stage {app.stage} behaviour tests."
-    return "❌ Your app does not pass any stage's behaviour tests yet."
 
 
 def grade_submission(upload, hidden_checks=None, timeout=None, name="submission"):

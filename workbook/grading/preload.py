@@ -46,7 +46,7 @@ def preload():
             except Exception:  # noqa: BLE001
                 pass
     importlib.import_module("workbook.grading.worker")
-    importlib.import_module("workbook.grading.stage_outcomes")
+    importlib.import_module("workbook.testing.stage_outcomes")
     try:
         from workbook import checks
         checks.prepare_all()

@@ -15,7 +15,9 @@ logs/<student>/NN.log keeps each notebook's output while graded, and timings.csv
 how long each notebook took, so that a disputed mark can be looked into.
 """
 import csv
+import dataclasses
 import html
+import json
 import re
 import unicodedata
 from pathlib import Path
@@ -243,7 +245,6 @@ def write_reports(grades, out):
     html_path = out.with_suffix(".html") if out.suffix != ".html" else out.with_name(out.stem + "-report.html")
     html_path.write_text(html_report(grades, names), encoding="utf-8")
     write_logs(grades, out.parent / "logs", names)
-    from .adjust import save_results
     save_results(grades, results_path(out))
     write_timings(grades, out.parent / "timings.csv")
     return [out, html_path, feedback_dir]
@@ -253,6 +254,11 @@ def results_path(out):
     """report.json beside report.csv: every result, for ``grade --merge`` (adjust.py)."""
     out = Path(out)
     return out.with_suffix(".json") if out.suffix != ".json" else out.with_name(out.stem + "-results.json")
+
+
+def save_results(grades, path):
+    data = {"students": [dataclasses.asdict(student) for student in grades.students]}
+    Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def write_logs(grades, folder, names):

@@ -82,8 +82,10 @@ def stage_command(number, way, port):
     app_file = f"app_steps/{stage_by_number(number).folder.name}/app.py"
     if way == "python":
         return [sys.executable, app_file]
-    command = [sys.executable, "-m", "flask", "--app", app_file, "run", "--port", str(port)]
-    return command + (["--debug"] if number == 7 else [])
+    return [sys.executable, "-m", "flask", "--app", app_file, "run", "--port", str(port)]
+
+
+TOTP_TEST_KEY = "dGVzdHMgb25seTogbm90IGEgcmVhbCBrZXksIDMyIGI="  # a Fernet key (32 bytes, base64), for tests only
 
 
 def stage_environment(port, database, secret_key="not a real key, for tests only: 32+ characters", behind_proxy=False):
@@ -95,6 +97,8 @@ def stage_environment(port, database, secret_key="not a real key, for tests only
     return {
         "FLASK_RUN_PORT": str(port),
         "FLASK_SECRET_KEY": secret_key,
+        # Stage 7 (round three) encrypts the TOTP secrets at rest with this Fernet key.
+        "FLASK_TOTP_ENCRYPTION_KEYS": TOTP_TEST_KEY,
         "FLASK_DATABASE": str(database),
         "FLASK_SESSION_COOKIE_SECURE": "false",
         "PYTHONUNBUFFERED": "1",

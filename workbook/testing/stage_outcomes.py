@@ -1,6 +1,6 @@
 """A pytest plugin for grading a my_app/: every stage's behaviour tests in one run, highest stage first.
 
-    pytest tests/stages --app-dir DIR --stages 1,2,3,4,5,6,7 -p workbook.grading.stage_outcomes \\
+    pytest tests/stages --app-dir DIR --stages 1,2,3,4,5,6,7 -p workbook.testing.stage_outcomes \\
         --stage-outcomes OUT.jsonl
 
 It writes one JSON line per event to OUT.jsonl, as they happen, so that a run

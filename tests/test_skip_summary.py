@@ -1,0 +1,35 @@
+"""A run that skips tests ends saying which and why (tests/conftest.py's pytest_terminal_summary), and
+CI=true turns a missing browser into a failure: both checked on a real pytest run with Chromium hidden
+(the browser fixture takes the browser from $CHROMIUM), through xdist as `make test` runs."""
+import os
+import subprocess
+import sys
+
+from workbook import ROOT
+
+BROWSER_FILE = "tests/test_jupyterlab.py"  # one test without a browser, the others with
+
+
+def run_without_chromium(tmp_path, ci):
+    env = {**os.environ, "CHROMIUM": str(tmp_path / "no-chromium-here"), "CI": ci, "PYTEST_ADDOPTS": ""}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-n", "1", "--dist", "loadscope", "-p", "no:cacheprovider",
+                           "-p", "no:nbval", BROWSER_FILE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return done.returncode, done.stdout.strip().splitlines()
+
+
+def test_without_chromium_the_closing_lines_name_the_skipped_browser_tests_and_the_fix(tmp_path):
+    status, lines = run_without_chromium(tmp_path, ci="")
+    assert status == 0, "\n".join(lines[-30:])
+    assert "1 passed" in lines[-1] and "skipped" in lines[-1], lines[-1]
+    closing = lines[-2]  # the line just before pytest's "1 passed, N skipped"
+    assert closing.startswith(f"9 browser tests skipped ({BROWSER_FILE} 9): no Chromium at "), closing
+    assert "apt-get install chromium" in closing
+    assert "9 tests skipped: they did not run" in lines[-3]
+
+
+def test_with_ci_true_a_missing_chromium_fails_the_run(tmp_path):
+    status, lines = run_without_chromium(tmp_path, ci="true")
+    assert status == 1, "\n".join(lines[-30:])
+    assert "1 passed, 9 errors" in lines[-1], lines[-1]
+    assert any("CI=true, so the browser tests must run: no Chromium at" in line for line in lines)
+    assert not any("skipped" in line for line in lines)
