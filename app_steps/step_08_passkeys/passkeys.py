@@ -40,9 +40,13 @@ from webauthn.helpers.structs import (AttestationConveyancePreference, Authentic
 from werkzeug.exceptions import HTTPException
 
 # ---- The stage 7 this file sits on: everything it uses of it, in this block only --------------
+import events
+import sessions
+import two_factor
 import user_management
 from auth import clock, login_required, start_server_session
-from user_management import close_db, get_db, transaction
+from db import close_db, get_db, transaction
+from passkey_accounts import passkeys_only
 
 
 def get_user(user_id):
@@ -55,27 +59,20 @@ def login_time():
 
 
 def full_login(user):
-    """Both factors passed (a passkey that verified its user): a new logged-in session in this browser."""
-    if isinstance(session.get("sid"), str):
-        user_management.end_session(session["sid"])  # this browser's earlier session ends
-    start_server_session(user["id"], logged_in=True)
-    session["user_id"] = user["id"]
+    """Both factors passed (a passkey that verified its user): the same end as a right code, in a new
+    session of this browser (its earlier one ends): the device cookie, and "failed attempts since"."""
+    start_server_session(user["id"], logged_in=False)
+    two_factor.finish_login(user)
 
 
 def end_other_sessions(user_id, db):
     """Every session of the user but this one ends (inside the caller's transaction)."""
-    user_management.end_all_sessions(user_id, db, but=session["sid"])
+    sessions.end_all_sessions(user_id, db, but=session["sid"])
 
 
 def security_event(user_id, kind, detail):
-    """Tell the owner: ``app.config["NOTIFY"](user, detail)`` when set, else one log line.
-    (``kind``: passkey_added, passkey_removed, passkeys_only, for a stage that stores events.)"""
-    user = get_user(user_id)
-    notify = current_app.config.get("NOTIFY")
-    if notify is not None:
-        notify(user, detail)
-    else:
-        current_app.logger.info("security event for %s: %s", user["username"], detail)
+    """Stored for the dashboard's recent activity, and told to the owner (``NOTIFY``), as stage 7's are."""
+    events.record(get_user(user_id), kind, clock(), detail)
 # ------------------------------------------------------------------------------------------------
 
 bp = Blueprint("passkeys", __name__)
@@ -86,8 +83,6 @@ RECENT_LOGIN_SECONDS = 5 * 60    # adding or removing a passkey needs a full log
 MAX_NICKNAME = 60
 MAX_CREDENTIAL_ID = 1400         # characters of base64url: 1023 bytes, the most WebAuthn allows
 CHALLENGE_KEY = "passkey_ceremony"  # in the cookie: a random id of the ceremony's row, never the challenge
-PASSKEYS_ONLY_MESSAGE = ("This account logs in with a passkey only: a code no longer does. Go back to the "
-                         "login page and press \"Log in with a passkey\". Lost your passkey? Use a recovery code below.")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS passkeys (
@@ -210,12 +205,6 @@ def json_options(options):
 
 
 # ---- the setting, and recent logins --------------------------------------------------------------
-
-def passkeys_only(user_id):
-    """True when the account logs in with a passkey only (checked where password + code would log in)."""
-    row = get_db().execute("SELECT passkeys_only FROM passkey_accounts WHERE user_id = ?", (user_id,)).fetchone()
-    return bool(row and row["passkeys_only"])
-
 
 def recent_login_problem(json_answer=True):
     """None when this session's full login is less than 5 minutes old; else the 401 or 403 to send."""
