@@ -155,6 +155,21 @@ def test_register_a_passkey_then_log_in_with_it_alone(signed_in, browser, events
     assert "never" not in fresh.get("/passkeys").get_data(as_text=True)  # last used: now
 
 
+def test_a_passkey_login_is_a_full_login_as_stage_7_counts_one(with_passkey, browser, app, clock):
+    """The same end as a right code: this browser trusted (its device cookie) and the failed attempts since
+    the last sign-in told; the passkey events are in the dashboard's recent activity."""
+    stranger = AuthActions(app.test_client(), with_passkey.phone)
+    assert stranger.login(password="not her password").status_code == 401  # a stored failure
+    fresh = app.test_client()
+    response = passkey_login(fresh, browser)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    device = app.config["DEVICE_COOKIE_NAME"]
+    assert any(c.startswith(f"{device}=") for c in response.headers.getlist("Set-Cookie")), "no device cookie"
+    dashboard = fresh.get("/dashboard").get_data(as_text=True)
+    assert "1 failed attempt since your last sign-in" in dashboard
+    assert "passkey added: laptop" in dashboard  # in the recent activity, like stage 7's events
+
+
 def test_the_dashboard_links_to_the_passkeys_page(signed_in):
     assert b'href="/passkeys"' in signed_in.client.get("/dashboard").data
 
