@@ -55,14 +55,11 @@ def submit(page, button):
 
 
 def sign_up(page, app_url):
-    """Register, enrol the phone (the stand-in reads the QR code the browser shows), save the recovery codes."""
+    """Register and enrol the phone (the stand-in reads the QR code the browser shows), save the recovery codes."""
     page.goto(app_url + "register")
     page.get_by_label("Username").fill(USERNAME)
     page.get_by_label("Password").fill(PASSWORD)
-    submit(page, "Register")
-    page.get_by_label("Username").fill(USERNAME)
-    page.get_by_label("Password").fill(PASSWORD)
-    submit(page, "Next")
+    submit(page, "Register")  # on to enrolment in the same session: no account before its phone
     phone = Phone()
     phone.scan(page.locator("img").first.get_attribute("src"))
     page.locator("#otp").fill(phone.code())
