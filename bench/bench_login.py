@@ -49,10 +49,11 @@ def browser(base_url, number):
     return visitor
 
 
-def enrol(base_url, number):
-    """Register user ``number`` and confirm the first code: (username, phone, address number)."""
+def enrol(base_url, number, visitor=None):
+    """Register user ``number`` and confirm the first code: (username, phone, address number).
+    ``visitor``: the browser to do it in (then signed in as that user), else a new one."""
     username = f"user{number:03d}"
-    visitor = browser(base_url, number)
+    visitor = visitor or browser(base_url, number)
     response = visitor.submit("/register", {"username": username, "password": PASSWORD})
     if not response.headers.get("Location", "").endswith("enable-2fa"):  # stage 7 before round three
         visitor.submit("/login", {"username": username, "password": PASSWORD})

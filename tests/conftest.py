@@ -16,7 +16,7 @@ from workbook.fixed_clock import FixedClock
 def pytest_addoption(parser):
     group = parser.getgroup("workbook", "Flask 2FA Workbook")
     group.addoption("--app-dir", help="run the stage behaviour tests against the app in this folder")
-    group.addoption("--stage", type=int, help="with --app-dir: the stage (1-7) that app claims to reach")
+    group.addoption("--stage", type=int, help="with --app-dir: the stage (1-8) that app claims to reach")
     group.addoption("--stages", type=lambda text: sorted({int(n) for n in text.split(",")}),
                     help="with --app-dir: several stages in one run, e.g. 5,6,7 (how the grader finds the highest)")
 

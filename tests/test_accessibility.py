@@ -6,8 +6,9 @@ throttling and the recovery codes included: a serious or critical violation fail
 (a field without a label, text without enough contrast, a page without a language...).
 The same walk takes the screenshot of each stage's key page for docs/screenshots/ (the README
 shows them; WORKBOOK_UPDATE_SCREENSHOTS=1 rewrites the committed ones).
-Then a keyboard-only walk of stage 7 in Chromium: Tab, typing and Enter, nothing
-else, from registering to logging in with a recovery code, with the focus visible
+Then a keyboard-only walk of the latest stage in Chromium: Tab, typing and Enter, nothing
+else, from registering to logging in with a recovery code (from stage 8 on, adding a passkey
+and logging in with it too, with Chromium's virtual authenticator), with the focus visible
 at every stop and each error announced (``role="alert"``).
 """
 import os
@@ -16,7 +17,7 @@ import shutil
 import time
 
 import pytest
-from test_browser import VIEWPORT, scan_qr, screenshot, type_code
+from test_browser import VIEWPORT, expect, scan_qr, screenshot, type_code
 
 from workbook import ROOT
 from workbook.phone import Phone
@@ -98,7 +99,13 @@ def stage_app(request, tmp_path):
     number = request.param
     port = free_port()
     with running(stage_command(number, "python", port), port, stage_environment(port, tmp_path / "users.sqlite")) as url:
-        yield number, url + "/"
+        yield number, browser_address(number, url) + "/"
+
+
+def browser_address(number, url):
+    """Where a person opens the stage: from stage 8 on, localhost (browsers refuse passkeys on an IP address,
+    and `python app.py` sets the origin to http://localhost:<port>)."""
+    return url.replace("//127.0.0.1:", "//localhost:") if number >= 8 else url
 
 
 def test_every_stage_page_passes_axe(axe_page, stage_app):
@@ -111,7 +118,7 @@ def test_every_stage_page_passes_axe(axe_page, stage_app):
         walk_login_stage(page, check, number, app_url)
     page.goto(app_url + "no-such-page")
     check("the 404 page")
-    assert len(check.checked) >= {4: 3, 5: 6, 6: 10, 7: 15}.get(number, 2)  # no page was skipped
+    assert len(check.checked) >= {4: 3, 5: 6, 6: 10, 7: 15, 8: 17}.get(number, 2)  # no page was skipped
 
 
 def submit(page, button):
@@ -194,11 +201,23 @@ def walk_login_stage(page, check, number, app_url):
     if number >= 7:
         check("the recovery codes")
         assert page.locator("ol li").count() == 10
-        screenshot(page, 7)
+        if number == 7:
+            screenshot(page, 7)
         page.goto(app_url + "recovery-codes")
         check("the recovery codes, once they were shown")
     page.goto(app_url + "dashboard")
     check("the dashboard")
+    if number >= 8:
+        add_virtual_authenticator(page)
+        page.goto(app_url + "passkeys")
+        check("the passkeys page, none yet")
+        page.get_by_label(re.compile("^A name for it")).fill("Laptop")
+        page.get_by_role("button", name="Add a passkey").click()  # the script reloads the page with it listed
+        expect(page.locator("table.passkeys").or_(page.locator("#passkey-add-message:not(:empty)"))).to_be_visible()
+        expect(page.locator("table.passkeys")).to_contain_text("Laptop")
+        check("the passkeys page, with a passkey")
+        screenshot(page, 8)
+        page.goto(app_url + "dashboard")
     if number >= 7:
         page.goto(app_url + "replace-phone")
         check("replace-phone")
@@ -234,6 +253,15 @@ def walk_login_stage(page, check, number, app_url):
         check("the dashboard after verifying")
 
 
+def add_virtual_authenticator(page):
+    """A platform authenticator (resident keys, user verification) in this page's browser: DevTools' WebAuthn domain."""
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("WebAuthn.enable", {"enableUI": False})
+    devtools.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True}})
+
+
 def test_a_planted_violation_fails_the_check(axe_page):
     """The check can fail: a field with no label (axe: critical) and grey-on-white text (serious)."""
     planted = ('<!doctype html><html lang="en"><head><title>Planted</title></head><body><main>'
@@ -247,7 +275,7 @@ def test_a_planted_violation_fails_the_check(axe_page):
     assert "serious: color-contrast" in str(failure.value)
 
 
-# --- stage 7 with the keyboard alone -------------------------------------------------------
+# --- the latest stage with the keyboard alone -------------------------------------------------------
 
 FOCUSED = "element => element === document.activeElement"
 FOCUS_RING = """element => {
@@ -299,10 +327,10 @@ def keyboard_app(tmp_path):
     port = free_port()
     environment = stage_environment(port, tmp_path / "users.sqlite")
     with running(stage_command(KEYBOARD_STAGE, "python", port), port, environment) as url:
-        yield url + "/"
+        yield browser_address(KEYBOARD_STAGE, url) + "/"
 
 
-def test_stage_7_with_the_keyboard_alone(page, keyboard_app):
+def test_the_latest_stage_with_the_keyboard_alone(page, keyboard_app):
     keys = Keyboard(page)
     page.goto(keyboard_app)  # the login page
     keys.activate(re.compile("^(Register|Create an account)$"))
@@ -333,6 +361,17 @@ def test_stage_7_with_the_keyboard_alone(page, keyboard_app):
     keys.field("Six-digit code", phone.code(at=time.time() + 30))
     assert keys.submit().status in (302, 303)
     page.wait_for_url(re.compile("/dashboard$"))
+    if KEYBOARD_STAGE >= 8:  # add a passkey, then log in with it alone
+        add_virtual_authenticator(page)
+        keys.activate(re.compile("^Passkeys"))
+        page.wait_for_url(re.compile("/passkeys$"))
+        keys.field(re.compile("^A name for it"), "Laptop")
+        keys.activate(re.compile("^Add a passkey$"))  # the script reloads the page with it listed
+        expect(page.locator("table.passkeys")).to_contain_text("Laptop")
+        keys.activate(re.compile("^Back to the dashboard$"))
+        keys.activate(re.compile("^Log out$"))
+        keys.activate(re.compile("^Log in with a passkey$"))
+        page.wait_for_url(re.compile("/dashboard$"))
     keys.activate(re.compile("^Log out$"))
 
     # A lost phone: a recovery code, behind a disclosure opened with Enter.

@@ -299,8 +299,8 @@ def test_one_test_process_finds_the_highest_stage(tmp_path):
     (tmp_path / "scratch").mkdir()
     grade = grade_app(_stage_5_app(tmp_path / "my_app"), tmp_path / "scratch", engine=default_engine())
     assert grade.stage == 5 and not grade.notes
-    # 7 and 6 fail at their first test; 5 passes every test; 4 and below are not run at all.
-    assert [(run.stage, run.passed) for run in grade.runs] == [(7, False), (6, False), (5, True)]
+    # 8, 7 and 6 fail at their first test; 5 passes every test; 4 and below are not run at all.
+    assert [(run.stage, run.passed) for run in grade.runs] == [(8, False), (7, False), (6, False), (5, True)]
     assert grade.runs[0].summary.startswith("1 failed, ") and grade.runs[0].summary.endswith(" not run")
 
 

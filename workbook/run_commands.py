@@ -11,6 +11,7 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import ROOT
 from .stages import STAGES
@@ -72,6 +73,26 @@ def python_command():
         return shlex.quote(str(executable))
 
 
+# From this stage on the app has passkeys, which browsers tie to the address they show.
+PASSKEY_STAGE = 8
+
+
+def passkey_settings(number, port):
+    """Stage 8's FLASK_RP_ID / FLASK_ORIGIN for the printed commands ("" when its defaults fit).
+
+    A passkey belongs to a host name (the RP ID) and the server checks the exact origin the
+    browser shows. Browsers refuse an IP address as an RP ID: so http://localhost:<port>, never
+    127.0.0.1; in Codespaces, the forwarded host. (The app's defaults: localhost, http://localhost:5008.)
+    """
+    if number < PASSKEY_STAGE:
+        return ""
+    forwarded = codespaces_url(port)
+    if forwarded:
+        host = urlsplit(forwarded).hostname
+        return f"FLASK_RP_ID={host} FLASK_ORIGIN=https://{host} "
+    return "" if port == 5000 + PASSKEY_STAGE else f"FLASK_ORIGIN=http://localhost:{port} "
+
+
 def how_to_run(number, port=None):
     """Print the commands that start stage ``number`` (on ``port``, 5000 + number by default)
     and where to open it: 127.0.0.1, Jupyter's proxy on a hub, or the forwarded address in Codespaces."""
@@ -80,7 +101,7 @@ def how_to_run(number, port=None):
     port = port or 5000 + number
     remote = codespaces_url(port) or proxy_url(port)
     # Behind a proxy the app must trust its X-Forwarded-* headers; locally it must not.
-    env = "FLASK_BEHIND_PROXY=1 " if remote else ""
+    env = ("FLASK_BEHIND_PROXY=1 " if remote else "") + passkey_settings(number, port)
     # Stage 7 refuses to start without its keys, unless told it runs on your own machine
     # (FLASK_LOCAL_RUN=1; `python app.py` sets it): then it makes them. Never the debugger.
     local = "FLASK_LOCAL_RUN=1 " if number >= 7 else ""
@@ -95,6 +116,13 @@ def how_to_run(number, port=None):
                      "the Ports tab lists it too).")
     elif remote:
         lines.append(f"Then open {remote} (on JupyterHub or Binder: the same server, through Jupyter's proxy).")
+        if number >= PASSKEY_STAGE:
+            lines.append("Passkeys there: every app behind the hub shares the hub's address, so they are a "
+                         "demonstration on one machine; put FLASK_RP_ID=<the hub's host name> and "
+                         "FLASK_ORIGIN=<https://that host> in front of the command for them to work.")
+    elif number >= PASSKEY_STAGE:
+        lines.append(f"Then open http://localhost:{port}/ in your browser (localhost, not 127.0.0.1: "
+                     "browsers refuse passkeys on an IP address).")
     else:
         lines.append(f"Then open http://127.0.0.1:{port}/ in your browser.")
     lines.append("Stop the app with Ctrl+C in that terminal.")

@@ -1,4 +1,4 @@
-"""The seven stage apps: where each lives and which lesson teaches it."""
+"""The eight stage apps: where each lives and which lesson teaches it."""
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +11,7 @@ APP_STEPS = ROOT / "app_steps"
 class Stage:
     number: int
     slug: str  # e.g. "verify_route"
+    lesson_slug: str = ""  # when the lesson's name differs from the folder's ("phishing_and_passkeys")
 
     @property
     def folder(self) -> Path:
@@ -18,7 +19,7 @@ class Stage:
 
     @property
     def lesson(self) -> str:
-        return f"{self.number:02d}_{self.slug}"
+        return f"{self.number:02d}_{self.lesson_slug or self.slug}"
 
 
 STAGES = [
@@ -29,11 +30,12 @@ STAGES = [
     Stage(5, "verify_route"),
     Stage(6, "login_flow"),
     Stage(7, "hardening"),
+    Stage(8, "passkeys", lesson_slug="phishing_and_passkeys"),
 ]
 
 
 def stage(number: int) -> Stage:
-    """The stage with this number (1-7)."""
+    """The stage with this number (1-8)."""
     for candidate in STAGES:
         if candidate.number == number:
             return candidate

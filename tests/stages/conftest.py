@@ -1,6 +1,8 @@
 """The behaviour suite: one set of tests, run against every stage it applies to.
 
-Each test says which stages it applies to with ``@pytest.mark.stages(...)``.
+Each test says which stages it applies to with ``@pytest.mark.stages(...)``. From stage 7 on,
+a stage keeps every promise of the one before (stage 8 is stage 7 plus passkeys), so a test
+marked for stage 7 applies to every later stage too (``applies`` below).
 By default the targets are the stage apps in app_steps/; with
 ``--app-dir DIR --stage N`` the one target is that folder at stage N, and
 only the tests that apply to stage N run (``--stages 5,6,7``: several stages of one
@@ -25,9 +27,21 @@ def _targets(config):
     if app_dir:
         numbers = config.getoption("--stages") or [config.getoption("--stage")]
         if None in numbers:
-            raise pytest.UsageError("--app-dir needs --stage N too: the stage (1-7) that app reaches.")
+            raise pytest.UsageError(f"--app-dir needs --stage N too: the stage (1-{STAGES[-1].number}) that app reaches.")
         return [(Path(app_dir).resolve(), number) for number in numbers]
     return [(s.folder, s.number) for s in STAGES]
+
+
+# Below this stage a later stage may replace an earlier one's pages (stage 6 moves enrolment behind a
+# login), so a test names each stage it holds for; from it on, the stages only add.
+CUMULATIVE_FROM = 7
+
+
+def applies(mark, number):
+    """Whether a test with this ``stages`` mark applies to stage ``number``."""
+    if mark is None:
+        return True
+    return number in mark.args or (number > CUMULATIVE_FROM and CUMULATIVE_FROM in mark.args)
 
 
 def pytest_generate_tests(metafunc):
@@ -35,7 +49,7 @@ def pytest_generate_tests(metafunc):
     if "target" in metafunc.fixturenames:
         targets = _targets(metafunc.config)
         mark = metafunc.definition.get_closest_marker("stages")
-        applicable = [t for t in targets if mark is None or t[1] in mark.args]
+        applicable = [t for t in targets if applies(mark, t[1])]
         # None applies (--app-dir at a lower stage): make them all, and let the hook below
         # deselect them, so that they are reported as deselected rather than skipped.
         targets = applicable or targets
@@ -52,7 +66,7 @@ def pytest_collection_modifyitems(config, items):
             keep.append(item)
             continue
         _folder, number = callspec.params["target"]
-        (keep if number in mark.args else drop).append(item)
+        (keep if applies(mark, number) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -156,7 +170,7 @@ def enrolled(request, target, app, auth, enrolment_snapshots, tmp_path_factory):
         enrolment_snapshots[folder] = enrol_once(folder, tmp_path_factory.mktemp("enrolled"))
     snapshot = enrolment_snapshots[folder]
     mark = request.node.get_closest_marker("stages")
-    if mark is not None and set(mark.args) == {7}:  # the stage 7 tests count on them
+    if mark is not None and min(mark.args) >= 7:  # the stage 7 (and later) tests count on them
         assert len(snapshot.recovery_codes) == 10, (
             f"enrolling should show 10 recovery codes at /recovery-codes, not {len(snapshot.recovery_codes)}")
     copy_database(snapshot.database, app.config["DATABASE"])

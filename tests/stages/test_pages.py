@@ -93,6 +93,8 @@ ROUTES = {
     7: ["/", "/register", "/login", "/enable-2fa", "/verify-2fa", "/dashboard", "/logout",
         "/recovery-codes", "/replace-phone", "/change-password"],
 }
+ROUTES[8] = ROUTES[7] + ["/passkeys", "/passkeys/register/options", "/passkeys/register/verify",
+                         "/passkeys/login/options", "/passkeys/login/verify", "/passkeys/1/delete", "/passkeys/only"]
 JUNK = {
     "no body": {},
     "empty fields": {"data": {"otp": "", "username": "", "password": "", "recovery_code": ""}},

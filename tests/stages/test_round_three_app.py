@@ -45,15 +45,16 @@ def owner_browser(app, enrolled, clock):
 def test_the_device_cookie_is_set_after_a_full_login_and_kept_at_logout(enrolled, app, clock):
     owner = AuthActions(app.test_client(), enrolled.phone)
     clock.advance(30)
+    device = app.config["DEVICE_COOKIE_NAME"]  # stage7_device, stage8_device
     response = owner.login()
-    assert "stage7_device" not in response.headers.get("Set-Cookie", ""), "trusted after the password alone"
+    assert device not in response.headers.get("Set-Cookie", ""), "trusted after the password alone"
     response = verify(owner.client, enrolled.phone.code())
-    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("stage7_device="))
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith(f"{device}="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Max-Age=7776000" in cookie, cookie
     token = cookie.split(";")[0].split("=", 1)[1]
     assert token not in str(rows(app, "SELECT * FROM devices")), "the id is kept hashed"
     owner.logout()
-    assert owner.client.get_cookie("stage7_device") is not None, "logging out ended the device cookie"
+    assert owner.client.get_cookie(device) is not None, "logging out ended the device cookie"
 
 
 def test_strangers_failing_passwords_never_refuse_the_trusted_browser(enrolled, app, clock):
@@ -375,7 +376,8 @@ def test_x_forwarded_prefix_must_be_a_path(target, tmp_path, clock):
 def test_the_session_cookie_is_host_prefixed_when_secure(target, tmp_path, clock):
     app = make_app(target[0], app_config(tmp_path, clock, SESSION_COOKIE_SECURE=True))
     response = app.test_client().get("/login", base_url="https://localhost")
-    assert response.headers["Set-Cookie"].startswith("__Host-stage7_session=")
+    name = app.config["SESSION_COOKIE_NAME"].removeprefix("__Host-")  # stage7_session, stage8_session
+    assert name.startswith("stage") and response.headers["Set-Cookie"].startswith(f"__Host-{name}=")
 
 
 # ----------------------------------------------------------------- racing requests (threads, one database)
