@@ -34,7 +34,9 @@ def _all_mutants():
 
 
 def _id_key(exercise_id):
-    return tuple(int(part) for part in exercise_id.split("."))
+    """(lesson, exercise number); a question counts as (lesson, 0): covered with its lesson's first exercises."""
+    lesson, number = exercise_id.split(".")
+    return int(lesson), 0 if number.startswith("Q") else int(number)
 
 
 def _setup_for(module, mutant):
@@ -92,6 +94,19 @@ def test_every_exercise_has_right_and_wrong_answers():
 def test_mutant_names_are_unique_per_exercise():
     seen = [(mutant.exercise, mutant.name) for _, mutant in CASES]
     assert len(seen) == len(set(seen))
+
+
+def test_lesson_08s_exercises_have_a_right_answer_and_five_wrong_ones():
+    """Lesson 08 (tests/mutants/lesson_08.py): every exercise and question, at least 1 right and 5 wrong (3 for a
+    question with fewer options)."""
+    counts = {exercise_id: [0, 0] for exercise_id, entry in EXERCISES.items() if entry.lesson == 8}
+    assert len(counts) >= 7, f"lesson 08 registers 5 exercises and 2 questions: {sorted(counts)}"
+    for _, mutant in CASES:
+        if mutant.exercise in counts:
+            counts[mutant.exercise][0 if mutant.passes else 1] += 1
+    short = {exercise_id: f"{right} right, {wrong} wrong" for exercise_id, (right, wrong) in counts.items()
+             if right < 1 or wrong < (3 if ".Q" in exercise_id else 5)}
+    assert not short, f"lesson 08 needs more answers in tests/mutants/lesson_08.py: {short}"
 
 
 def test_a_stub_of_another_exercise_is_named_not_shown_as_not_done():
