@@ -96,6 +96,19 @@ def test_mutant_names_are_unique_per_exercise():
     assert len(seen) == len(set(seen))
 
 
+def test_lesson_08s_exercises_have_a_right_answer_and_five_wrong_ones():
+    """Lesson 08 (tests/mutants/lesson_08.py): every exercise and question, at least 1 right and 5 wrong (3 for a
+    question with fewer options)."""
+    counts = {exercise_id: [0, 0] for exercise_id, entry in EXERCISES.items() if entry.lesson == 8}
+    assert len(counts) >= 7, f"lesson 08 registers 5 exercises and 2 questions: {sorted(counts)}"
+    for _, mutant in CASES:
+        if mutant.exercise in counts:
+            counts[mutant.exercise][0 if mutant.passes else 1] += 1
+    short = {exercise_id: f"{right} right, {wrong} wrong" for exercise_id, (right, wrong) in counts.items()
+             if right < 1 or wrong < (3 if ".Q" in exercise_id else 5)}
+    assert not short, f"lesson 08 needs more answers in tests/mutants/lesson_08.py: {short}"
+
+
 def test_a_stub_of_another_exercise_is_named_not_shown_as_not_done():
     """5.3 done, 5.2 still a stub: the check says to finish 5.2, instead of ⏳ for 5.3."""
     namespace = {"__name__": "__main__"}

@@ -9,7 +9,8 @@ from workbook.checks import load_all
 
 SOLUTION_PATHS = sorted(release.SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
 LESSONS = ["00_start_here", "01_install", "02_secret_key", "03_qr_code",
-           "04_template", "05_verify_route", "06_login_flow", "07_hardening"]
+           "04_template", "05_verify_route", "06_login_flow", "07_hardening",
+           "08_phishing_and_passkeys"]
 
 
 def test_every_lesson_has_a_solution_and_a_student_notebook():

@@ -396,6 +396,7 @@ def login_failed(message):
     return problem(401, message)
 
 
+# ANCHOR: login_verify
 @bp.post("/passkeys/login/verify")
 def login_verify():
     body = json_body()
@@ -440,6 +441,7 @@ def login_verify():
     # fingerprint): a full login, in a new session.
     full_login(user)
     return jsonify(redirect=url_for("two_factor.dashboard"))
+# ANCHOR_END: login_verify
 
 
 # ---- removing one, and the setting ---------------------------------------------------------------------

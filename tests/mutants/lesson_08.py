@@ -1,0 +1,246 @@
+"""Right and wrong answers to lesson 08 (the relay, and passkeys), written from the lesson's text.
+
+Each wrong answer is a mistake the lesson warns against or a student would plausibly make; its
+❌ must name the mistake (``hint``, a piece of the check's message).
+"""
+from . import Mutant
+
+SETUP = """
+import base64
+import hashlib
+import ipaddress
+import json
+import struct
+from urllib.parse import urlsplit
+
+from webauthn import verify_authentication_response
+from webauthn.helpers import parse_authentication_credential_json
+from webauthn.helpers.exceptions import InvalidAuthenticationResponse
+"""
+
+TAKE_OVER = """
+def take_over(loot):
+    name, value = list(loot["cookies"].items())[-1]
+    return {"Cookie": f"{name}={value}"}
+"""
+
+READ_CLIENT_DATA = """
+def read_client_data(credential):
+    text = credential["response"]["clientDataJSON"]
+    return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+"""
+
+READ_AUTHENTICATOR_DATA = """
+def read_authenticator_data(data, rp_id):
+    flags = data[32]
+    return {
+        "rp_id_ok": data[:32] == hashlib.sha256(rp_id.encode()).digest(),
+        "UP": bool(flags & 0x01), "UV": bool(flags & 0x04), "BE": bool(flags & 0x08), "BS": bool(flags & 0x10),
+        "sign_count": struct.unpack(">I", data[33:37])[0],
+    }
+"""
+
+RP_ID_ALLOWED = """
+def rp_id_allowed(origin, rp_id):
+    parts = urlsplit(origin)
+    host = parts.hostname
+    try:
+        ipaddress.ip_address(host)
+        return False
+    except ValueError:
+        pass
+    local = host == "localhost" or host.endswith(".localhost")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        return False
+    return host == rp_id or host.endswith("." + rp_id)
+"""
+
+
+def finish(pop="challenge = session.pop(\"challenge\", None)", origin="origin", rp_id="rp_id",
+           uv="True", count='row["sign_count"]', store=True):
+    """A finish_passkey_login answer with one part changed."""
+    update = ('''
+    with db:
+        db.execute("UPDATE passkeys SET sign_count = ? WHERE id = ?", (verified.new_sign_count, row["id"]))'''
+              if store else "")
+    return f"""
+def finish_passkey_login(db, session, credential, rp_id, origin):
+    {pop}
+    if challenge is None:
+        return None
+    try:
+        parsed = parse_authentication_credential_json(credential)
+    except Exception:
+        return None
+    row = db.execute("SELECT * FROM passkeys WHERE credential_id = ?", (parsed.raw_id,)).fetchone()
+    if row is None:
+        return None
+    try:
+        verified = verify_authentication_response(
+            credential=parsed,
+            expected_challenge=challenge,
+            expected_rp_id={rp_id},
+            expected_origin={origin},
+            credential_public_key=row["public_key"],
+            credential_current_sign_count={count},
+            require_user_verification={uv},
+        )
+    except InvalidAuthenticationResponse:
+        return None{update}
+    return row["user_id"]
+"""
+
+
+MUTANTS = [
+    # ---- 8.Q1: a mutant per option
+    Mutant("8.Q1", "e: none of them", 'answer_8_q1 = "e"', True),
+    Mutant("8.Q1", "a: replay protection", 'answer_8_q1 = "a"', False, "the relay uses Alice's code once, and first"),
+    Mutant("8.Q1", "b: throttling", 'answer_8_q1 = "b"', False, "the relay does not guess"),
+    Mutant("8.Q1", "c: CSRF tokens", 'answer_8_q1 = "c"', False, "the real site sees its own token"),
+    Mutant("8.Q1", "d: form-action 'self'", 'answer_8_q1 = "(D)"', False, "'self' is the relay"),
+    Mutant("8.Q1", "not a letter", "answer_8_q1 = 5", False, "answer with the letter"),
+
+    # ---- 8.1: the attacker's half
+    Mutant("8.1", "the last cookie the site set, name and value", TAKE_OVER, True),
+    Mutant("8.1", "every cookie the relay kept, joined", """
+def take_over(loot):
+    return {"Cookie": "; ".join(f"{name}={value}" for name, value in loot["cookies"].items())}
+""", True),
+    Mutant("8.1", "stage 7's cookie name typed in", """
+def take_over(loot):
+    return {"Cookie": "stage7_session=" + loot["cookies"]["stage7_session"]}
+""", False, "your code raised KeyError"),
+    Mutant("8.1", "stage 7's cookie name typed in, any value", """
+def take_over(loot):
+    return {"Cookie": "stage7_session=" + list(loot["cookies"].values())[0]}
+""", False, "take the name from loot['cookies'] too"),
+    Mutant("8.1", "Flask's default cookie name", """
+def take_over(loot):
+    return {"Cookie": "session=" + list(loot["cookies"].values())[0]}
+""", False, "take the name from loot['cookies'] too"),
+    Mutant("8.1", "the value without its name", """
+def take_over(loot):
+    return {"Cookie": list(loot["cookies"].values())[0]}
+""", False, "a Cookie header is name=value"),
+    Mutant("8.1", "the password and code again, as basic auth", """
+def take_over(loot):
+    fields = {k: v for form in loot["forms"] for k, v in form["fields"].items()}
+    token = base64.b64encode(f"{fields['username']}:{fields['password']}".encode()).decode()
+    return {"Authorization": "Basic " + token, "X-OTP": fields["otp"]}
+""", False, "the password and the code are used up"),
+    Mutant("8.1", "the CSRF token as the cookie", """
+def take_over(loot):
+    return {"X-CSRFToken": loot["forms"][-1]["fields"]["csrf_token"]}
+""", False, "no Cookie header"),
+    Mutant("8.1", "the loot itself", """
+def take_over(loot):
+    return loot["cookies"]
+""", False, "no Cookie header"),
+
+    # ---- 8.2: clientDataJSON
+    Mutant("8.2", "base64url with the padding put back, then json.loads", READ_CLIENT_DATA, True),
+    Mutant("8.2", "base64url without the padding", """
+def read_client_data(credential):
+    return json.loads(base64.urlsafe_b64decode(credential["response"]["clientDataJSON"]))
+""", False, "padding"),
+    Mutant("8.2", "plain base64 with the padding (the JSON is ASCII: no '-' or '_' in it)", """
+def read_client_data(credential):
+    text = credential["response"]["clientDataJSON"]
+    return json.loads(base64.b64decode(text + "=" * (-len(text) % 4)))
+""", True),
+    Mutant("8.2", "the authenticatorData field decoded", """
+def read_client_data(credential):
+    text = credential["response"]["authenticatorData"]
+    return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+""", False, "decode response['clientDataJSON']"),
+    Mutant("8.2", "the text, not parsed", """
+def read_client_data(credential):
+    text = credential["response"]["clientDataJSON"]
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+""", False, "not the text"),
+    Mutant("8.2", "the response object itself", """
+def read_client_data(credential):
+    return credential["response"]
+""", False, "response['clientDataJSON']"),
+    Mutant("8.2", "one run's values typed in", """
+def read_client_data(credential):
+    return {"type": "webauthn.get", "challenge": "Y2hhbGxlbmdl", "origin": "https://www.example.test",
+            "crossOrigin": False}
+""", False, "decode response['clientDataJSON']"),
+
+    # ---- 8.3: authenticatorData
+    Mutant("8.3", "offsets 0-31, 32, 33-36, big-endian", READ_AUTHENTICATOR_DATA, True),
+    Mutant("8.3", "int.from_bytes, big-endian", """
+def read_authenticator_data(data, rp_id):
+    return {"rp_id_ok": data[:32] == hashlib.sha256(rp_id.encode()).digest(),
+            **{name: bool(data[32] >> bit & 1) for name, bit in (("UP", 0), ("UV", 2), ("BE", 3), ("BS", 4))},
+            "sign_count": int.from_bytes(data[33:37], "big")}
+""", True),
+    Mutant("8.3", "counter read little-endian", READ_AUTHENTICATOR_DATA.replace('">I"', '"<I"'), False,
+           "big-endian"),
+    Mutant("8.3", "counter one byte early", READ_AUTHENTICATOR_DATA.replace("data[33:37]", "data[32:36]"), False,
+           "data[33:37]"),
+    Mutant("8.3", "flags one byte late", READ_AUTHENTICATOR_DATA.replace("flags = data[32]", "flags = data[33]"),
+           False, "data[32], right after the 32-byte rpIdHash"),
+    Mutant("8.3", "UV taken as bit 1 (0x02)", READ_AUTHENTICATOR_DATA.replace('"UV": bool(flags & 0x04)',
+                                                                              '"UV": bool(flags & 0x02)'),
+           False, "UV wrong"),
+    Mutant("8.3", "BE and BS swapped", READ_AUTHENTICATOR_DATA.replace(
+        '"BE": bool(flags & 0x08), "BS": bool(flags & 0x10)', '"BE": bool(flags & 0x10), "BS": bool(flags & 0x08)'),
+           False, "BE, BS wrong"),
+    Mutant("8.3", "rpIdHash compared as a hexdigest", READ_AUTHENTICATOR_DATA.replace(
+        "hashlib.sha256(rp_id.encode()).digest()", "hashlib.sha256(rp_id.encode()).hexdigest()"), False,
+           "compared as bytes"),
+    Mutant("8.3", "rpIdHash never checked", READ_AUTHENTICATOR_DATA.replace(
+        'data[:32] == hashlib.sha256(rp_id.encode()).digest()', "True"), False, "rp_id_ok should be False"),
+
+    # ---- 8.4: the browser's RP ID rule
+    Mutant("8.4", "scheme, no IP address, host or a dot-bounded parent", RP_ID_ALLOWED, True),
+    Mutant("8.4", "endswith without a dot", RP_ID_ALLOWED.replace('host.endswith("." + rp_id)',
+                                                                  "host.endswith(rp_id)"), False, "dot boundary"),
+    Mutant("8.4", "the RP ID anywhere in the host", RP_ID_ALLOWED.replace(
+        'return host == rp_id or host.endswith("." + rp_id)', "return rp_id in host"), False,
+           "only"),
+    Mutant("8.4", "IP addresses accepted", RP_ID_ALLOWED.replace("        return False\n    except ValueError",
+                                                                 "        pass\n    except ValueError"), False,
+           "an IP address is never an RP ID"),
+    Mutant("8.4", "http accepted anywhere", RP_ID_ALLOWED.replace(
+        'if parts.scheme != "https" and not (parts.scheme == "http" and local):',
+        'if parts.scheme not in ("http", "https"):'), False, "not a secure context"),
+    Mutant("8.4", "the host only, no parent", RP_ID_ALLOWED.replace(
+        'return host == rp_id or host.endswith("." + rp_id)', "return host == rp_id"), False, "a parent domain"),
+    Mutant("8.4", "a child accepted too", RP_ID_ALLOWED.replace(
+        'return host == rp_id or host.endswith("." + rp_id)',
+        'return host == rp_id or host.endswith("." + rp_id) or rp_id.endswith("." + host)'), False, "never a child"),
+    Mutant("8.4", "https only (http://localhost refused)", RP_ID_ALLOWED.replace(
+        'if parts.scheme != "https" and not (parts.scheme == "http" and local):',
+        'if parts.scheme != "https":'), False, "http://localhost"),
+
+    # ---- 8.5: the server's verification
+    Mutant("8.5", "pop the challenge, exact origin and RP ID, UV required, count stored", finish(), True),
+    Mutant("8.5", "no origin check (the origin the browser wrote)", finish(
+        origin='json.loads(base64.urlsafe_b64decode(credential["response"]["clientDataJSON"] + "==="))["origin"]'),
+           False, "expected_origin must be exactly the origin argument"),
+    Mutant("8.5", "a list of origins that takes in the relay's", finish(
+        origin='[origin, "https://login.example.test"]'), False, "never a list"),
+    Mutant("8.5", "challenge removed only when the login passes", finish(
+        pop='challenge = session.get("challenge")').replace(
+        '    return row["user_id"]', '    session.pop("challenge")\n    return row["user_id"]'), False,
+           "remove it whether the login passes or fails"),
+    Mutant("8.5", "challenge never removed", finish(pop='challenge = session.get("challenge")'), False,
+           "remove it whether the login passes or fails"),
+    Mutant("8.5", "user verification not required", finish(uv="False"), False, "require_user_verification=True"),
+    Mutant("8.5", "sign count not stored", finish(store=False), False, "store the new sign count"),
+    Mutant("8.5", "sign count always 0", finish(count="0", store=False), False, "store the new sign count"),
+    Mutant("8.5", "an IP address as RP ID", finish(rp_id='"127.0.0.1"'), False, "is an IP address"),
+    Mutant("8.5", "the origin as RP ID", finish(rp_id="origin"), False, "expected_rp_id must be the rp_id argument"),
+    Mutant("8.5", "lets the library's error through", finish().replace(
+        "    except InvalidAuthenticationResponse:\n        return None", "    finally:\n        pass"), False,
+           "When a login fails, return None"),
+
+    # ---- 8.Q2: a mutant per option
+    Mutant("8.Q2", "d: the stolen session cookie", 'answer_8_q2 = "d"', True),
+    Mutant("8.Q2", "a: password and code", 'answer_8_q2 = "a"', False, "nothing to fall back to"),
+    Mutant("8.Q2", "b: a sibling subdomain", 'answer_8_q2 = "b"', False, "exact origin check"),
+    Mutant("8.Q2", "c: its own RP ID", 'answer_8_q2 = "c"', False, "only to its own RP ID"),
+]

@@ -1,0 +1,464 @@
+"""Checks for lesson 08: the phishing relay, and passkeys (WebAuthn).
+
+Every input is made when the check runs: a fresh stage app and a fresh relay login for 8.1,
+credentials from the passkey stand-in (random challenges, origins, counters and flags) for
+8.2 to 8.5, random host names for 8.4. An answer that fits one run's values fails the next.
+"""
+import base64
+import hashlib
+import ipaddress
+import json
+import os
+import random
+import sqlite3
+import string
+
+from . import exercise, question
+
+SIBLING_ORIGIN = "https://login.example.test"  # the relay on a sibling subdomain, as the lesson shows it
+
+
+# ---- 8.Q1 ---------------------------------------------------------------------------------------
+
+question(
+    "8.Q1", "Which stage 7 defence stops a live relay?",
+    "Mallory's look-alike site passes every request on to stage 7 within a second and keeps the session "
+    "cookie it sets. Which of stage 7's defences stops her?",
+    {"a": "replay protection: each code is accepted once",
+     "b": "throttling: wrong codes cost more and more time",
+     "c": "CSRF tokens in every form",
+     "d": "the Content-Security-Policy's form-action 'self'",
+     "e": "none of them"},
+    "e",
+    {"a": "replay protection stops a code used twice, but the relay uses Alice's code once, and first: "
+          "she never gets to use it herself.",
+     "b": "throttling slows down guessing, but the relay does not guess: Alice types the right code, once.",
+     "c": "the CSRF token is in the real page the relay shows Alice, and goes back with her form: "
+          "the real site sees its own token.",
+     "d": "form-action 'self' limits where the page's forms go, and on the relay's page 'self' is the relay: "
+          "the relay rewrites the addresses, the policy holds, the form goes to the relay."},
+)
+
+
+# ---- 8.1 ----------------------------------------------------------------------------------------
+
+def _relay_login(number, **settings):
+    """A fresh stage app where alice logs in with her password and code through the relay; its loot."""
+    from ..phishing import RELAY_ORIGIN, BrowserAt, alice_enrolled, real_origin
+    from ..relay import create_relay
+
+    app, _, phone = alice_enrolled(number, **settings)
+    relay = create_relay(app, real_origin(app), relay_origin=RELAY_ORIGIN)
+    BrowserAt(relay, RELAY_ORIGIN).log_in_with_code(phone)
+    return app, relay.loot.as_dict()
+
+
+def _attack(take_over, number, where, **settings):
+    from ..phishing import attacker_opens_dashboard
+
+    app, loot = _relay_login(number, **settings)
+    headers = take_over(json.loads(json.dumps(loot)))  # a copy: the loot as /relay-loot?format=json shows it
+    assert isinstance(headers, dict), (
+        f"return a dict of request headers, like {{'Cookie': 'name=value'}}, not {type(headers).__name__}.")
+    dashboard = attacker_opens_dashboard(app, {str(k): str(v) for k, v in headers.items()})
+    if dashboard.status_code == 200 and b"Welcome, alice" in dashboard.data:
+        return
+    sent = " ".join(str(v) for v in headers.values())
+    typed = [value for form in loot["forms"] for name, value in form["fields"].items() if name in ("password", "otp")]
+    if any(value and value in sent for value in typed):
+        raise AssertionError("the password and the code are used up: the code was accepted once already (replay "
+                             "protection), and the dashboard asks for a session, not a password. The prize is the "
+                             "cookie the site set, in loot['cookies'].")
+    cookie = next((str(v) for k, v in headers.items() if str(k).lower() == "cookie"), None)
+    if cookie is None:
+        raise AssertionError("no Cookie header: a browser shows the site that it is logged in with the session "
+                             "cookie, sent as {'Cookie': 'name=value'}.")
+    if "=" not in cookie:
+        raise AssertionError("a Cookie header is name=value: the cookie's name, '=', then its value.")
+    names = {part.split("=", 1)[0].strip() for part in cookie.split(";")}
+    if not names & set(loot["cookies"]):
+        raise AssertionError(f"on {where} the cookie's name is not one the site set (it set "
+                             f"{sorted(loot['cookies'])}): take the name from loot['cookies'] too, never type it.")
+    raise AssertionError(f"on {where} the dashboard sent Mallory to the login page: your headers carry no session "
+                         "of alice's. Send the cookie the site set last, exactly as the relay kept it.")
+
+
+@exercise("8.1", "Take over the session from the relay's loot", uses=["take_over"])
+def check_take_over(take_over):
+    _attack(take_over, 7, "stage 7")
+    # The same relay, the same function, against stage 8 for an account that still takes a code.
+    _attack(take_over, 8, "stage 8 (an account that still logs in with a code)")
+
+
+# ---- 8.2 ----------------------------------------------------------------------------------------
+
+def _random_host():
+    letters = string.ascii_lowercase
+    return "".join(random.choice(letters) for _ in range(random.randint(3, 9))) + "." + random.choice(
+        ["example", "test", "example.test"])
+
+
+def _client_data_inputs():
+    """Credentials from the stand-in (create and get, random origins): some need padding, some have '-' or '_'."""
+    from ..passkey import Authenticator, Browser, b64url
+
+    found, needs_padding = [], False
+    while not (needs_padding and len(found) >= 4) and len(found) < 40:
+        host = _random_host()
+        origin = f"https://{host}"
+        browser = Browser(Authenticator())
+        made = browser.create(origin, {"rp": {"id": host, "name": "Bank"}, "challenge": b64url(os.urandom(32)),
+                                       "user": {"id": b64url(os.urandom(16)), "name": "alice"},
+                                       "pubKeyCredParams": [{"type": "public-key", "alg": -7}]})
+        signed = browser.get(origin, {"rpId": host, "challenge": b64url(os.urandom(random.randint(16, 40)))})
+        for credential in (made, signed):
+            text = credential["response"]["clientDataJSON"]
+            needs_padding |= bool(len(text) % 4)
+            found.append(credential)
+    return found
+
+
+def _padded(text):
+    return text + "=" * (-len(text) % 4)
+
+
+@exercise("8.2", "Read clientDataJSON", uses=["read_client_data"])
+def check_read_client_data(read_client_data):
+    for credential in _client_data_inputs():
+        text = credential["response"]["clientDataJSON"]
+        right = json.loads(base64.urlsafe_b64decode(_padded(text)))
+        try:
+            given = read_client_data(json.loads(json.dumps(credential)))
+        except NotImplementedError:
+            raise
+        except Exception as error:
+            padded = json.loads(json.dumps(credential))
+            padded["response"]["clientDataJSON"] = _padded(text)
+            try:
+                fine_when_padded = read_client_data(padded) == right
+            except Exception:
+                fine_when_padded = False
+            if fine_when_padded:
+                raise AssertionError("base64url leaves out the '=' padding at the end: add it back (to a multiple of "
+                                     "4 characters) before decoding.") from None
+            raise AssertionError(f"decode response['clientDataJSON'], the JSON text the browser wrote (your code "
+                                 f"raised {type(error).__name__}: {error}).") from None
+        if isinstance(given, (str, bytes)):
+            raise AssertionError("return the parsed JSON, a dict (json.loads), not the text.")
+        if given != right and isinstance(given, dict) and ("attestationObject" in given or "clientDataJSON" in given):
+            raise AssertionError("decode the one field the browser wrote: response['clientDataJSON'].")
+        if given != right:
+            raise AssertionError(f"for a credential made at {right['origin']} this should give {right}, not {given!r}: "
+                                 "decode response['clientDataJSON'] (base64url), then parse the JSON.")
+
+
+# ---- 8.3 ----------------------------------------------------------------------------------------
+
+FLAG_BITS = {"UP": 0x01, "UV": 0x04, "BE": 0x08, "BS": 0x10}
+
+
+def _authenticator_data_inputs():
+    """(authenticatorData, rp_id, right answer): from the stand-in with random counters, then flag variants."""
+    from ..passkey import Authenticator, Browser, b64url, from_b64url
+
+    cases = []
+    for user_verification, synced in ((True, False), (False, True), (True, True)):
+        host = _random_host()
+        browser = Browser(Authenticator(user_verification=user_verification, synced=synced))
+        browser.create(f"https://{host}", {"rp": {"id": host, "name": "Bank"}, "challenge": b64url(os.urandom(32)),
+                                            "user": {"id": b64url(os.urandom(16)), "name": "alice"},
+                                            "pubKeyCredParams": [{"type": "public-key", "alg": -7}]})
+        # A counter whose four bytes all differ, so that big- and little-endian never agree.
+        browser.authenticator.credentials[0].sign_count = int.from_bytes(bytes(random.sample(range(1, 128), 4)), "big")
+        signed = browser.get(f"https://www.{host}" if random.random() < .5 else f"https://{host}",
+                             {"rpId": host, "challenge": b64url(os.urandom(32))})
+        data = from_b64url(signed["response"]["authenticatorData"])
+        cases.append((data, host))
+        cases.append((data, "www." + host))         # the hash of another RP ID: not this site's
+    # Every flag on its own and a few together (BE without BS: a passkey that could sync, but has not yet).
+    data = cases[0][0]
+    for flags in (0x01, 0x05, 0x09, 0x0D, 0x11, 0x1D, 0x04):
+        cases.append((data[:32] + bytes([flags]) + data[33:], cases[0][1]))
+    return [(data, rp_id, _read(data, rp_id)) for data, rp_id in cases]
+
+
+def _read(data, rp_id, flags_at=32, counter_at=33, order="big"):
+    flags = data[flags_at]
+    return {"rp_id_ok": data[:32] == hashlib.sha256(rp_id.encode()).digest(),
+            **{name: bool(flags & bit) for name, bit in FLAG_BITS.items()},
+            "sign_count": int.from_bytes(data[counter_at:counter_at + 4], order)}
+
+
+@exercise("8.3", "Read authenticatorData", uses=["read_authenticator_data"])
+def check_read_authenticator_data(read_authenticator_data):
+    cases = _authenticator_data_inputs()
+    for data, rp_id, right in cases:
+        given = read_authenticator_data(bytes(data), rp_id)
+        assert isinstance(given, dict) and set(given) >= set(right), (
+            f"return a dict with the keys {sorted(right)}, not {given!r}.")
+        given = {key: given[key] for key in right}
+        if given["rp_id_ok"] != right["rp_id_ok"]:
+            raise AssertionError(
+                f"rp_id_ok should be {right['rp_id_ok']} for the RP ID {rp_id!r}: the first 32 bytes are "
+                "sha256(rp_id.encode()).digest(), compared as bytes (a hexdigest() is text, and never equal).")
+        if given["sign_count"] != right["sign_count"]:
+            if given["sign_count"] == _read(data, rp_id, order="little")["sign_count"]:
+                raise AssertionError("the counter is big-endian (network byte order): the most significant byte "
+                                     "comes first.")
+            raise AssertionError(f"the counter should be {right['sign_count']}, not {given['sign_count']!r}: it is "
+                                 "the 4 bytes after the flags byte, data[33:37].")
+        flags_given = {name: given[name] for name in FLAG_BITS}
+        flags_right = {name: right[name] for name in FLAG_BITS}
+        if flags_given != flags_right:
+            for shifted in (31, 33):
+                if all({name: read_authenticator_data(bytes(d), r)[name] for name in FLAG_BITS}
+                       == {name: _read(d, r, flags_at=shifted)[name] for name in FLAG_BITS} for d, r, _ in cases):
+                    raise AssertionError("the flags are one byte: data[32], right after the 32-byte rpIdHash.")
+            wrong = sorted(name for name in FLAG_BITS if flags_given[name] != flags_right[name])
+            raise AssertionError(f"flags byte {data[32]:#04x}: {', '.join(wrong)} wrong. The bits are UP 0x01, "
+                                 "UV 0x04, BE 0x08, BS 0x10 (BE: may be backed up; BS: is backed up).")
+        if any(not isinstance(given[name], bool) for name in FLAG_BITS):
+            raise AssertionError("give each flag as True or False (bool(flags & bit)), not the masked number.")
+
+
+# ---- 8.4 ----------------------------------------------------------------------------------------
+
+def _label():
+    return "".join(random.choice(string.ascii_lowercase) for _ in range(random.randint(3, 8)))
+
+
+def _rp_id_cases():
+    site = f"{_label()}.example"
+    sub = f"{_label()}.{site}"
+    other = f"{_label()}.test"
+    return [
+        (f"https://{site}", site, True, "the page's own host name"),
+        (f"https://{sub}", site, True, "a parent domain of the host"),
+        (f"https://{sub}:8443", site, True, "a parent domain (the port is not part of the host name)"),
+        (f"https://www.{sub}", site, True, "a parent domain, two levels up"),
+        ("http://localhost:5008", "localhost", True, "http://localhost (a secure context on your own machine)"),
+        (f"http://{_label()}.localhost:5008", "localhost", True, "a *.localhost page using localhost"),
+        (f"https://{site}", sub, False, "a child of the host"),
+        (f"https://{other}", site, False, "another site"),
+        (f"https://evil-{site}", site, False, "a name that only ends with the RP ID's text"),
+        (f"https://{_label()}{site}", site, False, "a name that only ends with the RP ID's text"),
+        (f"https://{site}.{_label()}.test", site, False, "a name that only starts with the RP ID's text"),
+        ("https://192.0.2.10", "192.0.2.10", False, "an IP address"),
+        ("http://127.0.0.1:5008", "127.0.0.1", False, "an IP address"),
+        ("https://[2001:db8::1]", "2001:db8::1", False, "an IP address"),
+        (f"http://{site}", site, False, "plain http away from localhost"),
+        (f"http://{sub}", site, False, "plain http away from localhost"),
+    ]
+
+
+HINTS_8_4 = {
+    "a name that only ends with the RP ID's text": "needs a dot boundary: {origin} only ends with the text "
+        "{rp_id!r}; a parent domain is '.' + rp_id at the end of the host name (evil-example.com is not "
+        "example.com's).",
+    "a name that only starts with the RP ID's text": "{origin} only contains {rp_id!r}: a parent domain is at the end "
+        "of the host name, after a dot.",
+    "an IP address": "{origin}: an IP address is never an RP ID (browsers refuse one, even 127.0.0.1): open the "
+        "site at http://localhost instead.",
+    "plain http away from localhost": "{origin} is not a secure context: passkeys need https, or http on localhost.",
+    "a child of the host": "{origin} may not use {rp_id!r}: an RP ID is the host or a parent of it, never a child.",
+    "another site": "{origin} may not use {rp_id!r}: it is another site.",
+}
+
+
+@exercise("8.4", "The browser's RP ID rule", uses=["rp_id_allowed"])
+def check_rp_id_allowed(rp_id_allowed):
+    for origin, rp_id, allowed, why in _rp_id_cases():
+        given = rp_id_allowed(origin, rp_id)
+        assert isinstance(given, bool), f"return True or False, not {given!r}."
+        if given == allowed:
+            continue
+        if allowed:
+            raise AssertionError(f"{origin} may use the RP ID {rp_id!r}: {why}.")
+        raise AssertionError(HINTS_8_4[why].format(origin=origin, rp_id=rp_id))
+
+
+# ---- 8.5 ----------------------------------------------------------------------------------------
+
+PASSKEYS_TABLE = """CREATE TABLE passkeys (id INTEGER PRIMARY KEY, credential_id BLOB UNIQUE NOT NULL,
+    user_id INTEGER NOT NULL, public_key BLOB NOT NULL, sign_count INTEGER NOT NULL)"""
+
+
+class _Site:
+    """A site with one RP ID and origin, its passkeys table, and alice's registered passkey."""
+
+    def __init__(self, rp_id, origin, authenticator):
+        from webauthn import generate_registration_options, options_to_json, verify_registration_response
+        from webauthn.helpers.structs import AuthenticatorSelectionCriteria, UserVerificationRequirement
+
+        from ..passkey import Browser
+
+        self.rp_id, self.origin = rp_id, origin
+        self.browser = Browser(authenticator)
+        self.db = sqlite3.connect(":memory:")
+        self.db.row_factory = sqlite3.Row
+        self.db.execute(PASSKEYS_TABLE)
+        self.user_id = random.randint(2, 999)
+        options = generate_registration_options(
+            rp_id=rp_id, rp_name="Bank", user_name="alice", user_id=os.urandom(32),
+            authenticator_selection=AuthenticatorSelectionCriteria(user_verification=UserVerificationRequirement.REQUIRED))
+        made = self.browser.create(origin, options_to_json(options))
+        verified = verify_registration_response(credential=made, expected_challenge=options.challenge,
+                                                expected_rp_id=rp_id, expected_origin=origin)
+        with self.db:
+            self.db.execute("INSERT INTO passkeys (credential_id, user_id, public_key, sign_count) VALUES (?, ?, ?, ?)",
+                            (verified.credential_id, self.user_id, verified.credential_public_key,
+                             verified.sign_count))
+
+    def ask(self):
+        """The login options: a session holding its challenge, and what the browser gets."""
+        challenge = os.urandom(32)
+        return {"challenge": challenge}, {"rpId": self.rp_id, "challenge": base64.urlsafe_b64encode(challenge)
+                                          .rstrip(b"=").decode(), "userVerification": "required"}
+
+    def sign_count(self):
+        return self.db.execute("SELECT sign_count FROM passkeys").fetchone()[0]
+
+
+class _Spy:
+    """Notes the arguments the answer passes to verify_authentication_response (for a hint that names them)."""
+
+    def __init__(self, function):
+        import webauthn
+
+        self.calls, self.function, self.module = [], function, webauthn
+        self.real = webauthn.verify_authentication_response
+
+    def __enter__(self):
+        def spy(*args, **kwargs):
+            self.calls.append(kwargs)
+            return self.real(*args, **kwargs)
+        self.names = [name for name, value in self.function.__globals__.items() if value is self.real]
+        for name in self.names:
+            self.function.__globals__[name] = spy
+        self.module.verify_authentication_response = spy
+        return self
+
+    def __exit__(self, *exc):
+        for name in self.names:
+            self.function.__globals__[name] = self.real
+        self.module.verify_authentication_response = self.real
+
+    def last(self):
+        return self.calls[-1] if self.calls else {}
+
+
+def _is_ip(text):
+    try:
+        ipaddress.ip_address(str(text).strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _login(finish, site, session, credential, spy, what):
+    try:
+        return finish(site.db, session, json.loads(json.dumps(credential)), site.rp_id, site.origin)
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        raise AssertionError(f"{what}: your code raised {type(error).__name__}: {error}. When a login fails, return "
+                             "None (catch the library's InvalidAuthenticationResponse).") from None
+
+
+def _refused(finish, site, session, credential, spy, what, hint):
+    result = _login(finish, site, session, credential, spy, what)
+    if result is not None:
+        raise AssertionError(f"{what} logged in: {hint}")
+    if "challenge" in session:
+        raise AssertionError(f"after {what} the challenge was still in the session: remove it whether the login "
+                             "passes or fails (session.pop first), so that no one can try again with it.")
+
+
+@exercise("8.5", "Verify a passkey login on the server", uses=["finish_passkey_login"])
+def check_finish_passkey_login(finish_passkey_login):
+    from ..passkey import Authenticator
+
+    with _Spy(finish_passkey_login) as spy:
+        for rp_id, origin in (("localhost", "http://localhost:5008"), ("example.test", "https://www.example.test")):
+            site = _Site(rp_id, origin, Authenticator(counter=False))  # the counter stays 0: only the challenge stops a replay
+            session, options = site.ask()
+            credential = site.browser.get(origin, options)
+            result = _login(finish_passkey_login, site, session, credential, spy, "a right passkey login")
+            if result != site.user_id:
+                used = spy.last()
+                if _is_ip(used.get("expected_rp_id")):
+                    raise AssertionError(f"expected_rp_id={used['expected_rp_id']!r} is an IP address, which is never an "
+                                         "RP ID: use the site's rp_id (a domain name such as localhost).")
+                if used and used.get("expected_rp_id") != rp_id:
+                    raise AssertionError(f"expected_rp_id must be the rp_id argument ({rp_id!r}), not "
+                                         f"{used.get('expected_rp_id')!r}.")
+                raise AssertionError(f"a right passkey login at {origin} (RP ID {rp_id!r}) should return the user_id of "
+                                     f"its passkey's row ({site.user_id}), not {result!r}.")
+            if "challenge" in session:
+                raise AssertionError("after a login the challenge was still in the session: remove it whether the "
+                                     "login passes or fails (session.pop first), so that no one can try again with it.")
+            _refused(finish_passkey_login, site, session, credential, spy, "the same signed response, sent again",
+                     "a challenge works once: pop it from the session, and refuse a login with none.")
+
+        # The relay on a sibling subdomain: the RP ID is the parent, the origin is the relay's.
+        site = _Site("example.test", "https://www.example.test", Authenticator())
+        for relay_origin in (SIBLING_ORIGIN, f"https://{_label()}.example.test"):
+            session, options = site.ask()
+            credential = site.browser.get(relay_origin, options)
+            before = len(spy.calls)
+            _refused(finish_passkey_login, site, session, credential, spy, f"a passkey signed on {relay_origin}",
+                     "expected_origin must be exactly the origin argument, one address, never a list that takes in "
+                     "another (and never the origin the browser wrote): it is the only check that sees the relay.")
+            used = spy.calls[before:]
+            if used and not isinstance(used[-1].get("expected_origin"), str):
+                raise AssertionError("expected_origin must be exactly the origin argument, one address, never a list.")
+
+        # A good login again; then the failure cases, each with its own challenge.
+        session, options = site.ask()
+        assert _login(finish_passkey_login, site, session, site.browser.get(site.origin, options), spy,
+                      "a right passkey login") == site.user_id, "a right passkey login was refused."
+        if site.sign_count() != site.browser.authenticator.credentials[0].sign_count:
+            raise AssertionError(f"after a login the passkeys row still has sign_count {site.sign_count()}: store the "
+                                 "new sign count (verified.new_sign_count), or a copied passkey goes unnoticed.")
+
+        copy = site.browser.authenticator.clone()  # a thief copies the authenticator, counter and keys
+        session, options = site.ask()
+        _login(finish_passkey_login, site, session, site.browser.get(site.origin, options), spy, "a right passkey login")
+        from ..passkey import Browser
+        session, options = site.ask()
+        _refused(finish_passkey_login, site, session, Browser(copy).get(site.origin, options), spy,
+                 "a copied passkey whose counter did not grow",
+                 "pass the stored sign_count as credential_current_sign_count and store the new one after each "
+                 "login, so that a counter going backwards is refused.")
+
+        unverified = _Site("example.test", "https://www.example.test", Authenticator(user_verification=False))
+        session, options = unverified.ask()
+        _refused(finish_passkey_login, unverified, session, unverified.browser.get(unverified.origin, options), spy,
+                 "a passkey that did not verify its user (no PIN, no fingerprint)",
+                 "require_user_verification=True: without it the passkey is one factor, something you have.")
+
+        stranger = _Site("example.test", "https://www.example.test", Authenticator())
+        session, options = site.ask()
+        _refused(finish_passkey_login, site, session, stranger.browser.get(site.origin, options), spy,
+                 "a passkey this site never registered",
+                 "look the credential up by its id in the passkeys table, and refuse one that is not there.")
+
+
+# ---- 8.Q2 ---------------------------------------------------------------------------------------
+
+question(
+    "8.Q2", "What passkeys do not stop",
+    "Alice has a passkey on stage 8 and has turned on 'passkeys only'. Which of these can still give Mallory "
+    "a session of Alice's?",
+    {"a": "a relay page that asks Alice for her password and a code from her phone",
+     "b": "a relay on a sibling subdomain, under the real site's parent RP ID, that asks for her passkey",
+     "c": "a relay on its own domain that asks the browser for a passkey of its own RP ID",
+     "d": "malware or an extension on Alice's laptop that copies her session cookie after she logs in"},
+    "d",
+    {"a": "'passkeys only' is there for exactly this: the site no longer takes a password and a code for her "
+          "account, so the relay has nothing to fall back to (before she turned it on, it did).",
+     "b": "the browser signs, but it writes the relay's origin into clientDataJSON, and the server's exact origin "
+          "check refuses it (401).",
+     "c": "the browser offers a passkey only to its own RP ID: Alice's passkey is for the real site, and for the "
+          "relay's name there is none."},
+)
