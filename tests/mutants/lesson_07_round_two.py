@@ -1,4 +1,4 @@
-"""Right and plausible wrong answers to lesson 07's round-two exercises (7.5-7.7).
+"""Right and plausible wrong answers to lesson 07's exercises 7.3, 7.4 and 7.7.
 
 Each wrong answer is a mistake the lesson warns against; its check must give ❌
 with a hint that names the mistake (``hint`` is a piece of that message).
@@ -56,32 +56,32 @@ def count_disable_failure(db, session_id, allowed=3):
 '''
 
 MUTANTS = [
-    # 7.5: sessions that end on the server
-    Mutant("7.5", "right answer", SESSION_USER_RIGHT + END_ALL_RIGHT, passes=True),
-    Mutant("7.5", "no idle limit", SESSION_USER_RIGHT.replace('now - row["last_seen"] > 30 * 60 or ', "")
+    # 7.4: sessions that end on the server
+    Mutant("7.4", "right answer", SESSION_USER_RIGHT + END_ALL_RIGHT, passes=True),
+    Mutant("7.4", "no idle limit", SESSION_USER_RIGHT.replace('now - row["last_seen"] > 30 * 60 or ', "")
            + END_ALL_RIGHT, passes=False, hint="unused for 30 minutes"),
-    Mutant("7.5", "no absolute limit", SESSION_USER_RIGHT.replace(' or now - row["started"] > 12 * 3600', "")
+    Mutant("7.4", "no absolute limit", SESSION_USER_RIGHT.replace(' or now - row["started"] > 12 * 3600', "")
            + END_ALL_RIGHT, passes=False, hint="12 hours after her login"),
-    Mutant("7.5", "last_seen never moves", SESSION_USER_RIGHT.replace(
+    Mutant("7.4", "last_seen never moves", SESSION_USER_RIGHT.replace(
         '    with db:\n        db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, session_id))\n', "")
            + END_ALL_RIGHT, passes=False, hint="set last_seen = now"),
-    Mutant("7.5", "logout ends only one session", SESSION_USER_RIGHT + END_ALL_RIGHT.replace(
+    Mutant("7.4", "logout ends only one session", SESSION_USER_RIGHT + END_ALL_RIGHT.replace(
         '"DELETE FROM sessions WHERE user_id = ?", (user_id,)',
         '"DELETE FROM sessions WHERE id = (SELECT id FROM sessions WHERE user_id = ? LIMIT 1)", (user_id,)'),
            passes=False, hint="Delete every session of that user"),
-    # 7.6: the guessing ceiling
-    Mutant("7.6", "right answer", LOCKOUT_RIGHT, passes=True),
-    Mutant("7.6", "round one: a 15-minute cap only", '''
+    # 7.3: the guessing ceiling
+    Mutant("7.3", "right answer", LOCKOUT_RIGHT, passes=True),
+    Mutant("7.3", "round one: a 15-minute cap only", '''
 def lockout_seconds(failures):
     if failures < 5:
         return 0
     return min(900, 30 * 2 ** (failures - 5))
 ''', passes=False, hint="Add the ceiling"),
-    Mutant("7.6", "no stop at 100", LOCKOUT_RIGHT.replace("    if failures >= 100:\n        return math.inf\n", ""),
+    Mutant("7.3", "no stop at 100", LOCKOUT_RIGHT.replace("    if failures >= 100:\n        return math.inf\n", ""),
            passes=False, hint="from 100 failures in a row"),
-    Mutant("7.6", "stops after 100, not at it", LOCKOUT_RIGHT.replace("failures >= 100", "failures > 100"),
+    Mutant("7.3", "stops after 100, not at it", LOCKOUT_RIGHT.replace("failures >= 100", "failures > 100"),
            passes=False, hint="lockout_seconds(100)"),
-    Mutant("7.6", "the ceiling before the free tries", '''
+    Mutant("7.3", "the ceiling before the free tries", '''
 import math
 
 def lockout_seconds(failures):
