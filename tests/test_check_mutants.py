@@ -34,7 +34,9 @@ def _all_mutants():
 
 
 def _id_key(exercise_id):
-    return tuple(int(part) for part in exercise_id.split("."))
+    """(lesson, exercise number); a question counts as (lesson, 0): covered with its lesson's first exercises."""
+    lesson, number = exercise_id.split(".")
+    return int(lesson), 0 if number.startswith("Q") else int(number)
 
 
 def _setup_for(module, mutant):

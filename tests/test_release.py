@@ -30,10 +30,11 @@ def test_each_exercise_has_a_registered_check_and_a_check_cell(path):
     lesson = int(path.stem[:2])
     ids = release.exercise_ids(notebook)
     if lesson > 0:
-        # Lesson 07, in four parts, has ten exercises; lesson 06 opens with an attack.
+        # Lesson 07 has four parts and ten exercises; lesson 06 opens with an attack.
         most = 10 if lesson == 7 else 5
         assert 2 <= len(ids) <= most, f"lesson {lesson} should have 2-{most} exercises, has {ids}"
     code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    ids += release.question_ids(notebook)
     for exercise_id in ids:
         assert exercise_id.startswith(f"{lesson}."), f"exercise {exercise_id} is numbered for another lesson"
         assert exercise_id in exercises, f"exercise {exercise_id} has no check in workbook/checks/"
@@ -60,7 +61,18 @@ def test_stub_keeps_the_function_defined():
     assert "a + b" not in stubbed
 
 
+def test_a_question_stub_leaves_the_answer_none():
+    source = '# Question 9.Q1: Pick one\n### BEGIN SOLUTION\nanswer_9_q1 = "b"\n### END SOLUTION\n'
+    stubbed = release.stub_source(source, "test")
+    namespace = {}
+    exec(stubbed, namespace)
+    assert namespace["answer_9_q1"] is None and '"b"' not in stubbed
+    assert stubbed.startswith("# Question 9.Q1: Pick one\n")
+
+
 @pytest.mark.parametrize("source, problem", [
+    ("# Question 9.Q1: x\n### BEGIN SOLUTION\nanswer_9_q1 = 'a'\nprint(1)\n### END SOLUTION\n", "one assignment"),
+    ("# Question 9.Q1: x\n### BEGIN SOLUTION\nanswer_9_q1 = 'a'\n", "without"),
     ("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n", "Exercise N.M"),
     ("# Exercise 9.1: x\ndef f():\n    ### BEGIN SOLUTION\n    return 1\n", "without"),
     ("# Exercise 9.1: x\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n", "function body"),

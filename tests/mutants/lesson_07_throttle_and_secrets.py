@@ -216,3 +216,18 @@ def load_secret(db, user_id, keys):
            changed(SECRETS, "    with db:\n        db.execute(\"UPDATE", "    if True:\n        db.execute(\"UPDATE"),
            False, "commit"),
 ]
+
+MUTANTS += [
+    Mutant("7.Q1", "the right option, (b)", 'answer_7_q1 = "b"\n', True),
+    Mutant("7.Q1", "(a) a device cookie is a second factor", 'answer_7_q1 = "a"\n', False, "a device cookie is not a factor"),
+    Mutant("7.Q1", "(c) HttpOnly stops injected scripts", 'answer_7_q1 = "(c)"\n', False, "HttpOnly hides the cookie itself"),
+    Mutant("7.Q1", "(d) any cookie gets a bucket", 'answer_7_q1 = "D"\n', False, "made-up cookie is not found"),
+    Mutant("7.Q2", "the right option, (b)", 'answer_7_q2 = "b"\n', True),
+    Mutant("7.Q2", "(a) the QR code after a password login", 'answer_7_q2 = "a"\n', False, "binding a phone needs every factor"),
+    Mutant("7.Q2", "(c) turn 2FA off with the password", 'answer_7_q2 = "c"\n', False, "turning 2FA off with the password"),
+    Mutant("7.Q3", "the right option, (b)", 'answer_7_q3 = "b"\n', True),
+    Mutant("7.Q3", "(a) hash the TOTP secrets", 'answer_7_q3 = "a"\n', False, "a hash cannot be turned back"),
+    Mutant("7.Q3", "(c) the key in the same database", 'answer_7_q3 = "c"\n', False, "copies the key along with the data"),
+    Mutant("7.Q3", "(d) base64", 'answer_7_q3 = "d"\n', False, "base64 is an encoding"),
+    Mutant("7.Q3", "not a letter", 'answer_7_q3 = 2\n', False, "answer with the letter of one option"),
+]

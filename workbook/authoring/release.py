@@ -12,6 +12,15 @@ holds the answer between nbgrader's markers:
 The release replaces everything from BEGIN to END with one line that raises
 NotImplementedError("Exercise 3.2: Build the provisioning URI"), so that the
 student's notebook still runs top to bottom and every check shows ⏳.
+
+A question's cell holds its answer at the top level instead:
+
+    # Question 2.Q1: What the signature protects
+    ### BEGIN SOLUTION
+    answer_2_q1 = "b"
+    ### END SOLUTION
+
+and the release leaves ``answer_2_q1 = None`` in its place (⏳ until the student picks a letter).
 Outputs and execution counts are removed from both folders.
 """
 import re
@@ -22,6 +31,8 @@ SOLUTIONS = ROOT / "solutions"
 NOTEBOOKS = ROOT / "notebooks"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 EXERCISE_LINE = re.compile(r"^#\s*(Exercise\s+(\d+\.\d+)\s*:\s*.+?)\s*$", re.M)
+QUESTION_LINE = re.compile(r"^#\s*(Question\s+(\d+\.Q\d+)\s*:\s*.+?)\s*$", re.M)
+QUESTION_STUB = "{name} = None   # put the letter of your answer here, in quotes"
 
 
 class ReleaseError(ValueError):
@@ -41,6 +52,8 @@ def stub_source(source: str, where: str) -> str:
     if BEGIN not in source:
         return source
     heading = EXERCISE_LINE.search(source)
+    if heading is None and QUESTION_LINE.search(source):
+        return _question_stub(source, where)
     if heading is None:
         raise ReleaseError(f"{where}: a cell with {BEGIN} must start with a line '# Exercise N.M: title'.")
     message = heading.group(1)
@@ -66,6 +79,35 @@ def stub_source(source: str, where: str) -> str:
     return "\n".join(out)
 
 
+def _question_stub(source, where):
+    """A question cell with its answer (one top-level assignment) set back to None."""
+    lines, out, inside, names = source.split("\n"), [], False, []
+    for number, line in enumerate(lines, 1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if inside or line != marker:
+                raise ReleaseError(f"{where}, line {number}: a question's {BEGIN} stands alone at the top level.")
+            inside = True
+        elif marker == END:
+            if not inside:
+                raise ReleaseError(f"{where}, line {number}: {END} without {BEGIN}.")
+            inside = False
+            if len(names) != 1:
+                raise ReleaseError(f"{where}: a question's answer is one assignment, answer_N_qM = \"letter\".")
+            out.append(QUESTION_STUB.format(name=names.pop()))
+        elif inside:
+            match = re.match(r"(answer_\d+_q\d+)\s*=", line)
+            if match:
+                names.append(match[1])
+            elif line.strip():
+                raise ReleaseError(f"{where}, line {number}: a question's answer is one assignment only.")
+        else:
+            out.append(line)
+    if inside:
+        raise ReleaseError(f"{where}: {BEGIN} without {END}.")
+    return "\n".join(out)
+
+
 def student_version(solution):
     """A copy of a solution notebook with the answers taken out."""
     import nbformat  # here, not at the top: the grader imports this module for stub_source alone,
@@ -82,6 +124,12 @@ def exercise_ids(notebook):
     """The ids of the exercises in a notebook, in order."""
     return [m.group(2) for cell in notebook.cells if cell.cell_type == "code" and BEGIN in cell.source
             for m in [EXERCISE_LINE.search(cell.source)] if m]
+
+
+def question_ids(notebook):
+    """The ids of the questions in a notebook, in order."""
+    return [m.group(2) for cell in notebook.cells if cell.cell_type == "code" and BEGIN in cell.source
+            for m in [QUESTION_LINE.search(cell.source)] if m]
 
 
 def release(check=False):

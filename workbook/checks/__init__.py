@@ -11,6 +11,12 @@ and prints exactly one line: ✅ passed, ❌ wrong (with the hint) or ⏳ not do
 yet (the NotImplementedError stub is still there). It never raises.
 ``@hidden_check`` adds checks that only the grader runs.
 
+A *question* (``question(...)`` in a lesson's module) is an exercise too: a prompt with lettered
+options, the right one, and for each wrong option a hint that names the misconception behind it.
+The student assigns a letter to ``answer_<lesson>_q<n>`` and the usual check cell,
+``check("2.Q1", answer_2_q1)``, says ✅, ❌ with that hint, or ⏳ while it is still ``None``. It is
+registered in ``EXERCISES`` like any exercise, so the grader, Gradescope and the pre-check grade it.
+
 The visible check tests everything the lesson teaches, above all the insecure
 pattern it warns against, so that a ✅ in the notebook means the grade agrees.
 Hidden checks only try other inputs (another key, another user, odd names), so
@@ -28,6 +34,7 @@ import functools
 import importlib
 import os
 import pkgutil
+import random
 import sys
 from dataclasses import dataclass, field
 
@@ -91,6 +98,113 @@ def hidden_check(exercise_id):
     return register
 
 
+@dataclass
+class Question:
+    id: str              # "2.Q1": lesson 2, question 1
+    title: str
+    prompt: str
+    options: dict        # letter -> option text, in the order shown
+    answer: str          # the right letter
+    why_not: dict        # wrong letter -> the hint naming its misconception
+
+    @property
+    def variable(self):
+        return answer_variable(self.id)
+
+
+QUESTIONS: dict[str, Question] = {}
+
+
+def answer_variable(question_id):
+    """The name a notebook assigns its answer to: "2.Q1" -> "answer_2_q1"."""
+    lesson, number = question_id.split(".")
+    return f"answer_{lesson}_{number.lower()}"
+
+
+def is_question(exercise_id):
+    return ".Q" in exercise_id
+
+
+def exercise_order(exercise_id):
+    """A sort key: a lesson's exercises in order, then its questions ("2.4" < "2.Q1" < "3.1")."""
+    lesson, number = exercise_id.split(".")
+    return (int(lesson), 1, int(number[1:])) if number.startswith("Q") else (int(lesson), 0, int(number))
+
+
+def _letter(given):
+    """ "b", "B", "(b)", " b) " -> "b"; anything else as it was."""
+    if isinstance(given, str):
+        return given.strip().strip("()").strip().lower()
+    return given
+
+
+def question(question_id, title, prompt, options, answer, why_not, points=1):
+    """Register a multiple-choice question, checked like an exercise; every wrong option needs its hint."""
+    if set(why_not) != set(options) - {answer} or answer not in options:
+        raise ValueError(f"Question {question_id}: one hint per wrong option, and the answer among the options.")
+    entry = Question(question_id, title, prompt, dict(options), answer, dict(why_not))
+    letters = ", ".join(f'"{letter}"' for letter in options)
+
+    def check_answer(given):
+        if given is None:
+            raise NotImplementedError(f"Question {question_id}: {title}")
+        letter = _letter(given)
+        assert letter in options, (
+            f"answer with the letter of one option, in quotes ({letters}), not {given!r}."
+        )
+        if letter != answer:
+            raise AssertionError(f"({letter}) is not right: {why_not[letter]}")
+
+    # The check belongs to the lesson that asks the question (run_check accepts only the lessons' checks).
+    check_answer.__module__ = sys._getframe(1).f_globals.get("__name__", __name__)
+    check_answer.__qualname__ = check_answer.__name__ = f"check_question_{question_id.replace('.', '_')}"
+    if question_id in EXERCISES:
+        raise ValueError(f"Exercise {question_id} is registered twice.")
+    QUESTIONS[question_id] = entry
+    EXERCISES[question_id] = Exercise(question_id, title, (entry.variable,), check_answer, points)
+    return entry
+
+
+# Inputs drawn at random (Hypothesis), from a seed chosen once per run: each run of a check tries
+# other inputs, so an answer tuned to a check's fixed examples (a table, a cache) fails sooner or
+# later, while a failure can be replayed (a hint from a drawn input ends with the run's seed).
+RUN_SEED = random.SystemRandom().randrange(2 ** 32)
+
+
+def for_all(strategy, test, max_examples=30):
+    """Run ``test(value)`` on up to ``max_examples`` values drawn from the Hypothesis ``strategy``.
+
+    The first failing value is shrunk to a small one and its AssertionError (or the student's own
+    exception) raised as it was; an answer that gives different results for the same input (state kept
+    between calls) fails with a hint that says so. No example database is written (``database=None``), and
+    Hypothesis's cache goes to the temporary folder, never the notebook's.
+    """
+    import tempfile
+
+    from hypothesis import HealthCheck, Phase, given, seed, settings
+    from hypothesis.configuration import set_hypothesis_home_dir
+    from hypothesis.errors import Flaky
+
+    # Hypothesis caches what it learns about the code under test in ./.hypothesis: keep that out of the
+    # student's folder (and the grader's scratch copy of it).
+    set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "workbook-hypothesis"))
+
+    run = seed(RUN_SEED)(settings(
+        max_examples=max_examples, deadline=None, database=None, derandomize=False, print_blob=False,
+        suppress_health_check=list(HealthCheck), phases=(Phase.generate, Phase.shrink),
+        report_multiple_bugs=False)(given(strategy)(test)))
+    try:
+        run()
+    except AssertionError as error:
+        raise AssertionError(f"{error} (inputs drawn from seed {RUN_SEED})") from None
+    except Flaky:
+        raise AssertionError(
+            "your function gave different answers for the same input, called twice: does it keep something "
+            "between calls (a cache, a global, a default argument that changes)? Work it out from the "
+            f"arguments alone each time (inputs from seed {RUN_SEED})."
+        ) from None
+
+
 def load_all():
     """Import every lesson's checks (they register themselves)."""
     for module in pkgutil.iter_modules(__path__):
@@ -119,10 +233,13 @@ class Result:
 
     def line(self):
         title = EXERCISES[self.exercise_id].title if self.exercise_id in EXERCISES else ""
-        text = f"{SYMBOLS[self.status]} Exercise {self.exercise_id}: {title}"
+        kind = "Question" if is_question(self.exercise_id) else "Exercise"
+        text = f"{SYMBOLS[self.status]} {kind} {self.exercise_id}: {title}"
         if self.status == PASSED:
             return text + ": passed."
         if self.status == NOT_DONE:
+            if is_question(self.exercise_id):
+                return text + ": not answered yet (put the letter of your answer in place of None)."
             return text + ": not done yet (replace the `raise NotImplementedError` line with your code)."
         return f"{text}: {self.message}"
 

@@ -8,7 +8,7 @@ import secrets
 import sqlite3
 import tempfile
 
-from . import exercise, hidden_check
+from . import exercise, hidden_check, question
 
 TIMECODE = 56_666_666  # the 30-second step at Unix time 1_699_999_980
 
@@ -742,3 +742,73 @@ def check_secrets_at_rest(store_secret, load_secret):
         finally:
             db.close()
             thief.close()
+
+
+# --- questions ----------------------------------------------------------------------------------
+
+question(
+    "7.Q1", "What a device cookie does",
+    prompt="Alice's own browser holds stage 7's device cookie for her account. What does that cookie do?",
+    options={
+        "a": "It is a second factor: from that browser, her password alone lets her in.",
+        "b": "Her browser's failed attempts count apart, so a stranger's wrong passwords cannot make it wait.",
+        "c": "Because it is `HttpOnly`, a script injected into one of the app's pages can do her no harm.",
+        "d": "Every browser can have a bucket of its own: a stranger who sends a cookie he made up is "
+             "throttled apart from the others.",
+    },
+    answer="b",
+    why_not={
+        "a": "a device cookie is not a factor: stage 7 still asks that browser for the password and the code, "
+             "and whoever copies the cookie holds it too. It only chooses which failure count applies.",
+        "c": "HttpOnly hides the cookie itself from scripts, nothing more. A script injected into the page runs "
+             "as the page: it can send the app's forms with her cookies attached and read what the pages show. "
+             "Escaping output and a Content-Security-Policy keep scripts out.",
+        "d": "the server trusts only a cookie whose hash it stored for that account. A made-up cookie is not "
+             "found, so its browser counts with the strangers, who share one bucket; otherwise a stranger "
+             "would make up a new cookie every few guesses and never wait.",
+    },
+)
+
+question(
+    "7.Q2", "When a phone may be bound",
+    prompt="Alice has just chosen a username and a password. Which way of binding her phone keeps the account "
+           "from someone who knows only her password?",
+    options={
+        "a": "Create the account at `/register`; then each login with the password shows the QR code until a "
+             "phone has been confirmed.",
+        "b": "Keep the name, the password hash and a new secret in the registering session's row, and create "
+             "the account only when that session's code is right.",
+        "c": "Create the account with its phone as in (b), and let a user who lost the phone turn 2FA off with "
+             "the password, so that the next login enrols the new phone.",
+    },
+    answer="b",
+    why_not={
+        "a": "until Alice confirms her phone, anyone with the password logs in, is shown a QR code and binds "
+             "his own phone: binding a phone needs every factor, in the session that proved them.",
+        "c": "turning 2FA off with the password alone brings back the password-only enrolment of (a): whoever "
+             "knows the password turns it off, or waits until Alice does, and binds his phone. Replacing a phone "
+             "needs the password and a code or a recovery code, in the session that then binds the new one.",
+    },
+)
+
+question(
+    "7.Q3", "What keeps the TOTP secrets from a thief of the database file",
+    prompt="A thief copies stage 7's database file. Which way of storing the TOTP secrets keeps them from him, "
+           "while the app can still check codes?",
+    options={
+        "a": "Hash each secret with Argon2id, as the passwords are.",
+        "b": "Encrypt each secret with Fernet, with a key that comes from `FLASK_TOTP_ENCRYPTION_KEYS` and is "
+             "not in the file.",
+        "c": "Encrypt each secret with Fernet, with the key kept in a settings table of the same database.",
+        "d": "Store each secret base64-encoded, so that it no longer looks like a secret.",
+    },
+    answer="b",
+    why_not={
+        "a": "the app needs the secret itself to work out the code of the moment, and a hash cannot be turned "
+             "back into it: the app could no longer check codes. What the server must read back is encrypted; "
+             "what it only compares (a password) is hashed.",
+        "c": "the thief copies the key along with the data it protects: a key must live apart from the data "
+             "(an environment variable, a secrets manager).",
+        "d": "base64 is an encoding anyone can undo without a key: the thief decodes every secret.",
+    },
+)

@@ -28,7 +28,7 @@ from pathlib import Path
 from .. import ROOT
 
 TAG = "demo"
-EXERCISE_PREFIX = "# Exercise "
+EXERCISE_PREFIX = ("# Exercise ", "# Question ")   # the cells that hold a student's answer
 
 
 def _tree(source):

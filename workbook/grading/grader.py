@@ -55,9 +55,7 @@ def load_exercises():
     except Exception as error:  # noqa: BLE001 - say which module, in one line
         raise GradingError(f"the workbook's checks fail to import: {type(error).__name__}: {error}") from None
 
-    def order(exercise_id):
-        return tuple(int(part) for part in exercise_id.split("."))
-    return {key: exercises[key] for key in sorted(exercises, key=order)}
+    return {key: exercises[key] for key in sorted(exercises, key=checks.exercise_order)}
 
 
 @dataclass

@@ -27,6 +27,7 @@ import zipfile
 from pathlib import Path
 
 from .. import ROOT
+from ..checks import is_question
 from .command import app_line
 from .model import ExerciseGrade
 
@@ -114,7 +115,7 @@ def results(student, exercises, seconds=0.0):
     tests = []
     for exercise_id, exercise in exercises.items():
         grade = student.grade(exercise_id) or ExerciseGrade(exercise_id, "failed", "not graded (see the notes).")
-        name = f"Exercise {exercise_id}: {exercise.title}"
+        name = f"{'Question' if is_question(exercise_id) else 'Exercise'} {exercise_id}: {exercise.title}"
         visible_passed = (grade.visible_status or grade.status) == "passed"
         tests.append({"name": name, "number": exercise_id, "max_score": exercise.points,
                       "score": exercise.points if visible_passed else 0,
