@@ -138,7 +138,7 @@ def test_the_students_check_shows_the_graders_marks(work):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     row = work["row"]
-    marks = dict(re.findall(r"Exercise (\d+\.\d+): .*\[(\d+)/\d+\]", done.stdout))
+    marks = dict(re.findall(r"(?:Exercise|Question) (\d+\.Q?\d+): .*\[(\d+)/\d+\]", done.stdout))
     assert marks and marks == {exercise_id: row[exercise_id] for exercise_id in marks}
     assert len(marks) == len(row) - 9  # every exercise: all but student, app_stage, app_score, total, max,
     # late_days, final, notes, flags

@@ -231,3 +231,66 @@ MUTANTS += [
     Mutant("7.Q3", "(d) base64", 'answer_7_q3 = "d"\n', False, "base64 is an encoding"),
     Mutant("7.Q3", "not a letter", 'answer_7_q3 = 2\n', False, "answer with the letter of one option"),
 ]
+
+EVENT_SETUP = '''
+EVENT_MESSAGES = {
+    "password_failed": "A wrong password for your account, from a browser you have not signed in with.",
+    "code_failed": "A wrong code from an authenticator app, after your password was right.",
+    "recovery_code_failed": "A wrong recovery code, after your password was right.",
+}
+'''
+SECRET_FIELDS = '("password", "otp", "recovery_code")'
+
+MUTANTS += [
+    Mutant("7.11", "kind, the owner's message, time", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    return {"kind": kind, "detail": EVENT_MESSAGES[kind], "time": now}
+''', True),
+    Mutant("7.11", "names the account too", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    return {"kind": kind, "detail": f"{EVENT_MESSAGES[kind]} (account {form['username']})", "time": now}
+''', True),
+    Mutant("7.11", "repeats what was typed", EVENT_SETUP + f'''
+def security_event(kind, form, now):
+    typed = next(form[name] for name in {SECRET_FIELDS} if name in form)
+    return {{"kind": kind, "detail": EVENT_MESSAGES[kind] + " Typed: " + typed, "time": now}}
+''', False, "repeats the"),
+    Mutant("7.11", "the whole form, for the record", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    return {"kind": kind, "detail": EVENT_MESSAGES[kind], "time": now, "form": form}
+''', False, "exactly kind, detail and time"),
+    Mutant("7.11", "a masked password: first and last two characters", EVENT_SETUP + f'''
+def security_event(kind, form, now):
+    typed = next(form[name] for name in {SECRET_FIELDS} if name in form)
+    return {{"kind": kind, "detail": EVENT_MESSAGES[kind] + " (" + typed[:2] + "***" + typed[-2:] + ")", "time": now}}
+''', False, "changed when only the"),
+    Mutant("7.11", "the first group of a wrong recovery code", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    detail = EVENT_MESSAGES[kind]
+    if "recovery_code" in form:
+        detail += " It began with " + form["recovery_code"].split("-")[0] + "."
+    return {"kind": kind, "detail": detail, "time": now}
+''', False, "shows part of the recovery_code"),
+    Mutant("7.11", "the last digits of a wrong code", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    detail = EVENT_MESSAGES[kind]
+    if "otp" in form:
+        detail += " The code ended in " + form["otp"][-3:] + "."
+    return {"kind": kind, "detail": detail, "time": now}
+''', False, "shows part of the otp"),
+    Mutant("7.11", "the form's token, to trace the request", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    return {"kind": kind, "detail": EVENT_MESSAGES[kind] + " Request " + form["csrf_token"], "time": now}
+''', False, "repeats the csrf_token"),
+    Mutant("7.11", "the length of the wrong password", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    detail = EVENT_MESSAGES[kind]
+    if "password" in form:
+        detail += f" ({len(form['password'])} characters)"
+    return {"kind": kind, "detail": detail, "time": now}
+''', False, "changed when only the password"),
+    Mutant("7.11", "a detail of its own making", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    return {"kind": kind, "detail": kind.replace("_", " "), "time": now}
+''', False, "start from EVENT_MESSAGES[kind]"),
+]

@@ -812,3 +812,79 @@ question(
         "d": "base64 is an encoding anyone can undo without a key: the thief decodes every secret.",
     },
 )
+
+
+# --- 7.11: the owner hears of it, without a secret ------------------------------------------------
+
+EVENT_MESSAGES = {
+    "password_failed": "A wrong password for your account, from a browser you have not signed in with.",
+    "code_failed": "A wrong code from an authenticator app, after your password was right.",
+    "recovery_code_failed": "A wrong recovery code, after your password was right.",
+}
+
+
+def _typed_form(kind):
+    """What a browser sent with the failed attempt: a password, a code or a recovery code, and the form's token."""
+    letters = "abcdefghijkmnpqrstuvwxyz23456789"
+    form = {"username": "alice", "csrf_token": secrets.token_urlsafe(24)}
+    if kind == "password_failed":
+        form["password"] = "".join(secrets.choice(letters) for _ in range(14))
+    elif kind == "code_failed":
+        form["otp"] = f"{secrets.randbelow(10 ** 6):06d}"
+    else:
+        form["recovery_code"] = "-".join("".join(secrets.choice(letters) for _ in range(4)) for _ in range(6))
+    return form
+
+
+def _another(name, value):
+    """Another value for the same field (for a password, also of another length)."""
+    letters = "abcdefghijkmnpqrstuvwxyz23456789"
+    if name == "otp":
+        return "".join(str((int(digit) + 1 + secrets.randbelow(9)) % 10) for digit in value)
+    if name == "password":
+        return "".join(secrets.choice(letters.upper()) for _ in range(len(value) + 1 + secrets.randbelow(6)))
+    return "".join(secrets.choice(letters.upper()) if c != "-" else c for c in value)
+
+
+def _pieces(value, length):
+    plain = value.replace("-", "")
+    return {plain[i:i + length] for i in range(len(plain) - length + 1)}
+
+
+@exercise("7.11", "Tell the owner, never the secret", uses=["security_event"])
+def check_security_event(security_event):
+    now = 1_700_000_000 + random.randrange(10 ** 6)
+    for kind, message in EVENT_MESSAGES.items():
+        form = _typed_form(kind)
+        event = security_event(kind, dict(form), now)
+        assert isinstance(event, dict), f"security_event should return a dict, not {event!r}."
+        assert set(event) == {"kind", "detail", "time"}, (
+            f"the event has the keys {sorted(event)}: give NOTIFY exactly kind, detail and time. Whatever else "
+            "you hand it ends up in an e-mail or a log, which more people read, for longer, than the database."
+        )
+        assert event["kind"] == kind and event["time"] == now, "kind and time should be the ones you were given."
+        detail = str(event["detail"])
+        typed = {name: value for name, value in form.items() if name in ("password", "otp", "recovery_code", "csrf_token")}
+        for name, value in typed.items():
+            assert value not in detail, (
+                f"the detail repeats the {name} that was typed: a wrong password is often a near miss of the right "
+                "one (or her password elsewhere), a wrong recovery code a typo of a good one. An event says what "
+                "happened, never what was typed."
+            )
+            shortest = 3 if name == "otp" else 4
+            leaked = sorted(piece for piece in _pieces(value, shortest) if piece in detail.replace("-", ""))
+            assert not leaked, (
+                f"the detail shows part of the {name} that was typed ({leaked[0]!r}): a masked secret still gives "
+                "away the characters it shows. Leave out every character of it."
+            )
+        for name in typed:
+            other = dict(form, **{name: _another(name, form[name])})
+            again = security_event(kind, other, now)
+            assert str(again.get("detail")) == detail, (
+                f"the detail changed when only the {name} typed changed: it shows something of it (a few "
+                "characters, its length). A masked secret still gives away what it shows. Leave it out whole."
+            )
+        assert message in detail, (
+            f"the owner reads the detail: start from EVENT_MESSAGES[kind], which says what happened in her words, "
+            f"not {detail!r}."
+        )
