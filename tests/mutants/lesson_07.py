@@ -96,6 +96,12 @@ def throttle_delay(failures):
         return 0
     return min(900, 30 * 2 ** min(failures - 5, 10))
 """, True),
+    Mutant("7.2", "30 s more after each failure, not twice as long", """
+def throttle_delay(failures):
+    if failures < 5:
+        return 0
+    return min(900, 30 * (failures - 4))
+""", False, "doubled after each further one"),
     Mutant("7.2", "no cap", """
 def throttle_delay(failures):
     if failures < 5:

@@ -45,6 +45,9 @@ def count_disable_failure(db, session_id, allowed=3):
 MUTANTS = [
     # 7.6: sessions that end on the server
     Mutant("7.6", "right answer", SESSION_USER_RIGHT + END_ALL_RIGHT, passes=True),
+    Mutant("7.6", "idle time counted from the login", SESSION_USER_RIGHT.replace(
+        'now - row["last_seen"] > 30 * 60', 'now - row["started"] > 30 * 60') + END_ALL_RIGHT,
+           passes=False, hint="30 idle minutes count from her last request"),
     Mutant("7.6", "no idle limit", SESSION_USER_RIGHT.replace('now - row["last_seen"] > 30 * 60 or ', "")
            + END_ALL_RIGHT, passes=False, hint="unused for 30 minutes"),
     Mutant("7.6", "no absolute limit", SESSION_USER_RIGHT.replace(' or now - row["started"] > 12 * 3600', "")
@@ -58,6 +61,12 @@ MUTANTS = [
            passes=False, hint="Delete every session of that user"),
     # 7.9: wrong tries at /replace-phone count against the session
     Mutant("7.9", "right answer", COUNT_RIGHT, passes=True),
+    Mutant("7.9", "three, whatever allowed says", COUNT_RIGHT.replace("disable_failures < ?\", (session_id, allowed)",
+                                                                      "disable_failures < 3\", (session_id,)"),
+           passes=False, hint="use the `allowed` you are given"),
+    Mutant("7.9", "one try short", COUNT_RIGHT.replace("disable_failures < ?\", (session_id, allowed)",
+                                                       "disable_failures < ?\", (session_id, allowed - 1)"),
+           passes=False, hint="the first 3 tries in a session should give True"),
     Mutant("7.9", "counted against the account", '''
 def count_disable_failure(db, session_id, allowed=3):
     with db:

@@ -647,6 +647,11 @@ def check_count_disable_failure(count_disable_failure):
         "session (WHERE id = ?), not the account. Otherwise a stolen cookie locks the owner out."
     )
     assert _failures(db, "bob-laptop") == 0, "bob's session was counted too: WHERE id = ? on the session."
+    strict = [count_disable_failure(db, "bob-laptop", allowed=1) for _ in range(2)]
+    assert strict == [True, False], (
+        f"with allowed=1, bob's session gave {strict}, not [True, False]: use the `allowed` you are given, "
+        "not a number of your own."
+    )
 
 
 @hidden_check("7.9")
