@@ -225,6 +225,7 @@ MUTANTS += [
     Mutant("7.Q2", "the right option, (b)", 'answer_7_q2 = "b"\n', True),
     Mutant("7.Q2", "(a) the QR code after a password login", 'answer_7_q2 = "a"\n', False, "binding a phone needs every factor"),
     Mutant("7.Q2", "(c) turn 2FA off with the password", 'answer_7_q2 = "c"\n', False, "turning 2FA off with the password"),
+    Mutant("7.Q2", "two options at once", 'answer_7_q2 = "b and c"\n', False, "answer with the letter of one option"),
     Mutant("7.Q3", "the right option, (b)", 'answer_7_q3 = "b"\n', True),
     Mutant("7.Q3", "(a) hash the TOTP secrets", 'answer_7_q3 = "a"\n', False, "a hash cannot be turned back"),
     Mutant("7.Q3", "(c) the key in the same database", 'answer_7_q3 = "c"\n', False, "copies the key along with the data"),
