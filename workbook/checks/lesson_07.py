@@ -8,7 +8,7 @@ import secrets
 import sqlite3
 import tempfile
 
-from . import exercise, hidden_check, question
+from . import RUN_SEED, exercise, hidden_check, question
 
 TIMECODE = 56_666_666  # the 30-second step at Unix time 1_699_999_980
 
@@ -501,7 +501,7 @@ def _guesser_against_an_owner(may_try, start, days=90):
 
 @exercise("7.5", "A ceiling that counts failures, not streaks", uses=["may_try"])
 def check_may_try(may_try):
-    seed = random.SystemRandom().randrange(2 ** 32)
+    seed = RUN_SEED
     rng = random.Random(seed)
     now = 1_700_000_000 + rng.randrange(10 ** 7)
 
