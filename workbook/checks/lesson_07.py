@@ -141,148 +141,6 @@ def check_throttle_delay_never_shrinks(throttle_delay):
     assert throttle_delay(10 ** 6) == 900, "a huge number of failures should still wait 900 s, not more."
 
 
-# --- 7.7 and 7.8 -----------------------------------------------------------
-
-CODE_FORMAT = re.compile(r"[a-z2-7]{4}(-[a-z2-7]{4}){5}")
-
-
-def sha256_hex(code):
-    return hashlib.sha256(code.encode("ascii")).hexdigest()
-
-
-def _codes_db(path=":memory:"):
-    db = sqlite3.connect(path)
-    db.row_factory = sqlite3.Row
-    db.executescript("""
-        CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT);
-        INSERT INTO users (id, username) VALUES (1, 'alice'), (2, 'bob');
-        CREATE TABLE recovery_codes (user_id INTEGER NOT NULL, code_hash TEXT NOT NULL,
-                                     PRIMARY KEY (user_id, code_hash));
-    """)
-    return db
-
-
-def _stored(db, user_id):
-    return {row[0] for row in db.execute("SELECT code_hash FROM recovery_codes WHERE user_id = ?", (user_id,))}
-
-
-def _codes_drawn_after_seeding(make_recovery_codes):
-    """Two calls, each after random.seed(7): codes from `random` come out the same twice."""
-    state = random.getstate()
-    try:
-        random.seed(7)
-        first = make_recovery_codes(_codes_db(), 1)
-        random.seed(7)
-        second = make_recovery_codes(_codes_db(), 1)
-    finally:
-        random.setstate(state)
-    return first, second
-
-
-@exercise("7.7", "Make ten recovery codes", uses=["make_recovery_codes"])
-def check_make_recovery_codes(make_recovery_codes):
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "codes.sqlite")
-        db, other_worker = _codes_db(path), sqlite3.connect(path)
-        try:
-            bob = make_recovery_codes(db, 2)
-            codes = make_recovery_codes(db, 1)
-            assert isinstance(codes, list) and len(codes) == 10, f"return a list of 10 codes, not {codes!r}."
-            for code in codes:
-                assert isinstance(code, str) and CODE_FORMAT.fullmatch(code), (
-                    f"{code!r} is not like abcd-efgh-ijkm-nopq-rstu-vwxy: 24 characters from RECOVERY_ALPHABET "
-                    "in groups of 4 joined by '-'."
-                )
-            assert len(set(codes)) == 10, "two of the codes are the same: draw each one afresh with secrets.choice."
-            stored = _stored(db, 1)
-            assert stored, "nothing was stored in recovery_codes for user 1: INSERT (user_id, hash_code(code)) for each code."
-            for code in codes:
-                assert code not in stored, "a code is stored as it is: store hash_code(code), never the code itself."
-            assert stored == {sha256_hex(code) for code in codes}, (
-                "the stored hashes do not match the codes returned: store hash_code(code) for exactly the 10 "
-                "codes you return."
-            )
-            assert _stored(other_worker, 1) == stored, (
-                "another connection (another worker) cannot see the new codes: commit them (do the writes "
-                "inside `with db:`)."
-            )
-            assert _stored(db, 2) == {sha256_hex(code) for code in bob}, (
-                "making alice's codes changed bob's: only delete the rows WHERE user_id = ?."
-            )
-            fresh = make_recovery_codes(db, 1)
-            assert set(fresh).isdisjoint(codes), "a second call gave some of the same codes: they must be random each time."
-            assert _stored(db, 1) == {sha256_hex(code) for code in fresh}, (
-                "after a second call the user should have only the 10 new codes: DELETE the old ones first."
-            )
-        finally:
-            db.close()
-            other_worker.close()
-    first, second = _codes_drawn_after_seeding(make_recovery_codes)
-    assert set(first).isdisjoint(second), (
-        "after random.seed(7), your codes came out the same twice: they come from the `random` module, "
-        "whose next numbers anyone can work out from a few outputs. Draw them with secrets.choice()."
-    )
-
-
-@hidden_check("7.7")
-def check_make_recovery_codes_use_the_whole_alphabet(make_recovery_codes):
-    letters = set("".join(make_recovery_codes(_codes_db(), 1) + make_recovery_codes(_codes_db(), 1)).replace("-", ""))
-    assert len(letters) >= 24, "draw every character from the whole RECOVERY_ALPHABET (32 characters)."
-
-
-ALICE_CODES = ["abcd-efgh-ijkm-nopq-rstu-vwxy", "qrst-uvwx-yz23-4567-abcd-efgh", "aaaa-bbbb-cccc-dddd-eeee-ffff"]
-BOB_CODE = "zzzz-yyyy-xxxx-wwww-vvvv-uuuu"
-
-
-def _filled_codes_db(path=":memory:"):
-    db = _codes_db(path)
-    rows = [(1, sha256_hex(code)) for code in ALICE_CODES] + [(2, sha256_hex(BOB_CODE))]
-    db.executemany("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)", rows)
-    db.commit()
-    return db
-
-
-@exercise("7.8", "Use a recovery code once", uses=["use_recovery_code"])
-def check_use_recovery_code(use_recovery_code):
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "codes.sqlite")
-        db, other_worker = _filled_codes_db(path), sqlite3.connect(path)
-        try:
-            first, statements = _statements(db, lambda: use_recovery_code(db, 1, ALICE_CODES[0]))
-            assert first is True, (
-                f"alice's first recovery code should give True, got {first!r}: DELETE the row with her user_id "
-                "and the code's hash (the table holds hashes, never codes), then return whether a row went."
-            )
-            assert sha256_hex(ALICE_CODES[0]) not in _stored(db, 1), "a used code must be gone from the table."
-            _one_statement(statements, "DELETE", "use the same code")
-            assert sha256_hex(ALICE_CODES[0]) not in _stored(other_worker, 1), (
-                "another connection (another worker) still sees the used code: commit the DELETE (inside `with db:`)."
-            )
-            again = use_recovery_code(db, 1, ALICE_CODES[0])
-            assert again is False, f"the same code a second time should give False, got {again!r}: each code works once."
-            assert use_recovery_code(db, 1, "abcd-efgh-ijkm-nopq-rstu-vwxz") is False, (
-                "a code that was never issued should give False: return whether the DELETE removed a row "
-                "(rowcount == 1)."
-            )
-            assert use_recovery_code(db, 1, BOB_CODE) is False, (
-                "bob's code let alice in: match user_id = ? as well as the hash."
-            )
-            assert _stored(db, 2) == {sha256_hex(BOB_CODE)}, "trying bob's code on alice's account must not use it up."
-            assert len(_stored(db, 1)) == 2, "alice's other two codes should still be there."
-            assert use_recovery_code(db, 2, BOB_CODE) is True, "bob's own code should work for bob."
-        finally:
-            db.close()
-            other_worker.close()
-
-
-@hidden_check("7.8")
-def check_use_recovery_code_strange_input(use_recovery_code):
-    db = _filled_codes_db()
-    assert use_recovery_code(db, 1, "x' OR '1'='1") is False
-    assert len(_stored(db, 1)) == 3, "a strange input deleted codes: pass values as ? parameters."
-    assert use_recovery_code(db, 1, ALICE_CODES[2]) is True
-
-
 # --- 7.3 and 7.4: a stranger who keeps the owner out, and device cookies ------------------------
 
 DAY = 24 * 3600
@@ -665,6 +523,148 @@ def check_count_disable_failure_is_one_update(count_disable_failure):
     )
 
 
+# --- 7.7 and 7.8: recovery codes ------------------------------------------
+
+CODE_FORMAT = re.compile(r"[a-z2-7]{4}(-[a-z2-7]{4}){5}")
+
+
+def sha256_hex(code):
+    return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+def _codes_db(path=":memory:"):
+    db = sqlite3.connect(path)
+    db.row_factory = sqlite3.Row
+    db.executescript("""
+        CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT);
+        INSERT INTO users (id, username) VALUES (1, 'alice'), (2, 'bob');
+        CREATE TABLE recovery_codes (user_id INTEGER NOT NULL, code_hash TEXT NOT NULL,
+                                     PRIMARY KEY (user_id, code_hash));
+    """)
+    return db
+
+
+def _stored(db, user_id):
+    return {row[0] for row in db.execute("SELECT code_hash FROM recovery_codes WHERE user_id = ?", (user_id,))}
+
+
+def _codes_drawn_after_seeding(make_recovery_codes):
+    """Two calls, each after random.seed(7): codes from `random` come out the same twice."""
+    state = random.getstate()
+    try:
+        random.seed(7)
+        first = make_recovery_codes(_codes_db(), 1)
+        random.seed(7)
+        second = make_recovery_codes(_codes_db(), 1)
+    finally:
+        random.setstate(state)
+    return first, second
+
+
+@exercise("7.7", "Make ten recovery codes", uses=["make_recovery_codes"])
+def check_make_recovery_codes(make_recovery_codes):
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "codes.sqlite")
+        db, other_worker = _codes_db(path), sqlite3.connect(path)
+        try:
+            bob = make_recovery_codes(db, 2)
+            codes = make_recovery_codes(db, 1)
+            assert isinstance(codes, list) and len(codes) == 10, f"return a list of 10 codes, not {codes!r}."
+            for code in codes:
+                assert isinstance(code, str) and CODE_FORMAT.fullmatch(code), (
+                    f"{code!r} is not like abcd-efgh-ijkm-nopq-rstu-vwxy: 24 characters from RECOVERY_ALPHABET "
+                    "in groups of 4 joined by '-'."
+                )
+            assert len(set(codes)) == 10, "two of the codes are the same: draw each one afresh with secrets.choice."
+            stored = _stored(db, 1)
+            assert stored, "nothing was stored in recovery_codes for user 1: INSERT (user_id, hash_code(code)) for each code."
+            for code in codes:
+                assert code not in stored, "a code is stored as it is: store hash_code(code), never the code itself."
+            assert stored == {sha256_hex(code) for code in codes}, (
+                "the stored hashes do not match the codes returned: store hash_code(code) for exactly the 10 "
+                "codes you return."
+            )
+            assert _stored(other_worker, 1) == stored, (
+                "another connection (another worker) cannot see the new codes: commit them (do the writes "
+                "inside `with db:`)."
+            )
+            assert _stored(db, 2) == {sha256_hex(code) for code in bob}, (
+                "making alice's codes changed bob's: only delete the rows WHERE user_id = ?."
+            )
+            fresh = make_recovery_codes(db, 1)
+            assert set(fresh).isdisjoint(codes), "a second call gave some of the same codes: they must be random each time."
+            assert _stored(db, 1) == {sha256_hex(code) for code in fresh}, (
+                "after a second call the user should have only the 10 new codes: DELETE the old ones first."
+            )
+        finally:
+            db.close()
+            other_worker.close()
+    first, second = _codes_drawn_after_seeding(make_recovery_codes)
+    assert set(first).isdisjoint(second), (
+        "after random.seed(7), your codes came out the same twice: they come from the `random` module, "
+        "whose next numbers anyone can work out from a few outputs. Draw them with secrets.choice()."
+    )
+
+
+@hidden_check("7.7")
+def check_make_recovery_codes_use_the_whole_alphabet(make_recovery_codes):
+    letters = set("".join(make_recovery_codes(_codes_db(), 1) + make_recovery_codes(_codes_db(), 1)).replace("-", ""))
+    assert len(letters) >= 24, "draw every character from the whole RECOVERY_ALPHABET (32 characters)."
+
+
+ALICE_CODES = ["abcd-efgh-ijkm-nopq-rstu-vwxy", "qrst-uvwx-yz23-4567-abcd-efgh", "aaaa-bbbb-cccc-dddd-eeee-ffff"]
+BOB_CODE = "zzzz-yyyy-xxxx-wwww-vvvv-uuuu"
+
+
+def _filled_codes_db(path=":memory:"):
+    db = _codes_db(path)
+    rows = [(1, sha256_hex(code)) for code in ALICE_CODES] + [(2, sha256_hex(BOB_CODE))]
+    db.executemany("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)", rows)
+    db.commit()
+    return db
+
+
+@exercise("7.8", "Use a recovery code once", uses=["use_recovery_code"])
+def check_use_recovery_code(use_recovery_code):
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "codes.sqlite")
+        db, other_worker = _filled_codes_db(path), sqlite3.connect(path)
+        try:
+            first, statements = _statements(db, lambda: use_recovery_code(db, 1, ALICE_CODES[0]))
+            assert first is True, (
+                f"alice's first recovery code should give True, got {first!r}: DELETE the row with her user_id "
+                "and the code's hash (the table holds hashes, never codes), then return whether a row went."
+            )
+            assert sha256_hex(ALICE_CODES[0]) not in _stored(db, 1), "a used code must be gone from the table."
+            _one_statement(statements, "DELETE", "use the same code")
+            assert sha256_hex(ALICE_CODES[0]) not in _stored(other_worker, 1), (
+                "another connection (another worker) still sees the used code: commit the DELETE (inside `with db:`)."
+            )
+            again = use_recovery_code(db, 1, ALICE_CODES[0])
+            assert again is False, f"the same code a second time should give False, got {again!r}: each code works once."
+            assert use_recovery_code(db, 1, "abcd-efgh-ijkm-nopq-rstu-vwxz") is False, (
+                "a code that was never issued should give False: return whether the DELETE removed a row "
+                "(rowcount == 1)."
+            )
+            assert use_recovery_code(db, 1, BOB_CODE) is False, (
+                "bob's code let alice in: match user_id = ? as well as the hash."
+            )
+            assert _stored(db, 2) == {sha256_hex(BOB_CODE)}, "trying bob's code on alice's account must not use it up."
+            assert len(_stored(db, 1)) == 2, "alice's other two codes should still be there."
+            assert use_recovery_code(db, 2, BOB_CODE) is True, "bob's own code should work for bob."
+        finally:
+            db.close()
+            other_worker.close()
+
+
+@hidden_check("7.8")
+def check_use_recovery_code_strange_input(use_recovery_code):
+    db = _filled_codes_db()
+    assert use_recovery_code(db, 1, "x' OR '1'='1") is False
+    assert len(_stored(db, 1)) == 3, "a strange input deleted codes: pass values as ? parameters."
+    assert use_recovery_code(db, 1, ALICE_CODES[2]) is True
+
+
 # --- 7.10: TOTP secrets at rest -----------------------------------------------------------------
 
 def _secrets_db(path=":memory:"):
@@ -749,76 +749,6 @@ def check_secrets_at_rest(store_secret, load_secret):
             thief.close()
 
 
-# --- questions ----------------------------------------------------------------------------------
-
-question(
-    "7.Q1", "What a device cookie does",
-    prompt="Alice's own browser holds stage 7's device cookie for her account. What does that cookie do?",
-    options={
-        "a": "It is a second factor: from that browser, her password alone lets her in.",
-        "b": "Her browser's failed attempts count apart, so a stranger's wrong passwords cannot make it wait.",
-        "c": "Because it is `HttpOnly`, a script injected into one of the app's pages can do her no harm.",
-        "d": "Every browser can have a bucket of its own: a stranger who sends a cookie he made up is "
-             "throttled apart from the others.",
-    },
-    answer="b",
-    why_not={
-        "a": "a device cookie is not a factor: stage 7 still asks that browser for the password and the code, "
-             "and whoever copies the cookie holds it too. It only chooses which failure count applies.",
-        "c": "HttpOnly hides the cookie itself from scripts, nothing more. A script injected into the page runs "
-             "as the page: it can send the app's forms with her cookies attached and read what the pages show. "
-             "Escaping output and a Content-Security-Policy keep scripts out.",
-        "d": "the server trusts only a cookie whose hash it stored for that account. A made-up cookie is not "
-             "found, so its browser counts with the strangers, who share one bucket; otherwise a stranger "
-             "would make up a new cookie every few guesses and never wait.",
-    },
-)
-
-question(
-    "7.Q2", "When a phone may be bound",
-    prompt="Alice has just chosen a username and a password. Which way of binding her phone keeps the account "
-           "from someone who knows only her password?",
-    options={
-        "a": "Create the account at `/register`; then each login with the password shows the QR code until a "
-             "phone has been confirmed.",
-        "b": "Keep the name, the password hash and a new secret in the registering session's row, and create "
-             "the account only when that session's code is right.",
-        "c": "Create the account with its phone as in (b), and let a user who lost the phone turn 2FA off with "
-             "the password, so that the next login enrols the new phone.",
-    },
-    answer="b",
-    why_not={
-        "a": "until Alice confirms her phone, anyone with the password logs in, is shown a QR code and binds "
-             "his own phone: binding a phone needs every factor, in the session that proved them.",
-        "c": "turning 2FA off with the password alone brings back the password-only enrolment of (a): whoever "
-             "knows the password turns it off, or waits until Alice does, and binds his phone. Replacing a phone "
-             "needs the password and a code or a recovery code, in the session that then binds the new one.",
-    },
-)
-
-question(
-    "7.Q3", "What keeps the TOTP secrets from a thief of the database file",
-    prompt="A thief copies stage 7's database file. Which way of storing the TOTP secrets keeps them from him, "
-           "while the app can still check codes?",
-    options={
-        "a": "Hash each secret with Argon2id, as the passwords are.",
-        "b": "Encrypt each secret with Fernet, with a key that comes from `FLASK_TOTP_ENCRYPTION_KEYS` and is "
-             "not in the file.",
-        "c": "Encrypt each secret with Fernet, with the key kept in a settings table of the same database.",
-        "d": "Store each secret base64-encoded, so that it no longer looks like a secret.",
-    },
-    answer="b",
-    why_not={
-        "a": "the app needs the secret itself to work out the code of the moment, and a hash cannot be turned "
-             "back into it: the app could no longer check codes. What the server must read back is encrypted; "
-             "what it only compares (a password) is hashed.",
-        "c": "the thief copies the key along with the data it protects: a key must live apart from the data "
-             "(an environment variable, a secrets manager).",
-        "d": "base64 is an encoding anyone can undo without a key: the thief decodes every secret.",
-    },
-)
-
-
 # --- 7.11: the owner hears of it, without a secret ------------------------------------------------
 
 EVENT_MESSAGES = {
@@ -893,3 +823,73 @@ def check_security_event(security_event):
             f"the owner reads the detail: start from EVENT_MESSAGES[kind], which says what happened in her words, "
             f"not {detail!r}."
         )
+
+
+# --- questions ----------------------------------------------------------------------------------
+
+question(
+    "7.Q1", "What a device cookie does",
+    prompt="Alice's own browser holds stage 7's device cookie for her account. What does that cookie do?",
+    options={
+        "a": "It is a second factor: from that browser, her password alone lets her in.",
+        "b": "Her browser's failed attempts count apart, so a stranger's wrong passwords cannot make it wait.",
+        "c": "Because it is `HttpOnly`, a script injected into one of the app's pages can do her no harm.",
+        "d": "Every browser can have a bucket of its own: a stranger who sends a cookie he made up is "
+             "throttled apart from the others.",
+    },
+    answer="b",
+    why_not={
+        "a": "a device cookie is not a factor: stage 7 still asks that browser for the password and the code, "
+             "and whoever copies the cookie holds it too. It only chooses which failure count applies.",
+        "c": "HttpOnly hides the cookie itself from scripts, nothing more. A script injected into the page runs "
+             "as the page: it can send the app's forms with her cookies attached and read what the pages show. "
+             "Escaping output and a Content-Security-Policy keep scripts out.",
+        "d": "the server trusts only a cookie whose hash it stored for that account. A made-up cookie is not "
+             "found, so its browser counts with the strangers, who share one bucket; otherwise a stranger "
+             "would make up a new cookie every few guesses and never wait.",
+    },
+)
+
+question(
+    "7.Q2", "When a phone may be bound",
+    prompt="Alice has just chosen a username and a password. Which way of binding her phone keeps the account "
+           "from someone who knows only her password?",
+    options={
+        "a": "Create the account at `/register`; then each login with the password shows the QR code until a "
+             "phone has been confirmed.",
+        "b": "Keep the name, the password hash and a new secret in the registering session's row, and create "
+             "the account only when that session's code is right.",
+        "c": "Create the account with its phone as in (b), and let a user who lost the phone turn 2FA off with "
+             "the password, so that the next login enrols the new phone.",
+    },
+    answer="b",
+    why_not={
+        "a": "until Alice confirms her phone, anyone with the password logs in, is shown a QR code and binds "
+             "his own phone: binding a phone needs every factor, in the session that proved them.",
+        "c": "turning 2FA off with the password alone brings back the password-only enrolment of (a): whoever "
+             "knows the password turns it off, or waits until Alice does, and binds his phone. Replacing a phone "
+             "needs the password and a code or a recovery code, in the session that then binds the new one.",
+    },
+)
+
+question(
+    "7.Q3", "What keeps the TOTP secrets from a thief of the database file",
+    prompt="A thief copies stage 7's database file. Which way of storing the TOTP secrets keeps them from him, "
+           "while the app can still check codes?",
+    options={
+        "a": "Hash each secret with Argon2id, as the passwords are.",
+        "b": "Encrypt each secret with Fernet, with a key that comes from `FLASK_TOTP_ENCRYPTION_KEYS` and is "
+             "not in the file.",
+        "c": "Encrypt each secret with Fernet, with the key kept in a settings table of the same database.",
+        "d": "Store each secret base64-encoded, so that it no longer looks like a secret.",
+    },
+    answer="b",
+    why_not={
+        "a": "the app needs the secret itself to work out the code of the moment, and a hash cannot be turned "
+             "back into it: the app could no longer check codes. What the server must read back is encrypted; "
+             "what it only compares (a password) is hashed.",
+        "c": "the thief copies the key along with the data it protects: a key must live apart from the data "
+             "(an environment variable, a secrets manager).",
+        "d": "base64 is an encoding anyone can undo without a key: the thief decodes every secret.",
+    },
+)
