@@ -1,4 +1,4 @@
-"""Answers to lesson 07's exercises 7.1 to 7.4 (lesson_07_round_two.py has the later ones)."""
+"""Answers to lesson 07's exercises 7.1, 7.2, 7.7 and 7.8."""
 from . import Mutant
 
 
@@ -30,6 +30,17 @@ def accept_once(db, user_id, timecode):
             " WHERE id = ? AND (last_timecode IS NULL OR last_timecode < ?)",
             (timecode, user_id, timecode),
         ).rowcount
+    return changed == 1
+""", True),
+    Mutant("7.1", "one UPDATE, then SELECT changes() (race-free too)", """
+def accept_once(db, user_id, timecode):
+    with db:
+        db.execute(
+            "UPDATE users SET last_timecode = ?"
+            " WHERE id = ? AND (last_timecode IS NULL OR last_timecode < ?)",
+            (timecode, user_id, timecode),
+        )
+        changed = db.execute("SELECT changes()").fetchone()[0]
     return changed == 1
 """, True),
     Mutant("7.1", "read, compare, then write", """
@@ -85,6 +96,12 @@ def throttle_delay(failures):
         return 0
     return min(900, 30 * 2 ** min(failures - 5, 10))
 """, True),
+    Mutant("7.2", "30 s more after each failure, not twice as long", """
+def throttle_delay(failures):
+    if failures < 5:
+        return 0
+    return min(900, 30 * (failures - 4))
+""", False, "doubled after each further one"),
     Mutant("7.2", "no cap", """
 def throttle_delay(failures):
     if failures < 5:
@@ -108,17 +125,17 @@ def throttle_delay(failures):
     return min(15, 0.5 * 2 ** (failures - 5))
 """, False, "expected 30"),
 
-    Mutant("7.3", "secrets.choice, hashes stored, old codes replaced", recovery_codes(), True),
-    Mutant("7.3", "drawn with random", recovery_codes(draw="random.choice(RECOVERY_ALPHABET)"),
+    Mutant("7.7", "secrets.choice, hashes stored, old codes replaced", recovery_codes(), True),
+    Mutant("7.7", "drawn with random", recovery_codes(draw="random.choice(RECOVERY_ALPHABET)"),
            False, "Draw them with secrets.choice()"),
-    Mutant("7.3", "codes stored as they are", recovery_codes(stored="code"), False, "never the code itself"),
-    Mutant("7.3", "old codes kept", recovery_codes(delete="SELECT 1 FROM recovery_codes WHERE user_id = ?"),
+    Mutant("7.7", "codes stored as they are", recovery_codes(stored="code"), False, "never the code itself"),
+    Mutant("7.7", "old codes kept", recovery_codes(delete="SELECT 1 FROM recovery_codes WHERE user_id = ?"),
            False, "DELETE the old ones first"),
-    Mutant("7.3", "every user's codes deleted", recovery_codes(delete="DELETE FROM recovery_codes"),
+    Mutant("7.7", "every user's codes deleted", recovery_codes(delete="DELETE FROM recovery_codes"),
            False, "only delete the rows WHERE user_id = ?"),
-    Mutant("7.3", "never committed", recovery_codes(commit=False), False, "commit them"),
+    Mutant("7.7", "never committed", recovery_codes(commit=False), False, "commit them"),
 
-    Mutant("7.4", "one DELETE of this user's hash, committed", """
+    Mutant("7.8", "one DELETE of this user's hash, committed", """
 def use_recovery_code(db, user_id, code):
     with db:
         deleted = db.execute(
@@ -127,7 +144,7 @@ def use_recovery_code(db, user_id, code):
         ).rowcount
     return deleted == 1
 """, True),
-    Mutant("7.4", "select, then delete", """
+    Mutant("7.8", "select, then delete", """
 def use_recovery_code(db, user_id, code):
     row = db.execute("SELECT 1 FROM recovery_codes WHERE user_id = ? AND code_hash = ?",
                      (user_id, hash_code(code))).fetchone()
@@ -137,26 +154,26 @@ def use_recovery_code(db, user_id, code):
         db.execute("DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?", (user_id, hash_code(code)))
     return True
 """, False, "no SELECT first"),
-    Mutant("7.4", "never committed", """
+    Mutant("7.8", "never committed", """
 def use_recovery_code(db, user_id, code):
     deleted = db.execute("DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?",
                          (user_id, hash_code(code))).rowcount
     return deleted == 1
 """, False, "commit the DELETE"),
-    Mutant("7.4", "any user's code", """
+    Mutant("7.8", "any user's code", """
 def use_recovery_code(db, user_id, code):
     with db:
         deleted = db.execute("DELETE FROM recovery_codes WHERE code_hash = ?", (hash_code(code),)).rowcount
     return deleted == 1
 """, False, "match user_id = ? as well as the hash"),
-    Mutant("7.4", "the code looked up as it is, not its hash", """
+    Mutant("7.8", "the code looked up as it is, not its hash", """
 def use_recovery_code(db, user_id, code):
     with db:
         deleted = db.execute("DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?",
                              (user_id, code)).rowcount
     return deleted == 1
 """, False, "the table holds hashes, never codes"),
-    Mutant("7.4", "True whatever the DELETE did", """
+    Mutant("7.8", "True whatever the DELETE did", """
 def use_recovery_code(db, user_id, code):
     with db:
         db.execute("DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?", (user_id, hash_code(code)))

@@ -1,4 +1,4 @@
-"""Right and plausible wrong answers to lesson 07's round-two exercises (7.5-7.7).
+"""Right and plausible wrong answers to lesson 07's exercises 7.6 and 7.9.
 
 Each wrong answer is a mistake the lesson warns against; its check must give ❌
 with a hint that names the mistake (``hint`` is a piece of that message).
@@ -34,19 +34,6 @@ def end_all_sessions(db, user_id):
         db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 '''
 
-LOCKOUT_RIGHT = '''
-import math
-
-def lockout_seconds(failures):
-    if failures < 5:
-        return 0
-    if failures >= 100:
-        return math.inf
-    if failures % 30 == 0:
-        return 30 * 24 * 3600
-    return min(900, 30 * 2 ** (failures - 5))
-'''
-
 COUNT_RIGHT = '''
 def count_disable_failure(db, session_id, allowed=3):
     with db:
@@ -56,46 +43,31 @@ def count_disable_failure(db, session_id, allowed=3):
 '''
 
 MUTANTS = [
-    # 7.5: sessions that end on the server
-    Mutant("7.5", "right answer", SESSION_USER_RIGHT + END_ALL_RIGHT, passes=True),
-    Mutant("7.5", "no idle limit", SESSION_USER_RIGHT.replace('now - row["last_seen"] > 30 * 60 or ', "")
+    # 7.6: sessions that end on the server
+    Mutant("7.6", "right answer", SESSION_USER_RIGHT + END_ALL_RIGHT, passes=True),
+    Mutant("7.6", "idle time counted from the login", SESSION_USER_RIGHT.replace(
+        'now - row["last_seen"] > 30 * 60', 'now - row["started"] > 30 * 60') + END_ALL_RIGHT,
+           passes=False, hint="30 idle minutes count from her last request"),
+    Mutant("7.6", "no idle limit", SESSION_USER_RIGHT.replace('now - row["last_seen"] > 30 * 60 or ', "")
            + END_ALL_RIGHT, passes=False, hint="unused for 30 minutes"),
-    Mutant("7.5", "no absolute limit", SESSION_USER_RIGHT.replace(' or now - row["started"] > 12 * 3600', "")
+    Mutant("7.6", "no absolute limit", SESSION_USER_RIGHT.replace(' or now - row["started"] > 12 * 3600', "")
            + END_ALL_RIGHT, passes=False, hint="12 hours after her login"),
-    Mutant("7.5", "last_seen never moves", SESSION_USER_RIGHT.replace(
+    Mutant("7.6", "last_seen never moves", SESSION_USER_RIGHT.replace(
         '    with db:\n        db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, session_id))\n', "")
            + END_ALL_RIGHT, passes=False, hint="set last_seen = now"),
-    Mutant("7.5", "logout ends only one session", SESSION_USER_RIGHT + END_ALL_RIGHT.replace(
+    Mutant("7.6", "logout ends only one session", SESSION_USER_RIGHT + END_ALL_RIGHT.replace(
         '"DELETE FROM sessions WHERE user_id = ?", (user_id,)',
         '"DELETE FROM sessions WHERE id = (SELECT id FROM sessions WHERE user_id = ? LIMIT 1)", (user_id,)'),
            passes=False, hint="Delete every session of that user"),
-    # 7.6: the guessing ceiling
-    Mutant("7.6", "right answer", LOCKOUT_RIGHT, passes=True),
-    Mutant("7.6", "round one: a 15-minute cap only", '''
-def lockout_seconds(failures):
-    if failures < 5:
-        return 0
-    return min(900, 30 * 2 ** (failures - 5))
-''', passes=False, hint="Add the ceiling"),
-    Mutant("7.6", "no stop at 100", LOCKOUT_RIGHT.replace("    if failures >= 100:\n        return math.inf\n", ""),
-           passes=False, hint="from 100 failures in a row"),
-    Mutant("7.6", "stops after 100, not at it", LOCKOUT_RIGHT.replace("failures >= 100", "failures > 100"),
-           passes=False, hint="lockout_seconds(100)"),
-    Mutant("7.6", "the ceiling before the free tries", '''
-import math
-
-def lockout_seconds(failures):
-    if failures >= 100:
-        return math.inf
-    if failures % 30 == 0:
-        return 30 * 24 * 3600
-    if failures < 5:
-        return 0
-    return min(900, 30 * 2 ** (failures - 5))
-''', passes=False, hint="0 is a multiple of 30"),
-    # 7.7: wrong tries at /disable-2fa count against the session
-    Mutant("7.7", "right answer", COUNT_RIGHT, passes=True),
-    Mutant("7.7", "counted against the account", '''
+    # 7.9: wrong tries at /replace-phone count against the session
+    Mutant("7.9", "right answer", COUNT_RIGHT, passes=True),
+    Mutant("7.9", "three, whatever allowed says", COUNT_RIGHT.replace("disable_failures < ?\", (session_id, allowed)",
+                                                                      "disable_failures < 3\", (session_id,)"),
+           passes=False, hint="use the `allowed` you are given"),
+    Mutant("7.9", "one try short", COUNT_RIGHT.replace("disable_failures < ?\", (session_id, allowed)",
+                                                       "disable_failures < ?\", (session_id, allowed - 1)"),
+           passes=False, hint="the first 3 tries in a session should give True"),
+    Mutant("7.9", "counted against the account", '''
 def count_disable_failure(db, session_id, allowed=3):
     with db:
         return db.execute(
@@ -104,9 +76,9 @@ def count_disable_failure(db, session_id, allowed=3):
             " AND (SELECT MAX(disable_failures) FROM sessions s WHERE s.user_id = sessions.user_id) < ?",
             (session_id, allowed)).rowcount >= 1
 ''', passes=False, hint="not the account"),
-    Mutant("7.7", "no limit at all", COUNT_RIGHT.replace(" AND disable_failures < ?\", (session_id, allowed)",
+    Mutant("7.9", "no limit at all", COUNT_RIGHT.replace(" AND disable_failures < ?\", (session_id, allowed)",
                                                          "\", (session_id,)"),
            passes=False, hint="after 3 tries the session is spent"),
-    Mutant("7.7", "one try too many", COUNT_RIGHT.replace("disable_failures < ?", "disable_failures <= ?"),
+    Mutant("7.9", "one try too many", COUNT_RIGHT.replace("disable_failures < ?", "disable_failures <= ?"),
            passes=False, hint="not <="),
 ]

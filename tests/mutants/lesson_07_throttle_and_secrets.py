@@ -1,0 +1,297 @@
+"""Answers to lesson 07's exercises 7.3 (the stranger's attack), 7.4 (device cookies), 7.5 (the
+rolling ceiling) and 7.10 (secrets at rest), right and wrong, the wrong ones written from the
+lesson's text: each is a design the lesson warns against."""
+from . import LESSON_SETUP, Mutant
+
+SETUP = LESSON_SETUP[7] + """
+from cryptography.fernet import Fernet, MultiFernet
+from workbook.visitor import submit_form as submit
+
+STRANGERS = "strangers"
+DEVICE_LIFETIME = 90 * 24 * 3600
+
+def hash_id(token):
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+"""
+
+KEEP_OUT = '''
+def keep_out(stranger, username, clock):
+    while True:
+        response = submit(stranger, "/login", username=username, password="not her password")
+        if response.status_code == 429:
+            wait = int(response.headers["Retry-After"])
+            if wait > 24 * 3600:
+                return
+            clock.advance(wait)
+'''
+
+TRUST = '''
+def trust_browser(db, user_id, now):
+    cookie = secrets.token_urlsafe(32)
+    with db:
+        db.execute("INSERT INTO devices (id_hash, user_id, expires) VALUES (?, ?, ?)",
+                   (hash_id(cookie), user_id, now + DEVICE_LIFETIME))
+    return cookie
+'''
+
+BUCKET = '''
+def failure_bucket(db, user_id, cookie, now):
+    if cookie is None:
+        return STRANGERS
+    row = db.execute("SELECT 1 FROM devices WHERE id_hash = ? AND user_id = ? AND expires > ?",
+                     (hash_id(cookie), user_id, now)).fetchone()
+    return hash_id(cookie) if row else STRANGERS
+'''
+
+MAY_TRY = '''
+DAY = 24 * 3600
+
+def may_try(attempts, now):
+    for window, ceiling in ((30 * DAY, 30), (365 * DAY, 100)):
+        recent = [at for at, succeeded in attempts if not succeeded and now - at < window]
+        if len(recent) >= ceiling:
+            return False
+    return True
+'''
+
+SECRETS = '''
+def store_secret(db, user_id, secret, keys):
+    token = MultiFernet([Fernet(key) for key in keys]).encrypt(secret.encode())
+    with db:
+        db.execute("UPDATE users SET totp_secret = ? WHERE id = ?", (token.decode(), user_id))
+
+def load_secret(db, user_id, keys):
+    token = db.execute("SELECT totp_secret FROM users WHERE id = ?", (user_id,)).fetchone()[0]
+    return MultiFernet([Fernet(key) for key in keys]).decrypt(token.encode()).decode()
+'''
+
+
+def changed(source, old, new):
+    assert source.count(old) == 1, old
+    return source.replace(old, new)
+
+
+MUTANTS = [
+    # 7.3: as a stranger who knows only the username, keep the owner out of a per-account throttle
+    Mutant("7.3", "fails, waits Retry-After, fails again until the wait is over a day", KEEP_OUT, True),
+    Mutant("7.3", "a stranger with a clock of her own: waits 15 minutes at a time", '''
+def keep_out(stranger, username, clock):
+    for _ in range(200):
+        response = submit(stranger, "/login", username=username, password="not her password")
+        if response.status_code == 429 and int(response.headers["Retry-After"]) > 24 * 3600:
+            return
+        clock.advance(15 * 60)
+''', True),
+    Mutant("7.3", "stops at the first 429", '''
+def keep_out(stranger, username, clock):
+    while submit(stranger, "/login", username=username, password="wrong").status_code != 429:
+        pass
+''', False, "your attack stopped too soon"),
+    Mutant("7.3", "never lets the clock run", changed(KEEP_OUT, "            clock.advance(wait)\n", "            pass\n"),
+           False, "Let the clock run"),
+    Mutant("7.3", "posts without the form's CSRF token", '''
+def keep_out(stranger, username, clock):
+    for _ in range(100):
+        stranger.post("/login", data={"username": username, "password": "wrong"})
+''', False, "csrf_token"),
+    Mutant("7.3", "always attacks alice", changed(KEEP_OUT, "username=username", 'username="alice"'),
+           False, "the username you were given"),
+    Mutant("7.3", "registers the name again instead of logging in", '''
+def keep_out(stranger, username, clock):
+    for _ in range(40):
+        submit(stranger, "/register", username=username, password="not her password")
+''', False, "fail at /login"),
+    Mutant("7.3", "five wrong passwords, then gives up", '''
+def keep_out(stranger, username, clock):
+    for _ in range(5):
+        submit(stranger, "/login", username=username, password="wrong")
+''', False, "your attack stopped too soon"),
+
+    # 7.4: a trusted browser's failures count in a bucket of their own
+    Mutant("7.4", "hash stored, looked up with the user and the expiry", TRUST + BUCKET, True),
+    Mutant("7.4", "one shared bucket per account", TRUST + '''
+def failure_bucket(db, user_id, cookie, now):
+    return STRANGERS
+''', False, "one shared bucket"),
+    Mutant("7.4", "trusts any cookie it is shown", TRUST + '''
+def failure_bucket(db, user_id, cookie, now):
+    return hash_id(cookie) if cookie else STRANGERS
+''', False, "a cookie the app never issued"),
+    Mutant("7.4", "stores the raw id", changed(TRUST, "(hash_id(cookie), user_id", "(cookie, user_id")
+           + changed(BUCKET, "(hash_id(cookie), user_id, now)", "(cookie, user_id, now)"),
+           False, "holds the cookie's id as it is"),
+    Mutant("7.4", "the raw id as the bucket's name", TRUST + changed(BUCKET, "return hash_id(cookie) if row", "return cookie if row"),
+           False, "the bucket is the cookie's raw id"),
+    Mutant("7.4", "any account's browser", TRUST + changed(BUCKET, " AND user_id = ?", "").replace(
+        "(hash_id(cookie), user_id, now)", "(hash_id(cookie), now)"), False, "match the user_id"),
+    Mutant("7.4", "trusted for ever", TRUST + changed(BUCKET, " AND expires > ?", "").replace(
+        "(hash_id(cookie), user_id, now)", "(hash_id(cookie), user_id)"), False, "the trust ends"),
+    Mutant("7.4", "ids from random", changed(TRUST, "secrets.token_urlsafe(32)",
+                                             '"".join(random.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(32))')
+           + BUCKET, False, "`random` module"),
+    Mutant("7.4", "never committed", changed(TRUST, "    with db:\n        db.execute(", "    if True:\n        db.execute(")
+           + BUCKET, False, "commit it"),
+
+    # 7.5: at most 30 failures in any 30 days and 100 in any 365, whatever successes come between
+    Mutant("7.5", "counts every failure in each window", MAY_TRY, True),
+    Mutant("7.5", "the window's edge written the other way round", changed(
+        MAY_TRY, "now - at < window", "at > now - window"), True),
+    Mutant("7.5", "a success starts the count again", '''
+DAY = 24 * 3600
+
+def may_try(attempts, now):
+    since = [at for at, succeeded in attempts if not succeeded]
+    for at, succeeded in attempts:
+        if succeeded:
+            since = [t for t in since if t > at]
+    return sum(1 for at in since if now - at < 30 * DAY) < 30 and sum(1 for at in since if now - at < 365 * DAY) < 100
+''', False, "a success must not wipe the failures"),
+    Mutant("7.5", "counts failures in a row", '''
+def may_try(attempts, now):
+    streak = 0
+    for at, succeeded in reversed(attempts):
+        if succeeded:
+            break
+        streak += 1
+    return streak < 30
+''', False, "need not come in a row"),
+    Mutant("7.5", "a failure 30 days old still counts", changed(MAY_TRY, "now - at < window", "now - at <= window"),
+           False, "exactly 30 days old"),
+    Mutant("7.5", "31 failures before the ceiling", changed(MAY_TRY, "len(recent) >= ceiling", "len(recent) > ceiling"),
+           False, "at most 30 in any 30 days"),
+    Mutant("7.5", "no year's ceiling", changed(MAY_TRY, "(365 * DAY, 100)", "(365 * DAY, 10 ** 9)"), False, "the year's ceiling is 100"),
+    Mutant("7.5", "successes counted as failures", changed(MAY_TRY, "if not succeeded and now", "if now"),
+           False, "only failures count"),
+    Mutant("7.5", "no window: every failure ever", changed(MAY_TRY, " and now - at < window", ""),
+           False, "counts the last 30 days only"),
+
+    # 7.10: TOTP secrets encrypted with Fernet, the keys outside the database, rotation
+    Mutant("7.10", "MultiFernet over every key, the first encrypts", SECRETS, True),
+    Mutant("7.10", "stored as it is", '''
+def store_secret(db, user_id, secret, keys):
+    with db:
+        db.execute("UPDATE users SET totp_secret = ? WHERE id = ?", (secret, user_id))
+
+def load_secret(db, user_id, keys):
+    return db.execute("SELECT totp_secret FROM users WHERE id = ?", (user_id,)).fetchone()[0]
+''', False, "as it is"),
+    Mutant("7.10", "base64 for encryption", '''
+import base64
+
+def store_secret(db, user_id, secret, keys):
+    with db:
+        db.execute("UPDATE users SET totp_secret = ? WHERE id = ?", (base64.b64encode(secret.encode()).decode(), user_id))
+
+def load_secret(db, user_id, keys):
+    stored = db.execute("SELECT totp_secret FROM users WHERE id = ?", (user_id,)).fetchone()[0]
+    return base64.b64decode(stored).decode()
+''', False, "only encoded"),
+    Mutant("7.10", "the key kept beside the secret", '''
+def store_secret(db, user_id, secret, keys):
+    token = Fernet(keys[0]).encrypt(secret.encode())
+    with db:
+        db.execute("UPDATE users SET totp_secret = ? WHERE id = ?", (keys[0].decode() + "$" + token.decode(), user_id))
+
+def load_secret(db, user_id, keys):
+    key, token = db.execute("SELECT totp_secret FROM users WHERE id = ?", (user_id,)).fetchone()[0].split("$")
+    return Fernet(key.encode()).decrypt(token.encode()).decode()
+''', False, "the key is stored in the same database"),
+    Mutant("7.10", "one Fernet: the first key only", SECRETS.replace("MultiFernet([Fernet(key) for key in keys])", "Fernet(keys[0])"),
+           False, "every key in the list must be able to decrypt"),
+    Mutant("7.10", "encrypts with the oldest key", changed(
+        SECRETS, "token = MultiFernet([Fernet(key) for key in keys])", "token = MultiFernet([Fernet(key) for key in reversed(keys)])"),
+           False, "first (newest) key"),
+    Mutant("7.10", "a key of its own, made at import", '''
+OWN_KEY = Fernet.generate_key()
+
+def store_secret(db, user_id, secret, keys):
+    with db:
+        db.execute("UPDATE users SET totp_secret = ? WHERE id = ?", (Fernet(OWN_KEY).encrypt(secret.encode()).decode(), user_id))
+
+def load_secret(db, user_id, keys):
+    token = db.execute("SELECT totp_secret FROM users WHERE id = ?", (user_id,)).fetchone()[0]
+    return Fernet(OWN_KEY).decrypt(token.encode()).decode()
+''', False, "the key you were given"),
+    Mutant("7.10", "never committed",
+           changed(SECRETS, "    with db:\n        db.execute(\"UPDATE", "    if True:\n        db.execute(\"UPDATE"),
+           False, "commit"),
+]
+
+MUTANTS += [
+    Mutant("7.Q1", "the right option, (b)", 'answer_7_q1 = "b"\n', True),
+    Mutant("7.Q1", "(a) a device cookie is a second factor", 'answer_7_q1 = "a"\n', False, "a device cookie is not a factor"),
+    Mutant("7.Q1", "(c) HttpOnly stops injected scripts", 'answer_7_q1 = "(c)"\n', False, "HttpOnly hides the cookie itself"),
+    Mutant("7.Q1", "(d) any cookie gets a bucket", 'answer_7_q1 = "D"\n', False, "made-up cookie is not found"),
+    Mutant("7.Q2", "the right option, (b)", 'answer_7_q2 = "b"\n', True),
+    Mutant("7.Q2", "(a) the QR code after a password login", 'answer_7_q2 = "a"\n', False, "binding a phone needs every factor"),
+    Mutant("7.Q2", "(c) turn 2FA off with the password", 'answer_7_q2 = "c"\n', False, "turning 2FA off with the password"),
+    Mutant("7.Q2", "two options at once", 'answer_7_q2 = "b and c"\n', False, "answer with the letter of one option"),
+    Mutant("7.Q3", "the right option, (b)", 'answer_7_q3 = "b"\n', True),
+    Mutant("7.Q3", "(a) hash the TOTP secrets", 'answer_7_q3 = "a"\n', False, "a hash cannot be turned back"),
+    Mutant("7.Q3", "(c) the key in the same database", 'answer_7_q3 = "c"\n', False, "copies the key along with the data"),
+    Mutant("7.Q3", "(d) base64", 'answer_7_q3 = "d"\n', False, "base64 is an encoding"),
+    Mutant("7.Q3", "not a letter", 'answer_7_q3 = 2\n', False, "answer with the letter of one option"),
+]
+
+EVENT_SETUP = '''
+EVENT_MESSAGES = {
+    "password_failed": "A wrong password for your account, from a browser you have not signed in with.",
+    "code_failed": "A wrong code from an authenticator app, after your password was right.",
+    "recovery_code_failed": "A wrong recovery code, after your password was right.",
+}
+'''
+SECRET_FIELDS = '("password", "otp", "recovery_code")'
+
+MUTANTS += [
+    Mutant("7.11", "kind, the owner's message, time", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    return {"kind": kind, "detail": EVENT_MESSAGES[kind], "time": now}
+''', True),
+    Mutant("7.11", "names the account too", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    return {"kind": kind, "detail": f"{EVENT_MESSAGES[kind]} (account {form['username']})", "time": now}
+''', True),
+    Mutant("7.11", "repeats what was typed", EVENT_SETUP + f'''
+def security_event(kind, form, now):
+    typed = next(form[name] for name in {SECRET_FIELDS} if name in form)
+    return {{"kind": kind, "detail": EVENT_MESSAGES[kind] + " Typed: " + typed, "time": now}}
+''', False, "repeats the"),
+    Mutant("7.11", "the whole form, for the record", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    return {"kind": kind, "detail": EVENT_MESSAGES[kind], "time": now, "form": form}
+''', False, "exactly kind, detail and time"),
+    Mutant("7.11", "a masked password: first and last two characters", EVENT_SETUP + f'''
+def security_event(kind, form, now):
+    typed = next(form[name] for name in {SECRET_FIELDS} if name in form)
+    return {{"kind": kind, "detail": EVENT_MESSAGES[kind] + " (" + typed[:2] + "***" + typed[-2:] + ")", "time": now}}
+''', False, "changed when only the"),
+    Mutant("7.11", "the first group of a wrong recovery code", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    detail = EVENT_MESSAGES[kind]
+    if "recovery_code" in form:
+        detail += " It began with " + form["recovery_code"].split("-")[0] + "."
+    return {"kind": kind, "detail": detail, "time": now}
+''', False, "shows part of the recovery_code"),
+    Mutant("7.11", "the last digits of a wrong code", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    detail = EVENT_MESSAGES[kind]
+    if "otp" in form:
+        detail += " The code ended in " + form["otp"][-3:] + "."
+    return {"kind": kind, "detail": detail, "time": now}
+''', False, "shows part of the otp"),
+    Mutant("7.11", "the form's token, to trace the request", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    return {"kind": kind, "detail": EVENT_MESSAGES[kind] + " Request " + form["csrf_token"], "time": now}
+''', False, "repeats the csrf_token"),
+    Mutant("7.11", "the length of the wrong password", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    detail = EVENT_MESSAGES[kind]
+    if "password" in form:
+        detail += f" ({len(form['password'])} characters)"
+    return {"kind": kind, "detail": detail, "time": now}
+''', False, "changed when only the password"),
+    Mutant("7.11", "a detail of its own making", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    return {"kind": kind, "detail": kind.replace("_", " "), "time": now}
+''', False, "start from EVENT_MESSAGES[kind]"),
+]
