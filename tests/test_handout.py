@@ -15,6 +15,7 @@ import pytest
 from workbook import ROOT
 from workbook.authoring.handout import leaks
 from workbook.checks import load_all
+from workbook.stages import STAGES
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +47,7 @@ def test_it_holds_no_answer(handout):
 def test_what_it_has(handout):
     assert sorted(p.name for p in (handout / "notebooks").iterdir()) == sorted(
         p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    assert len(list((handout / "app_steps").iterdir())) == 7
+    assert sorted(p.name for p in (handout / "app_steps").iterdir()) == [stage.folder.name for stage in STAGES]
     for name in ("Makefile", "requirements.txt", "pyproject.toml", "scripts/find-python", ".devcontainer/devcontainer.json",
                  "tests/stages/conftest.py", "tests/test_my_workbook.py", "docs/app_contract.md"):
         assert (handout / name).is_file(), name

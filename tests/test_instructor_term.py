@@ -9,6 +9,7 @@ import pytest
 from messy_class import LESSON_FILES, SHARED_ANSWER, answered, exercise_cell, released, write
 
 from workbook.__main__ import main as workbook_main
+from workbook.stages import STAGES
 
 pytestmark = pytest.mark.slow
 
@@ -177,8 +178,8 @@ def test_the_canvas_gradebook_is_what_canvas_imports(tmp_path):
     assert possible[0].strip() == "Points Possible" and float(possible[5]) == max_points + 7
     assert all(row[1].isdigit() for row in rows) and [row[1] for row in rows] == ["101", "102", "103"]
     scores = {row[1]: float(row[5]) for row in rows}
-    # ana: 3 points + the app's share (stage 5 and 40 % of stage 6: 5.4 of 7 stages, of 7 points)
-    assert scores == {"101": pytest.approx(3 + 5.4), "102": pytest.approx(1 * 0.8), "103": 0}
+    # ana: 3 points + the app's share (stage 5 and 40 % of stage 6: 5.4 of the stages, of 7 points)
+    assert scores == {"101": pytest.approx(3 + 7 * 5.4 / len(STAGES), abs=0.01), "102": pytest.approx(1 * 0.8), "103": 0}
     assert rows[2][0] == "'=cmd"     # never a formula in a spreadsheet
 
 
@@ -198,7 +199,8 @@ def test_the_moodle_and_plain_gradebooks(tmp_path):
     assert header == ["student", "id", "name", "email", "exercises", "app", "late_days", "grade", "points_possible"]
     ana = dict(zip(header, rows[0], strict=True))
     assert (ana["exercises"], float(ana["app"]), float(ana["grade"]), float(ana["points_possible"])) == (
-        "3", pytest.approx(10 * 5.4 / 7, abs=0.01), pytest.approx(3 + 10 * 5.4 / 7, abs=0.01), grades.max_points + 10)
+        "3", pytest.approx(10 * 5.4 / len(STAGES), abs=0.01), pytest.approx(3 + 10 * 5.4 / len(STAGES), abs=0.01),
+        grades.max_points + 10)
 
 
 # ---------------------------------------------------------------------------

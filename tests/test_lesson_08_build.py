@@ -13,7 +13,7 @@ from workbook.my_app import run_stage_tests
 from workbook.stages import stage
 
 LESSON = ROOT / "solutions" / "08_phishing_and_passkeys.ipynb"
-COPIED = ["passkeys.py", "static/passkeys.js", "static/passkeys.css", "templates/passkeys.html",
+COPIED = ["passkeys.py", "passkey_accounts.py", "static/passkeys.js", "static/passkeys.css", "templates/passkeys.html",
           "templates/passkey_login.html"]
 
 
@@ -38,28 +38,31 @@ def follow_the_steps(app):
     edit(app / "app.py", "    app.register_blueprint(two_factor.bp)\n",
          "    app.register_blueprint(two_factor.bp)\n    passkeys.init_app(app)\n")
     edit(app / "app.py", 'SESSION_COOKIE_NAME="stage7_session"', 'SESSION_COOKIE_NAME="stage8_session"')
+    edit(app / "app.py", 'DEVICE_COOKIE_NAME="stage7_device"', 'DEVICE_COOKIE_NAME="stage8_device"')
     # 4. The pages: the CSRF token for the script, the passkey login, the link.
     edit(app / "templates" / "base.html", '  <meta name="viewport" content="width=device-width, initial-scale=1">\n',
          '  <meta name="viewport" content="width=device-width, initial-scale=1">\n'
          '  <meta name="csrf-token" content="{{ csrf_token() }}">\n')
     edit(app / "templates" / "login.html", "  </form>\n", '  </form>\n  {% include "passkey_login.html" %}\n')
-    edit(app / "templates" / "dashboard.html", "  <p><a href=\"{{ url_for('two_factor.disable_2fa') }}\">",
-         "  <p><a href=\"{{ url_for('passkeys.list_passkeys') }}\">Passkeys</a></p>\n"
-         "  <p><a href=\"{{ url_for('two_factor.disable_2fa') }}\">")
+    edit(app / "templates" / "dashboard.html", "    <li><a href=\"{{ url_for('two_factor.replace_phone') }}\">",
+         "    <li><a href=\"{{ url_for('passkeys.list_passkeys') }}\">Passkeys</a></li>\n"
+         "    <li><a href=\"{{ url_for('two_factor.replace_phone') }}\">")
     # 5. No downgrade: passkeys only refuses a code (a recovery code still works).
-    edit(app / "two_factor.py", "import user_management\n", "import passkeys\nimport user_management\n")
-    edit(app / "two_factor.py", '    if request.method == "GET":\n        return render_template("verify_2fa.html")\n',
-         '    if passkeys.passkeys_only(user["id"]) and "recovery_code" not in request.form:\n'
+    edit(app / "two_factor.py", "import user_management\n", "import passkey_accounts\nimport user_management\n")
+    edit(app / "two_factor.py", 'def verify_2fa(user):\n    if request.method != "POST":\n',
+         'def verify_2fa(user):\n'
+         '    if passkey_accounts.passkeys_only(user["id"]) and "recovery_code" not in request.form:\n'
          '        status = 403 if request.method == "POST" else 200\n'
-         '        return render_template("verify_2fa.html", error=passkeys.PASSKEYS_ONLY_MESSAGE), status\n'
-         '    if request.method == "GET":\n        return render_template("verify_2fa.html")\n')
+         '        return render_template("verify_2fa.html", error=passkey_accounts.PASSKEYS_ONLY_MESSAGE), status\n'
+         '    if request.method != "POST":\n')
 
 
 def test_the_build_section_names_every_step_this_test_takes():
     text = build_section()
     for words in ["passkeys.py", "static/passkeys.js", "static/passkeys.css", "templates/passkeys.html",
-                  "templates/passkey_login.html", "passkeys.init_app(app)", "stage8_session", "csrf-token",
-                  'include "passkey_login.html"', "/passkeys", "passkeys.passkeys_only", "PASSKEYS_ONLY_MESSAGE",
+                  "templates/passkey_login.html", "passkeys.init_app(app)", "stage8_session", "stage8_device", "csrf-token",
+                  "passkey_accounts.py",
+                  'include "passkey_login.html"', "/passkeys", "passkey_accounts.passkeys_only", "PASSKEYS_ONLY_MESSAGE",
                   "check_my_app(8)", "start_from(7)"]:
         assert words in text, f"the Build section no longer says {words!r}"
 

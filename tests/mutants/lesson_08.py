@@ -18,7 +18,7 @@ from webauthn.helpers import parse_authentication_credential_json
 from webauthn.helpers.exceptions import InvalidAuthenticationResponse
 """
 
-TAKE_OVER = """
+TAKE_OVER_LAST_ONLY = """
 def take_over(loot):
     name, value = list(loot["cookies"].items())[-1]
     return {"Cookie": f"{name}={value}"}
@@ -101,7 +101,8 @@ MUTANTS = [
     Mutant("8.Q1", "not a letter", "answer_8_q1 = 5", False, "answer with the letter"),
 
     # ---- 8.1: the attacker's half
-    Mutant("8.1", "the last cookie the site set, name and value", TAKE_OVER, True),
+    Mutant("8.1", "only the last cookie the site set (stage 7 sets its device cookie after the session's)",
+           TAKE_OVER_LAST_ONLY, False, "Send the cookies the site set"),
     Mutant("8.1", "every cookie the relay kept, joined", """
 def take_over(loot):
     return {"Cookie": "; ".join(f"{name}={value}" for name, value in loot["cookies"].items())}

@@ -80,7 +80,8 @@ def _attack(take_over, number, where, **settings):
         raise AssertionError(f"on {where} the cookie's name is not one the site set (it set "
                              f"{sorted(loot['cookies'])}): take the name from loot['cookies'] too, never type it.")
     raise AssertionError(f"on {where} the dashboard sent Mallory to the login page: your headers carry no session "
-                         "of alice's. Send the cookie the site set last, exactly as the relay kept it.")
+                         "of alice's. Send the cookies the site set, exactly as the relay kept them: which one is the "
+                         "session is the site's business.")
 
 
 @exercise("8.1", "Take over the session from the relay's loot", uses=["take_over"])

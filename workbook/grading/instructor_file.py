@@ -27,6 +27,7 @@ graded results; report.json's results are cleared of them and they are applied a
 import difflib
 import json
 import math
+import os
 import re
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -105,8 +106,10 @@ def close_matches(name, known):
     """'; did you mean hugo?' for a name that is almost one of ``known`` (case first, then spelling)."""
     known = list(known)
     same_case = [k for k in known if k.casefold() == str(name).casefold()]
-    matches = same_case + [m for m in difflib.get_close_matches(str(name), known, n=3, cutoff=0.6)
-                           if m not in same_case]
+    # difflib's measure, then the longer shared beginning: '1.9' is nearer '1.1' than '7.9'
+    scored = sorted(((difflib.SequenceMatcher(None, str(name), k).ratio(), len(os.path.commonprefix([str(name), k])), k)
+                     for k in known if k not in same_case), key=lambda t: (-t[0], -t[1], t[2]))
+    matches = same_case + [k for ratio, _, k in scored if ratio >= 0.6]
     return f" (did you mean {' or '.join(repr(m) for m in matches[:3])}?)" if matches else ""
 
 

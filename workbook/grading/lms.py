@@ -1,7 +1,8 @@
 """The gradebook an LMS imports: Canvas, Moodle, or a plain CSV, beside the report.
 
 What the grade is: the exercises' points (report.csv's ``total``), plus, only with ``--app-points N``,
-the app's share (N × app_score / 7: stage 7 gets N, stage 5 with 40 % of stage 6's tests 5.4/7 × N),
+the app's share (N × app_score / the number of stages: the last stage gets N, stage 5 with 40 % of
+stage 6's tests 5.4/8 × N of 8 stages),
 then the late penalty. Points possible: the exercises' points, plus N.
 
 * Canvas (its gradebook's CSV import): the columns ``Student, ID, SIS User ID, SIS Login ID, Section``
@@ -17,9 +18,8 @@ A student with no id in the roster stops the run before grading (instructor_file
 import csv
 from pathlib import Path
 
-from .. import ROOT
+from ..stages import STAGES
 
-STAGES = len(list((ROOT / "app_steps").glob("step_*"))) or 7
 DEFAULT_ASSIGNMENT = "Flask 2FA Workbook"
 
 
@@ -39,7 +39,7 @@ def app_points(student, points):
     """The app's share of ``points``: in proportion to app_score (0 without an app)."""
     if not points or student.app is None or student.app.score is None:
         return 0
-    return points * min(student.app.score, STAGES) / STAGES
+    return points * min(student.app.score, len(STAGES)) / len(STAGES)
 
 
 def grade(student, points):
