@@ -21,7 +21,11 @@ The modules, one job each:
     similarity.py     code compared with comments, docstrings and names set aside (the copy flags)
     remote.py         a prototype, not used by the Grader: the checks in the grader's process, the student's
                       cells in a child run as another user, only plain values between them (lesson 00)
-    grader.py         Grader: plans tasks, runs them in parallel, grades a notebook
+    grader.py         Grader: the class's tasks in parallel, a notebook graded fast then whole if need be;
+                      by job below it:
+    plan.py           which files of which student are graded, what runs (skippable cells), the copy flags' inputs
+    run.py            running a notebook or a my_app/ on the engine's workers: time limits, re-runs, signed results
+    collect.py        a notebook's runs turned into its NotebookGrade; the best of several files kept
     demo_cells.py     which cells grading may skip (demonstrations, check cells)
     engine.py         starting and ending a worker process (fork server or fresh python)
     worker.py         inside the worker: runs the cells in IPython's InteractiveShell and the checks,
@@ -88,7 +92,7 @@ Threat model: marks from evidence, integrity flags, and what remains
 A mark comes only from evidence. An exercise's points come from the workbook's own
 checks, run in the worker after the cells; the worker's result counts only when signed
 with a secret the grader makes for that run and sends only once every cell has run
-(worker.py, grader.py): a cell that finds the grader's channel and sends "all passed"
+(worker.py, run.py): a cell that finds the grader's channel and sends "all passed"
 is ignored and flagged. The checks' and the grader's modules are snapshotted before any
 student code runs, restored before each check, and any change is flagged; run_check
 re-validates its registry; the checks' reference helpers refuse to run for anyone but the

@@ -135,7 +135,7 @@ def results(student, exercises, seconds=0.0, before_due_date=False):
                           "visibility": "after_due_date"})
     tests.append({"name": "Your app (my_app/)", "number": "app", "max_score": 0, "score": 0,
                   "output": app_line(student.app), "visibility": "visible"})
-    # Integrity flags (grader.py, integrity.py) are for the instructor only: a hidden test worth nothing.
+    # Integrity flags (plan.py, run.py, integrity.py) are for the instructor only: a hidden test worth nothing.
     flags = student.all_flags()
     tests.append({"name": "Integrity flags (instructor only)", "number": "flags", "max_score": 0, "score": 0,
                   "output": "\n".join(flags) if flags else "No integrity flags.", "visibility": "hidden"})

@@ -3,7 +3,7 @@
 A flag is a note for the instructor to look into, never a mark: a student who
 copied the solutions still gets the marks the checks give, with a flag beside them.
 What the running notebook did (a forged result, patched checks) is flagged by
-worker.py and grader.py; this module reads the sources:
+worker.py and run.py; this module reads the sources:
 
 * the solutions' ``### BEGIN SOLUTION`` markers, or an answer that is the one in solutions/
 * names of the checks' and the grader's internals (reference helpers, the registry)

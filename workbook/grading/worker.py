@@ -259,7 +259,7 @@ def _make_shell():
 
 def _run(job, conn):
     os.environ.update(job.env)
-    if job.env.get("PIP_TARGET"):  # `pip install` in a cell installs there (grader.py): importable, after ours
+    if job.env.get("PIP_TARGET"):  # `pip install` in a cell installs there (run.py): importable, after ours
         os.makedirs(job.env["PIP_TARGET"], exist_ok=True)
         sys.path.append(job.env["PIP_TARGET"])
     os.chdir(job.cwd)
