@@ -22,7 +22,11 @@ import json
 import sys
 from pathlib import Path
 
-RESULTS_NAME = ".classroom-results.json"
+# Where the grading step saves each exercise's line and points, and how one step prints one of them:
+# the students' repository's pre-check (workbook/precheck.py) does the same with the same file.
+from ..precheck import CLASSROOM_RESULTS as RESULTS_NAME
+from ..precheck import classroom_result as exercise_result
+
 TEMPLATE = Path(__file__).with_name("github_classroom.yml")
 PYTHON_VERSION = "3.12"
 
@@ -112,17 +116,6 @@ def grade_once(folder, timeout):
     results.write_text(json.dumps(saved, ensure_ascii=False, indent=1), encoding="utf-8")
     print(student_summary(grades, student))
     return 0
-
-
-def exercise_result(folder, exercise_id):
-    """Print the exercise's line; 0 when it earned its points (the command grader's pass)."""
-    try:
-        saved = json.loads((Path(folder) / RESULTS_NAME).read_text(encoding="utf-8"))[exercise_id]
-    except (OSError, ValueError, KeyError):
-        print(f"⏳ Exercise {exercise_id}: not graded (the grading step did not run or failed).")
-        return 1
-    print(f"{saved['line']}  [{saved['points']}/{saved['max_score']}]")
-    return 0 if saved["points"] == saved["max_score"] else 1
 
 
 def check_main(args):
