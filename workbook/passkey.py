@@ -183,7 +183,9 @@ def check_rp_id(origin, rp_id=None):
 
     The browser's rule: only in a secure context, and the RP ID must be the page's host name
     or a parent domain of it (app.example.com may use example.com, never other.com nor
-    an IP address). A real browser also refuses public suffixes (com, github.io): not done here.
+    an IP address). A parent is never a single label (com, localhost: Chromium refuses
+    localhost from app.localhost); a real browser also refuses the other public suffixes
+    (github.io, co.uk) from the Public Suffix List: not done here.
     """
     scheme, host = _origin_parts(origin)
     secure = scheme == "https" or host == "localhost" or host.endswith(".localhost") or _is_loopback(host)
@@ -194,7 +196,7 @@ def check_rp_id(origin, rp_id=None):
         raise PasskeyError("SecurityError", f"{host} is an IP address: an RP ID must be a domain name; "
                                             "open the site at http://localhost instead")
     rp_id = host if rp_id is None else rp_id.lower()
-    if not (rp_id == host or host.endswith("." + rp_id)):
+    if not (rp_id == host or ("." in rp_id and host.endswith("." + rp_id))):
         raise PasskeyError("SecurityError", f"the RP ID {rp_id!r} is neither {host} nor a parent domain of it: "
                                             "a page may only use passkeys of its own site")
     return rp_id

@@ -153,7 +153,7 @@ def check_settings(rp_id, origin):
         pass
     else:
         raise PasskeySettingsError(f"RP_ID {rp_id!r} is an IP address, which browsers refuse. {how}")
-    if not (host == rp_id or host.endswith("." + rp_id)):
+    if not (host == rp_id or ("." in rp_id and host.endswith("." + rp_id))):  # a parent has a dot
         raise PasskeySettingsError(f"RP_ID {rp_id!r} is neither the host of ORIGIN ({host}) nor a parent of it. {how}")
     return origin
 

@@ -52,7 +52,7 @@ def rp_id_allowed(origin, rp_id):
     local = host == "localhost" or host.endswith(".localhost")
     if parts.scheme != "https" and not (parts.scheme == "http" and local):
         return False
-    return host == rp_id or host.endswith("." + rp_id)
+    return host == rp_id or ("." in rp_id and host.endswith("." + rp_id))
 """
 
 
@@ -197,10 +197,12 @@ def read_authenticator_data(data, rp_id):
 
     # ---- 8.4: the browser's RP ID rule
     Mutant("8.4", "scheme, no IP address, host or a dot-bounded parent", RP_ID_ALLOWED, True),
+    Mutant("8.4", "a single label as a parent (localhost for app.localhost)", RP_ID_ALLOWED.replace(
+        '("." in rp_id and host.endswith("." + rp_id))', 'host.endswith("." + rp_id)'), False, "a name of one label"),
     Mutant("8.4", "endswith without a dot", RP_ID_ALLOWED.replace('host.endswith("." + rp_id)',
                                                                   "host.endswith(rp_id)"), False, "dot boundary"),
     Mutant("8.4", "the RP ID anywhere in the host", RP_ID_ALLOWED.replace(
-        'return host == rp_id or host.endswith("." + rp_id)', "return rp_id in host"), False,
+        'return host == rp_id or ("." in rp_id and host.endswith("." + rp_id))', "return rp_id in host"), False,
            "only"),
     Mutant("8.4", "IP addresses accepted", RP_ID_ALLOWED.replace("        return False\n    except ValueError",
                                                                  "        pass\n    except ValueError"), False,
@@ -209,10 +211,10 @@ def read_authenticator_data(data, rp_id):
         'if parts.scheme != "https" and not (parts.scheme == "http" and local):',
         'if parts.scheme not in ("http", "https"):'), False, "not a secure context"),
     Mutant("8.4", "the host only, no parent", RP_ID_ALLOWED.replace(
-        'return host == rp_id or host.endswith("." + rp_id)', "return host == rp_id"), False, "a parent domain"),
+        'return host == rp_id or ("." in rp_id and host.endswith("." + rp_id))', "return host == rp_id"), False, "a parent domain"),
     Mutant("8.4", "a child accepted too", RP_ID_ALLOWED.replace(
-        'return host == rp_id or host.endswith("." + rp_id)',
-        'return host == rp_id or host.endswith("." + rp_id) or rp_id.endswith("." + host)'), False, "never a child"),
+        'return host == rp_id or ("." in rp_id and host.endswith("." + rp_id))',
+        'return host == rp_id or ("." in rp_id and host.endswith("." + rp_id)) or rp_id.endswith("." + host)'), False, "never a child"),
     Mutant("8.4", "https only (http://localhost refused)", RP_ID_ALLOWED.replace(
         'if parts.scheme != "https" and not (parts.scheme == "http" and local):',
         'if parts.scheme != "https":'), False, "http://localhost"),

@@ -232,18 +232,21 @@ def _rp_id_cases():
     site = f"{_label()}.example"
     sub = f"{_label()}.{site}"
     other = f"{_label()}.test"
+    local = f"{_label()}.localhost"
     return [
         (f"https://{site}", site, True, "the page's own host name"),
         (f"https://{sub}", site, True, "a parent domain of the host"),
         (f"https://{sub}:8443", site, True, "a parent domain (the port is not part of the host name)"),
         (f"https://www.{sub}", site, True, "a parent domain, two levels up"),
         ("http://localhost:5008", "localhost", True, "http://localhost (a secure context on your own machine)"),
-        (f"http://{_label()}.localhost:5008", "localhost", True, "a *.localhost page using localhost"),
+        (f"http://{_label()}.{local}:5008", local, True, "a *.localhost page using its parent"),
         (f"https://{site}", sub, False, "a child of the host"),
         (f"https://{other}", site, False, "another site"),
         (f"https://evil-{site}", site, False, "a name that only ends with the RP ID's text"),
         (f"https://{_label()}{site}", site, False, "a name that only ends with the RP ID's text"),
         (f"https://{site}.{_label()}.test", site, False, "a name that only starts with the RP ID's text"),
+        (f"http://{_label()}.localhost:5008", "localhost", False, "a single label"),
+        (f"https://{_label()}.test", "test", False, "a single label"),
         ("https://192.0.2.10", "192.0.2.10", False, "an IP address"),
         ("http://127.0.0.1:5008", "127.0.0.1", False, "an IP address"),
         ("https://[2001:db8::1]", "2001:db8::1", False, "an IP address"),
@@ -261,6 +264,8 @@ HINTS_8_4 = {
     "an IP address": "{origin}: an IP address is never an RP ID (browsers refuse one, even 127.0.0.1): open the "
         "site at http://localhost instead.",
     "plain http away from localhost": "{origin} is not a secure context: passkeys need https, or http on localhost.",
+    "a single label": "{origin} may not use {rp_id!r}: a name of one label (com, test, localhost) is shared by "
+        "every site under it, so it is never a parent RP ID (browsers refuse it).",
     "a child of the host": "{origin} may not use {rp_id!r}: an RP ID is the host or a parent of it, never a child.",
     "another site": "{origin} may not use {rp_id!r}: it is another site.",
 }
