@@ -1,0 +1,173 @@
+"""Claims of stages 7 and 8 that no other test showed, and holes found by attacking them.
+
+Each test is one sentence of a README, docs/app_contract.md or a lesson (or one hole), tried as a
+stranger who knows only a username, someone with the password, or a thief of the database file.
+Each was seen to fail with its rule taken out of the app.
+"""
+import sqlite3
+from contextlib import closing
+
+import pytest
+import test_passkeys
+from test_passkeys import ORIGIN, login_options, passkey_login, post_json, refused
+
+from workbook.visitor import submit_form
+
+from stage_helpers import AuthActions, copy_database, is_redirect_to, location, logged_in, use_recovery, verify
+
+DAY = 24 * 3600
+
+# The passkey tests' fixtures: alice's browser with its authenticator, and alice with one passkey.
+browser, with_passkey = test_passkeys.browser, test_passkeys.with_passkey
+
+
+def owner_browser(app, enrolled, clock):
+    """alice's own browser: a full login in it, so the account trusts it (its device cookie)."""
+    owner = AuthActions(app.test_client(), enrolled.phone)
+    clock.advance(30)
+    assert location(owner.login()) == "/verify-2fa"
+    assert is_redirect_to(verify(owner.client, enrolled.phone.code()), "/dashboard")
+    owner.logout()
+    return owner
+
+
+def every_text(database):
+    """Every value of every table of a copy of the database file, as text (blobs decoded as latin-1)."""
+    with closing(sqlite3.connect(database)) as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for row in db.execute(f'SELECT * FROM "{table}"'):
+                for value in row:
+                    yield value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
+# ----------------------------------------------------------------- the thief of the database file
+
+@pytest.mark.stages(7)
+def test_a_stolen_database_file_holds_no_live_session_or_device_id(signed_in, app, stage, tmp_path):
+    """README: "the cookie holds only its random id"; db.py: "sha256 of the id in the cookie, so the file
+    holds no live id" (sessions and device cookies; at stage 8 the passkey ceremony's id too)."""
+    client = signed_in.client
+    with client.session_transaction() as cookie_session:
+        live = {"session id": cookie_session["sid"]}
+    device = client.get_cookie(app.config["DEVICE_COOKIE_NAME"])
+    assert device is not None, "a full login gives this browser a device cookie"
+    live["device id"] = device.value
+    if stage >= 8:
+        stranger = app.test_client()
+        login_options(stranger)
+        with stranger.session_transaction() as cookie_session:
+            live["passkey ceremony id"] = cookie_session["passkey_ceremony"]
+    copy_database(app.config["DATABASE"], tmp_path / "stolen.sqlite")
+    values = list(every_text(tmp_path / "stolen.sqlite"))
+    found = [name for name, token in live.items() if any(token in value for value in values)]
+    assert not found, f"a thief of the database file reads these as they are in the cookie: {found}"
+
+
+# ----------------------------------------------------------------- someone with the password
+
+@pytest.mark.stages(7)
+def test_recovery_guesses_close_the_strangers_recovery_step_never_the_owners_browser(enrolled, app, clock):
+    """README ("does not do"): a password holder failing recovery codes closes them for browsers the
+    account does not trust (the owner's new browser waits too, as the sentence now says); the owner's
+    trusted browser still signs in with a recovery code (its own count)."""
+    owner = owner_browser(app, enrolled, clock)
+    mallory = AuthActions(app.test_client(), enrolled.phone)
+    fake = "aaaa-bbbb-cccc-dddd-eeee-ffff"
+    response = None
+    for _ in range(200):
+        if mallory.client.get("/verify-2fa").status_code != 200:
+            mallory.login()
+        response = use_recovery(mallory.client, fake)
+        if response.status_code == 429:
+            if int(response.headers["Retry-After"]) > DAY:
+                break
+            clock.advance(int(response.headers["Retry-After"]))
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > DAY, "no ceiling reached"
+    clock.advance(60)
+    new_browser = AuthActions(app.test_client(), enrolled.phone)
+    assert location(new_browser.login()) == "/verify-2fa"
+    assert use_recovery(new_browser.client, enrolled.recovery_codes[1]).status_code == 429, (
+        "from a browser the account does not trust, the recovery step is closed with the strangers'")
+    assert location(owner.login()) == "/verify-2fa"
+    assert is_redirect_to(use_recovery(owner.client, enrolled.recovery_codes[0]), "/dashboard"), (
+        "the owner's trusted browser was refused her recovery code because of a password holder's guesses")
+
+
+# ----------------------------------------------------------------- odd input
+
+ODD_FORMS = [
+    {},
+    {"username": "alice", "password": "x" * 300, "otp": "1" * 30, "recovery_code": "a" * 70, "new_password": "y" * 300},
+    {"username": "\x00alice", "password": "\x00", "otp": "\u0661\u0662\u0663\u0664\u0665\u0666",
+     "recovery_code": "\uff41" * 24, "new_password": "\x00" * 10, "passkeys_only": "\x00"},
+    {"username": ["alice", "bob"], "password": ["a", "b"], "otp": ["123456", "1"], "recovery_code": ["a", "b"],
+     "new_password": ["a", "b"], "passkeys_only": ["on", "off"]},
+]
+ODD_BODIES = [b"\xff\xfe", b"[]", b'{"a": 1e999999}', b'"x"', b"null", b'{"credential": []}']
+
+
+@pytest.mark.stages(7)
+def test_odd_form_and_json_input_is_never_a_500(signed_in, app):
+    """Contract: bad input gets a 4xx page and changes nothing, never a 500. Every route, as a signed-in
+    user and after logging out, with odd forms and bodies (the CSRF check off, to reach the views)."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = signed_in.client
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+    rules.sort(key=lambda rule: rule.endpoint.endswith("logout"))  # logging out last
+    failed = []
+    for rule in rules:
+        url = rule.rule.replace("<int:passkey_id>", "1")
+        for form in ODD_FORMS:
+            for method in ("GET", "POST"):
+                if method in rule.methods and client.open(url, method=method, data=form).status_code >= 500:
+                    failed.append((method, url, form))
+        if "POST" in rule.methods:
+            for body in ODD_BODIES:
+                if client.post(url, data=body, content_type="application/json").status_code >= 500:
+                    failed.append(("POST JSON", url, body))
+    assert not failed, f"a 500 for: {failed}"
+
+
+# ----------------------------------------------------------------- stage 8: passkeys
+
+@pytest.mark.stages(8)
+def test_a_registration_with_transports_of_any_json_type_is_no_500(signed_in, browser):
+    """Stage 8 README: "errors as {"error": ...} with a 4xx status, never a 500, whatever is missing,
+    malformed or too large". ``transports`` is not signed: a signed-in user may send anything in it."""
+    client = signed_in.client
+    options = post_json(client, "/passkeys/register/options").get_json()
+    credential = browser.create(ORIGIN, options)
+    credential["response"]["transports"] = [{}, ["usb"], None, 7, "internal"]
+    response = post_json(client, "/passkeys/register/verify", {"credential": credential, "nickname": "odd"})
+    assert response.status_code == 201, (response.status_code, response.get_data(as_text=True)[:300])
+    assert "odd" in client.get("/passkeys").get_data(as_text=True)
+
+
+@pytest.mark.stages(8)
+def test_a_relay_on_a_sibling_origin_gets_no_session_and_no_device_cookie(with_passkey, browser, app):
+    """Stage 8: a refused passkey login (a relay on a sibling subdomain) changes nothing for it: no
+    session, and no device cookie that would let its later password guesses skip the strangers' count."""
+    relay = app.test_client()
+    response = passkey_login(relay, browser, origin="http://evil.localhost:5008")
+    refused(response, 401)
+    assert relay.get_cookie(app.config["DEVICE_COOKIE_NAME"]) is None, "the relay's browser got a device cookie"
+    assert not logged_in(relay)
+    assert passkey_login(relay, browser).status_code == 200  # the same browser at the real origin: in
+    assert relay.get_cookie(app.config["DEVICE_COOKIE_NAME"]) is not None
+
+
+@pytest.mark.stages(8)
+def test_passkeys_only_refuses_password_and_code_to_a_new_browser_and_changes_nothing(with_passkey, browser, app,
+                                                                                   clock):
+    """Stage 8 README: under "passkeys only", a password and a code no longer log in; so nothing needing a
+    login (/replace-phone, /change-password, /passkeys) opens to whoever has both."""
+    owner = with_passkey.client
+    assert passkey_login(owner, browser).status_code == 200
+    assert submit_form(owner, "/passkeys", {"passkeys_only": "on"}, action="/passkeys/only").status_code < 400
+    clock.advance(30)
+    mallory = AuthActions(app.test_client(), with_passkey.phone)  # the password and the phone's codes
+    assert location(mallory.login()) == "/verify-2fa"
+    assert verify(mallory.client, with_passkey.phone.code()).status_code == 403
+    for url in ("/replace-phone", "/change-password", "/passkeys", "/dashboard"):
+        assert is_redirect_to(mallory.client.get(url), "/login"), url
