@@ -11,6 +11,7 @@ import pytest
 import test_passkeys
 from test_passkeys import ORIGIN, login_options, passkey_login, post_json, refused
 
+from workbook.app_loader import make_app
 from workbook.visitor import submit_form
 
 from stage_helpers import AuthActions, copy_database, is_redirect_to, location, logged_in, use_recovery, verify
@@ -62,6 +63,23 @@ def test_a_stolen_database_file_holds_no_live_session_or_device_id(signed_in, ap
     values = list(every_text(tmp_path / "stolen.sqlite"))
     found = [name for name, token in live.items() if any(token in value for value in values)]
     assert not found, f"a thief of the database file reads these as they are in the cookie: {found}"
+
+
+@pytest.mark.stages(7)
+def test_a_secret_kept_in_plain_text_is_encrypted_at_the_next_start(enrolled, app, target, tmp_path, clock):
+    """README: "Secrets an older stage 7 kept in plain text are encrypted at the next start", and still
+    log in."""
+    secret = enrolled.phone.account.secret
+    with closing(sqlite3.connect(app.config["DATABASE"])) as db, db:
+        db.execute("UPDATE users SET totp_secret = ?", (secret,))  # as an older stage 7 kept it
+    restarted = make_app(target[0], app.config.copy())
+    copy_database(restarted.config["DATABASE"], tmp_path / "stolen.sqlite")
+    assert not any(secret in value for value in every_text(tmp_path / "stolen.sqlite")), (
+        "after a restart the database file still holds the secret in plain text")
+    owner = AuthActions(restarted.test_client(), enrolled.phone)
+    clock.advance(30)
+    assert location(owner.login()) == "/verify-2fa"
+    assert is_redirect_to(verify(owner.client, enrolled.phone.code()), "/dashboard")
 
 
 # ----------------------------------------------------------------- someone with the password
@@ -183,3 +201,15 @@ def test_passkeys_only_refuses_password_and_code_to_a_new_browser_and_changes_no
     assert verify(mallory.client, with_passkey.phone.code()).status_code == 403
     for url in ("/replace-phone", "/change-password", "/passkeys", "/dashboard"):
         assert is_redirect_to(mallory.client.get(url), "/login"), url
+
+
+@pytest.mark.stages(8)
+def test_a_challenge_for_adding_a_passkey_does_not_log_in(with_passkey, browser, app, clock):
+    """Stage 8 README: each challenge is kept "with its purpose": one asked for to add a passkey, signed
+    as a login, opens no session."""
+    client = with_passkey.client
+    assert passkey_login(client, browser).status_code == 200
+    options = post_json(client, "/passkeys/register/options").get_json()  # in the same (signed-in) browser
+    credential = browser.get(ORIGIN, {"challenge": options["challenge"], "rpId": "localhost",
+                                      "allowCredentials": [], "userVerification": "required"})
+    refused(post_json(client, "/passkeys/login/verify", {"credential": credential}), 401)
