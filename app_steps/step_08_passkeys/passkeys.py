@@ -244,7 +244,8 @@ def start_ceremony(purpose, challenge, user_id=None):
     token = secrets.token_urlsafe(32)
     earlier = session.get(CHALLENGE_KEY)
     with transaction(db):
-        # Expired ceremonies go, everyone's, so the table never grows.
+        # Expired ceremonies go, everyone's: the table holds the last 5 minutes' ceremonies only (a stranger
+        # who asks for options without end still adds a row per request meanwhile: no limit per address here).
         db.execute("DELETE FROM passkey_challenges WHERE created < ?", (now - CHALLENGE_SECONDS,))
         if isinstance(earlier, str):
             db.execute("DELETE FROM passkey_challenges WHERE id_hash = ?", (_hash(earlier),))
