@@ -9,12 +9,23 @@ from contextlib import closing
 
 import pytest
 import test_passkeys
-from test_passkeys import ORIGIN, login_options, passkey_login, post_json, refused
+from test_passkeys import ORIGIN, login_options, passkey_login, post_json, refused, register
 
 from workbook.app_loader import make_app
+from workbook.passkey import Authenticator, Browser
 from workbook.visitor import submit_form
 
-from stage_helpers import AuthActions, copy_database, is_redirect_to, location, logged_in, use_recovery, verify
+from round_three_helpers import NEW_PASSWORD
+from stage_helpers import (
+    PASSWORD,
+    AuthActions,
+    copy_database,
+    is_redirect_to,
+    location,
+    logged_in,
+    use_recovery,
+    verify,
+)
 
 DAY = 24 * 3600
 
@@ -213,3 +224,35 @@ def test_a_challenge_for_adding_a_passkey_does_not_log_in(with_passkey, browser,
     credential = browser.get(ORIGIN, {"challenge": options["challenge"], "rpId": "localhost",
                                       "allowCredentials": [], "userVerification": "required"})
     refused(post_json(client, "/passkeys/login/verify", {"credential": credential}), 401)
+
+
+@pytest.mark.stages(8)
+def test_a_passkey_a_relayed_session_added_outlives_a_new_password_and_passkeys_only(with_passkey, browser, app,
+                                                                                     clock):
+    """Stage 8 README (as it now says): a relay's session, in its first 5 minutes, can add a passkey of the
+    attacker's own; a new password and "passkeys only" end the session, not that passkey; removing it on
+    /passkeys does."""
+    alice = with_passkey
+    relayed = AuthActions(app.test_client(), alice.phone)  # what the relay kept: a full login of alice's
+    clock.advance(30)
+    assert location(relayed.login()) == "/verify-2fa"
+    assert is_redirect_to(verify(relayed.client, alice.phone.code()), "/dashboard")
+    mallorys = Browser(Authenticator())
+    added = register(relayed.client, mallorys, nickname="mallory")
+    assert added.status_code == 201
+
+    clock.advance(60)  # alice notices "passkey added", changes her password, turns passkeys only on
+    assert passkey_login(alice.client, browser).status_code == 200
+    assert submit_form(alice.client, "/change-password", {"password": PASSWORD, "new_password": NEW_PASSWORD,
+                                                          "otp": alice.phone.code()}).status_code < 400
+    assert submit_form(alice.client, "/passkeys", {"passkeys_only": "on"}, action="/passkeys/only").status_code < 400
+    assert not logged_in(relayed.client)
+    mallory = app.test_client()
+    assert passkey_login(mallory, mallorys).status_code == 200, "the attacker's passkey no longer logs in"
+
+    # The way out the README gives: the passkeys page lists it, and removing it ends its sessions.
+    assert "mallory" in alice.client.get("/passkeys").get_data(as_text=True)
+    removed = submit_form(alice.client, "/passkeys", {}, action=f"/passkeys/{added.get_json()['id']}/delete")
+    assert removed.status_code < 400
+    assert not logged_in(mallory)
+    refused(passkey_login(app.test_client(), mallorys), 401)
