@@ -4,6 +4,7 @@ Each test is one sentence of a README, docs/app_contract.md or a lesson (or one 
 stranger who knows only a username, someone with the password, or a thief of the database file.
 Each was seen to fail with its rule taken out of the app.
 """
+import re
 import sqlite3
 from contextlib import closing
 
@@ -121,6 +122,36 @@ def test_recovery_guesses_close_the_strangers_recovery_step_never_the_owners_bro
     assert location(owner.login()) == "/verify-2fa"
     assert is_redirect_to(use_recovery(owner.client, enrolled.recovery_codes[0]), "/dashboard"), (
         "the owner's trusted browser was refused her recovery code because of a password holder's guesses")
+
+
+@pytest.mark.stages(7)
+def test_the_dashboard_lists_the_latest_ten_events_newest_first(enrolled, app, clock):
+    """Contract: "the dashboard lists the latest ten in <ul id="recent-activity"> (one <li> per event,
+    newest first)". After a new trusted browser and a stranger's wrong password, someone with the
+    password fails 11 codes: the ten listed are ten of those."""
+    owner = owner_browser(app, enrolled, clock)
+    clock.advance(60)
+    assert AuthActions(app.test_client(), enrolled.phone).login(password="not her password").status_code == 401
+    mallory = AuthActions(app.test_client(), enrolled.phone)
+    failed = 0
+    while failed < 11:
+        if mallory.client.get("/verify-2fa").status_code != 200:
+            assert location(mallory.login()) == "/verify-2fa"
+        response = verify(mallory.client, enrolled.phone.wrong_code())
+        if response.status_code == 429:
+            clock.advance(int(response.headers["Retry-After"]))
+        else:
+            assert response.status_code == 401
+            failed += 1
+    clock.advance(60)
+    assert location(owner.login()) == "/verify-2fa"
+    assert is_redirect_to(verify(owner.client, enrolled.phone.code()), "/dashboard")
+    owner.client.get("/dashboard")  # what was flashed is shown once
+    html = owner.client.get("/dashboard").get_data(as_text=True)
+    listed = re.findall(r"<li[^>]*>(.*?)</li>", html.split('id="recent-activity"')[1].split("</ul>")[0], re.S)
+    assert len(listed) == 10, f"{len(listed)} events listed, not the latest ten"
+    texts = {re.sub(r"[0-9:-]+", "", item) for item in listed}  # the same event at other times: one text
+    assert len(texts) == 1 and "code" in listed[0].lower(), f"not the ten newest (the failed codes): {listed}"
 
 
 # ----------------------------------------------------------------- odd input
