@@ -6,6 +6,9 @@ Each was seen to fail with its rule taken out of the app.
 """
 import re
 import sqlite3
+import sys
+import urllib.error
+import urllib.request
 from contextlib import closing
 
 import pytest
@@ -14,6 +17,7 @@ from test_passkeys import ORIGIN, login_options, passkey_login, post_json, refus
 
 from workbook.app_loader import make_app
 from workbook.passkey import Authenticator, Browser
+from workbook.testing.servers import free_port, running, stage_environment
 from workbook.visitor import submit_form
 
 from round_three_helpers import NEW_PASSWORD
@@ -287,3 +291,31 @@ def test_a_passkey_a_relayed_session_added_outlives_a_new_password_and_passkeys_
     assert removed.status_code < 400
     assert not logged_in(mallory)
     refused(passkey_login(app.test_client(), mallorys), 401)
+
+
+@pytest.mark.stages(7)
+@pytest.mark.parametrize("way", ["python", "flask"])
+def test_the_documented_local_runs_start_no_debugger(target, tmp_path, way):
+    """README: "Either way is a local run over plain HTTP, without the debugger (FLASK_LOCAL_RUN=1,
+    which app.py sets itself)". Werkzeug's debugger answers its own resource URL; without it, a 404."""
+    folder, _number = target
+    port = free_port()
+    environment = {**stage_environment(port, tmp_path / "users.sqlite"), "FLASK_DEBUG": "0"}
+    for name in ("FLASK_SECRET_KEY", "FLASK_TOTP_ENCRYPTION_KEYS"):
+        environment.pop(name)  # a local run makes its own
+    if way == "python":
+        command = [sys.executable, str(folder / "app.py")]
+    else:
+        command = [sys.executable, "-m", "flask", "--app", str(folder / "app.py"), "run", "--port", str(port)]
+        environment["FLASK_LOCAL_RUN"] = "1"
+    environment.pop("FLASK_DEBUG")  # nothing set: as in a fresh terminal
+    with running(command, port, env=environment, cwd=tmp_path, path="/login") as base_url:
+        answer = urllib.request.urlopen(base_url + "/login")
+        assert answer.status == 200
+        try:
+            debugger = urllib.request.urlopen(base_url + "/?__debugger__=yes&cmd=resource&f=debugger.js")
+            served = debugger.headers.get_content_type()
+        except urllib.error.HTTPError as error:
+            served = error.code
+        assert "javascript" not in str(served), (
+            f"{way}: Werkzeug's debugger is on (it runs any code typed into a failing page)")
