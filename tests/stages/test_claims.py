@@ -20,7 +20,7 @@ from workbook.passkey import Authenticator, Browser
 from workbook.testing.servers import free_port, running, stage_environment
 from workbook.visitor import submit_form
 
-from round_three_helpers import NEW_PASSWORD
+from round_three_helpers import NEW_PASSWORD, cookies, wrong_recovery_code
 from stage_helpers import (
     PASSWORD,
     AuthActions,
@@ -60,25 +60,34 @@ def every_text(database):
 
 # ----------------------------------------------------------------- the thief of the database file
 
+def long_texts(client, app):
+    """{where: value} for every text of 16 characters or more that the browser holds: in the signed session
+    cookie (decoded) and in every other cookie (a device cookie's random id)."""
+    found = {}
+    with client.session_transaction() as cookie_session:
+        found.update({f"session[{key!r}]": value for key, value in cookie_session.items()
+                      if isinstance(value, str) and len(value) >= 16})
+    for cookie in cookies(client):
+        if app.config["SESSION_COOKIE_NAME"] not in cookie.key and len(cookie.value) >= 16:
+            found[f"cookie {cookie.key}"] = cookie.value
+    return found
+
+
 @pytest.mark.stages(7)
 def test_a_stolen_database_file_holds_no_live_session_or_device_id(signed_in, app, stage, tmp_path):
-    """README: "the cookie holds only its random id"; db.py: "sha256 of the id in the cookie, so the file
-    holds no live id" (sessions and device cookies; at stage 8 the passkey ceremony's id too)."""
-    client = signed_in.client
-    with client.session_transaction() as cookie_session:
-        live = {"session id": cookie_session["sid"]}
-    device = client.get_cookie(app.config["DEVICE_COOKIE_NAME"])
-    assert device is not None, "a full login gives this browser a device cookie"
-    live["device id"] = device.value
+    """README: "the cookie holds only its random id (sid)", kept on the server as its sha256 ("so the file
+    holds no live id"), and the device cookie's "random id kept as a sha256"; at stage 8 the passkey
+    ceremony's random id too. Nothing a browser holds is in the database file as it is."""
+    live = long_texts(signed_in.client, app)
+    assert any(key.startswith("cookie") for key in live), "a full login gives this browser a device cookie"
     if stage >= 8:
         stranger = app.test_client()
         login_options(stranger)
-        with stranger.session_transaction() as cookie_session:
-            live["passkey ceremony id"] = cookie_session["passkey_ceremony"]
+        live.update({f"login ceremony: {key}": value for key, value in long_texts(stranger, app).items()})
     copy_database(app.config["DATABASE"], tmp_path / "stolen.sqlite")
     values = list(every_text(tmp_path / "stolen.sqlite"))
     found = [name for name, token in live.items() if any(token in value for value in values)]
-    assert not found, f"a thief of the database file reads these as they are in the cookie: {found}"
+    assert not found, f"a thief of the database file reads these as the browser holds them: {found}"
 
 
 @pytest.mark.stages(7)
@@ -107,7 +116,7 @@ def test_recovery_guesses_close_the_strangers_recovery_step_never_the_owners_bro
     trusted browser still signs in with a recovery code (its own count)."""
     owner = owner_browser(app, enrolled, clock)
     mallory = AuthActions(app.test_client(), enrolled.phone)
-    fake = "aaaa-bbbb-cccc-dddd-eeee-ffff"
+    fake = wrong_recovery_code(enrolled.recovery_codes[-1])
     response = None
     for _ in range(200):
         if mallory.client.get("/verify-2fa").status_code != 200:
