@@ -168,7 +168,7 @@ def registration_required(view):
 def wait_message(wait):
     if wait > 24 * 3600:  # a ceiling: days, not a pause
         return (f"Too many wrong tries: this way in is closed for {round(wait / (24 * 3600)) or 1} days. "
-                "From a browser you signed in with before, or with a recovery code, you can still log in.")
+                "A browser you signed in with before counts its own tries, so it may still let you in.")
     return f"Too many wrong tries. Wait {throttle.retry_after(wait)} seconds, then try again."
 
 

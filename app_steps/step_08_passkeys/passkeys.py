@@ -35,8 +35,8 @@ from webauthn import (generate_authentication_options, generate_registration_opt
 from webauthn.helpers import parse_authentication_credential_json, parse_registration_credential_json
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
 from webauthn.helpers.structs import (AttestationConveyancePreference, AuthenticatorSelectionCriteria,
-                                      AuthenticatorTransport, PublicKeyCredentialDescriptor,
-                                      ResidentKeyRequirement, UserVerificationRequirement)
+                                      PublicKeyCredentialDescriptor, ResidentKeyRequirement,
+                                      UserVerificationRequirement)
 from werkzeug.exceptions import HTTPException
 
 # ---- The stage 7 this file sits on: everything it uses of it, in this block only --------------
@@ -244,7 +244,8 @@ def start_ceremony(purpose, challenge, user_id=None):
     token = secrets.token_urlsafe(32)
     earlier = session.get(CHALLENGE_KEY)
     with transaction(db):
-        # Expired ceremonies go, everyone's, so the table never grows.
+        # Expired ceremonies go, everyone's: the table holds the last 5 minutes' ceremonies only (a stranger
+        # who asks for options without end still adds a row per request meanwhile: no limit per address here).
         db.execute("DELETE FROM passkey_challenges WHERE created < ?", (now - CHALLENGE_SECONDS,))
         if isinstance(earlier, str):
             db.execute("DELETE FROM passkey_challenges WHERE id_hash = ?", (_hash(earlier),))
@@ -360,9 +361,8 @@ def register_verify():
         )
     except Exception as error:  # InvalidRegistrationResponse, or any error on a crafted attestation
         return problem(400, f"That passkey could not be checked: {error}")
-    raw_transports = body["credential"].get("response", {}).get("transports")
-    known = {t.value for t in AuthenticatorTransport}
-    transports = [t for t in raw_transports if t in known] if isinstance(raw_transports, list) else []
+    # As py_webauthn parsed them: only the transports it knows (the raw list may hold anything).
+    transports = [t.value for t in credential.response.transports or []]
     rows = passkeys_of(g.user["id"])
     nickname = " ".join(nickname.split()) or f"Passkey {len(rows) + 1}"
     try:
