@@ -48,7 +48,6 @@ SECURITY_LESSONS = {
 # Pieces a lesson does not have yet: (what, lesson) -> why. Each is an xfail(strict=True).
 KNOWN_GAPS = {
     ("build", 7): "lesson 07 has no Build section yet (stage 6 to 7)",
-    ("attack", 5): "lesson 05 has no brute-force exercise yet (5.4: the odds, then a guesser with CLOCK)",
 }
 
 
