@@ -256,7 +256,7 @@ def guess_code(client, candidates):
         if client.post("/", data={"otp": int(code)}).status_code == 200:
             return code
     return None
-""", True),
+""", False, "leading zeros included"),
     Mutant("5.5", "the wrong field name", """
 def guess_code(client, candidates):
     client.get("/")

@@ -311,9 +311,11 @@ def _wrong_codes(rng, right, count):
 @exercise("5.5", "Guess the code", uses=["guess_code"])
 def check_guess_code(guess_code):
     rng = random.Random(RUN_SEED)
-    now = rng.randrange(1_600_000_000, 2_000_000_000)      # the check picks the time...
-    secret = pyotp.random_base32()                          # ...and the secret stage 5 hands out.
+    secret = pyotp.random_base32()                          # the check picks the secret stage 5 hands out...
     totp = pyotp.TOTP(secret)
+    now = rng.randrange(1_600_000_000, 2_000_000_000)      # ...and a time whose right code starts with a 0
+    while not totp.at(now - 30).startswith("0"):
+        now += 30
     right = {totp.at(now + 30 * step) for step in (-1, 0, 1)}
     bounded = 80
     at = rng.randrange(50, bounded)
@@ -329,6 +331,9 @@ def check_guess_code(guess_code):
     assert any(otp is not None for otp in sent), (
         "the app got your posts without an otp field: post each code to '/' as the form field otp, "
         "the name the page's form gives it.")
+    assert all(otp is None or len(otp) == 6 for otp in sent), (
+        "you sent codes shorter than six digits: send each code as the string you are given (a code is six "
+        "digits, leading zeros included; a number loses them).")
     assert not all(status == 400 for _, status in posts), (
         "every answer was 400: open the page first (a GET of '/'), as a browser would, "
         "so the session holds a QR code to check codes against; only a 200 means you are in.")
