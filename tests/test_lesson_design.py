@@ -36,7 +36,7 @@ FIRST_APP_LESSON = 2
 # attack against the weak version first, and why the lesson is a security lesson.
 SECURITY_LESSONS = {
     2: ("2.1", "the signed session cookie: forge one with a known key before keeping the key secret"),
-    5: ("5.4", "guessing codes: brute-force stage 5's verify route, which nothing throttles yet"),
+    5: ("5.5", "guessing codes: brute-force stage 5's verify route (odds in 5.4), which nothing throttles yet"),
     6: ("6.1", "the 2FA page: pass it with the password alone before stage 6 turns that away"),
     7: ("7.3", "the throttle's price: lock the owner out as a stranger who knows only her username"),
     8: ("8.1", "phishing: take over the session a live relay kept, which TOTP cannot stop"),
