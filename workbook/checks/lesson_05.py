@@ -262,8 +262,8 @@ def check_chance_within(chance_within):
     def agrees(tries):
         got, expected = chance_within(tries), _chance(tries)
         assert math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-12), (
-            f"{tries} tries gave {got!r}, expected {expected:.6g}. Each try misses with chance 1 - 3/1,000,000; "
-            "all of them miss with that chance multiplied by itself once per try; the guesser gets in otherwise."
+            f"{tries} tries gave {got!r}, expected {expected:.6g}. Work out the chance that every one of the "
+            "tries misses, then take the opposite: the guesser gets in unless all of them miss."
             + (" Adding up the chances of hitting counts the runs where two guesses hit twice."
                if math.isclose(got, min(1, 3 * tries / CODES), rel_tol=1e-9) else "")
         )
