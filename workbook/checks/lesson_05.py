@@ -318,7 +318,7 @@ def check_guess_code(guess_code):
         now += 30
     right = {totp.at(now + 30 * step) for step in (-1, 0, 1)}
     bounded = 80
-    at = rng.randrange(50, bounded)
+    at = rng.randrange(50, bounded - 10)     # never the last: a guesser that keeps going must show it
     candidates = _wrong_codes(rng, right, bounded)
     target = totp.at(now - 30)             # the code of the step before: valid_window=1 lets it in too
     candidates[at] = target
