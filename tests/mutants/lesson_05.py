@@ -151,4 +151,126 @@ if raw is None or len(raw) > 20:
 code = raw.replace(" ", "").replace("\u00a0", "")
 return code if re.fullmatch("[0-9]{6}", code) else None
 """), False, "only ordinary spaces ' ' are removed"),
+
+    # 5.4: the odds of a blind guesser, written from the lesson text.
+    Mutant("5.4", "one minus the chance that every try misses", """
+def chance_within(tries):
+    return 1 - (1 - 3 / 1_000_000) ** tries
+""", True),
+    Mutant("5.4", "the same, with a loop", """
+def chance_within(tries):
+    miss = 1.0
+    for _ in range(tries):
+        miss *= 1 - 3 / 10 ** 6
+    return 1 - miss
+""", True),
+    Mutant("5.4", "chances added up", """
+def chance_within(tries):
+    return tries * 3 / 1_000_000
+""", False, "a chance is never above 1"),
+    Mutant("5.4", "chances added up, capped at 1", """
+def chance_within(tries):
+    return min(1, tries * 3 / 1_000_000)
+""", False, "counts the runs where two guesses hit twice"),
+    Mutant("5.4", "one right code, the window forgotten", """
+def chance_within(tries):
+    return 1 - (1 - 1 / 1_000_000) ** tries
+""", False, "You counted one right code only"),
+    Mutant("5.4", "a percentage", """
+def chance_within(tries):
+    return 100 * (1 - (1 - 3 / 1_000_000) ** tries)
+""", False, "not a percentage"),
+    Mutant("5.4", "every try must hit", """
+def chance_within(tries):
+    return (3 / 1_000_000) ** tries
+""", False, "no guess at all"),
+    Mutant("5.4", "five digits' odds", """
+def chance_within(tries):
+    return 1 - (1 - 3 / 100_000) ** tries
+""", False, "out of 1,000,000 six-digit codes"),
+    Mutant("5.4", "two right codes (one step of slack counted once)", """
+def chance_within(tries):
+    return 1 - (1 - 2 / 1_000_000) ** tries
+""", False, "three codes are right at any moment"),
+
+    # 5.5: the guesser, run against stage 5.
+    Mutant("5.5", "open the page, post each code, stop at the first 200", """
+def guess_code(client, candidates):
+    client.get("/")
+    for code in candidates:
+        if client.post("/", data={"otp": code}).status_code == 200:
+            return code
+    return None
+""", True),
+    Mutant("5.5", "reads the page for the words 2FA is enabled", """
+def guess_code(client, candidates):
+    client.get("/")
+    for code in candidates:
+        page = client.post("/", data={"otp": code}).get_data(as_text=True)
+        if "enabled" in page:
+            return code
+""", True),
+    Mutant("5.5", "never opens the page", """
+def guess_code(client, candidates):
+    for code in candidates:
+        if client.post("/", data={"otp": code}).status_code == 200:
+            return code
+    return None
+""", False, "open the page first"),
+    Mutant("5.5", "anything but a 401 counts as in", """
+def guess_code(client, candidates):
+    for code in candidates:
+        if client.post("/", data={"otp": code}).status_code != 401:
+            return code
+    return None
+""", False, "only a 200 means you are in"),
+    Mutant("5.5", "keeps going after it is in", """
+def guess_code(client, candidates):
+    client.get("/")
+    found = None
+    for code in candidates:
+        if client.post("/", data={"otp": code}).status_code == 200:
+            found = code
+    return found
+""", False, "stop at the first"),
+    Mutant("5.5", "gives up after 40 tries", """
+def guess_code(client, candidates):
+    client.get("/")
+    for code in candidates[:40]:
+        if client.post("/", data={"otp": code}).status_code == 200:
+            return code
+    return None
+""", False, "send every code, in order"),
+    Mutant("5.5", "returns the number of tries", """
+def guess_code(client, candidates):
+    client.get("/")
+    for tries, code in enumerate(candidates, 1):
+        if client.post("/", data={"otp": code}).status_code == 200:
+            return tries
+    return None
+""", False, "Return the code that got a 200"),
+    Mutant("5.5", "the code as a number (leading zeros lost)", """
+def guess_code(client, candidates):
+    client.get("/")
+    for code in candidates:
+        if client.post("/", data={"otp": int(code)}).status_code == 200:
+            return code
+    return None
+""", False, "leading zeros included"),
+    Mutant("5.5", "the wrong field name", """
+def guess_code(client, candidates):
+    client.get("/")
+    for code in candidates:
+        if client.post("/", data={"code": code}).status_code == 200:
+            return code
+    return None
+""", False, "as the form field otp"),
+    Mutant("5.5", "returns the last code tried when none gets in", """
+def guess_code(client, candidates):
+    client.get("/")
+    for code in candidates:
+        if client.post("/", data={"otp": code}).status_code == 200:
+            return code
+    return code
+""", False, "return None then"),
 ]

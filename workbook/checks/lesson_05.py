@@ -1,7 +1,13 @@
-"""Checks for lesson 05: the route that verifies the code."""
-import pyotp
+"""Checks for lesson 05: the route that verifies the code, and the guesser that beats it."""
+import math
+import random
+import secrets
 
-from . import exercise, for_all, hidden_check, question
+import pyotp
+from flask import request
+
+from ..app_loader import make_stage_app
+from . import RUN_SEED, exercise, for_all, hidden_check, question
 
 SECRET = "HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ"
 NOW = 1_700_000_011                  # one second after a 30-second step begins
@@ -224,6 +230,131 @@ def check_status_for_edges(status_for):
     assert status_for(SECRET, to_digits(code_at(0), ARABIC_INDIC), NOW) == 400, "Arabic-Indic digits: 400."
     other = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     assert status_for(other, pyotp.TOTP(other).at(NOW), NOW) == 200, "check the code against the secret passed in."
+
+
+# --- 5.4 and 5.5: the attack, before any defence -----------------------------------------
+
+RIGHT_CODES_AT_ONCE = 3          # valid_window=1: the code of this step and of one step either side
+CODES = 10 ** 6
+
+
+def _chance(tries):
+    return 1 - (1 - RIGHT_CODES_AT_ONCE / CODES) ** tries
+
+
+@exercise("5.4", "The odds of a blind guesser", uses=["chance_within"])
+def check_chance_within(chance_within):
+    from hypothesis import strategies as st
+    assert chance_within(0) == 0, f"no guess at all gave {chance_within(0)!r}: zero tries never get in (0)."
+    one = chance_within(1)
+    assert math.isclose(one, 3 / CODES, rel_tol=1e-9), (
+        f"one guess gave {one!r}. With valid_window=1 three codes are right at any moment (this step's and one "
+        "either side), out of 1,000,000 six-digit codes."
+        + (" You counted one right code only." if math.isclose(one, 1 / CODES, rel_tol=1e-9) else "")
+        + (" A chance is a number from 0 to 1, not a percentage." if math.isclose(one, 3e-4, rel_tol=1e-9) else "")
+    )
+    many = chance_within(CODES)
+    assert 0 <= many <= 1, (
+        f"a million tries gave {many!r}: a chance is never above 1. Adding up the chances of hitting counts "
+        "some runs twice: multiply the chances of missing instead."
+    )
+
+    def agrees(tries):
+        got, expected = chance_within(tries), _chance(tries)
+        assert math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-12), (
+            f"{tries} tries gave {got!r}, expected {expected:.6g}. Work out the chance that every one of the "
+            "tries misses, then take the opposite: the guesser gets in unless all of them miss."
+            + (" Adding up the chances of hitting counts the runs where two guesses hit twice."
+               if math.isclose(got, min(1, 3 * tries / CODES), rel_tol=1e-9) else "")
+        )
+    for_all(st.integers(min_value=100, max_value=20 * CODES), agrees)
+
+
+class _SecretChosenByTheCheck:
+    """While in force, stage 5 draws ``secret`` for every new visitor: the check knows the answer, the guesser not."""
+
+    def __init__(self, secret):
+        self.secret, self.saved = secret, pyotp.random_base32
+
+    def __enter__(self):
+        pyotp.random_base32 = lambda *args, **kwargs: self.secret
+
+    def __exit__(self, *exc):
+        pyotp.random_base32 = self.saved
+
+
+def _stage_5_under_attack(now):
+    """Stage 5 with its clock stopped at ``now``, and each POST it answered: (the otp field, the status)."""
+    app = make_stage_app(5, {"TESTING": True, "SECRET_KEY": secrets.token_hex(32), "CLOCK": lambda: now})
+    posts = []
+
+    @app.after_request
+    def count_posts(response):
+        if request.method == "POST":
+            posts.append((request.form.get("otp"), response.status_code))
+        return response
+
+    return app, posts
+
+
+def _wrong_codes(rng, right, count):
+    """``count`` distinct well-formed codes, none of them right, a fifth of them with a leading zero."""
+    codes = set()
+    while len(codes) < count:
+        number = rng.randrange(100_000) if len(codes) % 5 == 0 else rng.randrange(CODES)
+        code = f"{number:06d}"
+        if code not in right:
+            codes.add(code)
+    return sorted(codes, key=lambda _: rng.random())
+
+
+@exercise("5.5", "Guess the code", uses=["guess_code"])
+def check_guess_code(guess_code):
+    rng = random.Random(RUN_SEED)
+    secret = pyotp.random_base32()                          # the check picks the secret stage 5 hands out...
+    totp = pyotp.TOTP(secret)
+    now = rng.randrange(1_600_000_000, 2_000_000_000)      # ...and a time whose right code starts with a 0
+    while not totp.at(now - 30).startswith("0"):
+        now += 30
+    right = {totp.at(now + 30 * step) for step in (-1, 0, 1)}
+    bounded = 80
+    at = rng.randrange(50, bounded - 10)     # never the last: a guesser that keeps going must show it
+    candidates = _wrong_codes(rng, right, bounded)
+    target = totp.at(now - 30)             # the code of the step before: valid_window=1 lets it in too
+    candidates[at] = target
+
+    app, posts = _stage_5_under_attack(now)
+    with _SecretChosenByTheCheck(secret):
+        got = guess_code(app.test_client(), list(candidates))
+    sent = [otp for otp, _ in posts]
+    assert posts, "your guesser sent nothing: post each code to '/' as the form field otp."
+    assert any(otp is not None for otp in sent), (
+        "the app got your posts without an otp field: post each code to '/' as the form field otp, "
+        "the name the page's form gives it.")
+    assert all(otp is None or len(otp) == 6 for otp in sent), (
+        "you sent codes shorter than six digits: send each code as the string you are given (a code is six "
+        "digits, leading zeros included; a number loses them).")
+    assert not all(status == 400 for _, status in posts), (
+        "every answer was 400: open the page first (a GET of '/'), as a browser would, "
+        "so the session holds a QR code to check codes against; only a 200 means you are in.")
+    assert target in sent, (
+        f"your guesser sent {len(posts)} of the {bounded} codes and never the right one at position {at + 1}: "
+        "send every code, in order, until the app lets you in: stage 5 never stops a guesser.")
+    assert got == target, (
+        f"your guesser returned {got!r}; the code the app let in was at position {at + 1}, {target!r}. "
+        "Return the code that got a 200 (the page that says 2FA is on), as the string you sent; "
+        "only a 200 means you are in: a 401 is a wrong code, a 400 a malformed request.")
+    assert len(posts) == at + 1, (
+        f"the app let you in at try {at + 1}, but your guesser sent {len(posts)} codes: stop at the first "
+        "one that gets in (every extra try is one more line in the server's log).")
+
+    app, posts = _stage_5_under_attack(now)
+    nothing = _wrong_codes(rng, right, 30)
+    with _SecretChosenByTheCheck(secret):
+        got = guess_code(app.test_client(), list(nothing))
+    assert got is None, f"none of 30 wrong codes gets in, and your guesser returned {got!r}: return None then."
+    assert len(posts) == len(nothing), (
+        f"30 wrong codes, and your guesser sent {len(posts)}: try every code you are given before giving up.")
 
 
 # --- questions ----------------------------------------------------------------------
