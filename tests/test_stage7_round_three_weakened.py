@@ -53,6 +53,27 @@ for _kind in (_fernet.Fernet, _fernet.MultiFernet):
     _kind.encrypt = lambda self, data: data
     _kind.decrypt = lambda self, token, ttl=None: token if isinstance(token, bytes) else token.encode()
 ''', "test_a_stolen_database_file_holds_no_totp_secret"),
+    # Any success (the owner's, in her own browser) wipes the account's failures of that kind, every
+    # browser's: the ceiling counts a streak again, not failures.
+    "rolling ceiling": ("", '''\
+import throttle as _throttle  # noqa: E402
+
+_succeeded = _throttle.attempt_succeeded
+
+
+def _wipe_on_success(attempt):
+    _succeeded(attempt)
+    _throttle.get_db().execute("DELETE FROM failures WHERE subject = ? AND kind = ?", attempt.key[:2])
+
+
+_throttle.attempt_succeeded = _wipe_on_success
+''', "test_ninety_days_give_at_most_thirty_guesses_a_month_whatever_successes_come_between"),
+    # A new password leaves every other session of the account alive.
+    "sessions ended by a new password": ("", '''\
+import sessions as _sessions  # noqa: E402
+
+_sessions.end_all_sessions = lambda user_id, db=None, but=None: None
+''', "test_changing_the_password_ends_every_other_session_and_device_cookie"),
     # Passwords hashed with werkzeug's scrypt by default, as before round three.
     "argon2id": ('''\
     if not (test_config and "PASSWORD_HASH_METHOD" in test_config):
