@@ -230,7 +230,7 @@ def test_a_registration_with_transports_of_any_json_type_is_no_500(signed_in, br
 
 
 @pytest.mark.stages(8)
-def test_a_relay_on_a_sibling_origin_gets_no_session_and_no_device_cookie(with_passkey, browser, app):
+def test_a_relay_on_a_sibling_origin_gets_no_session_and_no_device_cookie(with_passkey, browser, app, sibling_allowed):
     """Stage 8: a refused passkey login (a relay on a sibling subdomain) changes nothing for it: no
     session, and no device cookie that would let its later password guesses skip the strangers' count."""
     relay = app.test_client()

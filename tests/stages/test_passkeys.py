@@ -93,21 +93,6 @@ def browser():
 
 
 @pytest.fixture
-def sibling_allowed(monkeypatch):
-    """The browser's rule loosened to let evil.localhost use RP ID localhost, which Chromium refuses (one
-    label is no parent). With a parent RP ID of two labels a real sibling gets that far (tests/test_relay.py,
-    tests/test_passkeys_browser.py); here it stands in for one, so the server's own checks are what is tested."""
-    strict = passkey.check_rp_id
-
-    def loose(origin, rp_id=None):
-        host = passkey._origin_parts(origin)[1]
-        if rp_id is not None and host.endswith("." + rp_id.lower()):
-            return rp_id.lower()
-        return strict(origin, rp_id)
-    monkeypatch.setattr(passkey, "check_rp_id", loose)
-
-
-@pytest.fixture
 def events(app):
     """Every security event the app tells the owner about (app.config["NOTIFY"]), as (username, what it says).
 
