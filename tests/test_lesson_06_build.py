@@ -8,37 +8,17 @@ fail, so they test the steps.
 import re
 import shutil
 
-import nbformat
 import pytest
 
-from workbook import ROOT
 from workbook.my_app import run_stage_tests
 from workbook.stages import stage
 
-LESSON = ROOT / "solutions" / "06_login_flow.ipynb"
+from lesson_build import answer, build_section, edit
+
+LESSON = "06_login_flow.ipynb"
 PAGES = ["base.html", "register.html", "login.html", "enable_2fa.html", "verify_2fa.html", "dashboard.html",
          "error.html"]
 MOVED = ["provisioning_uri", "qr_data_uri", "grouped", "normalise_code"]
-
-
-def lesson_cells():
-    return nbformat.read(LESSON, as_version=4).cells
-
-
-def build_section():
-    return next(c.source for c in lesson_cells() if c.cell_type == "markdown" and c.source.startswith("## Build"))
-
-
-def answer(exercise_id):
-    source = next(c.source for c in lesson_cells() if c.cell_type == "code"
-                  and c.source.startswith(f"# Exercise {exercise_id}:"))
-    return "\n".join(line for line in source.splitlines()[1:] if "### " not in line)
-
-
-def edit(path, old, new):
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{path.name}: the step's anchor {old!r} moved; update the lesson's Build steps"
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def cut_function(source, name):
@@ -64,7 +44,7 @@ def follow_the_steps(app):
     edit(app / "user_management.py", '    user = get_db().execute("SELECT * FROM users WHERE username = ?", (username,))'
          '.fetchone()\n', "    user = find_user(get_db(), username)\n")
     with (app / "user_management.py").open("a", encoding="utf-8") as module:
-        module.write("\n\n" + answer("6.3") + "\n")
+        module.write("\n\n" + answer(LESSON, "6.3") + "\n")
     # 3. Register and log in.
     shutil.copy(six / "auth.py", app / "auth.py")
     # 4. The page between: the student's four helpers move out of app.py into two_factor.py.
@@ -122,7 +102,7 @@ def follow_the_steps(app):
 
 
 def test_the_build_section_names_every_step_this_test_takes():
-    text = build_section()
+    text = build_section(LESSON)
     assert len(re.findall(r"^\d+\. \*\*", text, re.M)) == 6
     for words in PAGES + MOVED + ["static/style.css", "index.html", "enabled.html", "user_management.py",
                                   "find_user(get_db(), username)", "auth.py", "two_factor.py",

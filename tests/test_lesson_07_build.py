@@ -7,37 +7,17 @@ notebook's) put in where the steps say. Before the steps the same tests fail, so
 import re
 import shutil
 
-import nbformat
 import pytest
 
-from workbook import ROOT
 from workbook.my_app import run_stage_tests
 from workbook.stages import stage
 
-LESSON = ROOT / "solutions" / "07_hardening.ipynb"
+from lesson_build import answer, build_section, edit
+
+LESSON = "07_hardening.ipynb"
 MODULES = ["app.py", "auth.py", "two_factor.py", "user_management.py", "db.py", "throttle.py", "devices.py",
            "sessions.py", "recovery_codes.py", "secrets_at_rest.py", "events.py"]
 NEW_PAGES = ["change_password.html", "recovery_codes.html", "replace_phone.html", "replace_phone_scan.html"]
-
-
-def lesson_cells():
-    return nbformat.read(LESSON, as_version=4).cells
-
-
-def build_section():
-    return next(c.source for c in lesson_cells() if c.cell_type == "markdown" and c.source.startswith("## Build"))
-
-
-def answer(exercise_id):
-    source = next(c.source for c in lesson_cells() if c.cell_type == "code"
-                  and c.source.startswith(f"# Exercise {exercise_id}:"))
-    return "\n".join(line for line in source.splitlines()[1:] if "### " not in line)
-
-
-def edit(path, old, new):
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{path.name}: the step's anchor {old!r} moved; update the lesson's Build steps"
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def follow_the_steps(app):
@@ -50,7 +30,7 @@ def follow_the_steps(app):
     shutil.copy(seven / "static" / "style.css", app / "static" / "style.css")
     # 2. The student's replay guard.
     edit(app / "user_management.py", "# ANCHOR: replay_check\ndef use_timecode(",
-         answer("7.1") + "\n\n\n# ANCHOR: replay_check\ndef use_timecode(")
+         answer(LESSON, "7.1") + "\n\n\n# ANCHOR: replay_check\ndef use_timecode(")
     text = (app / "user_management.py").read_text(encoding="utf-8")
     start = text.index('    changed = get_db().execute(\n        "UPDATE users SET last_timecode = ?"')
     end = text.index("    return changed == 1\n# ANCHOR_END: replay_check")
@@ -58,18 +38,18 @@ def follow_the_steps(app):
     (app / "user_management.py").write_text(text, encoding="utf-8")
     # 3. The student's pause.
     edit(app / "throttle.py", "@dataclass(frozen=True)\nclass Attempt:",
-         answer("7.2") + "\n\n\n@dataclass(frozen=True)\nclass Attempt:")
+         answer(LESSON, "7.2") + "\n\n\n@dataclass(frozen=True)\nclass Attempt:")
     edit(app / "throttle.py", 'locked_until = now + min(MAX_DELAY, FIRST_DELAY << min(streak - limits["free"], 30))',
          "locked_until = now + throttle_delay(streak)")
     # 4. The student's message to the owner.
-    edit(app / "events.py", "def log_event(", "EVENT_MESSAGES = MESSAGES\n\n\n" + answer("7.11") + "\n\n\ndef log_event(")
+    edit(app / "events.py", "def log_event(", "EVENT_MESSAGES = MESSAGES\n\n\n" + answer(LESSON, "7.11") + "\n\n\ndef log_event(")
     edit(app / "events.py", '    event = {"kind": kind, "detail": detail, "time": now}\n',
          '    event = security_event(kind, {}, now) if detail == MESSAGES[kind] else '
          '{"kind": kind, "detail": detail, "time": now}\n')
 
 
 def test_the_build_section_names_every_step_this_test_takes():
-    text = build_section()
+    text = build_section(LESSON)
     assert len(re.findall(r"^\d+\. \*\*", text, re.M)) == 5
     for words in MODULES + NEW_PAGES + ["static/style.css", "stage7_session", "accept_once(get_db(), user_id, "
                                         "timecode)", "throttle_delay(streak)",

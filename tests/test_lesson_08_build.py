@@ -5,27 +5,16 @@ app"); each edit below is one of them. Before the steps the same tests fail, so 
 """
 import shutil
 
-import nbformat
 import pytest
 
-from workbook import ROOT
 from workbook.my_app import run_stage_tests
 from workbook.stages import stage
 
-LESSON = ROOT / "solutions" / "08_phishing_and_passkeys.ipynb"
+from lesson_build import build_section, edit
+
+LESSON = "08_phishing_and_passkeys.ipynb"
 COPIED = ["passkeys.py", "passkey_accounts.py", "static/passkeys.js", "static/passkeys.css", "templates/passkeys.html",
           "templates/passkey_login.html"]
-
-
-def build_section():
-    notebook = nbformat.read(LESSON, as_version=4)
-    return next(cell.source for cell in notebook.cells if cell.source.startswith("## Build"))
-
-
-def edit(path, old, new):
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{path.name}: the step's anchor {old!r} moved; update the lesson's Build steps"
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def follow_the_steps(app):
@@ -58,7 +47,7 @@ def follow_the_steps(app):
 
 
 def test_the_build_section_names_every_step_this_test_takes():
-    text = build_section()
+    text = build_section(LESSON)
     for words in ["passkeys.py", "static/passkeys.js", "static/passkeys.css", "templates/passkeys.html",
                   "templates/passkey_login.html", "passkeys.init_app(app)", "stage8_session", "stage8_device", "csrf-token",
                   "passkey_accounts.py",

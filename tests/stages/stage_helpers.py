@@ -179,3 +179,13 @@ def copy_database(source, destination):
     """Copy a SQLite database, its write-ahead log included, over ``destination`` (SQLite's backup API)."""
     with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(destination)) as copy:
         original.backup(copy)
+
+
+def owner_browser(app, enrolled, clock):
+    """alice's own browser: a full login in it, so the account trusts it (its device cookie)."""
+    owner = AuthActions(app.test_client(), enrolled.phone)
+    clock.advance(30)
+    assert location(owner.login()) == "/verify-2fa"
+    assert is_redirect_to(verify(owner.client, enrolled.phone.code()), "/dashboard")
+    owner.logout()
+    return owner

@@ -28,6 +28,7 @@ from stage_helpers import (
     is_redirect_to,
     location,
     logged_in,
+    owner_browser,
     use_recovery,
     verify,
 )
@@ -36,16 +37,6 @@ DAY = 24 * 3600
 
 # The passkey tests' fixtures: alice's browser with its authenticator, and alice with one passkey.
 browser, with_passkey = test_passkeys.browser, test_passkeys.with_passkey
-
-
-def owner_browser(app, enrolled, clock):
-    """alice's own browser: a full login in it, so the account trusts it (its device cookie)."""
-    owner = AuthActions(app.test_client(), enrolled.phone)
-    clock.advance(30)
-    assert location(owner.login()) == "/verify-2fa"
-    assert is_redirect_to(verify(owner.client, enrolled.phone.code()), "/dashboard")
-    owner.logout()
-    return owner
 
 
 def every_text(database):

@@ -17,7 +17,17 @@ from workbook import pages
 from workbook.app_loader import make_app
 from workbook.visitor import submit_form
 
-from stage_helpers import PASSWORD, AuthActions, Authenticator, app_config, is_redirect_to, location, logged_in, verify
+from stage_helpers import (
+    PASSWORD,
+    AuthActions,
+    Authenticator,
+    app_config,
+    is_redirect_to,
+    location,
+    logged_in,
+    owner_browser,
+    verify,
+)
 
 pytestmark = pytest.mark.stages(7)
 
@@ -28,16 +38,6 @@ STRANGER_GUESS = "a stranger's guess"
 def rows(app, sql, *args):
     with sqlite3.connect(app.config["DATABASE"]) as db:
         return db.execute(sql, args).fetchall()
-
-
-def owner_browser(app, enrolled, clock):
-    """alice's own browser: a full login in it, so the account trusts it (its device cookie)."""
-    owner = AuthActions(app.test_client(), enrolled.phone)
-    clock.advance(30)
-    assert location(owner.login()) == "/verify-2fa"
-    assert is_redirect_to(verify(owner.client, enrolled.phone.code()), "/dashboard")
-    owner.logout()
-    return owner
 
 
 # ----------------------------------------------------------------- nobody can keep the owner out
@@ -275,7 +275,6 @@ def test_an_old_scrypt_hash_is_replaced_at_the_next_right_login(enrolled, app, c
     app.config["PASSWORD_HASH_METHOD"] = "argon2id"
     assert location(enrolled.login()) == "/verify-2fa"
     assert rows(app, "SELECT password_hash FROM users")[0][0].startswith("$argon2id$")
-
 
 
 def test_a_hash_made_the_configured_way_is_left_alone(enrolled, app, clock):
