@@ -41,7 +41,7 @@ def check_time_step(time_step):
             why = "a float time like 59.999 stays a float even with //, so make it an int first"
         # type() is int, not isinstance: an int subclass can make == say yes to anything.
         assert type(got) is int, (
-            f"time_step({unix_time!r}) gave {got!r}, a {type(got).__name__}: return an int ({why}): "
+            f"time_step({unix_time!r}) gave {got!r}, a {type_name(got)}: return an int ({why}): "
             "int(unix_time) // 30."
         )
         assert got == expected, (
