@@ -240,10 +240,11 @@ def _hash_and_check(hash_and_check, password, attempt):
 
 @exercise("6.2", "Hash a password and check it", uses=["hash_and_check"])
 def check_hash_and_check(hash_and_check):
-    stored, matches = _hash_and_check(hash_and_check, PASSWORD, PASSWORD)
+    password = PASSWORD + " " + secrets.token_urlsafe(6)    # drawn for this run: no hash of it exists yet
+    stored, matches = _hash_and_check(hash_and_check, password, password)
     assert type(stored) is str, f"the stored hash should be a str, not {type_name(stored)}."
-    assert PASSWORD not in stored, "the stored value still contains the password: store what generate_password_hash makes of it."
-    assert check_password_hash(stored, PASSWORD), (
+    assert password not in stored, "the stored value still contains the password: store what generate_password_hash makes of it."
+    assert check_password_hash(stored, password), (
         "werkzeug cannot check that stored value against the password: make it with "
         "werkzeug.security.generate_password_hash, not a plain digest such as hashlib.sha256."
     )
@@ -258,8 +259,8 @@ def check_hash_and_check(hash_and_check):
     )
     # Each call costs two scrypt hashes (a tenth of a second each), so this one checks three things:
     # a new salt, a wrong attempt refused, and that the refusal came from the stored hash.
-    trap = _lesson().EqualToEverything("Correct horse battery")
-    again, wrong = _hash_and_check(hash_and_check, PASSWORD, trap)
+    trap = _lesson().EqualToEverything(password[0].upper() + password[1:])
+    again, wrong = _hash_and_check(hash_and_check, password, trap)
     assert again != stored, (
         "hashing the same password twice gave the same text: a salted hash (generate_password_hash) "
         "is different every time, so two users with one password do not look alike."
@@ -281,17 +282,6 @@ def check_hash_is_slow_and_honest(hash_and_check):
         "use one of werkzeug's slow password hashes (scrypt or pbkdf2), not a plain fast digest."
     )
     assert empty is False, "an empty attempt must not match."
-    # A password and an attempt drawn for this run: the right one matches, through the stored hash only.
-    password = secrets.token_urlsafe(12)
-    attempt = password if random.SystemRandom().random() < .5 else password[:-1] + ("a" if password[-1] != "a" else "b")
-    stored, matches = _hash_and_check(hash_and_check, password, attempt)
-    assert type(stored) is str and check_password_hash(stored, password), (
-        "for a password drawn for this run, werkzeug cannot check your stored hash: hash the password you are given."
-    )
-    assert matches is (attempt == password), (
-        f"for a password drawn for this run, an attempt {'equal to' if attempt == password else 'other than'} it "
-        f"gave matches == {matches!r}: check the attempt against the stored hash."
-    )
 
 
 # --- 6.3 -----------------------------------------------------------------
@@ -448,15 +438,16 @@ def _next_page(next_page_after_password, row):
 
 @exercise("6.4", "Choose the page after the password", uses=["next_page_after_password"])
 def check_next_page_after_password(next_page_after_password):
+    secret = pyotp.random_base32()    # drawn for this run
     new_user = _next_page(next_page_after_password, _row())
     assert new_user == "/enable-2fa", (
         f"a user without 2FA (totp_secret is NULL) should go to '/enable-2fa', not {new_user!r}."
     )
-    enrolled = _next_page(next_page_after_password, _row(totp_secret=SECRET))
+    enrolled = _next_page(next_page_after_password, _row(totp_secret=secret))
     assert enrolled == "/verify-2fa", (
         f"a user with a totp_secret should go to '/verify-2fa' (code only, no QR), not {enrolled!r}."
     )
-    halfway = _next_page(next_page_after_password, _row(pending_secret=SECRET))
+    halfway = _next_page(next_page_after_password, _row(pending_secret=secret))
     assert halfway == "/enable-2fa", (
         f"a user who saw the QR code but never confirmed a code has no totp_secret yet: "
         f"send them to '/enable-2fa', not {halfway!r}. Look at totp_secret, not pending_secret."
@@ -557,27 +548,29 @@ def _page(response):
 
 @exercise("6.5", "Guard the protected page", uses=["login_required"])
 def check_login_required(login_required):
+    draw = random.SystemRandom()      # a user and a note drawn for this run
+    user_id, note_id = draw.randrange(1, 10 ** 6), draw.randrange(10 ** 6)
     app = _guarded_app(login_required)
     client = app.test_client()
     _goes_to_login(_visit(client, "/dashboard", "with an empty session"), "with an empty session")
 
     with client.session_transaction() as data:
-        data["pending_user_id"] = 7  # the password was right, the code not yet entered
+        data["pending_user_id"] = user_id  # the password was right, the code not yet entered
     what = "with only pending_user_id in the session (password, no code)"
     _goes_to_login(_visit(client, "/dashboard", what), what + ": only user_id means both factors passed")
 
     with client.session_transaction() as data:
         data.clear()
-        data["user_id"] = 7
+        data["user_id"] = user_id
     response = _visit(client, "/dashboard", "logged in")
     assert response.status_code == 200, (
         f"with user_id in the session (both factors passed) the page should open, got {response.status_code}: "
         "call the view and return what it returns."
     )
-    assert _page(response) == "dashboard of user 7", "return exactly what the guarded view returns."
-    response = _visit(client, "/notes/3", "a guarded page with a URL argument, logged in")
-    assert _page(response) == "note 3", (
-        "a guarded page with a URL argument (/notes/3) did not get it: pass the view's arguments "
+    assert _page(response) == f"dashboard of user {user_id}", "return exactly what the guarded view returns."
+    response = _visit(client, f"/notes/{note_id}", "a guarded page with a URL argument, logged in")
+    assert _page(response) == f"note {note_id}", (
+        f"a guarded page with a URL argument (/notes/{note_id}) did not get it: pass the view's arguments "
         "through to the view: pass on every argument, positional and keyword."
     )
 
