@@ -1,7 +1,6 @@
 """Checks for lesson 00: start here (time steps and the phone stand-in)."""
 import functools
 import io
-import random
 
 import pyotp
 import pyqrcode
@@ -103,6 +102,7 @@ def check_code_from_qr_other_account(code_from_qr):
         "use the secret in the QR code you are given, at the time you are given."
     )
     # A QR code and a time drawn for this run only: no table made for the checks' own codes knows them.
+    import random
     secret, unix_time = pyotp.random_base32(), random.SystemRandom().randrange(4 * 10 ** 9)
     uri = pyotp.TOTP(secret).provisioning_uri(name="drawn@example.com", issuer_name="Drawn For This Run")
     assert code_from_qr(_qr_png.__wrapped__(uri), unix_time) == pyotp.TOTP(secret).at(unix_time), (

@@ -1,7 +1,6 @@
 """Checks for lesson 03: the otpauth:// URI and its QR code as an inline PNG."""
 import base64
 import binascii
-import secrets
 from urllib.parse import quote
 
 from .. import ISSUER, qr
@@ -135,6 +134,7 @@ def check_qr_data_uri_other_text(qr_data_uri):
     text = contract_uri("ZYXWVUTSRQPONMLKJIHGFEDCBA234567", "someone.with.a.long.name@example.com")
     assert qr.decode_data_uri(qr_data_uri(text)) == text, "encode exactly the text you are given."
     # A text drawn for this run: no picture made in advance shows it.
+    import secrets
     drawn = contract_uri(base64.b32encode(secrets.token_bytes(20)).decode(), secrets.token_urlsafe(10) + "@example.com")
     got = plain_result(qr_data_uri(drawn), "qr_data_uri(text)")
     assert type(got) is str and got.startswith(PREFIX) and qr.decode_data_uri(got) == drawn, (
