@@ -15,7 +15,10 @@ builds it where your code runs, through ``student_side``:
     sqlite3 = student_side.module("sqlite3")
     db = sqlite3.connect(":memory:")          # here: a real connection; when graded: its stand-in
 
-and only ever compares plain values (``==`` on a stand-in is refused when graded).
+and only ever compares plain values (``==`` on a stand-in is refused when graded): ``plain_result`` turns what
+your function returned into plain values (or a hint), ``type_name`` names the type of anything. What your code
+raised reaches a check as itself in a notebook and as the grader's StudentCodeError ("TypeError: ...") when
+graded: ``raised(error, "TypeError")`` and ``raised_message(error)`` read it the same way both times.
 
 Plain values: None, bool, int, float, str, bytes, and lists, tuples and dicts of them (dict keys
 str or int), of exactly those types: an ``int`` subclass whose ``==`` says yes to everything is not
