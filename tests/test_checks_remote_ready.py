@@ -27,14 +27,16 @@ def test_the_verdict_is_the_same_through_stand_ins(module, mutant):
     objects = _answer(module, mutant)
     with remote_double.graded():
         stand_ins = [remote_double.to_judge(obj) for obj in objects]
-        graded = run_check(mutant.exercise, *stand_ins, include_hidden=True)
-    assert "stand-in" not in graded.message and "judge's own" not in graded.message, (
-        f"the check treats the student's code as local: {graded.line()}")
-    if mutant.passes:
-        assert graded.status == PASSED, f"through stand-ins the grader says: {graded.line()}"
-    else:
-        assert graded.status == FAILED, f"through stand-ins the grader lets this mistake through: {graded.line()}"
-        assert mutant.hint in graded.message, f"through stand-ins the hint misses the mistake: {graded.line()}"
+        seen = run_check(mutant.exercise, *stand_ins)                          # the visible check (pre-check)
+        graded = run_check(mutant.exercise, *stand_ins, include_hidden=True)   # and the hidden ones (grade)
+    for who, result in (("the visible check", seen), ("the grader", graded)):
+        assert "stand-in" not in result.message and "judge's own" not in result.message, (
+            f"{who} treats the student's code as local: {result.line()}")
+        if mutant.passes:
+            assert result.status == PASSED, f"through stand-ins {who} says: {result.line()}"
+        else:
+            assert result.status == FAILED, f"through stand-ins {who} lets this mistake through: {result.line()}"
+            assert mutant.hint in result.message, f"through stand-ins {who}'s hint misses the mistake: {result.line()}"
 
 
 def test_the_double_refuses_what_the_real_engine_refuses():
