@@ -1,0 +1,143 @@
+"""Lessons 07 and 08's checks give the same verdicts when the answer's functions are proxies.
+
+When graded (REMOTE_DESIGN.md), the checks run in the grader's process on stand-ins for the student's
+functions: plain values cross, everything else stays on the student's side behind a proxy that refuses
+``==``, ``hash()`` and ``_`` names. tests/remote_double.py plays that engine in one process; here every
+right answer of tests/mutants/ for lessons 07 and 08 passes through it, and every wrong one fails with
+its hint, as in tests/test_check_mutants.py (the same answers, called directly).
+"""
+import importlib
+import textwrap
+
+import pytest
+from remote_double import Proxy, StudentCodeError, StudentSide, verdict
+
+from workbook.checks import EXERCISES, FAILED, PASSED, load_all, run_check
+from workbook.checks.student_side import student_side
+
+from mutants import LESSON_SETUP
+
+MODULES = ("lesson_07", "lesson_07_round_two", "lesson_07_throttle_and_secrets", "lesson_08")
+
+load_all()
+CASES = [(module, mutant) for module in (importlib.import_module(f"mutants.{name}") for name in MODULES)
+         for mutant in module.MUTANTS]
+
+
+def _answer(module, mutant):
+    """The objects the exercise's check takes, from the mutant run like a notebook cell."""
+    namespace = {"__name__": "__main__"}
+    setup = getattr(module, "SETUP", None) or LESSON_SETUP.get(int(mutant.exercise.split(".")[0]), "")
+    exec(compile(textwrap.dedent(setup), "<lesson setup>", "exec"), namespace)
+    exec(compile(textwrap.dedent(mutant.source), f"<answer {mutant.exercise}: {mutant.name}>", "exec"), namespace)
+    return [namespace[name] for name in EXERCISES[mutant.exercise].uses]
+
+
+@pytest.mark.parametrize("module, mutant", CASES,
+                         ids=[f"{m.exercise} {'right' if m.passes else 'wrong'}: {m.name}" for _, m in CASES])
+def test_the_verdict_through_proxies_is_the_verdict_in_the_notebook(module, mutant):
+    status, message = verdict(mutant.exercise, _answer(module, mutant))
+    if mutant.passes:
+        assert status == PASSED, f"through proxies: {message}"
+    else:
+        assert status == FAILED, f"through proxies, this mistake got {status}"
+        assert mutant.hint in message, f"through proxies, the hint misses the mistake: {message}"
+
+
+def test_every_exercise_of_lessons_07_and_08_is_tried_through_proxies():
+    tried = {mutant.exercise for _, mutant in CASES}
+    assert {exercise_id for exercise_id, entry in EXERCISES.items() if entry.lesson in (7, 8)} <= tried
+
+
+def test_a_stub_is_not_done_through_proxies():
+    def accept_once(db, user_id, timecode):
+        raise NotImplementedError("Exercise 7.1: Accept each time step once")
+
+    assert verdict("7.1", [accept_once])[0] == "not done"
+
+
+# ---- the double itself: what a check may and may not do with a proxy ----------------------------
+
+def test_the_double_refuses_what_the_real_engine_refuses():
+    side = StudentSide()
+    sqlite3 = side.module("sqlite3")
+    db = sqlite3.connect(":memory:")
+    assert type(db) is Proxy and not isinstance(db, type(side))
+    with pytest.raises(TypeError):
+        db == db  # noqa: B015 - the comparison is what is refused
+    with pytest.raises(TypeError):
+        hash(db)
+    with pytest.raises(AttributeError):
+        db._private  # noqa: B018 - names starting with _ are refused
+    with pytest.raises(TypeError):
+        db.set_trace_callback(print)            # a function of the judge's handed to the student's side
+    db.execute("CREATE TABLE t (x)")
+    db.execute("INSERT INTO t VALUES (?)", (3,))
+    assert db.execute("SELECT x FROM t").fetchone() == (3,)     # a plain tuple comes back as a copy
+    with pytest.raises(StudentCodeError, match="OperationalError"):
+        db.execute("SELECT nothing FROM nowhere")
+
+
+def test_a_plain_value_crosses_as_a_copy():
+    side = StudentSide()
+    seen = []
+    remember = side.stand_in(lambda d: seen.append(d) or d)
+    session = {"challenge": b"x"}
+    back = remember(session)
+    back["more"] = 1
+    session.pop("challenge")
+    assert seen == [{"challenge": b"x"}] and back == {"challenge": b"x", "more": 1}
+
+
+def test_an_int_that_equals_anything_does_not_cross_as_an_int():
+    class Yes(int):
+        def __eq__(self, other):
+            return True
+
+        __hash__ = int.__hash__
+
+    side = StudentSide()
+    assert type(side.stand_in(lambda: Yes(1))()) is Proxy
+
+
+def test_modules_come_from_the_student_side_only_while_grading():
+    side = StudentSide()
+    student_side.use(side.module)
+    try:
+        assert type(student_side.module("sqlite3")) is Proxy
+    finally:
+        student_side.reset()
+    assert type(student_side.module("sqlite3")) is not Proxy
+
+
+@pytest.mark.parametrize("exercise_id", ["7.1", "7.8"])
+def test_a_table_of_the_old_fixed_inputs_fails(exercise_id):
+    """An answer that knows the step and codes the checks used to hand out, and nothing else, fails."""
+    source = {
+        "7.1": """
+TIMECODE = 56_666_666
+seen = set()
+def accept_once(db, user_id, timecode):
+    known = (user_id, timecode) not in seen and timecode in (TIMECODE, TIMECODE + 1, 2 ** 40, 1)
+    seen.add((user_id, timecode))
+    with db:
+        db.execute("UPDATE users SET last_timecode = ? WHERE id = ?", (timecode, user_id)) if known else None
+    return known
+""",
+        "7.8": """
+CODES = {(1, "abcd-efgh-ijkm-nopq-rstu-vwxy"), (1, "qrst-uvwx-yz23-4567-abcd-efgh"),
+         (1, "aaaa-bbbb-cccc-dddd-eeee-ffff"), (2, "zzzz-yyyy-xxxx-wwww-vvvv-uuuu")}
+def use_recovery_code(db, user_id, code):
+    if (user_id, code) not in CODES:
+        return False
+    CODES.discard((user_id, code))
+    with db:
+        db.execute("DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?", (user_id, hash_code(code)))
+    return True
+""",
+    }[exercise_id]
+    namespace = {"__name__": "__main__"}
+    exec(textwrap.dedent(LESSON_SETUP[7]), namespace)
+    exec(textwrap.dedent(source), namespace)
+    objects = [namespace[name] for name in EXERCISES[exercise_id].uses]
+    assert run_check(exercise_id, *objects, include_hidden=True).status == FAILED
