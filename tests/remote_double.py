@@ -1,179 +1,162 @@
-"""A test-only double of the grader's remote engine (REMOTE_DESIGN.md), to try checks "both ways".
+"""A test-only stand-in for the grader's remote engine (REMOTE_DESIGN.md), to run the checks "both ways".
 
-The real engine runs the student's cells in a child process and hands the checks proxies; this
-double keeps the student's objects in this process but gives the checks the same view of them:
+When graded, the student's code runs in a process of its own and a check sees only plain values and
+stand-ins (proxies) for everything else. This double keeps the student's objects in this process but
+shows the checks nothing more than the real engine would:
 
-* a call, an attribute, an item, ``len``, ``iter``, ``in``, ``with``, ``str``/``repr``/``bool`` on a
-  proxy is answered by the student's object; what comes back is a *copy* when it is a plain value
-  (``student_side.plain``: a change made to it on one side is not seen on the other) and a new proxy
-  otherwise;
-* ``==``, ``!=``, ``<`` and friends, ``hash()`` on a proxy raise TypeError, ``isinstance`` sees a
-  ``Proxy`` and nothing else, and names starting with ``_`` are not read or set through it;
-* an argument that is neither a plain value nor a proxy (a check's own function, lambda, sqlite
-  connection or Flask app) is refused with TypeError: such things must be built on the student's
-  side with ``student_side.module(...)``;
-* what the student's code raised arrives as ``StudentCodeError("TypeName: message")``, except
-  ``NotImplementedError``, which arrives as itself (the stub: "not done").
-
-``verdict`` runs an exercise's checks (visible, and hidden ones) on proxies for the answer's
-objects, with ``student_side.use(...)`` so that ``student_side.module(name)`` gives module proxies,
-and makes the verdict as the grader would: (status, message).
-What it does not model: a second interpreter (module state such as ``random``'s is shared with the
-checks here), time limits and a process that dies.
+* a call returns ``plain(result)`` when the result is plain, otherwise a ``StandIn``;
+* what the student's code raised arrives as ``StudentCodeError("TypeName: message")``
+  (NotImplementedError stays NotImplementedError: "not done");
+* a stand-in forwards calls, attributes (no ``_`` names), items, ``len``, ``iter``, ``in``, ``with``,
+  ``str``/``repr`` and ``bool``, and refuses ``==``, ``!=``, ``<``..., ``hash()`` and ``isinstance``
+  (``type(x) is ...`` on a plain value is what a check may trust);
+* arguments must be plain values or stand-ins: a judge-side function, connection or app handed to the
+  student's code is refused (the check must build it with ``student_side.module``);
+* ``graded()`` makes ``student_side.module(name)`` give a stand-in for the module, as the grader does.
 """
+import contextlib
 import importlib
 
-from workbook.checks import EXERCISES, FAILED, NOT_DONE, PASSED, load_all
 from workbook.checks.student_side import is_plain, plain, student_side
 
 
 class StudentCodeError(Exception):
-    """What the student's code raised, as the judge sees it: its type's name leads the message."""
+    """What the student's code raised, as the judge sees it: "TypeName: message"."""
 
 
-class StudentSide:
-    """The student's objects, reached only through proxies and plain values."""
-
-    def to_judge(self, value):
-        return plain(value) if is_plain(value) else Proxy(self, value)
-
-    def to_student(self, value):
-        if type(value) is Proxy:
-            return object.__getattribute__(value, "_target")
-        if is_plain(value):
-            return plain(value)
-        raise TypeError(f"a {type(value).__name__} of the checks' own was handed to the student's side: only plain "
-                        "values and proxies cross (build it with student_side.module(...))")
-
-    def run(self, action):
-        """``action()`` on the student's side; what it raised as the judge sees it."""
-        try:
-            return action()
-        except NotImplementedError as error:
-            raise NotImplementedError(str(error)) from None
-        except Exception as error:  # noqa: BLE001 - anything the student's side raised
-            raise StudentCodeError(f"{type(error).__name__}: {error}") from None
-
-    def module(self, name):
-        return Proxy(self, self.run(lambda: importlib.import_module(name)))
-
-    def stand_in(self, obj):
-        """What the judge gets for a name the student defined: a plain copy, or a proxy."""
-        return self.to_judge(obj)
+class JudgeObjectHandedOver(TypeError):
+    """A check handed the student's code an object of the judge's own (not plain, not a stand-in)."""
 
 
-def _refused(*_args, **_kwargs):
-    raise TypeError("a proxy for the student's object cannot be compared or hashed: compare plain values "
-                    "(student_side.plain(...))")
+def to_judge(value):
+    """What the judge gets for a value of the student's side."""
+    return plain(value) if is_plain(value) else StandIn(value)
 
 
-class Proxy:
-    """A stand-in for one object of the student's."""
+def to_child(value):
+    """What the student's side gets for a value the judge sends."""
+    if type(value) is StandIn:
+        return _target(value)
+    if is_plain(value):
+        return plain(value)
+    raise JudgeObjectHandedOver(
+        f"the check handed the student's code a {type(value).__name__} of the judge's own: build it with "
+        "student_side.module(...) or send plain values")
 
-    __slots__ = ("_side", "_target")
 
-    def __init__(self, side, target):
-        object.__setattr__(self, "_side", side)
+def crossing(function, *args, **kwargs):
+    """Run ``function`` (of the student's side) on arguments the judge sends: what it returned or raised, as the
+    judge sees them."""
+    args = [to_child(arg) for arg in args]
+    kwargs = {key: to_child(value) for key, value in kwargs.items()}
+    try:
+        result = function(*args, **kwargs)
+    except NotImplementedError as error:
+        raise NotImplementedError(str(error)) from None
+    except Exception as error:  # noqa: BLE001 - whatever the student's side raised, as text
+        raise StudentCodeError(f"{type(error).__name__}: {error}") from None
+    return to_judge(result)
+
+
+def _target(stand_in):
+    return object.__getattribute__(stand_in, "_target")
+
+
+def _refused(what):
+    def refuse(self, *args):
+        raise TypeError(f"{what} on a stand-in for the student's object is refused: compare plain values")
+    return refuse
+
+
+class StandIn:
+    """The judge's handle on an object of the student's side."""
+    __slots__ = ("_target",)
+
+    def __init__(self, target):
         object.__setattr__(self, "_target", target)
 
-    def _call(self, action):
-        side = object.__getattribute__(self, "_side")
-        return side.to_judge(side.run(action))
-
-    def _in(self, value):
-        return object.__getattribute__(self, "_side").to_student(value)
-
-    def __getattr__(self, name):
+    def __getattribute__(self, name):
+        if name == "__class__":
+            raise TypeError("isinstance() or __class__ on a stand-in is refused: look at plain values")
         if name.startswith("_"):
-            raise AttributeError(f"{name!r}: names starting with '_' are not read through a proxy")
-        target = object.__getattribute__(self, "_target")
-        return self._call(lambda: getattr(target, name))
+            raise AttributeError(f"{name}: private and dunder names are not read through a stand-in")
+        return crossing(lambda: getattr(_target(self), name))
 
     def __setattr__(self, name, value):
         if name.startswith("_"):
-            raise AttributeError(f"{name!r}: names starting with '_' are not set through a proxy")
-        target, value = object.__getattribute__(self, "_target"), self._in(value)
-        self._call(lambda: setattr(target, name, value))
+            raise AttributeError(f"{name}: private and dunder names are not set through a stand-in")
+        crossing(lambda value: setattr(_target(self), name, value), value)
 
     def __call__(self, *args, **kwargs):
-        target = object.__getattribute__(self, "_target")
-        args = [self._in(arg) for arg in args]
-        kwargs = {key: self._in(value) for key, value in kwargs.items()}
-        return self._call(lambda: target(*args, **kwargs))
+        return crossing(_target(self), *args, **kwargs)
 
     def __getitem__(self, key):
-        target, key = object.__getattribute__(self, "_target"), self._in(key)
-        return self._call(lambda: target[key])
+        return crossing(lambda key: _target(self)[key], key)
 
     def __setitem__(self, key, value):
-        target, key, value = object.__getattribute__(self, "_target"), self._in(key), self._in(value)
-        self._call(lambda: target.__setitem__(key, value))
+        def put(key, value):
+            _target(self)[key] = value
+        crossing(put, key, value)
 
     def __delitem__(self, key):
-        target, key = object.__getattribute__(self, "_target"), self._in(key)
-        self._call(lambda: target.__delitem__(key))
+        def delete(key):
+            del _target(self)[key]
+        crossing(delete, key)
 
     def __len__(self):
-        target = object.__getattribute__(self, "_target")
-        return object.__getattribute__(self, "_side").run(lambda: len(target))
+        return crossing(lambda: len(_target(self)))
+
+    def __contains__(self, key):
+        return crossing(lambda key: key in _target(self), key)
 
     def __iter__(self):
-        side, target = object.__getattribute__(self, "_side"), object.__getattribute__(self, "_target")
-        items = side.run(lambda: iter(target))
-        while True:
-            try:
-                item = side.run(lambda: next(items))
-            except StudentCodeError as error:
-                if str(error).startswith("StopIteration"):
-                    return
-                raise
-            yield side.to_judge(item)
-
-    def __contains__(self, item):
-        target, item = object.__getattribute__(self, "_target"), self._in(item)
-        return object.__getattribute__(self, "_side").run(lambda: item in target) is True
+        iterator, done = crossing(lambda: iter(_target(self))), object()
+        while (item := _next(iterator, done)) is not done:
+            yield item
 
     def __enter__(self):
-        target = object.__getattribute__(self, "_target")
-        return self._call(lambda: target.__enter__())
+        return crossing(lambda: _target(self).__enter__())
 
-    def __exit__(self, *exc):
-        target = object.__getattribute__(self, "_target")
-        self._call(lambda: target.__exit__(None, None, None))
-        return False   # the student's side never swallows the judge's exception
+    def __exit__(self, kind, error, trace):
+        if kind is None:
+            return crossing(lambda: _target(self).__exit__(None, None, None))
+        return _target(self).__exit__(kind, error, trace)
 
     def __str__(self):
-        target = object.__getattribute__(self, "_target")
-        return object.__getattribute__(self, "_side").run(lambda: str(target))
+        return crossing(lambda: str(_target(self)))
 
     def __repr__(self):
-        target = object.__getattribute__(self, "_target")
-        return object.__getattribute__(self, "_side").run(lambda: repr(target))
+        return crossing(lambda: repr(_target(self)))
 
     def __bool__(self):
-        target = object.__getattribute__(self, "_target")
-        return object.__getattribute__(self, "_side").run(lambda: bool(target)) is True
+        return crossing(lambda: bool(_target(self)))
 
-    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = _refused
+    __eq__ = _refused("==")
+    __ne__ = _refused("!=")
+    __lt__ = _refused("<")
+    __le__ = _refused("<=")
+    __gt__ = _refused(">")
+    __ge__ = _refused(">=")
+    __hash__ = _refused("hash()")
 
 
-def verdict(exercise_id, objects, hidden=True):
-    """(status, message) of an exercise whose answer defined ``objects``, its checks run on their stand-ins."""
-    load_all()
-    entry = EXERCISES[exercise_id]
-    side = StudentSide()
-    stand_ins = [side.stand_in(obj) for obj in objects]
-    student_side.use(side.module)
+def _next(iterator, done):
+    """The next item of a stand-in iterator, or ``done``."""
+    marker = "__stand_in_done__"
+    item = crossing(lambda: next(_target(iterator), marker))
+    return done if type(item) is str and item == marker else item
+
+
+def module(name):
+    """A stand-in for the module ``name`` of the student's side (``student_side.use`` takes this)."""
+    return StandIn(importlib.import_module(name))
+
+
+@contextlib.contextmanager
+def graded():
+    """While in force, ``student_side.module`` gives stand-ins, as when the grader runs the checks."""
+    student_side.use(module)
     try:
-        for check in [entry.check] + (entry.hidden if hidden else []):
-            try:
-                check(*stand_ins)
-            except NotImplementedError:
-                return NOT_DONE, ""
-            except AssertionError as error:
-                return FAILED, str(error) or "not right yet."
-            except Exception as error:  # noqa: BLE001 - the student's code raised, or a check broke the rules
-                return FAILED, f"your code raised {type(error).__name__}: {error}"
+        yield
     finally:
         student_side.reset()
-    return PASSED, ""
