@@ -250,6 +250,8 @@ class Stage7WithAnOwner:
     called ``username`` enrolled from her browser; she keeps that browser and is logged out."""
 
     def __init__(self, folder, username, per_account_only=True):
+        from cryptography.fernet import Fernet
+
         from ..app_loader import make_stage_app
         from ..fixed_clock import FixedClock
         from ..phone import Phone
@@ -262,6 +264,8 @@ class Stage7WithAnOwner:
             "TESTING": True, "SECRET_KEY": "the lesson 07 check's key, not a real one", "CLOCK": self.clock,
             "DATABASE": self.database, "SESSION_COOKIE_SECURE": False,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1", "NOTIFY": lambda username, event: None,
+            # a key of its own, so that the app writes nothing in its instance folder (read-only when graded)
+            "TOTP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         })
         if per_account_only:
             without_device_cookies(self.app)
