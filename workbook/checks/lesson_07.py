@@ -450,8 +450,10 @@ def _allowed(attempts, now):
                for window, ceiling in CEILINGS)
 
 
-def _guesser_against_an_owner(may_try, start, days=90):
-    """Failures a guesser gets, trying every hour when allowed, while the owner signs in every 6 hours."""
+def _guesser_against_an_owner(may_try, start, days=40):
+    """Failures a guesser gets in any 30 days, trying every hour when allowed, while the owner signs in every
+    6 hours (40 days: long enough for the first failures to leave the window; each try is a call, which costs
+    a round trip to the student's process when graded)."""
     attempts, failures = [], []
     for hour in range(days * 24):
         now = start + hour * 3600
