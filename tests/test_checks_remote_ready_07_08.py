@@ -98,7 +98,7 @@ def test_a_session_dict_handed_over_is_a_copy():
     assert popped(session) == b"x" and session == {"challenge": b"x"}
 
 
-@pytest.mark.parametrize("exercise_id", ["7.1", "7.8"])
+@pytest.mark.parametrize("exercise_id", ["7.1", "7.6", "7.8"])
 def test_a_table_of_the_old_fixed_inputs_fails(exercise_id):
     """An answer that knows the step and codes the checks used to hand out, and nothing else, fails."""
     source = {
@@ -111,6 +111,22 @@ def accept_once(db, user_id, timecode):
     with db:
         db.execute("UPDATE users SET last_timecode = ? WHERE id = ?", (timecode, user_id)) if known else None
     return known
+""",
+        "7.6": """
+LOGIN_TIME = 1_700_000_000     # the login time the check used to give every session
+def session_user(db, session_id, now):
+    row = db.execute("SELECT user_id, last_seen FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    if row is None or now - row["last_seen"] > 30 * 60 or now - LOGIN_TIME > 12 * 3600:
+        with db:
+            db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        return None
+    with db:
+        db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, session_id))
+    return row["user_id"]
+
+def end_all_sessions(db, user_id):
+    with db:
+        db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 """,
         "7.8": """
 CODES = {(1, "abcd-efgh-ijkm-nopq-rstu-vwxy"), (1, "qrst-uvwx-yz23-4567-abcd-efgh"),
@@ -129,3 +145,4 @@ def use_recovery_code(db, user_id, code):
     exec(textwrap.dedent(source), namespace)
     objects = [namespace[name] for name in EXERCISES[exercise_id].uses]
     assert run_check(exercise_id, *objects, include_hidden=True).status == FAILED
+    assert verdict(exercise_id, objects)[0] == FAILED
