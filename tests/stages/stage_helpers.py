@@ -7,10 +7,9 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from workbook import pages, qr
-from workbook.app_loader import make_app
-from workbook.fixed_clock import FixedClock
 from workbook.phone import Account, parse_otpauth_uri
 from workbook.testing.accounts import PASSWORD, USERNAME
+from workbook.testing.app_under_test import make_app, new_clock
 from workbook.visitor import submit_form
 
 from totp_reference import totp
@@ -160,7 +159,7 @@ def enrol_once(folder, workdir):
     Enrolling costs a QR code and two password hashes; the tests that are not about enrolment
     start from this copy instead (the ``enrolled`` fixture), at the same clock time.
     """
-    clock = FixedClock()
+    clock = new_clock()
     config = app_config(workdir, clock)
     auth = AuthActions(make_app(folder, config).test_client(), Authenticator(clock))
     auth.enrol()

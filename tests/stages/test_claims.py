@@ -10,13 +10,14 @@ import sys
 import urllib.error
 import urllib.request
 from contextlib import closing
+from types import SimpleNamespace
 
 import pytest
 import test_passkeys
 from test_passkeys import ORIGIN, login_options, passkey_login, post_json, refused, register
 
-from workbook.app_loader import make_app
 from workbook.passkey import Authenticator, Browser
+from workbook.testing.app_under_test import make_app
 from workbook.testing.servers import free_port, running, stage_environment
 from workbook.visitor import submit_form
 
@@ -55,9 +56,8 @@ def long_texts(client, app):
     """{where: value} for every text of 16 characters or more that the browser holds: in the signed session
     cookie (decoded) and in every other cookie (a device cookie's random id)."""
     found = {}
-    with client.session_transaction() as cookie_session:
-        found.update({f"session[{key!r}]": value for key, value in cookie_session.items()
-                      if isinstance(value, str) and len(value) >= 16})
+    found.update({f"session[{key!r}]": value for key, value in client.session_items().items()
+                  if isinstance(value, str) and len(value) >= 16})
     for cookie in cookies(client):
         if app.config["SESSION_COOKIE_NAME"] not in cookie.key and len(cookie.value) >= 16:
             found[f"cookie {cookie.key}"] = cookie.value
@@ -194,7 +194,8 @@ def test_odd_form_and_json_input_is_never_a_500(signed_in, app, clock):
     """Contract: bad input gets a 4xx page and changes nothing, never a 500. Every route, signed in, after
     the password step only, and as nobody, with odd forms and bodies (the CSRF check off, to reach the views)."""
     app.config["WTF_CSRF_ENABLED"] = False
-    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+    rules = [SimpleNamespace(rule=rule, methods=methods, endpoint=endpoint)
+             for rule, methods, endpoint in app.routes() if endpoint != "static"]
     rules.sort(key=lambda rule: rule.endpoint.endswith("logout"))  # logging out last
     failed = odd_requests(signed_in.client, rules)
     clock.advance(30)

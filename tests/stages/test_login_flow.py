@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from workbook import pages
-from workbook.app_loader import make_app
 from workbook.cookies import read_session_cookie, session_cookie
+from workbook.testing.app_under_test import make_app
 from workbook.visitor import submit_form
 
 from stage_helpers import PASSWORD, AuthActions, Authenticator, location
