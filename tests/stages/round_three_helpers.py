@@ -16,7 +16,7 @@ from pathlib import Path
 
 from workbook import pages
 from workbook.testing.accounts import PASSWORD, USERNAME
-from workbook.testing.app_under_test import NotifyRecorder, make_app
+from workbook.testing.app_under_test import NotifyRecorder, connect_database, make_app
 from workbook.visitor import submit_form
 
 from stage_helpers import (
@@ -275,7 +275,7 @@ def stolen_copy(app, destination):
 
 def every_value(database):
     """(table, column, value) for every value of every table of a database file."""
-    with closing(sqlite3.connect(database)) as db:
+    with closing(connect_database(database)) as db:
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for table in tables:
             cursor = db.execute(f'SELECT * FROM "{table}"')
@@ -287,7 +287,7 @@ def every_value(database):
 
 def table_rows(database, name_contains):
     """How many rows the tables whose name contains ``name_contains`` hold, together."""
-    with closing(sqlite3.connect(database)) as db:
+    with closing(connect_database(database)) as db:
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
                   if name_contains in row[0].lower()]
         return sum(db.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0] for table in tables)
@@ -348,7 +348,7 @@ def as_text(value):
 def user_id_of(app, username=USERNAME):
     """The id the app's users table gives ``username``, if it has one called so (None otherwise)."""
     try:
-        with closing(sqlite3.connect(app.config["DATABASE"])) as db:
+        with closing(connect_database(app.config["DATABASE"])) as db:
             row = db.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()
     except sqlite3.Error:
         return None

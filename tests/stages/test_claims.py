@@ -5,8 +5,6 @@ stranger who knows only a username, someone with the password, or a thief of the
 Each was seen to fail with its rule taken out of the app.
 """
 import re
-import sqlite3
-import sys
 import urllib.error
 import urllib.request
 from contextlib import closing
@@ -17,8 +15,8 @@ import test_passkeys
 from test_passkeys import ORIGIN, login_options, passkey_login, post_json, refused, register
 
 from workbook.passkey import Authenticator, Browser
-from workbook.testing.app_under_test import make_app
-from workbook.testing.servers import free_port, running, stage_environment
+from workbook.testing.app_under_test import connect_database, make_app, serving
+from workbook.testing.servers import free_port, stage_environment
 from workbook.visitor import submit_form
 
 from round_three_helpers import NEW_PASSWORD, cookies, wrong_recovery_code
@@ -42,7 +40,7 @@ browser, with_passkey = test_passkeys.browser, test_passkeys.with_passkey
 
 def every_text(database):
     """Every value of every table of a copy of the database file, as text (blobs decoded as latin-1)."""
-    with closing(sqlite3.connect(database)) as db:
+    with closing(connect_database(database)) as db:
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for table in tables:
             for row in db.execute(f'SELECT * FROM "{table}"'):
@@ -86,7 +84,7 @@ def test_a_secret_kept_in_plain_text_is_encrypted_at_the_next_start(enrolled, ap
     """README: "Secrets an older stage 7 kept in plain text are encrypted at the next start", and still
     log in."""
     secret = enrolled.phone.account.secret
-    with closing(sqlite3.connect(app.config["DATABASE"])) as db, db:
+    with closing(connect_database(app.config["DATABASE"])) as db, db:
         db.execute("UPDATE users SET totp_secret = ?", (secret,))  # as an older stage 7 kept it
     restarted = make_app(target[0], app.config.copy())
     copy_database(restarted.config["DATABASE"], tmp_path / "stolen.sqlite")
@@ -305,12 +303,12 @@ def test_the_documented_local_runs_start_no_debugger(target, tmp_path, way):
     for name in ("FLASK_SECRET_KEY", "FLASK_TOTP_ENCRYPTION_KEYS"):
         environment.pop(name)  # a local run makes its own
     if way == "python":
-        command = [sys.executable, str(folder / "app.py")]
+        arguments = [str(folder / "app.py")]
     else:
-        command = [sys.executable, "-m", "flask", "--app", str(folder / "app.py"), "run", "--port", str(port)]
+        arguments = ["-m", "flask", "--app", str(folder / "app.py"), "run", "--port", str(port)]
         environment["FLASK_LOCAL_RUN"] = "1"
     environment.pop("FLASK_DEBUG")  # nothing set: as in a fresh terminal
-    with running(command, port, env=environment, cwd=tmp_path, path="/login") as base_url:
+    with serving(arguments, port, env=environment, cwd=tmp_path, path="/login") as base_url:  # where the app runs
         answer = urllib.request.urlopen(base_url + "/login")
         assert answer.status == 200
         try:

@@ -15,7 +15,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from workbook import pages
 from workbook.cookies import read_session_cookie, session_cookie, session_cookie_name
-from workbook.testing.app_under_test import make_app
+from workbook.testing.app_under_test import connect_database, make_app
 from workbook.visitor import submit_form
 
 from stage_helpers import (
@@ -69,7 +69,7 @@ def database_bytes(app):
 
 
 def user_row(app, username="alice"):
-    with sqlite3.connect(app.config["DATABASE"]) as db:
+    with connect_database(app.config["DATABASE"]) as db:
         db.row_factory = sqlite3.Row
         return db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
 
@@ -238,7 +238,7 @@ def test_wrong_codes_at_enrolment_make_no_account(auth, app):
 
 
 def code_failures(app):
-    with sqlite3.connect(app.config["DATABASE"]) as db:
+    with connect_database(app.config["DATABASE"]) as db:
         return db.execute("SELECT COUNT(*) FROM failures WHERE kind = 'code'").fetchone()[0]
 
 
@@ -272,7 +272,7 @@ def test_recovery_codes_are_stored_hashed(auth, app):
     data = database_bytes(app)
     for code in codes:
         assert code.encode() not in data and code.replace("-", "").encode() not in data
-    with sqlite3.connect(app.config["DATABASE"]) as db:
+    with connect_database(app.config["DATABASE"]) as db:
         assert db.execute("SELECT COUNT(*) FROM recovery_codes").fetchone()[0] == 10
 
 
@@ -617,5 +617,5 @@ def test_codes_and_secrets_are_never_logged(auth, clock, app_log):
 
 
 def test_database_uses_wal_for_several_workers(app):
-    with sqlite3.connect(app.config["DATABASE"]) as db:
+    with connect_database(app.config["DATABASE"]) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

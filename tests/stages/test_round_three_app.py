@@ -5,7 +5,6 @@ written beside the app, and also look into the database where a rule is about wh
 """
 import os
 import re
-import sqlite3
 import stat
 
 import pytest
@@ -13,7 +12,7 @@ from cryptography.fernet import Fernet
 
 from workbook import pages
 from workbook.testing.accounts import USERNAME
-from workbook.testing.app_under_test import NotifyRecorder, make_app, requests_at_once
+from workbook.testing.app_under_test import NotifyRecorder, connect_database, make_app, requests_at_once
 from workbook.visitor import submit_form
 
 from stage_helpers import (
@@ -35,7 +34,7 @@ STRANGER_GUESS = "a stranger's guess"
 
 
 def rows(app, sql, *args):
-    with sqlite3.connect(app.config["DATABASE"]) as db:
+    with connect_database(app.config["DATABASE"]) as db:
         return db.execute(sql, args).fetchall()
 
 
@@ -176,7 +175,7 @@ def test_replace_phone_swaps_only_if_the_old_phone_is_still_in_place(signed_in, 
     first = submit_form(signed_in.client, "/replace-phone", {"password": PASSWORD, "otp": signed_in.phone.code()})
     new_phone = Authenticator(clock)
     new_phone.scan(first.data)
-    with sqlite3.connect(app.config["DATABASE"]) as db:  # what the other worker's swap leaves behind
+    with connect_database(app.config["DATABASE"]) as db:  # what the other worker's swap leaves behind
         db.execute("UPDATE users SET secret_version = secret_version + 1")
     before = rows(app, "SELECT totp_secret FROM users")[0][0]
     response = submit_form(signed_in.client, "/replace-phone", {"otp": new_phone.code()})
@@ -270,7 +269,7 @@ def test_debug_mode_keeps_its_totp_key_in_the_instance_folder(target, tmp_path, 
 
 def test_an_old_scrypt_hash_is_replaced_at_the_next_right_login(enrolled, app, clock):
     from werkzeug.security import generate_password_hash
-    with sqlite3.connect(app.config["DATABASE"]) as db:
+    with connect_database(app.config["DATABASE"]) as db:
         db.execute("UPDATE users SET password_hash = ?", (generate_password_hash(PASSWORD, "scrypt"),))
     app.config["PASSWORD_HASH_METHOD"] = "argon2id"
     assert location(enrolled.login()) == "/verify-2fa"
@@ -281,7 +280,7 @@ def test_a_hash_made_the_configured_way_is_left_alone(enrolled, app, clock):
     """PASSWORD_HASH_METHOD "scrypt" names werkzeug's "scrypt:32768:8:1": no second hash per login."""
     from werkzeug.security import generate_password_hash
     stored = generate_password_hash(PASSWORD, "scrypt")
-    with sqlite3.connect(app.config["DATABASE"]) as db:
+    with connect_database(app.config["DATABASE"]) as db:
         db.execute("UPDATE users SET password_hash = ?", (stored,))
     app.config["PASSWORD_HASH_METHOD"] = "scrypt"
     assert location(enrolled.login()) == "/verify-2fa"
@@ -324,7 +323,7 @@ def test_a_new_login_ends_the_browsers_earlier_session(signed_in, app, clock):
 
 def test_logout_racing_the_enrolment_page_is_no_500(auth):
     auth.register()
-    with sqlite3.connect(auth.client.application.config["DATABASE"]) as db:
+    with connect_database(auth.client.application.config["DATABASE"]) as db:
         db.execute("DELETE FROM sessions")  # another worker ended it
     assert auth.client.get("/enable-2fa").status_code in (302, 303)
 

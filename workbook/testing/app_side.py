@@ -315,3 +315,40 @@ def stop_log():
         root = logging.getLogger()
         root.removeHandler(handler)
         root.setLevel(_capture.pop("level"))
+
+
+def copy_database(source, destination):
+    """Copy a SQLite database, its write-ahead log included, over ``destination`` (SQLite's backup API)."""
+    import sqlite3
+    from contextlib import closing
+    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(destination)) as copied:
+        original.backup(copied)
+
+
+class _Server:
+    def __init__(self, running):
+        self.running = running
+        self.base_url = running.__enter__()
+
+    def stop(self):
+        self.running.__exit__(None, None, None)
+
+
+def start_server(arguments, port, env, cwd, path="/"):
+    """Run ``python ARGUMENTS`` (an app serving on ``port``) until ``stop_server``; (server, its base URL)."""
+    import sys
+
+    from .servers import running
+    server = _Server(running([sys.executable, *arguments], port, env=env, cwd=cwd, path=path))
+    return server, server.base_url
+
+
+def stop_server(server):
+    server.stop()
+
+
+def process_report():
+    """What the app's process has loaded that an app has no use for: pytest's modules (an app that imports
+    them is after the test run's own code: it cannot reach it here, and it is said)."""
+    import sys
+    return sorted(name for name in sys.modules if name.split(".")[0] in ("pytest", "_pytest", "pluggy"))

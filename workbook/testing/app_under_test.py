@@ -209,6 +209,59 @@ class Environment:
             app_side().set_environment(name, value)
 
 
+# (uid, gid) of the user the app runs as, when that is not this process's (set by workbook.grading.app_judge):
+# what this side writes where the app writes must be that user's.
+app_owner = {}
+
+
+def hand_over(*paths):
+    """Make files of this side (a database this side opened, and the files SQLite made beside it) the app's user's."""
+    owner = app_owner.get("ids")
+    if owner is None:
+        return
+    import os
+    for path in paths:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                os.lchown(f"{path}{suffix}", *owner)
+            except OSError:
+                pass
+
+
+def connect_database(path, **options):
+    """sqlite3.connect to a database file of the app's, to read it as a thief of the file would (or to change
+    it as another worker would); any file SQLite makes beside it stays the app's to write."""
+    import sqlite3
+    db = sqlite3.connect(path, **options)
+    try:
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # opens the write-ahead log, if any
+    except sqlite3.Error:
+        pass
+    hand_over(path)
+    return db
+
+
+def copy_database(source, destination):
+    """Copy a SQLite database, its write-ahead log included, over ``destination``, where the app runs."""
+    app_side().copy_database(str(source), str(destination))
+
+
+class serving:  # noqa: N801 - used as a context manager, like contextlib's
+    """``with serving(arguments, port, env, cwd, path) as base_url``: ``python ARGUMENTS`` serving on ``port``,
+    started where the app runs (as its user), for the duration of the block."""
+
+    def __init__(self, arguments, port, env=None, cwd=None, path="/"):
+        self.call = ([str(a) for a in arguments], int(port), dict(env or {}), str(cwd) if cwd else None, path)
+
+    def __enter__(self):
+        self.server, base_url = app_side().start_server(*self.call)
+        return base_url
+
+    def __exit__(self, *exc):
+        app_side().stop_server(self.server)
+        return False
+
+
 class AppLog:
     """What the app logs (``app_log.text``), as pytest's caplog would show it, kept where the app runs."""
 
