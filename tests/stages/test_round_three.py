@@ -22,7 +22,7 @@ import pytest
 
 from workbook import pages
 from workbook.cookies import session_cookie
-from workbook.testing.app_under_test import make_app
+from workbook.testing.app_under_test import copy_database, hand_over, make_app
 from workbook.visitor import submit_form
 
 from round_three_helpers import (
@@ -87,6 +87,7 @@ def simulated_app(target, tmp_path, clock):
         yield new_app(target[0], tmp_path, clock)
         return
     folder = Path(tempfile.mkdtemp(prefix="round-three-", dir=memory))
+    hand_over(folder)
     try:
         yield new_app(target[0], folder, clock)
     finally:
@@ -651,7 +652,7 @@ def test_the_secret_is_useless_without_the_key(folder, app, clock, tmp_path):
 
     def sign_in_with(key):
         copy = tmp_path / f"copy-{key[:4]}.sqlite"
-        copy.write_bytes(stolen.read_bytes())
+        copy_database(stolen, copy)
         thief_app = make_app(folder, config(tmp_path, clock, DATABASE=str(copy), TOTP_ENCRYPTION_KEYS=key))
         thief_app.testing = thief_app.config["TESTING"] = False  # an error is an error page, not an exception
         thief = Person(thief_app.test_client(), alice.phone)
@@ -992,6 +993,7 @@ def test_logins_to_unknown_names_are_throttled_per_client_address(app):
 def test_x_forwarded_for_is_believed_only_behind_a_proxy(folder, tmp_path, clock):
     (tmp_path / "direct").mkdir()
     (tmp_path / "proxied").mkdir()
+    hand_over(tmp_path / "direct", tmp_path / "proxied")  # the app's to write in, wherever it runs
     direct = new_app(folder, tmp_path / "direct", clock)
     spoofed = unknown_name_logins(direct, lambda number: {"X-Forwarded-For": f"192.0.2.{number}"})
     assert spoofed is not None, "a new X-Forwarded-For on each request escaped the per-address limit"

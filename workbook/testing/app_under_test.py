@@ -19,9 +19,28 @@ from ..checks.student_side import student_side
 APP_SIDE = "workbook.testing.app_side"
 
 
+class _Functions:
+    """A module's functions, each looked up once (a stand-in's lookup is a request to the app's process)."""
+
+    def __init__(self, module):
+        self.module, self.found = module, {}
+
+    def __getattr__(self, name):
+        if name not in self.found:
+            self.found[name] = getattr(self.module, name)
+        return self.found[name]
+
+
+_side = {}
+
+
 def app_side():
     """workbook.testing.app_side where the app runs (this process, or a stand-in for the student's module)."""
-    return student_side.module(APP_SIDE)
+    module = student_side.module(APP_SIDE)
+    functions = _side.get("functions")
+    if functions is None or functions.module is not module:   # a new process: its own stand-ins
+        functions = _side["functions"] = _Functions(module)
+    return functions
 
 
 def make_app(folder, config=None):
