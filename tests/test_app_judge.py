@@ -1,8 +1,9 @@
 """The app stages as the grader finds them: the app in a student process of the sandbox, the behaviour
 tests and their outcomes in the judge (workbook/grading/app_judge.py).
 
-Each trick below, in an app that deserves no stage, would have taken stages when the app ran in the
-test process itself; here the app's code runs where it cannot reach the tests or their outcomes.
+Each trick below, in an app that deserves no stage, reaches for the test process: the first took stage
+4 without a flag when the app ran in the test process itself (``grade_app(..., sandbox=None)``); here
+the app's code runs where it cannot reach the tests or their outcomes.
 (Skipping, patching pytest's runner and os._exit are played through ``grade``, ``check`` and
 Gradescope in test_grading.py, test_grading_integrity.py and test_gradescope.py.)
 """

@@ -16,8 +16,8 @@ the outcome plugin, sys.exit or os._exit changes only its own process: its tests
   fresh one. How it ended is written to the outcomes file (``{"ended": ...}``): apps.py says so.
 * A test the app skipped (``pytest.skip`` in its code: pytest's Skipped, raised in its process)
   fails like any other error, and is written down (``{"app_skipped": ...}``) for the flag.
-* An app that imports pytest's own modules into its process (to patch them) cannot reach the
-  tests, but it is said (``{"patched": [...]}``): no stage, as when it could (stage_outcomes.py).
+* An app that patches pytest's own code in its process cannot reach the tests, but it is said
+  (``{"patched": [...]}``, from app_side.process_report): no stage, as when it could (stage_outcomes.py).
 * The temporary folders pytest makes for the tests, and the database files the tests write or
   open, are handed to the student's user, so that the app may write there.
 """
@@ -97,7 +97,9 @@ def _module(name):
     """student_side.module when graded: the module in the app's process (a stand-in), one per process."""
     process = _process()
     if name not in _state["modules"]:
-        _state["modules"][name] = process.module(name)
+        module = _state["modules"][name] = process.module(name)
+        if name == APP_SIDE:
+            module.watch_the_test_runner()   # before any app runs in this process
     return _state["modules"][name]
 
 
@@ -139,11 +141,10 @@ def pytest_runtest_teardown(item, nextitem):
         _state["process"] = None
     elif process is not None and not _state["reported"]:
         try:
-            loaded = _module(APP_SIDE).process_report()
+            patched = _module(APP_SIDE).process_report()
         except (StudentCodeError, TimeoutError):
-            loaded = []
-        if type(loaded) is list and loaded:
+            patched = []
+        if type(patched) is list and patched:
             _state["reported"] = True
-            stage_outcomes.write_record({"patched": [f"the app imported {', '.join(map(str, loaded[:3]))} "
-                                                     "into its own process"]})
+            stage_outcomes.write_record({"patched": [str(label)[:200] for label in patched[:5]]})
     _state["may_start"] = False

@@ -1,5 +1,13 @@
 """Grading a student's my_app/: the highest stage whose behaviour tests (tests/stages) it passes.
 
+The app runs in a student process of the grading run's sandbox (remote.py: as ``nobody``, the
+grader's files hidden, where the machine allows); the tests run in a pytest process of the grader's,
+the judge, which never imports the app's code and holds only stand-ins for the app, its test
+clients and what the tests hand it (app_judge.py, workbook/testing/app_under_test.py). A skipped,
+errored or missing test is a failed one; an app cannot end or patch the judge, only its own process
+(the test then fails, the next gets a fresh process, and the grade says so). ``grade_app(...,
+sandbox=None)`` runs the app in the test process itself, as before (and as check_my_app does).
+
 One pytest process per app runs the stages' tests highest first and stops at the first
 stage that passes entirely (workbook/testing/stage_outcomes.py). The stage comes from
 the outcome of each test that pytest reported, never from the exit code: an app that

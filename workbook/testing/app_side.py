@@ -347,8 +347,21 @@ def stop_server(server):
     server.stop()
 
 
+_watched = {}
+
+
+def watch_the_test_runner():
+    """Remember pytest's own code as it is now, before any app runs in this process (the grader asks, first
+    thing, in each process it starts for an app: workbook.grading.app_judge)."""
+    from . import stage_outcomes
+    _watched["saved"] = stage_outcomes._guard_snapshot()
+
+
 def process_report():
-    """What the app's process has loaded that an app has no use for: pytest's modules (an app that imports
-    them is after the test run's own code: it cannot reach it here, and it is said)."""
-    import sys
-    return sorted(name for name in sys.modules if name.split(".")[0] in ("pytest", "_pytest", "pluggy"))
+    """What of pytest's own code the apps of this process changed since ``watch_the_test_runner`` (labels
+    such as "_pytest.python.Function.runtest"). The tests do not run here, so a change reaches nothing;
+    it is said all the same: an app that patches the test runner gets no stage."""
+    if "saved" not in _watched:
+        return []
+    from . import stage_outcomes
+    return stage_outcomes.changed_since(_watched["saved"])[:5]

@@ -261,10 +261,15 @@ def _guard_snapshot():
     return saved
 
 
+def changed_since(saved):
+    """The labels of what a ``_guard_snapshot()`` saw that is no longer there as it was."""
+    return [label for label, where, key, value in saved if where.get(key, changed_since) is not value]
+
+
 def _check_guard():
     if _state.get("patched") or "guard" not in _state:
         return
-    changed = [label for label, where, key, value in _state["guard"] if where.get(key, _check_guard) is not value]
+    changed = changed_since(_state["guard"])
     if changed:
         _state["patched"] = True
         _write({"patched": changed[:5]})
