@@ -31,6 +31,7 @@ from ..testing import app_under_test, stage_outcomes
 from .remote import StudentCodeError, StudentProcess
 
 REQUEST_TIMEOUT = 30.0   # seconds for one request to the app's process (a page, a start-up, a server)
+TESTS_PER_PROCESS = 50   # then a fresh one: the apps a process made stay in it (its handles), and add up
 APP_SIDE = app_under_test.APP_SIDE
 PYTEST_OUTCOMES = ("Skipped", "Failed", "Exit", "XFailed")   # what pytest.skip()/fail()/exit() raise
 
@@ -49,7 +50,7 @@ def pytest_configure(config):
     if not text:
         return
     setup = json.loads(text)
-    _state.update(setup=setup, process=None, modules={}, may_start=False, reported=False, item=None)
+    _state.update(setup=setup, process=None, modules={}, may_start=False, reported=False, item=None, served=0)
     if setup.get("uid") is not None:
         app_under_test.app_owner["ids"] = (setup["uid"], setup["gid"])
         _hand_temporary_folders_over(config, setup["uid"], setup["gid"])
@@ -87,7 +88,7 @@ def _process():
             raise StudentCodeError("the app's process ended during this test")
         setup = _state["setup"]
         process = StudentProcess(setup, setup["cwd"], log=setup.get("log"), timeout=REQUEST_TIMEOUT)
-        _state.update(process=process, modules={})
+        _state.update(process=process, modules={}, served=0)
     elif not process.alive():
         raise StudentCodeError(process.broken)
     return process
@@ -113,6 +114,9 @@ def _stage(item):
 def pytest_runtest_setup(item):
     if "setup" not in _state:
         return
+    if _state["process"] is not None and _state["served"] >= TESTS_PER_PROCESS:
+        _state["process"].close()
+        _state.update(process=None, served=0)
     _state.update(item=item, may_start=True)
 
 
@@ -148,3 +152,4 @@ def pytest_runtest_teardown(item, nextitem):
             _state["reported"] = True
             stage_outcomes.write_record({"patched": [str(label)[:200] for label in patched[:5]]})
     _state["may_start"] = False
+    _state["served"] += 1
