@@ -8,6 +8,15 @@ By default the targets are the stage apps in app_steps/; with
 only the tests that apply to stage N run (``--stages 5,6,7``: several stages of one
 app in one run, as the grader does; a test whose outcome depends on the stage asks
 for the ``stage`` fixture, the others run once per app when graded).
+
+The tests never hold the app itself: ``app``, its test clients, the ``clock`` and the NOTIFY
+recorders are stand-ins (workbook/testing/app_under_test.py) built where the app runs
+(workbook/testing/app_side.py), and what comes back is plain data. Here that is this process;
+when the grader grades a my_app/, it is a sandboxed process of the student's, and these tests run
+in the grader's (workbook/grading/app_judge.py). So a test compares only values it holds (never an
+object of the app's), hands the app only what app_side builds, changes the app's environment with
+``environment`` (not monkeypatch), reads its log with ``app_log`` (not caplog), and opens the app's
+database files with ``connect_database``/``copy_database``.
 """
 from pathlib import Path
 
