@@ -59,12 +59,26 @@ def _mount(args):
 
 
 def preload(modules):
+    """The libraries, then every module of the handout's workbook, its checks prepared (checks.prepare_all)."""
     import importlib
+    import pkgutil
     for name in modules:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001, S110 - optional: the student's process imports it itself
             pass
+    try:
+        import workbook
+        for module in pkgutil.iter_modules(workbook.__path__):
+            if module.name != "__main__":
+                try:
+                    importlib.import_module(f"workbook.{module.name}")
+                except Exception:  # noqa: BLE001, S110
+                    pass
+        from workbook import checks
+        checks.prepare_all()
+    except Exception:  # noqa: BLE001, S110
+        pass
 
 
 def zygote(config, listener_fd):
