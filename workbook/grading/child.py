@@ -151,6 +151,7 @@ def keeper(request, channel_fd, lifeline_fd, log_fd):
 # -- the student --------------------------------------------------------------------------------
 
 def student(request, channel_fd, log_fd):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # an interrupt counts only while a request runs (Student.serve)
     try:
         os.setsid()
     except OSError:
@@ -226,9 +227,12 @@ class Student:
         self.buffer = b""
         self.prepare()
 
+        busy = {"now": False}
+
         def on_interrupt(signum, frame):
-            self.interrupted = True
-            raise KeyboardInterrupt
+            if busy["now"]:   # Jupyter's interrupt button: only the running request stops
+                self.interrupted = True
+                raise KeyboardInterrupt
 
         signal.signal(signal.SIGINT, on_interrupt)
         while True:
@@ -237,7 +241,11 @@ class Student:
                 return
             self.interrupted = False
             try:
-                reply = self.answer(request)
+                busy["now"] = True
+                try:
+                    reply = self.answer(request)
+                finally:
+                    busy["now"] = False
             except KeyboardInterrupt:
                 reply = {"interrupted": True}
             except BaseException as error:  # noqa: BLE001 - whatever the student's code raised, as text
