@@ -49,7 +49,8 @@ def hide_grader_files(config):
     for index, path in enumerate(keep):
         os.makedirs(path, exist_ok=True)
         _mount(["--bind", f"{stage}/{index}", path])
-        _mount(["-o", "remount,bind,ro", path])
+        if path not in mounts.get("writable", []):   # the students' scratch folders stay writable
+            _mount(["-o", "remount,bind,ro", path])
     for path in mounts["cover"]:
         _mount(["--bind", "/dev/null", path])
 

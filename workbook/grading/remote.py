@@ -193,7 +193,7 @@ class Sandbox:
                 keep = [k for k in keep if not _inside(k, [path])] + [path]
         cover = [self.hidden_checks] if self.hidden_checks and not _inside(self.hidden_checks, hide) else []
         return {"stage": str(self.private / "mounts"), "hide": [str(p) for p in hide], "keep": [str(p) for p in keep],
-                "cover": cover}
+                "writable": [str(p) for p in keep if p == self.folder.resolve()], "cover": cover}
 
     def _start_zygote(self):
         self.socket_path = str(self.private / f"zygote-{secrets.token_hex(4)}.sock")
