@@ -49,7 +49,8 @@ def hide_grader_files(config):
     for index, path in enumerate(keep):
         os.makedirs(path, exist_ok=True)
         _mount(["--bind", f"{stage}/{index}", path])
-        _mount(["-o", "remount,bind,ro", path])
+        if path not in mounts.get("writable", []):   # the students' scratch folders stay writable
+            _mount(["-o", "remount,bind,ro", path])
     for path in mounts["cover"]:
         _mount(["--bind", "/dev/null", path])
 
@@ -59,12 +60,26 @@ def _mount(args):
 
 
 def preload(modules):
+    """The libraries, then every module of the handout's workbook, its checks prepared (checks.prepare_all)."""
     import importlib
+    import pkgutil
     for name in modules:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001, S110 - optional: the student's process imports it itself
             pass
+    try:
+        import workbook
+        for module in pkgutil.iter_modules(workbook.__path__):
+            if module.name != "__main__":
+                try:
+                    importlib.import_module(f"workbook.{module.name}")
+                except Exception:  # noqa: BLE001, S110
+                    pass
+        from workbook import checks
+        checks.prepare_all()
+    except Exception:  # noqa: BLE001, S110
+        pass
 
 
 def zygote(config, listener_fd):
@@ -137,6 +152,7 @@ def keeper(request, channel_fd, lifeline_fd, log_fd):
 # -- the student --------------------------------------------------------------------------------
 
 def student(request, channel_fd, log_fd):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # an interrupt counts only while a request runs (Student.serve)
     try:
         os.setsid()
     except OSError:
@@ -212,9 +228,12 @@ class Student:
         self.buffer = b""
         self.prepare()
 
+        busy = {"now": False}
+
         def on_interrupt(signum, frame):
-            self.interrupted = True
-            raise KeyboardInterrupt
+            if busy["now"]:   # Jupyter's interrupt button: only the running request stops
+                self.interrupted = True
+                raise KeyboardInterrupt
 
         signal.signal(signal.SIGINT, on_interrupt)
         while True:
@@ -223,7 +242,11 @@ class Student:
                 return
             self.interrupted = False
             try:
-                reply = self.answer(request)
+                busy["now"] = True
+                try:
+                    reply = self.answer(request)
+                finally:
+                    busy["now"] = False
             except KeyboardInterrupt:
                 reply = {"interrupted": True}
             except BaseException as error:  # noqa: BLE001 - whatever the student's code raised, as text

@@ -42,13 +42,19 @@ MESSAGE_LIMIT = 8 * 2 ** 20    # bytes of one answer from the student's process:
 STUDENT_USER = "nobody"
 CHILD_PROGRAM = Path(__file__).with_name("child.py")
 
-# What the zygote imports once, before it forks a student's process (libraries the lessons use).
-PRELOAD = ["IPython.core.interactiveshell", "IPython.display", "traitlets.config", "flask", "werkzeug",
-           "werkzeug.security", "jinja2", "pyotp", "pyqrcode", "png", "zxingcpp", "sqlite3", "hmac", "hashlib",
-           "base64", "struct", "secrets", "urllib.parse", "html.parser", "flask_wtf", "wtforms",
-           "IPython.core.completer", "IPython.core.magics", "IPython.core.oinspect", "flask.testing",
-           "click.testing", "zxcvbn", "workbook", "workbook.checks", "workbook.checks.student_side",
-           "workbook.my_app", "workbook.fixed_clock", "workbook.app_loader", "workbook.stages"]
+# What the zygote imports once, before it forks a student's process (as the grader's fork server does,
+# preload.py): the libraries the lessons use, then the handout's workbook, its checks prepared (child.preload).
+LESSON_LIBRARIES = [
+    "IPython.core.interactiveshell", "IPython.display", "traitlets.config",
+    "flask", "werkzeug", "werkzeug.security", "jinja2", "pyotp", "pyqrcode", "png", "zxingcpp",
+    "sqlite3", "hmac", "hashlib", "base64", "struct", "secrets", "urllib.parse", "html.parser",
+    "flask_wtf", "wtforms", "jupyter_core.paths",
+    # what every worker imported after the fork (measured): the shell's own parts, the test client, ...
+    "IPython.core.application", "IPython.core.completer", "IPython.core.completerlib", "IPython.core.crashhandler",
+    "IPython.core.logger", "IPython.core.magics", "IPython.core.oinspect", "IPython.utils.wildcard", "resource",
+    "flask.testing", "click.testing", "werkzeug.middleware.proxy_fix", "zxcvbn",
+    "hypothesis", "hypothesis.strategies",  # the checks draw inputs with it (workbook.checks.for_all)
+]
 
 # Sandbox levels
 ISOLATED = "isolated"      # as nobody, in its own PID namespace, the grader's files hidden
@@ -65,8 +71,12 @@ LEVEL_NOTES = {
 
 
 class StudentCodeError(Exception):
-    """What the student's code raised in its process (its type's name leads the message), or that the
-    process ended or sent garbage."""
+    """What the student's code raised in its process (its type's name leads the message, and is ``kind``), or
+    that the process ended or sent garbage (``kind`` None)."""
+
+    def __init__(self, message, kind=None):
+        super().__init__(message)
+        self.kind = kind
 
 
 class CheckArgumentError(TypeError):
@@ -74,6 +84,18 @@ class CheckArgumentError(TypeError):
     grading error of the workbook, raised before anything was sent."""
 
     MARK = "a grading error of the workbook"
+
+
+def exit_reason(code):
+    """How a process ended, in words, from its exit code."""
+    if code is None:
+        return "exit code unknown"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
 
 
 # -- the sandbox: one per grading run ---------------------------------------------------------------
@@ -171,14 +193,14 @@ class Sandbox:
                 keep = [k for k in keep if not _inside(k, [path])] + [path]
         cover = [self.hidden_checks] if self.hidden_checks and not _inside(self.hidden_checks, hide) else []
         return {"stage": str(self.private / "mounts"), "hide": [str(p) for p in hide], "keep": [str(p) for p in keep],
-                "cover": cover}
+                "writable": [str(p) for p in keep if p == self.folder.resolve()], "cover": cover}
 
     def _start_zygote(self):
         self.socket_path = str(self.private / f"zygote-{secrets.token_hex(4)}.sock")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(self.socket_path)
         listener.listen(64)
-        config = {"mounts": self._mounts(), "path": [str(self.handout)], "preload": PRELOAD}
+        config = {"mounts": self._mounts(), "path": [str(self.handout)], "preload": LESSON_LIBRARIES}
         command = [sys.executable, "-c", CHILD_PROGRAM.read_text(encoding="utf-8"), json.dumps(config),
                    str(listener.fileno())]
         if self.level == ISOLATED:
@@ -339,7 +361,7 @@ class StudentProcess:
                 kind, message = "Exception", "?"
             if kind == "NotImplementedError":
                 raise NotImplementedError(message)
-            raise StudentCodeError(f"{kind}: {message}" if message else kind)
+            raise StudentCodeError(f"{kind}: {message}" if message else kind, kind)
         return reply
 
     def _result(self, reply):
@@ -491,9 +513,9 @@ class RemoteObject:
         return self._ask("call", args=self._packed(list(args)), kwargs=self._packed(dict(kwargs)))
 
     def __getattr__(self, name):
-        if name.startswith("_"):
+        if name.startswith("_"):   # only the judge's code asks: a check that does is the workbook's to fix
             raise AttributeError(f"{name}: private and special attributes of the student's objects are refused "
-                                 "when grading")
+                                 f"when grading ({CheckArgumentError.MARK}: a check asked for it)")
         try:
             return self._ask("getattr", name=name)
         except StudentCodeError as error:
