@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_grading.py [--students 30] [--my-app mixed] [--sample 8] [--jobs N]
     .venv/bin/python bench/bench_grading.py --students 30 300     # classes of 30 and 300, in the same run
+    .venv/bin/python bench/bench_grading.py --beside main           # and main's grader on the same class, after
 
 1. Builds a class of ``--students`` in a temporary folder: every student hands in the
    complete solutions (every lesson in solutions/ that has exercises), except every 10th,
@@ -106,13 +107,15 @@ sys.exit(grader.returncode)
 """
 
 
-def time_grading(submissions, out, jobs, timeout):
+def time_grading(submissions, out, jobs, timeout, checkout=ROOT):
     """(wall seconds, CPU seconds its worker processes used: the grader prints them, (peak MiB of the process
-    tree, of one process))."""
+    tree, of one process)). ``checkout``: whose grader (its ``workbook`` package, run with this Python)."""
     command = [sys.executable, "-m", "workbook", "grade", str(submissions), "--out", str(out),
                "--timeout", str(timeout)] + (["--jobs", str(jobs)] if jobs else [])
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", PEAK_MEMORY, *command], cwd=ROOT, capture_output=True, text=True)
+    env = {**os.environ, "PYTHONPATH": str(checkout)} if checkout != ROOT else None
+    done = subprocess.run([sys.executable, "-c", PEAK_MEMORY, *command], cwd=checkout, capture_output=True, text=True,
+                          env=env)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"grading failed:\n{done.stderr[-2000:]}")
@@ -222,6 +225,10 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--engines", action="store_true", help="also compare the per-notebook engines")
+    parser.add_argument("--beside", metavar="REVISION", default=None,
+                        help="also grade the first class with the grader of this git revision (e.g. main), from "
+                             "`git archive` into a temporary folder, right after this one: the two figures of the "
+                             "same run")
     parser.add_argument("--write-baseline", action="store_true",
                         help=f"write this run's marks to {BASELINE.name} (one student of each kind), to compare "
                              "later runs with; for a version whose marks are known right")
@@ -248,6 +255,8 @@ def main(argv=None):
                 print(f"{students} | {seconds:.0f} s | {seconds / students:.2f} s | "
                       + (f"{cpu:.0f} s | {cpu / students:.2f} s" if cpu else "- | -")
                       + (f" | {peak[0]:.0f} MiB | {peak[1]:.0f} MiB" if peak else " | - | -"))
+        if args.beside:
+            grade_beside(temp, args, my_app, blank_every, figures[0])
         # the plain way, for the first class
         args.students, graded = sizes[0], figures[0][1]
         count = args.students * len(notebooks)
@@ -289,6 +298,24 @@ def main(argv=None):
             print("  by lesson (nbclient / spawn / fork): " + ", ".join(
                 f"{n} {k:.1f}/{s:.1f}/{f:.1f}" for n, k, s, f in zip(names, kernel, spawn, fork, strict=False)))
     return 1 if all_differences else 0
+
+
+def grade_beside(temp, args, my_app, blank_every, this_run):
+    """Grade the first class again with the grader of ``args.beside`` (a git revision), and print both figures."""
+    checkout = temp / "beside"
+    checkout.mkdir()
+    archive = subprocess.run(["git", "archive", args.beside], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(checkout)], input=archive, check=True)
+    students = args.students[0]
+    out = temp / "out-beside"
+    out.mkdir()
+    seconds, cpu, _peak = time_grading(temp / f"class-{students}", out / "report.csv", args.jobs, args.timeout,
+                                       checkout=checkout)
+    _compared, differences = compare_with_baseline(out / "report.csv", my_app, blank_every)
+    print(f"beside it, the grader of {args.beside} on the same class: {seconds:.1f} s"
+          + (f"; its workers used {cpu:.0f} CPU seconds" if cpu else "")
+          + f"; marks: {len(differences)} differences from {BASELINE.name}")
+    print(f"this grader / {args.beside}'s: {this_run[1]:.1f} s / {seconds:.1f} s ({this_run[1] / seconds:.2f}x)")
 
 
 def grade_one_class(root, notebooks, students, my_app, blank_every, args, figures):

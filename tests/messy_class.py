@@ -268,7 +268,8 @@ def build_class(root):
         notebook.cells[exercise_cell(notebook, exercise_id)].source = source
         write(notebook, folder / LESSON_FILES[lesson])
     expected["gamer"] = {"points": {**zero(0), **zero(2), **zero(3), **zero(4), **zero(5), **full(6)}, "notes": [],
-                         "flags": ["00: defines __eq__", "02: forged result", "03: uses the checks' or the grader's "
+                         "flags": ["00: defines __eq__", "02: uses the checks' or the grader's internals: gc.get_objects",
+                                   "03: uses the checks' or the grader's "
                                    "internals: contract_uri", "06: solution markers",
                                    "04: answer to 4.1: `grouped` is the workbook's own code "
                                    "(app_steps/step_04_template/app.py)",

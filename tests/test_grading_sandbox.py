@@ -47,12 +47,13 @@ def _rows(path):
 
 
 def test_pip_in_a_notebook_installs_for_that_notebook_only(tmp_path):
-    wheels = tmp_path / "wheels"
-    wheels.mkdir()
-    first, second = make_wheel(wheels, "tinypkg_shell"), make_wheel(wheels, "tinypkg_magic")
     submissions = tmp_path / "submissions"
-    notebook = with_cell(answered(1, "ana"), f"!pip install --no-index --quiet {first}\n"
-                                             f"%pip install --no-index --quiet {second}\n"
+    # the wheels come with ana's notebooks (the student's process reads nothing of the grader's folders)
+    wheels = submissions / "ana" / "notebooks" / "wheels"
+    wheels.mkdir(parents=True)
+    first, second = make_wheel(wheels, "tinypkg_shell"), make_wheel(wheels, "tinypkg_magic")
+    notebook = with_cell(answered(1, "ana"), f"!pip install --no-index --quiet wheels/{first.name}\n"
+                                             f"%pip install --no-index --quiet wheels/{second.name}\n"
                                              "import tinypkg_shell, tinypkg_magic\n"
                                              "print(tinypkg_shell.VALUE, tinypkg_magic.VALUE)", after="1.1")
     write(notebook, submissions / "ana" / "notebooks" / LESSON_FILES[1])

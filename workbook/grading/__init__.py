@@ -2,12 +2,13 @@
 
 Each ``SUBMISSIONS/<student>/`` holds that student's ``notebooks/*.ipynb`` and,
 optionally, ``my_app/``. For every lesson that has exercises, the student's
-notebook runs in a fresh process, in a scratch copy of their notebooks/ folder
-(the submission is only ever read), and then every exercise of the lesson is
-graded in that same namespace by the package's own checks, hidden checks
-included. ``my_app/`` gets the highest stage whose behaviour tests
-(tests/stages) it passes, on its own scratch copy. Results go to report.csv,
-report.html and feedback/<student>.md.
+notebook runs in a student process of its own (sandboxed: remote.py), in a scratch
+copy of their notebooks/ folder (the submission is only ever read), and then every
+exercise of the lesson is graded by the package's own checks, hidden checks
+included, in the judge (the grading worker) on stand-ins for what the notebook
+defined. ``my_app/`` gets the highest stage whose behaviour tests (tests/stages) it
+passes, on its own scratch copy. Results go to report.csv, report.html and
+feedback/<student>.md.
 
 The same grading runs on Gradescope, one submission per container
 (``python -m workbook autograder``, gradescope.py), and on the student's own
@@ -19,16 +20,17 @@ The modules, one job each:
     files.py          finding submissions and notebooks (as students name them, zips), reading them, scratch copies
     integrity.py      integrity flags read from the sources (solution text, internals, shared answers)
     similarity.py     code compared with comments, docstrings and names set aside (the copy flags)
-    remote.py         a prototype, not used by the Grader: the checks in the grader's process, the student's
-                      cells in a child run as another user, only plain values between them (lesson 00)
+    remote.py         the sandbox (handout, zygote, nobody, namespaces), the judge's side of a student process
+                      and its proxies: only plain values cross, the student's objects stay where they are
+    child.py          the student's side: the zygote, a keeper per process, the student process's requests
     grader.py         Grader: the class's tasks in parallel, a notebook graded fast then whole if need be;
                       by job below it:
     plan.py           which files of which student are graded, what runs (skippable cells), the copy flags' inputs
-    run.py            running a notebook or a my_app/ on the engine's workers: time limits, re-runs, signed results
+    run.py            running a notebook or a my_app/ on the engine's workers: time limits, re-runs, the sandbox
     collect.py        a notebook's runs turned into its NotebookGrade; the best of several files kept
     demo_cells.py     which cells grading may skip (demonstrations, check cells)
     engine.py         starting and ending a worker process (fork server or fresh python)
-    worker.py         inside the worker: runs the cells in IPython's InteractiveShell and the checks,
+    worker.py         inside the worker: the judge (cells sent to the student process, the checks run here),
                       or pytest on a my_app/
     preload.py        what the fork server imports once (libraries only, never student code)
     apps.py           grading a my_app/: one test process, the highest stage passed
@@ -48,13 +50,14 @@ released notebook's demonstration cells, or a check cell, is skipped; when an
 exercise then fails (or a cell meets an undefined name), the notebook is run
 again whole and graded on that, so skipping never changes a mark.
 
-No kernel: the worker runs cells with IPython's ``InteractiveShell.run_cell``,
+No kernel: the student process runs cells with IPython's ``InteractiveShell.run_cell``,
 which is what ipykernel runs cells with (magics, ``!`` commands and display
 work the same), without ZeroMQ, a Jupyter client or a kernel spec. Every
-notebook gets its own process, which no other notebook's code has touched, in
-its own process group: the isolation of a fresh interpreter. Workers are forked
-from a fork server that has imported the libraries once; where fork servers are
-unavailable each worker is a fresh ``python -m workbook.grading.worker``.
+notebook gets its own student process, which no other notebook's code has touched:
+forked from the grading run's zygote (child.py), which imported the libraries and the
+handout's workbook once and never runs student code. The judge that sends it the cells
+and runs the checks is a worker forked from the grader's fork server (or a fresh
+``python -m workbook.grading.worker`` where fork servers are unavailable).
 How much each way costs is measured by bench/bench_grading.py.
 
 What can go wrong in a notebook, and what the grade says
@@ -89,37 +92,53 @@ A name an exercise grades defined in more than one cell: the last is graded, wit
 
 Threat model: marks from evidence, integrity flags, and what remains
 --------------------------------------------------------------------
-A mark comes only from evidence. An exercise's points come from the workbook's own
-checks, run in the worker after the cells; the worker's result counts only when signed
-with a secret the grader makes for that run and sends only once every cell has run
-(worker.py, run.py): a cell that finds the grader's channel and sends "all passed"
-is ignored and flagged. The checks' and the grader's modules are snapshotted before any
-student code runs, restored before each check, and any change is flagged; run_check
-re-validates its registry; the checks' reference helpers refuse to run for anyone but the
-checks. An app's stage comes from pytest's report of each test (testing/stage_outcomes.py), never
-from an exit code. integrity.py flags the solutions' text or markers, the checks'
-internals, ``__eq__``, answers shared between students, an untouched stage app; apps.py
-an app that ends the test process. A flag is a note for the instructor, never a mark.
+A mark comes only from evidence, computed where the student's code cannot reach it. The
+notebook's cells run in a student process (child.py) whose ``workbook`` is the handout's
+(visible checks only: no hidden checks, no grader, no solutions); the checks, visible and
+hidden, run in the judge (worker.py) on stand-ins (remote.py): a plain value (None, bool,
+int, float, str, bytes, lists, tuples and dicts of them, exact types: student_side.py) is
+copied across, anything else stays in the student process and is reached through a proxy
+that refuses ==, hash() and private names, so a check compares plain values only. The
+judge's channel, the hidden checks, the reference answers and the verdicts are never in the
+student process: a cell that forges "all passed", patches the checks, ``run_check``,
+``pyotp`` or ``hmac``, or leaves a thread doing so gets nothing from it, and an ``int``
+whose ``==`` says yes never leaves the student process. A check that still hands the
+student's code an object of the judge's is refused before anything is sent, and the grade's
+notes call it a grading error of the workbook, not the student's (and it does not make the
+notebook run again). An app's stage comes from pytest's report of each test
+(testing/stage_outcomes.py), never from an exit code. integrity.py flags the solutions'
+text or markers, the checks' internals and reaching for the grader's objects
+(``gc.get_objects``), ``__eq__``, answers shared between students, an untouched stage app;
+the judge flags threads left running and a borrowed answer. A flag is a note for the
+instructor, never a mark.
+
+The sandbox (remote.Sandbox, one per grading run): as root where ``unshare`` may make
+namespaces, the student process runs as ``nobody``, in a PID namespace of its own (it is
+pid 1 there: ``os.kill(-1, 9)`` ends only its own processes, and it cannot signal the
+grader or another student's process), in a mount namespace where the grader's folder
+(``workbook.ROOT``) and /root are empty tmpfs but for the Python it runs (bound back
+read-only) and the hidden checks file reads as empty; its scratch folder is under a name
+no other student can guess. Where the machine cannot (not root: a student's laptop running
+``check``; root without namespaces: some containers), the same student process runs as the
+grader's user (or as nobody without namespaces), and every student's notes say so. Tests
+play each trick through ``grade``, ``check`` and what ``run_autograder`` runs
+(tests/test_grading_tricks.py) and measure the sandbox (tests/test_grading_remote.py; with
+``CI=true`` a machine that should sandbox and did not fails).
 
 More, since issue 20: run_check refuses the workbook's own functions (its package's, the
-reference apps' in app_steps/, however loaded) as answers; a test the app skipped or never
-let run is a failure, and a run in which the app patched pytest's own functions gives no
-stage (both flagged by apps.py); the copy flags (shared answers and apps, the solutions' and
-the stage apps' code) survive small edits (similarity.py).
+reference apps' in app_steps/, however loaded) as answers (for a notebook, the student
+process's run_check answers that question: advisory, the source flags stand beside it); a
+test the app skipped or never let run is a failure, and a run in which the app patched
+pytest's own functions gives no stage (both flagged by apps.py); the copy flags (shared
+answers and apps, the solutions' and the stage apps' code) survive small edits
+(similarity.py).
 
-Student code cannot change the workbook's own folder through the workbook's paths: it
-runs against a scratch copy of it (``workbook.ROOT`` and every path made from it point
-there), ``!pip`` and ``!python`` are the grader's environment's, and ``sys.argv`` is a
-kernel's, not the grader's command line.
-
-What remains: student code runs as the grader's user, in the same process as the
-checks. A determined student who reads this code can replay the worker's protocol from a
-cell or a thread (ask for the secret, sign a forged result), patch the libraries the
-checks use (hmac, pyotp), read the checks' frames, write anywhere the user can through
-absolute paths, or end the user's other processes (``os.kill(-1, 9)``). The flags make the
-ordinary attempts visible, not deliberate ones impossible: grade untrusted submissions in
-a container or as a separate user without access to solutions/ (Gradescope: one
-container per submission, and the autograder zip has no solutions/).
+What remains: the student's functions may compute their outputs any way they like (the
+judge sees only outputs, for inputs the checks draw when they run), read files every user
+may read, and use the CPU and time they are given (``--timeout``). Without the sandbox
+(said in the notes), a cell can read and change what the grader's user can, and
+``os.kill(-1, 9)`` ends that user's processes. The app stages' own threat model is in
+workbook/grading/apps.py.
 """
 from .files import NotebookError, choose_notebook, find_students, read_code_cells
 from .grader import DEFAULT_TIMEOUT, Grader, load_exercises

@@ -36,7 +36,9 @@ def notebook_grade(task, run, skippable, timeout):
     result.cell_errors = [[index + 1, text] for index, text in payload.get("cell_errors", [])]
     result.cpu_seconds = payload.get("cpu", 0.0)  # 0 when the worker died: not measured
     result.flags += [flag for flag in payload.get("flags", []) if flag not in result.flags]
+    result.notes += [note for note in payload.get("notes", []) if note not in result.notes]
     stopped = payload.get("interrupted") or stop_at is not None
+    workbook_errors = set()   # exercises whose check is the workbook's to fix (a note says so): no run fixes that
     for exercise_id in ids:
         outcome = payload["results"].get(exercise_id)
         if exercise_id in run.skip_exercises:
@@ -50,6 +52,8 @@ def notebook_grade(task, run, skippable, timeout):
             outcome = {"status": "failed",
                        "message": f"{names} is not defined in your notebook{why}: keep the name the exercise "
                                   "gives, and run its cell."}
+        elif outcome.get("grading_error"):
+            workbook_errors.add(exercise_id)
         elif outcome.get("timed_out"):
             result.notes.append(f"{exercise_id}: its check timed out after {timeout:g} s")
         points = EXERCISES[exercise_id].points if outcome["status"] == "passed" else 0
@@ -58,7 +62,8 @@ def notebook_grade(task, run, skippable, timeout):
                                                    outcome.get("visible_message", ""))
     result.skipped_cells = len(skippable)
     undefined = any(text.startswith(("NameError", "UnboundLocalError")) for _index, text in result.cell_errors)
-    failed = any(grade.status == "failed" for grade in result.grades.values())
+    failed = any(grade.status == "failed" for exercise_id, grade in result.grades.items()
+                 if exercise_id not in workbook_errors)
     return result, bool(skippable) and (failed or undefined)
 
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from . import worker as worker_module
+from .remote import exit_reason  # noqa: F401 - how a process ended, in words (run.py reads it here)
 
 WORKER_NAME = "workbook-grading-worker"
 
@@ -170,15 +171,3 @@ def start_worker(job, engine, grader_dir, target=None):
                                  pass_fds=[writer.fileno()], start_new_session=True)
     writer.close()
     return WorkerProcess(popen.pid, reader, popen=popen)
-
-
-def exit_reason(code):
-    """How a process ended, in words, from its exit code."""
-    if code is None:
-        return "exit code unknown"
-    if code < 0:
-        try:
-            return f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit code {code}"

@@ -73,7 +73,12 @@ class Grader:
         scratch = Path(tempfile.mkdtemp(prefix="workbook-grading-", dir=self.scratch_parent))
         try:
             results = self._grade_all(folders, exercises, scratch)
+            note = self.runner.sandbox_note()   # where the machine could not isolate the student's code
+            if note:
+                for grade in results.values():
+                    grade.notes.append(note)
         finally:
+            self.runner.close()
             remove_tree(scratch)
         return ClassGrades([results[name] for name in folders], exercises, time.monotonic() - started)
 

@@ -2,8 +2,8 @@
 
 A flag is a note for the instructor to look into, never a mark: a student who
 copied the solutions still gets the marks the checks give, with a flag beside them.
-What the running notebook did (a forged result, patched checks) is flagged by
-worker.py and run.py; this module reads the sources:
+What the running notebook did (threads left running, a borrowed answer) is flagged by
+worker.py; this module reads the sources:
 
 * the solutions' ``### BEGIN SOLUTION`` markers, or an answer that is the one in solutions/
 * names of the checks' and the grader's internals (reference helpers, the registry)
@@ -25,7 +25,9 @@ from ..authoring.release import BEGIN, END, EXERCISE_LINE, stub_source
 from .similarity import alike, app_fingerprint, fingerprint
 
 INTERNALS = re.compile(r"\b(_reference_\w+|contract_uri|EXERCISES|run_check|workbook\.grading|"
-                       r"workbook\.checks\.lesson_\d+|_restore_checks|_other_exercise_stub)\b")
+                       r"workbook\.checks\.lesson_\d+|_restore_checks|_other_exercise_stub|"
+                       # reaching for the grading process's own objects (none are in the student's process)
+                       r"gc\.get_objects|multiprocessing\.connection|sys\._getframe)\b")
 
 
 def answer_cells(cells):

@@ -16,16 +16,9 @@ import os
 import pkgutil
 import sys
 
-MODULES = [
-    "IPython.core.interactiveshell", "IPython.display", "traitlets.config",
-    "flask", "werkzeug", "werkzeug.security", "jinja2", "pyotp", "pyqrcode", "png", "zxingcpp",
-    "sqlite3", "hmac", "hashlib", "base64", "struct", "secrets", "urllib.parse", "html.parser",
-    "flask_wtf", "wtforms", "jupyter_core.paths",
-    # what every worker imported after the fork (measured): the shell's own parts, the test client, ...
-    "IPython.core.application", "IPython.core.completer", "IPython.core.completerlib", "IPython.core.crashhandler",
-    "IPython.core.logger", "IPython.core.magics", "IPython.core.oinspect", "IPython.utils.wildcard", "resource",
-    "flask.testing", "click.testing", "werkzeug.middleware.proxy_fix", "zxcvbn",
-    "hypothesis", "hypothesis.strategies",  # the checks draw inputs with it (workbook.checks.for_all)
+from .remote import LESSON_LIBRARIES  # noqa: E402 - the libraries the lessons use: the sandbox preloads them too
+
+MODULES = [*LESSON_LIBRARIES,
     # the behaviour tests that grade a my_app/ (workbook.grading.apps runs them in a forked worker)
     "pytest", "_pytest.config", "_pytest.main", "_pytest.python", "_pytest.fixtures", "_pytest.runner",
     "_pytest.assertion.rewrite", "_pytest.terminal", "_pytest.logging", "_pytest.capture", "_pytest.skipping",

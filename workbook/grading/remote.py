@@ -1,241 +1,602 @@
-"""A prototype (issue 20, part 3), not used by the Grader: verdicts the student's code cannot reach.
+"""Verdicts the student's code cannot reach (issue 20, part 3): the judge's side of the sandbox.
 
-Today a notebook's cells and the checks share one process (worker.py), so a determined cell can
-reach the checks' frames, the run's secret and the result. Here they do not:
+A notebook's cells run in a STUDENT PROCESS of their own (child.py is its whole program): a process
+forked from a per-run zygote that never ran student code, as ``nobody`` where the grader is root, in
+a PID namespace of its own, with the grader's folder (``workbook.ROOT``), /root and the hidden checks
+file hidden from it by a private mount namespace; its ``workbook`` is the handout's (``python -m
+workbook handout``: visible checks only, no grader, no solutions). The checks run in the JUDGE (the
+grader's worker) on stand-ins: ``process.get(name)`` gives the student's value when it is plain
+(workbook/checks/student_side.py: None, bool, int, float, str, bytes, lists, tuples and dicts of
+them, exact types only), else a ``RemoteObject`` whose every use is a request answered by the
+student's process. Only plain values and handles cross, over one socket, as JSON.
 
-* the student's cells run in a child process of their own: a fresh interpreter whose ``workbook``
-  is the students' repository (``python -m workbook handout``: no hidden checks, no grader, no
-  solutions), run as another user (``nobody``) where the grader runs as root and that user can
-  run a Python, so that nothing of the grader's is readable to it;
-* the checks run in the grader's process, on stand-ins for the student's functions
-  (``RemoteFunction``): each call sends plain values (JSON: numbers, strings, bytes, lists,
-  dicts) to the child, which calls the student's function and sends back only a plain value,
-  or the name and message of what it raised. No object of the student's crosses: an ``int``
-  whose ``==`` says yes to anything arrives as a plain int;
-* the verdict (✅/❌/⏳ and the points) is made in the grader's process: there is no result for
-  the child to forge, no secret for it to find and no check of the grader's to patch.
+What a proxy does (REMOTE_DESIGN.md): call, attribute read and write (public names only), items,
+len, iter, ``in``, ``with``, str/repr, bool. Refused: ==, !=, <, hash(); no ``_`` names. What the
+student's code raised comes back as ``StudentCodeError("TypeName: message")``, NotImplementedError as
+itself (the stub: "not done"). Every request has a time limit (TimeoutError), and a process that
+ended or stopped answering fails every later request (StudentCodeError).
 
-What the child can still do: compute the right outputs any way it likes, including calling the
-reference apps' functions it was handed (``stage4.grouped``: the handout has app_steps/, which the
-lessons need; the grader sees only outputs, so that stays a job for the copy flags and for
-``run_check`` on the source the grader reads), and use the CPU and time it is given.
-
-Lesson 00 works this way as it is: its checks call the student's functions with plain values
-and look only at what comes back. Checks that hand the student's code a Flask app, a database
-connection or a view (lessons 04, 06, 07) need their inputs and outputs made plain first (the
-app as HTTP requests and responses, as the app stages already are). tests/test_grading_remote.py
-measures lesson 00 this way beside the grader's worker.
+Where the machine cannot sandbox (not root, or no namespaces: a student's laptop running ``check``),
+the student's process is the same but runs as the grader's user, with its files readable:
+``Sandbox.level`` says which, and the report says so.
 """
-import base64
 import json
 import os
 import pwd
+import secrets
 import select
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-CALL_TIMEOUT = 20.0
-MESSAGE_LIMIT = 2 * 2**20   # bytes of one answer from the child: more is an error, not a value
+from ..checks.student_side import decode, encode
 
+REQUEST_TIMEOUT = 60.0
+MESSAGE_LIMIT = 8 * 2 ** 20    # bytes of one answer from the student's process: more is an error
+STUDENT_USER = "nobody"
+CHILD_PROGRAM = Path(__file__).with_name("child.py")
 
-def encode(value):
-    """A plain value as JSON-ready data (bytes tagged); anything else is refused."""
-    if value is None or type(value) in (bool, int, float, str):
-        return value
-    if type(value) is bytes:
-        return {"$bytes": base64.b64encode(value).decode()}
-    if type(value) in (list, tuple):
-        return [encode(item) for item in value]
-    if type(value) is dict and all(type(key) is str for key in value):
-        return {"$dict": {key: encode(item) for key, item in value.items()}}
-    raise TypeError(f"a {type(value).__name__} is not a plain value")
+# What the zygote imports once, before it forks a student's process (as the grader's fork server does,
+# preload.py): the libraries the lessons use, then the handout's workbook, its checks prepared (child.preload).
+LESSON_LIBRARIES = [
+    "IPython.core.interactiveshell", "IPython.display", "traitlets.config",
+    "flask", "werkzeug", "werkzeug.security", "jinja2", "pyotp", "pyqrcode", "png", "zxingcpp",
+    "sqlite3", "hmac", "hashlib", "base64", "struct", "secrets", "urllib.parse", "html.parser",
+    "flask_wtf", "wtforms", "jupyter_core.paths",
+    # what every worker imported after the fork (measured): the shell's own parts, the test client, ...
+    "IPython.core.application", "IPython.core.completer", "IPython.core.completerlib", "IPython.core.crashhandler",
+    "IPython.core.logger", "IPython.core.magics", "IPython.core.oinspect", "IPython.utils.wildcard", "resource",
+    "flask.testing", "click.testing", "werkzeug.middleware.proxy_fix", "zxcvbn",
+    "hypothesis", "hypothesis.strategies",  # the checks draw inputs with it (workbook.checks.for_all)
+]
 
+# Sandbox levels
+ISOLATED = "isolated"      # as nobody, in its own PID namespace, the grader's files hidden
+OTHER_USER = "other user"  # as nobody, but no namespaces: world-readable files stay readable
+SAME_USER = "same user"    # as the grader's own user: nothing of the grader's is out of its reach
 
-def decode(data):
-    """The plain value JSON data stands for: only numbers, strings, bytes, lists and dicts come out."""
-    if data is None or type(data) in (bool, int, float, str):
-        return data
-    if type(data) is list:
-        return [decode(item) for item in data]
-    if type(data) is dict and set(data) == {"$bytes"} and type(data["$bytes"]) is str:
-        return base64.b64decode(data["$bytes"])
-    if type(data) is dict and set(data) == {"$dict"} and type(data["$dict"]) is dict:
-        return {str(key): decode(item) for key, item in data["$dict"].items()}
-    raise ValueError("not a plain value")
+LEVEL_NOTES = {
+    ISOLATED: "",
+    OTHER_USER: "the student's code ran as another user (nobody) but without namespaces: files readable by "
+                "every user on this machine were readable to it",
+    SAME_USER: "the student's code ran as your user (no sandbox on this machine): it could read and change "
+               "anything you can",
+}
 
 
 class StudentCodeError(Exception):
-    """What the student's function raised in the child (its type's name leads the message)."""
+    """What the student's code raised in its process (its type's name leads the message, and is ``kind``), or
+    that the process ended or sent garbage (``kind`` None)."""
+
+    def __init__(self, message, kind=None):
+        super().__init__(message)
+        self.kind = kind
 
 
-class StudentProcess:
-    """The child that runs one notebook's cells, then answers calls to the functions they defined."""
+class CheckArgumentError(TypeError):
+    """A check handed the student's code an object of the judge's (not a plain value, not a proxy): a
+    grading error of the workbook, raised before anything was sent."""
 
-    def __init__(self, cells, workbook_folder, cwd=None, user="nobody", timeout=120):
-        """``workbook_folder``: a handout, readable by ``user``; ``cwd``: the child's folder (default: its own,
-        removed by close())."""
-        self.user, self.sandboxed, self.scratch = user, False, None
-        if cwd is None:
-            cwd = self.scratch = scratch_folder()
-        interpreter, preexec = sys.executable, None
-        site_packages = next(p for p in sys.path if p.endswith("site-packages"))
-        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": os.pathsep.join([str(workbook_folder), site_packages]),
-               "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg", "HOME": str(cwd),
-               "IPYTHONDIR": str(Path(cwd) / ".ipython")}
+    MARK = "a grading error of the workbook"
+
+
+def exit_reason(code):
+    """How a process ended, in words, from its exit code."""
+    if code is None:
+        return "exit code unknown"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+# -- the sandbox: one per grading run ---------------------------------------------------------------
+
+def namespaces_work():
+    """Whether this process may make mount and PID namespaces (root, and the system lets it)."""
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("mount"):
+        return False
+    try:
+        return subprocess.run(["unshare", "--mount", "--pid", "--fork", "true"], capture_output=True,
+                              timeout=20).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def _inside(path, folders):
+    path = Path(path)
+    return any(path == folder or path.is_relative_to(folder) for folder in folders)
+
+
+class Sandbox:
+    """The handout, the zygote and the rules every student's process of one grading run shares.
+
+    ``start()`` builds the handout (the students' repository) in a folder of its own and starts the
+    zygote; ``spawn(...)`` gives a StudentProcess; ``close()`` ends the zygote and removes the folder.
+    """
+
+    def __init__(self, hidden_checks=None, root=None, want_isolation=True):
+        import workbook
+        self.root = Path(root or workbook.ROOT).resolve()
+        self.hidden_checks = str(Path(hidden_checks).resolve()) if hidden_checks else None
+        self.want_isolation = want_isolation
+        self.level = SAME_USER
+        self.folder = None
+        self.handout = None
+        self.socket_path = None
+        self.uid = self.gid = None
+        self._zygote = None
+        self._lock = threading.Lock()
+
+    # what the workers need to reach it (plain data: a NotebookJob carries it)
+    def describe(self):
+        return {"socket": self.socket_path, "handout": str(self.handout), "level": self.level,
+                "uid": self.uid, "gid": self.gid, "public": str(self.public)}
+
+    def start(self):
+        with self._lock:
+            if self._zygote is not None and self._zygote.poll() is None:
+                return self
+            if self._zygote is not None:   # it ended (killed): start another
+                self._stop_zygote()
+            if self.folder is None:
+                self._make_folders()
+            self._start_zygote()
+        return self
+
+    def _make_folders(self):
+        from ..authoring.handout import build
+        self.folder = Path(tempfile.mkdtemp(prefix="workbook-sandbox-"))
+        self.folder.chmod(0o711)      # others may pass through to what they are told of, not list it
+        self.handout = self.folder / "handout"
+        build(self.handout)
+        for path in [self.handout, *self.handout.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        self.private = self.folder / "private"   # the control socket, the mount staging: root's alone
+        self.private.mkdir(mode=0o700)
+        self.public = self.folder / secrets.token_hex(12)   # the students' scratch folders: unguessable name
+        self.public.mkdir(mode=0o711)
+        isolated = self.want_isolation and namespaces_work()
         if os.geteuid() == 0:
-            interpreter, preexec = self._as_user(user, cwd)
-        self.process = subprocess.Popen([interpreter, "-c", child_program()], cwd=cwd, env=env,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                        preexec_fn=preexec, start_new_session=True)
-        self._send({"cells": cells})
-        reply = self._receive(timeout)
-        self.defined = set(reply.get("defined", [])) if isinstance(reply, dict) else set()
-
-    def _as_user(self, user, cwd):
-        """(a Python that ``user`` may run, a function that becomes ``user``), when the machine allows it."""
-        record = pwd.getpwnam(user)
-        os.chown(cwd, record.pw_uid, record.pw_gid)
-        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-        for interpreter in (sys.executable, f"/usr/bin/{version}", f"/usr/local/bin/{version}"):
             try:
-                probe = subprocess.run([interpreter, "-c", "pass"], user=record.pw_uid, group=record.pw_gid,
-                                       extra_groups=[], capture_output=True, cwd=cwd, timeout=30)
+                record = pwd.getpwnam(STUDENT_USER)
+                self.uid, self.gid = record.pw_uid, record.pw_gid
+            except KeyError:
+                self.uid = self.gid = None
+        if self.uid is None:
+            self.level = SAME_USER
+        else:
+            self.level = ISOLATED if isolated else OTHER_USER
+
+    def _mounts(self):
+        if self.level != ISOLATED:
+            return None
+        hide = [self.root]
+        home = Path(pwd.getpwuid(os.geteuid()).pw_dir).resolve()
+        if home != Path("/") and not _inside(home, hide):
+            hide.append(home)
+        # what the student's process needs from inside a hidden folder: the Python, its libraries, the handout
+        wanted = [Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).parent, self.folder,
+                  *(Path(p) for p in sys.path if p and Path(p).is_dir() and "site-packages" in p)]
+        keep = []
+        for path in wanted:
+            path = path.resolve()
+            if _inside(path, hide) and not any(_inside(path, [k]) for k in keep):
+                keep = [k for k in keep if not _inside(k, [path])] + [path]
+        cover = [self.hidden_checks] if self.hidden_checks and not _inside(self.hidden_checks, hide) else []
+        return {"stage": str(self.private / "mounts"), "hide": [str(p) for p in hide], "keep": [str(p) for p in keep],
+                "writable": [str(p) for p in keep if p == self.folder.resolve()], "cover": cover}
+
+    def _start_zygote(self):
+        self.socket_path = str(self.private / f"zygote-{secrets.token_hex(4)}.sock")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(self.socket_path)
+        listener.listen(64)
+        config = {"mounts": self._mounts(), "path": [str(self.handout)], "preload": LESSON_LIBRARIES}
+        command = [sys.executable, "-c", CHILD_PROGRAM.read_text(encoding="utf-8"), json.dumps(config),
+                   str(listener.fileno())]
+        if self.level == ISOLATED:
+            command = ["unshare", "--mount", "--propagation", "private", "--", *command]
+        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(self.handout), "PYTHONDONTWRITEBYTECODE": "1",
+               "MPLBACKEND": "Agg", "HOME": str(self.public)}
+        self._zygote = subprocess.Popen(command, cwd=str(self.public), env=env, pass_fds=[listener.fileno()],
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        start_new_session=True)
+        listener.close()
+        ready = select.select([self._zygote.stdout], [], [], 120)[0]
+        line = self._zygote.stdout.readline() if ready else b""
+        if line.strip() != b"ready":
+            error = self._zygote.stderr.read1(4000).decode(errors="replace") if self._zygote.poll() is not None else ""
+            self._stop_zygote()
+            raise RuntimeError(f"the sandbox did not start: {error.strip()[-600:] or 'no answer'}")
+
+    def _stop_zygote(self):
+        if self._zygote is not None:
+            try:
+                os.killpg(self._zygote.pid, signal.SIGKILL)
             except OSError:
-                continue   # missing, or that user may not run it (a Python under /root)
-            if probe.returncode == 0:
-                self.sandboxed = True
-
-                def become():
-                    os.setgroups([])
-                    os.setgid(record.pw_gid)
-                    os.setuid(record.pw_uid)
-                return interpreter, become
-        return sys.executable, None   # no Python that user may run: the same user (said by .sandboxed)
-
-    def _send(self, message):
-        self.process.stdin.write(json.dumps(message).encode() + b"\n")
-        self.process.stdin.flush()
-
-    def _receive(self, timeout):
-        line, deadline = b"", time.monotonic() + timeout
-        while not line.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.process.stdout], [], [], left)[0]:
-                raise TimeoutError("the student's code did not answer in time")
-            chunk = os.read(self.process.stdout.fileno(), 65536)
-            if not chunk:
-                raise StudentCodeError("the student's process ended")
-            line += chunk
-            if len(line) > MESSAGE_LIMIT:
-                raise StudentCodeError("the student's process sent more than a value")
-        return json.loads(line)
-
-    def call(self, name, *args):
-        self._send({"call": name, "args": encode(list(args))})
-        reply = self._receive(CALL_TIMEOUT)
-        if not isinstance(reply, dict):
-            raise StudentCodeError("garbled answer")
-        if "raised" in reply:
-            kind, message = (str(part)[:500] for part in reply["raised"][:2])
-            if kind == "NotImplementedError":
-                raise NotImplementedError(message)
-            raise StudentCodeError(f"{kind}: {message}")
-        return decode(reply.get("value"))
+                pass
+            self._zygote.wait()
+            for stream in (self._zygote.stdout, self._zygote.stderr):
+                stream.close()
+            self._zygote = None
 
     def close(self):
+        with self._lock:
+            self._stop_zygote()
+            if self.folder is not None:
+                shutil.rmtree(self.folder, ignore_errors=True)
+                self.folder = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def scratch(self):
+        """A fresh folder for one student's process (its cwd), under a name no other student can guess."""
+        folder = Path(tempfile.mkdtemp(dir=self.public))
+        if self.uid is not None:
+            os.chown(folder, self.uid, self.gid)
+        return folder
+
+    def spawn(self, cwd, env=None, log=None, scratch_root=None, timeout=REQUEST_TIMEOUT):
+        return StudentProcess(self.describe(), cwd, env=env, log=log, scratch_root=scratch_root, timeout=timeout)
+
+
+def give_to_student(folder, description):
+    """Make ``folder`` (the student's scratch copy) the student's user's, so that its code can write there."""
+    uid, gid = description.get("uid"), description.get("gid")
+    if uid is None:
+        return
+    for path in [Path(folder), *Path(folder).rglob("*")]:
         try:
-            os.killpg(self.process.pid, 9)
-        except (ProcessLookupError, PermissionError):
+            os.lchown(path, uid, gid)
+        except OSError:
             pass
-        self.process.wait()
-        if self.scratch is not None:
-            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-class RemoteFunction:
-    """Stands in for the student's function in the grader's process: each call is answered by the child."""
+# -- the judge's side of one student's process --------------------------------------------------
 
-    def __init__(self, process, name):
-        self._process, self.__name__ = process, name
+class StudentProcess:
+    """One notebook's student process, as the judge sees it: cells to run, then names to ask about."""
 
-    def __call__(self, *args):
-        return self._process.call(self.__name__, *args)
-
-
-def verdict(exercise_id, process, hidden=True):
-    """(status, message) of an exercise, its checks run here on stand-ins (run_check's outcomes)."""
-    from ..checks import EXERCISES, FAILED, NOT_DONE, PASSED, load_all
-    load_all()
-    entry = EXERCISES[exercise_id]
-    missing = [name for name in entry.uses if name not in process.defined]
-    if missing:
-        return FAILED, f"{', '.join(missing)} is not defined in your notebook."
-    stand_ins = [RemoteFunction(process, name) for name in entry.uses]
-    for check in [entry.check] + (entry.hidden if hidden else []):
+    def __init__(self, description, cwd, env=None, log=None, scratch_root=None, timeout=REQUEST_TIMEOUT):
+        self.description = description
+        self.level = description["level"]
+        self.timeout = timeout
+        self.pid = None
+        self.ended = None            # {"status": exit code (negative: signal), "cpu": seconds} once it ended
+        self.broken = None           # why it fails every request now
+        self.buffer = b""
+        home = str(cwd)
+        environment = {"PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/local/bin:/usr/bin:/bin",
+                       "HOME": home, "TMPDIR": home, "PYTHONPATH": description["handout"],
+                       "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg", "IPYTHONDIR": str(Path(home) / ".ipython"),
+                       "LANG": "C.UTF-8", **(env or {})}
+        request = {"cwd": str(cwd), "env": environment, "scratch_root": scratch_root,
+                   "uid": description.get("uid"), "gid": description.get("gid"),
+                   "pid_namespace": self.level == ISOLATED}
+        self.channel, child_channel = socket.socketpair()
+        self.lifeline, child_lifeline = socket.socketpair()
+        log_fd = os.open(log or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
-            check(*stand_ins)
-        except NotImplementedError:
-            return NOT_DONE, ""
-        except AssertionError as error:
-            return FAILED, str(error)
-        except Exception as error:  # noqa: BLE001 - the student's code raised, or did not answer
-            return FAILED, f"your code raised {error}"
-    return PASSED, ""
-
-
-# ---------------------------------------------------------------------------
-# The child: runs as the student, knows nothing of the grader
-
-
-def _child():
-    import io
-    import types
-    from contextlib import redirect_stderr, redirect_stdout
-
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    reader, writer = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")   # the channel: a copy of stdout
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)   # what the cells print goes nowhere near the channel
-    sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), write_through=True)
-    config = Config()
-    config.HistoryManager.enabled = False
-    shell = InteractiveShell.instance(config=config)
-    cells = json.loads(reader.readline())["cells"]
-    for source in cells:
-        with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
-            shell.run_cell(source)
-    defined = [name for name, value in shell.user_ns.items() if isinstance(value, types.FunctionType)]
-
-    def reply(message):
-        writer.write(json.dumps(message).encode() + b"\n")
-        writer.flush()
-
-    reply({"defined": defined})
-    for line in reader:
-        request = json.loads(line)
-        function = shell.user_ns.get(request.get("call"))
+            control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                control.connect(description["socket"])
+                socket.send_fds(control, [json.dumps(request).encode()],
+                                [child_channel.fileno(), child_lifeline.fileno(), log_fd])
+            finally:
+                control.close()
+        finally:
+            child_channel.close()
+            child_lifeline.close()
+            os.close(log_fd)
+        line = self._read_line(self.lifeline, timeout, b"")[0]
         try:
-            with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
-                value = function(*decode(request["args"]))
-            reply({"value": encode(value)})
-        except BaseException as error:  # noqa: BLE001 - whatever the student's code raised, as text
-            reply({"raised": [type(error).__name__, str(error)]})
+            self.pid = int(json.loads(line)["pid"])
+        except (ValueError, KeyError, TypeError):
+            raise StudentCodeError("the student's process did not start") from None
+
+    # -- the wire
+
+    def _read_line(self, sock, timeout, buffer):
+        deadline = time.monotonic() + timeout
+        while b"\n" not in buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"the student's code did not answer within {timeout:g} s")
+            try:
+                ready = select.select([sock], [], [], left)[0]
+            except InterruptedError:
+                continue
+            if not ready:
+                continue
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise EOFError
+            buffer += chunk
+            if len(buffer) > MESSAGE_LIMIT:
+                raise StudentCodeError("the student's process sent more than a value")
+        line, rest = buffer.split(b"\n", 1)
+        return line, rest
+
+    def request(self, message, timeout=None):
+        """Send one request, return its reply (a dict); StudentCodeError/TimeoutError when none comes."""
+        if self.broken:
+            raise StudentCodeError(self.broken)
+        try:
+            self.channel.sendall(json.dumps(message).encode() + b"\n")
+            line, self.buffer = self._read_line(self.channel, timeout or self.timeout, self.buffer)
+            reply = json.loads(line)
+        except TimeoutError:
+            self.broken = "the student's process stopped answering (it ran out of time)"
+            self.kill()
+            raise
+        except (EOFError, OSError):
+            self.broken = "the student's process ended"
+            self._collect_end(2.0)
+            raise StudentCodeError(self.broken) from None
+        except ValueError:
+            self.broken = "the student's process sent garbage"
+            self.kill()
+            raise StudentCodeError(self.broken) from None
+        if type(reply) is not dict:
+            self.broken = "the student's process sent garbage"
+            self.kill()
+            raise StudentCodeError(self.broken)
+        if "raised" in reply:
+            try:
+                kind, message = (str(part)[:1000] for part in reply["raised"][:2])
+            except (TypeError, ValueError):
+                kind, message = "Exception", "?"
+            if kind == "NotImplementedError":
+                raise NotImplementedError(message)
+            raise StudentCodeError(f"{kind}: {message}" if message else kind, kind)
+        return reply
+
+    def _result(self, reply):
+        if "handle" in reply:
+            if type(reply["handle"]) is not int:
+                raise StudentCodeError("the student's process sent garbage")
+            return RemoteObject(self, reply["handle"], str(reply.get("type", "object"))[:100],
+                                bool(reply.get("callable")))
+        try:
+            return decode(reply.get("value"))
+        except ValueError:
+            raise StudentCodeError("the student's process sent something that is not a plain value") from None
+
+    def _pack(self, value):
+        """An argument for the student's code: plain values, and proxies of this process as handles."""
+        if isinstance(value, RemoteObject):
+            if value._process is not self:
+                raise CheckArgumentError(f"a stand-in of another student's process ({CheckArgumentError.MARK})")
+            return {"$handle": value._handle}
+        if type(value) is list:
+            return [self._pack(item) for item in value]
+        if type(value) is tuple:
+            return {"$tuple": [self._pack(item) for item in value]}
+        if type(value) is dict and all(type(key) in (str, int) for key in value):
+            return {"$dict": [[key, self._pack(item)] for key, item in value.items()]}
+        try:
+            return encode(value)
+        except TypeError:
+            raise CheckArgumentError(
+                f"the check handed the student's code a {type(value).__name__}, which is neither a plain value "
+                f"nor built in the student's process ({CheckArgumentError.MARK}, not the student's)") from None
+
+    # -- cells
+
+    def run_cell(self, source, timeout=None):
+        """Run one cell: {"error": text or None, "interrupted": bool}. ``timeout`` None: wait for it."""
+        reply = self.request({"op": "cell", "source": source}, timeout=timeout or 10 ** 7)
+        return {"error": reply.get("error") if isinstance(reply.get("error"), str) else None,
+                "interrupted": bool(reply.get("interrupted"))}
+
+    def interrupt(self):
+        """KeyboardInterrupt in the running cell (Jupyter's interrupt button)."""
+        if self.pid is not None and self.ended is None:
+            try:
+                os.kill(self.pid, signal.SIGINT)
+            except OSError:
+                pass
+
+    # -- names
+
+    def get(self, name):
+        """The student's global ``name``: a plain value, or a proxy. NameError when it is not defined."""
+        reply = self.request({"op": "get", "name": name})
+        if "missing" in reply:
+            raise NameError(f"name '{name}' is not defined in the student's notebook")
+        return self._result(reply)
+
+    def missing(self, names):
+        """Which of ``names`` the student's notebook did not define."""
+        value = self._result(self.request({"op": "missing", "names": list(names)}))
+        return [name for name in names if name in value] if type(value) is list else list(names)
+
+    def module(self, name):
+        """The module ``name`` in the student's process (a proxy): what student_side.module gives when graded."""
+        return self._result(self.request({"op": "module", "name": str(name)}))
+
+    def threads(self):
+        value = self._result(self.request({"op": "threads"}, timeout=10))
+        return [str(item) for item in value] if type(value) is list else []
+
+    def borrowed(self, names):
+        """The handout's run_check's word on whether an answer is the workbook's own function (advisory: the
+        student's process answers it)."""
+        value = self._result(self.request({"op": "borrowed", "names": list(names)}, timeout=10))
+        return value if type(value) is str else None
+
+    # -- the end
+
+    def _collect_end(self, wait):
+        """How the process ended ({"status", "cpu"}), from its keeper, waiting up to ``wait`` s."""
+        if self.ended is not None:
+            return self.ended
+        buffer = b""
+        try:
+            while True:
+                line, buffer = self._read_line(self.lifeline, wait, buffer)
+                message = json.loads(line)
+                if isinstance(message, dict) and "status" in message:
+                    self.ended = {"status": int(message["status"]), "cpu": float(message.get("cpu", 0.0))}
+                    return self.ended
+        except (TimeoutError, EOFError, OSError, ValueError, TypeError):
+            return None
+
+    def alive(self):
+        return self.broken is None
+
+    def kill(self):
+        """End the student's process (its whole namespace) and everything it started."""
+        try:
+            self.lifeline.shutdown(socket.SHUT_WR)   # the keeper kills it
+        except OSError:
+            pass
+        self._collect_end(5.0)
+
+    def close(self):
+        """End the process: politely first (its channel closes, it exits), then for good. Returns how it ended."""
+        try:
+            self.channel.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        ended = self._collect_end(2.0)
+        if ended is None:
+            self.kill()
+        for sock in (self.channel, self.lifeline):
+            sock.close()
+        self.broken = self.broken or "the student's process was closed"
+        return self.ended
 
 
-def child_program():
-    """The child's whole program (it imports nothing of the grader's: the handout has none of it)."""
-    import inspect
-    return "\n".join(["import base64, json, os, sys"] + [inspect.getsource(f) for f in (encode, decode, _child)]
-                     + ["_child()"])
+# -- proxies ---------------------------------------------------------------------------------------
+
+def _refused(operation):
+    def refuse(self, *args):
+        raise TypeError(f"{operation} on the student's {object.__getattribute__(self, '_type')} is refused when "
+                        "grading: it is not a plain value (compare plain values only)")
+    return refuse
 
 
-def scratch_folder():
-    """A scratch folder for the child (its cwd and home), owned by it once it starts."""
-    folder = Path(tempfile.mkdtemp(prefix="workbook-student-"))
-    folder.chmod(0o700)
-    return folder
+class RemoteObject:
+    """Stands in, in the judge, for an object that lives in the student's process."""
+
+    __slots__ = ("_process", "_handle", "_type", "_callable")
+
+    def __init__(self, process, handle, type_name, is_callable):
+        object.__setattr__(self, "_process", process)
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_type", type_name)
+        object.__setattr__(self, "_callable", is_callable)
+
+    def _ask(self, op, **fields):
+        process = object.__getattribute__(self, "_process")
+        return process._result(process.request({"op": op, "handle": object.__getattribute__(self, "_handle"),
+                                                **fields}))
+
+    def _packed(self, value):
+        return object.__getattribute__(self, "_process")._pack(value)
+
+    def __call__(self, *args, **kwargs):
+        return self._ask("call", args=self._packed(list(args)), kwargs=self._packed(dict(kwargs)))
+
+    def __getattr__(self, name):
+        if name.startswith("_"):   # only the judge's code asks: a check that does is the workbook's to fix
+            raise AttributeError(f"{name}: private and special attributes of the student's objects are refused "
+                                 f"when grading ({CheckArgumentError.MARK}: a check asked for it)")
+        try:
+            return self._ask("getattr", name=name)
+        except StudentCodeError as error:
+            if str(error).startswith("AttributeError"):
+                raise AttributeError(str(error)) from None
+            raise
+
+    def __setattr__(self, name, value):
+        if name.startswith("_"):
+            raise AttributeError(f"{name}: private attributes of the student's objects are refused when grading")
+        self._ask("setattr", name=name, value=self._packed(value))
+
+    def __delattr__(self, name):
+        raise AttributeError("deleting attributes of the student's objects is refused when grading")
+
+    def __getitem__(self, key):
+        return self._ask("getitem", key=self._packed(key))
+
+    def __setitem__(self, key, value):
+        self._ask("setitem", key=self._packed(key), value=self._packed(value))
+
+    def __delitem__(self, key):
+        self._ask("delitem", key=self._packed(key))
+
+    def __len__(self):
+        try:
+            value = self._ask("len")
+        except StudentCodeError as error:
+            if str(error).startswith("TypeError"):   # no len(): list() and friends then go by iter()
+                raise TypeError(str(error)) from None
+            raise
+        if type(value) is not int:
+            raise StudentCodeError("len() of the student's object is not an int")
+        return value
+
+    def __iter__(self):
+        iterator = self._ask("iter")
+        if not isinstance(iterator, RemoteObject):
+            yield from iterator if type(iterator) in (list, tuple) else ()
+            return
+        process = object.__getattribute__(self, "_process")
+        while True:
+            reply = process.request({"op": "next", "handle": object.__getattribute__(iterator, "_handle")})
+            if reply.get("stop"):
+                return
+            yield process._result(reply)
+
+    def __contains__(self, key):
+        return self._ask("contains", key=self._packed(key)) is True
+
+    def __enter__(self):
+        return self._ask("enter")
+
+    def __exit__(self, kind, error, traceback):
+        self._ask("exit", error=kind is not None)
+        return False
+
+    def __str__(self):
+        value = self._ask("str")
+        return value if type(value) is str else "?"
+
+    def __repr__(self):
+        try:
+            value = self._ask("repr")
+        except Exception:  # noqa: BLE001 - a repr must not raise in a message
+            value = None
+        return value if type(value) is str else f"<the student's {object.__getattribute__(self, '_type')}>"
+
+    def __bool__(self):
+        return self._ask("bool") is True
+
+    __eq__ = _refused("==")
+    __ne__ = _refused("!=")
+    __lt__ = _refused("<")
+    __le__ = _refused("<=")
+    __gt__ = _refused(">")
+    __ge__ = _refused(">=")
+    __hash__ = _refused("hash()")
+
+
+# run_check asks where an answer's code lives (``__module__``, ``__code__``): a proxy has none of the
+# grader's (the student's process answers that question: StudentProcess.borrowed).
+RemoteObject.__module__ = "student process"
+RemoteObject.__qualname__ = RemoteObject.__name__ = "StudentObject"

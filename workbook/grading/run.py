@@ -4,13 +4,13 @@
 runs inside) on a fresh scratch copy of the student's folder, watches its events (which cell, which
 check), interrupts it at ``--timeout``, kills it when it does not stop, and runs it again without a
 cell that ended the process (at most MAX_RUNS runs). Its result is a NotebookRun: the worker's
-signed payload, if one came, and what happened on the way, which collect.py turns into a grade.
-A result counts only when signed with the secret this module sends the worker once every cell has
-run (worker.py); anything else on the channel is flagged.
+payload, if one came, and what happened on the way, which collect.py turns into a grade.
+
+The worker is the judge: the notebook's cells run in a student process of the run's sandbox
+(remote.py), which never holds the worker's channel, so whatever comes on it is the judge's word.
+The sandbox (the handout, the zygote) is made once per TaskRunner, on the first notebook.
 """
-import hmac
 import os
-import secrets
 import sys
 import threading
 import time
@@ -20,7 +20,8 @@ from pathlib import Path
 from .apps import DEFAULT_APP_TIMEOUT, grade_app
 from .engine import exit_reason, start_worker
 from .files import copy_helpers, copy_submission, first_line, remove_tree
-from .worker import NotebookJob, sign
+from .remote import LEVEL_NOTES, Sandbox, give_to_student
+from .worker import NotebookJob, copy_scratch_root
 
 GRACE = 5                    # seconds a worker gets to stop after being interrupted
 MAX_RUNS = 3                 # runs of one notebook, when cells keep ending the process
@@ -31,7 +32,6 @@ LOG_LIMIT = 20_000           # characters of a notebook's output kept for the in
 class WorkerRun:
     """How one worker's run ended."""
     payload: dict | None = None
-    key: bytes | None = None         # this run's secret, sent once the worker said every cell had run
     flags: list = field(default_factory=list)  # integrity flags: messages that did not come from the worker
     crashed: str | None = None
     last: tuple | None = None        # ("cell", index) or ("grading", id): the last thing it started
@@ -43,7 +43,7 @@ class WorkerRun:
 @dataclass
 class NotebookRun:
     """A notebook's runs (up to MAX_RUNS), as collect.notebook_grade reads them."""
-    payload: dict | None = None      # the signed result of the last run, if one came
+    payload: dict | None = None      # the result of the last run, if one came
     notes: list = field(default_factory=list)   # what happened on the way (the grade's first notes)
     flags: list = field(default_factory=list)   # integrity flags seen on the grader's channel
     stop_at: int | None = None       # the cell that timed out (in this or an earlier run): not run again
@@ -60,7 +60,7 @@ def tail(path, limit=LOG_LIMIT):
     return text if len(text) <= limit else "…" + text[-limit:]
 
 
-EVENTS = ("cell", "ready", "grading", "done", "crashed")
+EVENTS = ("cell", "grading", "done", "crashed")
 
 
 def _event(message):
@@ -83,12 +83,21 @@ class TaskRunner:
         self._active = set()
         self._active_lock = threading.Lock()
         self._app_cache = {}      # apps.py: the next stage's outcomes, by the app's files
+        self.sandbox = Sandbox(hidden_checks=hidden_checks)   # started on the first notebook
 
     def cancel(self):
         self.cancelled.set()
         with self._active_lock:
             for worker in list(self._active):
                 worker.kill()
+
+    def close(self):
+        """End the sandbox's zygote and remove its folder (the handout, the students' scratch folders)."""
+        self.sandbox.close()
+
+    def sandbox_note(self):
+        """What the report says of the sandbox: "" when the student's code ran isolated (or nothing ran)."""
+        return LEVEL_NOTES[self.sandbox.level] if self.sandbox.folder is not None else ""
 
     # -- an app -------------------------------------------------------------
 
@@ -106,9 +115,10 @@ class TaskRunner:
         folder, lesson, path, cells, ids = task.folder, task.lesson, task.path, task.cells, task.exercise_ids
         outcome = NotebookRun(stop_at=stop_at)
         prefix = f"{lesson:02d}"
-        work = task_dir / "work"
         grader_dir = task_dir / "grader"
         grader_dir.mkdir(parents=True)
+        sandbox = self.sandbox.start()
+        work = None
         skip_cells, skip_exercises = set(skippable), outcome.skip_exercises
         if stop_at is not None:
             outcome.notes.append(f"{prefix}: timed out after {self.timeout:g} s in code cell {stop_at + 1} "
@@ -117,25 +127,33 @@ class TaskRunner:
             if self.cancelled.is_set():
                 outcome.cancelled = True
                 return outcome
-            remove_tree(work)
+            if work is not None:
+                remove_tree(work)
+            # The student's scratch folder: in the sandbox's folder, under a name no other student can guess
+            work = sandbox.scratch()
             copy_submission(folder, work)
             copy_helpers(path.parent, work / "notebooks")   # the student's modules beside this notebook
+            copy_scratch_root(sandbox.handout, work / "workbook")
             job = NotebookJob(
                 cells=cells, cwd=str(work / "notebooks"), log=str(grader_dir / "output.log"),
-                exercises=ids, skip_cells=sorted(skip_cells), stop_at=outcome.stop_at,
+                exercises=ids, sandbox=sandbox.describe(), skip_cells=sorted(skip_cells), stop_at=outcome.stop_at,
                 skip_exercises=sorted(skip_exercises), hidden_checks=self.hidden_checks,
                 check_timeout=self.timeout,
                 scratch_root=str(work / "workbook"),
-                env={"WORKBOOK_MY_APP": str(work / "my_app"), "MPLBACKEND": "Agg",
-                     "IPYTHONDIR": str(task_dir / "ipython"), "PYTHONDONTWRITEBYTECODE": "1",
+                env={"WORKBOOK_MY_APP": str(work / "my_app"), "IPYTHONDIR": str(work / ".ipython"),
                      # `!pip` and `!python` in a cell are the grader's own (the notebook's kernel's), not the system's
                      "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
                      "VIRTUAL_ENV": sys.prefix,
                      # ...but `pip install` and `%pip install` install into this run's scratch folder, never
-                     # into the grader's environment (the worker puts the folder on the notebook's path)
-                     "PIP_TARGET": str(task_dir / "pip-installed"), "PYTHONUSERBASE": str(task_dir / "user"),
+                     # into the grader's environment (the student's process puts the folder on its path)
+                     "PIP_TARGET": str(work / ".pip-installed"), "PYTHONUSERBASE": str(work / ".user"),
                      "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
-            run = self.run_worker(job, grader_dir)
+            give_to_student(work, job.sandbox)
+            try:
+                run = self.run_worker(job, grader_dir)
+            finally:
+                remove_tree(work)
+                work = None
             outcome.flags += [flag for flag in run.flags if flag not in outcome.flags]
             if run.payload is not None:
                 outcome.payload = run.payload
@@ -188,9 +206,6 @@ class TaskRunner:
                     return run
                 if event is not None:
                     kind, value = _event(event)
-                    if kind == "ready":
-                        _hand_out_key(worker, run)
-                        continue
                     if kind == "done":
                         if _accept(run, value):
                             return run
@@ -198,9 +213,9 @@ class TaskRunner:
                     if kind == "crashed":
                         run.crashed = value
                         return run
-                    if kind == "garbled" or (kind == "grading" and run.key is None):
-                        run.flags.append("forged message: student code wrote to the grader's channel; ignored")
-                        continue
+                    if kind == "garbled":
+                        run.crashed = "a garbled message from the grader's worker"
+                        return run
                     run.last = (kind, value)
                     if kind == "grading":
                         grading = True
@@ -227,31 +242,12 @@ class TaskRunner:
                 self._active.discard(worker)
 
 
-def _hand_out_key(worker, run):
-    """The worker has run every cell: send it this run's secret, which signs its result."""
-    if run.key is not None:
-        run.flags.append("forged result: the notebook's process said 'cells finished' twice "
-                         "(student code talking to the grader)")
-    run.key = secrets.token_bytes(32)
-    try:
-        worker.conn.send(("key", run.key))
-    except (OSError, ValueError):
-        pass
-
-
 def _accept(run, value):
-    """Keep a result only when it is signed with this run's secret; else flag it and wait for the real one."""
-    payload = value.get("payload") if isinstance(value, dict) else None
-    mac = value.get("mac") if isinstance(value, dict) else None
-    if run.key is None:
-        run.flags.append("forged result: a result arrived before the notebook had finished running "
-                         "(student code sent it); ignored")
-        return False
-    if not isinstance(payload, dict) or not isinstance(mac, str) or not hmac.compare_digest(
-            mac, sign(run.key, payload)):
-        run.flags.append("forged result: a result not signed by the grader's worker; ignored")
-        return False
-    run.payload = payload
+    """Keep the worker's result (the judge's own: no student code holds its channel)."""
+    if not isinstance(value, dict) or not isinstance(value.get("results"), dict):
+        run.crashed = "the grader's worker sent a result it could not read"
+        return True
+    run.payload = value
     return True
 
 

@@ -1,31 +1,28 @@
-"""The grading worker: one notebook, one fresh process, one IPython shell.
+"""The grading worker: the JUDGE of one notebook, and the place a my_app/'s tests run.
 
-``serve(job, conn)`` runs in its own process (workbook/grading/engine.py starts
-it). It runs the notebook's code cells one by one in an IPython
-``InteractiveShell``, the same machinery a Jupyter kernel runs cells with,
-carrying on after a cell that raises, then grades the lesson's exercises in
-that same namespace with the package's own checks:
-``run_check(id, *[namespace[name] for name in uses], include_hidden=True)``.
+``serve(job, conn)`` runs in its own process (workbook/grading/engine.py starts it). It never runs
+the student's code itself: it starts the notebook's STUDENT PROCESS in the grading run's sandbox
+(remote.py: another user and namespaces where the machine allows, the handout's ``workbook``),
+sends it the code cells one by one (IPython's ``InteractiveShell.run_cell`` runs them there, the
+machinery a Jupyter kernel runs cells with, carrying on after a cell that raises), then grades the
+lesson's exercises HERE with the package's own checks, visible and hidden, on stand-ins for the
+student's names (``process.get(name)``: plain values, or proxies answered by the student's process),
+with ``student_side.use(process.module)`` so that what a check builds for the student's code is
+built in the student's process. Nothing the judge holds (the checks, the hidden checks, the
+verdicts) is in the student's process, so no cell can reach it.
 
-It tells the grader what it is doing over ``conn`` (a multiprocessing
-Connection), so that the grader knows where a notebook hung or died:
+It tells the grader what it is doing over ``conn`` (a multiprocessing Connection), so that the
+grader knows where a notebook hung or died:
 
     ("cell", index)        about to run code cell ``index``
-    ("ready", count)       every cell has run; the grader answers ("key", secret)
     ("grading", id)        about to run exercise ``id``'s checks
-    ("done", {"payload": ..., "mac": ...})   the results (see ``_run``), signed with the secret
+    ("done", payload)      the results (see ``_run``)
     ("crashed", text)      the worker itself broke (not the student's code)
 
-Results cannot be written by a cell: the grader makes a fresh secret for each run and
-sends it only once the cells have run, and accepts only a result signed with it
-(a "done" before then is ignored and flagged). A cell that finds ``conn`` and sends
-"all passed" gets a flag, not marks.
-
-The checks are protected from the student's code (a cell that rebinds ``check``,
-clears the registry, or patches a check module or the grader): the worker snapshots
-the checks' and the grader's modules before any student code runs, restores them
-before each check and reports what was changed (a flag in the report). See the
-threat model in workbook/grading/__init__.py for what this does not stop.
+A cell that ends the student's process ends this worker the same way (its exit code, or its
+signal), so that the grader runs the notebook again without that cell, as it always has. A check
+during which the student's process ends, hangs or runs out of time fails that exercise with a
+note, and the next exercise gets a fresh student process (the cells run again).
 
 The job is a ``NotebookJob``.
 """
@@ -33,7 +30,6 @@ import dataclasses
 import os
 import signal
 import sys
-import types
 from dataclasses import dataclass, field
 
 MESSAGE_LIMIT = 800
@@ -43,79 +39,31 @@ MESSAGE_LIMIT = 800
 class NotebookJob:
     """What one worker does: plain data, so that it pickles (fork) and goes to JSON (spawn)."""
     cells: list                  # code cells' sources, in order
-    cwd: str                     # the scratch copy of the student's notebooks/
+    cwd: str                     # the scratch copy of the student's notebooks/ (the student's to write)
     log: str                     # where the cells' output goes
     exercises: list              # ids to grade after the cells ran
+    sandbox: dict = field(default_factory=dict)          # remote.Sandbox.describe(): where to start the student
     skip_cells: list = field(default_factory=list)       # cell indexes not to run (they ended the process)
     stop_at: int | None = None   # index of the first cell not to run (it timed out last time)
     skip_exercises: list = field(default_factory=list)   # ids whose check ended the process last time
     hidden_checks: str | None = None                     # the instructor's hidden checks file
     check_timeout: float = 60.0  # seconds per exercise's checks
-    env: dict = field(default_factory=dict)              # set in os.environ before any cell
-    scratch_root: str | None = None   # where workbook.ROOT points for the notebook (a scratch copy)
+    env: dict = field(default_factory=dict)              # the student's process's environment (added)
+    scratch_root: str | None = None   # where workbook.ROOT points for the notebook (a scratch copy of the handout's)
 
 
-def sign(key, payload):
-    """The MAC of a result payload under this run's secret (the grader computes the same)."""
-    import hashlib
-    import hmac
-    import json
-    return hmac.new(key, json.dumps(payload, sort_keys=True, default=str).encode(), hashlib.sha256).hexdigest()
-
-
-# Modules whose contents student code has no business changing: the checks and the grader itself.
-GUARDED_PREFIXES = ("workbook.checks", "workbook.grading")
-
-
-def _guarded_modules():
-    return {name: module for name, module in list(sys.modules.items())
-            if module is not None and name.startswith(GUARDED_PREFIXES)}
-
-
-def _snapshot_modules():
-    return {name: (module, dict(vars(module))) for name, module in _guarded_modules().items()}
-
-
-def _changed_modules(snapshot):
-    """Names ``module.attribute`` that student code rebound, added or deleted; restores them."""
-    changed = []
-    for name, (module, saved) in snapshot.items():
-        current = vars(module)
-        for key in set(saved) | set(current):
-            if key.startswith("__") and key.endswith("__"):
-                continue  # __builtins__, __loader__...: set by the import system
-            if key not in saved and isinstance(current[key], types.ModuleType):
-                continue  # a submodule imported since: the import system adds it to its package
-            if key not in current or key not in saved or current[key] is not saved[key]:
-                changed.append(f"{name}.{key}")
-        current.update(saved)
-    return sorted(changed)
-
-
-def _other_threads():
-    import threading
-    return sorted(t.name for t in threading.enumerate() if t is not threading.main_thread())
-
-
-# What of the workbook's folder a notebook may read or write: copied into its scratch root.
+# What of the workbook's folder a notebook may read or write: copied into its scratch root, from the handout.
 ROOT_COPIED = ("app_steps", "notebooks", "docs", "tests/stages", "tests/conftest.py", "tests/chromium.py",
                "tests/totp_reference.py", "requirements.txt")
 
 
-def _use_scratch_root(scratch_root):
-    """Point workbook.ROOT, and every path the workbook's modules made from it, at a scratch copy.
-
-    The lessons' code writes where the workbook tells it (an app's instance/ folder in app_steps/,
-    my_app/): with this, a notebook changes nothing in the grader's own checkout through the
-    workbook's paths. The checks and the grader keep the real paths.
-    """
+def copy_scratch_root(handout, scratch_root):
+    """The handout's folders a notebook may write through the workbook's paths, copied to ``scratch_root``."""
     import shutil
     from pathlib import Path
 
-    import workbook
-
     from .files import COPY_IGNORE
-    real, scratch = Path(workbook.ROOT), Path(scratch_root)
+    real, scratch = Path(handout), Path(scratch_root)
     for name in ROOT_COPIED:
         source = real / name
         if source.is_dir():
@@ -124,26 +72,6 @@ def _use_scratch_root(scratch_root):
             (scratch / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, scratch / name)
     (scratch / "my_app").mkdir(exist_ok=True)
-
-    def moved(value):
-        if isinstance(value, Path) and (value == real or value.is_relative_to(real)):
-            relative = value.relative_to(real)
-            if not relative.parts or (scratch / relative.parts[0]).exists():
-                return scratch / relative
-        return value
-
-    for name, module in list(sys.modules.items()):
-        if module is None or not (name == "workbook" or name.startswith("workbook.")) or \
-                name.startswith(GUARDED_PREFIXES):
-            continue
-        for key, value in list(vars(module).items()):
-            if isinstance(value, Path):
-                setattr(module, key, moved(value))
-            elif isinstance(value, types.FunctionType) and value.__module__ == name:
-                if value.__defaults__:
-                    value.__defaults__ = tuple(moved(v) for v in value.__defaults__)
-                if value.__kwdefaults__:
-                    value.__kwdefaults__ = {k: moved(v) for k, v in value.__kwdefaults__.items()}
 
 
 def cpu_seconds():
@@ -215,14 +143,13 @@ def serve(job, conn):
     """Entry point of the worker process. Never returns: ends the process with os._exit."""
     def work():
         _redirect_standard_streams(job.log)
-        payload, key = _run(job, conn)
-        return {"payload": payload, "mac": sign(key, payload)}, 0
+        return _run(job, conn), 0
 
     _report_and_exit(conn, work)
 
 
 def _load_checks(hidden_checks):
-    """Import every lesson's checks (and the instructor's hidden ones); return a snapshot to restore from."""
+    """Import every lesson's checks (and the instructor's hidden ones); return the registry as loaded."""
     import runpy
 
     from .. import checks
@@ -232,12 +159,11 @@ def _load_checks(hidden_checks):
         runpy.run_path(hidden_checks, run_name="workbook_hidden_checks")
     registry = {key: dataclasses.replace(entry, hidden=list(entry.hidden))
                 for key, entry in checks.EXERCISES.items()}
-    module_globals = dict(vars(checks))
-    return checks, registry, module_globals
+    return checks, registry
 
 
-def _restore_checks(checks, registry, module_globals):
-    vars(checks).update(module_globals)
+def _restore_checks(checks, registry):
+    """The registry as loaded (an exercise's visible check stands in for itself once it passed, below)."""
     checks.EXERCISES.clear()
     checks.EXERCISES.update({key: dataclasses.replace(entry, hidden=list(entry.hidden))
                              for key, entry in registry.items()})
@@ -247,90 +173,105 @@ def _already_checked(*objects):
     """Stands in for an exercise's visible check once it has passed, so that only the hidden ones run."""
 
 
-def _make_shell():
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
+def _end_like(ended):
+    """End this worker as the student's process ended (its exit code or its signal): the grader reads it."""
+    status = ended["status"] if ended else 1
+    if status < 0:
+        signal.signal(-status, signal.SIG_DFL)
+        os.kill(os.getpid(), -status)
+    os._exit(status if 0 < status < 256 else 1)
 
-    config = Config()
-    config.HistoryManager.enabled = False  # no shared history.sqlite between parallel workers
-    config.InteractiveShell.colors = "nocolor"
-    return InteractiveShell.instance(config=config)
+
+class Notebook:
+    """The judge's side of one notebook: its student process, and the cells it has run."""
+
+    def __init__(self, job):
+        self.job = job
+        self.process = None
+        self.interrupted = False
+
+    def start(self, conn=None):
+        """A student process with the notebook's cells run: (cell errors, the index it stopped at or None).
+
+        ``conn``: tell the grader each cell (the first run); a cell that ends the process ends this worker.
+        """
+        from . import remote
+        job = self.job
+        self.process = remote.StudentProcess(job.sandbox, job.cwd, env=job.env, log=job.log,
+                                             scratch_root=job.scratch_root, timeout=job.check_timeout or 60)
+        skip_cells, cell_errors, stopped_at = set(job.skip_cells), [], None
+        for index, source in enumerate(job.cells):
+            if job.stop_at is not None and index >= job.stop_at:
+                stopped_at = index
+                break
+            if conn is not None:
+                conn.send(("cell", index))
+            if index in skip_cells:
+                continue
+            if self.interrupted:
+                stopped_at = index
+                break
+            try:
+                reply = self.process.run_cell(source)
+            except remote.StudentCodeError:
+                if conn is not None:
+                    _end_like(self.process.ended)   # the grader runs it again without this cell
+                stopped_at = index
+                break
+            if reply["error"] is not None:
+                cell_errors.append([index, _short(reply["error"], 200)])
+            if reply["interrupted"] or self.interrupted:
+                self.interrupted = True
+                stopped_at = index
+                break
+        return cell_errors, stopped_at
+
+    def interrupt(self):
+        self.interrupted = True
+        if self.process is not None:
+            self.process.interrupt()
+
+    def close(self):
+        if self.process is not None:
+            self.process.close()
+            ended = self.process.ended or {}
+            self.process = None
+            return float(ended.get("cpu", 0.0))
+        return 0.0
+
+
+GRADING_ERROR_NOTE = ("a grading error of the workbook, not the student's: its check does what grading refuses "
+                      "(hands the student's code an object of the grader's, or reads a private attribute of the "
+                      "student's); regrade once the checks are fixed")
 
 
 def _run(job, conn):
-    os.environ.update(job.env)
-    if job.env.get("PIP_TARGET"):  # `pip install` in a cell installs there (run.py): importable, after ours
-        os.makedirs(job.env["PIP_TARGET"], exist_ok=True)
-        sys.path.append(job.env["PIP_TARGET"])
-    os.chdir(job.cwd)
-    import workbook.my_app  # noqa: F401 - imported now, so that its paths move with the rest
-    if job.scratch_root:
-        _use_scratch_root(job.scratch_root)
-    if job.env.get("WORKBOOK_MY_APP"):
-        from pathlib import Path
-        sys.modules["workbook.my_app"].MY_APP = Path(job.env["WORKBOOK_MY_APP"])
+    from ..checks.student_side import student_side
+    from . import remote
 
-    checks, registry, module_globals = _load_checks(job.hidden_checks)
+    checks, registry = _load_checks(job.hidden_checks)
     run_check = checks.run_check
-    snapshot = _snapshot_modules()
-    # The student's notebook sees a plain kernel's command line, not the grader's arguments.
-    sys.argv = ["ipykernel_launcher.py"]
-
-    # As in a kernel: the notebook's folder is importable.
-    sys.path.insert(0, "")
-    shell = _make_shell()
-
-    interrupted = {"flag": False}
+    notebook = Notebook(job)
 
     def on_interrupt(signum, frame):
-        interrupted["flag"] = True
-        raise KeyboardInterrupt
+        notebook.interrupt()   # KeyboardInterrupt in the student's running cell
 
     signal.signal(signal.SIGINT, on_interrupt)
-    skip_cells = set(job.skip_cells)
-    stop_at = job.stop_at
-    cell_errors, stopped_at = [], None
-    try:
-        for index, source in enumerate(job.cells):
-            if stop_at is not None and index >= stop_at:
-                stopped_at = index
-                break
-            conn.send(("cell", index))
-            if index in skip_cells:
-                continue
-            result = shell.run_cell(source, store_history=True)
-            if interrupted["flag"]:
-                stopped_at = index
-                break
-            error = result.error_before_exec or result.error_in_exec
-            if error is not None:
-                cell_errors.append([index, _short(f"{type(error).__name__}: {error}", 200)])
-    except KeyboardInterrupt:  # the grader's interrupt landed between cells
-        stopped_at = stopped_at if stopped_at is not None else -1
-        interrupted["flag"] = True
+    cell_errors, stopped_at = notebook.start(conn)
+    interrupted = notebook.interrupted
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    flags = []
-    threads = _other_threads()
+    flags, notes = [], []
+    try:
+        threads = notebook.process.threads()
+    except Exception:  # noqa: BLE001 - it ended or stopped answering: the checks will say so
+        threads = []
     if threads:
         flags.append(f"student code left {len(threads)} thread(s) running during grading ({', '.join(threads[:3])})")
-    patched = _changed_modules(snapshot)
-    registry_changed = any(
-        key not in checks.EXERCISES or checks.EXERCISES[key].check is not entry.check
-        or [h for h in checks.EXERCISES[key].hidden] != entry.hidden
-        for key, entry in registry.items()) or set(checks.EXERCISES) != set(registry)
-    if registry_changed:
-        patched.insert(0, "workbook.checks.EXERCISES")
-    if patched:
-        flags.append("checks or grader patched by the notebook (restored before grading): " + ", ".join(patched[:6]))
-    # Only now, with every cell run, does the worker ask for this run's secret (see the module docstring).
-    conn.send(("ready", len(job.cells)))
-    key = conn.recv()[1] if conn.poll(30) else b""
-
-    namespace = shell.user_ns
     results = {}
     skip_exercises = set(job.skip_exercises)
     check_timeout = job.check_timeout or 60
+    cpu = 0.0
 
     def on_alarm(signum, frame):
         raise CheckTimeout
@@ -340,17 +281,27 @@ def _run(job, conn):
         if exercise_id in skip_exercises:
             continue  # the grader already knows why (it ended the process last time)
         entry = registry[exercise_id]
-        missing = [name for name in entry.uses if name not in namespace]
-        if missing:
-            results[exercise_id] = {"status": "failed", "missing": missing,
-                                    "message": ", ".join(f"`{name}`" for name in missing) + " is not defined"}
-            continue
-        objects = [namespace[name] for name in entry.uses]
-        _changed_modules(snapshot)  # restore anything a check of an earlier exercise let student code change
-        _restore_checks(checks, registry, module_globals)
+        if not notebook.process.alive():   # an earlier check ended it, or it hung: a fresh one, cells run again
+            cpu += notebook.close()
+            notebook.start()
         signal.signal(signal.SIGALRM, on_alarm)
         signal.setitimer(signal.ITIMER_REAL, check_timeout)
+        process = notebook.process
         try:
+            missing = process.missing(entry.uses)
+            if missing:
+                results[exercise_id] = {"status": "failed", "missing": missing,
+                                        "message": ", ".join(f"`{name}`" for name in missing) + " is not defined"}
+                continue
+            borrowed = process.borrowed(entry.uses)
+            if borrowed and checks.BORROWED in borrowed:
+                results[exercise_id] = {"status": "failed", "message": f"{borrowed}, not your answer: write the "
+                                                                       "function yourself."}
+                flags.append(f"answer to {exercise_id}: {borrowed}")
+                continue
+            objects = [process.get(name) for name in entry.uses]
+            _restore_checks(checks, registry)
+            student_side.use(process.module)
             # First what the student's own check cell shows, then the hidden checks on the same objects
             # (run_check's own order): the report needs both, Gradescope shows them at different times.
             result = run_check(exercise_id, *objects)
@@ -361,24 +312,32 @@ def _run(job, conn):
                 result = run_check(exercise_id, *objects, include_hidden=True)
                 outcome.update(status=result.status, message=_short(result.message))
         except CheckTimeout:
+            process.broken = "the check ran out of time"
+            process.kill()
             outcome = {"status": "failed", "timed_out": True,
                        "message": f"the check ran longer than {check_timeout:g} s: does your code loop forever?"}
-        except SystemExit as error:
-            outcome = {"status": "failed", "message": f"your code called exit() ({error.code!r}) while being checked."}
-        except BaseException as error:  # noqa: BLE001 - whatever the student's code raised
-            outcome = {"status": "failed", "message": _short(f"your code raised {type(error).__name__}: {error}")}
+        except TimeoutError:
+            outcome = {"status": "failed", "timed_out": True,
+                       "message": f"your code did not answer within {check_timeout:g} s: does it loop forever?"}
+        except remote.StudentCodeError as error:
+            outcome = {"status": "failed", "message": _short(f"your code raised {error}")}
+        except Exception as error:  # noqa: BLE001 - the judge's own error, said as it is
+            outcome = {"status": "failed", "message": _short(f"the grader could not check it: {type(error).__name__}: "
+                                                             f"{error}")}
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-        if checks.BORROWED in outcome["message"]:  # run_check refused the workbook's own function as the answer
-            flags.append(f"answer to {exercise_id}: {outcome['message'].split(', not your answer')[0]}")
+            student_side.reset()
+        if remote.CheckArgumentError.MARK in outcome["message"]:
+            outcome["grading_error"] = True
+            notes.append(f"{exercise_id}: {GRADING_ERROR_NOTE} ({_short(outcome['message'], 300)})")
+        if not process.alive() and process.ended is not None and not outcome.get("timed_out"):
+            notes.append(f"{exercise_id}: checking it ended the student's process "
+                         f"({remote.exit_reason(process.ended['status'])})")
         results[exercise_id] = outcome
-    try:
-        sys.stdout.flush()
-    except Exception:
-        pass
+    cpu += notebook.close()
     return {"results": results, "cell_errors": cell_errors, "stopped_at": stopped_at,
-            "interrupted": interrupted["flag"], "cells": len(job.cells), "cpu": cpu_seconds(),
-            "flags": flags}, key
+            "interrupted": interrupted, "cells": len(job.cells), "cpu": cpu_seconds() + cpu,
+            "flags": flags, "notes": notes, "sandbox": job.sandbox.get("level")}
 
 
 @dataclass
