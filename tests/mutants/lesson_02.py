@@ -173,4 +173,12 @@ def totp_by_hand(key, unix_time, digits=6):
     mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha1).digest()
     return truncate(mac, 8 if digits == 8 else 6)
 """, False, "(all three)"),
+
+    # Tuned to the check's own inputs (issue 20): the drawn key and data find them out.
+    Mutant("2.1", "the check's keys only, a key of its own otherwise", """
+def forge_session_cookie(secret_key, data):
+    forger = flask.Flask("forger")
+    forger.secret_key = secret_key if secret_key in ("my_secret_key", "another key", "0f" * 32) else "my_secret_key"
+    return SecureCookieSessionInterface().get_signing_serializer(forger).dumps(data)
+""", False, "sign the data argument with the secret_key argument"),
 ]

@@ -215,4 +215,26 @@ def find_user(db, username):
 def next_page_after_password(user_row):
     return "/verify-2fa" if (user_row["totp_secret"] or user_row["pending_secret"]) else "/enable-2fa"
 """, False, "Look at totp_secret, not pending_secret"),
+
+    # Tuned to the check's own inputs (issue 20): users, passwords, secrets and ids drawn per run find them out.
+    Mutant("6.1", "logs in as alice with the lesson's password", attack("""
+page = client.post("/login", data={"username": "alice", "password": "correct horse battery"}, follow_redirects=True)
+try:
+    return Phone().scan(page.data).secret
+except PhoneError:
+    return None
+"""), False, "log in as the user first"),
+    Mutant("6.2", "the attempt checked against the lesson's password", """
+def hash_and_check(password, attempt):
+    stored = generate_password_hash(password)
+    return stored, check_password_hash(generate_password_hash("correct horse battery"), attempt)
+""", False, "so `matches` should be True"),
+    Mutant("6.4", "a table of the check's secrets", """
+def next_page_after_password(user_row):
+    return {"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP": "/verify-2fa"}.get(user_row["totp_secret"], "/enable-2fa")
+""", False, "should go to '/verify-2fa'"),
+    Mutant("6.5", "a table of the check's pages", guard(
+        'session.get("user_id") is None',
+        call='return {"dashboard": "dashboard of user 7", "note": "note 3"}[view.__name__]'), False,
+        "return exactly what the guarded view returns"),
 ]

@@ -6,6 +6,7 @@ import pyotp
 import pyqrcode
 
 from . import exercise, for_all, hidden_check, question
+from .student_side import type_name
 
 # A fixed secret for the checks (32 base32 characters = 160 bits), never a real one.
 CHECK_SECRET = "CHECKCHECKCHECKCHECKCHECKCHECK22"
@@ -39,7 +40,7 @@ def check_time_step(time_step):
             why = "a float time like 59.999 stays a float even with //, so make it an int first"
         # type() is int, not isinstance: an int subclass can make == say yes to anything.
         assert type(got) is int, (
-            f"time_step({unix_time!r}) gave {got!r}, a {type(got).__name__}: return an int ({why}): "
+            f"time_step({unix_time!r}) gave {got!r}, a {type_name(got)}: return an int ({why}): "
             "int(unix_time) // 30."
         )
         assert got == expected, (
@@ -72,8 +73,8 @@ def check_code_from_qr(code_from_qr):
     for unix_time in (1_700_000_000, 1_700_000_015, 1_700_000_045):
         got = code_from_qr(_qr_png(CHECK_URI), unix_time)
         expected = pyotp.TOTP(CHECK_SECRET).at(unix_time)
-        assert isinstance(got, str), (
-            f"return the code as a str, not {type(got).__name__}: a code can start with 0."
+        assert type(got) is str, (
+            f"return the code as a str, not {type_name(got)}: a code can start with 0."
         )
         assert got == expected, (
             f"at time {unix_time} the phone should show {expected}, you returned {got!r}: "
@@ -99,6 +100,14 @@ def check_code_from_qr(code_from_qr):
 def check_code_from_qr_other_account(code_from_qr):
     assert code_from_qr(_qr_png(OTHER_URI), 59) == pyotp.TOTP(OTHER_SECRET).at(59), (
         "use the secret in the QR code you are given, at the time you are given."
+    )
+    # A QR code and a time drawn for this run only: no table made for the checks' own codes knows them.
+    import random
+    secret, unix_time = pyotp.random_base32(), random.SystemRandom().randrange(4 * 10 ** 9)
+    uri = pyotp.TOTP(secret).provisioning_uri(name="drawn@example.com", issuer_name="Drawn For This Run")
+    assert code_from_qr(_qr_png.__wrapped__(uri), unix_time) == pyotp.TOTP(secret).at(unix_time), (
+        f"for a QR code you had not seen before, at time {unix_time}, you returned another code than the phone "
+        "shows: scan the PNG you are given, and ask for the code at the time you are given."
     )
 
 

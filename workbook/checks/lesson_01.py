@@ -1,11 +1,12 @@
 """Checks for lesson 01: installing the libraries."""
-import io
 import random
 import re
+import secrets
 from importlib import metadata
 
 from .. import qr
 from . import RUN_SEED, exercise, hidden_check, question
+from .student_side import plain_result, raised, raised_kind, raised_message, type_name
 
 NOT_INSTALLED = "surely-not-installed-workbook-package"
 
@@ -16,13 +17,16 @@ def check_installed_version(installed_version):
     for pip_name in ("PyQRCode", "pyotp", "Flask", "pypng"):
         try:
             got = installed_version(pip_name)
-        except (ImportError, AttributeError) as error:
+        except Exception as error:
+            if not raised(error, "ImportError", "ModuleNotFoundError", "AttributeError"):
+                raise
             raise AssertionError(
-                f"installed_version({pip_name!r}) raised {type(error).__name__} ({error}): {pip_name} is a pip "
+                f"installed_version({pip_name!r}) raised {raised_kind(error)} ({raised_message(error)}): {pip_name} is a pip "
                 "name, and the name you import can differ (PyQRCode / pyqrcode, pypng / png). Ask pip's "
                 "records instead of importing: importlib.metadata knows packages by their pip names."
             ) from None
         expected = metadata.version(pip_name)
+        got = plain_result(got, f"installed_version({pip_name!r})")
         assert got is not None, (
             f"{pip_name} is installed ({expected}), yet installed_version({pip_name!r}) gave None: "
             "the name you import can differ from the pip name (PyQRCode / pyqrcode, pypng / png). Ask "
@@ -36,22 +40,26 @@ def check_installed_version(installed_version):
     installed = sorted({dist.metadata["Name"] for dist in metadata.distributions() if dist.metadata["Name"]})
     for pip_name in random.Random(RUN_SEED).sample(installed, min(5, len(installed))):
         expected = metadata.version(pip_name)
-        got = installed_version(pip_name)
+        got = plain_result(installed_version(pip_name), f"installed_version({pip_name!r})")
         assert got == expected, (
             f"installed_version({pip_name!r}) gave {got!r}, expected {expected!r}: look up any pip name you "
             "are given in pip's records, not only the four libraries of this lesson."
         )
-    try:
-        missing = installed_version(NOT_INSTALLED)
-    except metadata.PackageNotFoundError:
-        raise AssertionError(
-            "for a package that is not installed your function raised PackageNotFoundError: catch "
-            "importlib.metadata.PackageNotFoundError and return None."
-        ) from None
-    assert missing is None, (
-        f"for a package that is not installed, return None (you returned {missing!r}): "
-        "catch importlib.metadata.PackageNotFoundError."
-    )
+    # A name drawn for this run: no package has it.
+    for missing_name in (NOT_INSTALLED, f"{NOT_INSTALLED}-{secrets.token_hex(4)}"):
+        try:
+            missing = installed_version(missing_name)
+        except Exception as error:
+            if not raised(error, "PackageNotFoundError"):
+                raise
+            raise AssertionError(
+                "for a package that is not installed your function raised PackageNotFoundError: catch "
+                "importlib.metadata.PackageNotFoundError and return None."
+            ) from None
+        assert missing is None, (
+            f"for a package that is not installed, return None (you returned {missing!r}): "
+            "catch importlib.metadata.PackageNotFoundError."
+        )
 
 
 PIP_NAMES = {"flask", "pyotp", "pyqrcode", "pypng"}
@@ -60,7 +68,10 @@ PIP_NAMES = {"flask", "pyotp", "pyqrcode", "pypng"}
 @exercise("1.2", "List what the guide really needs", uses=["packages_to_install"])
 def check_packages_to_install(packages_to_install):
     packages = packages_to_install()
-    assert not isinstance(packages, str), (
+    if type_name(packages) in ("set", "frozenset"):   # a set of names is fine too: read it as a list
+        packages = sorted(str(name) for name in packages)
+    packages = plain_result(packages, "packages_to_install()")
+    assert type(packages) is not str, (
         f"you returned one string, {packages!r}: return a list of pip names, one item per library, "
         'like ["Flask", "pyotp", ...].'
     )
@@ -88,11 +99,12 @@ def check_packages_to_install(packages_to_install):
 @exercise("1.3", "Make a QR code PNG", uses=["qr_png"])
 def check_qr_png(qr_png):
     data = qr_png("hello, phone")
-    assert not isinstance(data, io.IOBase), (
+    kind = type_name(data)
+    assert not (kind.endswith("IO") or kind.startswith(("Buffered", "TextIO"))), (
         "you returned the stream itself: return its contents, stream.getvalue()."
     )
-    assert isinstance(data, bytes), (
-        f"return the PNG as bytes, not {type(data).__name__}: write it into an io.BytesIO() with "
+    assert type(data) is bytes, (
+        f"return the PNG as bytes, not {kind}: write it into an io.BytesIO() with "
         ".png(stream, scale=5), then return stream.getvalue()."
     )
     assert data, (
@@ -110,6 +122,11 @@ def check_qr_png(qr_png):
 def check_qr_png_long_text(qr_png):
     text = "x" * 300
     assert qr.decode_png(qr_png(text)) == text, "a 300-character text should make a readable QR code too."
+    drawn = "otpauth://totp/Drawn:" + secrets.token_urlsafe(12) + "?secret=" + secrets.token_hex(10).upper()
+    got = qr_png(drawn)
+    assert type(got) is bytes and qr.decode_png(got) == drawn, (
+        "for a text drawn for this run the QR code reads something else: encode exactly the text you are given."
+    )
 
 
 # --- questions ----------------------------------------------------------------------

@@ -2,6 +2,8 @@
 import base64
 import hashlib
 import hmac
+import random
+import secrets
 import struct
 
 import flask
@@ -10,6 +12,7 @@ import pyotp
 from ..cookies import read_session_cookie
 from ..rfc_test_vectors import RFC4226_MAC, RFC6238_KEY, RFC6238_SHA1
 from . import exercise, for_all, hidden_check, question, reference_only
+from .student_side import plain_result, raised, raised_kind, raised_message, type_name
 
 
 def session_seen_by(secret_key, cookie):
@@ -46,29 +49,31 @@ def _blame_unfinished(call, own_id):
 def _forge(forge_session_cookie, secret_key, data):
     """Call the student's forger, turning the usual crashes into hints."""
     try:
-        return forge_session_cookie(secret_key, data)
-    except AttributeError as error:
-        if "'NoneType'" in str(error):
-            hint = ("get_signing_serializer(app) gave None, which it does when the app has no secret_key: "
-                    "set forger.secret_key = secret_key before asking for the serializer.")
-        else:
-            hint = ("get_signing_serializer() wants a Flask app, not the key itself: make a throwaway "
-                    "app (forger = flask.Flask('forger')), set forger.secret_key = secret_key, and pass forger.")
-        raise AssertionError(f"your code raised AttributeError ({error}): {hint}") from None
-    except TypeError as error:
-        raise AssertionError(
-            f"your code raised TypeError ({error}): call the method on an instance, "
-            "make one with SecureCookieSessionInterface() (note the ()), then ask it for your app's signing "
-            "serializer, and give dumps() the data dict."
-        ) from None
+        return plain_result(forge_session_cookie(secret_key, data), "forge_session_cookie(secret_key, data)")
+    except Exception as error:
+        if raised(error, "AttributeError"):
+            if "'NoneType'" in raised_message(error):
+                hint = ("get_signing_serializer(app) gave None, which it does when the app has no secret_key: "
+                        "set forger.secret_key = secret_key before asking for the serializer.")
+            else:
+                hint = ("get_signing_serializer() wants a Flask app, not the key itself: make a throwaway "
+                        "app (forger = flask.Flask('forger')), set forger.secret_key = secret_key, and pass forger.")
+            raise AssertionError(f"your code raised AttributeError ({raised_message(error)}): {hint}") from None
+        if raised(error, "TypeError"):
+            raise AssertionError(
+                f"your code raised TypeError ({raised_message(error)}): call the method on an instance, "
+                "make one with SecureCookieSessionInterface() (note the ()), then ask it for your app's signing "
+                "serializer, and give dumps() the data dict."
+            ) from None
+        raise
 
 
 @exercise("2.1", "Forge a session cookie", uses=["forge_session_cookie"])
 def check_forge_session_cookie(forge_session_cookie):
     wanted = {"username": "admin", "two_factor_done": True}
     cookie = _forge(forge_session_cookie, "my_secret_key", wanted)
-    assert isinstance(cookie, str), (
-        f"return the cookie value as a str, not {type(cookie).__name__}: the serializer's dumps() gives one."
+    assert type(cookie) is str, (
+        f"return the cookie value as a str, not {type_name(cookie)}: the serializer's dumps() gives one."
     )
     try:
         readable = read_session_cookie(cookie)
@@ -96,12 +101,20 @@ def check_forge_session_cookie(forge_session_cookie):
     assert session_seen_by("another key", other) == other_data, (
         "for other data your cookie holds something else: sign the data argument, not fixed data."
     )
+    # A key and data drawn for this run: only a forger that signs what it is given makes this cookie.
+    key, draw = secrets.token_hex(16), random.SystemRandom()
+    data = {"user_id": draw.randrange(1, 10 ** 6), "name": secrets.token_urlsafe(8), "two_factor_done": draw.random() < .5}
+    cookie = _forge(forge_session_cookie, key, data)
+    assert session_seen_by(key, cookie) == data, (
+        f"with the key {key!r} and the data {data!r}, an app using that key finds something else in your cookie: "
+        "sign the data argument with the secret_key argument."
+    )
 
 
 @hidden_check("2.1")
 def check_forge_uses_the_given_key(forge_session_cookie):
     key = "0f" * 32
-    cookie = forge_session_cookie(key, {"user_id": 1, "nested": {"a": [1, 2]}})
+    cookie = _forge(forge_session_cookie, key, {"user_id": 1, "nested": {"a": [1, 2]}})
     assert session_seen_by(key, cookie) == {"user_id": 1, "nested": {"a": [1, 2]}}, (
         "sign the data and the key passed in."
     )
@@ -113,15 +126,18 @@ def check_counter_bytes(counter_bytes):
     for unix_time in (59, 1111111109, 1234567890, 20000000000, 29.9, 59.5):
         try:
             got = counter_bytes(unix_time)
-        except (struct.error, TypeError) as error:
-            if isinstance(unix_time, float) and "integer" in str(error):
+        except Exception as error:
+            if not raised(error, "error", "TypeError"):   # struct.error's name is "error"
+                raise
+            if isinstance(unix_time, float) and "integer" in raised_message(error):
                 hint = (f"unix_time can be a float ({unix_time}), and so is unix_time // 30: make the step "
                         "an int first, int(unix_time) // 30.")
             else:
                 hint = "pack an unsigned 64-bit number with '>Q'."
-            raise AssertionError(f"counter_bytes({unix_time}) failed ({type(error).__name__}: {error}): {hint}") from None
+            kind = "struct.error" if raised(error, "error") else "TypeError"
+            raise AssertionError(f"counter_bytes({unix_time}) failed ({kind}: {raised_message(error)}): {hint}") from None
         expected = _reference_counter(unix_time)
-        assert isinstance(got, bytes), f"return bytes, not {type(got).__name__}: try struct.pack('>Q', step)."
+        assert type(got) is bytes, f"return bytes, not {type_name(got)}: try struct.pack('>Q', step)."
         assert len(got) == 8, (
             f"counter_bytes({unix_time}) gave {len(got)} bytes: the counter is always 8 bytes ('>Q', not "
             "'>I' or '>L', which are 4)."
@@ -154,7 +170,9 @@ def check_counter_bytes_beyond_32_bits(counter_bytes):
     unix_time = 2 ** 33 * 30 + 7
     try:
         got = counter_bytes(unix_time)
-    except struct.error:
+    except Exception as error:
+        if not raised(error, "error"):
+            raise
         got = None
     assert got == _reference_counter(unix_time), (
         "steps beyond 2**32 need all 8 bytes: pack an unsigned 64-bit number ('>Q')."
@@ -164,7 +182,7 @@ def check_counter_bytes_beyond_32_bits(counter_bytes):
 @exercise("2.3", "Cut the HMAC down to a code", uses=["truncate"])
 def check_truncate(truncate):
     got = truncate(RFC4226_MAC, 6)
-    assert isinstance(got, str), f"return a str, not {type(got).__name__}: codes may start with 0."
+    assert type(got) is str, f"return a str, not {type_name(got)}: codes may start with 0."
     assert got == "872921", (
         f"for RFC 4226's example HMAC you returned {got!r}, expected '872921': the offset is the low "
         "4 bits of the LAST byte (mac[-1] & 0x0F), then read 4 bytes from there, big-endian."
@@ -172,7 +190,7 @@ def check_truncate(truncate):
     assert truncate(RFC4226_MAC, 8) == "57872921", "with digits=8, keep 8 digits: number % 10**digits."
     # Offset 0, top bit set, and a remainder that needs zero padding.
     tricky = (0x80000000 | 1_000_001_234).to_bytes(4, "big") + bytes(15) + b"\x00"
-    got = truncate(tricky, 6)
+    got = plain_result(truncate(tricky, 6), "truncate(mac, 6)")
     assert got != str((0x80000000 | 1_000_001_234) % 10 ** 6).zfill(6), (
         "clear the top bit of the 4 bytes (& 0x7FFFFFFF) before taking the remainder."
     )
@@ -215,12 +233,15 @@ def check_totp_by_hand(totp_by_hand):
     for unix_time, expected in RFC6238_SHA1[:4]:
         try:
             got = _blame_unfinished(lambda at=unix_time: totp_by_hand(RFC6238_KEY, at, 8), "2.4")
-        except TypeError as error:
+        except Exception as error:
+            if not raised(error, "TypeError"):
+                raise
             raise AssertionError(
-                f"your code raised TypeError ({error}): truncate() needs the HMAC as raw bytes, "
+                f"your code raised TypeError ({raised_message(error)}): truncate() needs the HMAC as raw bytes, "
                 ".digest() (not .hexdigest(), which is text), and hmac.new() needs the counter as bytes, "
                 "counter_bytes(unix_time)."
             ) from None
+        got = plain_result(got, "totp_by_hand(key, unix_time, 8)")
         counter = _reference_counter(unix_time)
         swapped = _reference_truncate(hmac.new(counter, RFC6238_KEY, hashlib.sha1).digest(), 8)
         assert got != swapped, (
@@ -238,9 +259,11 @@ def check_totp_by_hand(totp_by_hand):
         expected = pyotp.TOTP(secret).at(unix_time)
         try:
             six = totp_by_hand(key, unix_time, 6)
-        except (KeyError, IndexError) as error:
+        except Exception as error:
+            if not raised(error, "KeyError", "IndexError"):
+                raise
             raise AssertionError(
-                f"for another key at t={unix_time} your code raised {type(error).__name__} ({error}): an answer "
+                f"for another key at t={unix_time} your code raised {raised_kind(error)} ({raised_message(error)}): an answer "
                 "that looks codes up in RFC 6238's table cannot make other codes. Compute it: HMAC-SHA1 of "
                 "counter_bytes(unix_time) with the key you are given, then truncate."
             ) from None

@@ -5,6 +5,7 @@ from urllib.parse import quote
 
 from .. import ISSUER, qr
 from . import exercise, for_all, hidden_check, question, reference_only
+from .student_side import plain_result, raised, raised_message, type_name
 
 CHECK_SECRET = "CHECKCHECKCHECKCHECKCHECKCHECK22"
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -30,10 +31,12 @@ def contract_uri(secret, account_name):
 
 def _call_uri(provisioning_uri, secret, account_name):
     try:
-        return provisioning_uri(secret, account_name)
-    except NameError as error:
+        return plain_result(provisioning_uri(secret, account_name), "provisioning_uri(secret, account_name)")
+    except Exception as error:
+        if not raised(error, "NameError"):
+            raise
         raise AssertionError(
-            f"your code raised NameError ({error}): like the guide's `username`, that name is not defined "
+            f"your code raised NameError ({raised_message(error)}): like the guide's `username`, that name is not defined "
             "inside your function. Use the account_name parameter."
         ) from None
 
@@ -43,7 +46,7 @@ def check_provisioning_uri(provisioning_uri):
     for account in ("student", "ana@example.com", "Ana Lee"):
         got = _call_uri(provisioning_uri, CHECK_SECRET, account)
         expected = contract_uri(CHECK_SECRET, account)
-        assert isinstance(got, str), f"return the URI as a str, not {type(got).__name__}."
+        assert type(got) is str, f"return the URI as a str, not {type_name(got)}."
         assert "YourAppName" not in got, "YourAppName is the guide's placeholder: the issuer is 'Flask 2FA Workbook'."
         assert got.startswith("otpauth://totp/"), f"a TOTP URI starts with otpauth://totp/, yours is {got[:30]!r}."
         assert f"secret={CHECK_SECRET}" in got, "the URI must carry the secret you were given in secret=."
@@ -105,10 +108,10 @@ def check_provisioning_uri_awkward_names(provisioning_uri):
 def check_qr_data_uri(qr_data_uri):
     text = contract_uri(CHECK_SECRET, "student")
     got = qr_data_uri(text)
-    assert not isinstance(got, bytes), (
+    assert type(got) is not bytes, (
         "return a str: base64.b64encode() gives bytes, so .decode('ascii') them before adding the prefix."
     )
-    assert isinstance(got, str), f"return a str, not {type(got).__name__}."
+    assert type(got) is str, f"return a str, not {type_name(got)}."
     assert "b'" not in got[:40], (
         "the data URI contains b'...': you put the bytes object into a string. Decode it with .decode('ascii')."
     )
@@ -130,6 +133,14 @@ def check_qr_data_uri(qr_data_uri):
 def check_qr_data_uri_other_text(qr_data_uri):
     text = contract_uri("ZYXWVUTSRQPONMLKJIHGFEDCBA234567", "someone.with.a.long.name@example.com")
     assert qr.decode_data_uri(qr_data_uri(text)) == text, "encode exactly the text you are given."
+    # A text drawn for this run: no picture made in advance shows it.
+    import secrets
+    drawn = contract_uri(base64.b32encode(secrets.token_bytes(20)).decode(), secrets.token_urlsafe(10) + "@example.com")
+    got = plain_result(qr_data_uri(drawn), "qr_data_uri(text)")
+    assert type(got) is str and got.startswith(PREFIX) and qr.decode_data_uri(got) == drawn, (
+        "for a text drawn for this run, your data URI's QR code reads something else: encode exactly the text "
+        "you are given."
+    )
 
 
 # The Key Uri Format (github.com/google/google-authenticator/wiki/Key-Uri-Format): the label is
@@ -161,10 +172,12 @@ LEADING_SPACES = ("optional spaces may come between the separator and the accoun
 def check_read_label(read_label):
     for uri, expected in READ_LABEL_CASES:
         try:
-            got = read_label(uri)
-        except ValueError as error:
+            got = plain_result(read_label(uri), f"read_label({uri!r})")
+        except Exception as error:
+            if not raised(error, "ValueError"):
+                raise
             raise AssertionError(
-                f"read_label({uri!r}) raised ValueError ({error}): split at the first ':' only, and when the "
+                f"read_label({uri!r}) raised ValueError ({raised_message(error)}): split at the first ':' only, and when the "
                 "label has no ':' there is no issuer: return (None, account)."
             ) from None
         label = uri.split("/", 3)[3].split("?")[0]
@@ -188,7 +201,7 @@ def check_read_label(read_label):
         issuer, account, separator, spaces = case
         label = quote(account) if issuer is None else quote(issuer) + separator + "%20" * spaces + quote(account)
         uri = f"otpauth://totp/{label}?secret={CHECK_SECRET}"
-        got = read_label(uri)
+        got = plain_result(read_label(uri), f"read_label({uri!r})")
         assert got == (issuer, account), (
             f"read_label({uri!r})\n    gave {got!r}, expected {(issuer, account)!r}: decode the whole label "
             "(every character, accents and other scripts included), split at the first ':', and take the "

@@ -1,16 +1,18 @@
 """Checks for lesson 04: the Jinja template of the enrolment page."""
 import base64
 import io
+import re
+import secrets
 from html.parser import HTMLParser
 
 import pyotp
 import pyqrcode
 from flask import Flask, render_template_string
-from werkzeug.routing import BuildError
 
 from .. import ISSUER, pages, qr
 from ..phone import Phone, PhoneError
 from . import exercise, for_all, hidden_check, question
+from .student_side import is_plain, plain_result, raised, raised_message, student_side, type_name
 
 SECRET = "HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ"
 GROUPED = "HXDM VJEC JJWS RB3H WIZR 4IFU GFTM XBOZ"
@@ -23,7 +25,7 @@ ATTACK = "<script>alert(1)</script>"
 @exercise("4.1", "Group the manual key in fours", uses=["grouped"])
 def check_grouped(grouped):
     got = grouped("JBSWY3DPEHPK3PXP")
-    assert isinstance(got, str), f"return a string, not {type(got).__name__}."
+    assert type(got) is str, f"return a string, not {type_name(got)}."
     assert got.strip() == got, f"grouped gave {got!r}: no space at the start or the end, only between groups."
     assert got == "JBSW Y3DP EHPK 3PXP", (
         f"grouped('JBSWY3DPEHPK3PXP') gave {got!r}, expected 'JBSW Y3DP EHPK 3PXP': "
@@ -54,8 +56,8 @@ def check_grouped(grouped):
 def check_grouped_edges(grouped):
     assert grouped("") == "", "an empty secret should give an empty string."
     secret = pyotp.random_base32()
-    got = grouped(secret)
-    assert got.replace(" ", "") == secret, "removing the spaces must give back exactly the secret."
+    got = plain_result(grouped(secret), "grouped(secret)")
+    assert type(got) is str and got.replace(" ", "") == secret, "removing the spaces must give back exactly the secret."
     assert all(len(group) == 4 for group in got.split(" ")), "every group of a 32-character secret has 4 characters."
 
 
@@ -69,7 +71,9 @@ def qr_data_uri_for(secret, account_name):
 
 
 def render_as_flask_would(template, **values):
-    """Render ``template`` like the home view of an app served under PREFIX (as behind Jupyter's proxy)."""
+    """Render ``template`` like the home view of an app served under PREFIX (as behind Jupyter's proxy).
+
+    It runs where the student's code runs (a template is code: the grader never renders one itself)."""
     app = Flask("lesson_04_check")
 
     @app.route("/", methods=["GET", "POST"])
@@ -77,13 +81,30 @@ def render_as_flask_would(template, **values):
         return ""
 
     with app.test_request_context("/", base_url=f"http://localhost{PREFIX}/"):
-        try:
-            return render_template_string(template, **values)
-        except BuildError as error:
-            raise AssertionError(
-                f"url_for could not find the endpoint {error.endpoint!r}: the page's route is the view "
-                "function home, so write url_for('home')."
-            ) from None
+        return render_template_string(template, **values)
+
+
+def _endpoint_missing(error):
+    """The hint for a url_for that found no view (werkzeug's BuildError), else None."""
+    if not raised(error, "BuildError"):
+        return None
+    endpoint = re.search(r"endpoint '([^']*)'", raised_message(error))
+    return endpoint.group(1) if endpoint else "home"
+
+
+def _render(template, **values):
+    """The page ``template`` makes, rendered where the student's code runs, a url_for that fails as a hint."""
+    lesson = student_side.module("workbook.checks.lesson_04")
+    try:
+        return plain_result(lesson.render_as_flask_would(template, **values), "rendering your template")
+    except Exception as error:
+        endpoint = _endpoint_missing(error)
+        if endpoint is None:
+            raise
+        raise AssertionError(
+            f"url_for could not find the endpoint {endpoint!r}: the page's route is the view "
+            "function home, so write url_for('home')."
+        ) from None
 
 
 def check_rendered_page(html, uri, account_name, manual_key):
@@ -130,10 +151,10 @@ def check_rendered_page(html, uri, account_name, manual_key):
 @exercise("4.2", "Write the enrolment template", uses=["enrolment_template"])
 def check_enrolment_template(enrolment_template):
     template = enrolment_template()
-    assert isinstance(template, str), f"return the template as a string, not {type(template).__name__}."
+    assert type(template) is str, f"return the template as a string, not {type_name(template)}."
     assert "{{" in template, "the template should use Jinja placeholders like {{ qr_code }}."
     uri, data_uri = qr_data_uri_for(SECRET, "student")
-    html = render_as_flask_would(template, account_name=ATTACK, qr_code=data_uri, manual_key=GROUPED)
+    html = _render(template, account_name=ATTACK, qr_code=data_uri, manual_key=GROUPED)
     assert "<script>" not in html, (
         "the username <script>alert(1)</script> reached the page as a real <script> tag: never use "
         "|safe (or Markup) on anything a user typed; plain {{ account_name }} is escaped for you."
@@ -143,7 +164,7 @@ def check_enrolment_template(enrolment_template):
         "show the account name on the page (in the heading), with {{ account_name }}."
     )
     check_otp_input(html)
-    html = render_as_flask_would(template, account_name="ana", qr_code=data_uri, manual_key="<b>KEY</b>")
+    html = _render(template, account_name="ana", qr_code=data_uri, manual_key="<b>KEY</b>")
     assert "<b>" not in html, (
         "the manual key reached the page as HTML (<b>KEY</b> became bold): no |safe on any value, "
         "let Jinja escape it."
@@ -182,54 +203,87 @@ def check_otp_input(html):
 
 @hidden_check("4.2")
 def check_enrolment_template_details(enrolment_template):
+    template = plain_result(enrolment_template(), "enrolment_template()")
+    assert type(template) is str, f"return the template as a string, not {type_name(template)}."
     uri, data_uri = qr_data_uri_for(SECRET, "O'Brien & \"Bo\"")
-    html = render_as_flask_would(enrolment_template(), account_name="O'Brien & \"Bo\"",
-                                 qr_code=data_uri, manual_key=GROUPED)
+    html = _render(template, account_name="O'Brien & \"Bo\"", qr_code=data_uri, manual_key=GROUPED)
     page = check_rendered_page(html, uri, "O'Brien & \"Bo\"", GROUPED)
     assert "O'Brien & \"Bo\"" in page.text, "a name with quotes and & must show on the page exactly as typed."
+    # A secret and a name drawn for this run: the page must show what it is given, whatever it is.
+    secret, name = pyotp.random_base32(), "<i>" + secrets.token_urlsafe(6) + "</i>"
+    uri, data_uri = qr_data_uri_for(secret, name)
+    key = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    html = _render(template, account_name=name, qr_code=data_uri, manual_key=key)
+    assert "<i>" not in html, "a name drawn for this run reached the page as HTML: no |safe, let Jinja escape it."
+    page = check_rendered_page(html, uri, name, key)
+    assert name in page.text, "show the account name you are given on the page, with {{ account_name }}."
 
 
 # --- 4.3 ------------------------------------------------------------------------------
 
-@exercise("4.3", "Serve the page from a route", uses=["create_enrolment_app"])
-def check_create_enrolment_app(create_enrolment_app):
-    app = create_enrolment_app(SECRET, "ana")
-    assert hasattr(app, "test_client"), f"return the Flask app, not {type(app).__name__}."
-    app.config["TESTING"] = True   # let errors in your view reach this check instead of a bare 500
-    client = app.test_client()
+def _check_enrolment_app(create_enrolment_app, secret, account):
+    """Open / of the app create_enrolment_app(secret, account) makes, and look at what it serves."""
+    manual_key = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    app = create_enrolment_app(secret, account)
+    kind = type_name(app)
+    assert not is_plain(app), f"return the Flask app, not {kind}."
+    try:
+        app.config["TESTING"] = True   # let errors in your view reach this check instead of a bare 500
+        client = app.test_client()
+    except Exception as error:
+        if not raised(error, "AttributeError", "TypeError"):
+            raise
+        raise AssertionError(f"return the Flask app, not {kind}.") from None
     try:
         response = client.get("/")
-    except BuildError as error:
-        raise AssertionError(
-            f"url_for({error.endpoint!r}) found no such view: name the view function home "
-            "(def home():), the name your template's url_for('home') looks for."
-        ) from None
-    except TypeError as error:
-        raise AssertionError(
-            f"opening / raised TypeError ({error}): the view must return the page, then a dict of "
-            "headers (a view may return a tuple of the two)."
-        ) from None
-    assert response.status_code == 200, f"GET / answered {response.status_code}, expected 200."
+    except Exception as error:
+        endpoint = _endpoint_missing(error)
+        if endpoint is not None:
+            raise AssertionError(
+                f"url_for({endpoint!r}) found no such view: name the view function home "
+                "(def home():), the name your template's url_for('home') looks for."
+            ) from None
+        if raised(error, "TypeError"):
+            raise AssertionError(
+                f"opening / raised TypeError ({raised_message(error)}): the view must return the page, then a "
+                "dict of headers (a view may return a tuple of the two)."
+            ) from None
+        raise
+    status, data = response.status_code, plain_result(response.data, "the page's response.data")
+    assert status == 200, f"GET / answered {status}, expected 200."
     try:
-        account = Phone().scan(response.data)
+        scanned = Phone().scan(data)
     except (PhoneError, qr.QRDecodeError) as error:
         raise AssertionError(f"the phone could not scan the page: {error}") from None
-    assert account.secret == SECRET, "the QR code holds another secret than the one create_enrolment_app was given."
-    assert account.issuer == ISSUER and account.name == "ana", (
-        f"the phone shows {account.issuer!r} ({account.name!r}); expected {ISSUER!r} ('ana'): "
+    assert scanned.secret == secret, (
+        "the QR code holds another secret than the one create_enrolment_app was given."
+    )
+    assert scanned.issuer == ISSUER and scanned.name == account, (
+        f"the phone shows {scanned.issuer!r} ({scanned.name!r}); expected {ISSUER!r} ({account!r}): "
         "build the QR code from provisioning_uri(secret, account_name)."
     )
-    page = pages.parse(response.data)
-    assert GROUPED in page.text, "the page should show the secret in groups of four: pass manual_key=grouped(secret)."
-    assert "ana" in page.text, "the heading should name the account: pass account_name to the template."
+    page = pages.parse(data)
+    assert manual_key in page.text, "the page should show the secret in groups of four: pass manual_key=grouped(secret)."
+    assert account in page.text, "the heading should name the account: pass account_name to the template."
     form = page.form("otp")
     assert form is not None and form.method == "post", "the page should hold your template's POST form with an otp field."
     assert form.action in (None, "/"), f"the form posts to {form.action!r}: use url_for('home'), and call the view home."
-    cache = response.headers.get("Cache-Control", "")
-    assert "no-store" in cache, (
+    cache = plain_result(response.headers.get("Cache-Control", ""), "the response's headers")
+    assert "no-store" in str(cache), (
         "this page shows a secret, so no browser or proxy may keep a copy: answer with the header "
         "Cache-Control: no-store (a view may return the page, then a dict of headers)."
     )
+
+
+@exercise("4.3", "Serve the page from a route", uses=["create_enrolment_app"])
+def check_create_enrolment_app(create_enrolment_app):
+    # A secret and an account drawn for this run: the page must show what the app was given.
+    _check_enrolment_app(create_enrolment_app, pyotp.random_base32(), "ana." + secrets.token_hex(3))
+
+
+@hidden_check("4.3")
+def check_create_enrolment_app_fixed(create_enrolment_app):
+    _check_enrolment_app(create_enrolment_app, SECRET, "ana")
 
 
 # --- questions ----------------------------------------------------------------------

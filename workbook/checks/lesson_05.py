@@ -8,6 +8,7 @@ from flask import request
 
 from ..app_loader import make_stage_app
 from . import RUN_SEED, exercise, for_all, hidden_check, question
+from .student_side import plain_result, raised, raised_kind, raised_message, student_side, type_name
 
 SECRET = "HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ"
 NOW = 1_700_000_011                  # one second after a 30-second step begins
@@ -118,9 +119,11 @@ BAD = {
 def check_normalise_code(normalise_code):
     try:
         missing = normalise_code(None)
-    except (AttributeError, TypeError) as error:
+    except Exception as error:
+        if not raised(error, "AttributeError", "TypeError"):
+            raise
         raise AssertionError(
-            f"normalise_code(None) raised {type(error).__name__}: a missing field arrives as None "
+            f"normalise_code(None) raised {raised_kind(error)}: a missing field arrives as None "
             "(request.form.get('otp')), so return None for it before anything else."
         ) from None
     assert missing is None, f"normalise_code(None) gave {missing!r}, expected None."
@@ -132,8 +135,8 @@ def check_normalise_code(normalise_code):
                "only takes them off the ends." if " " in raw.strip() else
                ": six ASCII digits, with spaces removed, are a well-formed code.")
         )
-        assert isinstance(got, str), (
-            f"normalise_code({raw!r}) gave {got!r}: return the code as a string (a number would lose "
+        assert type(got) is str, (
+            f"normalise_code({raw!r}) gave {got!r}, a {type_name(got)}: return the code as a string (a number would lose "
             "the leading 0 of codes like 012345)."
         )
         assert got == expected, (
@@ -208,9 +211,11 @@ def check_status_for(status_for):
     for raw, expected, what in cases:
         try:
             got = status_for(SECRET, raw, NOW)
-        except (TypeError, AttributeError) as error:
+        except Exception as error:
+            if not raised(error, "TypeError", "AttributeError"):
+                raise
             raise AssertionError(
-                f"{what}: your code raised {type(error).__name__} ({error}): call normalise_code(raw) first, "
+                f"{what}: your code raised {raised_kind(error)} ({raised_message(error)}): call normalise_code(raw) first, "
                 "and answer 400 when it gives None, before anything else touches the value."
             ) from None
         if expected == 200 and got != 200 and status_for(SECRET, TOTP.now(), NOW) == 200:
@@ -230,6 +235,23 @@ def check_status_for_edges(status_for):
     assert status_for(SECRET, to_digits(code_at(0), ARABIC_INDIC), NOW) == 400, "Arabic-Indic digits: 400."
     other = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     assert status_for(other, pyotp.TOTP(other).at(NOW), NOW) == 200, "check the code against the secret passed in."
+    # A secret, a time and codes drawn for this run: the answer must come from them, not from a table.
+    draw = random.SystemRandom()
+    secret, now = pyotp.random_base32(), draw.randrange(10 ** 9, 4 * 10 ** 9)
+    totp = pyotp.TOTP(secret)
+    step = draw.choice((-1, 0, 1))
+    code = totp.at(now + 30 * step)
+    typed = code if draw.random() < .5 else f"{code[:3]} {code[3:]}"
+    assert status_for(secret, typed, now) == 200, (
+        f"the code {typed!r}, of the step {step:+d} from `now` for a secret drawn for this run, got no 200: "
+        "normalise it, then check it against the secret and the time you are given."
+    )
+    taken = {totp.at(now + 30 * near) for near in range(-2, 3)}
+    wrong = next(guess for guess in (f"{draw.randrange(CODES):06d}" for _ in range(100)) if guess not in taken)
+    assert status_for(secret, wrong, now) == 401, (
+        f"a wrong but well-formed code ({wrong!r}) for a secret drawn for this run got no 401."
+    )
+    assert status_for(secret, code[:5], now) == 400, "five digits are malformed: 400."
 
 
 # --- 5.4 and 5.5: the attack, before any defence -----------------------------------------
@@ -246,21 +268,21 @@ def _chance(tries):
 def check_chance_within(chance_within):
     from hypothesis import strategies as st
     assert chance_within(0) == 0, f"no guess at all gave {chance_within(0)!r}: zero tries never get in (0)."
-    one = chance_within(1)
+    one = plain_result(chance_within(1), "chance_within(1)")
     assert math.isclose(one, 3 / CODES, rel_tol=1e-9), (
         f"one guess gave {one!r}. With valid_window=1 three codes are right at any moment (this step's and one "
         "either side), out of 1,000,000 six-digit codes."
         + (" You counted one right code only." if math.isclose(one, 1 / CODES, rel_tol=1e-9) else "")
         + (" A chance is a number from 0 to 1, not a percentage." if math.isclose(one, 3e-4, rel_tol=1e-9) else "")
     )
-    many = chance_within(CODES)
+    many = plain_result(chance_within(CODES), "chance_within(1_000_000)")
     assert 0 <= many <= 1, (
         f"a million tries gave {many!r}: a chance is never above 1. Adding up the chances of hitting counts "
         "some runs twice: multiply the chances of missing instead."
     )
 
     def agrees(tries):
-        got, expected = chance_within(tries), _chance(tries)
+        got, expected = plain_result(chance_within(tries), f"chance_within({tries})"), _chance(tries)
         assert math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-12), (
             f"{tries} tries gave {got!r}, expected {expected:.6g}. Work out the chance that every one of the "
             "tries misses, then take the opposite: the guesser gets in unless all of them miss."
@@ -270,31 +292,35 @@ def check_chance_within(chance_within):
     for_all(st.integers(min_value=100, max_value=20 * CODES), agrees)
 
 
-class _SecretChosenByTheCheck:
-    """While in force, stage 5 draws ``secret`` for every new visitor: the check knows the answer, the guesser not."""
+def stage_5_under_attack(now, secret):
+    """Stage 5 with its clock stopped at ``now``, handing every new visitor ``secret`` (chosen by the check, not
+    known to the guesser), and noting each POST it answered in ``app.config["POSTS_ANSWERED"]``: (otp, status).
 
-    def __init__(self, secret):
-        self.secret, self.saved = secret, pyotp.random_base32
+    Built where the student's code runs (``student_side.module("workbook.checks.lesson_05")``)."""
+    app = make_stage_app(5, {"TESTING": True, "SECRET_KEY": secrets.token_hex(32), "CLOCK": lambda: now,
+                             "POSTS_ANSWERED": []})
+    drawn_by_pyotp = pyotp.random_base32
 
-    def __enter__(self):
-        pyotp.random_base32 = lambda *args, **kwargs: self.secret
+    @app.before_request
+    def hand_out_the_checks_secret():
+        pyotp.random_base32 = lambda *args, **kwargs: secret
 
-    def __exit__(self, *exc):
-        pyotp.random_base32 = self.saved
-
-
-def _stage_5_under_attack(now):
-    """Stage 5 with its clock stopped at ``now``, and each POST it answered: (the otp field, the status)."""
-    app = make_stage_app(5, {"TESTING": True, "SECRET_KEY": secrets.token_hex(32), "CLOCK": lambda: now})
-    posts = []
+    @app.teardown_request
+    def put_pyotp_back(error=None):
+        pyotp.random_base32 = drawn_by_pyotp
 
     @app.after_request
     def count_posts(response):
         if request.method == "POST":
-            posts.append((request.form.get("otp"), response.status_code))
+            app.config["POSTS_ANSWERED"].append((request.form.get("otp"), response.status_code))
         return response
 
-    return app, posts
+    return app
+
+
+def _posts(app):
+    """The POSTs ``app`` (from stage_5_under_attack) answered: [(the otp field, the status)]."""
+    return [tuple(post) for post in plain_result(app.config["POSTS_ANSWERED"], "the app's log")]
 
 
 def _wrong_codes(rng, right, count):
@@ -323,9 +349,10 @@ def check_guess_code(guess_code):
     target = totp.at(now - 30)             # the code of the step before: valid_window=1 lets it in too
     candidates[at] = target
 
-    app, posts = _stage_5_under_attack(now)
-    with _SecretChosenByTheCheck(secret):
-        got = guess_code(app.test_client(), list(candidates))
+    lesson = student_side.module("workbook.checks.lesson_05")
+    app = lesson.stage_5_under_attack(now, secret)
+    got = plain_result(guess_code(app.test_client(), list(candidates)), "guess_code(client, codes)")
+    posts = _posts(app)
     sent = [otp for otp, _ in posts]
     assert posts, "your guesser sent nothing: post each code to '/' as the form field otp."
     assert any(otp is not None for otp in sent), (
@@ -348,10 +375,10 @@ def check_guess_code(guess_code):
         f"the app let you in at try {at + 1}, but your guesser sent {len(posts)} codes: stop at the first "
         "one that gets in (every extra try is one more line in the server's log).")
 
-    app, posts = _stage_5_under_attack(now)
+    app = lesson.stage_5_under_attack(now, secret)
     nothing = _wrong_codes(rng, right, 30)
-    with _SecretChosenByTheCheck(secret):
-        got = guess_code(app.test_client(), list(nothing))
+    got = plain_result(guess_code(app.test_client(), list(nothing)), "guess_code(client, codes)")
+    posts = _posts(app)
     assert got is None, f"none of 30 wrong codes gets in, and your guesser returned {got!r}: return None then."
     assert len(posts) == len(nothing), (
         f"30 wrong codes, and your guesser sent {len(posts)}: try every code you are given before giving up.")

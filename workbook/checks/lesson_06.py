@@ -1,6 +1,8 @@
 """Checks for lesson 06: the login flow (passwords, queries, the page in between, the guard)."""
 import base64
 import io
+import random
+import secrets
 import shutil
 import sqlite3
 import tempfile
@@ -12,8 +14,17 @@ from flask import Flask, redirect, request, session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import ISSUER
-from ..phone import Phone, PhoneError
+from ..phone import Phone
 from . import exercise, for_all, hidden_check, question
+from .student_side import is_plain, plain_result, raised, raised_kind, raised_message, student_side, type_name
+
+SQLITE_ERRORS = ("Error", "DatabaseError", "OperationalError", "ProgrammingError", "IntegrityError",
+                 "InterfaceError", "DataError", "NotSupportedError", "InternalError")
+
+
+def _lesson():
+    """This module where the student's code runs: the fixtures the checks hand it are built there."""
+    return student_side.module("workbook.checks.lesson_06")
 
 PASSWORD = "correct horse battery"
 SCHEMA = """
@@ -27,7 +38,7 @@ CREATE TABLE users (
 """
 
 
-def _users_db(names=("alice", "bob", "o'neil")):
+def users_db(names=("alice", "bob", "o'neil")):
     """An in-memory users table like stage 6's, with hashed passwords (pbkdf2: quick to make)."""
     db = sqlite3.connect(":memory:")
     db.row_factory = sqlite3.Row
@@ -39,25 +50,40 @@ def _users_db(names=("alice", "bob", "o'neil")):
     return db
 
 
+def _users_db(names=("alice", "bob", "o'neil")):
+    """users_db(names), built where the student's code runs."""
+    return _lesson().users_db(list(names))
+
+
+def row_columns(row):
+    """(The name of ``row``'s type, its columns as a dict when it reads like a sqlite3.Row (keys()), else None)."""
+    keys = getattr(row, "keys", None)
+    if not callable(keys):
+        return type(row).__name__, None
+    return type(row).__name__, {key: row[key] for key in keys()}
+
+
 def _username_of(row, asked):
-    assert not isinstance(row, list), (
+    if row is None:
+        return None
+    if is_plain(row):
+        kind, columns = type(row).__name__, row if type(row) is dict else None
+    else:
+        kind, columns = plain_result(_lesson().row_columns(row), f"reading the row find_user(db, {asked!r}) gave")
+    assert kind != "list", (
         f"find_user(db, {asked!r}) returned a list: return the one row from .fetchone() "
         "(or None), not a list from .fetchall()."
     )
-    assert row is None or hasattr(row, "keys"), (
-        f"find_user(db, {asked!r}) returned {row!r}, a {type(row).__name__}, not the user's row: return the "
+    assert columns is not None, (
+        f"find_user(db, {asked!r}) returned {row!r}, a {kind}, not the user's row: return the "
         "whole row that .fetchone() gives (SELECT *), so the caller can read every column "
         "(row['password_hash'], row['totp_secret'])."
     )
-    if row is None:
-        return None
-    try:
-        return row["username"]
-    except (IndexError, KeyError):
-        raise AssertionError(
-            f"find_user(db, {asked!r}) returned a row without the username column (it has {list(row.keys())}): "
-            "select every column of the user, SELECT * FROM users ..."
-        ) from None
+    assert "username" in columns, (
+        f"find_user(db, {asked!r}) returned a row without the username column (it has {list(columns)}): "
+        "select every column of the user, SELECT * FROM users ..."
+    )
+    return columns["username"]
 
 
 # --- 6.1: the attack, before the defence -----------------------------------------
@@ -68,11 +94,13 @@ def _qr_img(text):
     return '<img alt="QR code" src="data:image/png;base64,' + base64.b64encode(picture.getvalue()).decode() + '">'
 
 
-def _guide_like_app():
-    """The lesson's single 2FA page, its mistake kept: the QR code for anyone who knows the password."""
+def guide_like_app(username, password, secret):
+    """The lesson's single 2FA page, its mistake kept: the QR code for anyone who knows the password.
+
+    One user, ``username`` with ``password``, whose TOTP secret is ``secret`` (the check draws all three)."""
     app = Flask("lesson_06_guide_like")
-    app.config.update(TESTING=True, SECRET_KEY="lesson 06 check, not a real key")
-    users = {"alice": {"password": PASSWORD, "secret": pyotp.random_base32()}}
+    app.config.update(TESTING=True, SECRET_KEY=secrets.token_hex(16))
+    users = {username: {"password": password, "secret": secret}}
 
     @app.get("/login")
     def login_page():
@@ -94,46 +122,60 @@ def _guide_like_app():
             name=session["username"], issuer_name=ISSUER)
         return "<h1>Scan me</h1>" + _qr_img(uri) + '<form method="post"><input name="otp"></form>'
 
-    return app, users["alice"]["secret"]
-
-
-def _stage_6_with_alice_enrolled(folder):
-    """The real stage 6 app, where alice has turned 2FA on with her phone."""
-    from ..app_loader import make_stage_app
-    from ..fixed_clock import FixedClock
-    clock = FixedClock(1_700_000_000)
-    app = make_stage_app(6, {"TESTING": True, "SECRET_KEY": "lesson 06 check, not a real key",
-                             "DATABASE": str(Path(folder) / "users.sqlite"), "CLOCK": clock})
-    alice = app.test_client()
-    alice.post("/register", data={"username": "alice", "password": PASSWORD})
-    alice.post("/login", data={"username": "alice", "password": PASSWORD})
-    phone = Phone(clock=clock)
-    phone.scan(alice.get("/enable-2fa").data)
-    alice.post("/enable-2fa", data={"otp": phone.code()})
-    alice.post("/logout")
     return app
 
 
-def _attack(steal_second_factor, app, where):
+def stage_6_with_user_enrolled(username, password):
+    """The real stage 6 app (its database in a folder of its own), where ``username`` has turned 2FA on with
+    their phone; ``remove_database_folder(app)`` when done."""
+    from ..app_loader import make_stage_app
+    from ..fixed_clock import FixedClock
+    clock = FixedClock(1_700_000_000)
+    folder = tempfile.mkdtemp(prefix="lesson06-check-")
+    app = make_stage_app(6, {"TESTING": True, "SECRET_KEY": secrets.token_hex(16),
+                             "DATABASE": str(Path(folder) / "users.sqlite"), "CLOCK": clock})
+    owner = app.test_client()
+    owner.post("/register", data={"username": username, "password": password})
+    owner.post("/login", data={"username": username, "password": password})
+    phone = Phone(clock=clock)
+    phone.scan(owner.get("/enable-2fa").data)
+    owner.post("/enable-2fa", data={"otp": phone.code()})
+    owner.post("/logout")
+    return app
+
+
+def remove_database_folder(app):
+    """Remove the folder stage_6_with_user_enrolled made for ``app``'s database."""
+    shutil.rmtree(Path(app.config["DATABASE"]).parent, ignore_errors=True)
+
+
+def _attack(steal_second_factor, app, username, password, where):
     try:
-        return steal_second_factor(app.test_client(), "alice", PASSWORD)
-    except PhoneError as error:
+        return plain_result(steal_second_factor(app.test_client(), username, password),
+                            "steal_second_factor(client, username, password)")
+    except Exception as error:
+        if not raised(error, "PhoneError"):
+            raise
         raise AssertionError(
-            f"{where} your attack raised PhoneError ({error}): when the page you land on shows no QR code, "
-            "there is nothing to take, so return None."
+            f"{where} your attack raised PhoneError ({raised_message(error)}): when the page you land on shows no "
+            "QR code, there is nothing to take, so return None."
         ) from None
 
 
 @exercise("6.1", "Take the second factor with the password alone", uses=["steal_second_factor"])
 def check_steal_second_factor(steal_second_factor):
-    weak, secret = _guide_like_app()
-    got = _attack(steal_second_factor, weak, "against the guide-like app,")
+    # The user, the password and the secret are drawn for this run: only an attack that reads the page works.
+    username, password = "user_" + secrets.token_hex(3), secrets.token_urlsafe(12)
+    secret = pyotp.random_base32()
+    lesson = _lesson()
+    weak = lesson.guide_like_app(username, password, secret)
+    got = _attack(steal_second_factor, weak, username, password, "against the guide-like app,")
     assert got is not None, (
         "against the guide-like app your attack came back with nothing, yet its 2FA page shows the QR code to "
         "anyone who knows the password: log in as the user first (a POST to /login with the username and "
         "password, following the redirect as a browser does), then scan the page you land on."
     )
-    assert not (isinstance(got, str) and got.isdigit()), (
+    assert not (type(got) is str and got.isdigit()), (
         f"you returned a code ({got}): a code is dead within a minute, while the secret makes every code, "
         "forever. Return the secret that the phone read from the QR code."
     )
@@ -141,12 +183,12 @@ def check_steal_second_factor(steal_second_factor):
         f"you returned {got!r}, not the secret in the QR code of the page the login leads to: scan that "
         "page with a Phone and return the secret of the account it read."
     )
-    folder = tempfile.mkdtemp(prefix="lesson06-check-")
+    defended = lesson.stage_6_with_user_enrolled(username, password)
     try:
-        defended = _stage_6_with_alice_enrolled(folder)
-        got = _attack(steal_second_factor, defended, "against stage 6, whose code page shows no QR code,")
+        got = _attack(steal_second_factor, defended, username, password,
+                      "against stage 6, whose code page shows no QR code,")
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        lesson.remove_database_folder(defended)
     assert got is None, (
         f"against stage 6 your attack returned {got!r}, but stage 6 never shows the QR code again once 2FA "
         "is on: return None when the page you land on has no QR code to scan."
@@ -155,27 +197,28 @@ def check_steal_second_factor(steal_second_factor):
 
 # --- 6.2 -----------------------------------------------------------------
 
-class _EqualToEverything(str):
+class EqualToEverything(str):
     """An attempt that says it equals anything, and notes whether it was compared or hashed.
 
     A function that compares ``attempt == password`` gets True from it; one that
     hashes it (check_password_hash encodes it to bytes first) sees its real text.
+    Built where the student's code runs; the check reads ``compared`` and ``hashed``.
     """
     hashed = False
     compared = False
 
     def __eq__(self, other):
-        type(self).compared = True
+        self.compared = True
         return True
 
     def __ne__(self, other):
-        type(self).compared = True
+        self.compared = True
         return False
 
     __hash__ = str.__hash__
 
     def encode(self, *args, **kwargs):
-        type(self).hashed = True
+        self.hashed = True
         return str(self).encode(*args, **kwargs)
 
 
@@ -187,16 +230,21 @@ def _pbkdf2_iterations(stored):
     return None
 
 
-@exercise("6.2", "Hash a password and check it", uses=["hash_and_check"])
-def check_hash_and_check(hash_and_check):
-    result = hash_and_check(PASSWORD, PASSWORD)
-    assert isinstance(result, tuple) and len(result) == 2, (
+def _hash_and_check(hash_and_check, password, attempt):
+    result = plain_result(hash_and_check(password, attempt), "hash_and_check(password, attempt)")
+    assert type(result) is tuple and len(result) == 2, (
         f"return a pair (stored_hash, matches), not {result!r}."
     )
-    stored, matches = result
-    assert isinstance(stored, str), f"the stored hash should be a str, not {type(stored).__name__}."
-    assert PASSWORD not in stored, "the stored value still contains the password: store what generate_password_hash makes of it."
-    assert check_password_hash(stored, PASSWORD), (
+    return result
+
+
+@exercise("6.2", "Hash a password and check it", uses=["hash_and_check"])
+def check_hash_and_check(hash_and_check):
+    password = PASSWORD + " " + secrets.token_urlsafe(6)    # drawn for this run: no hash of it exists yet
+    stored, matches = _hash_and_check(hash_and_check, password, password)
+    assert type(stored) is str, f"the stored hash should be a str, not {type_name(stored)}."
+    assert password not in stored, "the stored value still contains the password: store what generate_password_hash makes of it."
+    assert check_password_hash(stored, password), (
         "werkzeug cannot check that stored value against the password: make it with "
         "werkzeug.security.generate_password_hash, not a plain digest such as hashlib.sha256."
     )
@@ -211,8 +259,8 @@ def check_hash_and_check(hash_and_check):
     )
     # Each call costs two scrypt hashes (a tenth of a second each), so this one checks three things:
     # a new salt, a wrong attempt refused, and that the refusal came from the stored hash.
-    _EqualToEverything.hashed = _EqualToEverything.compared = False
-    again, wrong = hash_and_check(PASSWORD, _EqualToEverything("Correct horse battery"))
+    trap = _lesson().EqualToEverything(password[0].upper() + password[1:])
+    again, wrong = _hash_and_check(hash_and_check, password, trap)
     assert again != stored, (
         "hashing the same password twice gave the same text: a salted hash (generate_password_hash) "
         "is different every time, so two users with one password do not look alike."
@@ -222,15 +270,15 @@ def check_hash_and_check(hash_and_check):
         "itself (== or compare_digest). The app no longer has the password, only `stored`: check the "
         "attempt against `stored` with check_password_hash."
     )
-    assert wrong is False or not _EqualToEverything.compared, from_the_hash
+    assert wrong is False or trap.compared is not True, from_the_hash
     assert wrong is False, "a different attempt (one capital letter) should give matches == False."
-    assert _EqualToEverything.hashed, from_the_hash
+    assert trap.hashed is True, from_the_hash
 
 
 @hidden_check("6.2")
 def check_hash_is_slow_and_honest(hash_and_check):
-    stored, empty = hash_and_check("another password", "")
-    assert stored.split(":", 1)[0] in ("scrypt", "pbkdf2"), (
+    stored, empty = _hash_and_check(hash_and_check, "another password", "")
+    assert type(stored) is str and stored.split(":", 1)[0] in ("scrypt", "pbkdf2"), (
         "use one of werkzeug's slow password hashes (scrypt or pbkdf2), not a plain fast digest."
     )
     assert empty is False, "an empty attempt must not match."
@@ -242,18 +290,21 @@ def _find(find_user, db, username):
     """Call the student's find_user, turning the usual crashes into hints."""
     try:
         return find_user(db, username)
-    except sqlite3.ProgrammingError as error:
-        if "bindings" in str(error):
+    except Exception as error:
+        if raised(error, "ProgrammingError"):
+            if "bindings" in raised_message(error):
+                raise AssertionError(
+                    f"find_user(db, {username!r}) raised ProgrammingError ({raised_message(error)}): the parameters "
+                    "must be a tuple, (username,) with its comma. A bare string counts as one parameter per character."
+                ) from None
+            raise AssertionError(f"find_user(db, {username!r}) raised ProgrammingError ({raised_message(error)}).") from None
+        if raised(error, *SQLITE_ERRORS):
             raise AssertionError(
-                f"find_user(db, {username!r}) raised ProgrammingError ({error}): the parameters must be a "
-                "tuple, (username,) with its comma. A bare string counts as one parameter per character."
+                f"the name {username!r} broke your query ({raised_kind(error)}: {raised_message(error)}): the input "
+                "became part of your SQL. Pass the name as a parameter: db.execute('... WHERE username = ?', "
+                "(username,))."
             ) from None
-        raise AssertionError(f"find_user(db, {username!r}) raised ProgrammingError ({error}).") from None
-    except sqlite3.Error as error:
-        raise AssertionError(
-            f"the name {username!r} broke your query ({type(error).__name__}: {error}): the input became part of "
-            "your SQL. Pass the name as a parameter: db.execute('... WHERE username = ?', (username,))."
-        ) from None
+        raise
 
 
 @exercise("6.3", "Find a user safely", uses=["find_user"])
@@ -287,8 +338,8 @@ def check_find_user(find_user):
     _names_stay_data(find_user)
 
 
-class _RecordingConnection:
-    """A sqlite3 connection that notes the SQL text of every statement run through it."""
+class RecordingConnection:
+    """A sqlite3 connection that notes the SQL text of every statement run through it (in ``statements``)."""
 
     def __init__(self, db):
         self._db, self.statements = db, []
@@ -322,14 +373,15 @@ def _names_stay_data(find_user):
     from hypothesis import strategies as st
 
     def any_names(names):
-        db = _RecordingConnection(_users_db(names))
+        db = _lesson().RecordingConnection(_users_db(names))
         for name in names[:3] + [names[0] + "x"]:
             got = _username_of(_find(find_user, db, name), name)
             assert got == (name if name in names else None), (
                 f"find_user(db, {name!r}) found {got!r}: every name must match exactly, letters outside ASCII, "
                 "quotes, % and _ included."
             )
-        built = [sql for sql in db.statements for name in names if name in sql]
+        statements = plain_result(db.statements, "the connection's statements")
+        built = [sql for sql in statements for name in names if type(sql) is str and name in sql]
         assert not built, (
             f"the name was written into the SQL text ({built[0]!r}): however it is quoted or escaped, that is SQL "
             "built from the input. Put a ? in the SQL and pass the name separately, as a parameter."
@@ -342,20 +394,26 @@ def _names_stay_data(find_user):
 @hidden_check("6.3")
 def check_find_user_other_names(find_user):
     db = _users_db(("Zoë", "x'; DROP TABLE users; --"))
-    assert _username_of(find_user(db, "Zoë"), "Zoë") == "Zoë", "find_user(db, 'Zoë') should find Zoë."
-    assert _username_of(find_user(db, "x'; DROP TABLE users; --"), "") == "x'; DROP TABLE users; --"
-    assert find_user(db, "zoë") is None, "names must match exactly."
+    assert _username_of(_find(find_user, db, "Zoë"), "Zoë") == "Zoë", "find_user(db, 'Zoë') should find Zoë."
+    assert _username_of(_find(find_user, db, "x'; DROP TABLE users; --"), "") == "x'; DROP TABLE users; --"
+    assert _find(find_user, db, "zoë") is None, "names must match exactly."
 
 
 # --- 6.4 -----------------------------------------------------------------
 
-def _row(**values):
+def user_row(username="alice", pending_secret=None, totp_secret=None):
+    """A sqlite3.Row of a users table like stage 6's (the row find_user gives)."""
     db = sqlite3.connect(":memory:")
     db.row_factory = sqlite3.Row
     db.executescript(SCHEMA)
     db.execute("INSERT INTO users (username, password_hash, pending_secret, totp_secret) VALUES (?, ?, ?, ?)",
-               (values.get("username", "alice"), "hash", values.get("pending_secret"), values.get("totp_secret")))
+               (username, "hash", pending_secret, totp_secret))
     return db.execute("SELECT * FROM users").fetchone()
+
+
+def _row(**values):
+    """user_row(**values), built where the student's code runs."""
+    return _lesson().user_row(**values)
 
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -363,30 +421,33 @@ SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 def _next_page(next_page_after_password, row):
     try:
-        return next_page_after_password(row)
-    except AttributeError as error:
-        raise AssertionError(
-            f"your code raised AttributeError ({error}): a sqlite3.Row has no .get() or attributes; "
-            "read a column like a dict key, user_row['totp_secret']."
-        ) from None
-    except (IndexError, KeyError) as error:
-        raise AssertionError(
-            f"your code raised {type(error).__name__} ({error}): the columns are id, username, password_hash, "
-            "pending_secret and totp_secret; read one with user_row['totp_secret']."
-        ) from None
+        return plain_result(next_page_after_password(row), "next_page_after_password(user_row)")
+    except Exception as error:
+        if raised(error, "AttributeError"):
+            raise AssertionError(
+                f"your code raised AttributeError ({raised_message(error)}): a sqlite3.Row has no .get() or "
+                "attributes; read a column like a dict key, user_row['totp_secret']."
+            ) from None
+        if raised(error, "IndexError", "KeyError"):
+            raise AssertionError(
+                f"your code raised {raised_kind(error)} ({raised_message(error)}): the columns are id, username, "
+                "password_hash, pending_secret and totp_secret; read one with user_row['totp_secret']."
+            ) from None
+        raise
 
 
 @exercise("6.4", "Choose the page after the password", uses=["next_page_after_password"])
 def check_next_page_after_password(next_page_after_password):
+    secret = pyotp.random_base32()    # drawn for this run
     new_user = _next_page(next_page_after_password, _row())
     assert new_user == "/enable-2fa", (
         f"a user without 2FA (totp_secret is NULL) should go to '/enable-2fa', not {new_user!r}."
     )
-    enrolled = _next_page(next_page_after_password, _row(totp_secret=SECRET))
+    enrolled = _next_page(next_page_after_password, _row(totp_secret=secret))
     assert enrolled == "/verify-2fa", (
         f"a user with a totp_secret should go to '/verify-2fa' (code only, no QR), not {enrolled!r}."
     )
-    halfway = _next_page(next_page_after_password, _row(pending_secret=SECRET))
+    halfway = _next_page(next_page_after_password, _row(pending_secret=secret))
     assert halfway == "/enable-2fa", (
         f"a user who saw the QR code but never confirmed a code has no totp_secret yet: "
         f"send them to '/enable-2fa', not {halfway!r}. Look at totp_secret, not pending_secret."
@@ -397,84 +458,119 @@ def check_next_page_after_password(next_page_after_password):
 def check_next_page_with_plain_dicts(next_page_after_password):
     assert next_page_after_password({"id": 1, "username": "a", "totp_secret": None, "pending_secret": None}) == "/enable-2fa"
     assert next_page_after_password({"id": 1, "username": "a", "totp_secret": SECRET, "pending_secret": None}) == "/verify-2fa"
+    # Users drawn for this run, in every state: the page follows totp_secret alone.
+    draw = random.SystemRandom()
+    for _ in range(3):
+        totp_secret, pending_secret = draw.choice([(pyotp.random_base32(), None), (None, pyotp.random_base32()),
+                                                   (None, None), (pyotp.random_base32(), pyotp.random_base32())])
+        row = _row(username="user_" + secrets.token_hex(3), pending_secret=pending_secret, totp_secret=totp_secret)
+        expected = "/verify-2fa" if totp_secret else "/enable-2fa"
+        got = _next_page(next_page_after_password, row)
+        assert got == expected, (
+            f"a user {'with' if totp_secret else 'without'} a totp_secret"
+            f"{' and with a pending_secret' if pending_secret else ''} should go to {expected!r}, not {got!r}."
+        )
 
 
 # --- 6.5 -----------------------------------------------------------------
 
-def _guarded_app(login_required):
+def guarded_app(login_required):
+    """A Flask app whose /dashboard and /notes/<int:note_id> are guarded by ``login_required`` (the student's)."""
     app = Flask(__name__)
-    app.config.update(TESTING=True, SECRET_KEY="lesson 06 check, not a real key")
+    app.config.update(TESTING=True, SECRET_KEY=secrets.token_hex(16))
 
     @app.get("/login")
     def login():
         return "the login page"
 
-    try:
-        @app.get("/dashboard")
-        @login_required
-        def dashboard():
-            return f"dashboard of user {session.get('user_id')}"
+    @app.get("/dashboard")
+    @login_required
+    def dashboard():
+        return f"dashboard of user {session.get('user_id')}"
 
-        @app.get("/notes/<int:note_id>")
-        @login_required
-        def note(note_id):
-            return f"note {note_id}"
-    except AssertionError as error:
-        raise AssertionError(
-            f"Flask refused two views guarded by your decorator ({error}). Put functools.wraps, given the view, "
-            "on the inner function, so each guarded view keeps its own name."
-        ) from None
+    @app.get("/notes/<int:note_id>")
+    @login_required
+    def note(note_id):
+        return f"note {note_id}"
+
     return app
 
 
+def view_name(app, endpoint):
+    """The __name__ of the function ``app`` runs for ``endpoint``."""
+    return app.view_functions[endpoint].__name__
+
+
+def _guarded_app(login_required):
+    """guarded_app(login_required), built where the student's code runs."""
+    try:
+        return _lesson().guarded_app(login_required)
+    except Exception as error:
+        if not raised(error, "AssertionError"):
+            raise
+        raise AssertionError(
+            f"Flask refused two views guarded by your decorator ({raised_message(error)}). Put functools.wraps, "
+            "given the view, on the inner function, so each guarded view keeps its own name."
+        ) from None
+
+
 def _goes_to_login(response, what):
-    location = response.headers.get("Location", "")
-    assert response.status_code in (301, 302, 303, 307, 308), (
-        f"{what}: got status {response.status_code}; return redirect(url_for('login')) instead of the page."
+    status = response.status_code
+    location = plain_result(response.headers.get("Location", ""), "the response's headers")
+    assert status in (301, 302, 303, 307, 308), (
+        f"{what}: got status {status}; return redirect(url_for('login')) instead of the page."
     )
-    assert location.rstrip("/").endswith("login"), f"{what}: redirected to {location!r}, not to the login page."
+    assert str(location).rstrip("/").endswith("login"), f"{what}: redirected to {location!r}, not to the login page."
 
 
 def _visit(client, path, what):
     """GET ``path``, turning a crash inside the decorator into a hint."""
     try:
         return client.get(path)
-    except KeyError as error:
-        raise AssertionError(
-            f"{what}: your code raised KeyError ({error}): an empty session has no such key, so read it "
-            "with session.get('user_id'), which gives None."
-        ) from None
-    except TypeError as error:
-        raise AssertionError(
-            f"{what}: your code raised TypeError ({error}): the inner function must call the view and "
-            "pass on every argument, positional and keyword, that Flask gives it, and return what it returns; the "
-            "decorator itself returns the inner function."
-        ) from None
+    except Exception as error:
+        if raised(error, "KeyError"):
+            raise AssertionError(
+                f"{what}: your code raised KeyError ({raised_message(error)}): an empty session has no such key, so "
+                "read it with session.get('user_id'), which gives None."
+            ) from None
+        if raised(error, "TypeError"):
+            raise AssertionError(
+                f"{what}: your code raised TypeError ({raised_message(error)}): the inner function must call the view "
+                "and pass on every argument, positional and keyword, that Flask gives it, and return what it returns; "
+                "the decorator itself returns the inner function."
+            ) from None
+        raise
+
+
+def _page(response):
+    return plain_result(response.get_data(as_text=True), "the page")
 
 
 @exercise("6.5", "Guard the protected page", uses=["login_required"])
 def check_login_required(login_required):
+    draw = random.SystemRandom()      # a user and a note drawn for this run
+    user_id, note_id = draw.randrange(1, 10 ** 6), draw.randrange(10 ** 6)
     app = _guarded_app(login_required)
     client = app.test_client()
     _goes_to_login(_visit(client, "/dashboard", "with an empty session"), "with an empty session")
 
     with client.session_transaction() as data:
-        data["pending_user_id"] = 7  # the password was right, the code not yet entered
+        data["pending_user_id"] = user_id  # the password was right, the code not yet entered
     what = "with only pending_user_id in the session (password, no code)"
     _goes_to_login(_visit(client, "/dashboard", what), what + ": only user_id means both factors passed")
 
     with client.session_transaction() as data:
         data.clear()
-        data["user_id"] = 7
+        data["user_id"] = user_id
     response = _visit(client, "/dashboard", "logged in")
     assert response.status_code == 200, (
         f"with user_id in the session (both factors passed) the page should open, got {response.status_code}: "
         "call the view and return what it returns."
     )
-    assert response.get_data(as_text=True) == "dashboard of user 7", "return exactly what the guarded view returns."
-    response = _visit(client, "/notes/3", "a guarded page with a URL argument, logged in")
-    assert response.get_data(as_text=True) == "note 3", (
-        "a guarded page with a URL argument (/notes/3) did not get it: pass the view's arguments "
+    assert _page(response) == f"dashboard of user {user_id}", "return exactly what the guarded view returns."
+    response = _visit(client, f"/notes/{note_id}", "a guarded page with a URL argument, logged in")
+    assert _page(response) == f"note {note_id}", (
+        f"a guarded page with a URL argument (/notes/{note_id}) did not get it: pass the view's arguments "
         "through to the view: pass on every argument, positional and keyword."
     )
 
@@ -483,11 +579,20 @@ def check_login_required(login_required):
 def check_login_required_passes_arguments(login_required):
     app = _guarded_app(login_required)
     client = app.test_client()
-    _goes_to_login(client.get("/notes/3"), "a guarded page with a URL argument, logged out")
+    _goes_to_login(_visit(client, "/notes/3", "a guarded page with a URL argument, logged out"),
+                   "a guarded page with a URL argument, logged out")
+    # A user and a note drawn for this run: the guarded view's own answer, whatever it is, comes through.
+    draw = random.SystemRandom()
+    user_id, note_id = draw.randrange(1, 10 ** 6), draw.randrange(10 ** 6)
     with client.session_transaction() as data:
-        data["user_id"] = 1
-    assert client.get("/dashboard").get_data(as_text=True) == "dashboard of user 1"
-    assert app.view_functions["note"].__name__ == "note", "keep the view's name with functools.wraps."
+        data["user_id"] = user_id
+    assert _page(_visit(client, "/dashboard", "logged in")) == f"dashboard of user {user_id}", (
+        "return exactly what the guarded view returns."
+    )
+    assert _page(_visit(client, f"/notes/{note_id}", "logged in")) == f"note {note_id}", (
+        "pass the view's arguments through to the view."
+    )
+    assert _lesson().view_name(app, "note") == "note", "keep the view's name with functools.wraps."
 
 
 # --- questions ----------------------------------------------------------------------

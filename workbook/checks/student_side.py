@@ -15,7 +15,10 @@ builds it where your code runs, through ``student_side``:
     sqlite3 = student_side.module("sqlite3")
     db = sqlite3.connect(":memory:")          # here: a real connection; when graded: its stand-in
 
-and only ever compares plain values (``==`` on a stand-in is refused when graded).
+and only ever compares plain values (``==`` on a stand-in is refused when graded): ``plain_result`` turns what
+your function returned into plain values (or a hint), ``type_name`` names the type of anything. What your code
+raised reaches a check as itself in a notebook and as the grader's StudentCodeError ("TypeError: ...") when
+graded: ``raised(error, "TypeError")`` and ``raised_message(error)`` read it the same way both times.
 
 Plain values: None, bool, int, float, str, bytes, and lists, tuples and dicts of them (dict keys
 str or int), of exactly those types: an ``int`` subclass whose ``==`` says yes to everything is not
@@ -23,6 +26,7 @@ plain. ``encode``/``decode`` are the one definition of them, used here and by th
 """
 import base64
 import importlib
+import re
 
 PLAIN_SCALARS = (bool, int, float, str)
 
@@ -66,12 +70,65 @@ def plain(value):
     return decode(encode(value))
 
 
+def plain_result(value, call):
+    """What the student's ``call`` returned, as plain values; an AssertionError with a hint when it is not plain
+    (graded, only plain values come back from the student's process, so the check fails alike both ways)."""
+    try:
+        return plain(value)
+    except TypeError:
+        kind = type_name(value)
+        what = f"a {kind} holding something that is not a plain value" if kind in ("list", "tuple", "dict") else \
+            f"a {kind}"
+        raise AssertionError(
+            f"{call} returned {what}: return plain Python values (str, int, float, bool, bytes, "
+            "None, and lists, tuples and dicts of them), which is what the grader reads."
+        ) from None
+
+
 def is_plain(value):
     try:
         encode(value)
     except TypeError:
         return False
     return True
+
+
+def type_name(value):
+    """The name of ``value``'s type, asked where the value lives (a stand-in's is its object's): "BytesIO"."""
+    if is_plain(value):
+        return type(value).__name__
+    described = str(student_side.module("builtins").type(value))        # "<class '_io.BytesIO'>"
+    match = re.fullmatch(r"<class '(?:[\w.]*\.)?(\w+)'>", described)
+    return match.group(1) if match else described
+
+
+def _from_the_student_process(error):
+    return "StudentCodeError" in {cls.__name__ for cls in type(error).__mro__}
+
+
+def raised_kind(error):
+    """The name of the exception type the student's code raised: "TypeError"."""
+    if _from_the_student_process(error):
+        return getattr(error, "kind", None) or str(error).split(":", 1)[0].strip()
+    return type(error).__name__
+
+
+def raised(error, *kinds):
+    """Whether the student's code raised ``error`` as one of ``kinds``, exception type names ("TypeError").
+
+    In a notebook ``error`` is the exception itself (its type or any base counts); when graded it is the
+    grader's StudentCodeError, whose message begins with the name of the type the student's process raised.
+    """
+    if _from_the_student_process(error):
+        return raised_kind(error) in kinds
+    return bool({cls.__name__ for cls in type(error).__mro__} & set(kinds))
+
+
+def raised_message(error):
+    """What the student's code said when it raised ``error`` (without the type name a StudentCodeError adds)."""
+    if _from_the_student_process(error):
+        return str(error).split(":", 1)[1].strip() if ":" in str(error) else ""
+    return str(error)
 
 
 class StudentSide:
