@@ -9,15 +9,12 @@ only the tests that apply to stage N run (``--stages 5,6,7``: several stages of 
 app in one run, as the grader does; a test whose outcome depends on the stage asks
 for the ``stage`` fixture, the others run once per app when graded).
 """
-import copy
 from pathlib import Path
 
-import jinja2
-import pyqrcode
 import pytest
 
-from workbook.app_loader import make_app
 from workbook.stages import STAGES
+from workbook.testing.app_under_test import AppLog, Environment, make_app, new_clock
 
 from stage_helpers import AuthActions, Authenticator, app_config, copy_database, enrol_once, is_redirect_to, verify
 
@@ -77,63 +74,33 @@ def stage(target):
     return target[1]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def qr_codes_built_once():
-    """Each QR code the apps ask pyqrcode for is built once per test run, and copied after that.
-
-    pyqrcode.create is a pure function of its arguments, and slow (about 30 ms a code, in pure
-    Python): the apps under test build the same code again on every view of the enrolment page,
-    and that was a third of the behaviour tests' time. The app still calls it, and still draws
-    the PNG itself each time.
-    """
-    built = {}
-    create = pyqrcode.create
-
-    def create_once(content, *args, **kwargs):
-        try:
-            key = (content, args, tuple(sorted(kwargs.items())))
-            hash(key)
-        except TypeError:  # unhashable arguments: nothing to remember them by
-            return create(content, *args, **kwargs)
-        if key not in built:
-            built[key] = create(content, *args, **kwargs)  # an error is raised, never remembered
-        return copy.copy(built[key])  # its own object; the code matrix inside is shared, and only read
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pyqrcode, "create", create_once)
-        yield
-
-
-class TemplatesCompiledOnce(jinja2.BytecodeCache):
-    """Jinja's own cache of compiled templates, kept in memory for one app folder's test apps.
-
-    Every test makes a new app, and each app compiled its templates again (a tenth of a stage 7
-    run). Jinja checks each template's source against the cached code before it uses it.
-    """
-
-    def __init__(self):
-        self.compiled = {}
-
-    def load_bytecode(self, bucket):
-        if bucket.key in self.compiled:
-            bucket.bytecode_from_string(self.compiled[bucket.key])
-
-    def dump_bytecode(self, bucket):
-        self.compiled[bucket.key] = bucket.bytecode_to_string()
-
-
-@pytest.fixture(scope="session")
-def compiled_templates():
-    """{app folder: TemplatesCompiledOnce}."""
-    return {}
+@pytest.fixture
+def clock():
+    """A FixedClock where the app runs (this process, or the student's when graded): ``clock()``, ``clock.advance(s)``."""
+    return new_clock()
 
 
 @pytest.fixture
-def app(target, tmp_path, clock, compiled_templates):
-    folder, _number = target
-    app = make_app(folder, app_config(tmp_path, clock))
-    app.jinja_env.bytecode_cache = compiled_templates.setdefault(folder, TemplatesCompiledOnce())
-    return app
+def app(target, tmp_path, clock):
+    """The app under test: a stand-in (workbook/testing/app_under_test.py), whose every call the app answers."""
+    return make_app(target[0], app_config(tmp_path, clock))
+
+
+@pytest.fixture
+def environment():
+    """Environment variables where the app runs (``environment.set(name, value)``, ``.delete(name)``), put back after."""
+    changed = Environment()
+    yield changed
+    changed.undo()
+
+
+@pytest.fixture
+def app_log():
+    """What the app logs from now on (``app_log.text``; ``app_log.set_level("DEBUG")``), as caplog would show it."""
+    log = AppLog()
+    log.start()
+    yield log
+    log.stop()
 
 
 @pytest.fixture

@@ -14,11 +14,9 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from flask.testing import FlaskClient
-
 from workbook import pages
-from workbook.app_loader import make_app
 from workbook.testing.accounts import PASSWORD, USERNAME
+from workbook.testing.app_under_test import NotifyRecorder, connect_database, make_app
 from workbook.visitor import submit_form
 
 from stage_helpers import (
@@ -54,21 +52,9 @@ def new_app(folder, tmp_path, clock, **extra):
     return make_app(folder, config(tmp_path, clock, **extra))
 
 
-class HttpsClient(FlaskClient):
-    """A test client that speaks HTTPS (every request to https://localhost), so Secure cookies travel;
-    like a browser, it sends a Referer from the same site (Flask-WTF checks it over HTTPS).
-    ``app.test_client_class = HttpsClient``."""
-
-    def open(self, *args, **kwargs):
-        if not (args and not isinstance(args[0], str)):
-            kwargs.setdefault("base_url", "https://localhost")
-            kwargs["headers"] = {"Referer": "https://localhost/", **dict(kwargs.get("headers") or {})}
-        return super().open(*args, **kwargs)
-
-
 def cookies(client):
-    """The cookies a test client holds (werkzeug's ``Cookie`` objects: key, value, secure, http_only, ...)."""
-    return list(client._cookies.values())
+    """The cookies a browser holds (records with werkzeug's ``Cookie`` names: key, value, secure, http_only, ...)."""
+    return client.cookies()
 
 
 _addresses = itertools.count(1)
@@ -80,10 +66,8 @@ def browser(app, address=None):
     Every test client would otherwise come from 127.0.0.1, and the per-address limits on /register
     and unknown names would count the whole test as one person.
     """
-    client = app.test_client()
     number = next(_addresses)
-    client.environ_base["REMOTE_ADDR"] = address or f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"
-    return client
+    return app.test_client(remote_addr=address or f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}")
 
 
 class Person:
@@ -291,7 +275,7 @@ def stolen_copy(app, destination):
 
 def every_value(database):
     """(table, column, value) for every value of every table of a database file."""
-    with closing(sqlite3.connect(database)) as db:
+    with closing(connect_database(database)) as db:
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for table in tables:
             cursor = db.execute(f'SELECT * FROM "{table}"')
@@ -303,7 +287,7 @@ def every_value(database):
 
 def table_rows(database, name_contains):
     """How many rows the tables whose name contains ``name_contains`` hold, together."""
-    with closing(sqlite3.connect(database)) as db:
+    with closing(connect_database(database)) as db:
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
                   if name_contains in row[0].lower()]
         return sum(db.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0] for table in tables)
@@ -348,19 +332,6 @@ def where_secret_is(app, secret, tmp_path):
 
 # ----------------------------------------------------------------- what the owner is told
 
-class NotifyRecorder:
-    """``app.config["NOTIFY"]``: keeps every (user, event) the app reports."""
-
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, user, event):
-        self.calls.append((user, event))
-
-    def since(self, count):
-        return self.calls[count:]
-
-
 def as_text(value):
     """Whatever the app passes (a string, a dict, a Row, an object), as text to search."""
     parts = [repr(value), str(value)]
@@ -377,7 +348,7 @@ def as_text(value):
 def user_id_of(app, username=USERNAME):
     """The id the app's users table gives ``username``, if it has one called so (None otherwise)."""
     try:
-        with closing(sqlite3.connect(app.config["DATABASE"])) as db:
+        with closing(connect_database(app.config["DATABASE"])) as db:
             row = db.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()
     except sqlite3.Error:
         return None
@@ -401,7 +372,7 @@ def failed_counts(html):
     return {int(a or b) for a, b in FAILED_COUNT.findall(text)}
 
 
-__all__ = ["DAY", "HttpsClient", "cookies", "KEY_A", "KEY_B", "KEY_THIEF", "NEW_PASSWORD", "PASSWORD", "USERNAME", "Authenticator",
+__all__ = ["DAY", "cookies", "KEY_A", "KEY_B", "KEY_THIEF", "NEW_PASSWORD", "PASSWORD", "USERNAME", "Authenticator",
            "NotifyRecorder", "Person", "as_text", "browser", "change_password", "config", "csrf_token",
            "every_value", "failed_counts", "file_bytes", "follow", "is_redirect_to", "is_trusted",
            "location", "logged_in", "new_app", "new_qr", "owner", "pause_strangers", "refers_to",

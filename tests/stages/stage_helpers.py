@@ -1,16 +1,13 @@
 """How the behaviour tests drive an app: like a person with a browser and a phone."""
 import re
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from workbook import pages, qr
-from workbook.app_loader import make_app
-from workbook.fixed_clock import FixedClock
 from workbook.phone import Account, parse_otpauth_uri
 from workbook.testing.accounts import PASSWORD, USERNAME
+from workbook.testing.app_under_test import copy_database, make_app, new_clock
 from workbook.visitor import submit_form
 
 from totp_reference import totp
@@ -160,7 +157,7 @@ def enrol_once(folder, workdir):
     Enrolling costs a QR code and two password hashes; the tests that are not about enrolment
     start from this copy instead (the ``enrolled`` fixture), at the same clock time.
     """
-    clock = FixedClock()
+    clock = new_clock()
     config = app_config(workdir, clock)
     auth = AuthActions(make_app(folder, config).test_client(), Authenticator(clock))
     auth.enrol()
@@ -173,12 +170,6 @@ def enrol_once(folder, workdir):
     copy = Path(workdir) / "enrolled.sqlite"
     copy_database(config["DATABASE"], copy)
     return EnrolledUser(copy, auth.phone.account, codes)
-
-
-def copy_database(source, destination):
-    """Copy a SQLite database, its write-ahead log included, over ``destination`` (SQLite's backup API)."""
-    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(destination)) as copy:
-        original.backup(copy)
 
 
 def owner_browser(app, enrolled, clock):

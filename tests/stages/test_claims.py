@@ -5,19 +5,18 @@ stranger who knows only a username, someone with the password, or a thief of the
 Each was seen to fail with its rule taken out of the app.
 """
 import re
-import sqlite3
-import sys
 import urllib.error
 import urllib.request
 from contextlib import closing
+from types import SimpleNamespace
 
 import pytest
 import test_passkeys
 from test_passkeys import ORIGIN, login_options, passkey_login, post_json, refused, register
 
-from workbook.app_loader import make_app
 from workbook.passkey import Authenticator, Browser
-from workbook.testing.servers import free_port, running, stage_environment
+from workbook.testing.app_under_test import connect_database, make_app, serving
+from workbook.testing.servers import free_port, stage_environment
 from workbook.visitor import submit_form
 
 from round_three_helpers import NEW_PASSWORD, cookies, wrong_recovery_code
@@ -41,7 +40,7 @@ browser, with_passkey = test_passkeys.browser, test_passkeys.with_passkey
 
 def every_text(database):
     """Every value of every table of a copy of the database file, as text (blobs decoded as latin-1)."""
-    with closing(sqlite3.connect(database)) as db:
+    with closing(connect_database(database)) as db:
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for table in tables:
             for row in db.execute(f'SELECT * FROM "{table}"'):
@@ -55,9 +54,8 @@ def long_texts(client, app):
     """{where: value} for every text of 16 characters or more that the browser holds: in the signed session
     cookie (decoded) and in every other cookie (a device cookie's random id)."""
     found = {}
-    with client.session_transaction() as cookie_session:
-        found.update({f"session[{key!r}]": value for key, value in cookie_session.items()
-                      if isinstance(value, str) and len(value) >= 16})
+    found.update({f"session[{key!r}]": value for key, value in client.session_items().items()
+                  if isinstance(value, str) and len(value) >= 16})
     for cookie in cookies(client):
         if app.config["SESSION_COOKIE_NAME"] not in cookie.key and len(cookie.value) >= 16:
             found[f"cookie {cookie.key}"] = cookie.value
@@ -86,7 +84,7 @@ def test_a_secret_kept_in_plain_text_is_encrypted_at_the_next_start(enrolled, ap
     """README: "Secrets an older stage 7 kept in plain text are encrypted at the next start", and still
     log in."""
     secret = enrolled.phone.account.secret
-    with closing(sqlite3.connect(app.config["DATABASE"])) as db, db:
+    with closing(connect_database(app.config["DATABASE"])) as db, db:
         db.execute("UPDATE users SET totp_secret = ?", (secret,))  # as an older stage 7 kept it
     restarted = make_app(target[0], app.config.copy())
     copy_database(restarted.config["DATABASE"], tmp_path / "stolen.sqlite")
@@ -194,7 +192,8 @@ def test_odd_form_and_json_input_is_never_a_500(signed_in, app, clock):
     """Contract: bad input gets a 4xx page and changes nothing, never a 500. Every route, signed in, after
     the password step only, and as nobody, with odd forms and bodies (the CSRF check off, to reach the views)."""
     app.config["WTF_CSRF_ENABLED"] = False
-    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+    rules = [SimpleNamespace(rule=rule, methods=methods, endpoint=endpoint)
+             for rule, methods, endpoint in app.routes() if endpoint != "static"]
     rules.sort(key=lambda rule: rule.endpoint.endswith("logout"))  # logging out last
     failed = odd_requests(signed_in.client, rules)
     clock.advance(30)
@@ -304,12 +303,12 @@ def test_the_documented_local_runs_start_no_debugger(target, tmp_path, way):
     for name in ("FLASK_SECRET_KEY", "FLASK_TOTP_ENCRYPTION_KEYS"):
         environment.pop(name)  # a local run makes its own
     if way == "python":
-        command = [sys.executable, str(folder / "app.py")]
+        arguments = [str(folder / "app.py")]
     else:
-        command = [sys.executable, "-m", "flask", "--app", str(folder / "app.py"), "run", "--port", str(port)]
+        arguments = ["-m", "flask", "--app", str(folder / "app.py"), "run", "--port", str(port)]
         environment["FLASK_LOCAL_RUN"] = "1"
     environment.pop("FLASK_DEBUG")  # nothing set: as in a fresh terminal
-    with running(command, port, env=environment, cwd=tmp_path, path="/login") as base_url:
+    with serving(arguments, port, env=environment, cwd=tmp_path, path="/login") as base_url:  # where the app runs
         answer = urllib.request.urlopen(base_url + "/login")
         assert answer.status == 200
         try:

@@ -14,8 +14,8 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from workbook import pages
-from workbook.app_loader import make_app
 from workbook.cookies import read_session_cookie, session_cookie, session_cookie_name
+from workbook.testing.app_under_test import connect_database, make_app
 from workbook.visitor import submit_form
 
 from stage_helpers import (
@@ -69,7 +69,7 @@ def database_bytes(app):
 
 
 def user_row(app, username="alice"):
-    with sqlite3.connect(app.config["DATABASE"]) as db:
+    with connect_database(app.config["DATABASE"]) as db:
         db.row_factory = sqlite3.Row
         return db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
 
@@ -238,7 +238,7 @@ def test_wrong_codes_at_enrolment_make_no_account(auth, app):
 
 
 def code_failures(app):
-    with sqlite3.connect(app.config["DATABASE"]) as db:
+    with connect_database(app.config["DATABASE"]) as db:
         return db.execute("SELECT COUNT(*) FROM failures WHERE kind = 'code'").fetchone()[0]
 
 
@@ -272,7 +272,7 @@ def test_recovery_codes_are_stored_hashed(auth, app):
     data = database_bytes(app)
     for code in codes:
         assert code.encode() not in data and code.replace("-", "").encode() not in data
-    with sqlite3.connect(app.config["DATABASE"]) as db:
+    with connect_database(app.config["DATABASE"]) as db:
         assert db.execute("SELECT COUNT(*) FROM recovery_codes").fetchone()[0] == 10
 
 
@@ -477,9 +477,9 @@ def test_session_cookie_holds_no_secret_code_or_password(auth, clock):
         assert forbidden not in content
 
 
-def test_cookie_flags_by_default(stage_folder, tmp_path, clock, monkeypatch):
-    monkeypatch.delenv("FLASK_SESSION_COOKIE_SECURE", raising=False)
-    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+def test_cookie_flags_by_default(stage_folder, tmp_path, clock, environment):
+    environment.delete("FLASK_SESSION_COOKIE_SECURE")
+    environment.delete("FLASK_DEBUG")
     config = app_config(tmp_path, clock)
     del config["SESSION_COOKIE_SECURE"]
     client = make_app(stage_folder, config).test_client()
@@ -487,8 +487,8 @@ def test_cookie_flags_by_default(stage_folder, tmp_path, clock, monkeypatch):
     assert "Secure" in set_cookie and "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie
 
 
-def test_secure_flag_can_be_turned_off_from_the_environment(stage_folder, tmp_path, clock, monkeypatch):
-    monkeypatch.setenv("FLASK_SESSION_COOKIE_SECURE", "false")
+def test_secure_flag_can_be_turned_off_from_the_environment(stage_folder, tmp_path, clock, environment):
+    environment.set("FLASK_SESSION_COOKIE_SECURE", "false")
     config = app_config(tmp_path, clock)
     del config["SESSION_COOKIE_SECURE"]
     assert make_app(stage_folder, config).config["SESSION_COOKIE_SECURE"] is False
@@ -570,9 +570,9 @@ def test_every_response_has_the_security_headers(auth, client):
 
 # ----------------------------------------------------------------- the secret key, and logs
 
-def test_no_secret_key_outside_debug_stops_the_app(stage_folder, tmp_path, monkeypatch):
-    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
-    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+def test_no_secret_key_outside_debug_stops_the_app(stage_folder, tmp_path, environment):
+    environment.delete("FLASK_SECRET_KEY")
+    environment.delete("FLASK_DEBUG")
     try:
         make_app(stage_folder, {"DATABASE": str(tmp_path / "users.sqlite")})
     except SystemExit:  # not an Exception: pytest.raises(Exception) would let it through
@@ -585,24 +585,24 @@ def test_no_secret_key_outside_debug_stops_the_app(stage_folder, tmp_path, monke
     assert ".venv/bin/python" in message and "--debug" not in message, "a command a plain terminal runs, no debugger"
 
 
-def test_debug_mode_runs_without_a_key(stage_folder, tmp_path, monkeypatch, caplog):
-    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
-    monkeypatch.setenv("FLASK_DEBUG", "1")
+def test_debug_mode_runs_without_a_key(stage_folder, tmp_path, environment, app_log):
+    environment.delete("FLASK_SECRET_KEY")
+    environment.set("FLASK_DEBUG", "1")
     app = make_app(stage_folder, {"DATABASE": str(tmp_path / "users.sqlite")})
-    assert app.secret_key and "FLASK_SECRET_KEY" in caplog.text
+    assert app.secret_key and "FLASK_SECRET_KEY" in app_log.text
     assert app.config["SESSION_COOKIE_SECURE"] is False, "debug mode is a local run over plain HTTP"
 
 
-def test_key_from_the_environment(stage_folder, tmp_path, monkeypatch):
+def test_key_from_the_environment(stage_folder, tmp_path, environment):
     key = "from the environment, 32 characters or more"
-    monkeypatch.setenv("FLASK_SECRET_KEY", key)
-    monkeypatch.setenv("FLASK_TOTP_ENCRYPTION_KEYS", Fernet.generate_key().decode())
-    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    environment.set("FLASK_SECRET_KEY", key)
+    environment.set("FLASK_TOTP_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    environment.delete("FLASK_DEBUG")
     assert make_app(stage_folder, {"DATABASE": str(tmp_path / "users.sqlite")}).secret_key == key
 
 
-def test_codes_and_secrets_are_never_logged(auth, clock, caplog):
-    caplog.set_level(logging.DEBUG)
+def test_codes_and_secrets_are_never_logged(auth, clock, app_log):
+    app_log.set_level(logging.DEBUG)
     auth.enrol()
     codes = show_recovery_codes(auth.client)
     used = [auth.phone.code()]
@@ -613,9 +613,9 @@ def test_codes_and_secrets_are_never_logged(auth, clock, caplog):
     used.append(auth.phone.code())
     verify(auth.client, used[-1])
     for secret in (auth.phone.account.secret, PASSWORD, *used, *codes):
-        assert secret not in caplog.text
+        assert secret not in app_log.text
 
 
 def test_database_uses_wal_for_several_workers(app):
-    with sqlite3.connect(app.config["DATABASE"]) as db:
+    with connect_database(app.config["DATABASE"]) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -1,13 +1,12 @@
 """Stages 6-7: password, then the page in between, then the protected page."""
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from workbook import pages
-from workbook.app_loader import make_app
 from workbook.cookies import read_session_cookie, session_cookie
+from workbook.testing.app_under_test import connect_database, make_app
 from workbook.visitor import submit_form
 
 from stage_helpers import PASSWORD, AuthActions, Authenticator, location
@@ -217,7 +216,7 @@ def test_two_users_have_their_own_secrets(app, clock):
 
 def test_users_live_in_the_database_file(app, auth):
     auth.register()
-    with sqlite3.connect(app.config["DATABASE"]) as database:
+    with connect_database(app.config["DATABASE"]) as database:
         tables = {row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert tables, "the app keeps no tables in app.config['DATABASE']"
 

@@ -4,8 +4,8 @@ import re
 import pytest
 
 from workbook import pages
-from workbook.app_loader import make_app
 from workbook.cookies import read_session_cookie, session_cookie
+from workbook.testing.app_under_test import make_app
 
 from stage_helpers import secret_on_page
 
@@ -46,20 +46,20 @@ def test_source_has_no_hard_coded_secret_key(target):
 
 
 @pytest.mark.stages(2, 3, 4, 5)
-def test_secret_key_comes_from_the_environment(target, monkeypatch, tmp_path):
-    monkeypatch.setenv("FLASK_SECRET_KEY", "from the environment")
+def test_secret_key_comes_from_the_environment(target, environment, tmp_path):
+    environment.set("FLASK_SECRET_KEY", "from the environment")
     app = make_app(target[0], {"TESTING": True, "DATABASE": str(tmp_path / "db.sqlite")})
     assert app.secret_key == "from the environment"
 
 
 @pytest.mark.stages(2, 3, 4, 5)
-def test_without_a_key_each_run_makes_its_own(target, monkeypatch, tmp_path, caplog):
-    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+def test_without_a_key_each_run_makes_its_own(target, environment, tmp_path, app_log):
+    environment.delete("FLASK_SECRET_KEY")
     first = make_app(target[0], {"TESTING": True})
     second = make_app(target[0], {"TESTING": True})
     assert first.secret_key and second.secret_key
     assert first.secret_key != second.secret_key
-    assert "FLASK_SECRET_KEY" in caplog.text, "a missing key should be reported, not silently replaced"
+    assert "FLASK_SECRET_KEY" in app_log.text, "a missing key should be reported, not silently replaced"
 
 
 @pytest.mark.stages(2, 3, 4, 5)

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from workbook import passkey
-from workbook.app_loader import make_app
 from workbook.cookies import session_cookie, session_cookie_name
 from workbook.passkey import Authenticator, Browser, PasskeyError, b64url, from_b64url
+from workbook.testing.app_under_test import NotifyRecorder, make_app
 
 from stage_helpers import PASSWORD, AuthActions, app_config, is_redirect_to, location, logged_in, use_recovery, verify
 from stage_helpers import Authenticator as Phone
@@ -97,13 +97,24 @@ def events(app):
     """Every security event the app tells the owner about (app.config["NOTIFY"]), as (username, what it says).
 
     NOTIFY gets the user (a row, or the name) and the event (its text, or a dict with its "detail")."""
-    seen = []
+    recorder = NotifyRecorder()
+    app.config["NOTIFY"] = recorder
+    return SecurityEvents(recorder)
 
-    def notify(user, event):
-        name = user if isinstance(user, str) else user["username"]
-        seen.append((name, event.get("detail") if isinstance(event, dict) else event))
-    app.config["NOTIFY"] = notify
-    return seen
+
+class SecurityEvents:
+    """(username, what it says) for each event a NotifyRecorder has been told so far."""
+
+    def __init__(self, recorder):
+        self.recorder = recorder
+
+    def __iter__(self):
+        for user, event in self.recorder.calls:
+            yield (user if isinstance(user, str) else user["username"],
+                   event.get("detail") if isinstance(event, dict) else event)
+
+    def __contains__(self, item):
+        return item in list(self)
 
 
 @pytest.fixture
@@ -554,9 +565,9 @@ def test_settings_no_browser_accepts_stop_the_app_at_start(target, tmp_path, clo
         make_app(target[0], app_config(tmp_path, clock, **settings))
 
 
-def test_the_settings_are_read_from_the_environment(target, tmp_path, clock, monkeypatch):
-    monkeypatch.setenv("FLASK_RP_ID", "example.com")
-    monkeypatch.setenv("FLASK_ORIGIN", "https://app.example.com")
+def test_the_settings_are_read_from_the_environment(target, tmp_path, clock, environment):
+    environment.set("FLASK_RP_ID", "example.com")
+    environment.set("FLASK_ORIGIN", "https://app.example.com")
     app = make_app(target[0], app_config(tmp_path, clock))
     assert (app.config["RP_ID"], app.config["ORIGIN"]) == ("example.com", "https://app.example.com")
     client = app.test_client()

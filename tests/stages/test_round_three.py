@@ -21,8 +21,8 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from workbook import pages
-from workbook.app_loader import make_app
 from workbook.cookies import session_cookie
+from workbook.testing.app_under_test import copy_database, hand_over, make_app
 from workbook.visitor import submit_form
 
 from round_three_helpers import (
@@ -34,7 +34,6 @@ from round_three_helpers import (
     PASSWORD,
     USERNAME,
     Authenticator,
-    HttpsClient,
     NotifyRecorder,
     Person,
     as_text,
@@ -88,6 +87,7 @@ def simulated_app(target, tmp_path, clock):
         yield new_app(target[0], tmp_path, clock)
         return
     folder = Path(tempfile.mkdtemp(prefix="round-three-", dir=memory))
+    hand_over(folder)
     try:
         yield new_app(target[0], folder, clock)
     finally:
@@ -229,7 +229,7 @@ def test_a_trusted_browsers_own_typos_do_not_close_it_for_good(app, clock):
 
 def test_the_device_cookie_is_httponly_lax_secure_lasts_ninety_days_and_is_kept_hashed(folder, tmp_path, clock):
     app = new_app(folder, tmp_path, clock, SESSION_COOKIE_SECURE=True)
-    app.test_client_class = HttpsClient
+    app.https = True  # its browsers speak HTTPS, so that Secure cookies travel
     alice = owner(app, clock)
     alice.logout()  # logging out keeps it: it marks the browser, not a session
     session_name = app.config["SESSION_COOKIE_NAME"]
@@ -652,7 +652,7 @@ def test_the_secret_is_useless_without_the_key(folder, app, clock, tmp_path):
 
     def sign_in_with(key):
         copy = tmp_path / f"copy-{key[:4]}.sqlite"
-        copy.write_bytes(stolen.read_bytes())
+        copy_database(stolen, copy)
         thief_app = make_app(folder, config(tmp_path, clock, DATABASE=str(copy), TOTP_ENCRYPTION_KEYS=key))
         thief_app.testing = thief_app.config["TESTING"] = False  # an error is an error page, not an exception
         thief = Person(thief_app.test_client(), alice.phone)
@@ -686,14 +686,14 @@ def test_the_first_key_encrypts_and_every_key_decrypts(folder, app, clock, tmp_p
     assert not bob_signs_in_with(KEY_A), "bob's secret was encrypted with the second key"
 
 
-def test_the_keys_come_from_flask_totp_encryption_keys(folder, tmp_path, clock, monkeypatch):
-    monkeypatch.setenv("FLASK_TOTP_ENCRYPTION_KEYS", f"{KEY_B},{KEY_A}")
+def test_the_keys_come_from_flask_totp_encryption_keys(folder, tmp_path, clock, environment):
+    environment.set("FLASK_TOTP_ENCRYPTION_KEYS", f"{KEY_B},{KEY_A}")
     settings = config(tmp_path, clock)
     del settings["TOTP_ENCRYPTION_KEYS"]
     app = make_app(folder, settings)
     alice = owner(app, clock)
     alice.logout()
-    monkeypatch.delenv("FLASK_TOTP_ENCRYPTION_KEYS")
+    environment.delete("FLASK_TOTP_ENCRYPTION_KEYS")
     only_a = make_app(folder, config(tmp_path, clock, TOTP_ENCRYPTION_KEYS=KEY_A))
     only_a.testing = only_a.config["TESTING"] = False
     clock.advance(30)
@@ -701,9 +701,9 @@ def test_the_keys_come_from_flask_totp_encryption_keys(folder, tmp_path, clock, 
         "FLASK_TOTP_ENCRYPTION_KEYS was ignored: the secret was not encrypted with its first key"
 
 
-def test_start_up_refuses_a_missing_encryption_key(folder, tmp_path, monkeypatch):
-    monkeypatch.delenv("FLASK_TOTP_ENCRYPTION_KEYS", raising=False)
-    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+def test_start_up_refuses_a_missing_encryption_key(folder, tmp_path, environment):
+    environment.delete("FLASK_TOTP_ENCRYPTION_KEYS")
+    environment.delete("FLASK_DEBUG")
     settings = {"SECRET_KEY": secrets.token_hex(32), "DATABASE": str(tmp_path / "users.sqlite")}
     try:
         make_app(folder, settings)
@@ -905,8 +905,8 @@ def test_what_nobody_comes_back_for_is_purged(app, clock, tmp_path):
 
 
 @pytest.mark.parametrize("key", ["a" * 32, "changeme" * 4, "1" * 40, "ab" * 20, "0123456789" * 4])
-def test_start_up_refuses_an_obviously_non_random_secret_key(folder, tmp_path, monkeypatch, key):
-    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+def test_start_up_refuses_an_obviously_non_random_secret_key(folder, tmp_path, environment, key):
+    environment.delete("FLASK_DEBUG")
     settings = {"SECRET_KEY": key, "DATABASE": str(tmp_path / "users.sqlite"), "TOTP_ENCRYPTION_KEYS": KEY_A}
     try:
         make_app(folder, settings)
@@ -918,8 +918,8 @@ def test_start_up_refuses_an_obviously_non_random_secret_key(folder, tmp_path, m
         pytest.fail(f"started with the key {key!r}")
 
 
-def test_start_up_accepts_a_random_secret_key(folder, tmp_path, monkeypatch):
-    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+def test_start_up_accepts_a_random_secret_key(folder, tmp_path, environment):
+    environment.delete("FLASK_DEBUG")
     key = secrets.token_hex(32)
     app = make_app(folder, {"SECRET_KEY": key, "DATABASE": str(tmp_path / "users.sqlite"), "TOTP_ENCRYPTION_KEYS": KEY_A})
     assert app.secret_key == key
@@ -993,6 +993,7 @@ def test_logins_to_unknown_names_are_throttled_per_client_address(app):
 def test_x_forwarded_for_is_believed_only_behind_a_proxy(folder, tmp_path, clock):
     (tmp_path / "direct").mkdir()
     (tmp_path / "proxied").mkdir()
+    hand_over(tmp_path / "direct", tmp_path / "proxied")  # the app's to write in, wherever it runs
     direct = new_app(folder, tmp_path / "direct", clock)
     spoofed = unknown_name_logins(direct, lambda number: {"X-Forwarded-For": f"192.0.2.{number}"})
     assert spoofed is not None, "a new X-Forwarded-For on each request escaped the per-address limit"

@@ -5,16 +5,14 @@ written beside the app, and also look into the database where a rule is about wh
 """
 import os
 import re
-import sqlite3
 import stat
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from cryptography.fernet import Fernet
 
 from workbook import pages
-from workbook.app_loader import make_app
+from workbook.testing.accounts import USERNAME
+from workbook.testing.app_under_test import NotifyRecorder, connect_database, make_app, requests_at_once
 from workbook.visitor import submit_form
 
 from stage_helpers import (
@@ -36,7 +34,7 @@ STRANGER_GUESS = "a stranger's guess"
 
 
 def rows(app, sql, *args):
-    with sqlite3.connect(app.config["DATABASE"]) as db:
+    with connect_database(app.config["DATABASE"]) as db:
         return db.execute(sql, args).fetchall()
 
 
@@ -177,7 +175,7 @@ def test_replace_phone_swaps_only_if_the_old_phone_is_still_in_place(signed_in, 
     first = submit_form(signed_in.client, "/replace-phone", {"password": PASSWORD, "otp": signed_in.phone.code()})
     new_phone = Authenticator(clock)
     new_phone.scan(first.data)
-    with sqlite3.connect(app.config["DATABASE"]) as db:  # what the other worker's swap leaves behind
+    with connect_database(app.config["DATABASE"]) as db:  # what the other worker's swap leaves behind
         db.execute("UPDATE users SET secret_version = secret_version + 1")
     before = rows(app, "SELECT totp_secret FROM users")[0][0]
     response = submit_form(signed_in.client, "/replace-phone", {"otp": new_phone.code()})
@@ -206,8 +204,8 @@ def test_change_password_needs_every_factor_and_ends_the_other_sessions(signed_i
 # ----------------------------------------------------------------- the owner hears of it
 
 def test_events_are_stored_listed_and_notified(enrolled, app, clock):
-    told = []
-    app.config["NOTIFY"] = lambda user, event: told.append((user, event))
+    recorder = NotifyRecorder()
+    app.config["NOTIFY"] = recorder
     clock.advance(30)
     stranger = AuthActions(app.test_client(), enrolled.phone)
     stranger.login(password=STRANGER_GUESS)
@@ -221,6 +219,7 @@ def test_events_are_stored_listed_and_notified(enrolled, app, clock):
     assert "2 failed attempts since your last sign-in" in page.text
     items = re.findall(r"<li[^>]*>(.*?)</li>", page.html.split('id="recent-activity"')[1].split("</ul>")[0], re.S)
     assert len(items) == 3, items  # wrong password, wrong code, a new trusted browser
+    told = recorder.calls
     kinds = [event["kind"] for user, event in told]
     assert kinds == ["password_failed", "code_failed", "new_trusted_browser"] and {u for u, _e in told} == {"alice"}
     for _user, event in told:
@@ -252,17 +251,17 @@ def test_key_rotation_keeps_every_secret(target, tmp_path, clock):
     assert is_redirect_to(verify(browser.client, alice.phone.code()), "/dashboard")
 
 
-def test_totp_keys_are_required_outside_debug_mode(target, tmp_path, monkeypatch):
-    monkeypatch.delenv("FLASK_DEBUG", raising=False)
-    monkeypatch.delenv("FLASK_TOTP_ENCRYPTION_KEYS", raising=False)
-    monkeypatch.setenv("FLASK_SECRET_KEY", "c1d2e3f4a5b6978812345abcdefa9b8c7d6e5f4")
+def test_totp_keys_are_required_outside_debug_mode(target, tmp_path, environment):
+    environment.delete("FLASK_DEBUG")
+    environment.delete("FLASK_TOTP_ENCRYPTION_KEYS")
+    environment.set("FLASK_SECRET_KEY", "c1d2e3f4a5b6978812345abcdefa9b8c7d6e5f4")
     with pytest.raises(Exception, match="FLASK_TOTP_ENCRYPTION_KEYS"):
         make_app(target[0], {"DATABASE": str(tmp_path / "users.sqlite")})
 
 
-def test_debug_mode_keeps_its_totp_key_in_the_instance_folder(target, tmp_path, monkeypatch):
-    monkeypatch.setenv("FLASK_DEBUG", "1")
-    monkeypatch.delenv("FLASK_TOTP_ENCRYPTION_KEYS", raising=False)
+def test_debug_mode_keeps_its_totp_key_in_the_instance_folder(target, tmp_path, environment):
+    environment.set("FLASK_DEBUG", "1")
+    environment.delete("FLASK_TOTP_ENCRYPTION_KEYS")
     app = make_app(target[0], {"DATABASE": str(tmp_path / "users.sqlite")})
     path = os.path.join(app.instance_path, "totp_encryption_keys")
     assert stat.S_IMODE(os.stat(path).st_mode) & 0o077 == 0
@@ -270,7 +269,7 @@ def test_debug_mode_keeps_its_totp_key_in_the_instance_folder(target, tmp_path, 
 
 def test_an_old_scrypt_hash_is_replaced_at_the_next_right_login(enrolled, app, clock):
     from werkzeug.security import generate_password_hash
-    with sqlite3.connect(app.config["DATABASE"]) as db:
+    with connect_database(app.config["DATABASE"]) as db:
         db.execute("UPDATE users SET password_hash = ?", (generate_password_hash(PASSWORD, "scrypt"),))
     app.config["PASSWORD_HASH_METHOD"] = "argon2id"
     assert location(enrolled.login()) == "/verify-2fa"
@@ -281,7 +280,7 @@ def test_a_hash_made_the_configured_way_is_left_alone(enrolled, app, clock):
     """PASSWORD_HASH_METHOD "scrypt" names werkzeug's "scrypt:32768:8:1": no second hash per login."""
     from werkzeug.security import generate_password_hash
     stored = generate_password_hash(PASSWORD, "scrypt")
-    with sqlite3.connect(app.config["DATABASE"]) as db:
+    with connect_database(app.config["DATABASE"]) as db:
         db.execute("UPDATE users SET password_hash = ?", (stored,))
     app.config["PASSWORD_HASH_METHOD"] = "scrypt"
     assert location(enrolled.login()) == "/verify-2fa"
@@ -324,7 +323,7 @@ def test_a_new_login_ends_the_browsers_earlier_session(signed_in, app, clock):
 
 def test_logout_racing_the_enrolment_page_is_no_500(auth):
     auth.register()
-    with sqlite3.connect(auth.client.application.config["DATABASE"]) as db:
+    with connect_database(auth.client.application.config["DATABASE"]) as db:
         db.execute("DELETE FROM sessions")  # another worker ended it
     assert auth.client.get("/enable-2fa").status_code in (302, 303)
 
@@ -357,9 +356,9 @@ def test_expired_rows_are_purged_for_everyone(auth, app, clock):
 
 
 @pytest.mark.parametrize("key", ["a" * 32, "changeme" * 4, "1234567890" * 4])
-def test_an_obviously_non_random_key_is_refused(target, tmp_path, monkeypatch, key):
-    monkeypatch.delenv("FLASK_DEBUG", raising=False)
-    monkeypatch.setenv("FLASK_TOTP_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+def test_an_obviously_non_random_key_is_refused(target, tmp_path, environment, key):
+    environment.delete("FLASK_DEBUG")
+    environment.set("FLASK_TOTP_ENCRYPTION_KEYS", Fernet.generate_key().decode())
     with pytest.raises(Exception, match="FLASK_SECRET_KEY"):
         make_app(target[0], {"DATABASE": str(tmp_path / "users.sqlite"), "SECRET_KEY": key})
 
@@ -381,26 +380,20 @@ def test_the_session_cookie_is_host_prefixed_when_secure(target, tmp_path, clock
 
 # ----------------------------------------------------------------- racing requests (threads, one database)
 
-def at_once(functions):
-    """Run the functions in threads released together; their results (or the exceptions they raised)."""
-    barrier = threading.Barrier(len(functions))
-
-    def run(function):
-        barrier.wait()
-        try:
-            return function()
-        except Exception as error:  # noqa: BLE001 (reported by the test)
-            return error
-
-    with ThreadPoolExecutor(len(functions)) as pool:
-        return list(pool.map(run, functions))
+def at_once(requests):
+    """[(browser, method, url, options)] released together, each from a thread of its own where the app runs;
+    their responses (or the exceptions they raised)."""
+    return requests_at_once(requests)
 
 
 def test_registrations_of_one_name_at_once_reserve_it_once(app):
-    browsers = [AuthActions(app.test_client(), None) for _ in range(6)]
-    for browser in browsers:
-        browser.client.get("/register")  # each holds its form's token
-    statuses = [r.status_code for r in at_once([lambda b=b: b.register() for b in browsers])]
+    sent = []
+    for browser in [app.test_client() for _ in range(6)]:
+        form = pages.parse(browser.get("/register").data).post_form(action="/register")  # each holds its form's token
+        assert form is not None, "/register has no form"
+        sent.append((browser, "POST", form.action or "/register",
+                     {"data": form.data(username=USERNAME, password=PASSWORD)}))
+    statuses = [r.status_code for r in at_once(sent)]
     assert statuses.count(302) == 1 and set(statuses) <= {302, 409}, statuses
 
 
@@ -414,7 +407,7 @@ def test_enrolment_sent_several_times_at_once_makes_one_account(auth, app):
     for _ in range(4):  # a double (quadruple) click: the same cookie and form, sent together
         browser = app.test_client()
         browser.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
-        clicks.append(lambda b=browser: b.post(form.action, data=form.data(otp=auth.phone.code())))
+        clicks.append((browser, "POST", form.action, {"data": form.data(otp=auth.phone.code())}))
     statuses = [r.status_code if not isinstance(r, Exception) else repr(r) for r in at_once(clicks)]
     assert all(isinstance(s, int) and s < 500 for s in statuses), statuses
     assert rows(app, "SELECT COUNT(*) FROM users")[0][0] == 1

@@ -14,8 +14,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from workbook import pages
-from workbook.app_loader import make_app
 from workbook.cookies import session_cookie, session_cookie_name
+from workbook.testing.app_under_test import make_app
 from workbook.visitor import submit_form
 
 from stage_helpers import (
@@ -148,8 +148,8 @@ def test_a_session_ends_twelve_hours_after_its_login(signed_in, clock):
     assert not logged_in(signed_in.client), "still open 12 hours after the login"
 
 
-def test_the_session_limits_are_settings(target, monkeypatch, tmp_path, clock):
-    monkeypatch.setenv("FLASK_SESSION_IDLE_SECONDS", "60")
+def test_the_session_limits_are_settings(target, environment, tmp_path, clock):
+    environment.set("FLASK_SESSION_IDLE_SECONDS", "60")
     app = make_app(target[0], app_config(tmp_path, clock))
     user = AuthActions(app.test_client(), Authenticator(clock))
     user.enrol()
@@ -373,9 +373,9 @@ def test_hsts_when_cookies_are_secure(target, tmp_path, clock):
 # ----------------------------------------------------------------- start-up
 
 @pytest.mark.parametrize("key", [None, 123456, "weak", "x" * 31])
-def test_start_up_refuses_a_bad_secret_key(target, tmp_path, monkeypatch, key):
-    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
-    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+def test_start_up_refuses_a_bad_secret_key(target, tmp_path, environment, key):
+    environment.delete("FLASK_SECRET_KEY")
+    environment.delete("FLASK_DEBUG")
     config = {"DATABASE": str(tmp_path / "key.sqlite")}
     if key is not None:
         config["SECRET_KEY"] = key
@@ -389,18 +389,18 @@ def test_start_up_refuses_a_bad_secret_key(target, tmp_path, monkeypatch, key):
         pytest.fail(f"started with the key {key!r}")
 
 
-def test_a_numeric_key_is_refused_even_in_debug_mode(target, tmp_path, monkeypatch):
-    monkeypatch.setenv("FLASK_DEBUG", "1")
-    monkeypatch.setenv("FLASK_SECRET_KEY", "123456")  # read as the number 123456
+def test_a_numeric_key_is_refused_even_in_debug_mode(target, tmp_path, environment):
+    environment.set("FLASK_DEBUG", "1")
+    environment.set("FLASK_SECRET_KEY", "123456")  # read as the number 123456
     with pytest.raises(Exception, match="FLASK_SECRET_KEY"):
         make_app(target[0], {"DATABASE": str(tmp_path / "key.sqlite")})
 
 
-def test_start_up_accepts_a_long_random_key(target, tmp_path, monkeypatch):
+def test_start_up_accepts_a_long_random_key(target, tmp_path, environment):
     key = secrets.token_hex(32)
-    monkeypatch.delenv("FLASK_DEBUG", raising=False)
-    monkeypatch.setenv("FLASK_SECRET_KEY", key)
-    monkeypatch.setenv("FLASK_TOTP_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    environment.delete("FLASK_DEBUG")
+    environment.set("FLASK_SECRET_KEY", key)
+    environment.set("FLASK_TOTP_ENCRYPTION_KEYS", Fernet.generate_key().decode())
     app = make_app(target[0], {"DATABASE": str(tmp_path / "key.sqlite")})
     assert app.secret_key == key
 

@@ -1,5 +1,13 @@
 """Grading a student's my_app/: the highest stage whose behaviour tests (tests/stages) it passes.
 
+The app runs in a student process of the grading run's sandbox (remote.py: as ``nobody``, the
+grader's files hidden, where the machine allows); the tests run in a pytest process of the grader's,
+the judge, which never imports the app's code and holds only stand-ins for the app, its test
+clients and what the tests hand it (app_judge.py, workbook/testing/app_under_test.py). A skipped,
+errored or missing test is a failed one; an app cannot end or patch the judge, only its own process
+(the test then fails, the next gets a fresh process, and the grade says so). ``grade_app(...,
+sandbox=None)`` runs the app in the test process itself, as before (and as check_my_app does).
+
 One pytest process per app runs the stages' tests highest first and stops at the first
 stage that passes entirely (workbook/testing/stage_outcomes.py). The stage comes from
 the outcome of each test that pytest reported, never from the exit code: an app that
@@ -13,15 +21,19 @@ from when that is higher (the app_steps/ app its app.py is closest to): a stage 
 with one bug fails the stage 5 tests too (stage 6 changed the flow), and its score is
 5 plus the share of the stage 6 tests it passes, not 0.
 """
+import atexit
 import difflib
+import json
 import os
 import re
+import secrets
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from ..stages import STAGES
-from ..testing.stage_outcomes import stage_results, test_outcomes
+from ..testing.stage_outcomes import app_process_ends, stage_results, test_outcomes
 from .files import copy_tree, remove_tree
 from .model import AppGrade, StageRun
 
@@ -31,7 +43,52 @@ STAGE_TEST_ARGS = ("-p", "workbook.testing.stage_outcomes",
                    "-W", "ignore::pytest.PytestAssertRewriteWarning")
 
 
-def run_tests(stages, app_dir, run_dir, timeout, engine, cancelled=None, extra_args=()):
+_shared = {}
+_shared_lock = threading.Lock()
+
+
+def shared_sandbox():
+    """The sandbox the apps of this grading process run in (remote.Sandbox: the handout and its zygote),
+    started on first use, ended when the process ends."""
+    from .remote import Sandbox
+    with _shared_lock:
+        if "sandbox" not in _shared:
+            _shared["sandbox"] = Sandbox()
+            atexit.register(_shared["sandbox"].close)
+        return _shared["sandbox"].start()   # start() starts the zygote again if it ended
+
+
+def run_tests(stages, app_dir, run_dir, timeout, engine, cancelled=None, extra_args=(), sandbox=None):
+    """``sandbox`` (remote.Sandbox): the app runs in a student process of it, the tests here (app_judge.py);
+    None: the app runs in the test process itself (as check_my_app does on a student's own machine)."""
+    if sandbox is not None:
+        return _run_tests_judged(stages, app_dir, run_dir, timeout, engine, cancelled, extra_args, sandbox)
+    return _run_tests_in_process(stages, app_dir, run_dir, timeout, engine, cancelled, extra_args)
+
+
+def _run_tests_judged(stages, app_dir, run_dir, timeout, engine, cancelled, extra_args, sandbox):
+    """The app copied into a scratch folder of the student's user, the tests' temporary folders where that
+    user may pass (on /dev/shm when it has room: see _memory_folder), the judge's plugin on."""
+    from .files import copy_tree
+    from .remote import give_to_student
+    scratch = sandbox.scratch()
+    outer = Path(tempfile.mkdtemp(prefix="workbook-stage-tests-", dir=_memory_folder() or scratch))
+    try:
+        outer.chmod(0o711)   # the student's user passes through to its own folders, and lists nothing
+        app_copy = scratch / "my_app"
+        copy_tree(app_dir, app_copy)
+        give_to_student(app_copy, sandbox.describe())
+        setup = {**sandbox.describe(), "cwd": str(scratch), "log": str(run_dir / "app.log")}
+        basetemp = outer / secrets.token_hex(8)
+        args = (*_run_args(run_dir, basetemp), "-p", "workbook.grading.app_judge", "--app-sandbox", json.dumps(setup),
+                *extra_args)
+        return _run_tests(stages, app_copy, run_dir, timeout, engine, cancelled, args)
+    finally:
+        remove_tree(outer)
+        remove_tree(scratch)
+
+
+def _run_tests_in_process(stages, app_dir, run_dir, timeout, engine, cancelled=None, extra_args=()):
     """Run the behaviour tests of ``stages`` on ``app_dir`` in a fresh process; a my_app.StageTestRun.
 
     Engine "fork": pytest.main in a worker forked from the grader's fork server, which has
@@ -113,9 +170,14 @@ def _memory_folder(room=512 * 2**20):
 
 
 def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None, engine="spawn", partial=True,
-              cache=None):
-    """The AppGrade of the app in ``app_folder``; ``task_dir`` is scratch space, ``cancelled`` an Event."""
+              cache=None, sandbox="shared"):
+    """The AppGrade of the app in ``app_folder``; ``task_dir`` is scratch space, ``cancelled`` an Event.
+
+    ``sandbox``: where the app runs (remote.Sandbox); "shared": this process's (shared_sandbox); None: in
+    the test process itself, as before the judge (app_judge.py)."""
     started = time.monotonic()
+    if sandbox == "shared":
+        sandbox = shared_sandbox()
     grade = AppGrade(0)
     if not (app_folder / "app.py").is_file():
         grade.notes.append("my_app: no app.py")
@@ -127,8 +189,15 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None,
         attempt += 1
         run_dir = task_dir / f"run{attempt}"
         copy_tree(app_folder, run_dir / "my_app")
-        run = run_tests(stages, run_dir / "my_app", run_dir, timeout, engine, cancelled)
+        run = run_tests(stages, run_dir / "my_app", run_dir, timeout, engine, cancelled, sandbox=sandbox)
         results, finished, last = stage_results(run_dir / "outcomes.jsonl")
+        for stage_ended in sorted({(end.get("stage"), end.get("status")) for end in app_process_ends(
+                run_dir / "outcomes.jsonl")}, key=str):   # the app's own process (app_judge.py)
+            number, status = stage_ended
+            grade.notes.append(f"my_app: the stage {number} tests ended the test process (exit code {status})"
+                               if status is not None else f"my_app: the stage {number} tests stopped answering")
+            if status is not None:
+                ended.append((number, status))
         grade.cpu_seconds += run.cpu_seconds
         remove_tree(run_dir)
         for number, (passed, summary) in results.items():
@@ -173,7 +242,7 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None,
     top = max(s.number for s in STAGES)
     if partial and grade.stage is not None and grade.stage < top and not grade.flags and \
             not (cancelled is not None and cancelled.is_set()) and not any("import error" in n for n in grade.notes):
-        _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, cache)
+        _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, cache, sandbox)
     grade.seconds = time.monotonic() - started
     return grade
 
@@ -207,7 +276,7 @@ def closest_stage(app_folder):
     return number
 
 
-def _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, cache=None):
+def _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, cache=None, sandbox=None):
     """Run every test of the stage above the one passed (or the one the app was built from): the share
     that pass, and which fail. ``cache``: {(the app's files' hash, stage): outcomes}, shared by a class,
     so that apps with the same files (untouched copies of a stage, most often) run them once."""
@@ -217,7 +286,7 @@ def _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, c
     if outcomes is None:
         run_dir = task_dir / "next"
         copy_tree(app_folder, run_dir / "my_app")
-        run = run_tests([number], run_dir / "my_app", run_dir, timeout, engine, cancelled)
+        run = run_tests([number], run_dir / "my_app", run_dir, timeout, engine, cancelled, sandbox=sandbox)
         grade.cpu_seconds += run.cpu_seconds
         outcomes = test_outcomes(run_dir / "outcomes.jsonl", number)
         remove_tree(run_dir)

@@ -39,6 +39,11 @@ def _stage(item):
     return target[1] if target else None
 
 
+def write_record(record):
+    """Add a record to the outcomes file (workbook.grading.app_judge: what the app's process did)."""
+    _write(record)
+
+
 def _write(record):
     handle = _state.get("file")
     if handle is not None:
@@ -135,7 +140,7 @@ def stage_results(path):
     and none failed. Tests never reported (the run stopped, or the process died) count
     against their stage.
     """
-    collected, finished, phases, last, patched = {}, False, {}, None, None
+    collected, finished, phases, last, patched, app_skipped = {}, False, {}, None, None, set()
     try:
         lines = open(path, encoding="utf-8").read().splitlines()
     except OSError:
@@ -151,6 +156,8 @@ def stage_results(path):
             finished = True
         elif "patched" in record:
             patched = record["patched"]
+        elif "app_skipped" in record:   # workbook.grading.app_judge: failed, because the app skipped it
+            app_skipped.add(record["app_skipped"])
         elif "nodeid" in record:
             phases.setdefault(record["nodeid"], {})[record["when"]] = record["outcome"]
             last = record.get("stage")
@@ -159,7 +166,9 @@ def stage_results(path):
         counts = {"passed": 0, "failed": 0, "skipped": 0, "not run": 0}
         for nodeid in collected[stage]:
             seen = phases.get(nodeid, {})
-            if "failed" in seen.values():
+            if nodeid in app_skipped:
+                counts["skipped"] += 1
+            elif "failed" in seen.values():
                 counts["failed"] += 1
             elif "not run" in seen.values():
                 counts["not run"] += 1
@@ -176,6 +185,24 @@ def stage_results(path):
             summary = f"the app patched the test process ({', '.join(patched)}); {summary}"
         results[stage] = (passed, summary)
     return results, finished, last
+
+
+def app_process_ends(path):
+    """[{"stage", "nodeid", "status", "why"}]: each time the app's own process ended or stopped answering
+    during a test (workbook.grading.app_judge), in order."""
+    ends = []
+    try:
+        lines = open(path, encoding="utf-8").read().splitlines()
+    except OSError:
+        return ends
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("ended"), dict):
+            ends.append(record["ended"])
+    return ends
 
 
 def test_outcomes(path, stage):
@@ -234,10 +261,15 @@ def _guard_snapshot():
     return saved
 
 
+def changed_since(saved):
+    """The labels of what a ``_guard_snapshot()`` saw that is no longer there as it was."""
+    return [label for label, where, key, value in saved if where.get(key, changed_since) is not value]
+
+
 def _check_guard():
     if _state.get("patched") or "guard" not in _state:
         return
-    changed = [label for label, where, key, value in _state["guard"] if where.get(key, _check_guard) is not value]
+    changed = changed_since(_state["guard"])
     if changed:
         _state["patched"] = True
         _write({"patched": changed[:5]})
