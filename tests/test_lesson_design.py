@@ -124,7 +124,11 @@ def test_lesson_06_says_a_post_alone_does_not_stop_a_cross_site_logout():
     assert "so that a link or an image on another site cannot log you out" not in text
     cell = next(c.source for c in cells(6) if c.cell_type == "markdown" and "Logging out is a POST" in c.source)
     assert "SameSite=Lax" in cell and "token" in cell and "lesson 07" in cell
-    assert "origin" in cell and "same site" in cell.lower(), "SameSite is about sites, not origins: say which is which"
+    # Sites and origins: said after question 6.Q1 (which asks it), not above it.
+    order = [c.id for c in cells(6)]
+    sites = next(c for c in cells(6) if c.cell_type == "markdown" and "`SameSite` is about *sites*" in c.source)
+    assert "origin" in sites.source and "same site" in sites.source.lower(), "SameSite is about sites, not origins"
+    assert order.index(sites.id) > order.index("06-q1-check")
 
 
 def test_lesson_04_does_not_present_httponly_as_an_xss_defence():
