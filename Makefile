@@ -64,10 +64,13 @@ test-notebooks: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
-# Without the slow tests (real servers, browsers), for a quick loop while editing: under 60 s
-# (bench/README.md). `make test` runs these tests too.
+# A quick loop while editing, under 60 s (bench/README.md): without the slow tests (real servers, browsers,
+# pytest runs of their own, months of simulated guessing), and each stage 7 behaviour test on stage 7 only
+# (--each-stage-test-once; stage 8 runs its own tests, and tests/test_stage_copies.py checks that stage 8
+# changes no other file of stage 7). `make test` runs all of these and the rest.
 test-fast: setup
-	$(PY) -m pytest -n $(WORKERS) --dist loadscope --no-loadscope-reorder -p no:nbval tests -m "not slow and not browser"
+	$(PY) -m pytest -n $(WORKERS) --dist loadscope --no-loadscope-reorder -p no:nbval tests -m "not slow and not browser" \
+	  --each-stage-test-once
 
 diffs: setup
 	$(PY) -m workbook diffs

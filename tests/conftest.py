@@ -19,6 +19,9 @@ def pytest_addoption(parser):
     group.addoption("--stage", type=int, help="with --app-dir: the stage (1-8) that app claims to reach")
     group.addoption("--stages", type=lambda text: sorted({int(n) for n in text.split(",")}),
                     help="with --app-dir: several stages in one run, e.g. 5,6,7 (how the grader finds the highest)")
+    group.addoption("--each-stage-test-once", action="store_true",
+                    help="run a behaviour test on the first stage it names from stage 7 on, not again on later stages "
+                         "(make test-fast; make test runs stage 7's tests on stage 8 too)")
 
 
 @pytest.fixture
@@ -55,11 +58,32 @@ def browser():
             chromium.close()
 
 
-def pytest_collection_modifyitems(items):
-    """The files that drive a browser or start real servers and kernels first, each file's tests together
+def _a_later_stage_repeating_stage_7(item):
+    """Whether ``item`` is a stage 7 (or later) behaviour test run again on a later stage than the first it names."""
+    mark = item.get_closest_marker("stages")
+    callspec = getattr(item, "callspec", None)
+    if mark is None or callspec is None or "target" not in callspec.params:
+        return False
+    number = callspec.params["target"][1]
+    cumulative = [n for n in mark.args if n >= 7]
+    return bool(cumulative) and number > min(cumulative)
+
+
+def pytest_collection_modifyitems(config, items):
+    """``--each-stage-test-once`` (make test-fast): stage 8 runs its own behaviour tests, not stage 7's again.
+    Stage 8 is stage 7's files plus the passkey ones, edited only where tests/test_stage_copies.py lists (every
+    other file the same, byte for byte, but for ANCHOR lines); make test still runs every stage 7 test on stage 8.
+
+    Then the files that drive a browser or start real servers and kernels first, each file's tests together
     and in order. `make test` hands whole files to its workers, each taking the next file when it is done
     (pytest-xdist, ``--dist loadscope --no-loadscope-reorder``): with the long files first, no core is left
     running one alone at the end while the other waits."""
+    if config.getoption("--each-stage-test-once") and not config.getoption("--app-dir"):
+        repeated = [item for item in items if _a_later_stage_repeating_stage_7(item)]
+        if repeated:
+            config.hook.pytest_deselected(items=repeated)
+            items[:] = [item for item in items if not _a_later_stage_repeating_stage_7(item)]
+
     def quick(item):
         return not (item.get_closest_marker("browser") or item.get_closest_marker("slow"))
 

@@ -1,15 +1,16 @@
 """Lesson 07's Build section, followed step by step on a copy of stage 6: the stage 7 tests pass after it.
 
 The steps are the lesson's own text (solutions/07_hardening.ipynb, "Build: your app gets stage 7's
-defences"): stage 7's files, then the student's own answers to 7.1, 7.2 and 7.11 (the solution
-notebook's) put in where the steps say. Before the steps the same tests fail, so they test the steps.
+defences"): stage 7's files (start_from(7), which keeps the student's stage 6 app aside), then the
+student's own answers to 7.1, 7.2 and 7.11 (the solution notebook's) put in where the steps say.
+Before the steps the same tests fail, so they test the steps.
 """
 import re
 import shutil
 
 import pytest
 
-from workbook.my_app import run_stage_tests
+from workbook.my_app import run_stage_tests, start_from
 from workbook.stages import stage
 
 from lesson_build import answer, build_section, edit
@@ -21,13 +22,13 @@ NEW_PAGES = ["change_password.html", "recovery_codes.html", "replace_phone.html"
 
 
 def follow_the_steps(app):
-    seven = stage(7).folder
-    # 1. Stage 7's files.
+    # 1. Stage 7's files; the student's stage 6 app moves aside, untouched.
+    mine = {path.relative_to(app): path.read_bytes() for path in app.rglob("*") if path.is_file()}
+    start_from(7, app)
+    kept = app.with_name(f"{app.name}.before_stage_7")
+    assert {path.relative_to(kept): path.read_bytes() for path in kept.rglob("*") if path.is_file()} == mine
     for name in MODULES:
-        shutil.copy(seven / name, app / name)
-    for page in (seven / "templates").iterdir():
-        shutil.copy(page, app / "templates" / page.name)
-    shutil.copy(seven / "static" / "style.css", app / "static" / "style.css")
+        assert (app / name).read_bytes() == (stage(7).folder / name).read_bytes()
     # 2. The student's replay guard.
     edit(app / "user_management.py", "# ANCHOR: replay_check\ndef use_timecode(",
          answer(LESSON, "7.1") + "\n\n\n# ANCHOR: replay_check\ndef use_timecode(")
@@ -44,7 +45,7 @@ def follow_the_steps(app):
     # 4. The student's message to the owner.
     edit(app / "events.py", "def log_event(", "EVENT_MESSAGES = MESSAGES\n\n\n" + answer(LESSON, "7.11") + "\n\n\ndef log_event(")
     edit(app / "events.py", '    event = {"kind": kind, "detail": detail, "time": now}\n',
-         '    event = security_event(kind, {}, now) if detail == MESSAGES[kind] else '
+         '    event = security_event(kind, {}, now) if detail == MESSAGES.get(kind) else '
          '{"kind": kind, "detail": detail, "time": now}\n')
 
 
@@ -54,7 +55,8 @@ def test_the_build_section_names_every_step_this_test_takes():
     for words in MODULES + NEW_PAGES + ["static/style.css", "stage7_session", "accept_once(get_db(), user_id, "
                                         "timecode)", "throttle_delay(streak)",
                                         'FIRST_DELAY << min(streak - limits["free"], 30)', "EVENT_MESSAGES = MESSAGES",
-                                        "security_event(kind, {}, now)", "check_my_app(7)", "start_from(6)"]:
+                                        "security_event(kind, {}, now)", "MESSAGES.get(kind)", "check_my_app(7)",
+                                        "start_from(6)", "start_from(7)", "my_app.before_stage_7/"]:
         assert words in text, f"the Build section no longer says {words!r}"
     for exercise in range(1, 12):
         assert f"7.{exercise}" in text, f"the Build section does not say where exercise 7.{exercise} went"

@@ -44,7 +44,7 @@ def test_no_authoring_history_in_what_the_student_reads(cells):
 
 def test_the_parts_are_timed_and_at_most_45_minutes(cells):
     parts = [c.source for c in cells if c.cell_type == "markdown" and c.source.startswith("# Part ")]
-    assert len(parts) == 4
+    assert len(parts) == 5
     for heading in parts:
         minutes = int(re.search(r"about (\d+) minutes", heading).group(1))
         assert minutes <= 45, heading
@@ -82,3 +82,17 @@ def test_each_stage_listing_of_an_answer_comes_after_its_check(cells):
                            "07-45": "07-55", "07-s08": "07-s06", "07-n08": "07-n06"}
     for listing, check in listing_after_check.items():
         assert order.index(listing) > order.index(check), (listing, check)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("part", [2, 3, 4, 5])
+def test_each_part_runs_after_a_restarted_kernel(cells, part):
+    """After a break the student runs the lesson's first code cell, then the part: nothing from an earlier part."""
+    from nbclient import NotebookClient
+
+    starts = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("# Part ")]
+    end = starts[part] if part < len(starts) else next(
+        i for i, c in enumerate(cells) if c.source.startswith("## Build"))
+    setup = next(c for c in cells if c.cell_type == "code")
+    notebook = nbformat.v4.new_notebook(cells=[setup, *cells[starts[part - 1]:end]])
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()

@@ -124,7 +124,11 @@ def test_lesson_06_says_a_post_alone_does_not_stop_a_cross_site_logout():
     assert "so that a link or an image on another site cannot log you out" not in text
     cell = next(c.source for c in cells(6) if c.cell_type == "markdown" and "Logging out is a POST" in c.source)
     assert "SameSite=Lax" in cell and "token" in cell and "lesson 07" in cell
-    assert "origin" in cell and "same site" in cell.lower(), "SameSite is about sites, not origins: say which is which"
+    # Sites and origins: said after question 6.Q1 (which asks it), not above it.
+    order = [c.id for c in cells(6)]
+    sites = next(c for c in cells(6) if c.cell_type == "markdown" and "`SameSite` is about *sites*" in c.source)
+    assert "origin" in sites.source and "same site" in sites.source.lower(), "SameSite is about sites, not origins"
+    assert order.index(sites.id) > order.index("06-q1-check")
 
 
 def test_lesson_04_does_not_present_httponly_as_an_xss_defence():
@@ -616,14 +620,18 @@ def test_every_security_lesson_is_a_designed_lesson_with_a_reason():
 
 # --- the stated times -----------------------------------------------------------------------
 
-FIRST_CELL_TIME = re.compile(r"^About (\d+) minutes\b[^\n]*\((estimated|measured)\b", re.M)
-README_TIME = re.compile(r"^\| (\d\d) · [^|]+\| (\d+) min \| (estimated|measured)\b", re.M)
+# Issue 22: "every lesson's stated time from a timed walk, not a guess".
+HOW = r"(a tester's timed walk, \d{4}-\d\d-\d\d: \d+-\d+)"
+FIRST_CELL_TIME = re.compile(r"^About (\d+) minutes\b[^\n]*\(" + HOW, re.M)
+README_TIME = re.compile(r"^\| (\d\d) · [^|]+\| (\d+) min \| " + HOW, re.M)
 
 
 @pytest.mark.parametrize("lesson", DESIGNED_LESSONS)
 def test_each_lesson_states_its_time_and_how_it_was_found(lesson):
     found = FIRST_CELL_TIME.search(cells(lesson)[0].source)
-    assert found, f"lesson {lesson:02d}'s first cell must say 'About N minutes (estimated...' or '(measured...'"
+    assert found, f"lesson {lesson:02d}'s first cell must say 'About N minutes (a tester's timed walk, DATE: LOW-HIGH)'"
+    low, high = map(int, found.group(2).rsplit(": ", 1)[1].split("-"))
+    assert low <= int(found.group(1)) <= high
 
 
 def test_the_readme_lists_the_times_the_lessons_state():
@@ -631,3 +639,29 @@ def test_the_readme_lists_the_times_the_lessons_state():
     listed = {int(number): (minutes, how)
               for number, minutes, how in README_TIME.findall((ROOT / "README.md").read_text(encoding="utf-8"))}
     assert listed == stated, "README.md's table of lesson times and the lessons' first cells disagree"
+
+
+# --- questions and predictions come before what answers them (the tester's walk, 2026-12-05) ---------
+
+@pytest.mark.parametrize("lesson, asked_in, answer_text", [
+    (0, "00-q1-check", "Not every thief, though."),
+    (2, "02-q1-check", "The signature does one thing"),
+    (4, "04-q1-check", "which only hides the cookie itself from scripts"),
+    (5, "05-q1-check", "Every step of slack has a price"),
+    (6, "06-q1-check", "`SameSite` is about *sites*"),
+    (8, "lesson08-48", "- **A downgrade to codes.**"),
+    (0, "00-19", "They match: the same secret and the same time step"),
+    (4, "04-12", "Flask turns on Jinja's **autoescaping**"),
+], ids=lambda value: str(value)[:20])
+def test_the_text_that_answers_a_question_or_prediction_comes_after_it(lesson, asked_in, answer_text):
+    order = [c.id for c in cells(lesson)]
+    where = [c.id for c in cells(lesson) if answer_text in c.source]
+    assert len(where) == 1, f"lesson {lesson:02d}: {answer_text!r} is no longer said once"
+    assert order.index(where[0]) > order.index(asked_in), f"lesson {lesson:02d} answers {asked_in} above it"
+
+
+@pytest.mark.parametrize("lesson", [2, 3])
+def test_the_stage_diff_is_shown_only_on_request_after_the_build(lesson):
+    shown = [c.source for c in cells(lesson) if c.cell_type == "code"
+             and any(line.startswith("show_changes(") for line in c.source.splitlines())]
+    assert not shown, f"lesson {lesson:02d} prints the Build's answer on Run All"

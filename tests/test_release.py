@@ -4,6 +4,7 @@ import re
 import nbformat
 import pytest
 
+from workbook import ROOT
 from workbook.authoring import release
 from workbook.checks import load_all
 
@@ -31,7 +32,7 @@ def test_each_exercise_has_a_registered_check_and_a_check_cell(path):
     lesson = int(path.stem[:2])
     ids = release.exercise_ids(notebook)
     if lesson > 0:
-        # Lesson 07 has four parts and eleven exercises; lesson 06 opens with an attack.
+        # Lesson 07 has five parts and eleven exercises; lesson 06 opens with an attack.
         most = 11 if lesson == 7 else 5
         assert 2 <= len(ids) <= most, f"lesson {lesson} should have 2-{most} exercises, has {ids}"
     code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
@@ -90,3 +91,10 @@ def test_notebooks_are_committed_without_outputs(folder):
         for cell in notebook.cells:
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None, f"{path.name} has outputs"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_the_students_lessons_point_to_no_folder_their_handout_lacks(path):
+    """The handout (workbook/authoring/handout.py) leaves solutions/ out: no lesson may send the student there."""
+    text = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
+    assert "solutions/" not in text

@@ -5,7 +5,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from workbook import ROOT
+
+pytestmark = pytest.mark.slow  # two pytest runs of their own
 
 BROWSER_FILE = "tests/test_jupyterlab.py"  # one test without a browser, the others with
 # its browser tests: every solution notebook and the first fresh one

@@ -309,3 +309,31 @@ def test_an_app_edited_between_two_loads_is_loaded_as_edited(tmp_path):
     (tmp_path / "app.py").write_text("from helper import ANSWER\nVALUE = 2\n")
     second = app_loader.load_module(tmp_path)
     assert (first.VALUE, first.ANSWER, second.VALUE, second.ANSWER) == (1, 1, 2, 2)
+
+
+@pytest.mark.slow  # runs the stage 2 behaviour tests in a pytest process
+def test_check_my_app_says_why_each_test_failed_and_where_in_my_app(tmp_path, capsys):
+    folder = my_app.start_from(2, tmp_path / "my_app")
+    app_py = folder / "app.py"
+    text = app_py.read_text(encoding="utf-8")
+    anchor = "        secret = secret_for_this_session()\n"
+    assert text.count(anchor) == 1
+    app_py.write_text(text.replace(anchor, anchor + '        {}["kind_nobody_added"]\n'), encoding="utf-8")
+    line = text[:text.index(anchor)].count("\n") + 2
+    capsys.readouterr()
+    my_app.check_my_app(2, folder)
+    out = capsys.readouterr().out
+    assert out.startswith("❌")
+    assert f"why: KeyError: 'kind_nobody_added'  at my_app/app.py:{line}" in out, out
+    failed = [row for row in out.splitlines() if row.startswith(("FAILED", "ERROR"))]
+    whys = [row for row in out.splitlines() if row.startswith("    why: ")]
+    assert failed and len(whys) == len(failed), out
+
+
+def test_check_my_app_keeps_the_first_failures_and_says_how_many_more():
+    reasons = [{"nodeid": f"tests/stages/test_x.py::test_{n}", "when": "call", "reason": "AssertionError: no",
+                "where": "test_x.py:3"} for n in range(20)]
+    text = my_app.failure_lines(reasons, "")
+    assert text.count("why: AssertionError: no  at test_x.py:3") == my_app.SHOWN_FAILURES
+    assert text.splitlines()[0] == "FAILED test_0"
+    assert text.splitlines()[-1].startswith("... and 5 more")

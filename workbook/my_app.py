@@ -154,13 +154,39 @@ def _kill_group(process):
         pass
 
 
+SHOWN_FAILURES = 15
+
+
+def failure_lines(reasons, output):
+    """Each failed test (at most SHOWN_FAILURES), with why it failed on the line below it."""
+    if not reasons:
+        failures = [line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))]
+        return "\n".join(failures[:SHOWN_FAILURES]) or output[-2000:]
+    lines = []
+    for failure in reasons[:SHOWN_FAILURES]:
+        label = "FAILED" if failure["when"] == "call" else f"ERROR ({failure['when']})"
+        lines.append(f"{label} {failure['nodeid'].split('::', 1)[-1]}")
+        lines.append(f"    why: {failure['reason']}" + (f"  at {failure['where']}" if failure["where"] else ""))
+    if len(reasons) > SHOWN_FAILURES:
+        lines.append(f"... and {len(reasons) - SHOWN_FAILURES} more: fix these first, then run the check again.")
+    return "\n".join(lines)
+
+
 def check_my_app(number, app_dir=None):
     """Print whether your app passes stage ``number``'s tests, with the failures if not."""
     app_dir = app_dir if app_dir is not None else MY_APP
     if not (Path(app_dir) / "app.py").is_file():
         print(f"❌ There is no {Path(app_dir) / 'app.py'} yet: run start_from({number}) first.")
         return None
-    run = run_stage_tests(number, app_dir, extra_args=("--tb=line",))
+    import tempfile
+
+    from .testing import failure_reasons
+    with tempfile.TemporaryDirectory(prefix="workbook-check-") as scratch:
+        reasons_file = Path(scratch) / "reasons.jsonl"
+        run = run_stage_tests(number, app_dir, extra_args=(
+            "--tb=line", "-p", "workbook.testing.failure_reasons", "--failure-reasons", str(reasons_file),
+            "--failure-reasons-app", str(Path(app_dir).resolve())))
+        reasons = failure_reasons.read(reasons_file)
     if run.passed:
         print(f"✅ Your app passes every stage {number} test: {run.summary()}")
     elif run.returncode is not None and not run.finished:
@@ -170,9 +196,8 @@ def check_my_app(number, app_dir=None):
     elif "patched the test process" in run.stage_summary:
         print(f"❌ Stage {number}: {run.stage_summary.split(';')[0]}. A test counts only when pytest itself ran it.")
     else:
-        failures = [line for line in run.output.splitlines() if line.startswith(("FAILED", "ERROR"))]
         print(f"❌ Stage {number} tests: {run.summary()}")
         if " skipped" in run.stage_summary:
             print("A skipped test counts as failed: does your app call pytest.skip()?")
-        print("\n".join(failures[:15]) or run.output[-2000:])
+        print(failure_lines(reasons, run.output))
     return None

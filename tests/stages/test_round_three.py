@@ -333,15 +333,18 @@ def most_in_any_window(times, window):
     return most
 
 
+@pytest.mark.slow  # months of requests: make test runs it, make test-fast does not
 def test_ninety_days_give_at_most_thirty_guesses_a_month_whatever_successes_come_between(simulated_app, clock):
     """The issue: a right code reset the count, so a password holder got 29 guesses per owner login.
-    alice logs in every 6 hours (with a recovery code every 9 days); over 90 days, someone with her
+    alice logs in every day (with a recovery code every 9 days); over 90 days, someone with her
     password gets at most 30 checked guesses in any 30-day window, at the code step and at the
-    recovery step alike."""
+    recovery step alike. (Daily, not more often: 90 resets are as many chances as a reset-on-success
+    app needs to fail, tests/test_stage7_round_three_weakened.py "rolling ceiling", at a third of the
+    requests of logging in every 6 hours.)"""
     app = simulated_app
     alice = owner(app, clock)
     guesses, owner_ok, owner_tries = guessing_against_an_owner(
-        app, clock, alice, days=90, owner_every=6 * 3600, recovery_every=9 * DAY,
+        app, clock, alice, days=90, owner_every=DAY, recovery_every=9 * DAY,
         enough=90)  # more than 90 in 90 days: some 30-day window holds more than 30
     for field, times in guesses.items():
         worst = most_in_any_window(times, 30 * DAY)
@@ -350,13 +353,15 @@ def test_ninety_days_give_at_most_thirty_guesses_a_month_whatever_successes_come
     assert owner_ok >= 0.9 * owner_tries, f"alice got in {owner_ok} times out of {owner_tries}: no successes came between"
 
 
+@pytest.mark.slow
 def test_at_most_a_hundred_guesses_a_year_whatever_successes_come_between(simulated_app, clock):
-    """The same two guessers for 400 days, alice logging in every other day (a recovery code every 40
-    days): at most 100 checked guesses in any 365 days, at each step."""
+    """The same two guessers for 400 days, alice logging in every fourth day (a recovery code every 40
+    days): at most 100 checked guesses in any 365 days, at each step. (An app with the 30-day ceiling
+    and no yearly one lets 201 through here, measured for issue 25.)"""
     app = simulated_app
     alice = owner(app, clock)
     guesses, owner_ok, owner_tries = guessing_against_an_owner(
-        app, clock, alice, days=400, owner_every=2 * DAY, recovery_every=40 * DAY,
+        app, clock, alice, days=400, owner_every=4 * DAY, recovery_every=40 * DAY,
         enough=200)  # more than 200 in 400 days: some 365-day window holds more than 100
     for field, times in guesses.items():
         worst = most_in_any_window(times, 365 * DAY)

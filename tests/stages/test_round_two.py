@@ -195,6 +195,7 @@ def most_in_any_window(times, window):
     return max((sum(1 for t in times if start <= t < start + window) for start in times), default=0)
 
 
+@pytest.mark.slow  # a year of requests: make test runs it, make test-fast does not
 def test_never_more_than_a_hundred_failures_in_a_year(signed_in, clock):
     """Round three: the ceilings count failures in rolling windows (30 in 30 days, 100 in 365)."""
     signed_in.logout()
