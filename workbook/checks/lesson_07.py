@@ -1,4 +1,11 @@
-"""Checks for lesson 07: hardening (replay, throttling, device cookies, sessions, recovery codes, secrets at rest)."""
+"""Checks for lesson 07: hardening (replay, throttling, device cookies, sessions, recovery codes, secrets at rest).
+
+The checks compare plain values only, and whatever they hand your functions (a database connection, a
+stage 7 app, its clock, a temporary folder) is built where your code runs, by the public functions of
+this module below (``users_db``, ``StatementLog``, ``Stage7WithAnOwner``...), through ``student_side``:
+when the instructor grades, your code runs in a process of its own and the checks in the grader's.
+Steps, ids, codes and times are drawn afresh on every run, so an answer has to work them out.
+"""
 import base64
 import hashlib
 import os
@@ -6,14 +13,58 @@ import random
 import re
 import secrets
 import sqlite3
-import tempfile
 
 from . import RUN_SEED, exercise, hidden_check, question
+from .student_side import plain, student_side
 
 TIMECODE = 56_666_666  # the 30-second step at Unix time 1_699_999_980
+DRAW = random.SystemRandom()   # the checks' own draws: a notebook's random.seed() cannot foresee them
 
 
-def _users_db(path=":memory:"):
+def _lesson():
+    """This module where the student's code runs: the fixture builders below, called there."""
+    return student_side.module(__name__)
+
+
+def _sqlite():
+    return student_side.module("sqlite3")
+
+
+def _temporary_folder():
+    """A temporary folder where the student's code runs (``with ... as folder``: its path, a str)."""
+    return student_side.module("tempfile").TemporaryDirectory()
+
+
+def _returned(value, what):
+    """What the student's function returned, as plain values (the grader sees nothing else)."""
+    try:
+        return plain(value)
+    except TypeError:
+        raise AssertionError(f"{what} should return plain values (True or False, numbers, text, lists, dicts), "
+                             f"not {value!r}.") from None
+
+
+def _raised(error):
+    """The name of the exception the student's code raised (when graded, that name leads the message)."""
+    if type(error).__name__ == "StudentCodeError":
+        return str(error).split(":", 1)[0]
+    return type(error).__name__
+
+
+def _rows(db, sql, params=()):
+    """The rows ``sql`` reads on ``db`` (where the student's code runs), as a list of tuples."""
+    return plain(_lesson().rows(db, sql, params))
+
+
+# --- Fixture builders: run where the student's code runs; no answers in them ---------------------
+
+def rows(db, sql, params=()):
+    """The rows a query reads, as plain tuples."""
+    return [tuple(row) for row in db.execute(sql, tuple(params))]
+
+
+def users_db(path=":memory:"):
+    """A users table (alice is 1, bob is 2) with an empty last_timecode each."""
     db = sqlite3.connect(path)
     db.row_factory = sqlite3.Row
     db.executescript("""
@@ -24,40 +75,34 @@ def _users_db(path=":memory:"):
     return db
 
 
+class StatementLog:
+    """Notes the SQL statements run on ``db`` from now until ``stop()``, which gives them (BEGIN/COMMIT left out)."""
+
+    def __init__(self, db):
+        self.db, self.seen = db, []
+        db.set_trace_callback(self.seen.append)
+
+    def stop(self):
+        self.db.set_trace_callback(None)
+        return [s.strip() for s in self.seen
+                if s.strip().split(" ", 1)[0].upper() in ("SELECT", "UPDATE", "DELETE", "INSERT")]
+
+
 def _last(db, user_id):
-    return db.execute("SELECT last_timecode FROM users WHERE id = ?", (user_id,)).fetchone()[0]
+    return _rows(db, "SELECT last_timecode FROM users WHERE id = ?", (user_id,))[0][0]
 
 
-def _statements(db, action):
-    """The SQL statements ``action()`` runs on ``db`` (BEGIN/COMMIT left out)."""
-    seen = []
-    db.set_trace_callback(seen.append)
+def _statements(db, function, *args):
+    """What ``function(*args)`` returned, and the SQL statements it ran on ``db`` (BEGIN/COMMIT left out)."""
+    log = _lesson().StatementLog(db)
     try:
-        result = action()
+        result = function(*args)
     finally:
-        db.set_trace_callback(None)
-    kept = [s.strip() for s in seen if s.strip().split(" ", 1)[0].upper() in ("SELECT", "UPDATE", "DELETE", "INSERT")]
-    return result, kept
+        statements = plain(log.stop())
+    return result, statements
 
 
 # --- 7.1 -----------------------------------------------------------------
-
-class _TwoWorkers:
-    """A users table in a file, opened twice: two workers of one app, as under gunicorn -w 4."""
-
-    def __enter__(self):
-        self.folder = tempfile.TemporaryDirectory()
-        path = os.path.join(self.folder.name, "users.sqlite")
-        self.a = _users_db(path)
-        self.b = sqlite3.connect(path)
-        self.b.row_factory = sqlite3.Row
-        return self
-
-    def __exit__(self, *exc):
-        self.a.close()
-        self.b.close()
-        self.folder.cleanup()
-
 
 CHANGES_QUERY = re.compile(r"SELECT\s+(total_)?changes\(\s*\)\s*;?", re.I)
 
@@ -73,61 +118,101 @@ def _one_statement(statements, verb, what):
 
 @exercise("7.1", "Accept each time step once", uses=["accept_once"])
 def check_accept_once(accept_once):
-    with _TwoWorkers() as workers:
-        db = workers.a
-        first, statements = _statements(db, lambda: accept_once(db, 1, TIMECODE))
-        assert first is True, (
-            f"the first use of a step should give True, got {first!r}. Return whether the UPDATE changed "
-            "a row (last_timecode starts as NULL: allow that in the WHERE clause)."
-        )
-        assert _last(db, 1) == TIMECODE, "after accepting, users.last_timecode should hold that step: SET last_timecode = ?."
-        _one_statement(statements, "UPDATE", "accept the same code")
-        assert re.search(r"where.*last_timecode", statements[0], re.I | re.S), (
-            "the UPDATE's WHERE clause should compare last_timecode with the new step, so the check and "
-            "the write are one."
-        )
-        assert _last(workers.b, 1) == TIMECODE, (
-            "another connection (another worker) cannot see the new last_timecode: commit it (put the "
-            "UPDATE inside `with db:`)."
-        )
-        again = accept_once(db, 1, TIMECODE)
-        assert again is False, (
-            f"the same step a second time should give False (a replayed code), got {again!r}: "
-            "only change the row when last_timecode < the new step (not <=)."
-        )
-        older = accept_once(db, 1, TIMECODE - 1)
-        assert older is False, "an older step than the last one accepted must give False too."
-        assert _last(db, 1) == TIMECODE, "a refused step must not change last_timecode."
-        assert accept_once(db, 1, TIMECODE + 1) is True, "a later step (the next code) should give True."
-        assert accept_once(db, 2, TIMECODE) is True, (
-            "bob's first code was refused: each user has their own last_timecode (WHERE id = ?)."
-        )
-        assert _last(db, 1) == TIMECODE + 1, "accepting bob's code changed alice's row: put id = ? in the WHERE clause."
-        assert accept_once(workers.b, 1, TIMECODE + 1) is False, (
-            "a second worker accepted a step the first had already used."
-        )
+    step = TIMECODE + DRAW.randrange(-10 ** 6, 10 ** 6)   # a step of these weeks, another on each run
+
+    def accepted(db, user_id, timecode):
+        return _returned(accept_once(db, user_id, timecode), "accept_once")
+
+    # A users table in a file, opened twice: two workers of one app, as under gunicorn -w 4.
+    with _temporary_folder() as folder:
+        path = os.path.join(folder, "users.sqlite")
+        db, other_worker = _lesson().users_db(path), _lesson().users_db(path)
+        try:
+            first, statements = _statements(db, accept_once, db, 1, step)
+            first = _returned(first, "accept_once")
+            assert first is True, (
+                f"the first use of a step should give True, got {first!r}. Return whether the UPDATE changed "
+                "a row (last_timecode starts as NULL: allow that in the WHERE clause)."
+            )
+            assert _last(db, 1) == step, "after accepting, users.last_timecode should hold that step: SET last_timecode = ?."
+            _one_statement(statements, "UPDATE", "accept the same code")
+            assert re.search(r"where.*last_timecode", statements[0], re.I | re.S), (
+                "the UPDATE's WHERE clause should compare last_timecode with the new step, so the check and "
+                "the write are one."
+            )
+            assert _last(other_worker, 1) == step, (
+                "another connection (another worker) cannot see the new last_timecode: commit it (put the "
+                "UPDATE inside `with db:`)."
+            )
+            again = accepted(db, 1, step)
+            assert again is False, (
+                f"the same step a second time should give False (a replayed code), got {again!r}: "
+                "only change the row when last_timecode < the new step (not <=)."
+            )
+            older = accepted(db, 1, step - 1)
+            assert older is False, "an older step than the last one accepted must give False too."
+            assert _last(db, 1) == step, "a refused step must not change last_timecode."
+            assert accepted(db, 1, step + 1) is True, "a later step (the next code) should give True."
+            assert accepted(db, 2, step) is True, (
+                "bob's first code was refused: each user has their own last_timecode (WHERE id = ?)."
+            )
+            assert _last(db, 1) == step + 1, "accepting bob's code changed alice's row: put id = ? in the WHERE clause."
+            assert accepted(other_worker, 1, step + 1) is False, (
+                "a second worker accepted a step the first had already used."
+            )
+        finally:
+            db.close()
+            other_worker.close()
 
 
 @hidden_check("7.1")
 def check_accept_once_far_steps(accept_once):
-    db = _users_db()
-    assert accept_once(db, 2, 2 ** 40) is True, "a very large step should work like any other."
-    assert accept_once(db, 2, 2 ** 40) is False
-    assert accept_once(db, 1, 1) is True, "alice's first step is hers alone."
+    db = _lesson().users_db()
+    far = 2 ** 40 + DRAW.randrange(2 ** 20)
+    assert _returned(accept_once(db, 2, far), "accept_once") is True, "a very large step should work like any other."
+    assert _returned(accept_once(db, 2, far), "accept_once") is False
+    assert _returned(accept_once(db, 1, 1), "accept_once") is True, "alice's first step is hers alone."
+
+
+@hidden_check("7.1")
+def check_accept_once_drawn_steps(accept_once):
+    """Steps drawn on each run, some replayed, some older, for both users: against what they should give."""
+    db, last = _lesson().users_db(), {1: None, 2: None}
+    start = DRAW.randrange(10 ** 7, 10 ** 8)
+    for _ in range(30):
+        user_id = DRAW.choice((1, 2))
+        known = last[user_id]
+        step = start + DRAW.randrange(50) if known is None else known + DRAW.choice((-3, -1, 0, 0, 1, 2, 7))
+        expected = known is None or step > known
+        got = _returned(accept_once(db, user_id, step), "accept_once")
+        assert got is expected, (
+            f"user {user_id}'s step {step}, the last one accepted being {known}, gave {got!r}, not {expected}: "
+            "accept a step only when it is later than the last one accepted for that user."
+        )
+        if expected:
+            last[user_id] = step
+        assert _last(db, user_id) == last[user_id], "last_timecode should hold the last step accepted."
 
 
 # --- 7.2 -----------------------------------------------------------------
 
-EXPECTED_DELAYS = {0: 0, 1: 0, 4: 0, 5: 30, 6: 60, 7: 120, 8: 240, 9: 480, 10: 900, 11: 900, 50: 900}
+LESSON_EXAMPLES = (0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 50)   # the failure counts the lesson works out
+
+
+def _delay(throttle_delay, failures):
+    return _returned(throttle_delay(failures), f"throttle_delay({failures})")
 
 
 @exercise("7.2", "Wait longer after each failure", uses=["throttle_delay"])
 def check_throttle_delay(throttle_delay):
     for failures in range(5):
-        got = throttle_delay(failures)
+        got = _delay(throttle_delay, failures)
         assert got == 0, f"throttle_delay({failures}) gave {got!r}: the first 5 failures cost nothing (0 seconds)."
-    for failures, expected in EXPECTED_DELAYS.items():
-        got = throttle_delay(failures)
+    # the lesson's examples, then counts drawn on each run, against the rule worked out here
+    drawn = [DRAW.randrange(12) for _ in range(6)] + [DRAW.randrange(12, 10 ** 9) for _ in range(6)]
+    for failures in [*LESSON_EXAMPLES, *drawn]:
+        expected = 0 if failures < 5 else min(900, 30 * 2 ** min(failures - 5, 10))
+        got = _delay(throttle_delay, failures)
         assert got == expected, (
             f"throttle_delay({failures}) gave {got!r}, expected {expected}: 30 s after the 5th failure, "
             "doubled after each further one (30 * 2 ** (failures - 5)), never more than 900 s (15 minutes)."
@@ -136,9 +221,9 @@ def check_throttle_delay(throttle_delay):
 
 @hidden_check("7.2")
 def check_throttle_delay_never_shrinks(throttle_delay):
-    delays = [throttle_delay(failures) for failures in range(200)]
+    delays = [_delay(throttle_delay, failures) for failures in range(200)]
     assert delays == sorted(delays), "the delay must never get shorter as failures add up."
-    assert throttle_delay(10 ** 6) == 900, "a huge number of failures should still wait 900 s, not more."
+    assert _delay(throttle_delay, 10 ** 6) == 900, "a huge number of failures should still wait 900 s, not more."
 
 
 # --- 7.3 and 7.4: a stranger who keeps the owner out, and device cookies ------------------------
@@ -150,81 +235,88 @@ STRANGER_REQUESTS = 600    # a right attack needs about 120
 OWNER_TRIES = 8
 
 
-def _stage7_with_an_owner(folder, per_account_only):
-    """Stage 7 (or, ``per_account_only``, stage 7 with one bucket per account) where an owner with a
-    name drawn at random enrolled from her browser; she keeps that browser and is logged out."""
-    from ..app_loader import make_stage_app
-    from ..fixed_clock import FixedClock
-    from ..phone import Phone
-    from ..stage_variants import without_device_cookies
-    from ..visitor import submit_form
-
-    clock = FixedClock(1_700_000_000)
-    app = make_stage_app(7, {
-        "TESTING": True, "SECRET_KEY": "the lesson 07 check's key, not a real one", "CLOCK": clock,
-        "DATABASE": os.path.join(folder, "users.sqlite"), "SESSION_COOKIE_SECURE": False,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1", "NOTIFY": lambda username, event: None,
-    })
-    if per_account_only:
-        without_device_cookies(app)
-    username = f"{random.choice(OWNER_NAMES)}{random.randrange(10, 100)}"
-    owner, phone = app.test_client(), Phone(clock=clock)
-    submit_form(owner, "/register", username=username, password=OWNER_PASSWORD)
-    phone.scan(owner.get("/enable-2fa").data)
-    submit_form(owner, "/enable-2fa", otp=phone.code())
-    submit_form(owner, "/dashboard")          # the Log out button
-    clock.advance(60)
-    return app, clock, owner, username
-
-
 class _StillGoing(Exception):
     """The stranger's attack sent more requests than a right one needs many times over."""
 
 
-def _run_stranger(keep_out, app, clock, username):
-    """The statuses of the requests ``keep_out`` sent from its browser, and whether it had to be stopped."""
-    stranger, statuses = app.test_client(), []
-    send = stranger.open
+class Stage7WithAnOwner:
+    """Stage 7 (or, ``per_account_only``, stage 7 with one bucket per account) in ``folder``, where an owner
+    called ``username`` enrolled from her browser; she keeps that browser and is logged out."""
 
-    def counted(*args, **kwargs):
-        if len(statuses) >= STRANGER_REQUESTS:
-            raise _StillGoing()
-        response = send(*args, **kwargs)
-        statuses.append(response.status_code)
-        return response
+    def __init__(self, folder, username, per_account_only=True):
+        from cryptography.fernet import Fernet
 
-    stranger.open = counted
-    try:
-        keep_out(stranger, username, clock)
-    except _StillGoing:
-        return statuses, True
-    return statuses, False
+        from ..app_loader import make_stage_app
+        from ..fixed_clock import FixedClock
+        from ..phone import Phone
+        from ..stage_variants import without_device_cookies
+        from ..visitor import submit_form
 
+        self.database, self.username = os.path.join(folder, "users.sqlite"), username
+        self.clock = FixedClock(1_700_000_000)
+        self.app = make_stage_app(7, {
+            "TESTING": True, "SECRET_KEY": "the lesson 07 check's key, not a real one", "CLOCK": self.clock,
+            "DATABASE": self.database, "SESSION_COOKIE_SECURE": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1", "NOTIFY": lambda username, event: None,
+            # a key of its own, so that the app writes nothing in its instance folder (read-only when graded)
+            "TOTP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        })
+        if per_account_only:
+            without_device_cookies(self.app)
+        self.owner, phone = self.app.test_client(), Phone(clock=self.clock)
+        submit_form(self.owner, "/register", username=username, password=OWNER_PASSWORD)
+        phone.scan(self.owner.get("/enable-2fa").data)
+        submit_form(self.owner, "/enable-2fa", otp=phone.code())
+        submit_form(self.owner, "/dashboard")          # the Log out button
+        self.clock.advance(60)
 
-def _password_failures(app, username):
-    with sqlite3.connect(app.config["DATABASE"]) as db:
-        return db.execute(
-            "SELECT COUNT(*) FROM failures JOIN users ON failures.subject = 'user:' || users.id"
-            " WHERE users.username = ? AND failures.kind = 'password'", (username,)).fetchone()[0]
+    def stranger(self, keep_out, limit):
+        """``keep_out(its browser, username, clock)``: the statuses of the requests it sent, and whether it
+        had to be stopped after ``limit`` of them."""
+        browser, statuses = self.app.test_client(), []
+        send = browser.open
 
+        def counted(*args, **kwargs):
+            if len(statuses) >= limit:
+                raise _StillGoing()
+            response = send(*args, **kwargs)
+            statuses.append(response.status_code)
+            return response
 
-def _owner_refused(clock, owner, username):
-    """How many of the owner's right passwords, at random times over the next days, got 429."""
-    from ..visitor import submit_form
+        browser.open = counted
+        try:
+            keep_out(browser, self.username, self.clock)
+        except _StillGoing:
+            return {"statuses": statuses, "stopped": True}
+        return {"statuses": statuses, "stopped": False}
 
-    refused = 0
-    for _ in range(OWNER_TRIES):
-        clock.advance(random.randrange(3600, 36 * 3600))
-        refused += submit_form(owner, "/login", username=username, password=OWNER_PASSWORD).status_code == 429
-    return refused
+    def password_failures(self):
+        """How many failed passwords the app counted against the owner's account."""
+        with sqlite3.connect(self.database) as db:
+            return db.execute(
+                "SELECT COUNT(*) FROM failures JOIN users ON failures.subject = 'user:' || users.id"
+                " WHERE users.username = ? AND failures.kind = 'password'", (self.username,)).fetchone()[0]
+
+    def owner_refused(self, waits):
+        """How many of the owner's right passwords, each after a wait of ``waits`` (seconds), got 429."""
+        from ..visitor import submit_form
+
+        refused = 0
+        for wait in waits:
+            self.clock.advance(wait)
+            refused += submit_form(self.owner, "/login", username=self.username,
+                                   password=OWNER_PASSWORD).status_code == 429
+        return refused
 
 
 @exercise("7.3", "Keep the owner out", uses=["keep_out"])
 def check_keep_out(keep_out):
-    with tempfile.TemporaryDirectory() as folder:
-        app, clock, owner, username = _stage7_with_an_owner(folder, per_account_only=True)
-        statuses, stopped = _run_stranger(keep_out, app, clock, username)
-        failed = _password_failures(app, username)
+    with _temporary_folder() as folder:
+        username = f"{DRAW.choice(OWNER_NAMES)}{DRAW.randrange(10, 100)}"
+        world = _lesson().Stage7WithAnOwner(folder, username, True)
+        attack = plain(world.stranger(keep_out, STRANGER_REQUESTS))
+        statuses, stopped = attack["statuses"], attack["stopped"]
+        failed = plain(world.password_failures())
         if failed == 0:
             assert 400 not in statuses, (
                 "your requests got 400 and counted for nothing: the login form carries a hidden csrf_token. "
@@ -239,7 +331,7 @@ def check_keep_out(keep_out):
             "counted): while the app makes you wait, more requests count for nothing. Let the clock run for "
             "the wait each 429 names, and stop once that wait is longer than a day."
         )
-        refused = _owner_refused(clock, owner, username)
+        refused = plain(world.owner_refused([DRAW.randrange(3600, 36 * 3600) for _ in range(OWNER_TRIES)]))
         assert refused == OWNER_TRIES, (
             f"the owner's right password still got in {OWNER_TRIES - refused} of {OWNER_TRIES} times over the "
             f"following days ({failed} failed passwords counted): your attack stopped too soon. Each 429 says "
@@ -252,49 +344,57 @@ STRANGERS = "strangers"
 DEVICE_LIFETIME = 90 * DAY
 
 
-def _devices_db(path=":memory:"):
+def devices_db(path=":memory:"):
+    """An empty devices table (id_hash, user_id, expires)."""
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE devices (id_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL, expires REAL NOT NULL)")
     db.commit()
     return db
 
 
-def _cookies_drawn_after_seeding(trust_browser):
-    state = random.getstate()
+def _drawn_after_seeding(function, make_db, *args):
+    """Two calls ``function(make_db(), *args)``, each after random.seed(7) where the student's code runs."""
+    where = student_side.module("random")
+    state = where.getstate()
     try:
-        random.seed(7)
-        first = trust_browser(_devices_db(), 1, 0)
-        random.seed(7)
-        second = trust_browser(_devices_db(), 1, 0)
+        where.seed(7)
+        first = _returned(function(make_db(), *args), "your function")
+        where.seed(7)
+        second = _returned(function(make_db(), *args), "your function")
     finally:
-        random.setstate(state)
+        where.setstate(state)
     return first, second
 
 
 @exercise("7.4", "Count a trusted browser's failures apart", uses=["trust_browser", "failure_bucket"])
 def check_device_buckets(trust_browser, failure_bucket):
-    now = 1_700_000_000 + random.randrange(10 ** 6)
-    with tempfile.TemporaryDirectory() as folder:
+    now = 1_700_000_000 + DRAW.randrange(10 ** 6)
+    alice, bob = DRAW.sample(range(1, 10 ** 6), 2)
+
+    def bucket(user_id, cookie, when):
+        return _returned(failure_bucket(db, user_id, cookie, when), "failure_bucket")
+
+    with _temporary_folder() as folder:
         path = os.path.join(folder, "devices.sqlite")
-        db, other_worker = _devices_db(path), sqlite3.connect(path)
+        db, other_worker = _lesson().devices_db(path), _sqlite().connect(path)
         try:
-            cookie = trust_browser(db, 1, now)
-            assert isinstance(cookie, str) and len(cookie) >= 22, (
+            cookie = _returned(trust_browser(db, alice, now), "trust_browser")
+            assert type(cookie) is str and len(cookie) >= 22, (
                 f"trust_browser should return the new cookie's value, a random id as text of 128 bits or more, "
                 f"not {cookie!r}."
             )
-            rows = db.execute("SELECT id_hash, user_id, expires FROM devices").fetchall()
-            assert not any(cookie in str(value) for row in rows for value in row), (
+            stored = _rows(db, "SELECT id_hash, user_id, expires FROM devices")
+            assert not any(cookie in str(value) for row in stored for value in row), (
                 "the table holds the cookie's id as it is: a thief of the database file could copy it into his "
                 "own browser and pass for Alice's. Store its hash (hash_id)."
             )
-            assert rows == [(sha256_hex(cookie), 1, now + DEVICE_LIFETIME)], (
-                f"devices should hold one row, (hash_id(cookie), 1, now + DEVICE_LIFETIME), not {rows}."
+            assert stored == [(sha256_hex(cookie), alice, now + DEVICE_LIFETIME)], (
+                f"devices should hold one row, (hash_id(cookie), user_id, now + DEVICE_LIFETIME), not {stored}."
             )
-            assert other_worker.execute("SELECT COUNT(*) FROM devices").fetchone()[0] == 1, (
+            assert _rows(other_worker, "SELECT COUNT(*) FROM devices") == [(1,)], (
                 "another connection (another worker) cannot see the trusted browser: commit it (inside `with db:`)."
             )
-            own = failure_bucket(db, 1, cookie, now + DAY)
+            own = bucket(alice, cookie, now + DAY)
             assert own != cookie, (
                 "the bucket is the cookie's raw id: buckets are stored with every failure, so a thief of the "
                 "database file would read the id there. Name the bucket by the hash."
@@ -305,27 +405,27 @@ def check_device_buckets(trust_browser, failure_bucket):
                 "cookie's hash."
             )
             made_up = secrets.token_urlsafe(32)
-            assert failure_bucket(db, 1, made_up, now) == STRANGERS, (
+            assert bucket(alice, made_up, now) == STRANGERS, (
                 "a cookie the app never issued got a bucket of its own: a stranger would make up a new cookie "
                 "for every few guesses and never be paused. Trust a cookie only when its hash is in devices."
             )
-            assert failure_bucket(db, 1, None, now) == STRANGERS, "a browser with no device cookie is a stranger."
-            bob_cookie = trust_browser(db, 2, now)
-            assert failure_bucket(db, 1, bob_cookie, now) == STRANGERS, (
+            assert bucket(alice, None, now) == STRANGERS, "a browser with no device cookie is a stranger."
+            bob_cookie = _returned(trust_browser(db, bob, now), "trust_browser")
+            assert bucket(alice, bob_cookie, now) == STRANGERS, (
                 "a browser that bob's account trusts got a bucket of its own on alice's account: a browser is "
                 "trusted for one account, so match the user_id too."
             )
-            assert failure_bucket(db, 2, bob_cookie, now) == sha256_hex(bob_cookie), "bob's own browser was not trusted."
-            late = failure_bucket(db, 1, cookie, now + DEVICE_LIFETIME + 1)
+            assert bucket(bob, bob_cookie, now) == sha256_hex(bob_cookie), "bob's own browser was not trusted."
+            late = bucket(alice, cookie, now + DEVICE_LIFETIME + 1)
             assert late == STRANGERS, (
                 "a browser trusted more than 90 days ago still counted apart: the trust ends at `expires`."
             )
-            again = trust_browser(db, 1, now)
+            again = _returned(trust_browser(db, alice, now), "trust_browser")
             assert again != cookie, "two browsers got the same cookie: draw a new random id each time."
         finally:
             db.close()
             other_worker.close()
-    first, second = _cookies_drawn_after_seeding(trust_browser)
+    first, second = _drawn_after_seeding(trust_browser, _lesson().devices_db, 1, 0)
     assert first != second, (
         "after random.seed(7), your cookie came out the same twice: it comes from the `random` module, whose "
         "next numbers anyone can work out. Use the `secrets` module."
@@ -344,14 +444,16 @@ def _allowed(attempts, now):
                for window, ceiling in CEILINGS)
 
 
-def _guesser_against_an_owner(may_try, start, days=90):
-    """Failures a guesser gets, trying every hour when allowed, while the owner signs in every 6 hours."""
+def _guesser_against_an_owner(may_try, start, days=40):
+    """Failures a guesser gets in any 30 days, trying every hour when allowed, while the owner signs in every
+    6 hours (40 days: long enough for the first failures to leave the window; each try is a call, which costs
+    a round trip to the student's process when graded)."""
     attempts, failures = [], []
     for hour in range(days * 24):
         now = start + hour * 3600
         if hour % 6 == 0:
             attempts.append((now, True))
-        if may_try(list(attempts), now + 60):
+        if _returned(may_try(list(attempts), now + 60), "may_try"):
             attempts.append((now + 60, False))
             failures.append(now + 60)
     return max(sum(1 for t in failures if end - 30 * DAY < t <= end) for end in failures) if failures else 0
@@ -368,7 +470,7 @@ def check_may_try(may_try):
         return [(now - rng.randrange(newest, oldest), False) for _ in range(count)]
 
     def ask(attempts):
-        return may_try(sorted(attempts), now)
+        return _returned(may_try(sorted(attempts), now), "may_try")
 
     seen = f"(inputs from seed {seed})"
     assert ask([]) is True, "an account with no attempts at all was refused."
@@ -427,69 +529,116 @@ def check_may_try(may_try):
 
 IDLE_SECONDS, MAX_SECONDS = 30 * 60, 12 * 3600
 LOGIN_TIME = 1_700_000_000
+SESSIONS = (("alice-laptop", 1), ("alice-phone", 1), ("bob-laptop", 2))
 
 
-def _sessions_db():
+def sessions_db(login_time=LOGIN_TIME, sessions=SESSIONS):
+    """A sessions table holding ``sessions`` ((id, user_id) pairs), each started and last seen at ``login_time``."""
     db = sqlite3.connect(":memory:")
     db.row_factory = sqlite3.Row
     db.executescript("""
         CREATE TABLE sessions (id TEXT PRIMARY KEY, user_id INTEGER NOT NULL, started REAL NOT NULL,
                                last_seen REAL NOT NULL, disable_failures INTEGER NOT NULL DEFAULT 0);
     """)
-    for session_id, user_id in (("alice-laptop", 1), ("alice-phone", 1), ("bob-laptop", 2)):
+    for session_id, user_id in sessions:
         db.execute("INSERT INTO sessions (id, user_id, started, last_seen) VALUES (?, ?, ?, ?)",
-                   (session_id, user_id, LOGIN_TIME, LOGIN_TIME))
+                   (session_id, user_id, login_time, login_time))
     db.commit()
     return db
 
 
 @exercise("7.6", "End sessions on the server", uses=["session_user", "end_all_sessions"])
 def check_session_user(session_user, end_all_sessions):
-    db = _sessions_db()
-    got = session_user(db, "alice-laptop", LOGIN_TIME + 60)
+    login = LOGIN_TIME + DRAW.randrange(10 ** 6)
+
+    def user(session_id, now):
+        return _returned(session_user(db, session_id, now), "session_user")
+
+    db = _lesson().sessions_db(login)
+    got = user("alice-laptop", login + 60)
     assert got == 1, f"a session used a minute ago should give its user_id 1, got {got!r}."
-    assert session_user(db, "no-such-session", LOGIN_TIME) is None, (
+    assert user("no-such-session", login) is None, (
         "a session id that is not in the table (a forged or ended one) must give None."
     )
     # A busy user: a request every 20 minutes for nearly 12 hours.
-    for now in [*range(LOGIN_TIME + 20 * 60, LOGIN_TIME + MAX_SECONDS, 20 * 60), LOGIN_TIME + MAX_SECONDS - 60]:
-        got = session_user(db, "alice-laptop", now)
+    for now in [*range(login + 20 * 60, login + MAX_SECONDS, 20 * 60), login + MAX_SECONDS - 60]:
+        got = user("alice-laptop", now)
         assert got == 1, (
-            f"alice, busy all along (a request every 20 minutes), was logged out {int((now - LOGIN_TIME) / 60)} "
+            f"alice, busy all along (a request every 20 minutes), was logged out {int((now - login) / 60)} "
             "minutes after her login: set last_seen = now each time the session is used, so the 30 idle "
             "minutes count from her last request, not from the login."
         )
-    idle = session_user(db, "bob-laptop", LOGIN_TIME + IDLE_SECONDS + 1)
+    idle = user("bob-laptop", login + IDLE_SECONDS + 1)
     assert idle is None, (
         "bob's session, unused for 30 minutes and 1 second, still gave his user_id: end a session when "
         "now - last_seen > 30 * 60 (the idle limit)."
     )
-    assert session_user(db, "bob-laptop", LOGIN_TIME + 60) is None, (
+    assert user("bob-laptop", login + 60) is None, (
         "an idle session came back to life: delete its row when it times out."
     )
-    late = session_user(db, "alice-laptop", LOGIN_TIME + MAX_SECONDS + 1)
+    late = user("alice-laptop", login + MAX_SECONDS + 1)
     assert late is None, (
         "alice's session, busy all along, still worked 12 hours after her login: end a session when "
         "now - started > 12 * 3600, however recent the last request (the absolute limit)."
     )
-    db = _sessions_db()
+    db = _lesson().sessions_db(login)
     end_all_sessions(db, 1)
-    left = {row["id"] for row in db.execute("SELECT id FROM sessions")}
+    left = {row[0] for row in _rows(db, "SELECT id FROM sessions")}
     assert left == {"bob-laptop"}, (
         f"after end_all_sessions(db, 1) these sessions are left: {sorted(left)}. Delete every session of "
         "that user (a stolen copy of any cookie must open nothing), and no one else's."
     )
-    assert session_user(db, "alice-phone", LOGIN_TIME + 60) is None, "an ended session still gave its user."
+    assert user("alice-phone", login + 60) is None, "an ended session still gave its user."
+
+
+@hidden_check("7.6")
+def check_session_user_drawn_days(session_user, end_all_sessions):
+    """Sessions with ids, users and request times drawn on each run, against the two limits worked out here."""
+    login = LOGIN_TIME + DRAW.randrange(10 ** 7)
+    users = DRAW.sample(range(1, 10 ** 6), 3)
+    sessions = [(secrets.token_urlsafe(16), DRAW.choice(users)) for _ in range(6)]
+    db = _lesson().sessions_db(login, sessions)
+    state = {session_id: [user_id, login, login] for session_id, user_id in sessions}   # user, started, last seen
+    now = login
+    for _ in range(60):
+        # Steps that keep clear of the limits' exact edges: well inside, or well past the idle limit.
+        now += DRAW.choice((DRAW.randrange(60, IDLE_SECONDS - 60), DRAW.randrange(60, 600),
+                            DRAW.randrange(IDLE_SECONDS + 60, 2 * IDLE_SECONDS)))
+        while now - login == MAX_SECONDS or any(now - seen == IDLE_SECONDS for _, _, seen in state.values()):
+            now += 1     # never on a limit's exact edge, where > and >= part ways
+        session_id = DRAW.choice(sessions)[0]
+        expected, known = None, state.get(session_id)
+        if known:
+            user_id, started, last_seen = known
+            seen = f"started at {started} and last seen at {last_seen}"
+            if now - last_seen > IDLE_SECONDS or now - started > MAX_SECONDS:
+                del state[session_id]
+            else:
+                known[2], expected = now, user_id
+        else:
+            seen = "ended before"
+        got = _returned(session_user(db, session_id, now), "session_user")
+        assert got == expected, (
+            f"a session {seen}, used at {now}, gave {got!r}, not {expected!r}: at most 30 idle minutes since "
+            "the last request, 12 hours since the login."
+        )
+    ended = DRAW.choice(users)
+    end_all_sessions(db, ended)
+    left = {row[0] for row in _rows(db, "SELECT id FROM sessions WHERE user_id = ?", (ended,))}
+    assert not left, "end_all_sessions left sessions of that user."
 
 
 def _failures(db, session_id):
-    return db.execute("SELECT disable_failures FROM sessions WHERE id = ?", (session_id,)).fetchone()[0]
+    return _rows(db, "SELECT disable_failures FROM sessions WHERE id = ?", (session_id,))[0][0]
 
 
 @exercise("7.9", "Count wrong tries against the session", uses=["count_disable_failure"])
 def check_count_disable_failure(count_disable_failure):
-    db = _sessions_db()
-    answers = [count_disable_failure(db, "alice-laptop") for _ in range(5)]
+    def counted(session_id, **allowed):
+        return _returned(count_disable_failure(db, session_id, **allowed), "count_disable_failure")
+
+    db = _lesson().sessions_db()
+    answers = [counted("alice-laptop") for _ in range(5)]
     assert answers[:3] == [True, True, True], (
         f"the first 3 tries in a session should give True, got {answers[:3]}: add one to "
         "disable_failures in an UPDATE whose WHERE clause refuses a 4th try; rowcount says whether it went ahead."
@@ -499,107 +648,133 @@ def check_count_disable_failure(count_disable_failure):
         "Compare with < allowed, not <=."
     )
     assert _failures(db, "alice-laptop") == 3, "the count should stop at 3: a refused try changes nothing."
-    other = count_disable_failure(db, "alice-phone")
+    other = counted("alice-phone")
     assert other is True, (
         "alice's other session was refused after her laptop's session used its tries: count against the "
         "session (WHERE id = ?), not the account. Otherwise a stolen cookie locks the owner out."
     )
     assert _failures(db, "bob-laptop") == 0, "bob's session was counted too: WHERE id = ? on the session."
-    strict = [count_disable_failure(db, "bob-laptop", allowed=1) for _ in range(2)]
-    assert strict == [True, False], (
-        f"with allowed=1, bob's session gave {strict}, not [True, False]: use the `allowed` you are given, "
-        "not a number of your own."
+    allowed = DRAW.choice((1, 2, 4, 5))     # never the default 3
+    strict = [counted("bob-laptop", allowed=allowed) for _ in range(allowed + 1)]
+    assert strict == [True] * allowed + [False], (
+        f"with allowed={allowed}, bob's session gave {strict}, not {[True] * allowed + [False]}: use the "
+        "`allowed` you are given, not a number of your own."
     )
 
 
 @hidden_check("7.9")
 def check_count_disable_failure_is_one_update(count_disable_failure):
-    db = _sessions_db()
-    result, statements = _statements(db, lambda: count_disable_failure(db, "alice-laptop"))
-    assert result is True
+    db = _lesson().sessions_db()
+    result, statements = _statements(db, count_disable_failure, db, "alice-laptop")
+    assert _returned(result, "count_disable_failure") is True
     assert len(statements) == 1 and statements[0].upper().startswith("UPDATE"), (
         "count and check in one UPDATE ... WHERE disable_failures < ?: with a SELECT first, a burst of "
         f"requests sent at once all see the old count. Your SQL: {statements}"
     )
 
 
+@hidden_check("7.9")
+def check_count_disable_failure_drawn_limits(count_disable_failure):
+    """Session ids and limits drawn on each run, against the count worked out here."""
+    sessions = [(secrets.token_urlsafe(12), DRAW.randrange(1, 10 ** 6)) for _ in range(3)]
+    db = _lesson().sessions_db(LOGIN_TIME, sessions)
+    used = {session_id: 0 for session_id, _ in sessions}
+    for _ in range(25):
+        session_id, allowed = DRAW.choice(sessions)[0], DRAW.randrange(1, 6)
+        expected = used[session_id] < allowed
+        got = _returned(count_disable_failure(db, session_id, allowed=allowed), "count_disable_failure")
+        assert got is expected, (
+            f"a session with {used[session_id]} wrong tries, allowed={allowed}, gave {got!r}, not {expected}."
+        )
+        used[session_id] += expected
+        assert _failures(db, session_id) == used[session_id], "disable_failures should count the tries let through."
+
+
 # --- 7.7 and 7.8: recovery codes ------------------------------------------
 
 CODE_FORMAT = re.compile(r"[a-z2-7]{4}(-[a-z2-7]{4}){5}")
+RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 
 
 def sha256_hex(code):
     return hashlib.sha256(code.encode("ascii")).hexdigest()
 
 
-def _codes_db(path=":memory:"):
+def codes_db(path=":memory:", users=((1, "alice"), (2, "bob"))):
+    """A users table holding ``users`` ((id, username) pairs) and an empty recovery_codes table."""
     db = sqlite3.connect(path)
     db.row_factory = sqlite3.Row
     db.executescript("""
         CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT);
-        INSERT INTO users (id, username) VALUES (1, 'alice'), (2, 'bob');
         CREATE TABLE recovery_codes (user_id INTEGER NOT NULL, code_hash TEXT NOT NULL,
                                      PRIMARY KEY (user_id, code_hash));
     """)
+    with db:
+        db.executemany("INSERT INTO users (id, username) VALUES (?, ?)", users)
+    return db
+
+
+def filled_codes_db(path=":memory:", stored=()):
+    """``codes_db`` with the recovery_codes rows ``stored`` ((user_id, code_hash) pairs)."""
+    db = codes_db(path)
+    with db:
+        db.executemany("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)", stored)
     return db
 
 
 def _stored(db, user_id):
-    return {row[0] for row in db.execute("SELECT code_hash FROM recovery_codes WHERE user_id = ?", (user_id,))}
+    return {row[0] for row in _rows(db, "SELECT code_hash FROM recovery_codes WHERE user_id = ?", (user_id,))}
 
 
-def _codes_drawn_after_seeding(make_recovery_codes):
-    """Two calls, each after random.seed(7): codes from `random` come out the same twice."""
-    state = random.getstate()
-    try:
-        random.seed(7)
-        first = make_recovery_codes(_codes_db(), 1)
-        random.seed(7)
-        second = make_recovery_codes(_codes_db(), 1)
-    finally:
-        random.setstate(state)
-    return first, second
+def _drawn_code():
+    return "-".join("".join(DRAW.choice(RECOVERY_ALPHABET) for _ in range(4)) for _ in range(6))
+
+
+def _codes(value):
+    codes = _returned(value, "make_recovery_codes")
+    assert type(codes) is list and len(codes) == 10, f"return a list of 10 codes, not {codes!r}."
+    return codes
 
 
 @exercise("7.7", "Make ten recovery codes", uses=["make_recovery_codes"])
 def check_make_recovery_codes(make_recovery_codes):
-    with tempfile.TemporaryDirectory() as folder:
+    alice, bob = DRAW.sample(range(1, 10 ** 6), 2)
+    with _temporary_folder() as folder:
         path = os.path.join(folder, "codes.sqlite")
-        db, other_worker = _codes_db(path), sqlite3.connect(path)
+        db, other_worker = _lesson().codes_db(path, [(alice, "alice"), (bob, "bob")]), _sqlite().connect(path)
         try:
-            bob = make_recovery_codes(db, 2)
-            codes = make_recovery_codes(db, 1)
-            assert isinstance(codes, list) and len(codes) == 10, f"return a list of 10 codes, not {codes!r}."
+            bobs = _codes(make_recovery_codes(db, bob))
+            codes = _codes(make_recovery_codes(db, alice))
             for code in codes:
-                assert isinstance(code, str) and CODE_FORMAT.fullmatch(code), (
+                assert type(code) is str and CODE_FORMAT.fullmatch(code), (
                     f"{code!r} is not like abcd-efgh-ijkm-nopq-rstu-vwxy: 24 characters from RECOVERY_ALPHABET "
                     "in groups of 4 joined by '-'."
                 )
             assert len(set(codes)) == 10, "two of the codes are the same: draw each one afresh with secrets.choice."
-            stored = _stored(db, 1)
-            assert stored, "nothing was stored in recovery_codes for user 1: INSERT (user_id, hash_code(code)) for each code."
+            stored = _stored(db, alice)
+            assert stored, "nothing was stored in recovery_codes for alice: INSERT (user_id, hash_code(code)) for each code."
             for code in codes:
                 assert code not in stored, "a code is stored as it is: store hash_code(code), never the code itself."
             assert stored == {sha256_hex(code) for code in codes}, (
                 "the stored hashes do not match the codes returned: store hash_code(code) for exactly the 10 "
                 "codes you return."
             )
-            assert _stored(other_worker, 1) == stored, (
+            assert _stored(other_worker, alice) == stored, (
                 "another connection (another worker) cannot see the new codes: commit them (do the writes "
                 "inside `with db:`)."
             )
-            assert _stored(db, 2) == {sha256_hex(code) for code in bob}, (
+            assert _stored(db, bob) == {sha256_hex(code) for code in bobs}, (
                 "making alice's codes changed bob's: only delete the rows WHERE user_id = ?."
             )
-            fresh = make_recovery_codes(db, 1)
+            fresh = _codes(make_recovery_codes(db, alice))
             assert set(fresh).isdisjoint(codes), "a second call gave some of the same codes: they must be random each time."
-            assert _stored(db, 1) == {sha256_hex(code) for code in fresh}, (
+            assert _stored(db, alice) == {sha256_hex(code) for code in fresh}, (
                 "after a second call the user should have only the 10 new codes: DELETE the old ones first."
             )
         finally:
             db.close()
             other_worker.close()
-    first, second = _codes_drawn_after_seeding(make_recovery_codes)
+    first, second = _drawn_after_seeding(make_recovery_codes, _lesson().codes_db, 1)
     assert set(first).isdisjoint(second), (
         "after random.seed(7), your codes came out the same twice: they come from the `random` module, "
         "whose next numbers anyone can work out from a few outputs. Draw them with secrets.choice()."
@@ -608,50 +783,64 @@ def check_make_recovery_codes(make_recovery_codes):
 
 @hidden_check("7.7")
 def check_make_recovery_codes_use_the_whole_alphabet(make_recovery_codes):
-    letters = set("".join(make_recovery_codes(_codes_db(), 1) + make_recovery_codes(_codes_db(), 1)).replace("-", ""))
+    drawn = _codes(make_recovery_codes(_lesson().codes_db(), 1)) + _codes(make_recovery_codes(_lesson().codes_db(), 1))
+    letters = set("".join(str(code) for code in drawn).replace("-", ""))
     assert len(letters) >= 24, "draw every character from the whole RECOVERY_ALPHABET (32 characters)."
 
 
-ALICE_CODES = ["abcd-efgh-ijkm-nopq-rstu-vwxy", "qrst-uvwx-yz23-4567-abcd-efgh", "aaaa-bbbb-cccc-dddd-eeee-ffff"]
-BOB_CODE = "zzzz-yyyy-xxxx-wwww-vvvv-uuuu"
+@hidden_check("7.7")
+def check_make_recovery_codes_drawn_users(make_recovery_codes):
+    """Users with ids drawn on each run: each gets the hashes of exactly the codes returned to them."""
+    users = [(user_id, f"user{user_id}") for user_id in DRAW.sample(range(3, 10 ** 6), 3)]
+    db = _lesson().codes_db(":memory:", users)
+    given = {user_id: _codes(make_recovery_codes(db, user_id)) for user_id, _ in users}
+    for user_id, codes in given.items():
+        assert _stored(db, user_id) == {sha256_hex(str(code)) for code in codes}, (
+            f"user {user_id}'s stored hashes do not match the codes returned to that user."
+        )
 
 
-def _filled_codes_db(path=":memory:"):
-    db = _codes_db(path)
-    rows = [(1, sha256_hex(code)) for code in ALICE_CODES] + [(2, sha256_hex(BOB_CODE))]
-    db.executemany("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)", rows)
-    db.commit()
-    return db
+def _recovery_fixture(path):
+    """(alice, bob, alice's three codes, bob's code, the db holding their hashes): ids and codes drawn per run."""
+    alice, bob = DRAW.sample(range(1, 10 ** 6), 2)
+    alice_codes, bob_code = [_drawn_code() for _ in range(3)], _drawn_code()
+    stored = [(alice, sha256_hex(code)) for code in alice_codes] + [(bob, sha256_hex(bob_code))]
+    return alice, bob, alice_codes, bob_code, _lesson().filled_codes_db(path, stored)
 
 
 @exercise("7.8", "Use a recovery code once", uses=["use_recovery_code"])
 def check_use_recovery_code(use_recovery_code):
-    with tempfile.TemporaryDirectory() as folder:
+    def used(user_id, code):
+        return _returned(use_recovery_code(db, user_id, code), "use_recovery_code")
+
+    with _temporary_folder() as folder:
         path = os.path.join(folder, "codes.sqlite")
-        db, other_worker = _filled_codes_db(path), sqlite3.connect(path)
+        alice, bob, alice_codes, bob_code, db = _recovery_fixture(path)
+        other_worker = _sqlite().connect(path)
         try:
-            first, statements = _statements(db, lambda: use_recovery_code(db, 1, ALICE_CODES[0]))
+            first, statements = _statements(db, use_recovery_code, db, alice, alice_codes[0])
+            first = _returned(first, "use_recovery_code")
             assert first is True, (
                 f"alice's first recovery code should give True, got {first!r}: DELETE the row with her user_id "
                 "and the code's hash (the table holds hashes, never codes), then return whether a row went."
             )
-            assert sha256_hex(ALICE_CODES[0]) not in _stored(db, 1), "a used code must be gone from the table."
+            assert sha256_hex(alice_codes[0]) not in _stored(db, alice), "a used code must be gone from the table."
             _one_statement(statements, "DELETE", "use the same code")
-            assert sha256_hex(ALICE_CODES[0]) not in _stored(other_worker, 1), (
+            assert sha256_hex(alice_codes[0]) not in _stored(other_worker, alice), (
                 "another connection (another worker) still sees the used code: commit the DELETE (inside `with db:`)."
             )
-            again = use_recovery_code(db, 1, ALICE_CODES[0])
+            again = used(alice, alice_codes[0])
             assert again is False, f"the same code a second time should give False, got {again!r}: each code works once."
-            assert use_recovery_code(db, 1, "abcd-efgh-ijkm-nopq-rstu-vwxz") is False, (
+            assert used(alice, _drawn_code()) is False, (
                 "a code that was never issued should give False: return whether the DELETE removed a row "
                 "(rowcount == 1)."
             )
-            assert use_recovery_code(db, 1, BOB_CODE) is False, (
+            assert used(alice, bob_code) is False, (
                 "bob's code let alice in: match user_id = ? as well as the hash."
             )
-            assert _stored(db, 2) == {sha256_hex(BOB_CODE)}, "trying bob's code on alice's account must not use it up."
-            assert len(_stored(db, 1)) == 2, "alice's other two codes should still be there."
-            assert use_recovery_code(db, 2, BOB_CODE) is True, "bob's own code should work for bob."
+            assert _stored(db, bob) == {sha256_hex(bob_code)}, "trying bob's code on alice's account must not use it up."
+            assert len(_stored(db, alice)) == 2, "alice's other two codes should still be there."
+            assert used(bob, bob_code) is True, "bob's own code should work for bob."
         finally:
             db.close()
             other_worker.close()
@@ -659,15 +848,31 @@ def check_use_recovery_code(use_recovery_code):
 
 @hidden_check("7.8")
 def check_use_recovery_code_strange_input(use_recovery_code):
-    db = _filled_codes_db()
-    assert use_recovery_code(db, 1, "x' OR '1'='1") is False
-    assert len(_stored(db, 1)) == 3, "a strange input deleted codes: pass values as ? parameters."
-    assert use_recovery_code(db, 1, ALICE_CODES[2]) is True
+    alice, _, alice_codes, _, db = _recovery_fixture(":memory:")
+    assert _returned(use_recovery_code(db, alice, "x' OR '1'='1"), "use_recovery_code") is False
+    assert len(_stored(db, alice)) == 3, "a strange input deleted codes: pass values as ? parameters."
+    assert _returned(use_recovery_code(db, alice, alice_codes[2]), "use_recovery_code") is True
+
+
+@hidden_check("7.8")
+def check_use_recovery_code_drawn_tries(use_recovery_code):
+    """Codes drawn on each run, tried by either user in any order, against the table worked out here."""
+    alice, bob, alice_codes, bob_code, db = _recovery_fixture(":memory:")
+    left = {(alice, code) for code in alice_codes} | {(bob, bob_code)}
+    tries = [(user_id, code) for user_id in (alice, bob) for code in [*alice_codes, bob_code, _drawn_code()]] * 2
+    DRAW.shuffle(tries)
+    for user_id, code in tries:
+        expected = (user_id, code) in left
+        got = _returned(use_recovery_code(db, user_id, code), "use_recovery_code")
+        assert got is expected, f"user {user_id} trying a code gave {got!r}, not {expected}."
+        left.discard((user_id, code))
+    assert _stored(db, alice) | _stored(db, bob) == {sha256_hex(code) for _, code in left}
 
 
 # --- 7.10: TOTP secrets at rest -----------------------------------------------------------------
 
-def _secrets_db(path=":memory:"):
+def secrets_db(path=":memory:"):
+    """A users table (alice is 1, bob is 2) with an empty totp_secret each."""
     db = sqlite3.connect(path)
     db.executescript("""
         CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL, totp_secret TEXT);
@@ -676,9 +881,14 @@ def _secrets_db(path=":memory:"):
     return db
 
 
+def database_text(db):
+    """Everything a database holds, as SQL text (what a thief of its file reads)."""
+    return "\n".join(db.iterdump())
+
+
 def _stored_secret(db, user_id):
-    value = db.execute("SELECT totp_secret FROM users WHERE id = ?", (user_id,)).fetchone()[0]
-    return value.decode("ascii", "replace") if isinstance(value, bytes) else value
+    value = _rows(db, "SELECT totp_secret FROM users WHERE id = ?", (user_id,))[0][0]
+    return value.decode("ascii", "replace") if type(value) is bytes else value
 
 
 def _decrypts_with(key, token, secret):
@@ -696,12 +906,12 @@ def check_secrets_at_rest(store_secret, load_secret):
 
     old_key = Fernet.generate_key()
     alice_secret, bob_secret = pyotp.random_base32(), pyotp.random_base32()
-    with tempfile.TemporaryDirectory() as folder:
+    with _temporary_folder() as folder:
         path = os.path.join(folder, "users.sqlite")
-        db, thief = _secrets_db(path), sqlite3.connect(path)
+        db, thief = _lesson().secrets_db(path), _sqlite().connect(path)
         try:
             store_secret(db, 1, alice_secret, [old_key])
-            stolen = "\n".join(thief.iterdump())
+            stolen = plain(_lesson().database_text(thief))
             assert _stored_secret(thief, 1), (
                 "another connection (another worker, or a thief of the file) sees no secret for alice: store it "
                 "in users.totp_secret and commit (inside `with db:`)."
@@ -725,14 +935,16 @@ def check_secrets_at_rest(store_secret, load_secret):
                 "with Fernet and that key (never a key of your own, nor a home-made cipher), and store the "
                 "token as text."
             )
-            loaded = load_secret(db, 1, [old_key])
+            loaded = _returned(load_secret(db, 1, [old_key]), "load_secret")
             assert loaded == alice_secret, f"load_secret gave {loaded!r}, not alice's secret (as text)."
             new_key = Fernet.generate_key()
             keys = [new_key, old_key]      # rotation: the new key first, the old one still there
             try:
-                after = load_secret(db, 1, keys)
+                after = _returned(load_secret(db, 1, keys), "load_secret")
+            except NotImplementedError:
+                raise
             except Exception as error:  # noqa: BLE001 - the hint names the usual cause
-                after = f"{type(error).__name__}"
+                after = _raised(error)
             assert after == alice_secret, (
                 f"after a new key was put first, alice's secret, stored under the old key, gave {after!r}: every "
                 "key in the list must be able to decrypt (MultiFernet), not only the first."
@@ -742,8 +954,10 @@ def check_secrets_at_rest(store_secret, load_secret):
                 "a secret stored after the rotation was not encrypted with the first (newest) key: once the old "
                 "key is dropped, it could not be read."
             )
-            assert load_secret(db, 2, [new_key]) == bob_secret, "bob's secret could not be read with the new key alone."
-            assert load_secret(db, 1, keys) == alice_secret and _stored_secret(db, 1) != _stored_secret(db, 2)
+            assert _returned(load_secret(db, 2, [new_key]), "load_secret") == bob_secret, (
+                "bob's secret could not be read with the new key alone.")
+            assert _returned(load_secret(db, 1, keys), "load_secret") == alice_secret
+            assert _stored_secret(db, 1) != _stored_secret(db, 2)
         finally:
             db.close()
             thief.close()
@@ -788,11 +1002,11 @@ def _pieces(value, length):
 
 @exercise("7.11", "Tell the owner, never the secret", uses=["security_event"])
 def check_security_event(security_event):
-    now = 1_700_000_000 + random.randrange(10 ** 6)
+    now = 1_700_000_000 + DRAW.randrange(10 ** 6)
     for kind, message in EVENT_MESSAGES.items():
         form = _typed_form(kind)
-        event = security_event(kind, dict(form), now)
-        assert isinstance(event, dict), f"security_event should return a dict, not {event!r}."
+        event = _returned(security_event(kind, dict(form), now), "security_event")
+        assert type(event) is dict, f"security_event should return a dict, not {event!r}."
         assert set(event) == {"kind", "detail", "time"}, (
             f"the event has the keys {sorted(event)}: give NOTIFY exactly kind, detail and time. Whatever else "
             "you hand it ends up in an e-mail or a log, which more people read, for longer, than the database."
@@ -816,8 +1030,8 @@ def check_security_event(security_event):
             )
         for name in typed:
             other = dict(form, **{name: _another(name, form[name])})
-            again = security_event(kind, other, now)
-            assert str(again.get("detail")) == detail, (
+            again = _returned(security_event(kind, other, now), "security_event")
+            assert type(again) is dict and str(again.get("detail")) == detail, (
                 f"the detail changed when only the {name} typed changed: it shows something of it (a few "
                 "characters, its length). A masked secret still gives away what it shows. Leave it out whole."
             )

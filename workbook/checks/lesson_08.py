@@ -3,6 +3,11 @@
 Every input is made when the check runs: a fresh stage app and a fresh relay login for 8.1,
 credentials from the passkey stand-in (random challenges, origins, counters and flags) for
 8.2 to 8.5, random host names for 8.4. An answer that fits one run's values fails the next.
+
+The checks compare plain values only; what 8.5 hands your function (the passkeys table's connection,
+the login's session) is built where your code runs, by the public functions of this module
+(``passkeys_db``, ``LoginSession``), through ``student_side``: when the instructor grades, your code
+runs in a process of its own and the checks in the grader's.
 """
 import base64
 import hashlib
@@ -14,8 +19,31 @@ import sqlite3
 import string
 
 from . import exercise, question
+from .student_side import plain, student_side
 
+DRAW = random.SystemRandom()   # the checks' own draws: a notebook's random.seed() cannot foresee them
 SIBLING_ORIGIN = "https://login.example.test"  # the relay on a sibling subdomain, as the lesson shows it
+
+
+def _lesson():
+    """This module where the student's code runs: the fixture builders of 8.5, called there."""
+    return student_side.module(__name__)
+
+
+def _returned(value, what):
+    """What the student's function returned, as plain values (the grader sees nothing else)."""
+    try:
+        return plain(value)
+    except TypeError:
+        raise AssertionError(f"{what} should return plain values (True or False, numbers, text, bytes, lists, "
+                             f"dicts), not {value!r}.") from None
+
+
+def _raised(error):
+    """ "TypeName: message" of what the student's code raised (when graded, the message already says so)."""
+    if type(error).__name__ == "StudentCodeError":
+        return str(error)
+    return f"{type(error).__name__}: {error}"
 
 
 # ---- 8.Q1 ---------------------------------------------------------------------------------------
@@ -57,8 +85,8 @@ def _attack(take_over, number, where, **settings):
     from ..phishing import attacker_opens_dashboard
 
     app, loot = _relay_login(number, **settings)
-    headers = take_over(json.loads(json.dumps(loot)))  # a copy: the loot as /relay-loot?format=json shows it
-    assert isinstance(headers, dict), (
+    headers = _returned(take_over(json.loads(json.dumps(loot))), "take_over")  # the loot as /relay-loot?format=json shows it
+    assert type(headers) is dict, (
         f"return a dict of request headers, like {{'Cookie': 'name=value'}}, not {type(headers).__name__}.")
     dashboard = attacker_opens_dashboard(app, {str(k): str(v) for k, v in headers.items()})
     if dashboard.status_code == 200 and b"Welcome, alice" in dashboard.data:
@@ -95,7 +123,7 @@ def check_take_over(take_over):
 
 def _random_host():
     letters = string.ascii_lowercase
-    return "".join(random.choice(letters) for _ in range(random.randint(3, 9))) + "." + random.choice(
+    return "".join(DRAW.choice(letters) for _ in range(DRAW.randint(3, 9))) + "." + DRAW.choice(
         ["example", "test", "example.test"])
 
 
@@ -111,7 +139,7 @@ def _client_data_inputs():
         made = browser.create(origin, {"rp": {"id": host, "name": "Bank"}, "challenge": b64url(os.urandom(32)),
                                        "user": {"id": b64url(os.urandom(16)), "name": "alice"},
                                        "pubKeyCredParams": [{"type": "public-key", "alg": -7}]})
-        signed = browser.get(origin, {"rpId": host, "challenge": b64url(os.urandom(random.randint(16, 40)))})
+        signed = browser.get(origin, {"rpId": host, "challenge": b64url(os.urandom(DRAW.randint(16, 40)))})
         for credential in (made, signed):
             text = credential["response"]["clientDataJSON"]
             needs_padding |= bool(len(text) % 4)
@@ -136,17 +164,20 @@ def check_read_client_data(read_client_data):
             padded = json.loads(json.dumps(credential))
             padded["response"]["clientDataJSON"] = _padded(text)
             try:
-                fine_when_padded = read_client_data(padded) == right
+                fine_when_padded = plain(read_client_data(padded)) == right
+            except NotImplementedError:
+                raise
             except Exception:
                 fine_when_padded = False
             if fine_when_padded:
                 raise AssertionError("base64url leaves out the '=' padding at the end: add it back (to a multiple of "
                                      "4 characters) before decoding.") from None
             raise AssertionError(f"decode response['clientDataJSON'], the JSON text the browser wrote (your code "
-                                 f"raised {type(error).__name__}: {error}).") from None
-        if isinstance(given, (str, bytes)):
+                                 f"raised {_raised(error)}).") from None
+        given = _returned(given, "read_client_data")
+        if type(given) in (str, bytes):
             raise AssertionError("return the parsed JSON, a dict (json.loads), not the text.")
-        if given != right and isinstance(given, dict) and ("attestationObject" in given or "clientDataJSON" in given):
+        if given != right and type(given) is dict and ("attestationObject" in given or "clientDataJSON" in given):
             raise AssertionError("decode the one field the browser wrote: response['clientDataJSON'].")
         if given != right:
             raise AssertionError(f"for a credential made at {right['origin']} this should give {right}, not {given!r}: "
@@ -170,8 +201,8 @@ def _authenticator_data_inputs():
                                             "user": {"id": b64url(os.urandom(16)), "name": "alice"},
                                             "pubKeyCredParams": [{"type": "public-key", "alg": -7}]})
         # A counter whose four bytes all differ, so that big- and little-endian never agree.
-        browser.authenticator.credentials[0].sign_count = int.from_bytes(bytes(random.sample(range(1, 128), 4)), "big")
-        signed = browser.get(f"https://www.{host}" if random.random() < .5 else f"https://{host}",
+        browser.authenticator.credentials[0].sign_count = int.from_bytes(bytes(DRAW.sample(range(1, 128), 4)), "big")
+        signed = browser.get(f"https://www.{host}" if DRAW.random() < .5 else f"https://{host}",
                              {"rpId": host, "challenge": b64url(os.urandom(32))})
         data = from_b64url(signed["response"]["authenticatorData"])
         cases.append((data, host))
@@ -194,8 +225,8 @@ def _read(data, rp_id, flags_at=32, counter_at=33, order="big"):
 def check_read_authenticator_data(read_authenticator_data):
     cases = _authenticator_data_inputs()
     for data, rp_id, right in cases:
-        given = read_authenticator_data(bytes(data), rp_id)
-        assert isinstance(given, dict) and set(given) >= set(right), (
+        given = _returned(read_authenticator_data(bytes(data), rp_id), "read_authenticator_data")
+        assert type(given) is dict and set(given) >= set(right), (
             f"return a dict with the keys {sorted(right)}, not {given!r}.")
         given = {key: given[key] for key in right}
         if given["rp_id_ok"] != right["rp_id_ok"]:
@@ -212,20 +243,20 @@ def check_read_authenticator_data(read_authenticator_data):
         flags_right = {name: right[name] for name in FLAG_BITS}
         if flags_given != flags_right:
             for shifted in (31, 33):
-                if all({name: read_authenticator_data(bytes(d), r)[name] for name in FLAG_BITS}
+                if all({name: plain(read_authenticator_data(bytes(d), r))[name] for name in FLAG_BITS}
                        == {name: _read(d, r, flags_at=shifted)[name] for name in FLAG_BITS} for d, r, _ in cases):
                     raise AssertionError("the flags are one byte: data[32], right after the 32-byte rpIdHash.")
             wrong = sorted(name for name in FLAG_BITS if flags_given[name] != flags_right[name])
             raise AssertionError(f"flags byte {data[32]:#04x}: {', '.join(wrong)} wrong. The bits are UP 0x01, "
                                  "UV 0x04, BE 0x08, BS 0x10 (BE: may be backed up; BS: is backed up).")
-        if any(not isinstance(given[name], bool) for name in FLAG_BITS):
+        if any(type(given[name]) is not bool for name in FLAG_BITS):
             raise AssertionError("give each flag as True or False (bool(flags & bit)), not the masked number.")
 
 
 # ---- 8.4 ----------------------------------------------------------------------------------------
 
 def _label():
-    return "".join(random.choice(string.ascii_lowercase) for _ in range(random.randint(3, 8)))
+    return "".join(DRAW.choice(string.ascii_lowercase) for _ in range(DRAW.randint(3, 8)))
 
 
 def _rp_id_cases():
@@ -274,8 +305,8 @@ HINTS_8_4 = {
 @exercise("8.4", "The browser's RP ID rule", uses=["rp_id_allowed"])
 def check_rp_id_allowed(rp_id_allowed):
     for origin, rp_id, allowed, why in _rp_id_cases():
-        given = rp_id_allowed(origin, rp_id)
-        assert isinstance(given, bool), f"return True or False, not {given!r}."
+        given = _returned(rp_id_allowed(origin, rp_id), "rp_id_allowed")
+        assert type(given) is bool, f"return True or False, not {given!r}."
         if given == allowed:
             continue
         if allowed:
@@ -289,56 +320,37 @@ PASSKEYS_TABLE = """CREATE TABLE passkeys (id INTEGER PRIMARY KEY, credential_id
     user_id INTEGER NOT NULL, public_key BLOB NOT NULL, sign_count INTEGER NOT NULL)"""
 
 
-class _Site:
-    """A site with one RP ID and origin, its passkeys table, and alice's registered passkey."""
-
-    def __init__(self, rp_id, origin, authenticator):
-        from webauthn import generate_registration_options, options_to_json, verify_registration_response
-        from webauthn.helpers.structs import AuthenticatorSelectionCriteria, UserVerificationRequirement
-
-        from ..passkey import Browser
-
-        self.rp_id, self.origin = rp_id, origin
-        self.browser = Browser(authenticator)
-        self.db = sqlite3.connect(":memory:")
-        self.db.row_factory = sqlite3.Row
-        self.db.execute(PASSKEYS_TABLE)
-        self.user_id = random.randint(2, 999)
-        options = generate_registration_options(
-            rp_id=rp_id, rp_name="Bank", user_name="alice", user_id=os.urandom(32),
-            authenticator_selection=AuthenticatorSelectionCriteria(user_verification=UserVerificationRequirement.REQUIRED))
-        made = self.browser.create(origin, options_to_json(options))
-        verified = verify_registration_response(credential=made, expected_challenge=options.challenge,
-                                                expected_rp_id=rp_id, expected_origin=origin)
-        with self.db:
-            self.db.execute("INSERT INTO passkeys (credential_id, user_id, public_key, sign_count) VALUES (?, ?, ?, ?)",
-                            (verified.credential_id, self.user_id, verified.credential_public_key,
-                             verified.sign_count))
-
-    def ask(self):
-        """The login options: a session holding its challenge, and what the browser gets."""
-        challenge = os.urandom(32)
-        return {"challenge": challenge}, {"rpId": self.rp_id, "challenge": base64.urlsafe_b64encode(challenge)
-                                          .rstrip(b"=").decode(), "userVerification": "required"}
-
-    def sign_count(self):
-        return self.db.execute("SELECT sign_count FROM passkeys").fetchone()[0]
+def passkeys_db():
+    """An empty passkeys table (rows read by column name)."""
+    db = sqlite3.connect(":memory:")
+    db.row_factory = sqlite3.Row
+    db.execute(PASSKEYS_TABLE)
+    return db
 
 
-class _Spy:
-    """Notes the arguments the answer passes to verify_authentication_response (for a hint that names them)."""
+class LoginSession(dict):
+    """A login's session (Flask's is a dict too): made where the student's code runs, so that what the
+    student's function pops from it is gone there."""
+
+
+class VerifySpy:
+    """Notes the RP ID and origin ``function`` passes webauthn.verify_authentication_response (for a hint that
+    names them), from ``with`` to its end; ``calls()`` gives them."""
+
+    NOTED = ("expected_rp_id", "expected_origin")
 
     def __init__(self, function):
         import webauthn
 
-        self.calls, self.function, self.module = [], function, webauthn
+        self.noted, self.function, self.module = [], function, webauthn
         self.real = webauthn.verify_authentication_response
 
     def __enter__(self):
         def spy(*args, **kwargs):
-            self.calls.append(kwargs)
+            self.noted.append({name: kwargs[name] if type(kwargs[name]) in (str, list) else repr(kwargs[name])
+                               for name in self.NOTED if name in kwargs})
             return self.real(*args, **kwargs)
-        self.names = [name for name, value in self.function.__globals__.items() if value is self.real]
+        self.names = [name for name, value in getattr(self.function, "__globals__", {}).items() if value is self.real]
         for name in self.names:
             self.function.__globals__[name] = spy
         self.module.verify_authentication_response = spy
@@ -349,8 +361,44 @@ class _Spy:
             self.function.__globals__[name] = self.real
         self.module.verify_authentication_response = self.real
 
-    def last(self):
-        return self.calls[-1] if self.calls else {}
+    def calls(self):
+        return [{name: [str(item) for item in value] if type(value) is list else str(value)
+                 for name, value in call.items()} for call in self.noted]
+
+
+class _Site:
+    """A site with one RP ID and origin, its passkeys table (where the student's code runs), and alice's
+    registered passkey."""
+
+    def __init__(self, rp_id, origin, authenticator):
+        from webauthn import generate_registration_options, options_to_json, verify_registration_response
+        from webauthn.helpers.structs import AuthenticatorSelectionCriteria, UserVerificationRequirement
+
+        from ..passkey import Browser
+
+        self.rp_id, self.origin = rp_id, origin
+        self.browser = Browser(authenticator)
+        self.db = _lesson().passkeys_db()
+        self.user_id = DRAW.randint(2, 10 ** 6)
+        options = generate_registration_options(
+            rp_id=rp_id, rp_name="Bank", user_name="alice", user_id=os.urandom(32),
+            authenticator_selection=AuthenticatorSelectionCriteria(user_verification=UserVerificationRequirement.REQUIRED))
+        made = self.browser.create(origin, options_to_json(options))
+        verified = verify_registration_response(credential=made, expected_challenge=options.challenge,
+                                                expected_rp_id=rp_id, expected_origin=origin)
+        self.db.execute("INSERT INTO passkeys (credential_id, user_id, public_key, sign_count) VALUES (?, ?, ?, ?)",
+                        (verified.credential_id, self.user_id, verified.credential_public_key, verified.sign_count))
+        self.db.commit()
+
+    def ask(self):
+        """The login options: a session holding its challenge, and what the browser gets."""
+        challenge = os.urandom(32)
+        return _lesson().LoginSession(challenge=challenge), {
+            "rpId": self.rp_id, "challenge": base64.urlsafe_b64encode(challenge).rstrip(b"=").decode(),
+            "userVerification": "required"}
+
+    def sign_count(self):
+        return plain(self.db.execute("SELECT sign_count FROM passkeys").fetchone()[0])
 
 
 def _is_ip(text):
@@ -361,14 +409,21 @@ def _is_ip(text):
     return True
 
 
+def _last_call(spy, since=0):
+    """The RP ID and origin of the answer's last call to verify_authentication_response after the first
+    ``since``, or {}."""
+    return (plain(spy.calls())[since:] or [{}])[-1]
+
+
 def _login(finish, site, session, credential, spy, what):
     try:
-        return finish(site.db, session, json.loads(json.dumps(credential)), site.rp_id, site.origin)
+        result = finish(site.db, session, json.loads(json.dumps(credential)), site.rp_id, site.origin)
     except NotImplementedError:
         raise
     except Exception as error:
-        raise AssertionError(f"{what}: your code raised {type(error).__name__}: {error}. When a login fails, return "
+        raise AssertionError(f"{what}: your code raised {_raised(error)}. When a login fails, return "
                              "None (catch the library's InvalidAuthenticationResponse).") from None
+    return _returned(result, "finish_passkey_login")
 
 
 def _refused(finish, site, session, credential, spy, what, hint):
@@ -384,14 +439,14 @@ def _refused(finish, site, session, credential, spy, what, hint):
 def check_finish_passkey_login(finish_passkey_login):
     from ..passkey import Authenticator
 
-    with _Spy(finish_passkey_login) as spy:
+    with _lesson().VerifySpy(finish_passkey_login) as spy:
         for rp_id, origin in (("localhost", "http://localhost:5008"), ("example.test", "https://www.example.test")):
             site = _Site(rp_id, origin, Authenticator(counter=False))  # the counter stays 0: only the challenge stops a replay
             session, options = site.ask()
             credential = site.browser.get(origin, options)
             result = _login(finish_passkey_login, site, session, credential, spy, "a right passkey login")
             if result != site.user_id:
-                used = spy.last()
+                used = _last_call(spy)
                 if _is_ip(used.get("expected_rp_id")):
                     raise AssertionError(f"expected_rp_id={used['expected_rp_id']!r} is an IP address, which is never an "
                                          "RP ID: use the site's rp_id (a domain name such as localhost).")
@@ -411,12 +466,12 @@ def check_finish_passkey_login(finish_passkey_login):
         for relay_origin in (SIBLING_ORIGIN, f"https://{_label()}.example.test"):
             session, options = site.ask()
             credential = site.browser.get(relay_origin, options)
-            before = len(spy.calls)
+            before = len(plain(spy.calls()))
             _refused(finish_passkey_login, site, session, credential, spy, f"a passkey signed on {relay_origin}",
                      "expected_origin must be exactly the origin argument, one address, never a list that takes in "
                      "another (and never the origin the browser wrote): it is the only check that sees the relay.")
-            used = spy.calls[before:]
-            if used and not isinstance(used[-1].get("expected_origin"), str):
+            used = _last_call(spy, before)
+            if used and type(used.get("expected_origin")) is not str:
                 raise AssertionError("expected_origin must be exactly the origin argument, one address, never a list.")
 
         # A good login again; then the failure cases, each with its own challenge.
