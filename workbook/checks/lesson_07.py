@@ -15,7 +15,7 @@ import secrets
 import sqlite3
 
 from . import RUN_SEED, exercise, hidden_check, question
-from .student_side import plain, student_side
+from .student_side import plain, plain_result, raised_kind, student_side
 
 TIMECODE = 56_666_666  # the 30-second step at Unix time 1_699_999_980
 DRAW = random.SystemRandom()   # the checks' own draws: a notebook's random.seed() cannot foresee them
@@ -33,22 +33,6 @@ def _sqlite():
 def _temporary_folder():
     """A temporary folder where the student's code runs (``with ... as folder``: its path, a str)."""
     return student_side.module("tempfile").TemporaryDirectory()
-
-
-def _returned(value, what):
-    """What the student's function returned, as plain values (the grader sees nothing else)."""
-    try:
-        return plain(value)
-    except TypeError:
-        raise AssertionError(f"{what} should return plain values (True or False, numbers, text, lists, dicts), "
-                             f"not {value!r}.") from None
-
-
-def _raised(error):
-    """The name of the exception the student's code raised (when graded, that name leads the message)."""
-    if type(error).__name__ == "StudentCodeError":
-        return str(error).split(":", 1)[0]
-    return type(error).__name__
 
 
 def _rows(db, sql, params=()):
@@ -121,7 +105,7 @@ def check_accept_once(accept_once):
     step = TIMECODE + DRAW.randrange(-10 ** 6, 10 ** 6)   # a step of these weeks, another on each run
 
     def accepted(db, user_id, timecode):
-        return _returned(accept_once(db, user_id, timecode), "accept_once")
+        return plain_result(accept_once(db, user_id, timecode), "accept_once")
 
     # A users table in a file, opened twice: two workers of one app, as under gunicorn -w 4.
     with _temporary_folder() as folder:
@@ -129,7 +113,7 @@ def check_accept_once(accept_once):
         db, other_worker = _lesson().users_db(path), _lesson().users_db(path)
         try:
             first, statements = _statements(db, accept_once, db, 1, step)
-            first = _returned(first, "accept_once")
+            first = plain_result(first, "accept_once")
             assert first is True, (
                 f"the first use of a step should give True, got {first!r}. Return whether the UPDATE changed "
                 "a row (last_timecode starts as NULL: allow that in the WHERE clause)."
@@ -169,9 +153,9 @@ def check_accept_once(accept_once):
 def check_accept_once_far_steps(accept_once):
     db = _lesson().users_db()
     far = 2 ** 40 + DRAW.randrange(2 ** 20)
-    assert _returned(accept_once(db, 2, far), "accept_once") is True, "a very large step should work like any other."
-    assert _returned(accept_once(db, 2, far), "accept_once") is False
-    assert _returned(accept_once(db, 1, 1), "accept_once") is True, "alice's first step is hers alone."
+    assert plain_result(accept_once(db, 2, far), "accept_once") is True, "a very large step should work like any other."
+    assert plain_result(accept_once(db, 2, far), "accept_once") is False
+    assert plain_result(accept_once(db, 1, 1), "accept_once") is True, "alice's first step is hers alone."
 
 
 @hidden_check("7.1")
@@ -184,7 +168,7 @@ def check_accept_once_drawn_steps(accept_once):
         known = last[user_id]
         step = start + DRAW.randrange(50) if known is None else known + DRAW.choice((-3, -1, 0, 0, 1, 2, 7))
         expected = known is None or step > known
-        got = _returned(accept_once(db, user_id, step), "accept_once")
+        got = plain_result(accept_once(db, user_id, step), "accept_once")
         assert got is expected, (
             f"user {user_id}'s step {step}, the last one accepted being {known}, gave {got!r}, not {expected}: "
             "accept a step only when it is later than the last one accepted for that user."
@@ -200,7 +184,7 @@ LESSON_EXAMPLES = (0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 50)   # the failure counts th
 
 
 def _delay(throttle_delay, failures):
-    return _returned(throttle_delay(failures), f"throttle_delay({failures})")
+    return plain_result(throttle_delay(failures), f"throttle_delay({failures})")
 
 
 @exercise("7.2", "Wait longer after each failure", uses=["throttle_delay"])
@@ -358,9 +342,9 @@ def _drawn_after_seeding(function, make_db, *args):
     state = where.getstate()
     try:
         where.seed(7)
-        first = _returned(function(make_db(), *args), "your function")
+        first = plain_result(function(make_db(), *args), "your function")
         where.seed(7)
-        second = _returned(function(make_db(), *args), "your function")
+        second = plain_result(function(make_db(), *args), "your function")
     finally:
         where.setstate(state)
     return first, second
@@ -372,13 +356,13 @@ def check_device_buckets(trust_browser, failure_bucket):
     alice, bob = DRAW.sample(range(1, 10 ** 6), 2)
 
     def bucket(user_id, cookie, when):
-        return _returned(failure_bucket(db, user_id, cookie, when), "failure_bucket")
+        return plain_result(failure_bucket(db, user_id, cookie, when), "failure_bucket")
 
     with _temporary_folder() as folder:
         path = os.path.join(folder, "devices.sqlite")
         db, other_worker = _lesson().devices_db(path), _sqlite().connect(path)
         try:
-            cookie = _returned(trust_browser(db, alice, now), "trust_browser")
+            cookie = plain_result(trust_browser(db, alice, now), "trust_browser")
             assert type(cookie) is str and len(cookie) >= 22, (
                 f"trust_browser should return the new cookie's value, a random id as text of 128 bits or more, "
                 f"not {cookie!r}."
@@ -410,7 +394,7 @@ def check_device_buckets(trust_browser, failure_bucket):
                 "for every few guesses and never be paused. Trust a cookie only when its hash is in devices."
             )
             assert bucket(alice, None, now) == STRANGERS, "a browser with no device cookie is a stranger."
-            bob_cookie = _returned(trust_browser(db, bob, now), "trust_browser")
+            bob_cookie = plain_result(trust_browser(db, bob, now), "trust_browser")
             assert bucket(alice, bob_cookie, now) == STRANGERS, (
                 "a browser that bob's account trusts got a bucket of its own on alice's account: a browser is "
                 "trusted for one account, so match the user_id too."
@@ -420,7 +404,7 @@ def check_device_buckets(trust_browser, failure_bucket):
             assert late == STRANGERS, (
                 "a browser trusted more than 90 days ago still counted apart: the trust ends at `expires`."
             )
-            again = _returned(trust_browser(db, alice, now), "trust_browser")
+            again = plain_result(trust_browser(db, alice, now), "trust_browser")
             assert again != cookie, "two browsers got the same cookie: draw a new random id each time."
         finally:
             db.close()
@@ -453,7 +437,7 @@ def _guesser_against_an_owner(may_try, start, days=40):
         now = start + hour * 3600
         if hour % 6 == 0:
             attempts.append((now, True))
-        if _returned(may_try(list(attempts), now + 60), "may_try"):
+        if plain_result(may_try(list(attempts), now + 60), "may_try"):
             attempts.append((now + 60, False))
             failures.append(now + 60)
     return max(sum(1 for t in failures if end - 30 * DAY < t <= end) for end in failures) if failures else 0
@@ -470,7 +454,7 @@ def check_may_try(may_try):
         return [(now - rng.randrange(newest, oldest), False) for _ in range(count)]
 
     def ask(attempts):
-        return _returned(may_try(sorted(attempts), now), "may_try")
+        return plain_result(may_try(sorted(attempts), now), "may_try")
 
     seen = f"(inputs from seed {seed})"
     assert ask([]) is True, "an account with no attempts at all was refused."
@@ -552,7 +536,7 @@ def check_session_user(session_user, end_all_sessions):
     login = LOGIN_TIME + DRAW.randrange(10 ** 6)
 
     def user(session_id, now):
-        return _returned(session_user(db, session_id, now), "session_user")
+        return plain_result(session_user(db, session_id, now), "session_user")
 
     db = _lesson().sessions_db(login)
     got = user("alice-laptop", login + 60)
@@ -617,7 +601,7 @@ def check_session_user_drawn_days(session_user, end_all_sessions):
                 known[2], expected = now, user_id
         else:
             seen = "ended before"
-        got = _returned(session_user(db, session_id, now), "session_user")
+        got = plain_result(session_user(db, session_id, now), "session_user")
         assert got == expected, (
             f"a session {seen}, used at {now}, gave {got!r}, not {expected!r}: at most 30 idle minutes since "
             "the last request, 12 hours since the login."
@@ -635,7 +619,7 @@ def _failures(db, session_id):
 @exercise("7.9", "Count wrong tries against the session", uses=["count_disable_failure"])
 def check_count_disable_failure(count_disable_failure):
     def counted(session_id, **allowed):
-        return _returned(count_disable_failure(db, session_id, **allowed), "count_disable_failure")
+        return plain_result(count_disable_failure(db, session_id, **allowed), "count_disable_failure")
 
     db = _lesson().sessions_db()
     answers = [counted("alice-laptop") for _ in range(5)]
@@ -666,7 +650,7 @@ def check_count_disable_failure(count_disable_failure):
 def check_count_disable_failure_is_one_update(count_disable_failure):
     db = _lesson().sessions_db()
     result, statements = _statements(db, count_disable_failure, db, "alice-laptop")
-    assert _returned(result, "count_disable_failure") is True
+    assert plain_result(result, "count_disable_failure") is True
     assert len(statements) == 1 and statements[0].upper().startswith("UPDATE"), (
         "count and check in one UPDATE ... WHERE disable_failures < ?: with a SELECT first, a burst of "
         f"requests sent at once all see the old count. Your SQL: {statements}"
@@ -682,7 +666,7 @@ def check_count_disable_failure_drawn_limits(count_disable_failure):
     for _ in range(25):
         session_id, allowed = DRAW.choice(sessions)[0], DRAW.randrange(1, 6)
         expected = used[session_id] < allowed
-        got = _returned(count_disable_failure(db, session_id, allowed=allowed), "count_disable_failure")
+        got = plain_result(count_disable_failure(db, session_id, allowed=allowed), "count_disable_failure")
         assert got is expected, (
             f"a session with {used[session_id]} wrong tries, allowed={allowed}, gave {got!r}, not {expected}."
         )
@@ -731,7 +715,7 @@ def _drawn_code():
 
 
 def _codes(value):
-    codes = _returned(value, "make_recovery_codes")
+    codes = plain_result(value, "make_recovery_codes")
     assert type(codes) is list and len(codes) == 10, f"return a list of 10 codes, not {codes!r}."
     return codes
 
@@ -811,7 +795,7 @@ def _recovery_fixture(path):
 @exercise("7.8", "Use a recovery code once", uses=["use_recovery_code"])
 def check_use_recovery_code(use_recovery_code):
     def used(user_id, code):
-        return _returned(use_recovery_code(db, user_id, code), "use_recovery_code")
+        return plain_result(use_recovery_code(db, user_id, code), "use_recovery_code")
 
     with _temporary_folder() as folder:
         path = os.path.join(folder, "codes.sqlite")
@@ -819,7 +803,7 @@ def check_use_recovery_code(use_recovery_code):
         other_worker = _sqlite().connect(path)
         try:
             first, statements = _statements(db, use_recovery_code, db, alice, alice_codes[0])
-            first = _returned(first, "use_recovery_code")
+            first = plain_result(first, "use_recovery_code")
             assert first is True, (
                 f"alice's first recovery code should give True, got {first!r}: DELETE the row with her user_id "
                 "and the code's hash (the table holds hashes, never codes), then return whether a row went."
@@ -849,9 +833,9 @@ def check_use_recovery_code(use_recovery_code):
 @hidden_check("7.8")
 def check_use_recovery_code_strange_input(use_recovery_code):
     alice, _, alice_codes, _, db = _recovery_fixture(":memory:")
-    assert _returned(use_recovery_code(db, alice, "x' OR '1'='1"), "use_recovery_code") is False
+    assert plain_result(use_recovery_code(db, alice, "x' OR '1'='1"), "use_recovery_code") is False
     assert len(_stored(db, alice)) == 3, "a strange input deleted codes: pass values as ? parameters."
-    assert _returned(use_recovery_code(db, alice, alice_codes[2]), "use_recovery_code") is True
+    assert plain_result(use_recovery_code(db, alice, alice_codes[2]), "use_recovery_code") is True
 
 
 @hidden_check("7.8")
@@ -863,7 +847,7 @@ def check_use_recovery_code_drawn_tries(use_recovery_code):
     DRAW.shuffle(tries)
     for user_id, code in tries:
         expected = (user_id, code) in left
-        got = _returned(use_recovery_code(db, user_id, code), "use_recovery_code")
+        got = plain_result(use_recovery_code(db, user_id, code), "use_recovery_code")
         assert got is expected, f"user {user_id} trying a code gave {got!r}, not {expected}."
         left.discard((user_id, code))
     assert _stored(db, alice) | _stored(db, bob) == {sha256_hex(code) for _, code in left}
@@ -935,16 +919,16 @@ def check_secrets_at_rest(store_secret, load_secret):
                 "with Fernet and that key (never a key of your own, nor a home-made cipher), and store the "
                 "token as text."
             )
-            loaded = _returned(load_secret(db, 1, [old_key]), "load_secret")
+            loaded = plain_result(load_secret(db, 1, [old_key]), "load_secret")
             assert loaded == alice_secret, f"load_secret gave {loaded!r}, not alice's secret (as text)."
             new_key = Fernet.generate_key()
             keys = [new_key, old_key]      # rotation: the new key first, the old one still there
             try:
-                after = _returned(load_secret(db, 1, keys), "load_secret")
+                after = plain_result(load_secret(db, 1, keys), "load_secret")
             except NotImplementedError:
                 raise
             except Exception as error:  # noqa: BLE001 - the hint names the usual cause
-                after = _raised(error)
+                after = raised_kind(error)
             assert after == alice_secret, (
                 f"after a new key was put first, alice's secret, stored under the old key, gave {after!r}: every "
                 "key in the list must be able to decrypt (MultiFernet), not only the first."
@@ -954,9 +938,9 @@ def check_secrets_at_rest(store_secret, load_secret):
                 "a secret stored after the rotation was not encrypted with the first (newest) key: once the old "
                 "key is dropped, it could not be read."
             )
-            assert _returned(load_secret(db, 2, [new_key]), "load_secret") == bob_secret, (
+            assert plain_result(load_secret(db, 2, [new_key]), "load_secret") == bob_secret, (
                 "bob's secret could not be read with the new key alone.")
-            assert _returned(load_secret(db, 1, keys), "load_secret") == alice_secret
+            assert plain_result(load_secret(db, 1, keys), "load_secret") == alice_secret
             assert _stored_secret(db, 1) != _stored_secret(db, 2)
         finally:
             db.close()
@@ -1005,7 +989,7 @@ def check_security_event(security_event):
     now = 1_700_000_000 + DRAW.randrange(10 ** 6)
     for kind, message in EVENT_MESSAGES.items():
         form = _typed_form(kind)
-        event = _returned(security_event(kind, dict(form), now), "security_event")
+        event = plain_result(security_event(kind, dict(form), now), "security_event")
         assert type(event) is dict, f"security_event should return a dict, not {event!r}."
         assert set(event) == {"kind", "detail", "time"}, (
             f"the event has the keys {sorted(event)}: give NOTIFY exactly kind, detail and time. Whatever else "
@@ -1030,7 +1014,7 @@ def check_security_event(security_event):
             )
         for name in typed:
             other = dict(form, **{name: _another(name, form[name])})
-            again = _returned(security_event(kind, other, now), "security_event")
+            again = plain_result(security_event(kind, other, now), "security_event")
             assert type(again) is dict and str(again.get("detail")) == detail, (
                 f"the detail changed when only the {name} typed changed: it shows something of it (a few "
                 "characters, its length). A masked secret still gives away what it shows. Leave it out whole."

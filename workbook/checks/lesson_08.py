@@ -19,7 +19,7 @@ import sqlite3
 import string
 
 from . import exercise, question
-from .student_side import plain, student_side
+from .student_side import plain, plain_result, raised_kind, raised_message, student_side
 
 DRAW = random.SystemRandom()   # the checks' own draws: a notebook's random.seed() cannot foresee them
 SIBLING_ORIGIN = "https://login.example.test"  # the relay on a sibling subdomain, as the lesson shows it
@@ -28,22 +28,6 @@ SIBLING_ORIGIN = "https://login.example.test"  # the relay on a sibling subdomai
 def _lesson():
     """This module where the student's code runs: the fixture builders of 8.5, called there."""
     return student_side.module(__name__)
-
-
-def _returned(value, what):
-    """What the student's function returned, as plain values (the grader sees nothing else)."""
-    try:
-        return plain(value)
-    except TypeError:
-        raise AssertionError(f"{what} should return plain values (True or False, numbers, text, bytes, lists, "
-                             f"dicts), not {value!r}.") from None
-
-
-def _raised(error):
-    """ "TypeName: message" of what the student's code raised (when graded, the message already says so)."""
-    if type(error).__name__ == "StudentCodeError":
-        return str(error)
-    return f"{type(error).__name__}: {error}"
 
 
 # ---- 8.Q1 ---------------------------------------------------------------------------------------
@@ -85,7 +69,7 @@ def _attack(take_over, number, where, **settings):
     from ..phishing import attacker_opens_dashboard
 
     app, loot = _relay_login(number, **settings)
-    headers = _returned(take_over(json.loads(json.dumps(loot))), "take_over")  # the loot as /relay-loot?format=json shows it
+    headers = plain_result(take_over(json.loads(json.dumps(loot))), "take_over")  # the loot as /relay-loot?format=json shows it
     assert type(headers) is dict, (
         f"return a dict of request headers, like {{'Cookie': 'name=value'}}, not {type(headers).__name__}.")
     dashboard = attacker_opens_dashboard(app, {str(k): str(v) for k, v in headers.items()})
@@ -173,8 +157,8 @@ def check_read_client_data(read_client_data):
                 raise AssertionError("base64url leaves out the '=' padding at the end: add it back (to a multiple of "
                                      "4 characters) before decoding.") from None
             raise AssertionError(f"decode response['clientDataJSON'], the JSON text the browser wrote (your code "
-                                 f"raised {_raised(error)}).") from None
-        given = _returned(given, "read_client_data")
+                                 f"raised {raised_kind(error)}: {raised_message(error)}).") from None
+        given = plain_result(given, "read_client_data")
         if type(given) in (str, bytes):
             raise AssertionError("return the parsed JSON, a dict (json.loads), not the text.")
         if given != right and type(given) is dict and ("attestationObject" in given or "clientDataJSON" in given):
@@ -225,7 +209,7 @@ def _read(data, rp_id, flags_at=32, counter_at=33, order="big"):
 def check_read_authenticator_data(read_authenticator_data):
     cases = _authenticator_data_inputs()
     for data, rp_id, right in cases:
-        given = _returned(read_authenticator_data(bytes(data), rp_id), "read_authenticator_data")
+        given = plain_result(read_authenticator_data(bytes(data), rp_id), "read_authenticator_data")
         assert type(given) is dict and set(given) >= set(right), (
             f"return a dict with the keys {sorted(right)}, not {given!r}.")
         given = {key: given[key] for key in right}
@@ -305,7 +289,7 @@ HINTS_8_4 = {
 @exercise("8.4", "The browser's RP ID rule", uses=["rp_id_allowed"])
 def check_rp_id_allowed(rp_id_allowed):
     for origin, rp_id, allowed, why in _rp_id_cases():
-        given = _returned(rp_id_allowed(origin, rp_id), "rp_id_allowed")
+        given = plain_result(rp_id_allowed(origin, rp_id), "rp_id_allowed")
         assert type(given) is bool, f"return True or False, not {given!r}."
         if given == allowed:
             continue
@@ -421,9 +405,9 @@ def _login(finish, site, session, credential, spy, what):
     except NotImplementedError:
         raise
     except Exception as error:
-        raise AssertionError(f"{what}: your code raised {_raised(error)}. When a login fails, return "
+        raise AssertionError(f"{what}: your code raised {raised_kind(error)}: {raised_message(error)}. When a login fails, return "
                              "None (catch the library's InvalidAuthenticationResponse).") from None
-    return _returned(result, "finish_passkey_login")
+    return plain_result(result, "finish_passkey_login")
 
 
 def _refused(finish, site, session, credential, spy, what, hint):
