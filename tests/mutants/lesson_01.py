@@ -112,6 +112,13 @@ VERSIONS = {name: metadata.version(name) for name in ("Flask", "pyotp", "PyQRCod
 def installed_version(name):
     return VERSIONS.get(name)
 """, False, "not only the four libraries of this lesson"),
+    Mutant("1.1", "except Exception: every error passes for not installed", """
+def installed_version(name):
+    try:
+        return metadata.version(name)
+    except Exception:
+        return None
+""", False, "catches more than"),
     Mutant("1.3", "the first picture kept for every text", """
 _made = []
 

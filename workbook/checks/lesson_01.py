@@ -8,6 +8,7 @@ from .. import qr
 from . import RUN_SEED, exercise, hidden_check, question
 from .student_side import plain_result, raised, raised_kind, raised_message, type_name
 
+DRAW = random.SystemRandom()   # the checks' own draws: a notebook's random.seed() cannot foresee them
 NOT_INSTALLED = "surely-not-installed-workbook-package"
 
 
@@ -60,6 +61,20 @@ def check_installed_version(installed_version):
             f"for a package that is not installed, return None (you returned {missing!r}): "
             "catch importlib.metadata.PackageNotFoundError."
         )
+    # Not a name at all (a number, drawn for this run): the caller's mistake, which must not pass for "not
+    # installed". The library raises TypeError for it; an answer that catches every exception says None.
+    not_a_name = DRAW.randrange(2, 10 ** 6)
+    try:
+        swallowed = plain_result(installed_version(not_a_name), f"installed_version({not_a_name})")
+    except (AssertionError, NotImplementedError):
+        raise
+    except Exception:  # noqa: BLE001 - any error is right here: the mistake is not hidden
+        return
+    raise AssertionError(
+        f"installed_version({not_a_name}) (a number, not a pip name: a mistake of the caller's) gave {swallowed!r} "
+        "instead of an error: your function catches more than \"not installed\", so it hides every other "
+        "mistake too. Catch only the one error the lookup raises for a missing package (hint 2)."
+    )
 
 
 PIP_NAMES = {"flask", "pyotp", "pyqrcode", "pypng"}
