@@ -163,6 +163,7 @@ def check_enrolment_template(enrolment_template):
     assert ATTACK in page.text, (
         "show the account name on the page (in the heading), with {{ account_name }}."
     )
+    check_heading_names(html, ATTACK)
     check_otp_input(html)
     html = _render(template, account_name="ana", qr_code=data_uri, manual_key="<b>KEY</b>")
     assert "<b>" not in html, (
@@ -172,9 +173,13 @@ def check_enrolment_template(enrolment_template):
 
 
 class _InputFinder(HTMLParser):
+    """The page's inputs and labels (their attributes), and the words of each label and heading."""
+    HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
     def __init__(self):
         super().__init__()
-        self.inputs, self.labels = [], []
+        self.inputs, self.labels, self.label_words, self.headings = [], [], [], []
+        self._open = []   # the labels and headings the parser is inside: lists their words go into
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -182,6 +187,35 @@ class _InputFinder(HTMLParser):
             self.inputs.append(attrs)
         elif tag == "label":
             self.labels.append(attrs)
+            self.label_words.append([])
+            self._open.append(("label", self.label_words[-1]))
+        elif tag in self.HEADINGS:
+            self.headings.append([])
+            self._open.append((tag, self.headings[-1]))
+
+    def handle_endtag(self, tag):
+        if self._open and self._open[-1][0] == tag:
+            self._open.pop()
+
+    def handle_data(self, data):
+        for _, words in self._open:
+            words.append(data)
+
+
+def _words(parts):
+    return " ".join("".join(parts).split())
+
+
+def check_heading_names(html, account_name):
+    finder = _InputFinder()
+    finder.feed(html)
+    headings = [_words(parts) for parts in finder.headings]
+    assert headings, "the page has no heading (<h1>...</h1>): the exercise asks for one that names the account."
+    assert any(" ".join(account_name.split()) in heading for heading in headings), (
+        f"the heading does not name the account: it says {headings[0]!r}. The heading is what a screen reader "
+        "announces first and what a user checks before scanning: put the account name in it (the exercise's "
+        "first bullet)."
+    )
 
 
 def check_otp_input(html):
@@ -198,6 +232,12 @@ def check_otp_input(html):
     )
     assert otp.get("id") and any(label.get("for") == otp["id"] for label in finder.labels), (
         'give the input an id and a <label for="..."> with the same value.'
+    )
+    named = [_words(words) for label, words in zip(finder.labels, finder.label_words, strict=True)
+             if label.get("for") == otp["id"]]
+    assert any(named), (
+        "the label says nothing: a <label> with no words gives a screen reader nothing to announce for the "
+        "field. Write what the field is for between <label ...> and </label>."
     )
 
 
@@ -217,6 +257,7 @@ def check_enrolment_template_details(enrolment_template):
     assert "<i>" not in html, "a name drawn for this run reached the page as HTML: no |safe, let Jinja escape it."
     page = check_rendered_page(html, uri, name, key)
     assert name in page.text, "show the account name you are given on the page, with {{ account_name }}."
+    check_heading_names(html, name)
 
 
 # --- 4.3 ------------------------------------------------------------------------------
