@@ -224,6 +224,14 @@ def guess_code(client, candidates):
             return code
     return None
 """, False, "only a 200 means you are in"),
+    Mutant("5.5", "opens the page, then anything but a 401 counts as in", """
+def guess_code(client, candidates):
+    client.get("/")
+    for code in candidates:
+        if client.post("/", data={"otp": code}).status_code != 401:
+            return code
+    return None
+""", False, "only a 200 means you are in"),
     Mutant("5.5", "keeps going after it is in", """
 def guess_code(client, candidates):
     client.get("/")

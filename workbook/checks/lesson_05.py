@@ -292,9 +292,11 @@ def check_chance_within(chance_within):
     for_all(st.integers(min_value=100, max_value=20 * CODES), agrees)
 
 
-def stage_5_under_attack(now, secret):
+def stage_5_under_attack(now, secret, restart_after=None):
     """Stage 5 with its clock stopped at ``now``, handing every new visitor ``secret`` (chosen by the check, not
     known to the guesser), and noting each POST it answered in ``app.config["POSTS_ANSWERED"]``: (otp, status).
+    With ``restart_after=n`` the server "restarts" with a new key after its n-th POST: the guesser's session
+    cookie is no longer valid, so every later POST is a browser that never saw a QR code (400).
 
     Built where the student's code runs (``student_side.module("workbook.checks.lesson_05")``)."""
     app = make_stage_app(5, {"TESTING": True, "SECRET_KEY": secrets.token_hex(32), "CLOCK": lambda: now,
@@ -313,6 +315,8 @@ def stage_5_under_attack(now, secret):
     def count_posts(response):
         if request.method == "POST":
             app.config["POSTS_ANSWERED"].append((request.form.get("otp"), response.status_code))
+            if len(app.config["POSTS_ANSWERED"]) == restart_after:
+                app.config["SECRET_KEY"] = secrets.token_hex(32)
         return response
 
     return app
@@ -375,10 +379,19 @@ def check_guess_code(guess_code):
         f"the app let you in at try {at + 1}, but your guesser sent {len(posts)} codes: stop at the first "
         "one that gets in (every extra try is one more line in the server's log).")
 
-    app = lesson.stage_5_under_attack(now, secret)
+    # No right code this time, and the server restarts part-way (a new key: the guesser's session is gone), so
+    # that the later posts are answered 400 (the lesson's table: a browser that never saw a QR code).
+    restart_after = rng.randrange(5, 20)
+    app = lesson.stage_5_under_attack(now, secret, restart_after)
     nothing = _wrong_codes(rng, right, 30)
     got = plain_result(guess_code(app.test_client(), list(nothing)), "guess_code(client, codes)")
     posts = _posts(app)
+    stopped_at = next((status for otp, status in posts[-1:] if otp == got), None)
+    if got is not None and stopped_at is not None and len(posts) < len(nothing):
+        raise AssertionError(
+            f"your guesser returned {got!r}, which the app answered with a {stopped_at}, not a 200: only a 200 "
+            "means you are in. Here the server restarted part-way, so its later answers were 400s (look at the "
+            "table under \"Answers that help\" for what each status means).")
     assert got is None, f"none of 30 wrong codes gets in, and your guesser returned {got!r}: return None then."
     assert len(posts) == len(nothing), (
         f"30 wrong codes, and your guesser sent {len(posts)}: try every code you are given before giving up.")
