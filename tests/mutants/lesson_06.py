@@ -30,9 +30,19 @@ try:
 except PhoneError:
     return None
 """), True),
-    Mutant("6.1", "log in, then ask for the enrolment page by name", attack("""
+    # Passed on the walk of 2026-12-05, though hint 1 says the address is not known: the app's 2FA page is drawn
+    # per run now.
+    Mutant("6.1", "log in, then ask for the 2FA page at a hard-coded /2fa", attack("""
 client.post("/login", data={"username": username, "password": password})
 page = client.get("/2fa", follow_redirects=True)
+try:
+    return Phone().scan(page.data).secret
+except PhoneError:
+    return None
+"""), False, "follow where the login sends you"),
+    Mutant("6.1", "log in, then go where the Location header says", attack("""
+reply = client.post("/login", data={"username": username, "password": password})
+page = client.get(reply.headers["Location"])
 try:
     return Phone().scan(page.data).secret
 except PhoneError:

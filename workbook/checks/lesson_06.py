@@ -94,12 +94,14 @@ def _qr_img(text):
     return '<img alt="QR code" src="data:image/png;base64,' + base64.b64encode(picture.getvalue()).decode() + '">'
 
 
-def guide_like_app(username, password, secret):
+def guide_like_app(username, password, secret, two_factor_page="/2fa"):
     """The lesson's single 2FA page, its mistake kept: the QR code for anyone who knows the password.
 
-    One user, ``username`` with ``password``, whose TOTP secret is ``secret`` (the check draws all three)."""
+    One user, ``username`` with ``password``, whose TOTP secret is ``secret``; the login sends the browser on to
+    ``two_factor_page`` (the check draws all four). Each request it answered is noted in
+    ``app.config["REQUESTS_ANSWERED"]``: (method, path, status)."""
     app = Flask("lesson_06_guide_like")
-    app.config.update(TESTING=True, SECRET_KEY=secrets.token_hex(16))
+    app.config.update(TESTING=True, SECRET_KEY=secrets.token_hex(16), REQUESTS_ANSWERED=[])
     users = {username: {"password": password, "secret": secret}}
 
     @app.get("/login")
@@ -112,15 +114,20 @@ def guide_like_app(username, password, secret):
         if user is None or request.form.get("password") != user["password"]:
             return "Wrong username or password.", 401
         session["username"] = request.form["username"]
-        return redirect("/2fa")
+        return redirect(two_factor_page)
 
-    @app.get("/2fa")
+    @app.get(two_factor_page)
     def two_factor():
         if "username" not in session:
             return redirect("/login")
         uri = pyotp.TOTP(users[session["username"]]["secret"]).provisioning_uri(
             name=session["username"], issuer_name=ISSUER)
         return "<h1>Scan me</h1>" + _qr_img(uri) + '<form method="post"><input name="otp"></form>'
+
+    @app.after_request
+    def note(response):
+        app.config["REQUESTS_ANSWERED"].append((request.method, request.path, response.status_code))
+        return response
 
     return app
 
@@ -168,8 +175,17 @@ def check_steal_second_factor(steal_second_factor):
     username, password = "user_" + secrets.token_hex(3), secrets.token_urlsafe(12)
     secret = pyotp.random_base32()
     lesson = _lesson()
-    weak = lesson.guide_like_app(username, password, secret)
+    two_factor_page = "/" + secrets.choice(("second-factor", "verify", "two-step", "otp")) + "-" + secrets.token_hex(3)
+    weak = lesson.guide_like_app(username, password, secret, two_factor_page)
     got = _attack(steal_second_factor, weak, username, password, "against the guide-like app,")
+    answered = [tuple(entry) for entry in plain_result(weak.config["REQUESTS_ANSWERED"], "the app's log")]
+    logged_in = ("POST", "/login", 302) in answered
+    missing = [path for method, path, status in answered if status == 404]
+    assert got is not None or not logged_in or not missing, (
+        f"you logged in, then asked for {missing[0]}, an address this app does not have: you cannot know the "
+        "address of an app's 2FA page in advance (it differs from app to app, and this one's changes every run). "
+        "After the login, follow where the login sends you, as a browser does."
+    )
     assert got is not None, (
         "against the guide-like app your attack came back with nothing, yet its 2FA page shows the QR code to "
         "anyone who knows the password: log in as the user first (a POST to /login with the username and "
