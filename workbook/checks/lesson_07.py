@@ -516,9 +516,10 @@ LOGIN_TIME = 1_700_000_000
 SESSIONS = (("alice-laptop", 1), ("alice-phone", 1), ("bob-laptop", 2))
 
 
-def sessions_db(login_time=LOGIN_TIME, sessions=SESSIONS):
-    """A sessions table holding ``sessions`` ((id, user_id) pairs), each started and last seen at ``login_time``."""
-    db = sqlite3.connect(":memory:")
+def sessions_db(login_time=LOGIN_TIME, sessions=SESSIONS, path=":memory:"):
+    """A sessions table holding ``sessions`` ((id, user_id) pairs), each started and last seen at ``login_time``
+    (in the database file ``path``, or in memory)."""
+    db = sqlite3.connect(path)
     db.row_factory = sqlite3.Row
     db.executescript("""
         CREATE TABLE sessions (id TEXT PRIMARY KEY, user_id INTEGER NOT NULL, started REAL NOT NULL,
@@ -531,14 +532,39 @@ def sessions_db(login_time=LOGIN_TIME, sessions=SESSIONS):
     return db
 
 
+def open_db(path):
+    """Another connection to the database file ``path``: another worker of the same app."""
+    db = sqlite3.connect(path)
+    db.row_factory = sqlite3.Row
+    return db
+
+
+NOT_COMMITTED = ("your change is not committed: another connection to the same database file (another worker of "
+                 "the app, or the app after a restart) does not see it, and it is lost when this connection "
+                 "closes. The exercise's last line says how to commit each write.")
+
+
 @exercise("7.6", "End sessions on the server", uses=["session_user", "end_all_sessions"])
 def check_session_user(session_user, end_all_sessions):
+    # The sessions table in a file, opened twice: the connection your functions get, and another worker's.
+    with _temporary_folder() as folder:
+        connections = []
+        try:
+            _check_session_user(session_user, end_all_sessions, os.path.join(folder, "sessions.sqlite"), connections)
+        finally:
+            for connection in connections:
+                connection.close()
+
+
+def _check_session_user(session_user, end_all_sessions, path, connections):
     login = LOGIN_TIME + DRAW.randrange(10 ** 6)
 
     def user(session_id, now):
         return plain_result(session_user(db, session_id, now), "session_user")
 
-    db = _lesson().sessions_db(login)
+    db = _lesson().sessions_db(login, SESSIONS, path)
+    other_worker = _lesson().open_db(path)
+    connections += [db, other_worker]
     got = user("alice-laptop", login + 60)
     assert got == 1, f"a session used a minute ago should give its user_id 1, got {got!r}."
     assert user("no-such-session", login) is None, (
@@ -552,6 +578,8 @@ def check_session_user(session_user, end_all_sessions):
             "minutes after her login: set last_seen = now each time the session is used, so the 30 idle "
             "minutes count from her last request, not from the login."
         )
+    seen_elsewhere = _rows(other_worker, "SELECT last_seen FROM sessions WHERE id = 'alice-laptop'")
+    assert seen_elsewhere == [(now,)], f"alice's last_seen moved to {now} on your connection, but {NOT_COMMITTED}"
     idle = user("bob-laptop", login + IDLE_SECONDS + 1)
     assert idle is None, (
         "bob's session, unused for 30 minutes and 1 second, still gave his user_id: end a session when "
@@ -560,18 +588,28 @@ def check_session_user(session_user, end_all_sessions):
     assert user("bob-laptop", login + 60) is None, (
         "an idle session came back to life: delete its row when it times out."
     )
+    assert not _rows(other_worker, "SELECT id FROM sessions WHERE id = 'bob-laptop'"), (
+        f"bob's timed-out session is gone from your connection, but {NOT_COMMITTED}")
     late = user("alice-laptop", login + MAX_SECONDS + 1)
     assert late is None, (
         "alice's session, busy all along, still worked 12 hours after her login: end a session when "
         "now - started > 12 * 3600, however recent the last request (the absolute limit)."
     )
-    db = _lesson().sessions_db(login)
+    db.close()
+    os.remove(path)
+    db = _lesson().sessions_db(login, SESSIONS, path)
+    other_worker = _lesson().open_db(path)
+    connections += [db, other_worker]
     end_all_sessions(db, 1)
     left = {row[0] for row in _rows(db, "SELECT id FROM sessions")}
     assert left == {"bob-laptop"}, (
         f"after end_all_sessions(db, 1) these sessions are left: {sorted(left)}. Delete every session of "
         "that user (a stolen copy of any cookie must open nothing), and no one else's."
     )
+    elsewhere = {row[0] for row in _rows(other_worker, "SELECT id FROM sessions")}
+    assert elsewhere == {"bob-laptop"}, (
+        f"end_all_sessions ended alice's sessions on your connection, but {NOT_COMMITTED} (another worker still "
+        f"lets in {sorted(elsewhere - {'bob-laptop'})})")
     assert user("alice-phone", login + 60) is None, "an ended session still gave its user."
 
 
