@@ -758,6 +758,23 @@ def _codes(value):
     return codes
 
 
+LOW_ENTROPY = ("your codes are far from random: {}. A recovery code stands in for the password and the phone at "
+               "once, so a guesser must face all of it: each of the 24 characters drawn on its own from the whole "
+               "RECOVERY_ALPHABET (5 bits each, 120 bits a code). Reread how the exercise says to draw them.")
+
+
+def _random_enough(codes):
+    """Refuse codes whose characters are not drawn one by one: 24 characters from 32 have about 17 different ones
+    (7 or fewer: about 1 chance in 10**9), and 20 codes hold many characters at each position."""
+    for code in codes:
+        letters = set(code.replace("-", ""))
+        assert len(letters) >= 8, LOW_ENTROPY.format(f"{code!r} uses only {len(letters)} different characters")
+    for position in range(24):
+        seen = {code.replace("-", "")[position] for code in codes}
+        assert len(seen) >= 5, LOW_ENTROPY.format(
+            f"across {len(codes)} codes, character {position + 1} is always one of {sorted(seen)}")
+
+
 @exercise("7.7", "Make ten recovery codes", uses=["make_recovery_codes"])
 def check_make_recovery_codes(make_recovery_codes):
     alice, bob = DRAW.sample(range(1, 10 ** 6), 2)
@@ -773,6 +790,7 @@ def check_make_recovery_codes(make_recovery_codes):
                     "in groups of 4 joined by '-'."
                 )
             assert len(set(codes)) == 10, "two of the codes are the same: draw each one afresh with secrets.choice."
+            _random_enough(bobs + codes)
             stored = _stored(db, alice)
             assert stored, "nothing was stored in recovery_codes for alice: INSERT (user_id, hash_code(code)) for each code."
             for code in codes:
