@@ -131,24 +131,28 @@ def check_counter_bytes(counter_bytes):
                 raise
             if isinstance(unix_time, float) and "integer" in raised_message(error):
                 hint = (f"unix_time can be a float ({unix_time}), and so is unix_time // 30: make the step "
-                        "an int first, int(unix_time) // 30.")
+                        "an int first (lesson 00's time_step met the same float).")
             else:
-                hint = "pack an unsigned 64-bit number with '>Q'."
+                hint = ("the counter is an unsigned 64-bit number: look up the struct module's format characters "
+                        "for its size and sign.")
             kind = "struct.error" if raised(error, "error") else "TypeError"
             raise AssertionError(f"counter_bytes({unix_time}) failed ({kind}: {raised_message(error)}): {hint}") from None
         expected = _reference_counter(unix_time)
-        assert type(got) is bytes, f"return bytes, not {type_name(got)}: try struct.pack('>Q', step)."
+        assert type(got) is bytes, (
+            f"return bytes, not {type_name(got)}: the counter goes into the HMAC as 8 bytes (the lesson's section "
+            "on the counter shows them)."
+        )
         assert len(got) == 8, (
-            f"counter_bytes({unix_time}) gave {len(got)} bytes: the counter is always 8 bytes ('>Q', not "
-            "'>I' or '>L', which are 4)."
+            f"counter_bytes({unix_time}) gave {len(got)} bytes: the counter is always 8 bytes (check the size of "
+            "the format character you packed with, in the struct module's table)."
         )
         assert got != expected[::-1] or got == expected, (
-            f"counter_bytes({unix_time}) has its bytes backwards: big-endian means the most significant byte "
-            "comes first ('>' in struct.pack, 'big' in int.to_bytes)."
+            f"counter_bytes({unix_time}) has its bytes backwards: the RFC wants big-endian, the most significant "
+            "byte first (the struct module's docs say which prefix gives that byte order)."
         )
         assert got == expected, (
             f"counter_bytes({unix_time}) gave {got.hex()}, expected {expected.hex()}: "
-            "the counter is the number of whole 30-second steps, int(unix_time) // 30."
+            "the counter is the number of whole 30-second steps since 1970, not the seconds (lesson 00's time_step)."
         )
 
 
@@ -175,7 +179,7 @@ def check_counter_bytes_beyond_32_bits(counter_bytes):
             raise
         got = None
     assert got == _reference_counter(unix_time), (
-        "steps beyond 2**32 need all 8 bytes: pack an unsigned 64-bit number ('>Q')."
+        "steps beyond 2**32 need all 8 bytes: pack an unsigned 64-bit number."
     )
 
 
