@@ -311,14 +311,15 @@ def _find(find_user, db, username):
             if "bindings" in raised_message(error):
                 raise AssertionError(
                     f"find_user(db, {username!r}) raised ProgrammingError ({raised_message(error)}): the parameters "
-                    "must be a tuple, (username,) with its comma. A bare string counts as one parameter per character."
+                    "must be a tuple (mind the comma of a one-item tuple). A bare string counts as one parameter "
+                    "per character."
                 ) from None
             raise AssertionError(f"find_user(db, {username!r}) raised ProgrammingError ({raised_message(error)}).") from None
         if raised(error, *SQLITE_ERRORS):
             raise AssertionError(
                 f"the name {username!r} broke your query ({raised_kind(error)}: {raised_message(error)}): the input "
-                "became part of your SQL. Pass the name as a parameter: db.execute('... WHERE username = ?', "
-                "(username,))."
+                "became part of your SQL. Pass the name as a parameter, apart from the SQL text (the lesson's "
+                "section on placeholders; the sqlite3 docs' \"How to use placeholders\")."
             ) from None
         raise
 
@@ -334,14 +335,15 @@ def check_find_user(find_user):
     injected = _find(find_user, db, "nobody' OR '1'='1")
     assert injected is None, (
         "the name  nobody' OR '1'='1  found a user: your query was rewritten by the input (SQL injection). "
-        "Use a ? placeholder and pass (username,) separately."
+        "Keep the name out of the SQL text: a placeholder, with the name passed separately (the lesson's section "
+        "on placeholders)."
     )
     for asked, what in (("ALICE", "ALICE is not alice"), ("al%", "'al%' is not a user"),
                         ("al_ce", "'al_ce' is al_ce, not alice")):
         got = _username_of(_find(find_user, db, asked), asked)
         assert got == (asked if asked == "al_ce" else None), (
             f"find_user(db, {asked!r}) found {got!r}: names must match exactly, and {what}. "
-            "Use username = ?, not LIKE (which ignores case and reads % and _ as wildcards) or COLLATE NOCASE."
+            "Compare for equality, not LIKE (which ignores case and reads % and _ as wildcards) or COLLATE NOCASE."
         )
 
 
@@ -400,7 +402,7 @@ def _names_stay_data(find_user):
         built = [sql for sql in statements for name in names if type(sql) is str and name in sql]
         assert not built, (
             f"the name was written into the SQL text ({built[0]!r}): however it is quoted or escaped, that is SQL "
-            "built from the input. Put a ? in the SQL and pass the name separately, as a parameter."
+            "built from the input. Keep the SQL text fixed and pass the name separately, as a parameter."
         )
     name = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
                    min_size=1, max_size=10).map(lambda text: "«" + text + "»")
@@ -525,8 +527,9 @@ def _guarded_app(login_required):
         if not raised(error, "AssertionError"):
             raise
         raise AssertionError(
-            f"Flask refused two views guarded by your decorator ({raised_message(error)}). Put functools.wraps, "
-            "given the view, on the inner function, so each guarded view keeps its own name."
+            f"Flask refused two views guarded by your decorator ({raised_message(error)}): both now carry the inner "
+            "function's name. Each guarded view must keep its own name (the functools docs: a decorator that "
+            "copies it)."
         ) from None
 
 
@@ -534,7 +537,8 @@ def _goes_to_login(response, what):
     status = response.status_code
     location = plain_result(response.headers.get("Location", ""), "the response's headers")
     assert status in (301, 302, 303, 307, 308), (
-        f"{what}: got status {status}; return redirect(url_for('login')) instead of the page."
+        f"{what}: got status {status}; send the visitor on to the login page instead of the page (a redirect, "
+        "as in the lesson's login view)."
     )
     assert str(location).rstrip("/").endswith("login"), f"{what}: redirected to {location!r}, not to the login page."
 
@@ -547,7 +551,7 @@ def _visit(client, path, what):
         if raised(error, "KeyError"):
             raise AssertionError(
                 f"{what}: your code raised KeyError ({raised_message(error)}): an empty session has no such key, so "
-                "read it with session.get('user_id'), which gives None."
+                "read it in a way that gives None for a missing key (a session works like a dict)."
             ) from None
         if raised(error, "TypeError"):
             raise AssertionError(
@@ -581,7 +585,7 @@ def check_login_required(login_required):
     response = _visit(client, "/dashboard", "logged in")
     assert response.status_code == 200, (
         f"with user_id in the session (both factors passed) the page should open, got {response.status_code}: "
-        "call the view and return what it returns."
+        "the guard must let the request through to the view, and give back the view's own answer."
     )
     assert _page(response) == f"dashboard of user {user_id}", "return exactly what the guarded view returns."
     response = _visit(client, f"/notes/{note_id}", "a guarded page with a URL argument, logged in")
@@ -608,7 +612,8 @@ def check_login_required_passes_arguments(login_required):
     assert _page(_visit(client, f"/notes/{note_id}", "logged in")) == f"note {note_id}", (
         "pass the view's arguments through to the view."
     )
-    assert _lesson().view_name(app, "note") == "note", "keep the view's name with functools.wraps."
+    assert _lesson().view_name(app, "note") == "note", (
+        "the guarded view lost its name: each guarded view must keep its own name (the functools docs).")
 
 
 # --- questions ----------------------------------------------------------------------
