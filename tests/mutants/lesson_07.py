@@ -127,12 +127,12 @@ def throttle_delay(failures):
 
     Mutant("7.7", "secrets.choice, hashes stored, old codes replaced", recovery_codes(), True),
     Mutant("7.7", "drawn with random", recovery_codes(draw="random.choice(RECOVERY_ALPHABET)"),
-           False, "Draw them with secrets.choice()"),
+           False, "the module made for secrets"),
     Mutant("7.7", "codes stored as they are", recovery_codes(stored="code"), False, "never the code itself"),
     Mutant("7.7", "old codes kept", recovery_codes(delete="SELECT 1 FROM recovery_codes WHERE user_id = ?"),
-           False, "DELETE the old ones first"),
+           False, "remove them first"),
     Mutant("7.7", "every user's codes deleted", recovery_codes(delete="DELETE FROM recovery_codes"),
-           False, "only delete the rows WHERE user_id = ?"),
+           False, "remove only this user's rows"),
     Mutant("7.7", "never committed", recovery_codes(commit=False), False, "commit them"),
 
     # Passed on the walk of 2026-12-05: low-entropy codes in the right format.

@@ -199,7 +199,8 @@ def check_throttle_delay(throttle_delay):
         got = _delay(throttle_delay, failures)
         assert got == expected, (
             f"throttle_delay({failures}) gave {got!r}, expected {expected}: 30 s after the 5th failure, "
-            "doubled after each further one (30 * 2 ** (failures - 5)), never more than 900 s (15 minutes)."
+            "doubled after each further one, never more than 900 s (15 minutes). Work the first few out by hand "
+            "from the lesson's table of delays, then compare with what your function gives."
         )
 
 
@@ -789,27 +790,29 @@ def check_make_recovery_codes(make_recovery_codes):
                     f"{code!r} is not like abcd-efgh-ijkm-nopq-rstu-vwxy: 24 characters from RECOVERY_ALPHABET "
                     "in groups of 4 joined by '-'."
                 )
-            assert len(set(codes)) == 10, "two of the codes are the same: draw each one afresh with secrets.choice."
+            assert len(set(codes)) == 10, (
+                "two of the codes are the same: draw each one afresh, character by character.")
             _random_enough(bobs + codes)
             stored = _stored(db, alice)
-            assert stored, "nothing was stored in recovery_codes for alice: INSERT (user_id, hash_code(code)) for each code."
+            assert stored, "nothing was stored in recovery_codes for alice: one row per code, holding its hash."
             for code in codes:
-                assert code not in stored, "a code is stored as it is: store hash_code(code), never the code itself."
+                assert code not in stored, (
+                    "a code is stored as it is: store its hash (the lesson's hash_code), never the code itself.")
             assert stored == {sha256_hex(code) for code in codes}, (
-                "the stored hashes do not match the codes returned: store hash_code(code) for exactly the 10 "
+                "the stored hashes do not match the codes returned: store the hashes of exactly the 10 "
                 "codes you return."
             )
             assert _stored(other_worker, alice) == stored, (
-                "another connection (another worker) cannot see the new codes: commit them (do the writes "
-                "inside `with db:`)."
+                "another connection (another worker) cannot see the new codes: commit them, as in Exercise 7.1."
             )
             assert _stored(db, bob) == {sha256_hex(code) for code in bobs}, (
-                "making alice's codes changed bob's: only delete the rows WHERE user_id = ?."
+                "making alice's codes changed bob's: remove only this user's rows."
             )
             fresh = _codes(make_recovery_codes(db, alice))
             assert set(fresh).isdisjoint(codes), "a second call gave some of the same codes: they must be random each time."
             assert _stored(db, alice) == {sha256_hex(code) for code in fresh}, (
-                "after a second call the user should have only the 10 new codes: DELETE the old ones first."
+                "after a second call the user should have only the 10 new codes: the old ones must stop working, "
+                "so remove them first."
             )
         finally:
             db.close()
@@ -817,7 +820,8 @@ def check_make_recovery_codes(make_recovery_codes):
     first, second = _drawn_after_seeding(make_recovery_codes, _lesson().codes_db, 1)
     assert set(first).isdisjoint(second), (
         "after random.seed(7), your codes came out the same twice: they come from the `random` module, "
-        "whose next numbers anyone can work out from a few outputs. Draw them with secrets.choice()."
+        "whose next numbers anyone can work out from a few outputs. Draw them with the module made for secrets "
+        "(the exercise names it)."
     )
 
 
