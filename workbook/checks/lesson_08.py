@@ -406,7 +406,7 @@ def _login(finish, site, session, credential, spy, what):
         raise
     except Exception as error:
         raise AssertionError(f"{what}: your code raised {raised_kind(error)}: {raised_message(error)}. When a login fails, return "
-                             "None (catch the library's InvalidAuthenticationResponse).") from None
+                             "None (catch the error the library raises for a refused response; its docs name it).") from None
     return plain_result(result, "finish_passkey_login")
 
 
@@ -441,9 +441,11 @@ def check_finish_passkey_login(finish_passkey_login):
                                      f"its passkey's row ({site.user_id}), not {result!r}.")
             if "challenge" in session:
                 raise AssertionError("after a login the challenge was still in the session: remove it whether the "
-                                     "login passes or fails (session.pop first), so that no one can try again with it.")
+                                     "login passes or fails, as the first thing you do with it, so that no one can "
+                                     "try again with it.")
             _refused(finish_passkey_login, site, session, credential, spy, "the same signed response, sent again",
-                     "a challenge works once: pop it from the session, and refuse a login with none.")
+                     "a challenge works once: take it out of the session as you read it, and refuse a login "
+                     "with none.")
 
         # The relay on a sibling subdomain: the RP ID is the parent, the origin is the relay's.
         site = _Site("example.test", "https://www.example.test", Authenticator())
@@ -464,7 +466,7 @@ def check_finish_passkey_login(finish_passkey_login):
                       "a right passkey login") == site.user_id, "a right passkey login was refused."
         if site.sign_count() != site.browser.authenticator.credentials[0].sign_count:
             raise AssertionError(f"after a login the passkeys row still has sign_count {site.sign_count()}: store the "
-                                 "new sign count (verified.new_sign_count), or a copied passkey goes unnoticed.")
+                                 "new sign count the library gives back, or a copied passkey goes unnoticed.")
 
         copy = site.browser.authenticator.clone()  # a thief copies the authenticator, counter and keys
         session, options = site.ask()
@@ -473,14 +475,15 @@ def check_finish_passkey_login(finish_passkey_login):
         session, options = site.ask()
         _refused(finish_passkey_login, site, session, Browser(copy).get(site.origin, options), spy,
                  "a copied passkey whose counter did not grow",
-                 "pass the stored sign_count as credential_current_sign_count and store the new one after each "
-                 "login, so that a counter going backwards is refused.")
+                 "hand the library the sign count stored for this passkey and store the new one after each "
+                 "login, so that a counter going backwards is refused (py_webauthn's docs on the sign count).")
 
         unverified = _Site("example.test", "https://www.example.test", Authenticator(user_verification=False))
         session, options = unverified.ask()
         _refused(finish_passkey_login, unverified, session, unverified.browser.get(unverified.origin, options), spy,
                  "a passkey that did not verify its user (no PIN, no fingerprint)",
-                 "require_user_verification=True: without it the passkey is one factor, something you have.")
+                 "the library was not asked to insist on user verification, which it can (its docs): without "
+                 "it the passkey is one factor, something you have.")
 
         stranger = _Site("example.test", "https://www.example.test", Authenticator())
         session, options = site.ask()
