@@ -416,7 +416,8 @@ def _refused(finish, site, session, credential, spy, what, hint):
         raise AssertionError(f"{what} logged in: {hint}")
     if "challenge" in session:
         raise AssertionError(f"after {what} the challenge was still in the session: remove it whether the login "
-                             "passes or fails (session.pop first), so that no one can try again with it.")
+                             "passes or fails, as the first thing you do with it, so that no one can try again "
+                             "with it.")
 
 
 @exercise("8.5", "Verify a passkey login on the server", uses=["finish_passkey_login"])
