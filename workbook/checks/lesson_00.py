@@ -41,8 +41,8 @@ def check_time_step(time_step):
                   "order, end with an int?"
         # type() is int, not isinstance: an int subclass can make == say yes to anything.
         assert type(got) is int, (
-            f"time_step({unix_time!r}) gave {got!r}, a {type_name(got)}: return an int ({why}). The lesson's "
-            "section on time steps works one out by hand."
+            f"time_step({unix_time!r}) gave {got!r}, a {type_name(got)}: return an int ({why}): Python's tutorial, \"Numbers\", says "
+            "which operators keep an int an int."
         )
         assert got == expected, (
             f"time_step({unix_time!r}) gave {got!r}, expected {expected}: "

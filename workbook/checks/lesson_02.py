@@ -140,7 +140,7 @@ def check_counter_bytes(counter_bytes):
         expected = _reference_counter(unix_time)
         assert type(got) is bytes, (
             f"return bytes, not {type_name(got)}: the counter goes into the HMAC as 8 bytes (the lesson's section "
-            "on the counter shows them)."
+            "\"TOTP by hand\" shows them)."
         )
         assert len(got) == 8, (
             f"counter_bytes({unix_time}) gave {len(got)} bytes: the counter is always 8 bytes (check the size of "
@@ -298,7 +298,7 @@ def _which_step(got, key, unix_time, digits):
                 "counter's 8 bytes).")
     return ("the HMAC step is off (if check(\"2.3\", truncate) passes): HMAC-SHA1 takes the key you are given as "
             "the key and the 8 bytes of counter_bytes(unix_time) as the message, and truncate wants the raw bytes "
-            "of the digest. See the lesson's section on the HMAC, step by step.")
+            "of the digest. See the lesson's section \"TOTP by hand\", step by step.")
 
 
 @exercise("2.4", "Compute a TOTP code by hand", uses=["totp_by_hand"])

@@ -135,11 +135,12 @@ def check_rendered_page(html, uri, account_name, manual_key):
     )
     assert form.action != "/index.html", (
         'the form posts to "/index.html", like the guide\'s: that is a file name, not a route of this app. '
-        "Let Flask write the address of the page's view (the lesson's section on url_for)."
+        "Let Flask write the address of the page's view (the section \"The guide's form posts to a file name\")."
     )
     assert form.action in (None, f"{PREFIX}/"), (
         f"the form posts to {form.action!r}, but behind Jupyter's proxy this page lives at {PREFIX}/: "
-        "an address typed by hand breaks there; let Flask write it (the lesson's section on url_for)."
+        "an address typed by hand breaks there; let Flask write it (the section \"The guide's form posts to a "
+        "file name\")."
     )
     assert manual_key.replace(" ", "") in page.compact_text(), (
         "the manual-entry key is not on the page: show the manual_key value, for people who cannot scan."
@@ -232,7 +233,7 @@ def check_otp_input(html):
     )
     assert otp.get("type", "text") != "number", (
         "a code is not a number (it can start with 0, and a number field may drop it or add arrows): keep the "
-        "input a text field and ask for the number pad another way (the lesson's section on the code field)."
+        "input a text field and ask for the number pad another way (the exercise's last bullet)."
     )
     assert otp.get("id") and any(label.get("for") == otp["id"] for label in finder.labels), (
         "the code field has no label tied to it: a screen reader cannot say what it is for. Tie a <label> to the "

@@ -44,7 +44,7 @@ def check_code_is_valid(code_is_valid):
     assert got is True, (
         f"the code of the step at `now` gave {got!r}, expected True: check it at the time you are given, "
         "never at the real clock, and accept one step either side (pyotp's verify documents both; the "
-        "lesson's section on the window)."
+        "lesson's section \"Clock drift and valid_window\")."
     )
     old = 1_000_000_000
     assert code_is_valid(SECRET, code_at(0, old), old) is True, (

@@ -319,7 +319,7 @@ def _find(find_user, db, username):
             raise AssertionError(
                 f"the name {username!r} broke your query ({raised_kind(error)}: {raised_message(error)}): the input "
                 "became part of your SQL. Pass the name as a parameter, apart from the SQL text (the lesson's "
-                "section on placeholders; the sqlite3 docs' \"How to use placeholders\")."
+                "section \"Parameterised queries\"; the sqlite3 docs' \"How to use placeholders\")."
             ) from None
         raise
 
@@ -336,7 +336,7 @@ def check_find_user(find_user):
     assert injected is None, (
         "the name  nobody' OR '1'='1  found a user: your query was rewritten by the input (SQL injection). "
         "Keep the name out of the SQL text: a placeholder, with the name passed separately (the lesson's section "
-        "on placeholders)."
+        "\"Parameterised queries\")."
     )
     for asked, what in (("ALICE", "ALICE is not alice"), ("al%", "'al%' is not a user"),
                         ("al_ce", "'al_ce' is al_ce, not alice")):

@@ -200,7 +200,7 @@ def check_throttle_delay(throttle_delay):
         assert got == expected, (
             f"throttle_delay({failures}) gave {got!r}, expected {expected}: 30 s after the 5th failure, "
             "doubled after each further one, never more than 900 s (15 minutes). Work the first few out by hand "
-            "from the lesson's table of delays, then compare with what your function gives."
+            "from the lesson's section \"Throttling\", then compare with what your function gives."
         )
 
 
