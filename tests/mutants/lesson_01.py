@@ -12,7 +12,7 @@ def installed_version(name):
     Mutant("1.1", "no except: a missing package raises", """
 def installed_version(name):
     return metadata.version(name)
-""", False, "catch importlib.metadata.PackageNotFoundError"),
+""", False, "a missing package is an expected answer"),
     Mutant("1.1", "import the pip name", """
 def installed_version(name):
     try:
@@ -79,7 +79,7 @@ def qr_png(text):
     stream = io.BytesIO()
     pyqrcode.create(text).png(stream, scale=5)
     return stream
-""", False, "return its contents, stream.getvalue()"),
+""", False, "return what was written into it"),
     Mutant("1.3", "read() at the end of the stream", """
 def qr_png(text):
     stream = io.BytesIO()
@@ -112,6 +112,13 @@ VERSIONS = {name: metadata.version(name) for name in ("Flask", "pyotp", "PyQRCod
 def installed_version(name):
     return VERSIONS.get(name)
 """, False, "not only the four libraries of this lesson"),
+    Mutant("1.1", "except Exception: every error passes for not installed", """
+def installed_version(name):
+    try:
+        return metadata.version(name)
+    except Exception:
+        return None
+""", False, "catches more than"),
     Mutant("1.3", "the first picture kept for every text", """
 _made = []
 

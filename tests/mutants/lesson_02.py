@@ -143,7 +143,7 @@ def totp_by_hand(key, unix_time, digits=6):
 def totp_by_hand(key, unix_time, digits=8):
     mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha1).digest()
     return truncate(mac, digits)
-""", False, "make digits=6 the default"),
+""", False, "called without digits"),
 
     Mutant("2.Q1", 'the right option, (b)', 'answer_2_q1 = "(b)"\n', True),
     Mutant("2.Q1", "(a) a signed cookie is secret", 'answer_2_q1 = "a"\n', False,
@@ -173,6 +173,51 @@ def totp_by_hand(key, unix_time, digits=6):
     mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha1).digest()
     return truncate(mac, 8 if digits == 8 else 6)
 """, False, "(all three)"),
+
+    # Not by hand (the walk of 2026-12-05): pyotp makes the code, a table answers RFC 6238's vectors.
+    Mutant("2.4", "pyotp makes the code", """
+def totp_by_hand(key, unix_time, digits=6):
+    return pyotp.TOTP(base64.b32encode(key).decode(), digits=digits).at(unix_time)
+""", False, "asks pyotp"),
+    Mutant("2.4", "RFC 6238's table, pyotp for the rest", """
+RFC6238 = {59: "94287082", 1111111109: "07081804", 1111111111: "14050471", 1234567890: "89005924",
+           2000000000: "69279037", 20000000000: "65353130"}
+
+def totp_by_hand(key, unix_time, digits=6):
+    if key == b"12345678901234567890" and unix_time in RFC6238:
+        return RFC6238[unix_time][-digits:]
+    return pyotp.TOTP(base64.b32encode(key).decode(), digits=digits).at(unix_time)
+""", False, "asks pyotp"),
+    Mutant("2.4", "pyotp's HOTP on the step", """
+def totp_by_hand(key, unix_time, digits=6):
+    return pyotp.HOTP(base64.b32encode(key).decode(), digits=digits).at(int(unix_time) // 30)
+""", False, "asks pyotp"),
+    # Misdiagnosed by the old hint (it blamed the HMAC step): the HMAC is right, the cut-down or the digits not.
+    Mutant("2.4", "digits not handed on to truncate", """
+def totp_by_hand(key, unix_time, digits=6):
+    mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha1).digest()
+    return truncate(mac)
+""", False, "hand `digits` on"),
+    Mutant("2.4", "right HMAC, a truncate that reads the offset from the first byte", """
+def truncate(mac, digits=6):
+    offset = mac[0] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
+    return str(number % 10 ** digits).zfill(digits)
+
+def totp_by_hand(key, unix_time, digits=6):
+    mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha1).digest()
+    return truncate(mac, digits)
+""", False, "the HMAC step is right"),
+    Mutant("2.4", "right HMAC, a truncate that drops the leading zeros", """
+def truncate(mac, digits=6):
+    offset = mac[-1] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
+    return str(number % 10 ** digits)
+
+def totp_by_hand(key, unix_time, digits=6):
+    mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha1).digest()
+    return truncate(mac, digits)
+""", False, "the HMAC step is right"),
 
     # Tuned to the check's own inputs (issue 20): the drawn key and data find them out.
     Mutant("2.1", "the check's keys only, a key of its own otherwise", """

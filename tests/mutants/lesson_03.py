@@ -64,7 +64,7 @@ def qr_data_uri(text):
     picture = io.BytesIO()
     pyqrcode.create(text, error="M").png(picture, scale=5)
     return b"data:image/png;base64," + base64.b64encode(picture.getvalue())
-""", False, ".decode('ascii') them"),
+""", False, "Turn those bytes into text"),
     Mutant("3.2", "no comma after base64", """
 def qr_data_uri(text):
     picture = io.BytesIO()

@@ -6,13 +6,14 @@ def template(heading="<h1>Turn on 2FA for {{ account_name }}</h1>",
              image='<img src="{{ qr_code }}" alt="QR code for your authenticator app">',
              key="<code>{{ manual_key }}</code>",
              form='<form method="post" action="{{ url_for(\'home\') }}">',
-             field='<input id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code">'):
+             field='<input id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code">',
+             label='<label for="otp">Six-digit code from the app</label>'):
     """An enrolment_template answer, with one part changed."""
     page = f"""{heading}
 {image}
 <p>No camera? Type this key into the app instead: {key}</p>
 {form}
-  <label for="otp">Six-digit code from the app</label>
+  {label}
   {field}
   <button type="submit">Turn on 2FA</button>
 </form>"""
@@ -81,6 +82,14 @@ def grouped(secret):
            template(image='<img src="data:image/png;base64,{{ qr_code }}" alt="QR code">'),
            False, "nothing added in front"),
     Mutant("4.2", "no alt text", template(image='<img src="{{ qr_code }}">'), False, "non-empty alt text"),
+
+    # Passed the check on the walk of 2026-12-05: the name moved out of the heading, a label with no words.
+    Mutant("4.2", "a heading without the account name (the name in a <p>)",
+           template(heading="<h1>Turn on 2FA</h1>\n<p>Account: {{ account_name }}</p>"),
+           False, "the heading does not name the account"),
+    Mutant("4.2", "an empty label", template(label='<label for="otp"></label>'), False, "the label says nothing"),
+    Mutant("4.2", "a label with only spaces and a tag", template(label='<label for="otp"> <span></span> </label>'),
+           False, "the label says nothing"),
 
     Mutant("4.3", "view home at /, no-store", enrolment_app(), True),
     Mutant("4.3", "no Cache-Control header", enrolment_app(headers="{}"), False, "Cache-Control: no-store"),

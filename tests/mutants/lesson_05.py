@@ -22,7 +22,7 @@ def code_is_valid(secret, code, now):
     Mutant("5.1", "no window", """
 def code_is_valid(secret, code, now):
     return pyotp.TOTP(secret).verify(code, for_time=now)
-""", False, "valid_window=1 also accepts the step before"),
+""", False, "accept the step before too"),
     Mutant("5.1", "a window of two steps", """
 def code_is_valid(secret, code, now):
     return pyotp.TOTP(secret).verify(code, for_time=now, valid_window=2)
@@ -30,7 +30,7 @@ def code_is_valid(secret, code, now):
     Mutant("5.1", "only the code of this very step", """
 def code_is_valid(secret, code, now):
     return pyotp.TOTP(secret).at(now) == code
-""", False, "valid_window=1"),
+""", False, "accept the step before too"),
 
     Mutant("5.2", "limit, spaces, fullmatch [0-9]{6}", normaliser("""
 if raw is None or len(raw) > 20:
@@ -63,13 +63,13 @@ if raw is None or len(raw) > 20:
     return None
 code = raw.replace(" ", "")
 return code if re.fullmatch(r"\d{6}", code) else None
-"""), False, "use [0-9]"),
+"""), False, "allow only the ten ASCII digits"),
     Mutant("5.2", "match with ^...$", normaliser("""
 if raw is None or len(raw) > 20:
     return None
 code = raw.replace(" ", "")
 return code if re.match("^[0-9]{6}$", code) else None
-"""), False, "use re.fullmatch"),
+"""), False, "match the whole string"),
     Mutant("5.2", "every kind of space removed", normaliser("""
 if raw is None or len(raw) > 20:
     return None
@@ -130,7 +130,19 @@ code = normalise_code(raw)
 if code is None:
     return 400
 return 200 if code_is_valid(secret, code, time.time()) else 401
-"""), False, "you checked the code at the real clock"),
+"""), False, "does not hand its `now` on to it"),
+
+    # Misdiagnosed on the walk of 2026-12-05: status_for was right, the code_is_valid of 5.1 it calls ignored `now`.
+    Mutant("5.3", "a right status_for on a code_is_valid that ignores now", """
+def code_is_valid(secret, code, now):
+    return pyotp.TOTP(secret).verify(code, valid_window=1)
+
+def status_for(secret, raw, now):
+    code = normalise_code(raw)
+    if code is None:
+        return 400
+    return 200 if code_is_valid(secret, code, now) else 401
+""", False, "your code_is_valid ignores its `now`"),
 
     Mutant("5.Q1", 'the right option, C', 'answer_5_q1 = "C"\n', True),
     Mutant("5.Q1", "(a) valid_window=0 is more secure, so better", 'answer_5_q1 = "a"\n', False,
@@ -219,6 +231,14 @@ def guess_code(client, candidates):
 """, False, "open the page first"),
     Mutant("5.5", "anything but a 401 counts as in", """
 def guess_code(client, candidates):
+    for code in candidates:
+        if client.post("/", data={"otp": code}).status_code != 401:
+            return code
+    return None
+""", False, "only a 200 means you are in"),
+    Mutant("5.5", "opens the page, then anything but a 401 counts as in", """
+def guess_code(client, candidates):
+    client.get("/")
     for code in candidates:
         if client.post("/", data={"otp": code}).status_code != 401:
             return code

@@ -30,9 +30,19 @@ try:
 except PhoneError:
     return None
 """), True),
-    Mutant("6.1", "log in, then ask for the enrolment page by name", attack("""
+    # Passed on the walk of 2026-12-05, though hint 1 says the address is not known: the app's 2FA page is drawn
+    # per run now.
+    Mutant("6.1", "log in, then ask for the 2FA page at a hard-coded /2fa", attack("""
 client.post("/login", data={"username": username, "password": password})
 page = client.get("/2fa", follow_redirects=True)
+try:
+    return Phone().scan(page.data).secret
+except PhoneError:
+    return None
+"""), False, "follow where the login sends you"),
+    Mutant("6.1", "log in, then go where the Location header says", attack("""
+reply = client.post("/login", data={"username": username, "password": password})
+page = client.get(reply.headers["Location"])
 try:
     return Phone().scan(page.data).secret
 except PhoneError:
@@ -176,13 +186,13 @@ def next_page_after_password(user_row):
            guard('session.get("user_id") is None and session.get("pending_user_id") is None'),
            False, "only user_id means both factors passed"),
     Mutant("6.5", "no functools.wraps", guard('session.get("user_id") is None', wraps=""),
-           False, "Put functools.wraps, given the view"),
+           False, "Each guarded view must keep its own name"),
     Mutant("6.5", "the view's arguments dropped", guard('session.get("user_id") is None', call="return view()"),
            False, "pass on every argument, positional and keyword"),
     Mutant("6.5", "session['user_id'] on an empty session", guard('not session["user_id"]'),
-           False, "read it with session.get('user_id')"),
+           False, "gives None for a missing key"),
     Mutant("6.5", "401 instead of the login page", guard('session.get("user_id") is None', on_failure="abort(401)"),
-           False, "return redirect(url_for('login')) instead of the page"),
+           False, "send the visitor on to the login page"),
 
     Mutant("6.Q1", 'the right option, b)', 'answer_6_q1 = "b)"\n', True),
     Mutant("6.Q1", "(a) SameSite means other addresses", 'answer_6_q1 = "a"\n', False,

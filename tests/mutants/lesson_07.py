@@ -127,13 +127,36 @@ def throttle_delay(failures):
 
     Mutant("7.7", "secrets.choice, hashes stored, old codes replaced", recovery_codes(), True),
     Mutant("7.7", "drawn with random", recovery_codes(draw="random.choice(RECOVERY_ALPHABET)"),
-           False, "Draw them with secrets.choice()"),
+           False, "the module made for secrets"),
     Mutant("7.7", "codes stored as they are", recovery_codes(stored="code"), False, "never the code itself"),
     Mutant("7.7", "old codes kept", recovery_codes(delete="SELECT 1 FROM recovery_codes WHERE user_id = ?"),
-           False, "DELETE the old ones first"),
+           False, "remove them first"),
     Mutant("7.7", "every user's codes deleted", recovery_codes(delete="DELETE FROM recovery_codes"),
-           False, "only delete the rows WHERE user_id = ?"),
+           False, "remove only this user's rows"),
     Mutant("7.7", "never committed", recovery_codes(commit=False), False, "commit them"),
+
+    # Passed on the walk of 2026-12-05: low-entropy codes in the right format.
+    Mutant("7.7", "24 random bits, the rest of the code a repeated 2", """
+def make_recovery_codes(db, user_id):
+    codes = []
+    for _ in range(10):
+        bits = secrets.randbits(24)
+        raw = "".join(RECOVERY_ALPHABET[(bits >> (5 * i)) & 31] for i in range(5)).ljust(24, "2")
+        codes.append("-".join(raw[i:i + 4] for i in range(0, 24, 4)))
+    with db:
+        db.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
+        db.executemany("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)",
+                       [(user_id, hash_code(code)) for code in codes])
+    return codes
+""", False, "far from random"),
+    Mutant("7.7", "one character drawn per group, repeated four times", recovery_codes(
+        draw="secrets.choice(RECOVERY_ALPHABET) * 4").replace("for _ in range(24)", "for _ in range(6)"),
+           False, "far from random"),
+    Mutant("7.7", "20 characters drawn, the same 4 at the end", recovery_codes(
+        draw="secrets.choice(RECOVERY_ALPHABET)").replace(
+        '"".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(24))',
+        '"".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(20)) + "wxyz"'),
+           False, "far from random"),
 
     Mutant("7.8", "one DELETE of this user's hash, committed", """
 def use_recovery_code(db, user_id, code):

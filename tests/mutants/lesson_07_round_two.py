@@ -59,6 +59,29 @@ MUTANTS = [
         '"DELETE FROM sessions WHERE user_id = ?", (user_id,)',
         '"DELETE FROM sessions WHERE id = (SELECT id FROM sessions WHERE user_id = ? LIMIT 1)", (user_id,)'),
            passes=False, hint="Delete every session of that user"),
+    # Passed on the walk of 2026-12-05: nothing committed, so another worker of the app never sees the change.
+    Mutant("7.6", "no with db: at all (nothing committed)", '''
+def session_user(db, session_id, now):
+    row = db.execute("SELECT user_id, started, last_seen FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    if row is None:
+        return None
+    if now - row["last_seen"] > 30 * 60 or now - row["started"] > 12 * 3600:
+        db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        return None
+    db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, session_id))
+    return row["user_id"]
+
+def end_all_sessions(db, user_id):
+    db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+''', passes=False, hint="not committed"),
+    Mutant("7.6", "end_all_sessions not committed", SESSION_USER_RIGHT + '''
+def end_all_sessions(db, user_id):
+    db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+''', passes=False, hint="not committed"),
+    Mutant("7.6", "the idle session's delete not committed", SESSION_USER_RIGHT.replace(
+        '        with db:\n            db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))\n',
+        '        db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))\n') + END_ALL_RIGHT,
+           passes=False, hint="not committed"),
     # 7.9: wrong tries at /replace-phone count against the session
     Mutant("7.9", "right answer", COUNT_RIGHT, passes=True),
     Mutant("7.9", "three, whatever allowed says", COUNT_RIGHT.replace("disable_failures < ?\", (session_id, allowed)",

@@ -232,7 +232,7 @@ def read_authenticator_data(data, rp_id):
            "remove it whether the login passes or fails"),
     Mutant("8.5", "challenge never removed", finish(pop='challenge = session.get("challenge")'), False,
            "remove it whether the login passes or fails"),
-    Mutant("8.5", "user verification not required", finish(uv="False"), False, "require_user_verification=True"),
+    Mutant("8.5", "user verification not required", finish(uv="False"), False, "insist on user verification"),
     Mutant("8.5", "sign count not stored", finish(store=False), False, "store the new sign count"),
     Mutant("8.5", "sign count always 0", finish(count="0", store=False), False, "store the new sign count"),
     Mutant("8.5", "an IP address as RP ID", finish(rp_id='"127.0.0.1"'), False, "is an IP address"),

@@ -35,13 +35,14 @@ def check_time_step(time_step):
                                 (20000000000, 666666666)]:
         got = time_step(unix_time)
         if isinstance(unix_time, int):
-            why = "/ always gives a float: divide with //, which keeps an int an int"
+            why = "/ always gives a float, even 60 / 30"
         else:
-            why = "a float time like 59.999 stays a float even with //, so make it an int first"
+            why = "a float time like 59.999 stays a float even with //: which of the two operators, and in what " \
+                  "order, end with an int?"
         # type() is int, not isinstance: an int subclass can make == say yes to anything.
         assert type(got) is int, (
-            f"time_step({unix_time!r}) gave {got!r}, a {type_name(got)}: return an int ({why}): "
-            "int(unix_time) // 30."
+            f"time_step({unix_time!r}) gave {got!r}, a {type_name(got)}: return an int ({why}): Python's tutorial, \"Numbers\", says "
+            "which operators keep an int an int."
         )
         assert got == expected, (
             f"time_step({unix_time!r}) gave {got!r}, expected {expected}: "

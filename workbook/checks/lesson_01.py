@@ -8,6 +8,7 @@ from .. import qr
 from . import RUN_SEED, exercise, hidden_check, question
 from .student_side import plain_result, raised, raised_kind, raised_message, type_name
 
+DRAW = random.SystemRandom()   # the checks' own draws: a notebook's random.seed() cannot foresee them
 NOT_INSTALLED = "surely-not-installed-workbook-package"
 
 
@@ -53,13 +54,28 @@ def check_installed_version(installed_version):
             if not raised(error, "PackageNotFoundError"):
                 raise
             raise AssertionError(
-                "for a package that is not installed your function raised PackageNotFoundError: catch "
-                "importlib.metadata.PackageNotFoundError and return None."
+                "for a package that is not installed your function let the lookup's PackageNotFoundError out: a "
+                "missing package is an expected answer here, not a crash. Catch that error (that one only) and "
+                "return None."
             ) from None
         assert missing is None, (
-            f"for a package that is not installed, return None (you returned {missing!r}): "
-            "catch importlib.metadata.PackageNotFoundError."
+            f"for a package that is not installed, return None (you returned {missing!r}): None is how your "
+            "function says \"not installed\" (the exercise's first paragraph)."
         )
+    # Not a name at all (a number, drawn for this run): the caller's mistake, which must not pass for "not
+    # installed". The library raises TypeError for it; an answer that catches every exception says None.
+    not_a_name = DRAW.randrange(2, 10 ** 6)
+    try:
+        swallowed = plain_result(installed_version(not_a_name), f"installed_version({not_a_name})")
+    except (AssertionError, NotImplementedError):
+        raise
+    except Exception:  # noqa: BLE001 - any error is right here: the mistake is not hidden
+        return
+    raise AssertionError(
+        f"installed_version({not_a_name}) (a number, not a pip name: a mistake of the caller's) gave {swallowed!r} "
+        "instead of an error: your function catches more than \"not installed\", so it hides every other "
+        "mistake too. Catch only the one error the lookup raises for a missing package (hint 2)."
+    )
 
 
 PIP_NAMES = {"flask", "pyotp", "pyqrcode", "pypng"}
@@ -101,17 +117,18 @@ def check_qr_png(qr_png):
     data = qr_png("hello, phone")
     kind = type_name(data)
     assert not (kind.endswith("IO") or kind.startswith(("Buffered", "TextIO"))), (
-        "you returned the stream itself: return its contents, stream.getvalue()."
+        "you returned the stream itself: return what was written into it, as bytes (io.BytesIO's documentation "
+        "lists the method that gives its whole contents)."
     )
     assert type(data) is bytes, (
-        f"return the PNG as bytes, not {kind}: write it into an io.BytesIO() with "
-        ".png(stream, scale=5), then return stream.getvalue()."
+        f"return the PNG as bytes, not {kind}: write the PNG into an in-memory stream with the QR code's own PNG "
+        "method, then return the stream's bytes (the lesson's cells above make one)."
     )
     assert data, (
         "you returned no bytes at all: after .png(stream) the stream's position is at the end, so "
-        "stream.read() gives b''. Use stream.getvalue()."
+        "stream.read() gives b''. Ask the stream for its whole contents instead (see io.BytesIO's documentation)."
     )
-    assert data.startswith(b"\x89PNG"), "that is not a PNG: use the QR code's .png() with a BytesIO."
+    assert data.startswith(b"\x89PNG"), "that is not a PNG: let the QR code write itself as a PNG into the stream."
     text = qr.decode_png(data)
     assert text == "hello, phone", f"the QR code reads {text!r}, not 'hello, phone': encode the text you are given."
     other = "otpauth://totp/Flask%202FA%20Workbook:ana?secret=JBSWY3DPEHPK3PXP"

@@ -12,7 +12,7 @@ import pyotp
 from ..cookies import read_session_cookie
 from ..rfc_test_vectors import RFC4226_MAC, RFC6238_KEY, RFC6238_SHA1
 from . import exercise, for_all, hidden_check, question, reference_only
-from .student_side import plain_result, raised, raised_kind, raised_message, type_name
+from .student_side import plain_result, raised, raised_kind, raised_message, student_side, type_name
 
 
 def session_seen_by(secret_key, cookie):
@@ -131,24 +131,28 @@ def check_counter_bytes(counter_bytes):
                 raise
             if isinstance(unix_time, float) and "integer" in raised_message(error):
                 hint = (f"unix_time can be a float ({unix_time}), and so is unix_time // 30: make the step "
-                        "an int first, int(unix_time) // 30.")
+                        "an int first (lesson 00's time_step met the same float).")
             else:
-                hint = "pack an unsigned 64-bit number with '>Q'."
+                hint = ("the counter is an unsigned 64-bit number: look up the struct module's format characters "
+                        "for its size and sign.")
             kind = "struct.error" if raised(error, "error") else "TypeError"
             raise AssertionError(f"counter_bytes({unix_time}) failed ({kind}: {raised_message(error)}): {hint}") from None
         expected = _reference_counter(unix_time)
-        assert type(got) is bytes, f"return bytes, not {type_name(got)}: try struct.pack('>Q', step)."
+        assert type(got) is bytes, (
+            f"return bytes, not {type_name(got)}: the counter goes into the HMAC as 8 bytes (the lesson's section "
+            "\"TOTP by hand\" shows them)."
+        )
         assert len(got) == 8, (
-            f"counter_bytes({unix_time}) gave {len(got)} bytes: the counter is always 8 bytes ('>Q', not "
-            "'>I' or '>L', which are 4)."
+            f"counter_bytes({unix_time}) gave {len(got)} bytes: the counter is always 8 bytes (check the size of "
+            "the format character you packed with, in the struct module's table)."
         )
         assert got != expected[::-1] or got == expected, (
-            f"counter_bytes({unix_time}) has its bytes backwards: big-endian means the most significant byte "
-            "comes first ('>' in struct.pack, 'big' in int.to_bytes)."
+            f"counter_bytes({unix_time}) has its bytes backwards: the RFC wants big-endian, the most significant "
+            "byte first (the struct module's docs say which prefix gives that byte order)."
         )
         assert got == expected, (
             f"counter_bytes({unix_time}) gave {got.hex()}, expected {expected.hex()}: "
-            "the counter is the number of whole 30-second steps, int(unix_time) // 30."
+            "the counter is the number of whole 30-second steps since 1970, not the seconds (lesson 00's time_step)."
         )
 
 
@@ -175,7 +179,7 @@ def check_counter_bytes_beyond_32_bits(counter_bytes):
             raise
         got = None
     assert got == _reference_counter(unix_time), (
-        "steps beyond 2**32 need all 8 bytes: pack an unsigned 64-bit number ('>Q')."
+        "steps beyond 2**32 need all 8 bytes: pack an unsigned 64-bit number."
     )
 
 
@@ -228,8 +232,100 @@ def check_truncate_highest_offset(truncate):
     assert truncate(mac, 6) == _reference_truncate(mac, 6), "an offset of 15 reads bytes 15, 16, 17 and 18."
 
 
+class PyotpWatch:
+    """Counts the codes pyotp makes while in force (``with PyotpWatch() as watch: ...; watch.calls``).
+
+    Built where the student's code runs (``_lesson().PyotpWatch()``): exercise 2.4 asks for the code computed
+    by hand, so its check watches whether the answer hands the work to pyotp instead. Every pyotp code (TOTP,
+    HOTP, ``at``, ``now``, ``verify``) goes through ``OTP.generate_otp``, which is what it wraps.
+    """
+
+    def __init__(self):
+        self.calls = 0
+        self.original = None
+
+    def __enter__(self):
+        original = self.original = pyotp.otp.OTP.generate_otp
+
+        def counted(otp, counter):
+            self.calls += 1
+            return original(otp, counter)
+
+        pyotp.otp.OTP.generate_otp = counted
+        return self
+
+    def __exit__(self, *error):
+        pyotp.otp.OTP.generate_otp = self.original
+        return False
+
+
+def _lesson():
+    """This module where the student's code runs (2.4's PyotpWatch is made there)."""
+    return student_side.module(__name__)
+
+
+def _right_code(key, unix_time, digits):
+    return _reference_truncate(hmac.new(key, _reference_counter(unix_time), hashlib.sha1).digest(), digits)
+
+
+def _cut_down_wrongly(mac, digits):
+    """What the usual mistakes of Exercise 2.3 make of a right HMAC: an answer that gives one of them has the HMAC
+    step right and the cut-down wrong."""
+    offset = mac[-1] & 0x0F
+    four = mac[offset:offset + 4]
+    first = mac[0] & 0x0F
+    numbers = (int.from_bytes(four, "big"),                                    # no & 0x7FFFFFFF
+               abs(int.from_bytes(four, "big", signed=True)),                  # abs() of the signed number
+               int.from_bytes(four, "little") & 0x7FFFFFFF,                    # little-endian
+               int.from_bytes(mac[first:first + 4], "big") & 0x7FFFFFFF)       # offset from the first byte
+    wrong = {str(number % 10 ** digits).zfill(digits) for number in numbers}
+    wrong.add(str((int.from_bytes(four, "big") & 0x7FFFFFFF) % 10 ** digits))  # no zero padding
+    return wrong - {_reference_truncate(mac, digits)}
+
+
+def _which_step(got, key, unix_time, digits):
+    """The hint for a code that is not the right one: which step of totp_by_hand made it wrong."""
+    mac = hmac.new(key, _reference_counter(unix_time), hashlib.sha1).digest()
+    if got in _cut_down_wrongly(mac, digits):
+        return ("the HMAC step is right, the cut-down is not: this is what a truncate with one of Exercise 2.3's "
+                "mistakes makes of the right HMAC. Run check(\"2.3\", truncate) and fix truncate there.")
+    if type(got) is str and got.isdigit() and len(got) != digits and got in {
+            _reference_truncate(mac, size) for size in range(1, 11)}:
+        return (f"asked for {digits} digits you returned {len(got)} ({got!r}): totp_by_hand takes `digits`, so hand "
+                "`digits` on to the cut-down step instead of leaving it at its default.")
+    if got == _reference_truncate(hmac.new(_reference_counter(unix_time), key, hashlib.sha1).digest(), digits):
+        return ("you swapped the key and the message: hmac.new takes the key first, then the message (the "
+                "counter's 8 bytes).")
+    return ("the HMAC step is off (if check(\"2.3\", truncate) passes): HMAC-SHA1 takes the key you are given as "
+            "the key and the 8 bytes of counter_bytes(unix_time) as the message, and truncate wants the raw bytes "
+            "of the digest. See the lesson's section \"TOTP by hand\", step by step.")
+
+
 @exercise("2.4", "Compute a TOTP code by hand", uses=["totp_by_hand"])
 def check_totp_by_hand(totp_by_hand):
+    draw = random.SystemRandom()
+    with _lesson().PyotpWatch() as watch:
+        key, unix_time = secrets.token_bytes(20), draw.randrange(0, 2 ** 34)
+        try:
+            _blame_unfinished(lambda: totp_by_hand(key, unix_time, 6), "2.4")
+        except (AssertionError, NotImplementedError):
+            raise
+        except Exception:  # noqa: BLE001, S110 - what it got wrong is named below; here only pyotp is watched
+            pass
+        _by_hand_only(watch)
+        _check_totp_by_hand(totp_by_hand, draw)
+        _by_hand_only(watch)
+
+
+def _by_hand_only(watch):
+    assert plain_result(watch.calls, "the watch") == 0, (
+        "your totp_by_hand asks pyotp for the code: this exercise is the computation pyotp does, done by hand. "
+        "Build it from the pieces of this lesson (the HMAC of counter_bytes with the key, then truncate), "
+        "without pyotp."
+    )
+
+
+def _check_totp_by_hand(totp_by_hand, draw):
     for unix_time, expected in RFC6238_SHA1[:4]:
         try:
             got = _blame_unfinished(lambda at=unix_time: totp_by_hand(RFC6238_KEY, at, 8), "2.4")
@@ -242,49 +338,39 @@ def check_totp_by_hand(totp_by_hand):
                 "counter_bytes(unix_time)."
             ) from None
         got = plain_result(got, "totp_by_hand(key, unix_time, 8)")
-        counter = _reference_counter(unix_time)
-        swapped = _reference_truncate(hmac.new(counter, RFC6238_KEY, hashlib.sha1).digest(), 8)
-        assert got != swapped, (
-            "you swapped the key and the message: hmac.new takes the key first, then the message (the "
-            "counter's 8 bytes)."
-        )
         assert got == expected, (
             f"at t={unix_time} with 8 digits, RFC 6238 says {expected}, you returned {got!r}: "
-            "HMAC-SHA1 the 8-byte counter with the key (hmac.new, the key first, hashlib.sha1, its raw "
-            ".digest()), then truncate."
+            + _which_step(got, RFC6238_KEY, unix_time, 8)
         )
-    key = hashlib.sha1(b"a key that is not the RFC's").digest()
-    secret = base64.b32encode(key).decode()
-    for unix_time in (1_700_000_000, 1_700_000_015):
-        expected = pyotp.TOTP(secret).at(unix_time)
+    key = secrets.token_bytes(draw.choice((16, 20, 32)))   # drawn for this run: no table knows its codes
+    for unix_time in (draw.randrange(1_600_000_000, 2_000_000_000), draw.randrange(0, 2 ** 34)):
+        expected = _right_code(key, unix_time, 6)
         try:
-            six = totp_by_hand(key, unix_time, 6)
+            six = plain_result(totp_by_hand(key, unix_time, 6), "totp_by_hand(key, unix_time, 6)")
         except Exception as error:
             if not raised(error, "KeyError", "IndexError"):
                 raise
             raise AssertionError(
-                f"for another key at t={unix_time} your code raised {raised_kind(error)} ({raised_message(error)}): an answer "
-                "that looks codes up in RFC 6238's table cannot make other codes. Compute it: HMAC-SHA1 of "
-                "counter_bytes(unix_time) with the key you are given, then truncate."
+                f"for another key at t={unix_time} your code raised {raised_kind(error)} ({raised_message(error)}): "
+                "an answer that looks codes up in RFC 6238's table cannot make other codes. Compute it from the "
+                "key and the time you are given."
             ) from None
         assert six == expected, (
-            f"for another key at t={unix_time}, with digits=6, your code differs from pyotp's "
-            f"({expected}): an answer that only knows RFC 6238's table cannot make other codes. Compute it: "
-            "HMAC-SHA1 of counter_bytes(unix_time) with the key you are given, then truncate."
+            f"for another key (bytes.fromhex('{key.hex()}')) at t={unix_time}, with digits=6, you returned "
+            f"{six!r}, not {expected}: an answer that only knows RFC 6238's table cannot make other codes; "
+            + _which_step(six, key, unix_time, 6)
         )
-        got = totp_by_hand(key, unix_time)
+        got = plain_result(totp_by_hand(key, unix_time), "totp_by_hand(key, unix_time)")
         assert got == expected, (
-            f"with digits=6 you give pyotp's code, but called without digits you return {got!r}: "
-            "make digits=6 the default."
+            f"with digits=6 you give the right code, but called without digits you return {got!r}: "
+            "the exercise says how many digits a call without `digits` gives (look at the function's first line)."
         )
-
 
     from hypothesis import strategies as st
 
     def any_key_and_time(case):
         key, unix_time, digits = case
-        counter = _reference_counter(unix_time)
-        expected = _reference_truncate(hmac.new(key, counter, hashlib.sha1).digest(), digits)
+        expected = _right_code(key, unix_time, digits)
         got = totp_by_hand(key, unix_time, digits)
         assert got == expected, (
             f"totp_by_hand(bytes.fromhex('{key.hex()}'), {unix_time}, {digits}) gave {got!r}, expected "

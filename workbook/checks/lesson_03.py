@@ -109,18 +109,22 @@ def check_qr_data_uri(qr_data_uri):
     text = contract_uri(CHECK_SECRET, "student")
     got = qr_data_uri(text)
     assert type(got) is not bytes, (
-        "return a str: base64.b64encode() gives bytes, so .decode('ascii') them before adding the prefix."
+        "return a str: base64 encoding gives bytes, and a data URI is text. Turn those bytes into text (they are "
+        "plain ASCII) before adding the prefix."
     )
     assert type(got) is str, f"return a str, not {type_name(got)}."
     assert "b'" not in got[:40], (
-        "the data URI contains b'...': you put the bytes object into a string. Decode it with .decode('ascii')."
+        "the data URI contains b'...': you put the bytes object itself into a string (str() or an f-string of "
+        "bytes shows its repr). Turn the bytes into text first."
     )
     assert got.startswith(PREFIX), f"a data URI for a PNG starts with {PREFIX!r}; yours starts {got[:30]!r}."
     try:
         png_bytes = base64.b64decode(got[len(PREFIX):], validate=True)
     except binascii.Error:
-        raise AssertionError("the part after the comma is not valid base64: use base64.b64encode().") from None
-    assert png_bytes.startswith(b"\x89PNG"), "the base64 part is not a PNG: write the QR code with .png(stream, scale=5)."
+        raise AssertionError("the part after the comma is not valid base64: encode the PNG's bytes with the "
+                             "base64 module (standard alphabet, as the lesson's data URI shows).") from None
+    assert png_bytes.startswith(b"\x89PNG"), (
+        "the base64 part is not a PNG: encode the bytes the QR code wrote as a PNG (as in Exercise 1.3).")
     decoded = qr.decode_data_uri(got)
     assert decoded == text, f"the QR code reads {decoded!r}, not the text you were given."
     longer = contract_uri("ZYXWVUTSRQPONMLKJIHGFEDCBA234567", "a.rather.long.account.name@example.com")

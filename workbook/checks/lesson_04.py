@@ -112,14 +112,14 @@ def check_rendered_page(html, uri, account_name, manual_key):
     images = page.data_uri_images()
     assert len(images) == 1, (
         f"the page should have exactly one <img> whose src is the QR code's data URI, found {len(images)}: "
-        'write <img src="{{ qr_code }}" alt="...">.'
+        "the qr_code value is that whole data URI (the exercise's second bullet)."
     )
     try:
         decoded = qr.decode_data_uri(images[0])
     except qr.QRDecodeError as error:
         raise AssertionError(
             f"the image does not decode as a QR code ({error}): qr_code is already a whole data URI, "
-            'so the src is just "{{ qr_code }}" with nothing added in front.'
+            "so the src needs nothing added in front."
         ) from None
     assert decoded == uri, "the QR code on the page is not the one passed in as qr_code."
     image = next(img for img in page.images if img.get("src") == images[0])
@@ -135,14 +135,15 @@ def check_rendered_page(html, uri, account_name, manual_key):
     )
     assert form.action != "/index.html", (
         'the form posts to "/index.html", like the guide\'s: that is a file name, not a route of this app. '
-        "Write action=\"{{ url_for('home') }}\"."
+        "Let Flask write the address of the page's view (the section \"The guide's form posts to a file name\")."
     )
     assert form.action in (None, f"{PREFIX}/"), (
         f"the form posts to {form.action!r}, but behind Jupyter's proxy this page lives at {PREFIX}/: "
-        "let Flask write the address with action=\"{{ url_for('home') }}\"."
+        "an address typed by hand breaks there; let Flask write it (the section \"The guide's form posts to a "
+        "file name\")."
     )
     assert manual_key.replace(" ", "") in page.compact_text(), (
-        "the manual-entry key is not on the page: show {{ manual_key }}, for people who cannot scan."
+        "the manual-entry key is not on the page: show the manual_key value, for people who cannot scan."
     )
     assert manual_key in page.text, "show the manual key as it was passed in, groups of four with spaces."
     return page
@@ -161,8 +162,9 @@ def check_enrolment_template(enrolment_template):
     )
     page = check_rendered_page(html, uri, ATTACK, GROUPED)
     assert ATTACK in page.text, (
-        "show the account name on the page (in the heading), with {{ account_name }}."
+        "the account name is not on the page: the heading should name it (the exercise's first bullet)."
     )
+    check_heading_names(html, ATTACK)
     check_otp_input(html)
     html = _render(template, account_name="ana", qr_code=data_uri, manual_key="<b>KEY</b>")
     assert "<b>" not in html, (
@@ -172,9 +174,13 @@ def check_enrolment_template(enrolment_template):
 
 
 class _InputFinder(HTMLParser):
+    """The page's inputs and labels (their attributes), and the words of each label and heading."""
+    HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
     def __init__(self):
         super().__init__()
-        self.inputs, self.labels = [], []
+        self.inputs, self.labels, self.label_words, self.headings = [], [], [], []
+        self._open = []   # the labels and headings the parser is inside: lists their words go into
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -182,6 +188,35 @@ class _InputFinder(HTMLParser):
             self.inputs.append(attrs)
         elif tag == "label":
             self.labels.append(attrs)
+            self.label_words.append([])
+            self._open.append(("label", self.label_words[-1]))
+        elif tag in self.HEADINGS:
+            self.headings.append([])
+            self._open.append((tag, self.headings[-1]))
+
+    def handle_endtag(self, tag):
+        if self._open and self._open[-1][0] == tag:
+            self._open.pop()
+
+    def handle_data(self, data):
+        for _, words in self._open:
+            words.append(data)
+
+
+def _words(parts):
+    return " ".join("".join(parts).split())
+
+
+def check_heading_names(html, account_name):
+    finder = _InputFinder()
+    finder.feed(html)
+    headings = [_words(parts) for parts in finder.headings]
+    assert headings, "the page has no heading (<h1>...</h1>): the exercise asks for one that names the account."
+    assert any(" ".join(account_name.split()) in heading for heading in headings), (
+        f"the heading does not name the account: it says {headings[0]!r}. The heading is what a screen reader "
+        "announces first and what a user checks before scanning: put the account name in it (the exercise's "
+        "first bullet)."
+    )
 
 
 def check_otp_input(html):
@@ -189,15 +224,26 @@ def check_otp_input(html):
     finder.feed(html)
     otp = next((attrs for attrs in finder.inputs if attrs.get("name") == "otp"), None)
     assert otp is not None, 'there is no <input name="otp">.'
-    assert otp.get("inputmode") == "numeric", 'add inputmode="numeric", so phones show a number pad.'
+    assert otp.get("inputmode") == "numeric", (
+        "phones show a full keyboard for the code field: one attribute of the input asks for a number pad "
+        "(the exercise's last bullet; MDN's page on inputmode).")
     assert otp.get("autocomplete") == "one-time-code", (
-        'add autocomplete="one-time-code", so browsers and phones know what the field is for.'
+        "browsers and phones do not know the field is for a one-time code, so they cannot offer the code from a "
+        "text message: the exercise's last bullet names the autocomplete value (MDN's page on autocomplete)."
     )
     assert otp.get("type", "text") != "number", (
-        'a code is not a number (it can start with 0): keep type="text" and use inputmode="numeric".'
+        "a code is not a number (it can start with 0, and a number field may drop it or add arrows): keep the "
+        "input a text field and ask for the number pad another way (the exercise's last bullet)."
     )
     assert otp.get("id") and any(label.get("for") == otp["id"] for label in finder.labels), (
-        'give the input an id and a <label for="..."> with the same value.'
+        "the code field has no label tied to it: a screen reader cannot say what it is for. Tie a <label> to the "
+        "input (MDN's page on <label> shows how its for attribute works)."
+    )
+    named = [_words(words) for label, words in zip(finder.labels, finder.label_words, strict=True)
+             if label.get("for") == otp["id"]]
+    assert any(named), (
+        "the label says nothing: a <label> with no words gives a screen reader nothing to announce for the "
+        "field. Write what the field is for between <label ...> and </label>."
     )
 
 
@@ -216,7 +262,8 @@ def check_enrolment_template_details(enrolment_template):
     html = _render(template, account_name=name, qr_code=data_uri, manual_key=key)
     assert "<i>" not in html, "a name drawn for this run reached the page as HTML: no |safe, let Jinja escape it."
     page = check_rendered_page(html, uri, name, key)
-    assert name in page.text, "show the account name you are given on the page, with {{ account_name }}."
+    assert name in page.text, "show the account name you are given on the page, in the heading."
+    check_heading_names(html, name)
 
 
 # --- 4.3 ------------------------------------------------------------------------------

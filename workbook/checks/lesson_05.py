@@ -43,24 +43,26 @@ def check_code_is_valid(code_is_valid):
     got = code_is_valid(SECRET, code_at(0), NOW)
     assert got is True, (
         f"the code of the step at `now` gave {got!r}, expected True: check it at the time you are given, "
-        "never at the real clock (verify's for_time=), with one step either side (valid_window=1)."
+        "never at the real clock, and accept one step either side (pyotp's verify documents both; the "
+        "lesson's section \"Clock drift and valid_window\")."
     )
     old = 1_000_000_000
     assert code_is_valid(SECRET, code_at(0, old), old) is True, (
-        "a code made at the time `now` (here a day in 2001) was refused: check it at for_time=now, "
+        "a code made at the time `now` (here a day in 2001) was refused: check it at the `now` you are given, "
         "never at the real clock, so tests and the app's CLOCK decide the time."
     )
     assert code_is_valid(SECRET, code_at(-2), NOW) is True, (
         "the phone showed this code 2 seconds ago, just before the 30-second boundary, and it was refused: "
-        "valid_window=1 also accepts the step before."
+        "accept the step before too (pyotp's verify has a parameter for that window)."
     )
     for offset, what in ((-30, "one step behind"), (30, "one step ahead")):
         assert code_is_valid(SECRET, code_at(offset), NOW) is True, (
-            f"a code {what} (a phone clock a little off) was refused: use valid_window=1."
+            f"a code {what} (a phone clock a little off) was refused: the window should reach one step either "
+            "side."
         )
     for offset, what in ((-60, "two steps behind"), (60, "two steps ahead")):
         assert code_is_valid(SECRET, code_at(offset), NOW) is False, (
-            f"a code {what} was accepted: the window is too wide. valid_window=1 means one step either side."
+            f"a code {what} was accepted: the window is too wide. One step either side, no more."
         )
     assert code_is_valid(SECRET, wrong_code(), NOW) is False, "a wrong code was accepted."
 
@@ -86,7 +88,7 @@ def check_code_is_valid_edges(code_is_valid):
     boundary = 1_700_000_039.9            # a float, a tenth of a second before the step ends
     assert code_is_valid(SECRET, TOTP.at(boundary), boundary) is True, "a float time should work like an int."
     assert code_is_valid(SECRET, TOTP.at(boundary + 0.2), boundary) is True, (
-        "the code of the next step, 0.2 s later, should pass with valid_window=1."
+        "the code of the next step, 0.2 s later, should pass: one step either side."
     )
     other = pyotp.random_base32()
     assert code_is_valid(other, code_at(0), NOW) is (pyotp.TOTP(other).at(NOW) == code_at(0)), (
@@ -105,10 +107,12 @@ BAD = {
     "abcdef": "letters",
     "12345a": "five digits and a letter",
     "-12345": "a minus sign",
-    to_digits("123456", FULLWIDTH): "fullwidth digits '１２３４５６' (str.isdigit() and \\d accept them: use [0-9])",
-    to_digits("123456", ARABIC_INDIC): "Arabic-Indic digits '١٢٣٤٥٦' (str.isdigit() and \\d accept them: use [0-9])",
+    to_digits("123456", FULLWIDTH): "fullwidth digits '１２３４５６' (str.isdigit() and \\d accept them: allow only "
+                                    "the ten ASCII digits)",
+    to_digits("123456", ARABIC_INDIC): "Arabic-Indic digits '١٢٣٤٥٦' (str.isdigit() and \\d accept them: allow only "
+                                       "the ten ASCII digits)",
     "123456\n": "a trailing newline (remove only ' ', and note that '$' matches before a final newline: "
-                "use re.fullmatch)",
+                "match the whole string, as the re module's docs explain)",
     "12\t3456": "a tab (only ordinary spaces are removed)",
     "123\u00a0456": "a non-breaking space (only ordinary spaces ' ' are removed)",
     "1" * 5000: "5000 characters",
@@ -131,8 +135,8 @@ def check_normalise_code(normalise_code):
         got = normalise_code(raw)
         assert got is not None, (
             f"normalise_code({raw!r}) gave None, expected {expected!r}"
-            + (": remove every ordinary space, the ones between the digits too (raw.replace(' ', '')); strip() "
-               "only takes them off the ends." if " " in raw.strip() else
+            + (": remove every ordinary space, the ones between the digits too; strip() only takes them off the "
+               "ends (Python's docs list the str methods)." if " " in raw.strip() else
                ": six ASCII digits, with spaces removed, are a well-formed code.")
         )
         assert type(got) is str, (
@@ -142,7 +146,7 @@ def check_normalise_code(normalise_code):
         assert got == expected, (
             f"normalise_code({raw!r}) gave {got!r}, expected {expected!r}"
             + (": keep it a string, or the leading 0 is lost." if raw == "012345" else
-               ": remove the spaces (raw.replace(' ', '')) before checking.")
+               ": remove the ordinary spaces before checking.")
         )
     for raw, what in BAD.items():
         got = normalise_code(raw)
@@ -154,7 +158,7 @@ def check_normalise_code(normalise_code):
         assert got == expected, (
             f"{len(raw)} characters (spaces, then 123456) gave {got!r}, expected {expected!r}: "
             + ("refuse anything longer than 20 characters, before removing the spaces or any other work "
-               "(if len(raw) > 20: return None)." if expected is None else
+               "(a huge field must cost the server nothing)." if expected is None else
                "20 characters is still within the limit: refuse only what is longer than 20.")
         )
 
@@ -220,12 +224,15 @@ def check_status_for(status_for):
             ) from None
         if expected == 200 and got != 200 and status_for(SECRET, TOTP.now(), NOW) == 200:
             raise AssertionError(
-                f"{what}: you answered {got!r}, expected 200, yet today's code passes: you checked the code "
-                "at the real clock. Pass `now` on to code_is_valid(secret, code, now)."
+                f"{what}: you answered {got!r}, expected 200, yet today's code passes: the code was checked "
+                "at the real clock, not at `now`. Either your code_is_valid ignores its `now` (does "
+                "check(\"5.1\", code_is_valid) pass?), or status_for does not hand its `now` on to it."
             )
         assert got == expected, f"{what}: you answered {got!r}, expected {expected}."
     assert status_for(SECRET, code_at(0, 1_000_000_000), 1_000_000_000) == 200, (
-        "a code made at the time `now` (a day in 2001) got no 200: pass `now` on to code_is_valid."
+        "a code made at the time `now` (a day in 2001) got no 200: the code was checked at another time. Either "
+        "your code_is_valid ignores its `now` (does check(\"5.1\", code_is_valid) pass?), or status_for does not "
+        "hand its `now` on to it."
     )
 
 
@@ -292,9 +299,11 @@ def check_chance_within(chance_within):
     for_all(st.integers(min_value=100, max_value=20 * CODES), agrees)
 
 
-def stage_5_under_attack(now, secret):
+def stage_5_under_attack(now, secret, restart_after=None):
     """Stage 5 with its clock stopped at ``now``, handing every new visitor ``secret`` (chosen by the check, not
     known to the guesser), and noting each POST it answered in ``app.config["POSTS_ANSWERED"]``: (otp, status).
+    With ``restart_after=n`` the server "restarts" with a new key after its n-th POST: the guesser's session
+    cookie is no longer valid, so every later POST is a browser that never saw a QR code (400).
 
     Built where the student's code runs (``student_side.module("workbook.checks.lesson_05")``)."""
     app = make_stage_app(5, {"TESTING": True, "SECRET_KEY": secrets.token_hex(32), "CLOCK": lambda: now,
@@ -313,6 +322,8 @@ def stage_5_under_attack(now, secret):
     def count_posts(response):
         if request.method == "POST":
             app.config["POSTS_ANSWERED"].append((request.form.get("otp"), response.status_code))
+            if len(app.config["POSTS_ANSWERED"]) == restart_after:
+                app.config["SECRET_KEY"] = secrets.token_hex(32)
         return response
 
     return app
@@ -375,10 +386,19 @@ def check_guess_code(guess_code):
         f"the app let you in at try {at + 1}, but your guesser sent {len(posts)} codes: stop at the first "
         "one that gets in (every extra try is one more line in the server's log).")
 
-    app = lesson.stage_5_under_attack(now, secret)
+    # No right code this time, and the server restarts part-way (a new key: the guesser's session is gone), so
+    # that the later posts are answered 400 (the lesson's table: a browser that never saw a QR code).
+    restart_after = rng.randrange(5, 20)
+    app = lesson.stage_5_under_attack(now, secret, restart_after)
     nothing = _wrong_codes(rng, right, 30)
     got = plain_result(guess_code(app.test_client(), list(nothing)), "guess_code(client, codes)")
     posts = _posts(app)
+    stopped_at = next((status for otp, status in posts[-1:] if otp == got), None)
+    if got is not None and stopped_at is not None and len(posts) < len(nothing):
+        raise AssertionError(
+            f"your guesser returned {got!r}, which the app answered with a {stopped_at}, not a 200: only a 200 "
+            "means you are in. Here the server restarted part-way, so its later answers were 400s (look at the "
+            "table under \"Answers that help\" for what each status means).")
     assert got is None, f"none of 30 wrong codes gets in, and your guesser returned {got!r}: return None then."
     assert len(posts) == len(nothing), (
         f"30 wrong codes, and your guesser sent {len(posts)}: try every code you are given before giving up.")

@@ -94,12 +94,14 @@ def _qr_img(text):
     return '<img alt="QR code" src="data:image/png;base64,' + base64.b64encode(picture.getvalue()).decode() + '">'
 
 
-def guide_like_app(username, password, secret):
+def guide_like_app(username, password, secret, two_factor_page="/2fa"):
     """The lesson's single 2FA page, its mistake kept: the QR code for anyone who knows the password.
 
-    One user, ``username`` with ``password``, whose TOTP secret is ``secret`` (the check draws all three)."""
+    One user, ``username`` with ``password``, whose TOTP secret is ``secret``; the login sends the browser on to
+    ``two_factor_page`` (the check draws all four). Each request it answered is noted in
+    ``app.config["REQUESTS_ANSWERED"]``: (method, path, status)."""
     app = Flask("lesson_06_guide_like")
-    app.config.update(TESTING=True, SECRET_KEY=secrets.token_hex(16))
+    app.config.update(TESTING=True, SECRET_KEY=secrets.token_hex(16), REQUESTS_ANSWERED=[])
     users = {username: {"password": password, "secret": secret}}
 
     @app.get("/login")
@@ -112,15 +114,20 @@ def guide_like_app(username, password, secret):
         if user is None or request.form.get("password") != user["password"]:
             return "Wrong username or password.", 401
         session["username"] = request.form["username"]
-        return redirect("/2fa")
+        return redirect(two_factor_page)
 
-    @app.get("/2fa")
+    @app.get(two_factor_page)
     def two_factor():
         if "username" not in session:
             return redirect("/login")
         uri = pyotp.TOTP(users[session["username"]]["secret"]).provisioning_uri(
             name=session["username"], issuer_name=ISSUER)
         return "<h1>Scan me</h1>" + _qr_img(uri) + '<form method="post"><input name="otp"></form>'
+
+    @app.after_request
+    def note(response):
+        app.config["REQUESTS_ANSWERED"].append((request.method, request.path, response.status_code))
+        return response
 
     return app
 
@@ -168,8 +175,17 @@ def check_steal_second_factor(steal_second_factor):
     username, password = "user_" + secrets.token_hex(3), secrets.token_urlsafe(12)
     secret = pyotp.random_base32()
     lesson = _lesson()
-    weak = lesson.guide_like_app(username, password, secret)
+    two_factor_page = "/" + secrets.choice(("second-factor", "verify", "two-step", "otp")) + "-" + secrets.token_hex(3)
+    weak = lesson.guide_like_app(username, password, secret, two_factor_page)
     got = _attack(steal_second_factor, weak, username, password, "against the guide-like app,")
+    answered = [tuple(entry) for entry in plain_result(weak.config["REQUESTS_ANSWERED"], "the app's log")]
+    logged_in = ("POST", "/login", 302) in answered
+    missing = [path for method, path, status in answered if status == 404]
+    assert got is not None or not logged_in or not missing, (
+        f"you logged in, then asked for {missing[0]}, an address this app does not have: you cannot know the "
+        "address of an app's 2FA page in advance (it differs from app to app, and this one's changes every run). "
+        "After the login, follow where the login sends you, as a browser does."
+    )
     assert got is not None, (
         "against the guide-like app your attack came back with nothing, yet its 2FA page shows the QR code to "
         "anyone who knows the password: log in as the user first (a POST to /login with the username and "
@@ -295,14 +311,15 @@ def _find(find_user, db, username):
             if "bindings" in raised_message(error):
                 raise AssertionError(
                     f"find_user(db, {username!r}) raised ProgrammingError ({raised_message(error)}): the parameters "
-                    "must be a tuple, (username,) with its comma. A bare string counts as one parameter per character."
+                    "must be a tuple (mind the comma of a one-item tuple). A bare string counts as one parameter "
+                    "per character."
                 ) from None
             raise AssertionError(f"find_user(db, {username!r}) raised ProgrammingError ({raised_message(error)}).") from None
         if raised(error, *SQLITE_ERRORS):
             raise AssertionError(
                 f"the name {username!r} broke your query ({raised_kind(error)}: {raised_message(error)}): the input "
-                "became part of your SQL. Pass the name as a parameter: db.execute('... WHERE username = ?', "
-                "(username,))."
+                "became part of your SQL. Pass the name as a parameter, apart from the SQL text (the lesson's "
+                "section \"Parameterised queries\"; the sqlite3 docs' \"How to use placeholders\")."
             ) from None
         raise
 
@@ -318,14 +335,15 @@ def check_find_user(find_user):
     injected = _find(find_user, db, "nobody' OR '1'='1")
     assert injected is None, (
         "the name  nobody' OR '1'='1  found a user: your query was rewritten by the input (SQL injection). "
-        "Use a ? placeholder and pass (username,) separately."
+        "Keep the name out of the SQL text: a placeholder, with the name passed separately (the lesson's section "
+        "\"Parameterised queries\")."
     )
     for asked, what in (("ALICE", "ALICE is not alice"), ("al%", "'al%' is not a user"),
                         ("al_ce", "'al_ce' is al_ce, not alice")):
         got = _username_of(_find(find_user, db, asked), asked)
         assert got == (asked if asked == "al_ce" else None), (
             f"find_user(db, {asked!r}) found {got!r}: names must match exactly, and {what}. "
-            "Use username = ?, not LIKE (which ignores case and reads % and _ as wildcards) or COLLATE NOCASE."
+            "Compare for equality, not LIKE (which ignores case and reads % and _ as wildcards) or COLLATE NOCASE."
         )
 
 
@@ -384,7 +402,7 @@ def _names_stay_data(find_user):
         built = [sql for sql in statements for name in names if type(sql) is str and name in sql]
         assert not built, (
             f"the name was written into the SQL text ({built[0]!r}): however it is quoted or escaped, that is SQL "
-            "built from the input. Put a ? in the SQL and pass the name separately, as a parameter."
+            "built from the input. Keep the SQL text fixed and pass the name separately, as a parameter."
         )
     name = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
                    min_size=1, max_size=10).map(lambda text: "«" + text + "»")
@@ -509,8 +527,9 @@ def _guarded_app(login_required):
         if not raised(error, "AssertionError"):
             raise
         raise AssertionError(
-            f"Flask refused two views guarded by your decorator ({raised_message(error)}). Put functools.wraps, "
-            "given the view, on the inner function, so each guarded view keeps its own name."
+            f"Flask refused two views guarded by your decorator ({raised_message(error)}): both now carry the inner "
+            "function's name. Each guarded view must keep its own name (the functools docs: a decorator that "
+            "copies it)."
         ) from None
 
 
@@ -518,7 +537,8 @@ def _goes_to_login(response, what):
     status = response.status_code
     location = plain_result(response.headers.get("Location", ""), "the response's headers")
     assert status in (301, 302, 303, 307, 308), (
-        f"{what}: got status {status}; return redirect(url_for('login')) instead of the page."
+        f"{what}: got status {status}; send the visitor on to the login page instead of the page (a redirect, "
+        "as in the lesson's login view)."
     )
     assert str(location).rstrip("/").endswith("login"), f"{what}: redirected to {location!r}, not to the login page."
 
@@ -531,7 +551,7 @@ def _visit(client, path, what):
         if raised(error, "KeyError"):
             raise AssertionError(
                 f"{what}: your code raised KeyError ({raised_message(error)}): an empty session has no such key, so "
-                "read it with session.get('user_id'), which gives None."
+                "read it in a way that gives None for a missing key (a session works like a dict)."
             ) from None
         if raised(error, "TypeError"):
             raise AssertionError(
@@ -565,7 +585,7 @@ def check_login_required(login_required):
     response = _visit(client, "/dashboard", "logged in")
     assert response.status_code == 200, (
         f"with user_id in the session (both factors passed) the page should open, got {response.status_code}: "
-        "call the view and return what it returns."
+        "the guard must let the request through to the view, and give back the view's own answer."
     )
     assert _page(response) == f"dashboard of user {user_id}", "return exactly what the guarded view returns."
     response = _visit(client, f"/notes/{note_id}", "a guarded page with a URL argument, logged in")
@@ -592,7 +612,8 @@ def check_login_required_passes_arguments(login_required):
     assert _page(_visit(client, f"/notes/{note_id}", "logged in")) == f"note {note_id}", (
         "pass the view's arguments through to the view."
     )
-    assert _lesson().view_name(app, "note") == "note", "keep the view's name with functools.wraps."
+    assert _lesson().view_name(app, "note") == "note", (
+        "the guarded view lost its name: each guarded view must keep its own name (the functools docs).")
 
 
 # --- questions ----------------------------------------------------------------------

@@ -15,7 +15,7 @@ import secrets
 import sqlite3
 
 from . import RUN_SEED, exercise, hidden_check, question
-from .student_side import plain, student_side
+from .student_side import plain, plain_result, raised_kind, student_side
 
 TIMECODE = 56_666_666  # the 30-second step at Unix time 1_699_999_980
 DRAW = random.SystemRandom()   # the checks' own draws: a notebook's random.seed() cannot foresee them
@@ -33,22 +33,6 @@ def _sqlite():
 def _temporary_folder():
     """A temporary folder where the student's code runs (``with ... as folder``: its path, a str)."""
     return student_side.module("tempfile").TemporaryDirectory()
-
-
-def _returned(value, what):
-    """What the student's function returned, as plain values (the grader sees nothing else)."""
-    try:
-        return plain(value)
-    except TypeError:
-        raise AssertionError(f"{what} should return plain values (True or False, numbers, text, lists, dicts), "
-                             f"not {value!r}.") from None
-
-
-def _raised(error):
-    """The name of the exception the student's code raised (when graded, that name leads the message)."""
-    if type(error).__name__ == "StudentCodeError":
-        return str(error).split(":", 1)[0]
-    return type(error).__name__
 
 
 def _rows(db, sql, params=()):
@@ -121,7 +105,7 @@ def check_accept_once(accept_once):
     step = TIMECODE + DRAW.randrange(-10 ** 6, 10 ** 6)   # a step of these weeks, another on each run
 
     def accepted(db, user_id, timecode):
-        return _returned(accept_once(db, user_id, timecode), "accept_once")
+        return plain_result(accept_once(db, user_id, timecode), "accept_once")
 
     # A users table in a file, opened twice: two workers of one app, as under gunicorn -w 4.
     with _temporary_folder() as folder:
@@ -129,7 +113,7 @@ def check_accept_once(accept_once):
         db, other_worker = _lesson().users_db(path), _lesson().users_db(path)
         try:
             first, statements = _statements(db, accept_once, db, 1, step)
-            first = _returned(first, "accept_once")
+            first = plain_result(first, "accept_once")
             assert first is True, (
                 f"the first use of a step should give True, got {first!r}. Return whether the UPDATE changed "
                 "a row (last_timecode starts as NULL: allow that in the WHERE clause)."
@@ -169,9 +153,9 @@ def check_accept_once(accept_once):
 def check_accept_once_far_steps(accept_once):
     db = _lesson().users_db()
     far = 2 ** 40 + DRAW.randrange(2 ** 20)
-    assert _returned(accept_once(db, 2, far), "accept_once") is True, "a very large step should work like any other."
-    assert _returned(accept_once(db, 2, far), "accept_once") is False
-    assert _returned(accept_once(db, 1, 1), "accept_once") is True, "alice's first step is hers alone."
+    assert plain_result(accept_once(db, 2, far), "accept_once") is True, "a very large step should work like any other."
+    assert plain_result(accept_once(db, 2, far), "accept_once") is False
+    assert plain_result(accept_once(db, 1, 1), "accept_once") is True, "alice's first step is hers alone."
 
 
 @hidden_check("7.1")
@@ -184,7 +168,7 @@ def check_accept_once_drawn_steps(accept_once):
         known = last[user_id]
         step = start + DRAW.randrange(50) if known is None else known + DRAW.choice((-3, -1, 0, 0, 1, 2, 7))
         expected = known is None or step > known
-        got = _returned(accept_once(db, user_id, step), "accept_once")
+        got = plain_result(accept_once(db, user_id, step), "accept_once")
         assert got is expected, (
             f"user {user_id}'s step {step}, the last one accepted being {known}, gave {got!r}, not {expected}: "
             "accept a step only when it is later than the last one accepted for that user."
@@ -200,7 +184,7 @@ LESSON_EXAMPLES = (0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 50)   # the failure counts th
 
 
 def _delay(throttle_delay, failures):
-    return _returned(throttle_delay(failures), f"throttle_delay({failures})")
+    return plain_result(throttle_delay(failures), f"throttle_delay({failures})")
 
 
 @exercise("7.2", "Wait longer after each failure", uses=["throttle_delay"])
@@ -215,7 +199,8 @@ def check_throttle_delay(throttle_delay):
         got = _delay(throttle_delay, failures)
         assert got == expected, (
             f"throttle_delay({failures}) gave {got!r}, expected {expected}: 30 s after the 5th failure, "
-            "doubled after each further one (30 * 2 ** (failures - 5)), never more than 900 s (15 minutes)."
+            "doubled after each further one, never more than 900 s (15 minutes). Work the first few out by hand "
+            "from the lesson's section \"Throttling\", then compare with what your function gives."
         )
 
 
@@ -358,9 +343,9 @@ def _drawn_after_seeding(function, make_db, *args):
     state = where.getstate()
     try:
         where.seed(7)
-        first = _returned(function(make_db(), *args), "your function")
+        first = plain_result(function(make_db(), *args), "your function")
         where.seed(7)
-        second = _returned(function(make_db(), *args), "your function")
+        second = plain_result(function(make_db(), *args), "your function")
     finally:
         where.setstate(state)
     return first, second
@@ -372,13 +357,13 @@ def check_device_buckets(trust_browser, failure_bucket):
     alice, bob = DRAW.sample(range(1, 10 ** 6), 2)
 
     def bucket(user_id, cookie, when):
-        return _returned(failure_bucket(db, user_id, cookie, when), "failure_bucket")
+        return plain_result(failure_bucket(db, user_id, cookie, when), "failure_bucket")
 
     with _temporary_folder() as folder:
         path = os.path.join(folder, "devices.sqlite")
         db, other_worker = _lesson().devices_db(path), _sqlite().connect(path)
         try:
-            cookie = _returned(trust_browser(db, alice, now), "trust_browser")
+            cookie = plain_result(trust_browser(db, alice, now), "trust_browser")
             assert type(cookie) is str and len(cookie) >= 22, (
                 f"trust_browser should return the new cookie's value, a random id as text of 128 bits or more, "
                 f"not {cookie!r}."
@@ -410,7 +395,7 @@ def check_device_buckets(trust_browser, failure_bucket):
                 "for every few guesses and never be paused. Trust a cookie only when its hash is in devices."
             )
             assert bucket(alice, None, now) == STRANGERS, "a browser with no device cookie is a stranger."
-            bob_cookie = _returned(trust_browser(db, bob, now), "trust_browser")
+            bob_cookie = plain_result(trust_browser(db, bob, now), "trust_browser")
             assert bucket(alice, bob_cookie, now) == STRANGERS, (
                 "a browser that bob's account trusts got a bucket of its own on alice's account: a browser is "
                 "trusted for one account, so match the user_id too."
@@ -420,7 +405,7 @@ def check_device_buckets(trust_browser, failure_bucket):
             assert late == STRANGERS, (
                 "a browser trusted more than 90 days ago still counted apart: the trust ends at `expires`."
             )
-            again = _returned(trust_browser(db, alice, now), "trust_browser")
+            again = plain_result(trust_browser(db, alice, now), "trust_browser")
             assert again != cookie, "two browsers got the same cookie: draw a new random id each time."
         finally:
             db.close()
@@ -453,7 +438,7 @@ def _guesser_against_an_owner(may_try, start, days=40):
         now = start + hour * 3600
         if hour % 6 == 0:
             attempts.append((now, True))
-        if _returned(may_try(list(attempts), now + 60), "may_try"):
+        if plain_result(may_try(list(attempts), now + 60), "may_try"):
             attempts.append((now + 60, False))
             failures.append(now + 60)
     return max(sum(1 for t in failures if end - 30 * DAY < t <= end) for end in failures) if failures else 0
@@ -470,7 +455,7 @@ def check_may_try(may_try):
         return [(now - rng.randrange(newest, oldest), False) for _ in range(count)]
 
     def ask(attempts):
-        return _returned(may_try(sorted(attempts), now), "may_try")
+        return plain_result(may_try(sorted(attempts), now), "may_try")
 
     seen = f"(inputs from seed {seed})"
     assert ask([]) is True, "an account with no attempts at all was refused."
@@ -532,9 +517,10 @@ LOGIN_TIME = 1_700_000_000
 SESSIONS = (("alice-laptop", 1), ("alice-phone", 1), ("bob-laptop", 2))
 
 
-def sessions_db(login_time=LOGIN_TIME, sessions=SESSIONS):
-    """A sessions table holding ``sessions`` ((id, user_id) pairs), each started and last seen at ``login_time``."""
-    db = sqlite3.connect(":memory:")
+def sessions_db(login_time=LOGIN_TIME, sessions=SESSIONS, path=":memory:"):
+    """A sessions table holding ``sessions`` ((id, user_id) pairs), each started and last seen at ``login_time``
+    (in the database file ``path``, or in memory)."""
+    db = sqlite3.connect(path)
     db.row_factory = sqlite3.Row
     db.executescript("""
         CREATE TABLE sessions (id TEXT PRIMARY KEY, user_id INTEGER NOT NULL, started REAL NOT NULL,
@@ -547,14 +533,39 @@ def sessions_db(login_time=LOGIN_TIME, sessions=SESSIONS):
     return db
 
 
+def open_db(path):
+    """Another connection to the database file ``path``: another worker of the same app."""
+    db = sqlite3.connect(path)
+    db.row_factory = sqlite3.Row
+    return db
+
+
+NOT_COMMITTED = ("your change is not committed: another connection to the same database file (another worker of "
+                 "the app, or the app after a restart) does not see it, and it is lost when this connection "
+                 "closes. The exercise's last line says how to commit each write.")
+
+
 @exercise("7.6", "End sessions on the server", uses=["session_user", "end_all_sessions"])
 def check_session_user(session_user, end_all_sessions):
+    # The sessions table in a file, opened twice: the connection your functions get, and another worker's.
+    with _temporary_folder() as folder:
+        connections = []
+        try:
+            _check_session_user(session_user, end_all_sessions, os.path.join(folder, "sessions.sqlite"), connections)
+        finally:
+            for connection in connections:
+                connection.close()
+
+
+def _check_session_user(session_user, end_all_sessions, path, connections):
     login = LOGIN_TIME + DRAW.randrange(10 ** 6)
 
     def user(session_id, now):
-        return _returned(session_user(db, session_id, now), "session_user")
+        return plain_result(session_user(db, session_id, now), "session_user")
 
-    db = _lesson().sessions_db(login)
+    db = _lesson().sessions_db(login, SESSIONS, path)
+    other_worker = _lesson().open_db(path)
+    connections += [db, other_worker]
     got = user("alice-laptop", login + 60)
     assert got == 1, f"a session used a minute ago should give its user_id 1, got {got!r}."
     assert user("no-such-session", login) is None, (
@@ -568,6 +579,8 @@ def check_session_user(session_user, end_all_sessions):
             "minutes after her login: set last_seen = now each time the session is used, so the 30 idle "
             "minutes count from her last request, not from the login."
         )
+    seen_elsewhere = _rows(other_worker, "SELECT last_seen FROM sessions WHERE id = 'alice-laptop'")
+    assert seen_elsewhere == [(now,)], f"alice's last_seen moved to {now} on your connection, but {NOT_COMMITTED}"
     idle = user("bob-laptop", login + IDLE_SECONDS + 1)
     assert idle is None, (
         "bob's session, unused for 30 minutes and 1 second, still gave his user_id: end a session when "
@@ -576,18 +589,28 @@ def check_session_user(session_user, end_all_sessions):
     assert user("bob-laptop", login + 60) is None, (
         "an idle session came back to life: delete its row when it times out."
     )
+    assert not _rows(other_worker, "SELECT id FROM sessions WHERE id = 'bob-laptop'"), (
+        f"bob's timed-out session is gone from your connection, but {NOT_COMMITTED}")
     late = user("alice-laptop", login + MAX_SECONDS + 1)
     assert late is None, (
         "alice's session, busy all along, still worked 12 hours after her login: end a session when "
         "now - started > 12 * 3600, however recent the last request (the absolute limit)."
     )
-    db = _lesson().sessions_db(login)
+    db.close()
+    os.remove(path)
+    db = _lesson().sessions_db(login, SESSIONS, path)
+    other_worker = _lesson().open_db(path)
+    connections += [db, other_worker]
     end_all_sessions(db, 1)
     left = {row[0] for row in _rows(db, "SELECT id FROM sessions")}
     assert left == {"bob-laptop"}, (
         f"after end_all_sessions(db, 1) these sessions are left: {sorted(left)}. Delete every session of "
         "that user (a stolen copy of any cookie must open nothing), and no one else's."
     )
+    elsewhere = {row[0] for row in _rows(other_worker, "SELECT id FROM sessions")}
+    assert elsewhere == {"bob-laptop"}, (
+        f"end_all_sessions ended alice's sessions on your connection, but {NOT_COMMITTED} (another worker still "
+        f"lets in {sorted(elsewhere - {'bob-laptop'})})")
     assert user("alice-phone", login + 60) is None, "an ended session still gave its user."
 
 
@@ -617,7 +640,7 @@ def check_session_user_drawn_days(session_user, end_all_sessions):
                 known[2], expected = now, user_id
         else:
             seen = "ended before"
-        got = _returned(session_user(db, session_id, now), "session_user")
+        got = plain_result(session_user(db, session_id, now), "session_user")
         assert got == expected, (
             f"a session {seen}, used at {now}, gave {got!r}, not {expected!r}: at most 30 idle minutes since "
             "the last request, 12 hours since the login."
@@ -635,7 +658,7 @@ def _failures(db, session_id):
 @exercise("7.9", "Count wrong tries against the session", uses=["count_disable_failure"])
 def check_count_disable_failure(count_disable_failure):
     def counted(session_id, **allowed):
-        return _returned(count_disable_failure(db, session_id, **allowed), "count_disable_failure")
+        return plain_result(count_disable_failure(db, session_id, **allowed), "count_disable_failure")
 
     db = _lesson().sessions_db()
     answers = [counted("alice-laptop") for _ in range(5)]
@@ -666,7 +689,7 @@ def check_count_disable_failure(count_disable_failure):
 def check_count_disable_failure_is_one_update(count_disable_failure):
     db = _lesson().sessions_db()
     result, statements = _statements(db, count_disable_failure, db, "alice-laptop")
-    assert _returned(result, "count_disable_failure") is True
+    assert plain_result(result, "count_disable_failure") is True
     assert len(statements) == 1 and statements[0].upper().startswith("UPDATE"), (
         "count and check in one UPDATE ... WHERE disable_failures < ?: with a SELECT first, a burst of "
         f"requests sent at once all see the old count. Your SQL: {statements}"
@@ -682,7 +705,7 @@ def check_count_disable_failure_drawn_limits(count_disable_failure):
     for _ in range(25):
         session_id, allowed = DRAW.choice(sessions)[0], DRAW.randrange(1, 6)
         expected = used[session_id] < allowed
-        got = _returned(count_disable_failure(db, session_id, allowed=allowed), "count_disable_failure")
+        got = plain_result(count_disable_failure(db, session_id, allowed=allowed), "count_disable_failure")
         assert got is expected, (
             f"a session with {used[session_id]} wrong tries, allowed={allowed}, gave {got!r}, not {expected}."
         )
@@ -731,9 +754,26 @@ def _drawn_code():
 
 
 def _codes(value):
-    codes = _returned(value, "make_recovery_codes")
+    codes = plain_result(value, "make_recovery_codes")
     assert type(codes) is list and len(codes) == 10, f"return a list of 10 codes, not {codes!r}."
     return codes
+
+
+LOW_ENTROPY = ("your codes are far from random: {}. A recovery code stands in for the password and the phone at "
+               "once, so a guesser must face all of it: each of the 24 characters drawn on its own from the whole "
+               "RECOVERY_ALPHABET (5 bits each, 120 bits a code). Reread how the exercise says to draw them.")
+
+
+def _random_enough(codes):
+    """Refuse codes whose characters are not drawn one by one: 24 characters from 32 have about 17 different ones
+    (7 or fewer: about 1 chance in 10**9), and 20 codes hold many characters at each position."""
+    for code in codes:
+        letters = set(code.replace("-", ""))
+        assert len(letters) >= 8, LOW_ENTROPY.format(f"{code!r} uses only {len(letters)} different characters")
+    for position in range(24):
+        seen = {code.replace("-", "")[position] for code in codes}
+        assert len(seen) >= 5, LOW_ENTROPY.format(
+            f"across {len(codes)} codes, character {position + 1} is always one of {sorted(seen)}")
 
 
 @exercise("7.7", "Make ten recovery codes", uses=["make_recovery_codes"])
@@ -750,26 +790,29 @@ def check_make_recovery_codes(make_recovery_codes):
                     f"{code!r} is not like abcd-efgh-ijkm-nopq-rstu-vwxy: 24 characters from RECOVERY_ALPHABET "
                     "in groups of 4 joined by '-'."
                 )
-            assert len(set(codes)) == 10, "two of the codes are the same: draw each one afresh with secrets.choice."
+            assert len(set(codes)) == 10, (
+                "two of the codes are the same: draw each one afresh, character by character.")
+            _random_enough(bobs + codes)
             stored = _stored(db, alice)
-            assert stored, "nothing was stored in recovery_codes for alice: INSERT (user_id, hash_code(code)) for each code."
+            assert stored, "nothing was stored in recovery_codes for alice: one row per code, holding its hash."
             for code in codes:
-                assert code not in stored, "a code is stored as it is: store hash_code(code), never the code itself."
+                assert code not in stored, (
+                    "a code is stored as it is: store its hash (the lesson's hash_code), never the code itself.")
             assert stored == {sha256_hex(code) for code in codes}, (
-                "the stored hashes do not match the codes returned: store hash_code(code) for exactly the 10 "
+                "the stored hashes do not match the codes returned: store the hashes of exactly the 10 "
                 "codes you return."
             )
             assert _stored(other_worker, alice) == stored, (
-                "another connection (another worker) cannot see the new codes: commit them (do the writes "
-                "inside `with db:`)."
+                "another connection (another worker) cannot see the new codes: commit them, as in Exercise 7.1."
             )
             assert _stored(db, bob) == {sha256_hex(code) for code in bobs}, (
-                "making alice's codes changed bob's: only delete the rows WHERE user_id = ?."
+                "making alice's codes changed bob's: remove only this user's rows."
             )
             fresh = _codes(make_recovery_codes(db, alice))
             assert set(fresh).isdisjoint(codes), "a second call gave some of the same codes: they must be random each time."
             assert _stored(db, alice) == {sha256_hex(code) for code in fresh}, (
-                "after a second call the user should have only the 10 new codes: DELETE the old ones first."
+                "after a second call the user should have only the 10 new codes: the old ones must stop working, "
+                "so remove them first."
             )
         finally:
             db.close()
@@ -777,7 +820,8 @@ def check_make_recovery_codes(make_recovery_codes):
     first, second = _drawn_after_seeding(make_recovery_codes, _lesson().codes_db, 1)
     assert set(first).isdisjoint(second), (
         "after random.seed(7), your codes came out the same twice: they come from the `random` module, "
-        "whose next numbers anyone can work out from a few outputs. Draw them with secrets.choice()."
+        "whose next numbers anyone can work out from a few outputs. Draw them with the module made for secrets "
+        "(the exercise names it)."
     )
 
 
@@ -811,7 +855,7 @@ def _recovery_fixture(path):
 @exercise("7.8", "Use a recovery code once", uses=["use_recovery_code"])
 def check_use_recovery_code(use_recovery_code):
     def used(user_id, code):
-        return _returned(use_recovery_code(db, user_id, code), "use_recovery_code")
+        return plain_result(use_recovery_code(db, user_id, code), "use_recovery_code")
 
     with _temporary_folder() as folder:
         path = os.path.join(folder, "codes.sqlite")
@@ -819,7 +863,7 @@ def check_use_recovery_code(use_recovery_code):
         other_worker = _sqlite().connect(path)
         try:
             first, statements = _statements(db, use_recovery_code, db, alice, alice_codes[0])
-            first = _returned(first, "use_recovery_code")
+            first = plain_result(first, "use_recovery_code")
             assert first is True, (
                 f"alice's first recovery code should give True, got {first!r}: DELETE the row with her user_id "
                 "and the code's hash (the table holds hashes, never codes), then return whether a row went."
@@ -849,9 +893,9 @@ def check_use_recovery_code(use_recovery_code):
 @hidden_check("7.8")
 def check_use_recovery_code_strange_input(use_recovery_code):
     alice, _, alice_codes, _, db = _recovery_fixture(":memory:")
-    assert _returned(use_recovery_code(db, alice, "x' OR '1'='1"), "use_recovery_code") is False
+    assert plain_result(use_recovery_code(db, alice, "x' OR '1'='1"), "use_recovery_code") is False
     assert len(_stored(db, alice)) == 3, "a strange input deleted codes: pass values as ? parameters."
-    assert _returned(use_recovery_code(db, alice, alice_codes[2]), "use_recovery_code") is True
+    assert plain_result(use_recovery_code(db, alice, alice_codes[2]), "use_recovery_code") is True
 
 
 @hidden_check("7.8")
@@ -863,7 +907,7 @@ def check_use_recovery_code_drawn_tries(use_recovery_code):
     DRAW.shuffle(tries)
     for user_id, code in tries:
         expected = (user_id, code) in left
-        got = _returned(use_recovery_code(db, user_id, code), "use_recovery_code")
+        got = plain_result(use_recovery_code(db, user_id, code), "use_recovery_code")
         assert got is expected, f"user {user_id} trying a code gave {got!r}, not {expected}."
         left.discard((user_id, code))
     assert _stored(db, alice) | _stored(db, bob) == {sha256_hex(code) for _, code in left}
@@ -935,16 +979,16 @@ def check_secrets_at_rest(store_secret, load_secret):
                 "with Fernet and that key (never a key of your own, nor a home-made cipher), and store the "
                 "token as text."
             )
-            loaded = _returned(load_secret(db, 1, [old_key]), "load_secret")
+            loaded = plain_result(load_secret(db, 1, [old_key]), "load_secret")
             assert loaded == alice_secret, f"load_secret gave {loaded!r}, not alice's secret (as text)."
             new_key = Fernet.generate_key()
             keys = [new_key, old_key]      # rotation: the new key first, the old one still there
             try:
-                after = _returned(load_secret(db, 1, keys), "load_secret")
+                after = plain_result(load_secret(db, 1, keys), "load_secret")
             except NotImplementedError:
                 raise
             except Exception as error:  # noqa: BLE001 - the hint names the usual cause
-                after = _raised(error)
+                after = raised_kind(error)
             assert after == alice_secret, (
                 f"after a new key was put first, alice's secret, stored under the old key, gave {after!r}: every "
                 "key in the list must be able to decrypt (MultiFernet), not only the first."
@@ -954,9 +998,9 @@ def check_secrets_at_rest(store_secret, load_secret):
                 "a secret stored after the rotation was not encrypted with the first (newest) key: once the old "
                 "key is dropped, it could not be read."
             )
-            assert _returned(load_secret(db, 2, [new_key]), "load_secret") == bob_secret, (
+            assert plain_result(load_secret(db, 2, [new_key]), "load_secret") == bob_secret, (
                 "bob's secret could not be read with the new key alone.")
-            assert _returned(load_secret(db, 1, keys), "load_secret") == alice_secret
+            assert plain_result(load_secret(db, 1, keys), "load_secret") == alice_secret
             assert _stored_secret(db, 1) != _stored_secret(db, 2)
         finally:
             db.close()
@@ -1005,7 +1049,7 @@ def check_security_event(security_event):
     now = 1_700_000_000 + DRAW.randrange(10 ** 6)
     for kind, message in EVENT_MESSAGES.items():
         form = _typed_form(kind)
-        event = _returned(security_event(kind, dict(form), now), "security_event")
+        event = plain_result(security_event(kind, dict(form), now), "security_event")
         assert type(event) is dict, f"security_event should return a dict, not {event!r}."
         assert set(event) == {"kind", "detail", "time"}, (
             f"the event has the keys {sorted(event)}: give NOTIFY exactly kind, detail and time. Whatever else "
@@ -1030,7 +1074,7 @@ def check_security_event(security_event):
             )
         for name in typed:
             other = dict(form, **{name: _another(name, form[name])})
-            again = _returned(security_event(kind, other, now), "security_event")
+            again = plain_result(security_event(kind, other, now), "security_event")
             assert type(again) is dict and str(again.get("detail")) == detail, (
                 f"the detail changed when only the {name} typed changed: it shows something of it (a few "
                 "characters, its length). A masked secret still gives away what it shows. Leave it out whole."

@@ -19,7 +19,7 @@ import sqlite3
 import string
 
 from . import exercise, question
-from .student_side import plain, student_side
+from .student_side import plain, plain_result, raised_kind, raised_message, student_side
 
 DRAW = random.SystemRandom()   # the checks' own draws: a notebook's random.seed() cannot foresee them
 SIBLING_ORIGIN = "https://login.example.test"  # the relay on a sibling subdomain, as the lesson shows it
@@ -28,22 +28,6 @@ SIBLING_ORIGIN = "https://login.example.test"  # the relay on a sibling subdomai
 def _lesson():
     """This module where the student's code runs: the fixture builders of 8.5, called there."""
     return student_side.module(__name__)
-
-
-def _returned(value, what):
-    """What the student's function returned, as plain values (the grader sees nothing else)."""
-    try:
-        return plain(value)
-    except TypeError:
-        raise AssertionError(f"{what} should return plain values (True or False, numbers, text, bytes, lists, "
-                             f"dicts), not {value!r}.") from None
-
-
-def _raised(error):
-    """ "TypeName: message" of what the student's code raised (when graded, the message already says so)."""
-    if type(error).__name__ == "StudentCodeError":
-        return str(error)
-    return f"{type(error).__name__}: {error}"
 
 
 # ---- 8.Q1 ---------------------------------------------------------------------------------------
@@ -85,7 +69,7 @@ def _attack(take_over, number, where, **settings):
     from ..phishing import attacker_opens_dashboard
 
     app, loot = _relay_login(number, **settings)
-    headers = _returned(take_over(json.loads(json.dumps(loot))), "take_over")  # the loot as /relay-loot?format=json shows it
+    headers = plain_result(take_over(json.loads(json.dumps(loot))), "take_over")  # the loot as /relay-loot?format=json shows it
     assert type(headers) is dict, (
         f"return a dict of request headers, like {{'Cookie': 'name=value'}}, not {type(headers).__name__}.")
     dashboard = attacker_opens_dashboard(app, {str(k): str(v) for k, v in headers.items()})
@@ -173,8 +157,8 @@ def check_read_client_data(read_client_data):
                 raise AssertionError("base64url leaves out the '=' padding at the end: add it back (to a multiple of "
                                      "4 characters) before decoding.") from None
             raise AssertionError(f"decode response['clientDataJSON'], the JSON text the browser wrote (your code "
-                                 f"raised {_raised(error)}).") from None
-        given = _returned(given, "read_client_data")
+                                 f"raised {raised_kind(error)}: {raised_message(error)}).") from None
+        given = plain_result(given, "read_client_data")
         if type(given) in (str, bytes):
             raise AssertionError("return the parsed JSON, a dict (json.loads), not the text.")
         if given != right and type(given) is dict and ("attestationObject" in given or "clientDataJSON" in given):
@@ -225,7 +209,7 @@ def _read(data, rp_id, flags_at=32, counter_at=33, order="big"):
 def check_read_authenticator_data(read_authenticator_data):
     cases = _authenticator_data_inputs()
     for data, rp_id, right in cases:
-        given = _returned(read_authenticator_data(bytes(data), rp_id), "read_authenticator_data")
+        given = plain_result(read_authenticator_data(bytes(data), rp_id), "read_authenticator_data")
         assert type(given) is dict and set(given) >= set(right), (
             f"return a dict with the keys {sorted(right)}, not {given!r}.")
         given = {key: given[key] for key in right}
@@ -305,7 +289,7 @@ HINTS_8_4 = {
 @exercise("8.4", "The browser's RP ID rule", uses=["rp_id_allowed"])
 def check_rp_id_allowed(rp_id_allowed):
     for origin, rp_id, allowed, why in _rp_id_cases():
-        given = _returned(rp_id_allowed(origin, rp_id), "rp_id_allowed")
+        given = plain_result(rp_id_allowed(origin, rp_id), "rp_id_allowed")
         assert type(given) is bool, f"return True or False, not {given!r}."
         if given == allowed:
             continue
@@ -421,9 +405,9 @@ def _login(finish, site, session, credential, spy, what):
     except NotImplementedError:
         raise
     except Exception as error:
-        raise AssertionError(f"{what}: your code raised {_raised(error)}. When a login fails, return "
-                             "None (catch the library's InvalidAuthenticationResponse).") from None
-    return _returned(result, "finish_passkey_login")
+        raise AssertionError(f"{what}: your code raised {raised_kind(error)}: {raised_message(error)}. When a login fails, return "
+                             "None (catch the error the library raises for a refused response; its docs name it).") from None
+    return plain_result(result, "finish_passkey_login")
 
 
 def _refused(finish, site, session, credential, spy, what, hint):
@@ -432,7 +416,8 @@ def _refused(finish, site, session, credential, spy, what, hint):
         raise AssertionError(f"{what} logged in: {hint}")
     if "challenge" in session:
         raise AssertionError(f"after {what} the challenge was still in the session: remove it whether the login "
-                             "passes or fails (session.pop first), so that no one can try again with it.")
+                             "passes or fails, as the first thing you do with it, so that no one can try again "
+                             "with it.")
 
 
 @exercise("8.5", "Verify a passkey login on the server", uses=["finish_passkey_login"])
@@ -457,9 +442,11 @@ def check_finish_passkey_login(finish_passkey_login):
                                      f"its passkey's row ({site.user_id}), not {result!r}.")
             if "challenge" in session:
                 raise AssertionError("after a login the challenge was still in the session: remove it whether the "
-                                     "login passes or fails (session.pop first), so that no one can try again with it.")
+                                     "login passes or fails, as the first thing you do with it, so that no one can "
+                                     "try again with it.")
             _refused(finish_passkey_login, site, session, credential, spy, "the same signed response, sent again",
-                     "a challenge works once: pop it from the session, and refuse a login with none.")
+                     "a challenge works once: take it out of the session as you read it, and refuse a login "
+                     "with none.")
 
         # The relay on a sibling subdomain: the RP ID is the parent, the origin is the relay's.
         site = _Site("example.test", "https://www.example.test", Authenticator())
@@ -480,7 +467,7 @@ def check_finish_passkey_login(finish_passkey_login):
                       "a right passkey login") == site.user_id, "a right passkey login was refused."
         if site.sign_count() != site.browser.authenticator.credentials[0].sign_count:
             raise AssertionError(f"after a login the passkeys row still has sign_count {site.sign_count()}: store the "
-                                 "new sign count (verified.new_sign_count), or a copied passkey goes unnoticed.")
+                                 "new sign count the library gives back, or a copied passkey goes unnoticed.")
 
         copy = site.browser.authenticator.clone()  # a thief copies the authenticator, counter and keys
         session, options = site.ask()
@@ -489,14 +476,15 @@ def check_finish_passkey_login(finish_passkey_login):
         session, options = site.ask()
         _refused(finish_passkey_login, site, session, Browser(copy).get(site.origin, options), spy,
                  "a copied passkey whose counter did not grow",
-                 "pass the stored sign_count as credential_current_sign_count and store the new one after each "
-                 "login, so that a counter going backwards is refused.")
+                 "hand the library the sign count stored for this passkey and store the new one after each "
+                 "login, so that a counter going backwards is refused (py_webauthn's docs on the sign count).")
 
         unverified = _Site("example.test", "https://www.example.test", Authenticator(user_verification=False))
         session, options = unverified.ask()
         _refused(finish_passkey_login, unverified, session, unverified.browser.get(unverified.origin, options), spy,
                  "a passkey that did not verify its user (no PIN, no fingerprint)",
-                 "require_user_verification=True: without it the passkey is one factor, something you have.")
+                 "the library was not asked to insist on user verification, which it can (its docs): without "
+                 "it the passkey is one factor, something you have.")
 
         stranger = _Site("example.test", "https://www.example.test", Authenticator())
         session, options = site.ask()
