@@ -6,11 +6,19 @@ app folder, a student's included:
     pytest tests/stages --app-dir my_app --stage 5
 """
 import os
+import sys
 from collections import Counter
 
 import pytest
 
 from workbook.fixed_clock import FixedClock
+
+# jsonschema, which nbformat imports, builds 39 grammars at import for its "iri" format checks when
+# rfc3987-syntax is installed (python-jsonschema/jsonschema#1428): 1-2 CPU seconds in every pytest process
+# of `make test-fast` (where nbval, which imports it first, is not loaded), for checks no schema of ours
+# or of nbformat's uses ("format" appears in none). Without the module, jsonschema leaves those two
+# format checks out, and validates everything else as before.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 
 def pytest_addoption(parser):

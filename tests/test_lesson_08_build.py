@@ -63,5 +63,8 @@ def test_following_the_build_steps_on_stage_7_passes_the_stage_8_tests(tmp_path)
     before = run_stage_tests(8, app, extra_args=("-x", "-q", "-k", "passkey"))
     assert not before.passed, "stage 7 passes the stage 8 tests before the steps: they test nothing"
     follow_the_steps(app)
-    after = run_stage_tests(8, app, extra_args=("-q",))
+    # Every stage 8 test but the slow ones: months of simulated guessing at the ceilings of throttle.py, a file
+    # the steps leave as stage 7 has it (checked here), and which stages 7 and 8 are both simulated with.
+    assert (app / "throttle.py").read_bytes() == (stage(7).folder / "throttle.py").read_bytes()
+    after = run_stage_tests(8, app, extra_args=("-q", "-m", "not slow"))
     assert after.passed, after.output[-3000:]
