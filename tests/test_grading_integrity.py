@@ -48,8 +48,11 @@ def test_check_my_app_names_every_failing_test_of_the_stage(tmp_path, capsys):
     assert out.startswith("❌ Stage 6 tests: ")
     # Not only the first failure: the plugin keeps going on one stage. (A test whose enrolled user
     # could not be set up, the stage 5 app having no /register, is named as an ERROR.)
-    named = [line for line in out.splitlines() if line.startswith(("FAILED tests/", "ERROR tests/"))]
+    named = [line for line in out.splitlines() if line.lstrip().startswith(("FAILED test_", "ERROR (setup) test_"))]
     assert len(named) >= 2, out
+    # each with the reason why, under it
+    reasons = [line for line in out.splitlines() if line.lstrip().startswith("why: ")]
+    assert len(reasons) >= len(named), out
 
 
 # ---------------------------------------------------------------------------
