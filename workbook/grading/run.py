@@ -104,7 +104,8 @@ class TaskRunner:
     def run_app(self, task, task_dir):
         """The AppGrade of ``task``'s my_app/ (apps.py: one test process, the highest stage passed)."""
         return grade_app(task.folder / "my_app", task_dir, timeout=self.app_timeout, cancelled=self.cancelled,
-                         engine=self.engine, cache=self._app_cache, partial=self.partial_credit)
+                         engine=self.engine, cache=self._app_cache, partial=self.partial_credit,
+                         sandbox=self.sandbox.start())   # the run's one sandbox: notebooks and apps alike
 
     # -- a notebook ---------------------------------------------------------
 
