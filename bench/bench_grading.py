@@ -13,8 +13,9 @@
    the CPU seconds it used (what an idle machine's cores would have to do), and the largest
    process's peak memory (``ru_maxrss`` of the grader and every process it waited for). With
    several ``--students``, each class in turn, and a table of the figures per class and per student.
-3. Checks the marks against bench/baseline_report.csv: the grader's report before the speed
-   work of issue 11 (written at 4384d99 with ``--write-baseline``), on one student of each kind
+3. Checks the marks against bench/baseline_report.csv: a grader's report written with
+   ``--write-baseline`` (first at 4384d99, before the speed work of issue 11; again on 2026-12-05,
+   when lesson 08, the questions and the judge of issue 20 had come), on one student of each kind
    in this class (student01-07, 10, 20, 30 of the default class; each student is compared with
    the baseline student who handed in the same files).
 4. Times the plain way: ``jupyter nbconvert --to notebook --execute``, one
