@@ -94,6 +94,9 @@ def test_a_code_is_accepted_for_90_seconds_60_of_them_after_it_shows():
     text = markdown(5)
     assert "accepted for 90 seconds of the server's time" in text and "up to 60 seconds" in text
     assert "usable for up to 90 seconds" not in text
+    later = markdown(7)                             # lesson 07 counts the same way
+    assert "accepts a code for 90 seconds of its own time" in later and "up to 60 seconds" in later
+    assert "60 to 90 seconds" not in later
 
 
 @pytest.mark.parametrize("lesson", [2, 3, 4, 5, 6])
@@ -665,3 +668,29 @@ def test_the_stage_diff_is_shown_only_on_request_after_the_build(lesson):
     shown = [c.source for c in cells(lesson) if c.cell_type == "code"
              and any(line.startswith("show_changes(") for line in c.source.splitlines())]
     assert not shown, f"lesson {lesson:02d} prints the Build's answer on Run All"
+
+
+def test_lesson_02_lists_the_stage_code_the_build_asks_for_only_on_request():
+    listed = [c.source for c in cells(2) if c.cell_type == "code" and _listing_calls(c.source)]
+    assert listed and all("if SHOW_THE_BUILDS_ANSWER:" in source for source in listed), (
+        "lesson 02 lists stage 2's code, the Build's answer, on Run All")
+
+
+def test_lesson_05_runs_the_stages_normalise_code_only_after_5_2s_check():
+    notebook = cells(5)
+    check_at = next(i for i, c in enumerate(notebook) if 'check("5.2"' in c.source)
+    early = [c.id for c in notebook[:check_at] if c.cell_type == "code" and "stage5.normalise_code" in c.source]
+    assert not early, f"lesson 05 prints the stage's normalise_code above 5.2's check: {early}"
+
+
+@pytest.mark.parametrize("wrong", [lambda text: "data:image/png;base64,AAAA", lambda text: b"not even text",
+                                   lambda text: 1 / 0])
+def test_lesson_03_draws_with_the_stages_function_when_3_2_is_wrong(wrong, capsys):
+    """A wrong 3.2 gets a one-line note and stage 3's picture, never a QRDecodeError two cells later."""
+    from workbook.phone import Phone
+    cell = next(c.source for c in cells(3) if c.id == "03-21")
+    contract = "otpauth://totp/Flask%202FA%20Workbook:student?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&issuer=Flask%202FA%20Workbook"
+    namespace = {"qr_data_uri": wrong, "contract": contract, "Phone": Phone}
+    exec(cell, namespace)
+    assert "not right yet" in capsys.readouterr().out
+    assert Phone().scan(namespace["image"]).secret == "HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ"
