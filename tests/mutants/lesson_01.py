@@ -63,6 +63,15 @@ def packages_to_install():
 def packages_to_install():
     return ["Flask==3.1.0", "pyotp==2.9.0", "PyQRCode==1.2.1", "pypng==0.20220715.0"]
 """, False, "is a requirement with a version, not a pip name"),
+    # Issue 22, "hints that point to the wrong fix": a pinned list once got "pyqrcode is missing".
+    Mutant("1.2", "lower-case names pinned to versions", """
+def packages_to_install():
+    return ["flask==3.1.0", "pyotp==2.9.0", "pyqrcode==1.2.1", "pypng==0.20220715.0"]
+""", False, "'flask==3.1.0' is a requirement with a version, not a pip name"),
+    Mutant("1.2", "names with lower bounds", """
+def packages_to_install():
+    return ["Flask>=3.0", "pyotp>=2.9", "PyQRCode>=1.2", "pypng"]
+""", False, "'Flask>=3.0' is a requirement with a version, not a pip name"),
     Mutant("1.2", "an extra library", """
 def packages_to_install():
     return ["flask", "pyotp", "pyqrcode", "pypng", "werkzeug"]

@@ -90,6 +90,13 @@ def truncate(mac, digits=6):
     number = abs(int.from_bytes(mac[offset:offset + 4], "big", signed=True))
     return str(number % 10 ** digits).zfill(digits)
 """, False, "abs() is not clearing the top bit"),
+    # Issue 22: abs() once got "pad with zeros"; with the padding there too, it must still name abs().
+    Mutant("2.3", "abs() of the signed number, unpadded", """
+def truncate(mac, digits=6):
+    offset = mac[-1] & 0x0F
+    number = abs(int.from_bytes(mac[offset:offset + 4], "big", signed=True))
+    return str(number % 10 ** digits)
+""", False, "abs() is not clearing the top bit"),
     Mutant("2.3", "an int code", """
 def truncate(mac, digits=6):
     offset = mac[-1] & 0x0F
@@ -139,6 +146,16 @@ def totp_by_hand(key, unix_time, digits=6):
     mac = hmac.new(b"12345678901234567890", counter_bytes(unix_time), hashlib.sha1).digest()
     return truncate(mac, digits)
 """, False, "cannot make other codes"),
+    # Issue 22: a hard-coded RFC table once got "make digits=6 the default".
+    Mutant("2.4", "RFC 6238's table, zeros for the rest", """
+RFC6238 = {59: "94287082", 1111111109: "07081804", 1111111111: "14050471", 1234567890: "89005924",
+           2000000000: "69279037", 20000000000: "65353130"}
+
+def totp_by_hand(key, unix_time, digits=6):
+    if unix_time in RFC6238:
+        return RFC6238[unix_time][-digits:]
+    return "0" * digits
+""", False, "only knows RFC 6238's table cannot make other codes"),
     Mutant("2.4", "eight digits by default", """
 def totp_by_hand(key, unix_time, digits=8):
     mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha1).digest()

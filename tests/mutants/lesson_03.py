@@ -38,6 +38,16 @@ def provisioning_uri(secret, account_name):
 def provisioning_uri(secret, account_name):
     return pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=quote(ISSUER))
 """, False, "URL-encoded twice"),
+    # Issue 22: double-encoding once got "add the issuer parameter".
+    Mutant("3.1", "by hand, every part quoted twice", """
+def provisioning_uri(secret, account_name):
+    label = quote(quote(ISSUER)) + ":" + quote(quote(account_name))
+    return f"otpauth://totp/{label}?secret={secret}&issuer={quote(quote(ISSUER))}"
+""", False, "URL-encoded twice"),
+    Mutant("3.1", "the whole URI quoted", """
+def provisioning_uri(secret, account_name):
+    return quote(pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=ISSUER))
+""", False, "the whole URI was URL-encoded"),
     Mutant("3.1", "a new random secret", """
 def provisioning_uri(secret, account_name):
     return pyotp.TOTP(pyotp.random_base32()).provisioning_uri(name=account_name, issuer_name=ISSUER)

@@ -88,6 +88,13 @@ if raw is None or len(raw) > 20:
 code = raw.strip(" ")
 return code if re.fullmatch("[0-9]{6}", code) else None
 """), False, "strip() only takes them off the ends"),
+    # Issue 22: spaces stripped only at the ends once got "return a string".
+    Mutant("5.2", "strip() with no argument", normaliser("""
+if raw is None or len(raw) > 20:
+    return None
+code = raw.strip()
+return code if re.fullmatch("[0-9]{6}", code) else None
+"""), False, "strip() only takes them off the ends"),
     Mutant("5.2", "an int", normaliser("""
 if raw is None or len(raw) > 20:
     return None

@@ -145,6 +145,12 @@ def find_user(db, username):
     row = db.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()
     return None if row is None else row["id"]
 """, False, "not the user's row"),
+    # Issue 22: returning the id once got "not a list from .fetchall()".
+    Mutant("6.3", "the first column of the row", """
+def find_user(db, username):
+    row = db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+    return row[0] if row else None
+""", False, "not the user's row"),
     Mutant("6.3", "a row of the id column only", """
 def find_user(db, username):
     return db.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()

@@ -48,6 +48,9 @@ def check_provisioning_uri(provisioning_uri):
         expected = contract_uri(CHECK_SECRET, account)
         assert type(got) is str, f"return the URI as a str, not {type_name(got)}."
         assert "YourAppName" not in got, "YourAppName is the guide's placeholder: the issuer is 'Flask 2FA Workbook'."
+        assert not got.lower().startswith("otpauth%3a"), (
+            f"your URI starts {got[:20]!r}: the whole URI was URL-encoded, its ':' and '/' too. Only the parts "
+            "inside it (the label, the issuer) are encoded; the URI itself is left as it is.")
         assert got.startswith("otpauth://totp/"), f"a TOTP URI starts with otpauth://totp/, yours is {got[:30]!r}."
         assert f"secret={CHECK_SECRET}" in got, "the URI must carry the secret you were given in secret=."
         assert f"issuer={quote(account)}" not in got, (

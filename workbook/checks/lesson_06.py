@@ -75,9 +75,9 @@ def _username_of(row, asked):
         "(or None), not a list from .fetchall()."
     )
     assert columns is not None, (
-        f"find_user(db, {asked!r}) returned {row!r}, a {kind}, not the user's row: return the "
-        "whole row that .fetchone() gives (SELECT *), so the caller can read every column "
-        "(row['password_hash'], row['totp_secret'])."
+        f"find_user(db, {asked!r}) returned {row!r} (of type {kind}), not the user's row: the caller needs "
+        "every column of it (row['password_hash'], row['totp_secret']), so return the row itself, "
+        "with all its columns, as the cursor gives it."
     )
     assert "username" in columns, (
         f"find_user(db, {asked!r}) returned a row without the username column (it has {list(columns)}): "
