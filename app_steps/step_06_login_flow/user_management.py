@@ -10,6 +10,7 @@ import sqlite3
 from flask import current_app, g
 from werkzeug.security import check_password_hash, generate_password_hash
 
+# ANCHOR: schema
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     id             INTEGER PRIMARY KEY,
@@ -19,6 +20,7 @@ CREATE TABLE IF NOT EXISTS users (
     totp_secret    TEXT   -- set once 2FA is on; never shown again
 );
 """
+# ANCHOR_END: schema
 
 
 def hash_password(password):
@@ -37,6 +39,7 @@ def no_such_user_hash():
     return _no_such_user_hash(current_app.config["PASSWORD_HASH_METHOD"])
 
 
+# ANCHOR: connection
 def get_db():
     """The request's database connection, opened on first use."""
     if "db" not in g:
@@ -59,6 +62,7 @@ def init_app(app):
         get_db().executescript(SCHEMA)
         close_db()
     app.teardown_appcontext(close_db)
+# ANCHOR_END: connection
 
 
 def create_user(username, password):
