@@ -155,7 +155,7 @@ def totp_by_hand(key, unix_time, digits=6):
     if unix_time in RFC6238:
         return RFC6238[unix_time][-digits:]
     return "0" * digits
-""", False, "only knows RFC 6238's table cannot make other codes"),
+""", False, "you give RFC 6238's codes for its key, not this key's"),
     Mutant("2.4", "eight digits by default", """
 def totp_by_hand(key, unix_time, digits=8):
     mac = hmac.new(key, counter_bytes(unix_time), hashlib.sha1).digest()
