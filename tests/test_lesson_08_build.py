@@ -11,6 +11,7 @@ from workbook.my_app import run_stage_tests
 from workbook.stages import stage
 
 from lesson_build import answer, build_section, edit, paste_above
+from mutants import lesson_08
 
 LESSON = "08_phishing_and_passkeys.ipynb"
 IMPORTS = "from webauthn.helpers.exceptions import InvalidAuthenticationResponse\n"
@@ -105,3 +106,16 @@ def test_following_the_build_steps_on_stage_7_passes_the_stage_8_tests(tmp_path)
     # them (test_lesson_07_08_build.py runs all of it on the app lesson 07's Build leaves).
     after = run_stage_tests(8, app, extra_args=("-q", "-k", "passkey"))
     assert after.passed, after.output[-3000:]
+
+
+@pytest.mark.slow
+def test_a_wrong_verification_pasted_in_fails_the_stage_8_test_that_names_it(tmp_path):
+    wrong = [m for m in lesson_08.MUTANTS if m.exercise == "8.5" and m.name == "user verification not required"]
+    assert len(wrong) == 1 and not wrong[0].passes
+    app = tmp_path / "my_app"
+    shutil.copytree(stage(7).folder, app, ignore=shutil.ignore_patterns("instance", "__pycache__", "CHANGES.diff"))
+    follow_the_steps(app, {"8.5": wrong[0].source.strip()})
+    run = run_stage_tests(8, app, extra_args=("-q", "-k", "user_verification_is_required_to_log_in"))
+    assert not run.passed, "the stage 8 test of user verification passes with a login that does not require it"
+    failed = [line for line in run.output.splitlines() if line.startswith("FAILED")]
+    assert failed and all("user_verification_is_required_to_log_in" in line for line in failed), run.output[-3000:]
