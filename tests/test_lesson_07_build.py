@@ -16,6 +16,7 @@ from workbook.stages import stage
 
 from lesson_build import answer, build_section, edit, function, given_cell, paste_above, replace_body, without_imports
 from mutants import lesson_07, lesson_07_round_two
+from mutants import lesson_07_throttle_and_secrets as throttle_and_secrets
 
 LESSON = "07_hardening.ipynb"
 MODULES = ["app.py", "auth.py", "two_factor.py", "user_management.py", "db.py", "throttle.py", "devices.py",
@@ -230,8 +231,17 @@ def mutant(module, exercise, name):
 # A wrong answer pasted in at its step, and the stage 7 tests that name the defence it breaks.
 WRONG_ANSWERS = {
     "7.1 replays a code": ("7.1", mutant(lesson_07, "7.1", "<= lets the same step in again"), "a_code_works_once"),
+    "7.4 one bucket": ("7.4", mutant(throttle_and_secrets, "7.4", "one shared bucket per account"),
+                       "a_trusted_browser_gets_in_while_strangers_are_paused"),
+    "7.5 one more failure": ("7.5", mutant(throttle_and_secrets, "7.5", "31 failures before the ceiling"),
+                             "thirty_days_of_guessing"),
     "7.6 last_seen stays": ("7.6", mutant(lesson_07_round_two, "7.6", "last_seen never moves"), "twelve_hours"),
-    "7.8 any code works": ("7.8", mutant(lesson_07, "7.8", "True whatever the DELETE did"), "recovery_code"),
+    "7.7 plain codes": ("7.7", mutant(lesson_07, "7.7", "codes stored as they are"), "stored_hashed"),
+    "7.8 any code works": ("7.8", mutant(lesson_07, "7.8", "True whatever the DELETE did"),
+                           "a_recovery_code_logs_in_once"),
+    "7.9 no limit": ("7.9", mutant(lesson_07_round_two, "7.9", "no limit at all"),
+                     "replace_phone_failures_end_the_session"),
+    "7.10 base64": ("7.10", mutant(throttle_and_secrets, "7.10", "base64 for encryption"), "no_totp_secret"),
 }
 
 
