@@ -68,3 +68,9 @@ def replace_body(path, name, body):
     while text[body_end - 2:body_end] == "\n\n":
         body_end -= 1
     path.write_text(text[:body_start] + body.rstrip("\n") + "\n" + text[body_end:], encoding="utf-8")
+
+
+def code_blocks(markdown):
+    """The ```python blocks of ``markdown``, each without the indentation of the list item it sits in."""
+    return ["".join(line[len(indent):] if line.strip() else "\n" for line in block.splitlines(keepends=True))
+            for indent, block in re.findall(r"^( *)```python\n(.*?)^\1```", markdown, re.S | re.M)]

@@ -14,7 +14,17 @@ import pytest
 from workbook.my_app import run_stage_tests, start_from
 from workbook.stages import stage
 
-from lesson_build import answer, build_section, edit, function, given_cell, paste_above, replace_body, without_imports
+from lesson_build import (
+    answer,
+    build_section,
+    code_blocks,
+    edit,
+    function,
+    given_cell,
+    paste_above,
+    replace_body,
+    without_imports,
+)
 from mutants import lesson_07, lesson_07_round_two
 from mutants import lesson_07_throttle_and_secrets as throttle_and_secrets
 
@@ -216,8 +226,9 @@ def test_the_build_section_names_every_step_this_test_takes():
             "count_disable_failure(get_db(), session_key(token), allowed)", 'app.extensions["totp_keys"] = keys',
             "secrets_at_rest.load_secret(get_db(), user[\"id\"], secrets_at_rest.keys())", STORE_SECRET]:
         assert words in text, f"the Build section no longer says {words!r}"
+    blocks = code_blocks(text)
     for code in (IN_TRANSACTION, TRUSTED, TRUST, CEILING_WAIT, CEILING_CHECK, YOUR_SESSION_USER, TOTP_SECRET):
-        assert code.strip() in text, f"the Build section no longer gives this code as the test pastes it:\n{code}"
+        assert code in blocks, f"the Build section no longer gives this code as the test pastes it:\n{code}"
     for exercise in range(1, 12):
         assert f"7.{exercise}" in text, f"the Build section does not say where exercise 7.{exercise} went"
 
