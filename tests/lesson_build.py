@@ -1,4 +1,6 @@
-"""What the tests that follow a lesson's Build steps share: the lesson's text and answers, and one edit."""
+"""What the tests that follow a lesson's Build steps share: the lesson's text and answers, and the edits."""
+import re
+
 import nbformat
 
 from workbook import ROOT
@@ -21,8 +23,54 @@ def answer(lesson_file, exercise_id):
     return "\n".join(line for line in source.splitlines()[1:] if "### " not in line)
 
 
-def edit(path, old, new):
-    """One step: ``old``, found exactly once in ``path``, becomes ``new``."""
+def given_cell(lesson_file, marker):
+    """The lesson's code cell that holds ``marker`` (one the lesson gives, not an answer), without its
+    imports and its print() lines: what a Build step pastes of it."""
+    source = next(c.source for c in lesson_cells(lesson_file) if c.cell_type == "code" and marker in c.source)
+    return "\n".join(line for line in source.splitlines()
+                     if not line.startswith(("import ", "from ", "print("))).strip() + "\n"
+
+
+def without_imports(source):
+    """``source`` without its top-level import lines (the module it goes into has them)."""
+    return "\n".join(line for line in source.splitlines() if not line.startswith(("import ", "from "))).strip()
+
+
+def function(source, name):
+    """The top-level function ``name`` of ``source`` (an answer cell that defines several)."""
+    start = source.index(f"def {name}(")
+    end = re.search(r"\n(?=\S)", source[start:])
+    return source[start:start + end.start()].rstrip() if end else source[start:].rstrip()
+
+
+def edit(path, old, new, count=1):
+    """One step: ``old``, found exactly ``count`` times in ``path``, becomes ``new``."""
     text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{path.name}: the step's anchor {old!r} moved; update the lesson's Build steps"
+    assert text.count(old) == count, f"{path.name}: the step's anchor {old!r} moved; update the lesson's Build steps"
     path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def paste_above(path, anchor, code):
+    """Paste ``code`` (a function or two) above the line that starts with ``anchor``."""
+    edit(path, anchor, code.strip() + "\n\n\n" + anchor)
+
+
+def replace_body(path, name, body):
+    """The body of the top-level function ``name`` (below its docstring, if any) becomes ``body``."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(f"\ndef {name}(") == 1, f"{path.name}: no single function {name}; update the Build steps"
+    start = text.index(f"\ndef {name}(") + 1
+    header_end = text.index(":\n", start) + 2
+    docstring = re.match(r'    """.*?"""\n', text[header_end:], re.S)
+    body_start = header_end + (docstring.end() if docstring else 0)
+    end = re.search(r"\n(?=\S)", text[body_start:])
+    body_end = body_start + end.start() + 1 if end else len(text)
+    while text[body_end - 2:body_end] == "\n\n":
+        body_end -= 1
+    path.write_text(text[:body_start] + body.rstrip("\n") + "\n" + text[body_end:], encoding="utf-8")
+
+
+def code_blocks(markdown):
+    """The ```python blocks of ``markdown``, each without the indentation of the list item it sits in."""
+    return ["".join(line[len(indent):] if line.strip() else "\n" for line in block.splitlines(keepends=True))
+            for indent, block in re.findall(r"^( *)```python\n(.*?)^\1```", markdown, re.S | re.M)]

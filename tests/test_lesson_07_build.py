@@ -1,9 +1,10 @@
-"""Lesson 07's Build section, followed step by step on a copy of stage 6: the stage 7 tests pass after it.
+"""Lesson 07's Build section, followed step by step: the student's own answers go into stage 7's files.
 
 The steps are the lesson's own text (solutions/07_hardening.ipynb, "Build: your app gets stage 7's
-defences"): stage 7's files (start_from(7), which keeps the student's stage 6 app aside), then the
-student's own answers to 7.1, 7.2 and 7.11 (the solution notebook's) put in where the steps say.
-Before the steps the same tests fail, so they test the steps.
+defences"): stage 7's files (start_from(7), which keeps the student's stage 6 app aside), then every
+answer of the lesson that has a place in the app (7.1, 7.2, 7.4-7.11; the solution notebook's), put in
+where the steps say. test_lesson_07_08_build.py runs the stage tests on the result; the test here checks
+that a wrong answer pasted in makes the stage tests fail, and names the defence.
 """
 import re
 import shutil
@@ -13,15 +14,111 @@ import pytest
 from workbook.my_app import run_stage_tests, start_from
 from workbook.stages import stage
 
-from lesson_build import answer, build_section, edit
+from lesson_build import (
+    answer,
+    build_section,
+    code_blocks,
+    edit,
+    function,
+    given_cell,
+    paste_above,
+    replace_body,
+    without_imports,
+)
+from mutants import lesson_07, lesson_07_round_two
+from mutants import lesson_07_throttle_and_secrets as throttle_and_secrets
 
 LESSON = "07_hardening.ipynb"
 MODULES = ["app.py", "auth.py", "two_factor.py", "user_management.py", "db.py", "throttle.py", "devices.py",
            "sessions.py", "recovery_codes.py", "secrets_at_rest.py", "events.py"]
 NEW_PAGES = ["change_password.html", "recovery_codes.html", "replace_phone.html", "replace_phone_scan.html"]
+ANSWERED = ["7.1", "7.2", "7.4", "7.5", "7.6", "7.7", "7.8", "7.9", "7.10", "7.11"]
+
+# The code the steps give (adapters between an answer's shape and stage 7's), as the lesson prints it.
+IN_TRANSACTION = '''class InTransaction:
+    """``db`` for a function that commits its own writes (``with db:``), called inside ``transaction(db)``:
+    there its commit waits for the transaction's, so all of it is kept, or none."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def __getattr__(self, name):
+        return getattr(self.db, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *error):
+        return False
+
+    def commit(self):
+        pass
+'''
+TRUSTED = '''    cookie = request.cookies.get(cookie_name()) if this_browser() else None
+    bucket = failure_bucket(get_db(), user_id, cookie, now)
+    return None if bucket == STRANGERS else bucket
+'''
+TRUST = '''    device = trusted(user_id, now)
+    if device is not None:  # trusted already: the same cookie, 90 more days
+        get_db().execute("UPDATE devices SET expires = ? WHERE id_hash = ? AND user_id = ?",
+                         (now + LIFETIME, device, user_id))
+        g.device_cookie = request.cookies.get(cookie_name())
+        return False
+    g.device_cookie = trust_browser(get_db(), user_id, now)
+    return True
+'''
+CEILING_WAIT = '''def ceiling_wait(db, key, now):
+    """None if your may_try lets this bucket try again now; else the seconds until it does."""
+    failures = [(row[0], False) for row in db.execute(
+        "SELECT at FROM failures WHERE subject = ? AND kind = ? AND bucket = ? AND at > ?",
+        (*key, now - 365 * DAY))]
+    if may_try(failures, now):
+        return None
+    later = sorted({at + window for at, _ in failures for window, _ceiling in CEILINGS})
+    return next((moment - now for moment in later if moment > now and may_try(failures, moment)), 365 * DAY)
+'''
+CEILING_LOOP = '''        for window, ceiling in limits["ceilings"]:
+            # The ceiling'th most recent failure in the window: once it is older than the
+            # window, there is room for one more.
+            oldest = db.execute(
+                "SELECT at FROM failures WHERE subject = ? AND kind = ? AND bucket = ? AND at > ?"
+                " ORDER BY at DESC LIMIT 1 OFFSET ?", (*key, now - window, ceiling - 1)).fetchone()
+            if oldest is not None:
+                return Attempt(key, None, oldest[0] + window - now)
+'''
+CEILING_CHECK = '''        if limits["ceilings"] == CEILINGS:  # passwords, codes, recovery codes: your may_try
+            wait = ceiling_wait(db, key, now)
+            if wait is not None:
+                return Attempt(key, None, wait)
+        else:  # registrations, names that are not accounts: stage 7's own ceilings
+'''
+SESSION_LIMITS = "def session_user(db, session_id, now, idle_seconds=30 * 60, max_seconds=12 * 3600):"
+FIND_SESSION_ANCHOR = ('    row = db.execute("SELECT * FROM sessions WHERE id_hash = ?", (session_key(token),)).fetchone()\n'
+                       "    if row is None:\n        return None\n")
+YOUR_SESSION_USER = '''    if row["user_id"] is not None:  # an account's session (not a registration): your session_user
+        return row if session_user(db, row["id_hash"], now, idle_seconds, max_seconds) is not None else None
+'''
+TOTP_SECRET = '''    stored = user["totp_secret"]
+    if stored is None or secrets_at_rest.PLAIN_SECRET.fullmatch(stored):
+        return secrets_at_rest.decrypt(stored)  # none, or kept in plain text by an older stage 7
+    try:
+        return secrets_at_rest.load_secret(get_db(), user["id"], secrets_at_rest.keys())
+    except secrets_at_rest.InvalidToken:  # no key given opens it
+        return None
+'''
+STORE_SECRET = "secrets_at_rest.store_secret(InTransaction(db), user_id, secret, secrets_at_rest.keys())"
 
 
-def follow_the_steps(app):
+def renamed_for_stage_7(source, *pairs):
+    """The answer with stage 7's names (what it lacks, say a limit a wrong answer left out, stays lacking)."""
+    for old, new in pairs:
+        source = source.replace(old, new)
+    return source
+
+
+def follow_the_steps(app, answers=None):
+    """Lesson 07's Build on the student's stage 6 app in ``app``; ``answers`` replaces some of the solutions'."""
+    answers = {number: answer(LESSON, number) for number in ANSWERED} | (answers or {})
     # 1. Stage 7's files; the student's stage 6 app moves aside, untouched.
     mine = {path.relative_to(app): path.read_bytes() for path in app.rglob("*") if path.is_file()}
     start_from(7, app)
@@ -29,46 +126,143 @@ def follow_the_steps(app):
     assert {path.relative_to(kept): path.read_bytes() for path in kept.rglob("*") if path.is_file()} == mine
     for name in MODULES:
         assert (app / name).read_bytes() == (stage(7).folder / name).read_bytes()
-    # 2. The student's replay guard.
-    edit(app / "user_management.py", "# ANCHOR: replay_check\ndef use_timecode(",
-         answer(LESSON, "7.1") + "\n\n\n# ANCHOR: replay_check\ndef use_timecode(")
-    text = (app / "user_management.py").read_text(encoding="utf-8")
-    start = text.index('    changed = get_db().execute(\n        "UPDATE users SET last_timecode = ?"')
-    end = text.index("    return changed == 1\n# ANCHOR_END: replay_check")
-    text = text[:start] + "    return accept_once(get_db(), user_id, timecode)\n" + text[end + len("    return changed == 1\n"):]
-    (app / "user_management.py").write_text(text, encoding="utf-8")
-    # 3. The student's pause.
-    edit(app / "throttle.py", "@dataclass(frozen=True)\nclass Attempt:",
-         answer(LESSON, "7.2") + "\n\n\n@dataclass(frozen=True)\nclass Attempt:")
+    # 2. The replay guard (7.1).
+    paste_above(app / "user_management.py", "# ANCHOR: replay_check\ndef use_timecode(", answers["7.1"])
+    replace_body(app / "user_management.py", "use_timecode", "    return accept_once(get_db(), user_id, timecode)\n")
+    # 3. The pause (7.2).
+    paste_above(app / "throttle.py", "@dataclass(frozen=True)\nclass Attempt:", answers["7.2"])
     edit(app / "throttle.py", 'locked_until = now + min(MAX_DELAY, FIRST_DELAY << min(streak - limits["free"], 30))',
          "locked_until = now + throttle_delay(streak)")
-    # 4. The student's message to the owner.
-    edit(app / "events.py", "def log_event(", "EVENT_MESSAGES = MESSAGES\n\n\n" + answer(LESSON, "7.11") + "\n\n\ndef log_event(")
+    # 4. Device cookies (7.4).
+    paste_above(app / "devices.py", "def trusted(",
+                given_cell(LESSON, 'STRANGERS = "strangers"') + "\n\n" + answers["7.4"])
+    replace_body(app / "devices.py", "trusted", TRUSTED)
+    replace_body(app / "devices.py", "trust", TRUST)
+    # 5. The ceiling (7.5).
+    paste_above(app / "throttle.py", "@dataclass(frozen=True)\nclass Attempt:", answers["7.5"] + "\n\n\n" + CEILING_WAIT)
+    edit(app / "throttle.py", CEILING_LOOP, CEILING_CHECK + CEILING_LOOP.replace("\n        ", "\n            ")
+         .replace("        for", "            for", 1))
+    # 6. Sessions (7.6): session_user in sessions.py, end_all_sessions in auth.py's logout.
+    session_user = renamed_for_stage_7(function(answers["7.6"], "session_user"), ("WHERE id = ?", "WHERE id_hash = ?"),
+                                       ("30 * 60", "idle_seconds"), ("12 * 3600", "max_seconds"),
+                                       ("def session_user(db, session_id, now):", SESSION_LIMITS))
+    paste_above(app / "sessions.py", "def find_session(", session_user)
+    edit(app / "sessions.py", FIND_SESSION_ANCHOR, FIND_SESSION_ANCHOR + YOUR_SESSION_USER)
+    edit(app / "auth.py", "import user_management\n", "import user_management\nfrom db import get_db\n")
+    paste_above(app / "auth.py", "def start_server_session(", function(answers["7.6"], "end_all_sessions"))
+    edit(app / "auth.py", 'sessions.end_all_sessions(g.user["id"])', 'end_all_sessions(get_db(), g.user["id"])')
+    # 7. and 8. Recovery codes (7.7, 7.8).
+    edit(app / "db.py", "\n\ndef close_db(", "\n\n" + IN_TRANSACTION + "\n\ndef close_db(")
+    edit(app / "recovery_codes.py", "import hashlib\n\nfrom db import get_db\n",
+         "import hashlib\nimport secrets\n\nfrom db import InTransaction, get_db\n")
+    paste_above(app / "recovery_codes.py", "def store(",
+                given_cell(LESSON, "RECOVERY_ALPHABET = ") + "\n\n" + answers["7.7"] + "\n\n\n" + answers["7.8"])
+    edit(app / "recovery_codes.py", '''def store(db, user_id, codes, now):
+    db.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
+    db.executemany(
+        "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)",
+        [(user_id, hash_recovery_code(code)) for code in codes],
+    )
+''', "def store(db, user_id, now):\n    codes = make_recovery_codes(InTransaction(db), user_id)\n")
+    replace_body(app / "recovery_codes.py", "use", "    return use_recovery_code(get_db(), user_id, code)\n")
+    edit(app / "user_management.py", "def create_user(session_token, secret, timecode, codes, now):",
+         "def create_user(session_token, secret, timecode, now):")
+    edit(app / "user_management.py", "def replace_secret(user_id, secret, timecode, expected_version, codes, now,",
+         "def replace_secret(user_id, secret, timecode, expected_version, now,")
+    edit(app / "user_management.py", "recovery_codes.store(db, user_id, codes, now)",
+         "recovery_codes.store(db, user_id, now)", count=2)
+    edit(app / "two_factor.py", "new_recovery_codes(), ", "", count=2)
+    # 9. Wrong tries against the session (7.9).
+    paste_above(app / "sessions.py", "def count_reauth_failure(", renamed_for_stage_7(
+        answers["7.9"], ("WHERE id = ?", "WHERE id_hash = ?"), ("disable_failures", "reauth_failures")))
+    replace_body(app / "sessions.py", "count_reauth_failure",
+                 "    return count_disable_failure(get_db(), session_key(token), allowed)\n")
+    # 10. Secrets at rest (7.10).
+    paste_above(app / "secrets_at_rest.py", "def init_app(", without_imports(answers["7.10"]) + '''
+
+
+def keys():
+    return current_app.extensions["totp_keys"]''')
+    edit(app / "secrets_at_rest.py", "def init_app(app, keys):\n",
+         'def init_app(app, keys):\n    app.extensions["totp_keys"] = keys\n')
+    replace_body(app / "user_management.py", "totp_secret", TOTP_SECRET)
+    edit(app / "user_management.py", "from db import get_db, transaction\n",
+         "from db import InTransaction, get_db, transaction\n")
+    edit(app / "user_management.py", '(row["reserved_name"], row["password_hash"], secrets_at_rest.encrypt(secret), timecode)',
+         '(row["reserved_name"], row["password_hash"], None, timecode)')
+    edit(app / "user_management.py", "        except sqlite3.IntegrityError:  # an account of an older stage 7 has the name\n"
+         "            return None\n", "        except sqlite3.IntegrityError:  # an account of an older stage 7 has the name\n"
+         f"            return None\n        {STORE_SECRET}\n")
+    edit(app / "user_management.py", "(secrets_at_rest.encrypt(secret), timecode, user_id, expected_version)",
+         "(None, timecode, user_id, expected_version)")
+    edit(app / "user_management.py", "        if swapped:\n", f"        if swapped:\n            {STORE_SECRET}\n")
+    # 11. The owner's message (7.11).
+    edit(app / "events.py", "def log_event(", "EVENT_MESSAGES = MESSAGES\n\n\n" + answers["7.11"] + "\n\n\ndef log_event(")
     edit(app / "events.py", '    event = {"kind": kind, "detail": detail, "time": now}\n',
          '    event = security_event(kind, {}, now) if detail == MESSAGES.get(kind) else '
          '{"kind": kind, "detail": detail, "time": now}\n')
 
 
+def stage_6_copy(tmp_path):
+    app = tmp_path / "my_app"
+    shutil.copytree(stage(6).folder, app, ignore=shutil.ignore_patterns("instance", "__pycache__", "CHANGES.diff",
+                                                                         "README.md"))
+    return app
+
+
 def test_the_build_section_names_every_step_this_test_takes():
     text = build_section(LESSON)
-    assert len(re.findall(r"^\d+\. \*\*", text, re.M)) == 5
-    for words in MODULES + NEW_PAGES + ["static/style.css", "stage7_session", "accept_once(get_db(), user_id, "
-                                        "timecode)", "throttle_delay(streak)",
-                                        'FIRST_DELAY << min(streak - limits["free"], 30)', "EVENT_MESSAGES = MESSAGES",
-                                        "security_event(kind, {}, now)", "MESSAGES.get(kind)", "check_my_app(7)",
-                                        "start_from(6)", "start_from(7)", "my_app.before_stage_7/"]:
+    assert len(re.findall(r"^\d+\. \*\*", text, re.M)) == 11
+    for words in MODULES + NEW_PAGES + [
+            "static/style.css", "stage7_session", "check_my_app(7)", "start_from(6)", "start_from(7)",
+            "my_app.before_stage_7/", "accept_once(get_db(), user_id, timecode)", "throttle_delay(streak)",
+            'FIRST_DELAY << min(streak - limits["free"], 30)', "EVENT_MESSAGES = MESSAGES",
+            "security_event(kind, {}, now)", "MESSAGES.get(kind)",
+            "failure_bucket(get_db(), user_id, cookie, now)", "trust_browser(get_db(), user_id, now)",
+            'limits["ceilings"] == CEILINGS', "ceiling_wait", "id_hash", "idle_seconds", "max_seconds",
+            'session_user(db, row["id_hash"], now, idle_seconds, max_seconds)', 'end_all_sessions(get_db(), g.user["id"])',
+            "InTransaction", "make_recovery_codes(InTransaction(db), user_id)", "new_recovery_codes(), ",
+            "use_recovery_code(get_db(), user_id, code)", "reauth_failures",
+            "count_disable_failure(get_db(), session_key(token), allowed)", 'app.extensions["totp_keys"] = keys',
+            "secrets_at_rest.load_secret(get_db(), user[\"id\"], secrets_at_rest.keys())", STORE_SECRET]:
         assert words in text, f"the Build section no longer says {words!r}"
+    blocks = code_blocks(text)
+    for code in (IN_TRANSACTION, TRUSTED, TRUST, CEILING_WAIT, CEILING_CHECK, YOUR_SESSION_USER, TOTP_SECRET):
+        assert code in blocks, f"the Build section no longer gives this code as the test pastes it:\n{code}"
     for exercise in range(1, 12):
         assert f"7.{exercise}" in text, f"the Build section does not say where exercise 7.{exercise} went"
 
 
+def mutant(module, exercise, name):
+    found = [m for m in module.MUTANTS if m.exercise == exercise and m.name == name]
+    assert len(found) == 1 and not found[0].passes, f"tests/mutants has no single wrong answer {exercise} {name!r}"
+    return found[0].source.strip()
+
+
+# A wrong answer pasted in at its step, and the stage 7 tests that name the defence it breaks.
+WRONG_ANSWERS = {
+    "7.1 replays a code": ("7.1", mutant(lesson_07, "7.1", "<= lets the same step in again"), "a_code_works_once"),
+    "7.4 one bucket": ("7.4", mutant(throttle_and_secrets, "7.4", "one shared bucket per account"),
+                       "a_trusted_browser_gets_in_while_strangers_are_paused"),
+    "7.5 one more failure": ("7.5", mutant(throttle_and_secrets, "7.5", "31 failures before the ceiling"),
+                             "thirty_days_of_guessing"),
+    "7.6 last_seen stays": ("7.6", mutant(lesson_07_round_two, "7.6", "last_seen never moves"), "twelve_hours"),
+    "7.7 plain codes": ("7.7", mutant(lesson_07, "7.7", "codes stored as they are"), "stored_hashed"),
+    "7.8 any code works": ("7.8", mutant(lesson_07, "7.8", "True whatever the DELETE did"),
+                           "a_recovery_code_logs_in_once"),
+    "7.9 no limit": ("7.9", mutant(lesson_07_round_two, "7.9", "no limit at all"),
+                     "replace_phone_failures_end_the_session"),
+    "7.10 base64": ("7.10", mutant(throttle_and_secrets, "7.10", "base64 for encryption"), "no_totp_secret"),
+}
+
+
 @pytest.mark.slow
-def test_following_the_build_steps_on_stage_6_passes_the_stage_7_tests(tmp_path):
-    app = tmp_path / "my_app"
-    shutil.copytree(stage(6).folder, app, ignore=shutil.ignore_patterns("instance", "__pycache__", "CHANGES.diff",
-                                                                         "README.md"))
-    before = run_stage_tests(7, app, extra_args=("-x", "-q"))
-    assert not before.passed, "stage 6 passes the stage 7 tests before the steps: they test nothing"
-    follow_the_steps(app)
-    after = run_stage_tests(7, app, extra_args=("-q",), timeout=900)
-    assert after.passed, after.output[-3000:]
+@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=list(WRONG_ANSWERS))
+def test_a_wrong_answer_pasted_in_fails_the_stage_7_test_that_names_its_defence(tmp_path, wrong):
+    exercise, source, test_name = WRONG_ANSWERS[wrong]
+    app = stage_6_copy(tmp_path)
+    follow_the_steps(app, {exercise: source})
+    run = run_stage_tests(7, app, extra_args=("-q", "-k", test_name))
+    assert not run.passed, f"stage 7's {test_name} tests pass with the wrong answer to {exercise} pasted in"
+    failed = [line for line in run.output.splitlines() if line.startswith("FAILED")]
+    assert failed and all(test_name in line for line in failed), run.output[-3000:]
