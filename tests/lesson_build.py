@@ -10,10 +10,16 @@ def lesson_cells(lesson_file):
     return nbformat.read(ROOT / "solutions" / lesson_file, as_version=4).cells
 
 
+def build_sections(lesson_file):
+    """The markdown of each of the lesson's "## Build" sections, in order (lesson 07 ends each part with one)."""
+    return [c.source for c in lesson_cells(lesson_file) if c.cell_type == "markdown" and c.source.startswith("## Build")]
+
+
 def build_section(lesson_file):
-    """The markdown of the lesson's "## Build" section."""
-    return next(c.source for c in lesson_cells(lesson_file)
-                if c.cell_type == "markdown" and c.source.startswith("## Build"))
+    """The lesson's Build steps, all of them: its "## Build" sections, one after the other."""
+    sections = build_sections(lesson_file)
+    assert sections, f"{lesson_file} has no '## Build' section"
+    return "\n\n".join(sections)
 
 
 def answer(lesson_file, exercise_id):

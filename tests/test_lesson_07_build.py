@@ -1,10 +1,14 @@
-"""Lesson 07's Build section, followed step by step: the student's own answers go into stage 7's files.
+"""Lesson 07's Build steps, followed step by step: the student's own answers go into stage 7's files.
 
-The steps are the lesson's own text (solutions/07_hardening.ipynb, "Build: your app gets stage 7's
-defences"): stage 7's files (start_from(7), which keeps the student's stage 6 app aside), then every
-answer of the lesson that has a place in the app (7.1, 7.2, 7.4-7.11; the solution notebook's), put in
-where the steps say. test_lesson_07_08_build.py runs the stage tests on the result; the test here checks
-that a wrong answer pasted in makes the stage tests fail, and names the defence.
+The steps are the lesson's own text (solutions/07_hardening.ipynb): each of its nine parts ends with a
+"Build: this part's answers into your app" section, and the steps are numbered 1-11 across the lesson.
+Stage 7's files first (start_from(7), which keeps the student's stage 6 app aside, at the end of part 1),
+then every answer of the lesson that has a place in the app (7.1, 7.2, 7.4-7.11; the solution
+notebook's), each at the end of the part whose exercise it is, put in where the steps say.
+test_lesson_07_08_build.py runs the stage tests on the finished app; the tests here check that each step
+stands where the lesson puts it, that the app passes the stage 7 tests of every defence after each part
+(the lesson says the suite passes after every part), and that a wrong answer pasted in makes the stage
+tests fail, and names the defence.
 """
 import re
 import shutil
@@ -17,10 +21,12 @@ from workbook.stages import stage
 from lesson_build import (
     answer,
     build_section,
+    build_sections,
     code_blocks,
     edit,
     function,
     given_cell,
+    lesson_cells,
     paste_above,
     replace_body,
     without_imports,
@@ -33,6 +39,10 @@ MODULES = ["app.py", "auth.py", "two_factor.py", "user_management.py", "db.py", 
            "sessions.py", "recovery_codes.py", "secrets_at_rest.py", "events.py"]
 NEW_PAGES = ["change_password.html", "recovery_codes.html", "replace_phone.html", "replace_phone_scan.html"]
 ANSWERED = ["7.1", "7.2", "7.4", "7.5", "7.6", "7.7", "7.8", "7.9", "7.10", "7.11"]
+# The Build steps at the end of each part of the lesson, and the exercise each step puts in.
+STEPS_OF_PART = {1: (1, 2), 2: (3,), 3: (4,), 4: (5,), 5: (6,), 6: (7, 8), 7: (9,), 8: (10,), 9: (11,)}
+EXERCISE_OF_STEP = {2: "7.1", 3: "7.2", 4: "7.4", 5: "7.5", 6: "7.6", 7: "7.7", 8: "7.8", 9: "7.9", 10: "7.10",
+                    11: "7.11"}
 
 # The code the steps give (adapters between an answer's shape and stage 7's), as the lesson prints it.
 IN_TRANSACTION = '''class InTransaction:
@@ -116,9 +126,11 @@ def renamed_for_stage_7(source, *pairs):
     return source
 
 
-def follow_the_steps(app, answers=None):
-    """Lesson 07's Build on the student's stage 6 app in ``app``; ``answers`` replaces some of the solutions'."""
+def follow_the_steps(app, answers=None, through_part=9):
+    """Lesson 07's Build steps on the student's stage 6 app in ``app``, those of parts 1 to ``through_part``;
+    ``answers`` replaces some of the solutions'."""
     answers = {number: answer(LESSON, number) for number in ANSWERED} | (answers or {})
+    steps = {step for part in range(1, through_part + 1) for step in STEPS_OF_PART[part]}
     # 1. Stage 7's files; the student's stage 6 app moves aside, untouched.
     mine = {path.relative_to(app): path.read_bytes() for path in app.rglob("*") if path.is_file()}
     start_from(7, app)
@@ -126,22 +138,32 @@ def follow_the_steps(app, answers=None):
     assert {path.relative_to(kept): path.read_bytes() for path in kept.rglob("*") if path.is_file()} == mine
     for name in MODULES:
         assert (app / name).read_bytes() == (stage(7).folder / name).read_bytes()
+    if 2 not in steps:
+        return
     # 2. The replay guard (7.1).
     paste_above(app / "user_management.py", "# ANCHOR: replay_check\ndef use_timecode(", answers["7.1"])
     replace_body(app / "user_management.py", "use_timecode", "    return accept_once(get_db(), user_id, timecode)\n")
+    if 3 not in steps:
+        return
     # 3. The pause (7.2).
     paste_above(app / "throttle.py", "@dataclass(frozen=True)\nclass Attempt:", answers["7.2"])
     edit(app / "throttle.py", 'locked_until = now + min(MAX_DELAY, FIRST_DELAY << min(streak - limits["free"], 30))',
          "locked_until = now + throttle_delay(streak)")
+    if 4 not in steps:
+        return
     # 4. Device cookies (7.4).
     paste_above(app / "devices.py", "def trusted(",
                 given_cell(LESSON, 'STRANGERS = "strangers"') + "\n\n" + answers["7.4"])
     replace_body(app / "devices.py", "trusted", TRUSTED)
     replace_body(app / "devices.py", "trust", TRUST)
+    if 5 not in steps:
+        return
     # 5. The ceiling (7.5).
     paste_above(app / "throttle.py", "@dataclass(frozen=True)\nclass Attempt:", answers["7.5"] + "\n\n\n" + CEILING_WAIT)
     edit(app / "throttle.py", CEILING_LOOP, CEILING_CHECK + CEILING_LOOP.replace("\n        ", "\n            ")
          .replace("        for", "            for", 1))
+    if 6 not in steps:
+        return
     # 6. Sessions (7.6): session_user in sessions.py, end_all_sessions in auth.py's logout.
     session_user = renamed_for_stage_7(function(answers["7.6"], "session_user"), ("WHERE id = ?", "WHERE id_hash = ?"),
                                        ("30 * 60", "idle_seconds"), ("12 * 3600", "max_seconds"),
@@ -151,12 +173,13 @@ def follow_the_steps(app, answers=None):
     edit(app / "auth.py", "import user_management\n", "import user_management\nfrom db import get_db\n")
     paste_above(app / "auth.py", "def start_server_session(", function(answers["7.6"], "end_all_sessions"))
     edit(app / "auth.py", 'sessions.end_all_sessions(g.user["id"])', 'end_all_sessions(get_db(), g.user["id"])')
-    # 7. and 8. Recovery codes (7.7, 7.8).
+    if 7 not in steps:
+        return
+    # 7. Making recovery codes (7.7).
     edit(app / "db.py", "\n\ndef close_db(", "\n\n" + IN_TRANSACTION + "\n\ndef close_db(")
     edit(app / "recovery_codes.py", "import hashlib\n\nfrom db import get_db\n",
          "import hashlib\nimport secrets\n\nfrom db import InTransaction, get_db\n")
-    paste_above(app / "recovery_codes.py", "def store(",
-                given_cell(LESSON, "RECOVERY_ALPHABET = ") + "\n\n" + answers["7.7"] + "\n\n\n" + answers["7.8"])
+    paste_above(app / "recovery_codes.py", "def store(", given_cell(LESSON, "RECOVERY_ALPHABET = ") + "\n\n" + answers["7.7"])
     edit(app / "recovery_codes.py", '''def store(db, user_id, codes, now):
     db.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
     db.executemany(
@@ -164,7 +187,6 @@ def follow_the_steps(app, answers=None):
         [(user_id, hash_recovery_code(code)) for code in codes],
     )
 ''', "def store(db, user_id, now):\n    codes = make_recovery_codes(InTransaction(db), user_id)\n")
-    replace_body(app / "recovery_codes.py", "use", "    return use_recovery_code(get_db(), user_id, code)\n")
     edit(app / "user_management.py", "def create_user(session_token, secret, timecode, codes, now):",
          "def create_user(session_token, secret, timecode, now):")
     edit(app / "user_management.py", "def replace_secret(user_id, secret, timecode, expected_version, codes, now,",
@@ -172,11 +194,20 @@ def follow_the_steps(app, answers=None):
     edit(app / "user_management.py", "recovery_codes.store(db, user_id, codes, now)",
          "recovery_codes.store(db, user_id, now)", count=2)
     edit(app / "two_factor.py", "new_recovery_codes(), ", "", count=2)
+    if 8 not in steps:
+        return
+    # 8. Using a recovery code (7.8): below make_recovery_codes, which stands just above store.
+    paste_above(app / "recovery_codes.py", "def store(", answers["7.8"])
+    replace_body(app / "recovery_codes.py", "use", "    return use_recovery_code(get_db(), user_id, code)\n")
+    if 9 not in steps:
+        return
     # 9. Wrong tries against the session (7.9).
     paste_above(app / "sessions.py", "def count_reauth_failure(", renamed_for_stage_7(
         answers["7.9"], ("WHERE id = ?", "WHERE id_hash = ?"), ("disable_failures", "reauth_failures")))
     replace_body(app / "sessions.py", "count_reauth_failure",
                  "    return count_disable_failure(get_db(), session_key(token), allowed)\n")
+    if 10 not in steps:
+        return
     # 10. Secrets at rest (7.10).
     paste_above(app / "secrets_at_rest.py", "def init_app(", without_imports(answers["7.10"]) + '''
 
@@ -196,6 +227,8 @@ def keys():
     edit(app / "user_management.py", "(secrets_at_rest.encrypt(secret), timecode, user_id, expected_version)",
          "(None, timecode, user_id, expected_version)")
     edit(app / "user_management.py", "        if swapped:\n", f"        if swapped:\n            {STORE_SECRET}\n")
+    if 11 not in steps:
+        return
     # 11. The owner's message (7.11).
     edit(app / "events.py", "def log_event(", "EVENT_MESSAGES = MESSAGES\n\n\n" + answers["7.11"] + "\n\n\ndef log_event(")
     edit(app / "events.py", '    event = {"kind": kind, "detail": detail, "time": now}\n',
@@ -231,6 +264,66 @@ def test_the_build_section_names_every_step_this_test_takes():
         assert code in blocks, f"the Build section no longer gives this code as the test pastes it:\n{code}"
     for exercise in range(1, 12):
         assert f"7.{exercise}" in text, f"the Build section does not say where exercise 7.{exercise} went"
+
+
+def test_the_steps_are_numbered_in_order_across_the_lesson_and_each_build_ends_in_check_my_app():
+    sections = build_sections(LESSON)
+    assert len(sections) == len(STEPS_OF_PART), "lesson 07 should end each of its parts with a Build section"
+    for part, text in zip(STEPS_OF_PART, sections, strict=True):
+        steps = [(int(m.group(1)), m.start()) for m in re.finditer(r"^(\d+)\. \*\*", text, re.M)]
+        assert tuple(number for number, _ in steps) == STEPS_OF_PART[part], f"part {part}'s Build has steps {steps}"
+        assert text.rfind("check_my_app(7)") > steps[-1][1], f"part {part}'s Build must end with check_my_app(7)"
+    assert "start_from(6)" in sections[0] and "start_from(7)" in sections[0], "the first Build starts the app"
+    assert "passes after every part" in sections[0], "the first Build must say the suite passes after every part"
+
+
+def test_each_step_ends_the_part_whose_exercise_it_puts_in():
+    """A Build section is the last cell of its part, after the check of every exercise its steps put in."""
+    cells = lesson_cells(LESSON)
+    starts = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("# Part ")]
+    ends = [*starts[1:], next(i for i, c in enumerate(cells) if c.source.startswith("## What comes next"))]
+    assert len(starts) == len(STEPS_OF_PART)
+    for part, (start, end) in enumerate(zip(starts, ends, strict=True), start=1):
+        assert cells[start].source.startswith(f"# Part {part} ·"), cells[start].source
+        build = cells[end - 1]
+        assert build.cell_type == "markdown" and build.source.startswith("## Build"), (
+            f"part {part} does not end with its Build section")
+        assert sum(c.source.startswith("## Build") for c in cells[start:end]) == 1
+        for step in STEPS_OF_PART[part]:
+            if step not in EXERCISE_OF_STEP:
+                continue
+            exercise = EXERCISE_OF_STEP[step]
+            text = re.search(rf"^{step}\. \*\*.*?(?=^\d+\. \*\*|^Then run|\Z)", build.source, re.M | re.S).group(0)
+            assert f"(Exercise {exercise})" in text, f"step {step} should put in exercise {exercise}"
+            checked = [i for i, c in enumerate(cells) if c.cell_type == "code" and f'check("{exercise}"' in c.source]
+            assert len(checked) == 1 and start < checked[0] < end - 1, (
+                f"step {step} is not at the end of the part that checks exercise {exercise}")
+
+
+# The stage 7 tests of the defences the steps put in (each step's own, as WRONG_ANSWERS below names them,
+# and the pause and the owner's events): after each part's Build they pass, with every step not yet done
+# still stage 7's own code. After the last part test_lesson_07_08_build.py runs the whole suite.
+DEFENCES = ["a_code_works_once", "sixth_attempt_waits_even_with_the_right_code",
+            "a_trusted_browser_gets_in_while_strangers_are_paused", "thirty_days_of_guessing", "twelve_hours",
+            "stored_hashed", "a_recovery_code_logs_in_once", "replace_phone_failures_end_the_session",
+            "no_totp_secret", "events_are_stored_listed_and_notified"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("part", range(1, len(STEPS_OF_PART)))
+def test_after_each_parts_build_the_app_passes_the_stage_7_tests_of_every_defence(tmp_path, part):
+    app = stage_6_copy(tmp_path)
+    follow_the_steps(app, through_part=part)
+    run = run_stage_tests(7, app, extra_args=("-q", "-k", " or ".join(DEFENCES)))
+    assert run.passed, run.output[-3000:]
+
+
+def test_each_defence_names_stage_7_tests():
+    """A name -k matches nothing with would test nothing after a part."""
+    from workbook import ROOT
+    source = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "tests" / "stages").glob("test_*.py"))
+    for name in DEFENCES:
+        assert re.search(rf"^def test_\w*{name}\w*\(", source, re.M), f"no stage test is named for {name!r}"
 
 
 def mutant(module, exercise, name):

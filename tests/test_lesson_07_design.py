@@ -42,12 +42,28 @@ def test_no_authoring_history_in_what_the_student_reads(cells):
     assert not re.search(r"\bround (one|two|three)\b|\b(first|second|third) round\b|round-(two|three)", text, re.I)
 
 
-def test_the_parts_are_timed_and_at_most_45_minutes(cells):
-    parts = [c.source for c in cells if c.cell_type == "markdown" and c.source.startswith("# Part ")]
-    assert len(parts) == 5
-    for heading in parts:
+def _parts(cells):
+    """Each part's heading and its cells, up to the next part or the lesson's closing sections."""
+    starts = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("# Part ")]
+    ends = [*starts[1:], next(i for i, c in enumerate(cells) if c.source.startswith("## What comes next"))]
+    return [(cells[start].source, cells[start:end]) for start, end in zip(starts, ends, strict=True)]
+
+
+def test_the_parts_are_timed_and_at_most_45_minutes_with_their_build(cells):
+    """Each part ends with its Build steps; its stated time counts them, and the first cell's table says the same."""
+    parts = _parts(cells)
+    assert len(parts) == 9
+    table = {int(number): (int(total), int(read), int(build)) for number, total, read, build in re.findall(
+        r"^\| (\d) \|.*\| (\d+) min \((\d+) \+ Build (\d+)\) \|$", cells[0].source, re.M)}
+    assert sorted(table) == list(range(1, 10)), "the first cell's table should list the nine parts"
+    for number, (heading, part) in enumerate(parts, start=1):
         minutes = int(re.search(r"about (\d+) minutes", heading).group(1))
         assert minutes <= 45, heading
+        total, read, build = table[number]
+        assert minutes == total and abs(total - read - build) <= 1, (heading, table[number])
+        assert part[-1].source.startswith("## Build"), f"{heading} does not end with its Build steps"
+    assert sum(total for total, _, _ in table.values()) + 5 >= int(re.search(
+        r"^About (\d+) minutes", cells[0].source, re.M).group(1)), "the parts and the stated total disagree"
 
 
 def test_the_flash_regex_reads_stage_7s_flash_messages(cells):
@@ -85,14 +101,11 @@ def test_each_stage_listing_of_an_answer_comes_after_its_check(cells):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("part", [2, 3, 4, 5])
+@pytest.mark.parametrize("part", range(2, 10))
 def test_each_part_runs_after_a_restarted_kernel(cells, part):
     """After a break the student runs the lesson's first code cell, then the part: nothing from an earlier part."""
     from nbclient import NotebookClient
 
-    starts = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("# Part ")]
-    end = starts[part] if part < len(starts) else next(
-        i for i, c in enumerate(cells) if c.source.startswith("## Build"))
     setup = next(c for c in cells if c.cell_type == "code")
-    notebook = nbformat.v4.new_notebook(cells=[setup, *cells[starts[part - 1]:end]])
+    notebook = nbformat.v4.new_notebook(cells=[setup, *_parts(cells)[part - 1][1]])
     NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()

@@ -32,7 +32,7 @@ def test_each_exercise_has_a_registered_check_and_a_check_cell(path):
     lesson = int(path.stem[:2])
     ids = release.exercise_ids(notebook)
     if lesson > 0:
-        # Lesson 07 has five parts and eleven exercises; lesson 06 opens with an attack.
+        # Lesson 07 has nine parts and eleven exercises; lesson 06 opens with an attack.
         most = 11 if lesson == 7 else 5
         assert 2 <= len(ids) <= most, f"lesson {lesson} should have 2-{most} exercises, has {ids}"
     code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
