@@ -183,14 +183,26 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None,
         grade.notes.append("my_app: no app.py")
         return grade
     stages = sorted(s.number for s in STAGES)
+    closest = closest_stage(app_folder) or 0
+    # The stages whose share of passing tests partial credit will want (see _next_stage_share): the one
+    # the app was built from, or the one above it. Their tests all run in this run, even after one failed,
+    # so that no second run repeats them.
+    complete = sorted({closest, closest + 1} & set(stages)) if partial else []
+    complete_args = ("--complete-stages", ",".join(map(str, complete))) if complete else ()
+    complete_outcomes = {}   # {stage: {test: outcome}} of those stages, from a run that finished
     attempt = 0
     ended = []   # the stages whose tests the app's process ended
     while stages and not (cancelled is not None and cancelled.is_set()):
         attempt += 1
         run_dir = task_dir / f"run{attempt}"
         copy_tree(app_folder, run_dir / "my_app")
-        run = run_tests(stages, run_dir / "my_app", run_dir, timeout, engine, cancelled, sandbox=sandbox)
+        run = run_tests(stages, run_dir / "my_app", run_dir, timeout, engine, cancelled, extra_args=complete_args,
+                        sandbox=sandbox)
         results, finished, last = stage_results(run_dir / "outcomes.jsonl")
+        if finished and run.returncode is not None:
+            complete_outcomes = {number: outcomes for number in complete
+                                 if (outcomes := test_outcomes(run_dir / "outcomes.jsonl", number))
+                                 and "not run" not in outcomes.values()}
         for stage_ended in sorted({(end.get("stage"), end.get("status")) for end in app_process_ends(
                 run_dir / "outcomes.jsonl")}, key=str):   # the app's own process (app_judge.py)
             number, status = stage_ended
@@ -242,7 +254,8 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None,
     top = max(s.number for s in STAGES)
     if partial and grade.stage is not None and grade.stage < top and not grade.flags and \
             not (cancelled is not None and cancelled.is_set()) and not any("import error" in n for n in grade.notes):
-        _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, cache, sandbox)
+        _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, cache, sandbox, closest,
+                          complete_outcomes)
     grade.seconds = time.monotonic() - started
     return grade
 
@@ -276,13 +289,18 @@ def closest_stage(app_folder):
     return number
 
 
-def _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, cache=None, sandbox=None):
+def _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, cache=None, sandbox=None,
+                      closest=None, known=None):
     """Run every test of the stage above the one passed (or the one the app was built from): the share
-    that pass, and which fail. ``cache``: {(the app's files' hash, stage): outcomes}, shared by a class,
-    so that apps with the same files (untouched copies of a stage, most often) run them once."""
-    number = max(grade.stage + 1, closest_stage(app_folder) or 0)
-    key = (_files_hash(app_folder), number)
-    outcomes = cache.get(key) if cache is not None else None
+    that pass, and which fail. ``known``: {stage: outcomes} of stages whose every test the grading run
+    itself ran (``--complete-stages``): taken as they are. ``cache``: {(the app's files' hash, stage):
+    outcomes}, shared by a class, so that apps with the same files (untouched copies of a stage, most
+    often) run them once."""
+    number = max(grade.stage + 1, (closest_stage(app_folder) if closest is None else closest) or 0)
+    outcomes = (known or {}).get(number)
+    key = (_files_hash(app_folder), number) if outcomes is None else None
+    if outcomes is None and cache is not None:
+        outcomes = cache.get(key)
     if outcomes is None:
         run_dir = task_dir / "next"
         copy_tree(app_folder, run_dir / "my_app")

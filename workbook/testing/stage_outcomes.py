@@ -15,7 +15,9 @@ unless it asks for the ``stage`` fixture (then it runs once per stage). Its outc
 highest stage is reused at the lower ones (reported with ``"reused": true``).
 
 The tests run stage by stage, from the highest. Once a test of a stage fails, that
-stage's other tests are skipped before their fixtures (as ``-x``); once every test of a stage has passed,
+stage's other tests are skipped before their fixtures (as ``-x``), except in the stages named by
+``--complete-stages`` (the grader's guess at the stage whose share of passing tests it will want for
+partial credit: workbook/grading/apps.py); once every test of a stage has passed,
 the run stops: lower stages cannot raise the grade. ``stage_results`` reads the file
 back; the grade comes from it, never from pytest's exit code. A test the app skipped (``pytest.skip``
 in its code) or never let run counts as failed; an app that patches pytest or this plugin
@@ -31,6 +33,8 @@ _state = {}
 
 def pytest_addoption(parser):
     parser.addoption("--stage-outcomes", metavar="FILE.jsonl", help="write each stage test's outcome here")
+    parser.addoption("--complete-stages", metavar="N,M", default="",
+                     help="with --stage-outcomes: run every test of these stages, even after one failed")
 
 
 def _stage(item):
@@ -55,7 +59,8 @@ def pytest_configure(config):
     path = config.getoption("--stage-outcomes")
     if path:
         _state.update(file=open(path, "w", encoding="utf-8"), failed=set(), stages={}, not_run=set(), keys={},
-                      outcomes={}, reused={}, guard=_guard_snapshot())
+                      outcomes={}, reused={}, guard=_guard_snapshot(),
+                      complete={int(n) for n in config.getoption("--complete-stages").split(",") if n.strip()})
 
 
 @pytest.hookimpl(trylast=True)  # after tests/stages/conftest.py has kept each stage's own tests
@@ -84,7 +89,7 @@ def _same_test(item):
 def pytest_runtest_setup(item):
     if "file" not in _state:
         return
-    if _stage(item) in _state["failed"] and _state.get("stop_early", True):
+    if _stage(item) in _state["failed"] and _state.get("stop_early", True) and _stage(item) not in _state["complete"]:
         _state["not_run"].add(item.nodeid)
         pytest.skip("this stage already failed")  # its other tests cannot change the grade
     known = _state["outcomes"].get(_same_test(item))
