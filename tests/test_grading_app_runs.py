@@ -9,7 +9,6 @@ be what the second run gave: the same stage, the same share, the same failing te
 import json
 
 import pytest
-
 from messy_class import copy_stage, stage_6_with_one_bug
 
 from workbook.grading import apps
