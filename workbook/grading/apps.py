@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from ..stages import STAGES
-from ..testing.stage_outcomes import app_process_ends, stage_results, test_outcomes
+from ..testing.stage_outcomes import app_cpu_seconds, app_process_ends, stage_results, test_outcomes
 from .files import copy_tree, remove_tree
 from .model import AppGrade, StageRun
 
@@ -62,7 +62,9 @@ def run_tests(stages, app_dir, run_dir, timeout, engine, cancelled=None, extra_a
     """``sandbox`` (remote.Sandbox): the app runs in a student process of it, the tests here (app_judge.py);
     None: the app runs in the test process itself (as check_my_app does on a student's own machine)."""
     if sandbox is not None:
-        return _run_tests_judged(stages, app_dir, run_dir, timeout, engine, cancelled, extra_args, sandbox)
+        run = _run_tests_judged(stages, app_dir, run_dir, timeout, engine, cancelled, extra_args, sandbox)
+        run.cpu_seconds += app_cpu_seconds(run_dir / "outcomes.jsonl")   # the app's processes, beside the judge
+        return run
     return _run_tests_in_process(stages, app_dir, run_dir, timeout, engine, cancelled, extra_args)
 
 

@@ -210,6 +210,23 @@ def app_process_ends(path):
     return ends
 
 
+def app_cpu_seconds(path):
+    """The CPU seconds the app's own processes used (workbook.grading.app_judge writes it; 0 without)."""
+    total = 0.0
+    try:
+        lines = open(path, encoding="utf-8").read().splitlines()
+    except OSError:
+        return total
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and type(record.get("app_cpu")) in (int, float):
+            total += record["app_cpu"]
+    return total
+
+
 def test_outcomes(path, stage):
     """{test name: "passed" / "failed" / "not run"} for the tests of ``stage`` in an outcomes file.
 
