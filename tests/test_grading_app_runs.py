@@ -83,3 +83,17 @@ def test_an_app_better_than_the_stage_it_was_built_from_still_gets_its_share(tmp
     assert [stages for stages, _answered in runs] == [[1, 2, 3, 4, 5, 6, 7, 8], [3]], runs
     alone = _share_by_a_run_of_its_own(grade, folder, tmp_path / "alone")
     assert grade.next_stage == alone.next_stage and grade.failing == alone.failing, (grade, alone)
+
+
+def test_an_app_that_does_not_start_stops_at_its_first_failures_even_in_the_stages_run_whole(tmp_path, runs):
+    """A stage 7 app that raises at start: stages 7 and 8 would run whole (302 and 235 tests failing one by
+    one); after 10 failures and no pass they stop as the others do."""
+    folder = copy_stage(7, tmp_path / "my_app")
+    source = (folder / "app.py").read_text(encoding="utf-8")
+    (folder / "app.py").write_text(source.replace("def create_app(test_config=None):\n",
+                                                  "def create_app(test_config=None):\n    raise RuntimeError('oops')\n",
+                                                  1), encoding="utf-8")
+    grade = _grade(folder, tmp_path / "scratch")
+    assert grade.stage == 0, grade
+    answered = sum(count for _stages, count in runs)
+    assert answered <= 8 * 10, f"{answered} tests answered: {runs}"
