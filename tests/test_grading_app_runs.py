@@ -97,3 +97,14 @@ def test_an_app_that_does_not_start_stops_at_its_first_failures_even_in_the_stag
     assert grade.stage == 0, grade
     answered = sum(count for _stages, count in runs)
     assert answered <= 8 * 10, f"{answered} tests answered: {runs}"
+
+
+def test_a_second_app_with_the_same_files_takes_the_share_from_the_class_cache(tmp_path, runs):
+    """The class's cache (apps with the same files: untouched copies of a stage) keeps working: the first
+    copy's grading run fills it, the second copy runs no stage whole for it, and gets the same grade."""
+    cache = {}
+    first = _grade(copy_stage(5, tmp_path / "first"), tmp_path / "scratch1", cache=cache)
+    second = _grade(copy_stage(5, tmp_path / "second"), tmp_path / "scratch2", cache=cache)
+    assert len(runs) == 2, runs
+    assert (second.stage, second.next_stage, second.failing) == (first.stage, first.next_stage, first.failing)
+    assert runs[1][1] < runs[0][1], f"the second copy ran stage 6 whole again: {runs}"

@@ -189,7 +189,10 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None,
     # The stages whose share of passing tests partial credit will want (see _next_stage_share): the one
     # the app was built from, or the one above it. Their tests all run in this run, even after one failed,
     # so that no second run repeats them.
-    complete = sorted({closest, closest + 1} & set(stages)) if partial else []
+    # (Not those the class's cache already holds for these very files: see _next_stage_share.)
+    files_hash = _files_hash(app_folder) if partial and cache is not None else None
+    complete = sorted(number for number in {closest, closest + 1} & set(stages)
+                      if (files_hash, number) not in (cache or {})) if partial else []
     complete_args = ("--complete-stages", ",".join(map(str, complete))) if complete else ()
     complete_outcomes = {}   # {stage: {test: outcome}} of those stages, from a run that finished
     attempt = 0
@@ -300,8 +303,11 @@ def _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, c
     often) run them once."""
     number = max(grade.stage + 1, (closest_stage(app_folder) if closest is None else closest) or 0)
     outcomes = (known or {}).get(number)
-    key = (_files_hash(app_folder), number) if outcomes is None else None
-    if outcomes is None and cache is not None:
+    key = (_files_hash(app_folder), number)
+    if outcomes is not None:
+        if cache is not None:
+            cache.setdefault(key, outcomes)   # for the apps with the same files, as a run of its own would be
+    elif cache is not None:
         outcomes = cache.get(key)
     if outcomes is None:
         run_dir = task_dir / "next"
