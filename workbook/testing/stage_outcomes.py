@@ -30,7 +30,10 @@ import re
 import pytest
 
 _state = {}
-HOPELESS = 10   # a complete stage whose first 10 tests all failed stops as the others do
+# A stage run whole whose first 50 tests all failed stops as the others do. Apps of the stage below fail
+# up to 34 tests before their first pass (measured: a stage 5 app in stage 6's order, 28 for stage 6 in
+# stage 7's); a higher count only costs a second run for the share, never a verdict.
+HOPELESS = 50
 
 
 def pytest_addoption(parser):
