@@ -20,6 +20,8 @@ the outcome plugin, sys.exit or os._exit changes only its own process: its tests
   (``{"patched": [...]}``, from app_side.process_report): no stage, as when it could (stage_outcomes.py).
 * The temporary folders pytest makes for the tests, and the database files the tests write or
   open, are handed to the student's user, so that the app may write there.
+* What the app's processes cost is written last (``{"app_cpu": seconds}``, as their keepers measured
+  it): apps.py adds it to the app's CPU seconds, beside the test process's own.
 """
 import json
 import os
@@ -50,19 +52,36 @@ def pytest_configure(config):
     if not text:
         return
     setup = json.loads(text)
-    _state.update(setup=setup, process=None, modules={}, may_start=False, reported=False, item=None, served=0)
+    _state.update(setup=setup, process=None, modules={}, may_start=False, reported=False, item=None, served=0,
+                  app_cpu=0.0)
     if setup.get("uid") is not None:
         app_under_test.app_owner["ids"] = (setup["uid"], setup["gid"])
         _hand_temporary_folders_over(config, setup["uid"], setup["gid"])
     student_side.use(_module)
 
 
+@pytest.hookimpl(tryfirst=True)   # before stage_outcomes closes the outcomes file
+def pytest_sessionfinish(session, exitstatus):
+    if "setup" not in _state:
+        return
+    _close_process()
+    stage_outcomes.write_record({"app_cpu": round(_state["app_cpu"], 3)})
+
+
+def _close_process():
+    """End the app's process, if any, and count what it cost."""
+    process, _state["process"] = _state.get("process"), None
+    ended = (process.close() or {}) if process is not None else {}
+    cpu = ended.get("cpu")
+    if type(cpu) in (int, float) and cpu >= 0:
+        _state["app_cpu"] = _state.get("app_cpu", 0.0) + cpu
+    return ended
+
+
 def pytest_unconfigure(config):
     if "setup" not in _state:
         return
-    process = _state.get("process")
-    if process is not None:
-        process.close()
+    _close_process()
     student_side.reset()
     app_under_test.app_owner.clear()
     _state.clear()
@@ -115,8 +134,8 @@ def pytest_runtest_setup(item):
     if "setup" not in _state:
         return
     if _state["process"] is not None and _state["served"] >= TESTS_PER_PROCESS:
-        _state["process"].close()
-        _state.update(process=None, served=0)
+        _close_process()
+        _state.update(served=0)
     _state.update(item=item, may_start=True)
 
 
@@ -138,11 +157,10 @@ def pytest_runtest_teardown(item, nextitem):
     process = _state["process"]
     if process is not None and not process.alive():   # it ended (or hung) during this test: the next gets a new one
         hung = "out of time" in (process.broken or "")
-        ended = process.close() or {}
+        ended = _close_process()
         stage_outcomes.write_record({"ended": {"stage": _stage(item), "nodeid": item.nodeid,
                                                "status": None if hung else ended.get("status"),
                                                "why": process.broken}})
-        _state["process"] = None
     elif process is not None and not _state["reported"]:
         try:
             patched = _module(APP_SIDE).process_report()

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from ..stages import STAGES
-from ..testing.stage_outcomes import app_process_ends, stage_results, test_outcomes
+from ..testing.stage_outcomes import app_cpu_seconds, app_process_ends, stage_results, test_outcomes
 from .files import copy_tree, remove_tree
 from .model import AppGrade, StageRun
 
@@ -62,7 +62,9 @@ def run_tests(stages, app_dir, run_dir, timeout, engine, cancelled=None, extra_a
     """``sandbox`` (remote.Sandbox): the app runs in a student process of it, the tests here (app_judge.py);
     None: the app runs in the test process itself (as check_my_app does on a student's own machine)."""
     if sandbox is not None:
-        return _run_tests_judged(stages, app_dir, run_dir, timeout, engine, cancelled, extra_args, sandbox)
+        run = _run_tests_judged(stages, app_dir, run_dir, timeout, engine, cancelled, extra_args, sandbox)
+        run.cpu_seconds += app_cpu_seconds(run_dir / "outcomes.jsonl")   # the app's processes, beside the judge
+        return run
     return _run_tests_in_process(stages, app_dir, run_dir, timeout, engine, cancelled, extra_args)
 
 
@@ -183,14 +185,29 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None,
         grade.notes.append("my_app: no app.py")
         return grade
     stages = sorted(s.number for s in STAGES)
+    closest = closest_stage(app_folder) or 0
+    # The stages whose share of passing tests partial credit will want (see _next_stage_share): the one
+    # the app was built from, or the one above it. Their tests all run in this run, even after one failed,
+    # so that no second run repeats them.
+    # (Not those the class's cache already holds for these very files: see _next_stage_share.)
+    files_hash = _files_hash(app_folder) if partial and cache is not None else None
+    complete = sorted(number for number in {closest, closest + 1} & set(stages)
+                      if (files_hash, number) not in (cache or {})) if partial else []
+    complete_args = ("--complete-stages", ",".join(map(str, complete))) if complete else ()
+    complete_outcomes = {}   # {stage: {test: outcome}} of those stages, from a run that finished
     attempt = 0
     ended = []   # the stages whose tests the app's process ended
     while stages and not (cancelled is not None and cancelled.is_set()):
         attempt += 1
         run_dir = task_dir / f"run{attempt}"
         copy_tree(app_folder, run_dir / "my_app")
-        run = run_tests(stages, run_dir / "my_app", run_dir, timeout, engine, cancelled, sandbox=sandbox)
+        run = run_tests(stages, run_dir / "my_app", run_dir, timeout, engine, cancelled, extra_args=complete_args,
+                        sandbox=sandbox)
         results, finished, last = stage_results(run_dir / "outcomes.jsonl")
+        if finished and run.returncode is not None:
+            complete_outcomes = {number: outcomes for number in complete
+                                 if (outcomes := test_outcomes(run_dir / "outcomes.jsonl", number))
+                                 and "not run" not in outcomes.values()}
         for stage_ended in sorted({(end.get("stage"), end.get("status")) for end in app_process_ends(
                 run_dir / "outcomes.jsonl")}, key=str):   # the app's own process (app_judge.py)
             number, status = stage_ended
@@ -242,7 +259,8 @@ def grade_app(app_folder, task_dir, timeout=DEFAULT_APP_TIMEOUT, cancelled=None,
     top = max(s.number for s in STAGES)
     if partial and grade.stage is not None and grade.stage < top and not grade.flags and \
             not (cancelled is not None and cancelled.is_set()) and not any("import error" in n for n in grade.notes):
-        _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, cache, sandbox)
+        _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, cache, sandbox, closest,
+                          complete_outcomes)
     grade.seconds = time.monotonic() - started
     return grade
 
@@ -276,13 +294,21 @@ def closest_stage(app_folder):
     return number
 
 
-def _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, cache=None, sandbox=None):
+def _next_stage_share(grade, app_folder, task_dir, timeout, engine, cancelled, cache=None, sandbox=None,
+                      closest=None, known=None):
     """Run every test of the stage above the one passed (or the one the app was built from): the share
-    that pass, and which fail. ``cache``: {(the app's files' hash, stage): outcomes}, shared by a class,
-    so that apps with the same files (untouched copies of a stage, most often) run them once."""
-    number = max(grade.stage + 1, closest_stage(app_folder) or 0)
+    that pass, and which fail. ``known``: {stage: outcomes} of stages whose every test the grading run
+    itself ran (``--complete-stages``): taken as they are. ``cache``: {(the app's files' hash, stage):
+    outcomes}, shared by a class, so that apps with the same files (untouched copies of a stage, most
+    often) run them once."""
+    number = max(grade.stage + 1, (closest_stage(app_folder) if closest is None else closest) or 0)
+    outcomes = (known or {}).get(number)
     key = (_files_hash(app_folder), number)
-    outcomes = cache.get(key) if cache is not None else None
+    if outcomes is not None:
+        if cache is not None:
+            cache.setdefault(key, outcomes)   # for the apps with the same files, as a run of its own would be
+    elif cache is not None:
+        outcomes = cache.get(key)
     if outcomes is None:
         run_dir = task_dir / "next"
         copy_tree(app_folder, run_dir / "my_app")
