@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 import remote_double
-from test_check_mutants import CASES, _answer
+from test_check_mutants import CASES, _answer, check_and_grade
 
 from workbook.checks import FAILED, PASSED, run_check
 from workbook.checks.student_side import plain, raised, student_side, type_name
@@ -27,8 +27,7 @@ def test_the_verdict_is_the_same_through_stand_ins(module, mutant):
     objects = _answer(module, mutant)
     with remote_double.graded():
         stand_ins = [remote_double.to_judge(obj) for obj in objects]
-        seen = run_check(mutant.exercise, *stand_ins)                          # the visible check (pre-check)
-        graded = run_check(mutant.exercise, *stand_ins, include_hidden=True)   # and the hidden ones (grade)
+        seen, graded = check_and_grade(mutant.exercise, *stand_ins)   # the visible check (pre-check); the grade
     for who, result in (("the visible check", seen), ("the grader", graded)):
         assert "stand-in" not in result.message and "judge's own" not in result.message, (
             f"{who} treats the student's code as local: {result.line()}")

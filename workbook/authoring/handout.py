@@ -25,6 +25,7 @@ outcome with) moves to workbook/testing/, the handout carries that one module in
 workbook/grading/ of its own; nothing else of the grader.
 """
 import ast
+import functools
 import re
 import shutil
 from pathlib import Path
@@ -98,6 +99,7 @@ def _copy_workbook(source, target):
         shutil.copy2(plugin, target / "grading" / PLUGIN)
 
 
+@functools.lru_cache(maxsize=32)   # a grading run builds a handout each (tests: dozens in one process)
 def without_hidden_checks(source):
     """A checks module's source without its @hidden_check functions, nor the top-level helpers only they used."""
     tree = ast.parse(source)

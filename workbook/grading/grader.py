@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from . import integrity
-from .apps import DEFAULT_APP_TIMEOUT
 from .collect import file_result, notebook_grade
 from .engine import default_engine
 from .files import find_students, remove_tree
@@ -43,19 +42,18 @@ class Grader:
     """Grades submissions; one instance per class (holds the options and the scratch folder)."""
 
     def __init__(self, timeout=DEFAULT_TIMEOUT, jobs=None, hidden_checks=None, engine=None,
-                 progress=None, scratch=None, app_timeout=DEFAULT_APP_TIMEOUT, skip_demos=True,
+                 progress=None, scratch=None, app_timeout=None, skip_demos=True,
                  partial_credit=True, on_student=None):
         self.timeout = float(timeout)
         self.on_student = on_student   # called with each StudentGrade once it is graded (resume.py keeps it)
         self.partial_credit = partial_credit   # run the next stage's tests for an app's app_score (apps.py)
-        self.app_timeout = float(app_timeout)
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.hidden_checks = str(Path(hidden_checks).resolve()) if hidden_checks else None
         self.engine = engine or default_engine()
         self.progress = progress
         self.scratch_parent = scratch
         self.skip_demos = skip_demos      # False: run every cell, as before demo_cells.py (for comparisons)
-        self.runner = TaskRunner(self.engine, self.timeout, self.hidden_checks, self.app_timeout,
+        self.runner = TaskRunner(self.engine, self.timeout, self.hidden_checks, app_timeout,
                                  self.partial_credit)
         self._lock = threading.Lock()     # the task folders' counter, the candidates of a lesson
         self._counter = 0

@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .apps import DEFAULT_APP_TIMEOUT, grade_app
 from .engine import exit_reason, start_worker
 from .files import copy_helpers, copy_submission, first_line, remove_tree
 from .remote import LEVEL_NOTES, Sandbox, give_to_student
@@ -73,11 +72,14 @@ def _event(message):
 class TaskRunner:
     """Runs tasks on the engine's workers; one per class (``cancel`` ends every worker still running)."""
 
-    def __init__(self, engine, timeout, hidden_checks=None, app_timeout=DEFAULT_APP_TIMEOUT, partial_credit=True):
+    def __init__(self, engine, timeout, hidden_checks=None, app_timeout=None, partial_credit=True):
+        # apps.py (which imports pytest) only once something is graded: `check --classroom ID` imports this
+        # module to print a result saved before, once per exercise in a GitHub Classroom run
+        from .apps import DEFAULT_APP_TIMEOUT
         self.engine = engine
         self.timeout = float(timeout)
         self.hidden_checks = hidden_checks
-        self.app_timeout = float(app_timeout)
+        self.app_timeout = float(DEFAULT_APP_TIMEOUT if app_timeout is None else app_timeout)
         self.partial_credit = partial_credit   # run the next stage's tests for an app's app_score (apps.py)
         self.cancelled = threading.Event()
         self._active = set()
@@ -103,6 +105,7 @@ class TaskRunner:
 
     def run_app(self, task, task_dir):
         """The AppGrade of ``task``'s my_app/ (apps.py: one test process, the highest stage passed)."""
+        from .apps import grade_app
         return grade_app(task.folder / "my_app", task_dir, timeout=self.app_timeout, cancelled=self.cancelled,
                          engine=self.engine, cache=self._app_cache, partial=self.partial_credit,
                          sandbox=self.sandbox.start())   # the run's one sandbox: notebooks and apps alike
