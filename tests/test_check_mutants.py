@@ -35,9 +35,10 @@ def _all_mutants():
 
 
 def _id_key(exercise_id):
-    """(lesson, exercise number); a question counts as (lesson, 0): covered with its lesson's first exercises."""
+    """(lesson, exercise number); a question or an attack counts as (lesson, 0): covered with its lesson's
+    first exercises."""
     lesson, number = exercise_id.split(".")
-    return int(lesson), 0 if number.startswith("Q") else int(number)
+    return int(lesson), 0 if number[0] in "AQ" else int(number)
 
 
 def _setup_for(module, mutant):

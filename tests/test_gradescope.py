@@ -156,7 +156,7 @@ def test_the_students_check_shows_the_graders_marks(work):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     row = work["row"]
-    marks = dict(re.findall(r"(?:Exercise|Question) (\d+\.Q?\d+): .*\[(\d+)/\d+\]", done.stdout))
+    marks = dict(re.findall(r"(?:Exercise|Question) (\d+\.[AQ]?\d+): .*\[(\d+)/\d+\]", done.stdout))
     # the grader's marks, but for 2.2, whose hidden check fails: the pre-check shows what the check cell
     # shows (✅, its point), and never the hidden check's message
     assert marks and marks == {exercise_id: row[exercise_id] if exercise_id != "2.2" else "1" for exercise_id in marks}

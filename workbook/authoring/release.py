@@ -30,7 +30,7 @@ from .. import ROOT
 SOLUTIONS = ROOT / "solutions"
 NOTEBOOKS = ROOT / "notebooks"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-EXERCISE_LINE = re.compile(r"^#\s*(Exercise\s+(\d+\.\d+)\s*:\s*.+?)\s*$", re.M)
+EXERCISE_LINE = re.compile(r"^#\s*(Exercise\s+(\d+\.A?\d+)\s*:\s*.+?)\s*$", re.M)
 QUESTION_LINE = re.compile(r"^#\s*(Question\s+(\d+\.Q\d+)\s*:\s*.+?)\s*$", re.M)
 QUESTION_STUB = "{name} = None   # put the letter of your answer here, in quotes"
 

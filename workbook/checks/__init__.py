@@ -125,10 +125,17 @@ def is_question(exercise_id):
     return ".Q" in exercise_id
 
 
+def is_attack(exercise_id):
+    """An exercise where the student writes an attack on a weak app ("7.A1"), before the lesson's defence."""
+    return ".A" in exercise_id
+
+
 def exercise_order(exercise_id):
-    """A sort key: a lesson's exercises in order, then its questions ("2.4" < "2.Q1" < "3.1")."""
+    """A sort key: a lesson's exercises in order, then its attacks, then its questions
+    ("7.11" < "7.A1" < "7.Q1" < "8.1")."""
     lesson, number = exercise_id.split(".")
-    return (int(lesson), 1, int(number[1:])) if number.startswith("Q") else (int(lesson), 0, int(number))
+    series = {"A": 1, "Q": 2}.get(number[0], 0)
+    return (int(lesson), series, int(number[1:] if series else number))
 
 
 def _letter(given):
