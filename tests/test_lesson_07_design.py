@@ -30,9 +30,11 @@ def _markdown(cells):
 
 
 def test_exercises_are_numbered_in_the_order_they_come(cells):
-    numbers = [int(m.group(2).split(".")[1]) for c in cells if c.cell_type == "code"
-               for m in [EXERCISE_LINE.search(c.source)] if m]
+    ids = [m.group(2) for c in cells if c.cell_type == "code" for m in [EXERCISE_LINE.search(c.source)] if m]
+    numbers = [int(i.split(".")[1]) for i in ids if ".A" not in i]
     assert numbers == list(range(1, len(numbers) + 1))
+    attacks = [i for i in ids if ".A" in i]        # the attacks the student writes: a series of their own
+    assert attacks == [f"7.A{n}" for n in range(1, len(attacks) + 1)]
     questions = [m.group(2) for c in cells if c.cell_type == "code" for m in [QUESTION_LINE.search(c.source)] if m]
     assert questions == [f"7.Q{n}" for n in range(1, len(questions) + 1)]
 

@@ -86,6 +86,207 @@ def _statements(db, function, *args):
     return result, statements
 
 
+# --- 7.A1: replay the code you saw (an attack on stage 6, turned away by stage 7) -----------------
+
+SCENE_START = 1_700_000_000       # when the owner enrols, in the checks' fixed clock
+REPLAY_REQUESTS = 40              # a right replay sends 4 to 8 requests
+DASHBOARD_HEADING = re.compile(r"<h1>\s*Welcome,\s*(.*?)\s*</h1>", re.S)
+
+
+class _TooManyRequests(BaseException):
+    """The replay sent more requests than a replay needs many times over (a BaseException: a student's
+    ``except Exception`` around a request does not swallow it)."""
+
+
+class OwnerTypedACode:
+    """Stage ``number`` (6 or 7) in ``folder``, where ``username`` (password ``password``) enrolled from her
+    browser and logged out; at Unix time ``typed_at`` she logs in with the code her phone shows
+    (``seen_code``, what Mallory saw), and the clock then stands at ``replayed_at``, when Mallory acts."""
+
+    def __init__(self, folder, number, username, password, typed_at, replayed_at):
+        from cryptography.fernet import Fernet
+
+        from ..app_loader import make_stage_app
+        from ..fixed_clock import FixedClock
+        from ..phone import Phone
+        from ..visitor import submit_form
+
+        self.username, self.password = username, password
+        self.clock = FixedClock(SCENE_START)
+        self.app = make_stage_app(number, {
+            "TESTING": True, "SECRET_KEY": "the lesson 07 check's key, not a real one", "CLOCK": self.clock,
+            "DATABASE": os.path.join(folder, "users.sqlite"), "SESSION_COOKIE_SECURE": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1", "NOTIFY": lambda username, event: None,
+            # a key of its own, so that the app writes nothing in its instance folder (read-only when graded)
+            "TOTP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        })
+        self.requests, self._recording = [], False
+        self.app.after_request(self._note)
+        owner, phone = self.app.test_client(), Phone(clock=self.clock)
+        submit_form(owner, "/register", username=username, password=password)
+        if number < 7:       # stage 7 goes from /register straight to /enable-2fa, in the same session
+            submit_form(owner, "/login", username=username, password=password)
+        phone.scan(owner.get("/enable-2fa").data)
+        submit_form(owner, "/enable-2fa", otp=phone.code())
+        submit_form(owner, "/dashboard")                      # the Log out button
+        self.clock.now = typed_at
+        self.seen_code = phone.code()
+        submit_form(owner, "/login", username=username, password=password)
+        if submit_form(owner, "/verify-2fa", otp=self.seen_code).status_code != 302:
+            raise RuntimeError("the owner's own login failed: the scene is not what the check expects")
+        self.clock.now = replayed_at
+
+    def _note(self, response):
+        from flask import request
+
+        if self._recording:
+            form = request.form
+            self.requests.append({
+                "method": request.method, "path": request.path, "status": response.status_code,
+                "location": response.headers.get("Location", ""), "fields": sorted(form),
+                "username": form.get("username"), "otp": form.get("otp"),
+                "password_given": "password" in form and form.get("password") == self.password,
+            })
+        return response
+
+    def mallory(self, replay, limit):
+        """Run ``replay(a fresh browser, username, password, seen_code)``; then: the requests the app saw
+        (method, path, status, where a redirect went, the fields sent, the username and code typed), how many
+        of them came from that browser, whether it had to be stopped after ``limit``, what it raised (as text),
+        the name its /dashboard welcomes (None when it is not let in), and whether the app's forms carry a CSRF
+        token."""
+        browser, sent = self.app.test_client(), []
+        send = browser.open
+
+        def counted(*args, **kwargs):
+            if len(sent) >= limit:
+                raise _TooManyRequests()
+            sent.append(1)
+            return send(*args, **kwargs)
+
+        browser.open, self._recording, stopped, raised = counted, True, False, None
+        try:
+            replay(browser, self.username, self.password, self.seen_code)
+        except _TooManyRequests:
+            stopped = True
+        except NotImplementedError:
+            raise
+        except Exception as error:  # noqa: BLE001 - what the attack raised is part of what it did
+            raised = f"{type(error).__name__}: {error}"
+        finally:
+            browser.open, self._recording = send, False
+        dashboard = browser.get("/dashboard")
+        heading = DASHBOARD_HEADING.search(dashboard.get_data(as_text=True)) if dashboard.status_code == 200 else None
+        return {"requests": self.requests, "sent": len(sent), "stopped": stopped, "raised": raised,
+                "dashboard": heading.group(1) if heading else None, "csrf": "csrf" in self.app.extensions}
+
+
+def _digits(code):
+    return str(code).replace(" ", "") if code is not None else None
+
+
+def _replay_went_wrong(run, username, seen):
+    """The hint naming what the replay did instead of the attack, or None when it went as a replay goes."""
+    requests, csrf = run["requests"], run["csrf"]
+    posted = [r for r in requests if r["method"] == "POST"]
+    codes = [r for r in posted if r["path"] == "/verify-2fa"]
+    others = sorted({_digits(r["otp"]) for r in codes if r["otp"] is not None and _digits(r["otp"]) != seen})
+    if run["stopped"]:
+        if others:
+            return (f"your replay sent {REPLAY_REQUESTS} requests and was still going, with {len(others)} codes "
+                    f"besides the one Mallory saw: that is guessing (Part 2 has it, and its odds), not a replay. "
+                    "Send the code you were given, once.")
+        return (f"your replay sent {REPLAY_REQUESTS} requests and was still going: one try is the replay. When the "
+                "app refuses the code, stop; a used code does not become right by trying again.")
+    if run["sent"] == 0:
+        return ("your function sent no request from the browser it was given: the check opens /dashboard in the "
+                "browser you were given, so log in with that one (a browser of your own is another visitor).")
+    if len(others) > 1:
+        return (f"you sent {len(others)} codes besides the one Mallory saw: that is guessing (Part 2), not a replay. "
+                "Send the code you were given.")
+    if others and not any(_digits(r["otp"]) == seen for r in codes):
+        return (f"you sent the code {others[0]}, not the one you were given ({seen}): a code is good for a minute "
+                "or so, and each run of the check has Alice type a new one. Replay the code Mallory saw.")
+    logins = [r for r in posted if r["path"] == "/login"]
+    passed = [i for i, r in enumerate(requests) if r["method"] == "POST" and r["path"] == "/login"
+              and r["status"] in (302, 303) and r["username"] == username and "/verify-2fa" in r["location"]]
+    if not passed:
+        strangers = sorted({r["username"] for r in logins if r["username"] and r["username"] != username})
+        if strangers:
+            return (f"your password step was for {strangers[0]!r}: the account to get into is {username!r}, the username you "
+                    "were given" + (" (log_in() from the lesson's first cell always types alice's name and the lesson's "
+                                    "password)." if strangers[0] == "alice" else
+                                    ": Mallory wants Alice's account, not one of her own."))
+        if csrf and any(r["status"] == 400 and "csrf_token" not in r["fields"] for r in logins):
+            return ("your login form got 400: stage 7's forms carry a hidden csrf_token, which a browser sends "
+                    "back with the form. Send the form as a browser does (submit() copies the hidden "
+                    "fields).")
+        if any(not r["password_given"] for r in logins):
+            return (f"the password step refused your password for {username!r}: use the password you were given "
+                    "(Mallory watched Alice type it).")
+        if any(r["path"] == "/verify-2fa" for r in requests):
+            return ("the code step comes after the password step: /verify-2fa sends a browser that has not passed "
+                    "/login back to it, so the code counted for nothing. Log in with the password first, in the "
+                    "same browser.")
+        return "your browser never passed the password step at /login: " + (
+            f"your function raised {run['raised']}" if run["raised"] else "no login form with the password reached it")
+    after = [r for r in requests[passed[0]:] if r["method"] == "POST" and r["path"] == "/verify-2fa"]
+    if not after:
+        asked = re.search(r"/verify-2fa has no POST form with the fields \['(\w+)'", run["raised"] or "")
+        if asked:
+            return (f"the code went in a field called {asked.group(1)!r}, and the form on /verify-2fa has no such "
+                    "field: use the name the form gives its field (the lesson's first code cell fills it in).")
+        return "your browser passed the password step, then sent no code to /verify-2fa" + (
+            f": your function raised {run['raised']}" if run["raised"] else ".")
+    if not any(_digits(r["otp"]) == seen for r in after):
+        named = sorted({f for r in after for f in r["fields"] if f != "csrf_token"})
+        if csrf and any(r["status"] == 400 and "csrf_token" not in r["fields"] for r in after):
+            return ("your code form got 400: stage 7's forms carry a hidden csrf_token, which a browser sends "
+                    "back with the form. Send the form as a browser does (submit() copies the hidden "
+                    "fields).")
+        return (f"the code went in a field called {named[0]!r}, and the form on /verify-2fa has no such field: use "
+                "the name the form gives its field (the lesson's first code cell fills it in)." if named else
+                "your code form reached /verify-2fa without the code Mallory saw in it.")
+    return None
+
+
+@exercise("7.A1", "Replay the code you saw", uses=["replay"])
+def check_replay(replay):
+    username = f"{DRAW.choice(OWNER_NAMES)}{DRAW.randrange(10, 100)}"
+    password = secrets.token_urlsafe(DRAW.randrange(9, 16))
+    typed_at = SCENE_START + 60 + DRAW.randrange(30 * DAY)
+    # The code typed at typed_at is accepted until the end of the step after it: Mallory acts before then.
+    replayed_at = typed_at + DRAW.randrange(1, 30 * (typed_at // 30 + 2) - typed_at)
+    after = replayed_at - typed_at
+
+    with _temporary_folder() as folder:
+        weak = _lesson().OwnerTypedACode(folder, 6, username, password, typed_at, replayed_at)
+        seen = plain(weak.seen_code)
+        run = plain(weak.mallory(replay, REPLAY_REQUESTS))
+    wrong = _replay_went_wrong(run, username, seen)
+    assert wrong is None, f"on stage 6, {after} s after Alice typed {seen}: {wrong}"
+    assert run["dashboard"] == username, (
+        f"on stage 6, {after} s after Alice typed {seen}, your browser ends " + (
+            f"on the dashboard of {run['dashboard']!r}, not of {username!r}: get into Alice's account."
+            if run["dashboard"] else
+            "logged out (its /dashboard sends it to /login): the replay must leave it logged in as Alice.")
+    )
+
+    with _temporary_folder() as folder:
+        strong = _lesson().OwnerTypedACode(folder, 7, username, password, typed_at, replayed_at)
+        seen = plain(strong.seen_code)
+        run = plain(strong.mallory(replay, REPLAY_REQUESTS))
+    assert run["dashboard"] != username, (
+        "stage 7 let your browser into Alice's account with a code she had used already: what did your function "
+        "send besides the replay?")
+    wrong = _replay_went_wrong(run, username, seen)
+    assert wrong is None, f"your replay got into stage 6; on stage 7, {wrong}"
+    refused = [r["status"] for r in run["requests"] if r["method"] == "POST" and r["path"] == "/verify-2fa"
+               and _digits(r["otp"]) == seen]
+    assert 401 in refused, (
+        f"on stage 7 the code Mallory saw was answered {refused}, not refused as used (401): replay it as on stage 6.")
+
+
 # --- 7.1 -----------------------------------------------------------------
 
 CHANGES_QUERY = re.compile(r"SELECT\s+(total_)?changes\(\s*\)\s*;?", re.I)
