@@ -11,6 +11,7 @@ import pytest
 from workbook import ROOT
 from workbook.app_loader import load_module
 from workbook.authoring.release import EXERCISE_LINE, QUESTION_LINE
+from workbook.checks import is_attack
 from workbook.stages import stage
 
 LESSON = ROOT / "solutions" / "07_hardening.ipynb"
@@ -30,9 +31,11 @@ def _markdown(cells):
 
 
 def test_exercises_are_numbered_in_the_order_they_come(cells):
-    numbers = [int(m.group(2).split(".")[1]) for c in cells if c.cell_type == "code"
-               for m in [EXERCISE_LINE.search(c.source)] if m]
+    ids = [m.group(2) for c in cells if c.cell_type == "code" for m in [EXERCISE_LINE.search(c.source)] if m]
+    numbers = [int(exercise_id.split(".")[1]) for exercise_id in ids if not is_attack(exercise_id)]
     assert numbers == list(range(1, len(numbers) + 1))
+    attacks = [int(exercise_id.split(".A")[1]) for exercise_id in ids if is_attack(exercise_id)]
+    assert attacks == sorted(attacks), f"the attacks (7.A1, 7.A2...) come in their order: {attacks}"
     questions = [m.group(2) for c in cells if c.cell_type == "code" for m in [QUESTION_LINE.search(c.source)] if m]
     assert questions == [f"7.Q{n}" for n in range(1, len(questions) + 1)]
 

@@ -1,6 +1,6 @@
-"""Answers to lesson 07's Exercise 7.A3 (Mallory reuses a session cookie copied from a proxy's log), right and
+"""Answers to lesson 07's Exercise 7.A3 (the thief reuses a session cookie copied from a proxy's log), right and
 wrong. The wrong ones were written from the lesson's text before the check: each is what a student who misread it
-would type (a name from memory, the attributes kept, an older Werkzeug's call, a password she does not have...)."""
+would type, in the thief's place (a name from memory, the attributes kept, an older Werkzeug's call, a password she does not have...)."""
 from . import LESSON_SETUP, Mutant
 
 SETUP = LESSON_SETUP[7] + """
@@ -98,7 +98,7 @@ def reuse_cookie(browser, set_cookie_header):
     Mutant("7.A3", "logs in with the lesson's password instead", '''
 def reuse_cookie(browser, set_cookie_header):
     submit(browser, "/login", username="alice", password=PASSWORD)
-''', False, "Mallory has no password"),
+''', False, "the thief has no password"),
     Mutant("7.A3", "signs the cookie's data again with session_transaction", '''
 def reuse_cookie(browser, set_cookie_header):
     data = read_session_cookie(set_cookie_header.split(";")[0].split("=", 1)[1])

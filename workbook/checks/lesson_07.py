@@ -572,10 +572,11 @@ class StageWhereAliceLogsIn:
 
         return submit_form(self.alice, "/dashboard").headers.get("Location")
 
-    def mallory(self, reuse_cookie, set_cookie_header):
-        """``reuse_cookie(browser, set_cookie_header)`` on a fresh browser, then a GET of /dashboard in that browser:
-        the requests the function sent, the cookies it left in the browser ([name, value, domain, path], values as
-        the app reads them), the session cookie's values the app itself set meanwhile, and what /dashboard gave."""
+    def thief(self, reuse_cookie, set_cookie_header):
+        """``reuse_cookie(browser, set_cookie_header)`` on a fresh browser (the thief's), then a GET of /dashboard in
+        that browser: the requests the function sent, the cookies it left in the browser ([name, value, domain, path],
+        values as the app reads them), the session cookie's values the app itself set meanwhile, and what /dashboard
+        gave."""
         browser, sent, set_by_the_app = self.app.test_client(), [], []
         send = browser.open
 
@@ -588,8 +589,8 @@ class StageWhereAliceLogsIn:
                     set_by_the_app.append(rest.partition(";")[0])
             return response
 
-        # While her code runs, the app signs with a key of the moment (and still reads what its own key signed): a
-        # session her code signs itself, with the key a test client can reach, is then told apart from the copy.
+        # While the thief's code runs, the app signs with a key of the moment (and still reads what its own key
+        # signed): a session that code signs itself, with the key a test client can reach, is told from the copy.
         key, of_the_moment = self.app.config["SECRET_KEY"], secrets.token_hex(32)
         self.app.config.update(SECRET_KEY=of_the_moment, SECRET_KEY_FALLBACKS=[key])
         browser.open = recorded
@@ -619,10 +620,10 @@ def _short(value, length=24):
     return repr(value if len(value) <= length else value[:length] + "...")
 
 
-def _mallory(world, reuse_cookie, header):
-    """What Mallory's browser got with ``reuse_cookie``, as plain values; a hint for an older Werkzeug's call."""
+def _thief(world, reuse_cookie, header):
+    """What the thief's browser got with ``reuse_cookie``, as plain values; a hint for an older Werkzeug's call."""
     try:
-        return plain(world.mallory(reuse_cookie, header))
+        return plain(world.thief(reuse_cookie, header))
     except NotImplementedError:
         raise
     except Exception as error:
@@ -636,7 +637,8 @@ def _mallory(world, reuse_cookie, header):
 
 
 def _copy_got_in(seen, header, username, where):
-    """Refuse, with the mistake named, unless Mallory's browser opened the owner's dashboard with the header's cookie."""
+    """Refuse, with the mistake named, unless the thief's browser opened the owner's dashboard with the header's
+    cookie."""
     name, value, attributes = _logged_cookie(header)
     allowed = {value, *seen["set_by_the_app"]}        # the header's value, or one the app itself set since
     in_her_account = seen["status"] == 200 and username in (seen["heading"] or "")
@@ -646,27 +648,28 @@ def _copy_got_in(seen, header, username, where):
     posted = [request for request in seen["sent"] if not request.startswith(("GET ", "HEAD "))]
     if posted:
         raise AssertionError(
-            f"{where}, your function sent {', '.join(posted)}: Mallory has no password (the check draws a new one "
-            "on each run) and no phone for the code after it. The logged header is all she has, and it is enough: "
+            f"{where}, your function sent {', '.join(posted)}: the thief has no password (the check draws a new one "
+            "on each run) and no phone for the code after it. The logged header is all the thief has, and it is "
+            "enough: "
             "its cookie is Alice's session.")
     if in_her_account:
         raise AssertionError(
-            f"{where}, Mallory's browser got into Alice's account, but not with the cookie from the header: your "
+            f"{where}, the thief's browser got into Alice's account, but not with the cookie from the header: your "
             "code made a session cookie itself, signed with the app's own key (session_transaction does that, and "
-            "so does lesson 02's serializer given the app's secret_key), a key Mallory does not have. Put the "
+            "so does lesson 02's serializer given the app's secret_key), a key the thief does not have. Put the "
             "header's cookie itself into the browser.")
     cookies = seen["cookies"]
     if not cookies:
         raise AssertionError(
-            f"{where}, Mallory's browser holds no cookie after your function: put the header's cookie into the "
+            f"{where}, the thief's browser holds no cookie after your function: put the header's cookie into the "
             "browser you were given. The check opens /dashboard in that one; a browser your function makes or "
-            "returns is not hers.")
+            "returns is not the thief's.")
     named = [cookie for cookie in cookies if cookie[0] == name]
     if not named:
         got = next((cookie for cookie in cookies if cookie[1] == value), cookies[0])[0]
         default = " ('session' is only Flask's default name)" if got == "session" else ""
         raise AssertionError(
-            f"{where}, Mallory's browser holds a cookie named {got!r}, but the app's cookie is called {name!r}"
+            f"{where}, the thief's browser holds a cookie named {got!r}, but the app's cookie is called {name!r}"
             f"{default}, and an app reads its own cookie only. Take the name from the header, before its first "
             "'=': the check's apps name their cookie anew on each run.")
     cookie = named[-1]
@@ -688,19 +691,19 @@ def _copy_got_in(seen, header, username, where):
             f"{where}, your cookie {name!r} holds {_short(got)}, not the header's value {_short(value)}: copy the "
             "value from the header you are given, as it is. Each app of the check signs with a key drawn on each "
             "run, so a value from elsewhere (the lesson's log line) opens nothing, and a value your code signs "
-            "needs the app's own key, which Mallory does not have.")
+            "needs the app's own key, which the thief does not have.")
     if cookie[2] != seen["host"]:
         raise AssertionError(
-            f"{where}, Mallory's browser holds the header's cookie, but for the domain {cookie[2]!r}, and the app "
-            f"answers her browser at {seen['host']!r} (the test client's host): a browser sends a cookie only to "
-            "its own domain. The header names no Domain, so the cookie belongs to the host that sent it: the one "
-            "her browser talks to.")
+            f"{where}, the thief's browser holds the header's cookie, but for the domain {cookie[2]!r}, and the app "
+            f"answers the thief's browser at {seen['host']!r} (the test client's host): a browser sends a cookie only "
+            "to its own domain. The header names no Domain, so the cookie belongs to the host that sent it: the one "
+            "the thief's browser talks to.")
     if not "/dashboard".startswith(cookie[3].rstrip("/") or "/"):
         raise AssertionError(
-            f"{where}, Mallory's browser holds the header's cookie, but for the path {cookie[3]!r}, so it is not "
+            f"{where}, the thief's browser holds the header's cookie, but for the path {cookie[3]!r}, so it is not "
             "sent to /dashboard. The header says which path (Path=...).")
     raise AssertionError(
-        f"{where}, Mallory's browser holds the header's cookie, yet /dashboard gave {seen['status']}"
+        f"{where}, the thief's browser holds the header's cookie, yet /dashboard gave {seen['status']}"
         f"{' -> ' + seen['location'] if seen['location'] else ''}, not Alice's page (your function sent: "
         f"{', '.join(seen['sent']) or 'nothing'}). Put the cookie into the browser, and do nothing else with it.")
 
@@ -714,20 +717,20 @@ def check_reuse_cookie(reuse_cookie):
                                                   DRAW.choice((None, "Lax", "Strict")))
         header = plain(stage6.log_in())
         stage6.log_out()
-        _copy_got_in(_mallory(stage6, reuse_cookie, header), header, username, "On stage 6, after Alice's logout")
+        _copy_got_in(_thief(stage6, reuse_cookie, header), header, username, "On stage 6, after Alice's logout")
         # Stage 7: the same function, while she is logged in (it gets in), then after her logout (it must not).
         stage7 = _lesson().StageWhereAliceLogsIn(7, folder, username, _drawn_cookie_name(7), DRAW.random() < 0.5,
                                                   "Lax")
         header = plain(stage7.log_in())
-        _copy_got_in(_mallory(stage7, reuse_cookie, header), header, username,
+        _copy_got_in(_thief(stage7, reuse_cookie, header), header, username,
                      "On stage 7, while Alice was still logged in (a copy works there too, until the server ends "
                      "her session)")
         stage7.log_out()
-        after = _mallory(stage7, reuse_cookie, header)
+        after = _thief(stage7, reuse_cookie, header)
         assert after["status"] != 200, (
-            f"On stage 7, after Alice's logout, Mallory's browser still got into her account (your function sent: "
-            f"{', '.join(after['sent']) or 'nothing'}): stage 7 ended her session on the server, so the copied "
-            "cookie alone opens nothing. Mallory has only the logged header: put its cookie into the browser, "
+            f"On stage 7, after Alice's logout, the thief's browser still got into her account (your function "
+            f"sent: {', '.join(after['sent']) or 'nothing'}): stage 7 ended her session on the server, so the copied "
+            "cookie alone opens nothing. The thief has only the logged header: put its cookie into the browser, "
             "nothing more.")
 
 
