@@ -14,8 +14,8 @@ import re
 import secrets
 import sqlite3
 
-from . import RUN_SEED, exercise, hidden_check, question
-from .student_side import plain, plain_result, raised_kind, student_side
+from . import RUN_SEED, exercise, hidden_check, question, reference_only
+from .student_side import plain, plain_result, raised, raised_kind, raised_message, student_side
 
 TIMECODE = 56_666_666  # the 30-second step at Unix time 1_699_999_980
 DRAW = random.SystemRandom()   # the checks' own draws: a notebook's random.seed() cannot foresee them
@@ -709,6 +709,230 @@ def check_may_try(may_try):
             f"for {len(attempts)} attempts ({sum(not ok for _, ok in attempts)} failures) your function said "
             f"{got!r}, not {expected!r}: at most 30 failures in any 30 days and 100 in any 365 {seen}."
         )
+
+
+# --- 7.A3: a copied session cookie, reused after the owner's logout ------------------------------
+
+# The check's apps name their session cookie anew on each run (never the lesson's stage6_session or stage7_session,
+# nor Flask's default "session"), so that the name has to come from the header.
+COOKIE_APPS = ("intranet", "mail", "wiki", "shop", "payroll", "forum", "crm", "portal")
+COOKIE_KINDS = ("session", "sess", "sid", "login")
+
+
+def _drawn_cookie_name(number):
+    return f"{DRAW.choice(COOKIE_APPS)}{number}_{DRAW.choice(COOKIE_KINDS)}"
+
+
+class StageWhereAliceLogsIn:
+    """Stage ``number`` (6 or 7) with a database in ``folder``, whose session cookie is called ``cookie_name``
+    (``Secure`` when ``secure``; ``same_site`` its SameSite attribute, None for none), and where ``username``
+    enrolled her phone and logged out. Her password and the app's key are drawn here and told to no one."""
+
+    def __init__(self, number, folder, username, cookie_name, secure=False, same_site=None):
+        from cryptography.fernet import Fernet
+
+        from ..app_loader import make_stage_app
+        from ..fixed_clock import FixedClock
+        from ..phone import Phone
+        from ..visitor import submit_form
+
+        self.username, self.password = username, secrets.token_urlsafe(12)
+        self.clock = FixedClock(1_700_000_000)
+        config = {
+            "TESTING": True, "SECRET_KEY": secrets.token_hex(32), "CLOCK": self.clock,
+            "DATABASE": os.path.join(folder, f"stage{number}.sqlite"), "SESSION_COOKIE_NAME": cookie_name,
+            "SESSION_COOKIE_SECURE": secure, "SESSION_COOKIE_SAMESITE": same_site,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1", "NOTIFY": lambda username, event: None,
+        }
+        if number >= 7:   # a key of its own, so that the app writes nothing in its instance folder
+            config["TOTP_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
+        self.app = make_stage_app(number, config)
+        self.cookie_name = self.app.config["SESSION_COOKIE_NAME"]   # stage 7 puts __Host- before a Secure one
+        self.alice, self.phone = self.app.test_client(), Phone(clock=self.clock)
+        submit_form(self.alice, "/register", username=username, password=self.password)
+        if number < 7:   # stage 7 goes from /register straight to /enable-2fa, in the same session
+            submit_form(self.alice, "/login", username=username, password=self.password)
+        self.phone.scan(self.alice.get("/enable-2fa").data)
+        submit_form(self.alice, "/enable-2fa", otp=self.phone.code())
+        submit_form(self.alice, "/dashboard")          # the Log out button
+        self.clock.advance(60)
+
+    def log_in(self):
+        """Alice logs in with both factors: the Set-Cookie header that gave her browser its session, as a proxy's
+        log keeps it."""
+        from ..visitor import submit_form
+
+        submit_form(self.alice, "/login", username=self.username, password=self.password)
+        response = submit_form(self.alice, "/verify-2fa", otp=self.phone.code())
+        return next(line for line in response.headers.getlist("Set-Cookie")
+                    if line.startswith(self.cookie_name + "="))
+
+    def log_out(self):
+        """Alice presses Log out; where the app sends her."""
+        from ..visitor import submit_form
+
+        return submit_form(self.alice, "/dashboard").headers.get("Location")
+
+    def thief(self, reuse_cookie, set_cookie_header):
+        """``reuse_cookie(browser, set_cookie_header)`` on a fresh browser (the thief's), then a GET of /dashboard in
+        that browser: the requests the function sent, the cookies it left in the browser ([name, value, domain, path],
+        values as the app reads them), the session cookie's values the app itself set meanwhile, and what /dashboard
+        gave."""
+        browser, sent, set_by_the_app = self.app.test_client(), [], []
+        send = browser.open
+
+        def recorded(*args, **kwargs):
+            response = send(*args, **kwargs)
+            sent.append(f"{response.request.method} {response.request.path}")
+            for line in response.headers.getlist("Set-Cookie"):
+                name, _, rest = line.partition("=")
+                if name == self.cookie_name:
+                    set_by_the_app.append(rest.partition(";")[0])
+            return response
+
+        # While the thief's code runs, the app signs with a key of the moment (and still reads what its own key
+        # signed): a session that code signs itself, with the key a test client can reach, is told from the copy.
+        key, of_the_moment = self.app.config["SECRET_KEY"], secrets.token_hex(32)
+        self.app.config.update(SECRET_KEY=of_the_moment, SECRET_KEY_FALLBACKS=[key])
+        browser.open = recorded
+        try:
+            reuse_cookie(browser, set_cookie_header)
+        finally:
+            browser.open = send
+            self.app.config.update(SECRET_KEY=key, SECRET_KEY_FALLBACKS=[of_the_moment])
+        held = [[cookie.decoded_key, cookie.decoded_value, cookie.domain, cookie.path]
+                for cookie in browser._cookies.values()]
+        dashboard = browser.get("/dashboard")
+        heading = re.search(r"<h1>(.*?)</h1>", dashboard.get_data(as_text=True), re.S)
+        return {"sent": sent, "cookies": held, "set_by_the_app": set_by_the_app, "host": dashboard.request.host,
+                "status": dashboard.status_code, "location": dashboard.headers.get("Location"),
+                "heading": heading.group(1).strip() if heading else None}
+
+
+@reference_only
+def _logged_cookie(set_cookie_header):
+    """The name and value of the cookie a Set-Cookie header sets (the checks' own reading of it)."""
+    cookie, _, attributes = set_cookie_header.partition(";")
+    name, _, value = cookie.partition("=")
+    return name.strip(), value.strip(), attributes
+
+
+def _short(value, length=24):
+    return repr(value if len(value) <= length else value[:length] + "...")
+
+
+def _thief(world, reuse_cookie, header):
+    """What the thief's browser got with ``reuse_cookie``, as plain values; a hint for an older Werkzeug's call."""
+    try:
+        return plain(world.thief(reuse_cookie, header))
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        if raised(error, "TypeError") and "set_cookie" in raised_message(error):
+            raise AssertionError(
+                f"your code raised TypeError in set_cookie ({raised_message(error)}). The test client's set_cookie "
+                "changed in Werkzeug 3, the version this workbook runs: the server name that older examples pass "
+                "first is gone, and its first argument is the cookie's name. help(browser.set_cookie) lists what "
+                "it takes.") from None
+        raise
+
+
+def _copy_got_in(seen, header, username, where):
+    """Refuse, with the mistake named, unless the thief's browser opened the owner's dashboard with the header's
+    cookie."""
+    name, value, attributes = _logged_cookie(header)
+    allowed = {value, *seen["set_by_the_app"]}        # the header's value, or one the app itself set since
+    in_her_account = seen["status"] == 200 and username in (seen["heading"] or "")
+    copies = [cookie for cookie in seen["cookies"] if cookie[0] == name and cookie[1] in allowed]
+    if in_her_account and copies:
+        return
+    posted = [request for request in seen["sent"] if not request.startswith(("GET ", "HEAD "))]
+    if posted:
+        raise AssertionError(
+            f"{where}, your function sent {', '.join(posted)}: the thief has no password (the check draws a new one "
+            "on each run) and no phone for the code after it. The logged header is all the thief has, and it is "
+            "enough: "
+            "its cookie is Alice's session.")
+    if in_her_account:
+        raise AssertionError(
+            f"{where}, the thief's browser got into Alice's account, but not with the cookie from the header: your "
+            "code made a session cookie itself, signed with the app's own key (session_transaction does that, and "
+            "so does lesson 02's serializer given the app's secret_key), a key the thief does not have. Put the "
+            "header's cookie itself into the browser.")
+    cookies = seen["cookies"]
+    if not cookies:
+        raise AssertionError(
+            f"{where}, the thief's browser holds no cookie after your function: put the header's cookie into the "
+            "browser you were given. The check opens /dashboard in that one; a browser your function makes or "
+            "returns is not the thief's.")
+    named = [cookie for cookie in cookies if cookie[0] == name]
+    if not named:
+        got = next((cookie for cookie in cookies if cookie[1] == value), cookies[0])[0]
+        default = " ('session' is only Flask's default name)" if got == "session" else ""
+        raise AssertionError(
+            f"{where}, the thief's browser holds a cookie named {got!r}, but the app's cookie is called {name!r}"
+            f"{default}, and an app reads its own cookie only. Take the name from the header, before its first "
+            "'=': the check's apps name their cookie anew on each run.")
+    cookie = named[-1]
+    got = cookie[1]
+    rule = "A cookie's value runs from the '=' after its name up to the first ';'."
+    if got not in allowed:
+        if got.startswith(value):
+            raise AssertionError(
+                f"{where}, your cookie's value runs on past the first ';' into the attributes ({_short(got[len(value):])} "
+                "after the value). What follows the first ';' are instructions to the browser (where to send the "
+                f"cookie, whether scripts may read it), never sent back to the app. {rule}")
+        if got and got in attributes:
+            raise AssertionError(
+                f"{where}, your cookie's value is {got!r}, which comes from the attributes after the first ';', not "
+                f"the value. {rule}")
+        if value.startswith(got):
+            raise AssertionError(f"{where}, your cookie's value is cut short: {_short(got)}. {rule}")
+        raise AssertionError(
+            f"{where}, your cookie {name!r} holds {_short(got)}, not the header's value {_short(value)}: copy the "
+            "value from the header you are given, as it is. Each app of the check signs with a key drawn on each "
+            "run, so a value from elsewhere (the lesson's log line) opens nothing, and a value your code signs "
+            "needs the app's own key, which the thief does not have.")
+    if cookie[2] != seen["host"]:
+        raise AssertionError(
+            f"{where}, the thief's browser holds the header's cookie, but for the domain {cookie[2]!r}, and the app "
+            f"answers the thief's browser at {seen['host']!r} (the test client's host): a browser sends a cookie only "
+            "to its own domain. The header names no Domain, so the cookie belongs to the host that sent it: the one "
+            "the thief's browser talks to.")
+    if not "/dashboard".startswith(cookie[3].rstrip("/") or "/"):
+        raise AssertionError(
+            f"{where}, the thief's browser holds the header's cookie, but for the path {cookie[3]!r}, so it is not "
+            "sent to /dashboard. The header says which path (Path=...).")
+    raise AssertionError(
+        f"{where}, the thief's browser holds the header's cookie, yet /dashboard gave {seen['status']}"
+        f"{' -> ' + seen['location'] if seen['location'] else ''}, not Alice's page (your function sent: "
+        f"{', '.join(seen['sent']) or 'nothing'}). Put the cookie into the browser, and do nothing else with it.")
+
+
+@exercise("7.A3", "Reuse a copied session cookie", uses=["reuse_cookie"])
+def check_reuse_cookie(reuse_cookie):
+    username = f"{DRAW.choice(OWNER_NAMES)}{DRAW.randrange(10, 100)}"
+    with _temporary_folder() as folder:
+        # Stage 6, with cookie attributes of its own drawn (another deployment of the same app).
+        stage6 = _lesson().StageWhereAliceLogsIn(6, folder, username, _drawn_cookie_name(6), DRAW.random() < 0.5,
+                                                  DRAW.choice((None, "Lax", "Strict")))
+        header = plain(stage6.log_in())
+        stage6.log_out()
+        _copy_got_in(_thief(stage6, reuse_cookie, header), header, username, "On stage 6, after Alice's logout")
+        # Stage 7: the same function, while she is logged in (it gets in), then after her logout (it must not).
+        stage7 = _lesson().StageWhereAliceLogsIn(7, folder, username, _drawn_cookie_name(7), DRAW.random() < 0.5,
+                                                  "Lax")
+        header = plain(stage7.log_in())
+        _copy_got_in(_thief(stage7, reuse_cookie, header), header, username,
+                     "On stage 7, while Alice was still logged in (a copy works there too, until the server ends "
+                     "her session)")
+        stage7.log_out()
+        after = _thief(stage7, reuse_cookie, header)
+        assert after["status"] != 200, (
+            f"On stage 7, after Alice's logout, the thief's browser still got into her account (your function "
+            f"sent: {', '.join(after['sent']) or 'nothing'}): stage 7 ended her session on the server, so the copied "
+            "cookie alone opens nothing. The thief has only the logged header: put its cookie into the browser, "
+            "nothing more.")
 
 
 # --- 7.6 and 7.9: sessions, wrong tries at /replace-phone ------------------------------------
