@@ -30,9 +30,11 @@ def _markdown(cells):
 
 
 def test_exercises_are_numbered_in_the_order_they_come(cells):
-    numbers = [int(m.group(2).split(".")[1]) for c in cells if c.cell_type == "code"
-               for m in [EXERCISE_LINE.search(c.source)] if m]
+    found = [m.group(2).split(".")[1] for c in cells if c.cell_type == "code" for m in [EXERCISE_LINE.search(c.source)] if m]
+    numbers = [int(number) for number in found if not number.startswith("A")]
     assert numbers == list(range(1, len(numbers) + 1))
+    attacks = [int(number[1:]) for number in found if number.startswith("A")]   # the attack series, 7.A1, 7.A2...
+    assert attacks == sorted(attacks) and len(set(attacks)) == len(attacks), attacks
     questions = [m.group(2) for c in cells if c.cell_type == "code" for m in [QUESTION_LINE.search(c.source)] if m]
     assert questions == [f"7.Q{n}" for n in range(1, len(questions) + 1)]
 
