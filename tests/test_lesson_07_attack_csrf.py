@@ -140,3 +140,16 @@ def test_the_solution_logs_alice_out_of_stage_6_and_not_of_stage_7(cells):
     namespace = {}
     exec(answer, namespace)
     assert run_check("7.A2", namespace["mallorys_page"]).status == PASSED
+
+
+def test_the_build_step_after_the_attack_asks_for_the_page_a_forged_form_gets_without_showing_it(cells):
+    """Part 5's Build (step 6): the student writes csrf_error's body from a description; the lesson's listing of
+    stage 7's CSRF set-up stops at CSRFProtect(app), above the handler."""
+    from workbook.listings import listing
+
+    build = next(c.source for c in cells if c.id == "07-build-csrf")
+    assert build.startswith("## Build") and "\n6. **The page a forged form gets.**" in build
+    assert "csrf_error" in build and "400" in build and "nothing was changed" in build and "reload" in build
+    shown = listing(7, "app.py", "csrf_setup")
+    assert "CSRFProtect(app)" in shown and "csrf_error" not in shown and "render_template" not in shown
+    assert "render_template(\"error.html\"" not in build, "the step describes the body, it does not give it"
