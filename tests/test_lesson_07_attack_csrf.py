@@ -153,3 +153,17 @@ def test_the_build_step_after_the_attack_asks_for_the_page_a_forged_form_gets_wi
     shown = listing(7, "app.py", "csrf_setup")
     assert "CSRFProtect(app)" in shown and "csrf_error" not in shown and "render_template" not in shown
     assert "render_template(\"error.html\"" not in build, "the step describes the body, it does not give it"
+
+
+@pytest.mark.parametrize("html, how", [
+    ('<script>document.forms[0].submit()</script><form action="{app}/logout" method="post"></form>', cross_site.TOO_EARLY),
+    ('<head><script>document.getElementById("f").submit()</script></head><form id="f" action="{app}/x"></form>',
+     cross_site.TOO_EARLY),
+    ('<script>window.onload = () => document.forms[0].submit()</script><form action="{app}/logout" method="post"></form>',
+     cross_site.SUBMITTED_FORM),
+    ('<script>document.addEventListener("DOMContentLoaded", () => document.forms[0].submit())</script>'
+     '<form action="{app}/logout" method="post"></form>', cross_site.SUBMITTED_FORM),
+])
+def test_a_script_runs_where_the_browser_meets_it(html, how):
+    """A <script> that acts at once finds only the forms above it; one that waits for the page finds them all."""
+    assert cross_site.what_the_page_sends(html.replace("{app}", APP_URL), PAGE_URL, APP_URL).how == how

@@ -19,6 +19,7 @@ from . import pages
 
 # How a page's request was made, from the most to the least an attacker wants.
 SUBMITTED_FORM = "a form a script on the page submits"
+TOO_EARLY = "a script that runs before the browser has read its form"
 LOADED = "a GET the page makes as it loads"
 SCRIPT_REQUEST = "a request a script builds (fetch or XMLHttpRequest)"
 FORM_TO_PRESS = "a form Alice would have to press"
@@ -28,6 +29,8 @@ NOTHING = "nothing"
 # Event handlers that run with no action of Alice's (the rest, onclick and the like, wait for her).
 HANDLERS_THAT_RUN_BY_THEMSELVES = ("onload", "onerror", "onpageshow", "onfocus", "onanimationstart")
 SUBMIT_CALL = re.compile(r"\.\s*(?:requestSubmit|submit)\s*\(")
+# A script that waits for the page to be read before it acts (a <script> otherwise runs where the browser meets it).
+WAITS_FOR_THE_PAGE = re.compile(r"DOMContentLoaded|[\"']load[\"']|\bonload\b|setTimeout|requestAnimationFrame")
 WAITS_FOR_ALICE = re.compile(r"""addEventListener\(\s*["'](?:click|dblclick|submit|mouse\w*|key\w*|pointer\w*|touch\w*)"""
                              r"""|\.on(?:click|submit|mouse\w*|key\w*)\s*=""")
 BUILDS_A_REQUEST = re.compile(r"\bfetch\s*\(|XMLHttpRequest|sendBeacon|\$\.(?:ajax|post|get)\s*\(")
@@ -65,12 +68,15 @@ def origin(url):
 
 
 def _scripts(page):
-    """The scripts that run as the page loads: inline <script>s, and handlers that need no click."""
-    found = [(text, not WAITS_FOR_ALICE.search(text)) for text in page.scripts]
+    """Each script of the page: (its text, whether it runs with no action of Alice's, where it runs: the place in
+    the document of an inline <script> that acts at once, else None, for one that waits until the page is read)."""
+    places = [place for place, (tag, _) in enumerate(page.tags) if tag == "script"]
+    found = [(text, not WAITS_FOR_ALICE.search(text), None if WAITS_FOR_THE_PAGE.search(text) else place)
+             for text, place in zip(page.scripts, places, strict=False)]
     for _tag, attributes in page.tags:
         for name, value in attributes.items():
             if name.startswith("on"):
-                found.append((value, name in HANDLERS_THAT_RUN_BY_THEMSELVES))
+                found.append((value, name in HANDLERS_THAT_RUN_BY_THEMSELVES, None))
     return found
 
 
@@ -98,16 +104,23 @@ def _form_named(page, reference):
 
 
 def submitted_form(page):
-    """(the form a script submits as the page loads, or None; whether some script submits a form at all)."""
-    submitting = [text for text, by_itself in _scripts(page) if by_itself and SUBMIT_CALL.search(text)]
-    for text in submitting:
-        for reference in FORM_REFERENCES.finditer(text):
-            form = _form_named(page, reference)
-            if form is not None:
-                return form, True
-    if submitting and len(page.forms) == 1:
-        return page.forms[0], True
-    return None, bool(submitting)
+    """(the form a script submits as the page loads, or None; whether a script submits a form, but only before the
+    browser has read it, so that it finds none)."""
+    form_places = [place for place, (tag, _) in enumerate(page.tags) if tag == "form"]
+    too_early = False
+    for text, by_itself, runs_at in _scripts(page):
+        if not (by_itself and SUBMIT_CALL.search(text)):
+            continue
+        named = [form for form in (_form_named(page, reference) for reference in FORM_REFERENCES.finditer(text))
+                 if form is not None]
+        if not named and len(page.forms) == 1:
+            named = page.forms[:1]        # a page with one form: the script submits that one, however it names it
+        for form in named:
+            read_at = form_places[next(i for i, candidate in enumerate(page.forms) if candidate is form)]
+            if runs_at is None or read_at < runs_at:
+                return form, False
+            too_early = True
+    return None, too_early
 
 
 def _base(page, page_url):
@@ -136,7 +149,7 @@ def _loads(page, base):
             target = re.search(r"url\s*=\s*['\"]?([^'\"]+)", attributes.get("content", ""), re.I)
             if target:
                 found.append(target.group(1).strip())
-    for text, by_itself in _scripts(page):
+    for text, by_itself, _ in _scripts(page):
         if by_itself:
             found += [next(value for value in match.groups() if value is not None) for match in LOCATION.finditer(text)]
     return [urljoin(base, address) for address in found]
@@ -150,14 +163,16 @@ def what_the_page_sends(html, page_url, app_url=None):
     """
     page = pages.parse(html)
     base = _base(page, page_url)
-    form, _ = submitted_form(page)
+    form, too_early = submitted_form(page)
     if form is not None:
         return _form_request(form, base, SUBMITTED_FORM)
+    if too_early:
+        return Request(TOO_EARLY)
     loads = _loads(page, base)
     if loads:
         aimed = [url for url in loads if app_url and origin(url) == origin(app_url)]
         return Request(LOADED, "GET", (aimed or loads)[0])
-    if any(BUILDS_A_REQUEST.search(text) for text, _ in _scripts(page)):
+    if any(BUILDS_A_REQUEST.search(text) for text, _, _ in _scripts(page)):
         return Request(SCRIPT_REQUEST)
     if page.forms:
         return _form_request(page.forms[0], base, FORM_TO_PRESS)

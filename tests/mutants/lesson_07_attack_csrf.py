@@ -63,6 +63,17 @@ def mallorys_page(app_url):
         form='<form action="{app_url}/logout" method="post">'
              '<button type="button" onclick="this.form.submit()">Claim</button></form>',
         script=""), False, "press"),
+    Mutant("7.A2", "the script above the form it submits", page(
+        form='<script>document.getElementById("prize").submit()</script>',
+        script='<form id="prize" action="{app_url}/logout" method="post"></form>'), False,
+        "before the browser has read the form"),
+    Mutant("7.A2", "in the head, waiting for DOMContentLoaded", '''
+def mallorys_page(app_url):
+    return f"""<html><head><script>
+document.addEventListener("DOMContentLoaded", function () {{ document.forms[0].submit(); }});
+</script></head>
+<body><form action="{app_url}/logout" method="post"></form></body></html>"""
+''', True),
     Mutant("7.A2", "a link", '''
 def mallorys_page(app_url):
     return f'<a href="{app_url}/logout">You won a prize! Click here</a>'
@@ -74,6 +85,8 @@ def mallorys_page(app_url):
     Mutant("7.A2", "the lesson's port hard-coded", page(
         form='<form id="prize" action="http://127.0.0.1:5006/logout" method="post"></form>'), False,
         "build the address from app_url"),
+    Mutant("7.A2", "no / between app_url and logout", page(
+        form='<form id="prize" action="{app_url}logout" method="post"></form>'), False, "the port runs into the path"),
     Mutant("7.A2", "https in front of the app's address", '''
 def mallorys_page(app_url):
     address = app_url.replace("http://", "https://") + "/logout"

@@ -569,7 +569,9 @@ def _mallorys_page(mallorys_page, app_url):
 
 def _request_to_the_app(request, app_url, page_url):
     """What the page makes Alice's browser send, when it goes to the app: (method, path); else a hint."""
-    from ..cross_site import FORM_TO_PRESS, LINK, NOTHING, SCRIPT_REQUEST, origin, path_in_app
+    from urllib.parse import urlsplit
+
+    from ..cross_site import FORM_TO_PRESS, LINK, NOTHING, SCRIPT_REQUEST, TOO_EARLY, origin, path_in_app
 
     assert request.how != NOTHING, (
         "your page sends nothing: no form, link, image or script in it makes Alice's browser send a request. "
@@ -581,6 +583,11 @@ def _request_to_the_app(request, app_url, page_url):
         "fetch() to another origin only when the script asks for it, and reads nothing back. Write the request "
         "as HTML the browser sends by itself, with her cookie, whatever the script says."
     )
+    assert request.how != TOO_EARLY, (
+        "your script runs before the browser has read the form it submits: a browser runs a <script> where it "
+        "meets it, reading the page from the top, so the form below it does not exist yet and nothing is sent. "
+        "Put the script where the form already exists, or make it wait until the page is read."
+    )
     assert request.how != LINK, (
         f"your page holds a link ({request.url}) that Alice would have to click: she has no reason to, and a link "
         "sends a GET, which is why lesson 06 made logging out a POST. The page must send its request by itself."
@@ -589,6 +596,13 @@ def _request_to_the_app(request, app_url, page_url):
         "your page holds a form that waits for Alice to press it: she won't. A forged form works because the "
         "page sends it by itself as it loads, with no click (an onclick waits for one)."
     )
+    try:
+        urlsplit(request.url).port  # noqa: B018 - reading it is the test: a port that is no number raises
+    except ValueError:
+        raise AssertionError(
+            f"your page's request went to {request.url}, which is not an address a browser can send anything to: "
+            "the port runs into the path. app_url ends with the port, with no / after it."
+        ) from None
     path = path_in_app(request.url, app_url)
     if path is None:
         scheme, host, port = origin(request.url)
