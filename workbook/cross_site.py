@@ -4,12 +4,14 @@ A page's HTML makes the browser send requests without a click: a form that a scr
 submits as it loads, an image, a frame, a page refresh. ``what_the_page_sends(html, page_url)`` reads
 the page the way a browser would, without running JavaScript: it finds the forms written in the HTML and
 the one a script submits (``document.forms[0]``, ``document.forms["name"]``, ``getElementById("id")``,
-``querySelector(...)``, or the page's only form), and reads every address against the page's own URL
-(or its ``<base href>``), as a browser does. ``send(browser, request, app_url)`` then sends that request
+``querySelector(...)``, or the page's only form; a ``<script>`` runs where the browser meets it, so one that acts
+at once finds only the forms above it), and reads every address against the page's own URL (or its
+``<base href>``), as a browser does. ``send(browser, request, app_url, page_url)`` then sends that request
 with a Flask test client that stands in for the browser, cookies and all, when it goes to the app.
 
 What it does not do: run scripts. A request a script builds itself (``fetch()``, ``XMLHttpRequest``) is
-reported as such, unsent.
+reported as such, unsent. Nor does it hold a cookie back for ``SameSite``: in the lab the app and the other
+page are both on 127.0.0.1, one site (another port is another origin, not another site), so a browser sends it.
 """
 import re
 from dataclasses import dataclass, field
