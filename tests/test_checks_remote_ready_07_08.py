@@ -18,7 +18,7 @@ from workbook.checks.student_side import student_side
 from mutants import LESSON_SETUP
 
 MODULES = ("lesson_07", "lesson_07_round_two", "lesson_07_throttle_and_secrets", "lesson_07_attack_replay",
-           "lesson_07_attack_cookie", "lesson_08")
+           "lesson_07_attack_csrf", "lesson_07_attack_cookie", "lesson_08")
 
 load_all()
 CASES = [(module, mutant) for module in (importlib.import_module(f"mutants.{name}") for name in MODULES)

@@ -1,10 +1,12 @@
 """Lesson 07's Build steps, followed step by step: the student's own answers go into stage 7's files.
 
-The steps are the lesson's own text (solutions/07_hardening.ipynb): each of its nine parts ends with a
-"Build: this part's answers into your app" section, and the steps are numbered 1-11 across the lesson.
+The steps are the lesson's own text (solutions/07_hardening.ipynb): each of its ten parts ends with a
+"Build: this part's answers into your app" section, and the steps are numbered 1-12 across the lesson.
 Stage 7's files first (start_from(7), which keeps the student's stage 6 app aside, at the end of part 1),
 then every answer of the lesson that has a place in the app (7.1, 7.2, 7.4-7.11; the solution
-notebook's), each at the end of the part whose exercise it is, put in where the steps say.
+notebook's), each at the end of the part whose exercise it is, put in where the steps say; and at the end of
+part 5, the page a forged form gets (step 6: the body of csrf_error, which the student writes from a
+description; CSRF_ERROR below is one such body).
 test_lesson_07_08_build.py runs the stage tests on the finished app; the tests here check that each step
 stands where the lesson puts it, that the app passes the stage 7 tests of every defence after each part
 (the lesson says the suite passes after every part), and that a wrong answer pasted in makes the stage
@@ -40,9 +42,9 @@ MODULES = ["app.py", "auth.py", "two_factor.py", "user_management.py", "db.py", 
 NEW_PAGES = ["change_password.html", "recovery_codes.html", "replace_phone.html", "replace_phone_scan.html"]
 ANSWERED = ["7.1", "7.2", "7.4", "7.5", "7.6", "7.7", "7.8", "7.9", "7.10", "7.11"]
 # The Build steps at the end of each part of the lesson, and the exercise each step puts in.
-STEPS_OF_PART = {1: (1, 2), 2: (3,), 3: (4,), 4: (5,), 5: (6,), 6: (7, 8), 7: (9,), 8: (10,), 9: (11,)}
-EXERCISE_OF_STEP = {2: "7.1", 3: "7.2", 4: "7.4", 5: "7.5", 6: "7.6", 7: "7.7", 8: "7.8", 9: "7.9", 10: "7.10",
-                    11: "7.11"}
+STEPS_OF_PART = {1: (1, 2), 2: (3,), 3: (4,), 4: (5,), 5: (6,), 6: (7,), 7: (8, 9), 8: (10,), 9: (11,), 10: (12,)}
+EXERCISE_OF_STEP = {2: "7.1", 3: "7.2", 4: "7.4", 5: "7.5", 7: "7.6", 8: "7.7", 9: "7.8", 10: "7.9", 11: "7.10",
+                    12: "7.11"}
 
 # The code the steps give (adapters between an answer's shape and stage 7's), as the lesson prints it.
 IN_TRANSACTION = '''class InTransaction:
@@ -117,6 +119,16 @@ TOTP_SECRET = '''    stored = user["totp_secret"]
         return None
 '''
 STORE_SECRET = "secrets_at_rest.store_secret(InTransaction(db), user_id, secret, secrets_at_rest.keys())"
+# Step 6: stage 7's body of csrf_error, which the student deletes, and a body written from the step's description.
+STAGE_7_CSRF_ERROR = '''        message = ("This form is out of date or did not come from this site, so nothing was "
+                   "changed. Go back, reload the page and send the form again.")
+        return render_template("error.html", title="Form out of date", message=message), 400
+'''
+CSRF_ERROR = '''        return render_template(
+            "error.html", title="This form was not sent",
+            message="Nothing was changed: the form is out of date, or it came from another site. "
+                    "Go back, reload the page and send the form again."), 400
+'''
 
 
 def renamed_for_stage_7(source, *pairs):
@@ -129,7 +141,7 @@ def renamed_for_stage_7(source, *pairs):
 def follow_the_steps(app, answers=None, through_part=9):
     """Lesson 07's Build steps on the student's stage 6 app in ``app``, those of parts 1 to ``through_part``;
     ``answers`` replaces some of the solutions'."""
-    answers = {number: answer(LESSON, number) for number in ANSWERED} | (answers or {})
+    answers = {number: answer(LESSON, number) for number in ANSWERED} | {"csrf_error": CSRF_ERROR} | (answers or {})
     steps = {step for part in range(1, through_part + 1) for step in STEPS_OF_PART[part]}
     # 1. Stage 7's files; the student's stage 6 app moves aside, untouched.
     mine = {path.relative_to(app): path.read_bytes() for path in app.rglob("*") if path.is_file()}
@@ -164,7 +176,11 @@ def follow_the_steps(app, answers=None, through_part=9):
          .replace("        for", "            for", 1))
     if 6 not in steps:
         return
-    # 6. Sessions (7.6): session_user in sessions.py, end_all_sessions in auth.py's logout.
+    # 6. The page a forged form gets: csrf_error's body, the student's own.
+    edit(app / "app.py", STAGE_7_CSRF_ERROR, answers["csrf_error"])
+    if 7 not in steps:
+        return
+    # 7. Sessions (7.6): session_user in sessions.py, end_all_sessions in auth.py's logout.
     session_user = renamed_for_stage_7(function(answers["7.6"], "session_user"), ("WHERE id = ?", "WHERE id_hash = ?"),
                                        ("30 * 60", "idle_seconds"), ("12 * 3600", "max_seconds"),
                                        ("def session_user(db, session_id, now):", SESSION_LIMITS))
@@ -173,9 +189,9 @@ def follow_the_steps(app, answers=None, through_part=9):
     edit(app / "auth.py", "import user_management\n", "import user_management\nfrom db import get_db\n")
     paste_above(app / "auth.py", "def start_server_session(", function(answers["7.6"], "end_all_sessions"))
     edit(app / "auth.py", 'sessions.end_all_sessions(g.user["id"])', 'end_all_sessions(get_db(), g.user["id"])')
-    if 7 not in steps:
+    if 8 not in steps:
         return
-    # 7. Making recovery codes (7.7).
+    # 8. Making recovery codes (7.7).
     edit(app / "db.py", "\n\ndef close_db(", "\n\n" + IN_TRANSACTION + "\n\ndef close_db(")
     edit(app / "recovery_codes.py", "import hashlib\n\nfrom db import get_db\n",
          "import hashlib\nimport secrets\n\nfrom db import InTransaction, get_db\n")
@@ -194,21 +210,21 @@ def follow_the_steps(app, answers=None, through_part=9):
     edit(app / "user_management.py", "recovery_codes.store(db, user_id, codes, now)",
          "recovery_codes.store(db, user_id, now)", count=2)
     edit(app / "two_factor.py", "new_recovery_codes(), ", "", count=2)
-    if 8 not in steps:
-        return
-    # 8. Using a recovery code (7.8): below make_recovery_codes, which stands just above store.
-    paste_above(app / "recovery_codes.py", "def store(", answers["7.8"])
-    replace_body(app / "recovery_codes.py", "use", "    return use_recovery_code(get_db(), user_id, code)\n")
     if 9 not in steps:
         return
-    # 9. Wrong tries against the session (7.9).
+    # 9. Using a recovery code (7.8): below make_recovery_codes, which stands just above store.
+    paste_above(app / "recovery_codes.py", "def store(", answers["7.8"])
+    replace_body(app / "recovery_codes.py", "use", "    return use_recovery_code(get_db(), user_id, code)\n")
+    if 10 not in steps:
+        return
+    # 10. Wrong tries against the session (7.9).
     paste_above(app / "sessions.py", "def count_reauth_failure(", renamed_for_stage_7(
         answers["7.9"], ("WHERE id = ?", "WHERE id_hash = ?"), ("disable_failures", "reauth_failures")))
     replace_body(app / "sessions.py", "count_reauth_failure",
                  "    return count_disable_failure(get_db(), session_key(token), allowed)\n")
-    if 10 not in steps:
+    if 11 not in steps:
         return
-    # 10. Secrets at rest (7.10).
+    # 11. Secrets at rest (7.10).
     paste_above(app / "secrets_at_rest.py", "def init_app(", without_imports(answers["7.10"]) + '''
 
 
@@ -227,9 +243,9 @@ def keys():
     edit(app / "user_management.py", "(secrets_at_rest.encrypt(secret), timecode, user_id, expected_version)",
          "(None, timecode, user_id, expected_version)")
     edit(app / "user_management.py", "        if swapped:\n", f"        if swapped:\n            {STORE_SECRET}\n")
-    if 11 not in steps:
+    if 12 not in steps:
         return
-    # 11. The owner's message (7.11).
+    # 12. The owner's message (7.11).
     edit(app / "events.py", "def log_event(", "EVENT_MESSAGES = MESSAGES\n\n\n" + answers["7.11"] + "\n\n\ndef log_event(")
     edit(app / "events.py", '    event = {"kind": kind, "detail": detail, "time": now}\n',
          '    event = security_event(kind, {}, now) if detail == MESSAGES.get(kind) else '
@@ -245,7 +261,7 @@ def stage_6_copy(tmp_path):
 
 def test_the_build_section_names_every_step_this_test_takes():
     text = build_section(LESSON)
-    assert len(re.findall(r"^\d+\. \*\*", text, re.M)) == 11
+    assert len(re.findall(r"^\d+\. \*\*", text, re.M)) == 12
     for words in MODULES + NEW_PAGES + [
             "static/style.css", "stage7_session", "check_my_app(7)", "start_from(6)", "start_from(7)",
             "my_app.before_stage_7/", "accept_once(get_db(), user_id, timecode)", "throttle_delay(streak)",
@@ -257,6 +273,8 @@ def test_the_build_section_names_every_step_this_test_takes():
             "InTransaction", "make_recovery_codes(InTransaction(db), user_id)", "new_recovery_codes(), ",
             "use_recovery_code(get_db(), user_id, code)", "reauth_failures",
             "count_disable_failure(get_db(), session_key(token), allowed)", 'app.extensions["totp_keys"] = keys',
+            "csrf_error", "CSRFProtect(app)", "@app.errorhandler(CSRFError)", "templates/error.html",
+            "test_post_without_csrf_token_is_a_400_and_changes_nothing", "Exercise 7.A2",
             "secrets_at_rest.load_secret(get_db(), user[\"id\"], secrets_at_rest.keys())", STORE_SECRET]:
         assert words in text, f"the Build section no longer says {words!r}"
     blocks = code_blocks(text)
@@ -303,7 +321,7 @@ def test_each_step_ends_the_part_whose_exercise_it_puts_in():
 # The stage 7 tests of the defences the steps put in (each step's own, as WRONG_ANSWERS below names them,
 # and the pause and the owner's events): after each part's Build they pass, with every step not yet done
 # still stage 7's own code. After the last part test_lesson_07_08_build.py runs the whole suite.
-DEFENCES = ["a_code_works_once", "sixth_attempt_waits_even_with_the_right_code",
+DEFENCES = ["a_code_works_once", "sixth_attempt_waits_even_with_the_right_code", "post_without_csrf_token",
             "a_trusted_browser_gets_in_while_strangers_are_paused", "thirty_days_of_guessing", "twelve_hours",
             "stored_hashed", "a_recovery_code_logs_in_once", "replace_phone_failures_end_the_session",
             "no_totp_secret", "events_are_stored_listed_and_notified"]
@@ -339,6 +357,9 @@ WRONG_ANSWERS = {
                        "a_trusted_browser_gets_in_while_strangers_are_paused"),
     "7.5 one more failure": ("7.5", mutant(throttle_and_secrets, "7.5", "31 failures before the ceiling"),
                              "thirty_days_of_guessing"),
+    "csrf_error 200": ("csrf_error", CSRF_ERROR.replace("), 400\n", ")\n"), "post_without_csrf_token"),
+    "csrf_error silent": ("csrf_error", CSRF_ERROR.replace("Nothing was changed: the", "The"),
+                          "post_without_csrf_token"),
     "7.6 last_seen stays": ("7.6", mutant(lesson_07_round_two, "7.6", "last_seen never moves"), "twelve_hours"),
     "7.7 plain codes": ("7.7", mutant(lesson_07, "7.7", "codes stored as they are"), "stored_hashed"),
     "7.8 any code works": ("7.8", mutant(lesson_07, "7.8", "True whatever the DELETE did"),

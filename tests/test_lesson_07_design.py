@@ -54,10 +54,10 @@ def _parts(cells):
 def test_the_parts_are_timed_and_at_most_45_minutes_with_their_build(cells):
     """Each part ends with its Build steps; its stated time counts them, and the first cell's table says the same."""
     parts = _parts(cells)
-    assert len(parts) == 9
+    assert len(parts) == 10
     table = {int(number): (int(total), int(read), int(build)) for number, total, read, build in re.findall(
-        r"^\| (\d) \|.*\| (\d+) min \((\d+) \+ Build (\d+)\) \|$", cells[0].source, re.M)}
-    assert sorted(table) == list(range(1, 10)), "the first cell's table should list the nine parts"
+        r"^\| (\d+) \|.*\| (\d+) min \((\d+) \+ Build (\d+)\) \|$", cells[0].source, re.M)}
+    assert sorted(table) == list(range(1, 11)), "the first cell's table should list the ten parts"
     for number, (heading, part) in enumerate(parts, start=1):
         minutes = int(re.search(r"about (\d+) minutes", heading).group(1))
         assert minutes <= 45, heading
@@ -66,6 +66,17 @@ def test_the_parts_are_timed_and_at_most_45_minutes_with_their_build(cells):
         assert part[-1].source.startswith("## Build"), f"{heading} does not end with its Build steps"
     assert sum(total for total, _, _ in table.values()) + 5 >= int(re.search(
         r"^About (\d+) minutes", cells[0].source, re.M).group(1)), "the parts and the stated total disagree"
+
+
+def test_part_6_starts_afresh_at_the_sessions_that_end_on_the_server(cells):
+    """Part 5 (forged forms) ends with its Build; Part 6 opens with a cell that builds what it needs, then the
+    server sessions' section."""
+    parts = _parts(cells)
+    assert parts[4][0].startswith("# Part 5 · Forged forms (")
+    heading, part = parts[5]
+    assert heading.startswith("# Part 6 · Sessions that end on the server (")
+    assert part[1].cell_type == "code" and part[1].source.startswith("# This part starts afresh")
+    assert part[2].source.startswith("## Sessions that end on the server")
 
 
 def test_the_flash_regex_reads_stage_7s_flash_messages(cells):
@@ -103,7 +114,7 @@ def test_each_stage_listing_of_an_answer_comes_after_its_check(cells):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("part", range(2, 10))
+@pytest.mark.parametrize("part", range(2, 11))
 def test_each_part_runs_after_a_restarted_kernel(cells, part):
     """After a break the student runs the lesson's first code cell, then the part: nothing from an earlier part."""
     from nbclient import NotebookClient

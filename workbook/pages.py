@@ -13,6 +13,7 @@ class Form:
     action: str | None
     method: str
     fields: dict = field(default_factory=dict)  # name -> value, hidden fields included
+    attributes: dict = field(default_factory=dict)  # every attribute of the <form> tag (id, name...)
 
     def data(self, **values):
         """The form as a browser would send it, with ``values`` typed in."""
@@ -34,19 +35,25 @@ class _PageParser(HTMLParser):
         self.forms = []
         self.text_parts = []
         self.list_items = []
+        self.tags = []      # (tag, attributes) of every start tag, in order
+        self.scripts = []   # the text of each inline <script>
         self._skip = 0  # inside <script> or <style>
+        self._script = None
         self._li = None
 
     def handle_starttag(self, tag, attrs):
         attrs = {name: (value or "") for name, value in attrs}
+        self.tags.append((tag, attrs))
         if tag in BLOCK_TAGS:
             self.text_parts.append(" ")
         if tag in ("script", "style"):
             self._skip += 1
+            if tag == "script":
+                self._script = []
         elif tag == "img":
             self.images.append(attrs)
         elif tag == "form":
-            self.forms.append(Form(attrs.get("action"), attrs.get("method", "get").lower()))
+            self.forms.append(Form(attrs.get("action"), attrs.get("method", "get").lower(), attributes=attrs))
         elif tag in ("input", "textarea", "select", "button") and self.forms:
             name = attrs.get("name")
             kind = attrs.get("type", "text").lower()
@@ -60,11 +67,16 @@ class _PageParser(HTMLParser):
             self.text_parts.append(" ")
         if tag in ("script", "style") and self._skip:
             self._skip -= 1
+            if tag == "script" and self._script is not None:
+                self.scripts.append("".join(self._script))
+                self._script = None
         elif tag == "li" and self._li is not None:
             self.list_items.append(" ".join("".join(self._li).split()))
             self._li = None
 
     def handle_data(self, data):
+        if self._script is not None:
+            self._script.append(data)
         if not self._skip:
             self.text_parts.append(data)
             if self._li is not None:
@@ -78,6 +90,8 @@ class Page:
     forms: list
     text: str
     list_items: list
+    tags: list = field(default_factory=list)     # (tag, attributes) of every start tag, in order
+    scripts: list = field(default_factory=list)  # the text of each inline <script>
 
     def data_uri_images(self):
         """``src`` of every ``<img>`` whose picture is inline PNG data."""
@@ -114,4 +128,4 @@ def parse(html) -> Page:
     parser.feed(html)
     parser.close()
     text = " ".join("".join(parser.text_parts).split())
-    return Page(html, parser.images, parser.forms, text, parser.list_items)
+    return Page(html, parser.images, parser.forms, text, parser.list_items, parser.tags, parser.scripts)

@@ -154,13 +154,13 @@ def create_app(test_config=None):
     # Every POST must carry the csrf_token hidden field that the form got from this
     # site, so another site cannot make your browser submit a form here.
     CSRFProtect(app)
+    # ANCHOR_END: csrf_setup
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         message = ("This form is out of date or did not come from this site, so nothing was "
                    "changed. Go back, reload the page and send the form again.")
         return render_template("error.html", title="Form out of date", message=message), 400
-    # ANCHOR_END: csrf_setup
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(two_factor.bp)

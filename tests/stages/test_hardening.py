@@ -498,8 +498,13 @@ def test_secure_flag_can_be_turned_off_from_the_environment(stage_folder, tmp_pa
 
 def test_post_without_csrf_token_is_a_400_and_changes_nothing(client, auth):
     response = client.post("/register", data={"username": "mallory", "password": PASSWORD})
-    assert response.status_code == 400
-    assert "reload the page" in pages.parse(response.data).text
+    assert response.status_code == 400, "a form without its token is a bad request: 400"
+    # The page a forged form gets (lesson 07's Build, step 6): the app's error page, which says nothing changed
+    # and what to do, in the words the student chose.
+    text = pages.parse(response.data).text
+    assert re.search(r"\bnothing\b[^.]*\bchanged\b", text, re.I), f"the page must say that nothing was changed: {text!r}"
+    assert re.search(r"\breload\b", text, re.I), f"the page must say to reload the page and send the form again: {text!r}"
+    assert 'role="alert"' in response.get_data(as_text=True), "the app's error page, its message in role=alert"
     assert "Traceback" not in response.get_data(as_text=True)
     client.get("/login")  # now the session has a token, but the POST still has none
     assert client.post("/login", data={"username": "mallory", "password": PASSWORD}).status_code == 400

@@ -711,6 +711,173 @@ def check_may_try(may_try):
         )
 
 
+# --- 7.A2: a form from another site ----------------------------------------------------------
+
+# The app's port and Mallory's, drawn for each run from ports no lesson names (the stage apps use 5001-5008).
+LAB_PORTS = [port for port in range(1024, 49152) if not 5000 <= port <= 5010 and port not in (8000, 8080, 8888)]
+
+
+class AliceLoggedIn:
+    """Stage ``number`` (6 or 7) in ``folder``, where Alice enrolled her phone and is logged in (password and
+    code) in her browser, a Flask test client that keeps her cookies: the browser Mallory's page is opened in."""
+
+    def __init__(self, folder, number):
+        from cryptography.fernet import Fernet
+
+        from ..app_loader import make_stage_app
+        from ..fixed_clock import FixedClock
+        from ..phone import Phone
+        from ..visitor import submit_form
+
+        config = {"TESTING": True, "SECRET_KEY": "the lesson 07 check's key, not a real one",
+                  "CLOCK": FixedClock(1_700_000_000), "DATABASE": os.path.join(folder, "users.sqlite"),
+                  "SESSION_COOKIE_SECURE": False, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"}
+        if number >= 7:  # keys of its own, so that the app writes nothing in its instance folder
+            config |= {"NOTIFY": lambda username, event: None, "TOTP_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+        clock = config["CLOCK"]
+        self.app = make_stage_app(number, config)
+        self.browser, phone = self.app.test_client(), Phone(clock=clock)
+        submit_form(self.browser, "/register", username="alice", password=OWNER_PASSWORD)
+        if number < 7:  # stage 7 goes from /register straight to /enable-2fa, in the same session
+            submit_form(self.browser, "/login", username="alice", password=OWNER_PASSWORD)
+        phone.scan(self.browser.get("/enable-2fa").data)
+        submit_form(self.browser, "/enable-2fa", otp=phone.code())
+        submit_form(self.browser, "/dashboard")          # the Log out button
+        clock.advance(60)
+        submit_form(self.browser, "/login", username="alice", password=OWNER_PASSWORD)
+        submit_form(self.browser, "/verify-2fa", otp=phone.code())
+
+    def dashboard(self):
+        """The status of Alice's dashboard in her browser: 200 while she is logged in."""
+        return self.browser.get("/dashboard").status_code
+
+    def receives(self, method, path, fields, page_url):
+        """Alice's browser sends ``method`` ``path`` with ``fields`` and her cookies, from Mallory's page at
+        ``page_url``: the app's status."""
+        from ..cross_site import send_to_app
+
+        return send_to_app(self.browser, method, path, fields, page_url).status_code
+
+
+def _mallorys_page(mallorys_page, app_url):
+    html = plain_result(mallorys_page(app_url), "mallorys_page(app_url)")
+    assert type(html) is str, (
+        f"mallorys_page(app_url) returned a {type(html).__name__}: return the page's HTML, as a str, the text a "
+        "browser gets from Mallory's server."
+    )
+    return html
+
+
+def _request_to_the_app(request, app_url, page_url):
+    """What the page makes Alice's browser send, when it goes to the app: (method, path); else a hint."""
+    from urllib.parse import urlsplit
+
+    from ..cross_site import FORM_TO_PRESS, LINK, NOTHING, SCRIPT_REQUEST, TOO_EARLY, origin, path_in_app
+
+    assert request.how != NOTHING, (
+        "your page sends nothing: no form, link, image or script in it makes Alice's browser send a request. "
+        "Mallory's page must make her browser send one to the app at app_url."
+    )
+    assert request.how != SCRIPT_REQUEST, (
+        "your page builds its request in a script (fetch() or XMLHttpRequest). The check plays a browser that "
+        "reads the page's HTML and does not run such scripts; and a real browser sends Alice's cookie with a "
+        "fetch() to another origin only when the script asks for it, and reads nothing back. Write the request "
+        "as HTML the browser sends by itself, with her cookie, whatever the script says."
+    )
+    assert request.how != TOO_EARLY, (
+        "your script runs before the browser has read the form it submits: a browser runs a <script> where it "
+        "meets it, reading the page from the top, so the form below it does not exist yet and nothing is sent. "
+        "Put the script where the form already exists, or make it wait until the page is read."
+    )
+    assert request.how != LINK, (
+        f"your page holds a link ({request.url}) that Alice would have to click: she has no reason to, and a link "
+        "sends a GET, which is why lesson 06 made logging out a POST. The page must send its request by itself."
+    )
+    assert request.how != FORM_TO_PRESS, (
+        "your page holds a form that waits for Alice to press it: she won't. A forged form works because the "
+        "page sends it by itself as it loads, with no click (an onclick waits for one)."
+    )
+    try:
+        urlsplit(request.url).port  # noqa: B018 - reading it is the test: a port that is no number raises
+    except ValueError:
+        raise AssertionError(
+            f"your page's request went to {request.url}, which is not an address a browser can send anything to: "
+            "the port runs into the path. app_url ends with the port, with no / after it."
+        ) from None
+    path = path_in_app(request.url, app_url)
+    if path is None:
+        scheme, host, port = origin(request.url)
+        ours = origin(app_url)
+        if (scheme, host, port) == origin(page_url):
+            raise AssertionError(
+                f"your page's request went to {request.url}: that is Mallory's own server, where her page came from, "
+                f"not the app. A browser reads an address without a scheme and host against the page it is in, and "
+                f"this page is at {page_url}. The app you were given is at {app_url}."
+            )
+        if scheme != ours[0]:
+            raise AssertionError(
+                f"your page's request went to {request.url}: {scheme or 'no scheme'} is another scheme than the "
+                f"app's ({app_url}), so another origin, where nothing answers."
+            )
+        if host != ours[1]:
+            raise AssertionError(
+                f"your page's request went to {request.url}: another host than the app's ({app_url}). The browser "
+                "treats each host name as its own, even two names for the same machine."
+            )
+        raise AssertionError(
+            f"your page's request went to {request.url}, but the app is at {app_url} this time (the check draws its "
+            "port for each run): build the address from app_url."
+        )
+    return request.method, path
+
+
+def _open_on(number, request, page_url):
+    """(the app's status, Alice's dashboard status afterwards): ``request`` sent from Mallory's page to stage
+    ``number``, where Alice is logged in."""
+    with _temporary_folder() as folder:
+        alice = _lesson().AliceLoggedIn(folder, number)
+        assert plain(alice.dashboard()) == 200, f"the check could not log Alice in to stage {number}"
+        method, path, fields = request
+        status = plain(alice.receives(method, path, fields, page_url))
+        return status, plain(alice.dashboard())
+
+
+@exercise("7.A2", "A form from another site", uses=["mallorys_page"])
+def check_mallorys_page(mallorys_page):
+    from ..cross_site import LOADED, what_the_page_sends
+
+    for number in (6, 7):
+        app_port, mallory_port = DRAW.sample(LAB_PORTS, 2)
+        app_url = f"http://127.0.0.1:{app_port}"
+        page_url = f"http://127.0.0.1:{mallory_port}/{DRAW.choice(('prize', 'cats', 'win'))}.html"
+        request = what_the_page_sends(_mallorys_page(mallorys_page, app_url), page_url, app_url)
+        method, path = _request_to_the_app(request, app_url, page_url)
+        status, dashboard = _open_on(number, (method, path, plain(request.fields)), page_url)
+        sent = f"your page sent {method} {path.split('?')[0]}"
+        if number == 6 and dashboard == 200:
+            assert not (status == 405 and method == "GET"), (
+                f"{sent}, and stage 6 answered 405 Method Not Allowed: that address changes nothing on a GET, so "
+                "Alice is still logged in. "
+                + ("An image, a frame or a page refresh always sends a GET." if request.how == LOADED else
+                   "A form is sent as a GET unless it says otherwise.")
+            )
+            assert status != 404, (
+                f"{sent}, and stage 6 has no such page (404), so Alice is still logged in. Which of the app's "
+                "forms logs out? Look at what the Log out button in the page's header sends."
+            )
+            raise AssertionError(
+                f"{sent}, stage 6 answered {status}{': that address takes no POST' if status == 405 else ''}, "
+                "and Alice is still logged in: the request must change something for her, here log her out. Look "
+                "at what the Log out button in the page's header sends."
+            )
+        if number == 7:
+            assert status == 400 and dashboard == 200, (
+                f"against stage 7, {sent} and got {status}, and Alice's dashboard then answered {dashboard}: stage 7 "
+                "should have refused the forged request (400) and left her logged in. Does your page send the same "
+                "request whatever app_url it is given?"
+            )
+
+
 # --- 7.A3: a copied session cookie, reused after the owner's logout ------------------------------
 
 # The check's apps name their session cookie anew on each run (never the lesson's stage6_session or stage7_session,
