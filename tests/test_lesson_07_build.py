@@ -12,6 +12,7 @@ stands where the lesson puts it, that the app passes the stage 7 tests of every 
 (the lesson says the suite passes after every part), and that a wrong answer pasted in makes the stage
 tests fail, and names the defence.
 """
+import ast
 import re
 import shutil
 
@@ -33,7 +34,7 @@ from lesson_build import (
     replace_body,
     without_imports,
 )
-from mutants import lesson_07, lesson_07_round_two
+from mutants import lesson_05, lesson_07, lesson_07_round_two
 from mutants import lesson_07_throttle_and_secrets as throttle_and_secrets
 
 LESSON = "07_hardening.ipynb"
@@ -150,6 +151,11 @@ def follow_the_steps(app, answers=None, through_part=9):
     assert {path.relative_to(kept): path.read_bytes() for path in kept.rglob("*") if path.is_file()} == mine
     for name in MODULES:
         assert (app / name).read_bytes() == (stage(7).folder / name).read_bytes()
+    # ... and the student's own functions that stage 7 keeps as stage 6 had them, brought back from the kept app.
+    for module, names in YOURS_KEPT.items():
+        mine_there, stage_7s = (kept / module).read_text(encoding="utf-8"), (app / module).read_text(encoding="utf-8")
+        for name in names:
+            edit(app / module, function(stage_7s, name), function(mine_there, name))
     if 2 not in steps:
         return
     # 2. The replay guard (7.1).
@@ -252,10 +258,37 @@ def keys():
          '{"kind": kind, "detail": detail, "time": now}\n')
 
 
-def stage_6_copy(tmp_path):
+# Step 1: the functions of the student's stage 6 app that stage 7 keeps as stage 6 has them (module -> names):
+# lessons 03-05's answers, moved into two_factor.py in lesson 06's Build, and 06's get_user.
+YOURS_KEPT = {"two_factor.py": ["provisioning_uri", "qr_data_uri", "grouped", "normalise_code"],
+              "user_management.py": ["get_user"]}
+# The student's get_user, in words of their own (stage 6's text is the same as stage 7's).
+STUDENTS_GET_USER = """def get_user(user_id):
+    row = get_db().execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+    return row"""
+
+
+def students_own(normalise_code=None):
+    """The student's functions of YOURS_KEPT, by name: the solutions' answers to 3.1, 3.2, 4.1 and 5.2 (without
+    stage 6's docstrings), or ``normalise_code`` for 5.2."""
+    own = {name: function(without_imports(answer(lesson, exercise)), name) for name, lesson, exercise in (
+        ("provisioning_uri", "03_qr_code.ipynb", "3.1"), ("qr_data_uri", "03_qr_code.ipynb", "3.2"),
+        ("grouped", "04_template.ipynb", "4.1"), ("normalise_code", "05_verify_route.ipynb", "5.2"))}
+    if normalise_code is not None:
+        own["normalise_code"] = function(without_imports(normalise_code), "normalise_code")
+    return own | {"get_user": STUDENTS_GET_USER}
+
+
+def stage_6_copy(tmp_path, normalise_code=None):
+    """The student's stage 6 app: stage 6, with their own versions of the functions step 1 brings back."""
     app = tmp_path / "my_app"
     shutil.copytree(stage(6).folder, app, ignore=shutil.ignore_patterns("instance", "__pycache__", "CHANGES.diff",
                                                                          "README.md"))
+    own = students_own(normalise_code)
+    for module, names in YOURS_KEPT.items():
+        text = (app / module).read_text(encoding="utf-8")
+        for name in names:
+            edit(app / module, function(text, name), own[name])
     return app
 
 
@@ -380,3 +413,42 @@ def test_a_wrong_answer_pasted_in_fails_the_stage_7_test_that_names_its_defence(
     assert not run.passed, f"stage 7's {test_name} tests pass with the wrong answer to {exercise} pasted in"
     failed = [line for line in run.output.splitlines() if line.startswith("FAILED")]
     assert failed and all(test_name in line for line in failed), run.output[-3000:]
+
+
+def same_code(one, other):
+    """The two functions do the same, by their code: docstrings aside."""
+    def code(source):
+        definition = ast.parse(source).body[0]
+        if ast.get_docstring(definition) is not None:
+            definition.body = definition.body[1:]
+        return ast.dump(definition)
+    return code(one) == code(other)
+
+
+def test_step_1_brings_back_the_students_own_functions_that_stage_7_keeps(tmp_path):
+    """Stage 7's copies of them are stage 6's (docstrings aside): the student's own stay in the app, and the step names each one."""
+    app = stage_6_copy(tmp_path)
+    follow_the_steps(app, through_part=1)
+    own = students_own()
+    for module, names in YOURS_KEPT.items():
+        text, stage_7s, stage_6s = ((folder / module).read_text(encoding="utf-8")
+                                    for folder in (app, stage(7).folder, stage(6).folder))
+        for name in names:
+            assert same_code(function(stage_7s, name), function(stage_6s, name)), f"stage 7 changed {name}"
+            assert function(text, name) == own[name] != function(stage_7s, name), (
+                f"step 1 did not bring back the student's {name}")
+            assert f"`{name}`" in build_sections(LESSON)[0], f"step 1 does not name {name}"
+
+
+@pytest.mark.slow
+def test_the_students_own_normalise_code_is_what_check_my_app_7_tests(tmp_path):
+    """A 5.2 that takes any Unicode digit (``\\d``), brought back from the student's app, fails stage 7's test of
+    malformed codes (other scripts' digits among them): check_my_app(7) tests the student's own code from lesson 05 too."""
+    right = stage_6_copy(tmp_path / "right")
+    follow_the_steps(right)
+    assert run_stage_tests(7, right, extra_args=("-q", "-k", "malformed_codes_are_a_clear_400")).passed
+    app = stage_6_copy(tmp_path / "wrong", normalise_code=mutant(lesson_05, "5.2", r"\d instead of [0-9]"))
+    follow_the_steps(app)
+    run = run_stage_tests(7, app, extra_args=("-q", "-k", "malformed_codes_are_a_clear_400"))
+    assert not run.passed, "stage 7's test of malformed codes passes with the student's \\d normalise_code"
+    assert "FAILED" in run.output and "malformed_codes_are_a_clear_400" in run.output, run.output[-2000:]
