@@ -1093,6 +1093,12 @@ def _copy_got_in(seen, header, username, where):
         raise AssertionError(
             f"{where}, the thief's browser holds the header's cookie, but for the path {cookie[3]!r}, so it is not "
             "sent to /dashboard. The header says which path (Path=...).")
+    if got != value:
+        raise AssertionError(
+            f"{where}, the thief's browser holds no copy of the header's cookie, only one the app set for it on a "
+            f"request your function sent ({', '.join(seen['sent'])}): the session of nobody. Put the header's cookie "
+            "into the browser itself, to keep: a Cookie header passed to one request is not kept (and this test "
+            "client sends the cookies it holds in its place).")
     raise AssertionError(
         f"{where}, the thief's browser holds the header's cookie, yet /dashboard gave {seen['status']}"
         f"{' -> ' + seen['location'] if seen['location'] else ''}, not Alice's page (your function sent: "
