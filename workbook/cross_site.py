@@ -89,6 +89,8 @@ def _without_uncalled_functions(text, everything):
     """``text`` without the bodies of the named functions it declares that nothing in ``everything`` (the page's
     scripts and handlers) names again: a function nobody calls never runs."""
     for declared in reversed(list(FUNCTION_DECLARATION.finditer(text))):
+        if text[:declared.start()].rstrip()[-1:] not in ("", ";", "{", "}"):
+            continue                      # a function expression ((function go() {...})(), onload = function...)
         if len(re.findall(rf"(?<![\w$]){re.escape(declared.group(1))}(?![\w$])", everything)) > 1:
             continue
         depth, end = 1, declared.end()
