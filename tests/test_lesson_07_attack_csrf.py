@@ -167,3 +167,40 @@ def test_the_build_step_after_the_attack_asks_for_the_page_a_forged_form_gets_wi
 def test_a_script_runs_where_the_browser_meets_it(html, how):
     """A <script> that acts at once finds only the forms above it; one that waits for the page finds them all."""
     assert cross_site.what_the_page_sends(html.replace("{app}", APP_URL), PAGE_URL, APP_URL).how == how
+
+
+FORM = '<form id="f" action="{app}/logout" method="post">{controls}</form>'
+
+
+@pytest.mark.parametrize("html, how", [
+    (FORM + '<script>function go() { document.forms[0].submit() }</script>', cross_site.FORM_TO_PRESS),
+    (FORM + '<script>function go() { document.forms[0].submit() }\ngo()</script>', cross_site.SUBMITTED_FORM),
+    (FORM + '<script>function go() { document.forms[0].submit() }\nsetTimeout(go, 10)</script>',
+     cross_site.SUBMITTED_FORM),
+    (FORM + '<script>(function go() { document.forms[0].submit() })()</script>', cross_site.SUBMITTED_FORM),
+    (FORM + '<script>window.onload = function go() { document.forms[0].submit() }</script>',
+     cross_site.SUBMITTED_FORM),
+    (FORM + '<script>var n = 1;\nfunction go() { document.forms[0].submit() }</script>', cross_site.FORM_TO_PRESS),
+    (FORM + '<script>// document.forms[0].submit()\n</script>', cross_site.FORM_TO_PRESS),
+    (FORM + '<script>/* document.forms[0].submit() */</script>', cross_site.FORM_TO_PRESS),
+    (FORM + '<script>var u = "http://x//"; document.forms[0].submit()</script>', cross_site.SUBMITTED_FORM),
+    (FORM + '<script type="text/plain">document.forms[0].submit()</script>', cross_site.FORM_TO_PRESS),
+    (FORM + '<script type="text/javascript">document.forms[0].submit()</script>', cross_site.SUBMITTED_FORM),
+    (FORM + '<script type="module">document.forms[0].submit()</script>', cross_site.SUBMITTED_FORM),
+    (FORM + '<script>document.getElementById("g").submit()</script>', cross_site.FORM_TO_PRESS),
+    (FORM + '<script>document.forms[1].submit()</script>', cross_site.FORM_TO_PRESS),
+    (FORM + '<script>document.querySelector("form.x").submit()</script>', cross_site.SUBMITTED_FORM),
+    (FORM.replace("{controls}", '<button name="submit">go</button>') + '<script>document.forms[0].submit()</script>',
+     cross_site.FORM_TO_PRESS),
+    (FORM.replace("{controls}", '<input id="submit" type="submit">') + '<script>document.forms[0].submit()</script>',
+     cross_site.FORM_TO_PRESS),
+    (FORM.replace("{controls}", '<button name="submit">go</button>')
+     + '<script>document.forms[0].requestSubmit()</script>', cross_site.SUBMITTED_FORM),
+    ('<template>' + FORM + '</template><script>document.forms[0].submit()</script>', cross_site.NOTHING),
+    ('<noscript>' + FORM + '</noscript><script>document.forms[0].submit()</script>', cross_site.NOTHING),
+])
+def test_a_script_counts_only_where_a_browser_runs_it(html, how):
+    """Comments, other script types, functions nothing calls, <template> and <noscript> run nothing; a call that
+    finds no form, or a form.submit hidden by a control named submit, sends nothing either."""
+    page = html.replace("{controls}", "").replace("{app}", APP_URL)
+    assert cross_site.what_the_page_sends(page, PAGE_URL, APP_URL).how == how

@@ -9,6 +9,10 @@ at once finds only the forms above it), and reads every address against the page
 ``<base href>``), as a browser does. ``send(browser, request, app_url, page_url)`` then sends that request
 with a Flask test client that stands in for the browser, cookies and all, when it goes to the app.
 
+A script counts only where a browser would run it: not in a comment, not with a ``type`` that is not
+JavaScript, not inside ``<template>`` or ``<noscript>``, not in a named function that nothing calls; and a
+``form.submit()`` finds no method when the form has a control named ``submit``.
+
 What it does not do: run scripts. A request a script builds itself (``fetch()``, ``XMLHttpRequest``) is
 reported as such, unsent. Nor does it hold a cookie back for ``SameSite``: in the lab the app and the other
 page are both on 127.0.0.1, one site (another port is another origin, not another site), so a browser sends it.
@@ -27,6 +31,7 @@ SCRIPT_REQUEST = "a request a script builds (fetch or XMLHttpRequest)"
 FORM_TO_PRESS = "a form Alice would have to press"
 LINK = "a link Alice would have to click"
 NOTHING = "nothing"
+UNREAD = object()   # a reference to a form that this reader cannot follow (a selector it does not read)
 
 # Event handlers that run with no action of Alice's (the rest, onclick and the like, wait for her).
 HANDLERS_THAT_RUN_BY_THEMSELVES = ("onload", "onerror", "onpageshow", "onfocus", "onanimationstart")
@@ -37,6 +42,13 @@ WAITS_FOR_ALICE = re.compile(r"""addEventListener\(\s*["'](?:click|dblclick|subm
                              r"""|\.on(?:click|submit|mouse\w*|key\w*)\s*=""")
 BUILDS_A_REQUEST = re.compile(r"\bfetch\s*\(|XMLHttpRequest|sendBeacon|\$\.(?:ajax|post|get)\s*\(")
 STRING = r"""\s*["'`]([^"'`]*)["'`]\s*"""
+# What a browser that runs scripts never acts on: a <template>'s content, a <noscript>'s (text to such a browser).
+INERT = re.compile(r"<(template|noscript)\b.*?</\1\s*>", re.S | re.I)
+# The types a browser runs a <script> of (none given, a module, or a JavaScript MIME type).
+JAVASCRIPT_TYPE = re.compile(r"|module|(?:text|application)/(?:x-)?(?:java|ecma)script|text/(?:javascript1\.[0-5]|jscript|livescript)")
+# A script's comments, and its strings (kept, so that a // inside "http://..." is not read as one).
+STRINGS_AND_COMMENTS = re.compile(r"""("(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`)|//[^\n]*|/\*.*?\*/""", re.S)
+FUNCTION_DECLARATION = re.compile(r"\bfunction\s+([A-Za-z_$][\w$]*)\s*\([^)]*\)\s*\{")
 FORM_REFERENCES = re.compile(
     r"document\s*\.\s*forms\s*(?:\[\s*(?P<index>\d+)\s*\]|\.\s*item\s*\(\s*(?P<item>\d+)\s*\))"
     rf"|document\s*\.\s*forms\s*(?:\[{STRING}\]|\.\s*namedItem\s*\({STRING}\))"
@@ -69,21 +81,46 @@ def origin(url):
     return parts.scheme.lower(), (parts.hostname or "").lower(), port or DEFAULT_PORTS.get(parts.scheme.lower())
 
 
+def _without_comments(text):
+    return STRINGS_AND_COMMENTS.sub(lambda match: match.group(1) or " ", text)
+
+
+def _without_uncalled_functions(text, everything):
+    """``text`` without the bodies of the named functions it declares that nothing in ``everything`` (the page's
+    scripts and handlers) names again: a function nobody calls never runs."""
+    for declared in reversed(list(FUNCTION_DECLARATION.finditer(text))):
+        if text[:declared.start()].rstrip()[-1:] not in ("", ";", "{", "}"):
+            continue                      # a function expression ((function go() {...})(), onload = function...)
+        if len(re.findall(rf"(?<![\w$]){re.escape(declared.group(1))}(?![\w$])", everything)) > 1:
+            continue
+        depth, end = 1, declared.end()
+        while depth and end < len(text):
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            end += 1
+        text = text[:declared.start()] + text[end:]
+    return text
+
+
 def _scripts(page):
     """Each script of the page: (its text, whether it runs with no action of Alice's, where it runs: the place in
-    the document of an inline <script> that acts at once, else None, for one that waits until the page is read)."""
+    the document of an inline <script> that acts at once, else None, for one that waits until the page is read).
+    Comments are left out, and so are scripts of a type a browser does not run and functions nothing calls."""
     places = [place for place, (tag, _) in enumerate(page.tags) if tag == "script"]
+    found = [(_without_comments(text), place) for text, place in zip(page.scripts, places, strict=False)
+             if JAVASCRIPT_TYPE.fullmatch(page.tags[place][1].get("type", "").strip().lower())]
+    handlers = [(_without_comments(value), name) for _tag, attributes in page.tags
+                for name, value in attributes.items() if name.startswith("on")]
+    everything = "\n".join(text for text, _ in found + handlers)
+    found = [(_without_uncalled_functions(text, everything), place) for text, place in found]
     found = [(text, not WAITS_FOR_ALICE.search(text), None if WAITS_FOR_THE_PAGE.search(text) else place)
-             for text, place in zip(page.scripts, places, strict=False)]
-    for _tag, attributes in page.tags:
-        for name, value in attributes.items():
-            if name.startswith("on"):
-                found.append((value, name in HANDLERS_THAT_RUN_BY_THEMSELVES, None))
+             for text, place in found]
+    found += [(text, name in HANDLERS_THAT_RUN_BY_THEMSELVES, None) for text, name in handlers]
     return found
 
 
 def _form_named(page, reference):
-    """The form a script's reference picks (None when it picks none of the page's forms)."""
+    """The form a script's reference picks (None when it picks none of the page's forms; UNREAD for a selector
+    this reader does not follow)."""
     index = reference.group("index") or reference.group("item")
     if index is not None:
         return page.forms[int(index)] if int(index) < len(page.forms) else None
@@ -101,7 +138,7 @@ def _form_named(page, reference):
     by_name = re.fullmatch(r"""(?:form)?\[name=["']?([\w-]+)["']?\]""", selector)
     wanted = ("id", by_id.group(1)) if by_id else ("name", by_name.group(1)) if by_name else None
     if wanted is None:
-        return None
+        return UNREAD
     return next((form for form in page.forms if form.attributes.get(wanted[0]) == wanted[1]), None)
 
 
@@ -113,16 +150,28 @@ def submitted_form(page):
     for text, by_itself, runs_at in _scripts(page):
         if not (by_itself and SUBMIT_CALL.search(text)):
             continue
-        named = [form for form in (_form_named(page, reference) for reference in FORM_REFERENCES.finditer(text))
-                 if form is not None]
-        if not named and len(page.forms) == 1:
+        picked = [_form_named(page, reference) for reference in FORM_REFERENCES.finditer(text)]
+        named = [form for form in picked if form is not None and form is not UNREAD]
+        if not named and None not in picked and len(page.forms) == 1:
             named = page.forms[:1]        # a page with one form: the script submits that one, however it names it
         for form in named:
-            read_at = form_places[next(i for i, candidate in enumerate(page.forms) if candidate is form)]
+            number = next(i for i, candidate in enumerate(page.forms) if candidate is form)
+            read_at = form_places[number]
+            if not re.search(r"requestSubmit\s*\(", text) and _has_a_control_named_submit(page, form_places, number):
+                continue                  # form.submit is that control, not the method: the script stops there
             if runs_at is None or read_at < runs_at:
                 return form, False
             too_early = True
     return None, too_early
+
+
+def _has_a_control_named_submit(page, form_places, number):
+    """Whether the ``number``-th form has a control whose name or id is "submit" (read as pages.parse gives a form
+    its fields: the controls after its tag, up to the next form)."""
+    end = form_places[number + 1] if number + 1 < len(form_places) else len(page.tags)
+    return any(tag in ("input", "button", "select", "textarea", "fieldset", "output", "object")
+               and "submit" in (attributes.get("name"), attributes.get("id"))
+               for tag, attributes in page.tags[form_places[number] + 1:end])
 
 
 def _base(page, page_url):
@@ -163,7 +212,7 @@ def what_the_page_sends(html, page_url, app_url=None):
     Of several, the one that matters most: a form a script submits; else a GET the page makes as it loads
     (one to ``app_url``'s origin first); else what the page would need a script or a click for, unsent.
     """
-    page = pages.parse(html)
+    page = pages.parse(INERT.sub("", html))
     base = _base(page, page_url)
     form, too_early = submitted_form(page)
     if form is not None:

@@ -94,6 +94,13 @@ def reuse_cookie(browser, set_cookie_header):
     mallory.set_cookie(name, value)
     return mallory
 ''', False, "the browser you were given"),
+    # From the review (written from the lesson text before reading the check; neither fooled it)
+    Mutant("7.A3", "the value put in quotes", changed(RIGHT, "value.strip())", "'\"' + value.strip() + '\"')"),
+           False, "not the header's value"),
+    Mutant("7.A3", "the cookie sent with one request, in a Cookie header, not kept", '''
+def reuse_cookie(browser, set_cookie_header):
+    browser.get("/dashboard", headers={"Cookie": set_cookie_header.split(";")[0]})
+''', False, "holds no copy of the header's cookie"),
     # Wrong: not the copy at all
     Mutant("7.A3", "logs in with the lesson's password instead", '''
 def reuse_cookie(browser, set_cookie_header):

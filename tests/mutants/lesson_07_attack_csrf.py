@@ -106,6 +106,29 @@ def mallorys_page(app_url):
     return f"""<form id="f" action="{app_url}/logout" method="post"></form>
 <script>document.getElementById("f").submit()</script>""".encode()
 ''', False, "as a str"),
+    # From the review (written from the lesson text before reading the check): a submit() that a browser would
+    # never run, or that finds no method to call; each got ✅ from a check that did not run scripts.
+    Mutant("7.A2", "the submit() in a function nothing calls", page(
+        script='<script>function claim() {{ document.getElementById("prize").submit(); }}</script>'),
+        False, "a function nothing calls"),
+    Mutant("7.A2", "the submit() commented out", page(
+        script='<script>// document.getElementById("prize").submit()\n</script>'), False, "in a comment"),
+    Mutant("7.A2", "a <script> of another type", page(
+        script='<script type="text/plain">document.getElementById("prize").submit()</script>'),
+        False, "whose type is not JavaScript"),
+    Mutant("7.A2", "the submit() on a form id the page does not have", page(
+        script='<script>document.getElementById("prise").submit()</script>'), False, "a form the page does not have"),
+    Mutant("7.A2", "a button named submit hides form.submit()", page(
+        form='<form id="prize" action="{app_url}/logout" method="post">'
+             '<input type="submit" name="submit" value="Claim"></form>'), False, "a control named submit"),
+    Mutant("7.A2", "the form kept inside <noscript>", page(
+        form='<noscript><form id="prize" action="{app_url}/logout" method="post"></form></noscript>'),
+        False, "<noscript>"),
+    Mutant("7.A2", "a function called from the body's onload", '''
+def mallorys_page(app_url):
+    return f"""<body onload="claim()"><form id="f" action="{app_url}/logout" method="post"></form>
+<script>function claim() {{ document.getElementById("f").submit(); }} // no click needed</script></body>"""
+''', True),
     Mutant("7.A2", "only a script that says what it would do", '''
 def mallorys_page(app_url):
     return "<p>Alice is logged out now.</p><script>console.log('logout')</script>"

@@ -88,6 +88,15 @@ def replay(browser, username, password, seen_code):
     browser.post("/login", data={"username": username, "password": password})
     browser.post("/verify-2fa", data={"otp": seen_code})
 ''', False, "csrf_token"),
+    # From the review (written from the lesson text before reading the check): the code handled as a number,
+    # which loses the 0 in front of one code in ten; the code form posted by hand, after a login done right.
+    Mutant("7.A1", "the code as a number", REPLAY.replace("otp=seen_code", "otp=int(seen_code)"),
+           False, "in front"),
+    Mutant("7.A1", "the code form posted by hand, after submit() for the login", '''
+def replay(browser, username, password, seen_code):
+    submit(browser, "/login", username=username, password=password)
+    browser.post("/verify-2fa", data={"otp": seen_code})
+''', False, "your code form got 400"),
     Mutant("7.A1", "a browser of its own", '''
 def replay(browser, username, password, seen_code):
     mine = browser.application.test_client()

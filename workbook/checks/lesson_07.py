@@ -101,9 +101,11 @@ class _TooManyRequests(BaseException):
 class OwnerTypedACode:
     """Stage ``number`` (6 or 7) in ``folder``, where ``username`` (password ``password``) enrolled from her
     browser and logged out; at Unix time ``typed_at`` she logs in with the code her phone shows
-    (``seen_code``, what Mallory saw), and the clock then stands at ``replayed_at``, when Mallory acts."""
+    (``seen_code``, what Mallory saw), and the clock then stands at ``replayed_at``, when Mallory acts. With
+    ``zero_first`` the scene moves on by whole 30-second steps (the same moment in its step) until that code starts
+    with 0, as one code in ten does: a replay that handles the code as a number loses that 0."""
 
-    def __init__(self, folder, number, username, password, typed_at, replayed_at):
+    def __init__(self, folder, number, username, password, typed_at, replayed_at, zero_first=False):
         from cryptography.fernet import Fernet
 
         from ..app_loader import make_stage_app
@@ -129,6 +131,8 @@ class OwnerTypedACode:
         phone.scan(owner.get("/enable-2fa").data)
         submit_form(owner, "/enable-2fa", otp=phone.code())
         submit_form(owner, "/dashboard")                      # the Log out button
+        while zero_first and not phone.code(at=typed_at).startswith("0"):
+            typed_at, replayed_at = typed_at + 30, replayed_at + 30
         self.clock.now = typed_at
         self.seen_code = phone.code()
         submit_form(owner, "/login", username=username, password=password)
@@ -205,6 +209,11 @@ def _replay_went_wrong(run, username, seen):
         return (f"you sent {len(others)} codes besides the one Mallory saw: that is guessing (Part 2), not a replay. "
                 "Send the code you were given.")
     if others and not any(_digits(r["otp"]) == seen for r in codes):
+        if others == [seen.lstrip("0") or "0"]:
+            zeros = "0" * (len(seen) - len(others[0]))
+            return (f"you sent {others[0]}, which is the code you were given ({seen}) without the {zeros} in front: a "
+                    "code is six digits, not a number, and the form wants all six. Keep seen_code as the string "
+                    "it is.")
         return (f"you sent the code {others[0]}, not the one you were given ({seen}): a code is good for a minute "
                 "or so, and each run of the check has Alice type a new one. Replay the code Mallory saw.")
     logins = [r for r in posted if r["path"] == "/login"]
@@ -238,12 +247,12 @@ def _replay_went_wrong(run, username, seen):
                     "field: use the name the form gives its field (the lesson's first code cell fills it in).")
         return "your browser passed the password step, then sent no code to /verify-2fa" + (
             f": your function raised {run['raised']}" if run["raised"] else ".")
+    if csrf and any(r["status"] == 400 and "csrf_token" not in r["fields"] for r in after):
+        return ("your code form got 400: stage 7's forms carry a hidden csrf_token, which a browser sends "
+                "back with the form. Send the form as a browser does (submit() copies the hidden "
+                "fields).")
     if not any(_digits(r["otp"]) == seen for r in after):
         named = sorted({f for r in after for f in r["fields"] if f != "csrf_token"})
-        if csrf and any(r["status"] == 400 and "csrf_token" not in r["fields"] for r in after):
-            return ("your code form got 400: stage 7's forms carry a hidden csrf_token, which a browser sends "
-                    "back with the form. Send the form as a browser does (submit() copies the hidden "
-                    "fields).")
         return (f"the code went in a field called {named[0]!r}, and the form on /verify-2fa has no such field: use "
                 "the name the form gives its field (the lesson's first code cell fills it in)." if named else
                 "your code form reached /verify-2fa without the code Mallory saw in it.")
@@ -259,8 +268,9 @@ def check_replay(replay):
     replayed_at = typed_at + DRAW.randrange(1, 30 * (typed_at // 30 + 2) - typed_at)
     after = replayed_at - typed_at
 
+    zero_on = DRAW.choice((6, 7))     # one of the two scenes has a code that starts with 0
     with _temporary_folder() as folder:
-        weak = _lesson().OwnerTypedACode(folder, 6, username, password, typed_at, replayed_at)
+        weak = _lesson().OwnerTypedACode(folder, 6, username, password, typed_at, replayed_at, zero_on == 6)
         seen = plain(weak.seen_code)
         run = plain(weak.mallory(replay, REPLAY_REQUESTS))
     wrong = _replay_went_wrong(run, username, seen)
@@ -273,7 +283,7 @@ def check_replay(replay):
     )
 
     with _temporary_folder() as folder:
-        strong = _lesson().OwnerTypedACode(folder, 7, username, password, typed_at, replayed_at)
+        strong = _lesson().OwnerTypedACode(folder, 7, username, password, typed_at, replayed_at, zero_on == 7)
         seen = plain(strong.seen_code)
         run = plain(strong.mallory(replay, REPLAY_REQUESTS))
     assert run["dashboard"] != username, (
@@ -768,15 +778,26 @@ def _mallorys_page(mallorys_page, app_url):
     return html
 
 
-def _request_to_the_app(request, app_url, page_url):
-    """What the page makes Alice's browser send, when it goes to the app: (method, path); else a hint."""
+def _submit_that_does_not_run(html):
+    """Why a submit() in the page sent nothing ("" when the page has none)."""
+    from ..cross_site import SUBMIT_CALL
+
+    return (" Your page does call submit(), but not where a browser runs it as the page loads: in a comment, in a "
+            "function nothing calls, in a <script> whose type is not JavaScript, in a handler that waits for Alice, "
+            "or on a form inside <template> or <noscript> (no form at all to a browser that runs scripts). And a call "
+            "on a form the page does not have, or on a form with a control named submit (which hides the form's own "
+            "submit()), stops with an error." if SUBMIT_CALL.search(html) else "")
+
+
+def _request_to_the_app(request, app_url, page_url, html=""):
+    """What the page ``html`` makes Alice's browser send, when it goes to the app: (method, path); else a hint."""
     from urllib.parse import urlsplit
 
     from ..cross_site import FORM_TO_PRESS, LINK, NOTHING, SCRIPT_REQUEST, TOO_EARLY, origin, path_in_app
 
     assert request.how != NOTHING, (
         "your page sends nothing: no form, link, image or script in it makes Alice's browser send a request. "
-        "Mallory's page must make her browser send one to the app at app_url."
+        "Mallory's page must make her browser send one to the app at app_url." + _submit_that_does_not_run(html)
     )
     assert request.how != SCRIPT_REQUEST, (
         "your page builds its request in a script (fetch() or XMLHttpRequest). The check plays a browser that "
@@ -796,6 +817,7 @@ def _request_to_the_app(request, app_url, page_url):
     assert request.how != FORM_TO_PRESS, (
         "your page holds a form that waits for Alice to press it: she won't. A forged form works because the "
         "page sends it by itself as it loads, with no click (an onclick waits for one)."
+        + _submit_that_does_not_run(html)
     )
     try:
         urlsplit(request.url).port  # noqa: B018 - reading it is the test: a port that is no number raises
@@ -850,8 +872,9 @@ def check_mallorys_page(mallorys_page):
         app_port, mallory_port = DRAW.sample(LAB_PORTS, 2)
         app_url = f"http://127.0.0.1:{app_port}"
         page_url = f"http://127.0.0.1:{mallory_port}/{DRAW.choice(('prize', 'cats', 'win'))}.html"
-        request = what_the_page_sends(_mallorys_page(mallorys_page, app_url), page_url, app_url)
-        method, path = _request_to_the_app(request, app_url, page_url)
+        html = _mallorys_page(mallorys_page, app_url)
+        request = what_the_page_sends(html, page_url, app_url)
+        method, path = _request_to_the_app(request, app_url, page_url, html)
         status, dashboard = _open_on(number, (method, path, plain(request.fields)), page_url)
         sent = f"your page sent {method} {path.split('?')[0]}"
         if number == 6 and dashboard == 200:
@@ -1070,6 +1093,12 @@ def _copy_got_in(seen, header, username, where):
         raise AssertionError(
             f"{where}, the thief's browser holds the header's cookie, but for the path {cookie[3]!r}, so it is not "
             "sent to /dashboard. The header says which path (Path=...).")
+    if got != value:
+        raise AssertionError(
+            f"{where}, the thief's browser holds no copy of the header's cookie, only one the app set for it on a "
+            f"request your function sent ({', '.join(seen['sent'])}): the session of nobody. Put the header's cookie "
+            "into the browser itself, to keep: a Cookie header passed to one request is not kept (and this test "
+            "client sends the cookies it holds in its place).")
     raise AssertionError(
         f"{where}, the thief's browser holds the header's cookie, yet /dashboard gave {seen['status']}"
         f"{' -> ' + seen['location'] if seen['location'] else ''}, not Alice's page (your function sent: "
