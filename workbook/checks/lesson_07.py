@@ -72,6 +72,36 @@ class StatementLog:
                 if s.strip().split(" ", 1)[0].upper() in ("SELECT", "UPDATE", "DELETE", "INSERT")]
 
 
+def enrolled_owner(number, database, username, password, clock, adjust=None, **settings):
+    """Stage ``number`` (6 or 7) for a check: its database at ``database``, ``clock`` its clock, where ``username``
+    (password ``password``) registered and enrolled her phone from her browser, then logged out. The app, her
+    browser (a test client that keeps her cookies) and her phone. ``settings`` add to the check's settings or
+    replace them; ``adjust(app)`` runs before anyone registers (a stage weakened, a request noted)."""
+    from cryptography.fernet import Fernet
+
+    from ..app_loader import make_stage_app
+    from ..phone import Phone
+    from ..visitor import submit_form
+
+    app = make_stage_app(number, {
+        "TESTING": True, "SECRET_KEY": "the lesson 07 check's key, not a real one", "CLOCK": clock,
+        "DATABASE": database, "SESSION_COOKIE_SECURE": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1", "NOTIFY": lambda username, event: None,
+        # a key of its own, so that a stage 7 app writes nothing in its instance folder (read-only when graded)
+        "TOTP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    } | settings)
+    if adjust is not None:
+        adjust(app)
+    browser, phone = app.test_client(), Phone(clock=clock)
+    submit_form(browser, "/register", username=username, password=password)
+    if number < 7:       # stage 7 goes from /register straight to /enable-2fa, in the same session
+        submit_form(browser, "/login", username=username, password=password)
+    phone.scan(browser.get("/enable-2fa").data)
+    submit_form(browser, "/enable-2fa", otp=phone.code())
+    submit_form(browser, "/dashboard")                      # the Log out button
+    return app, browser, phone
+
+
 def _last(db, user_id):
     return _rows(db, "SELECT last_timecode FROM users WHERE id = ?", (user_id,))[0][0]
 
@@ -106,31 +136,15 @@ class OwnerTypedACode:
     with 0, as one code in ten does: a replay that handles the code as a number loses that 0."""
 
     def __init__(self, folder, number, username, password, typed_at, replayed_at, zero_first=False):
-        from cryptography.fernet import Fernet
-
-        from ..app_loader import make_stage_app
         from ..fixed_clock import FixedClock
-        from ..phone import Phone
         from ..visitor import submit_form
 
         self.username, self.password = username, password
         self.clock = FixedClock(SCENE_START)
-        self.app = make_stage_app(number, {
-            "TESTING": True, "SECRET_KEY": "the lesson 07 check's key, not a real one", "CLOCK": self.clock,
-            "DATABASE": os.path.join(folder, "users.sqlite"), "SESSION_COOKIE_SECURE": False,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1", "NOTIFY": lambda username, event: None,
-            # a key of its own, so that the app writes nothing in its instance folder (read-only when graded)
-            "TOTP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        })
         self.requests, self._recording = [], False
-        self.app.after_request(self._note)
-        owner, phone = self.app.test_client(), Phone(clock=self.clock)
-        submit_form(owner, "/register", username=username, password=password)
-        if number < 7:       # stage 7 goes from /register straight to /enable-2fa, in the same session
-            submit_form(owner, "/login", username=username, password=password)
-        phone.scan(owner.get("/enable-2fa").data)
-        submit_form(owner, "/enable-2fa", otp=phone.code())
-        submit_form(owner, "/dashboard")                      # the Log out button
+        self.app, owner, phone = enrolled_owner(
+            number, os.path.join(folder, "users.sqlite"), username, password, self.clock,
+            adjust=lambda app: app.after_request(self._note))
         while zero_first and not phone.code(at=typed_at).startswith("0"):
             typed_at, replayed_at = typed_at + 30, replayed_at + 30
         self.clock.now = typed_at
@@ -440,30 +454,14 @@ class Stage7WithAnOwner:
     called ``username`` enrolled from her browser; she keeps that browser and is logged out."""
 
     def __init__(self, folder, username, per_account_only=True):
-        from cryptography.fernet import Fernet
-
-        from ..app_loader import make_stage_app
         from ..fixed_clock import FixedClock
-        from ..phone import Phone
         from ..stage_variants import without_device_cookies
-        from ..visitor import submit_form
 
         self.database, self.username = os.path.join(folder, "users.sqlite"), username
         self.clock = FixedClock(1_700_000_000)
-        self.app = make_stage_app(7, {
-            "TESTING": True, "SECRET_KEY": "the lesson 07 check's key, not a real one", "CLOCK": self.clock,
-            "DATABASE": self.database, "SESSION_COOKIE_SECURE": False,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1", "NOTIFY": lambda username, event: None,
-            # a key of its own, so that the app writes nothing in its instance folder (read-only when graded)
-            "TOTP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        })
-        if per_account_only:
-            without_device_cookies(self.app)
-        self.owner, phone = self.app.test_client(), Phone(clock=self.clock)
-        submit_form(self.owner, "/register", username=username, password=OWNER_PASSWORD)
-        phone.scan(self.owner.get("/enable-2fa").data)
-        submit_form(self.owner, "/enable-2fa", otp=phone.code())
-        submit_form(self.owner, "/dashboard")          # the Log out button
+        self.app, self.owner, _phone = enrolled_owner(
+            7, self.database, username, OWNER_PASSWORD, self.clock,
+            adjust=without_device_cookies if per_account_only else None)
         self.clock.advance(60)
 
     def stranger(self, keep_out, limit):
@@ -732,27 +730,12 @@ class AliceLoggedIn:
     code) in her browser, a Flask test client that keeps her cookies: the browser Mallory's page is opened in."""
 
     def __init__(self, folder, number):
-        from cryptography.fernet import Fernet
-
-        from ..app_loader import make_stage_app
         from ..fixed_clock import FixedClock
-        from ..phone import Phone
         from ..visitor import submit_form
 
-        config = {"TESTING": True, "SECRET_KEY": "the lesson 07 check's key, not a real one",
-                  "CLOCK": FixedClock(1_700_000_000), "DATABASE": os.path.join(folder, "users.sqlite"),
-                  "SESSION_COOKIE_SECURE": False, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"}
-        if number >= 7:  # keys of its own, so that the app writes nothing in its instance folder
-            config |= {"NOTIFY": lambda username, event: None, "TOTP_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
-        clock = config["CLOCK"]
-        self.app = make_stage_app(number, config)
-        self.browser, phone = self.app.test_client(), Phone(clock=clock)
-        submit_form(self.browser, "/register", username="alice", password=OWNER_PASSWORD)
-        if number < 7:  # stage 7 goes from /register straight to /enable-2fa, in the same session
-            submit_form(self.browser, "/login", username="alice", password=OWNER_PASSWORD)
-        phone.scan(self.browser.get("/enable-2fa").data)
-        submit_form(self.browser, "/enable-2fa", otp=phone.code())
-        submit_form(self.browser, "/dashboard")          # the Log out button
+        clock = FixedClock(1_700_000_000)
+        self.app, self.browser, phone = enrolled_owner(
+            number, os.path.join(folder, "users.sqlite"), "alice", OWNER_PASSWORD, clock)
         clock.advance(60)
         submit_form(self.browser, "/login", username="alice", password=OWNER_PASSWORD)
         submit_form(self.browser, "/verify-2fa", otp=phone.code())
@@ -919,32 +902,15 @@ class StageWhereAliceLogsIn:
     enrolled her phone and logged out. Her password and the app's key are drawn here and told to no one."""
 
     def __init__(self, number, folder, username, cookie_name, secure=False, same_site=None):
-        from cryptography.fernet import Fernet
-
-        from ..app_loader import make_stage_app
         from ..fixed_clock import FixedClock
-        from ..phone import Phone
-        from ..visitor import submit_form
 
         self.username, self.password = username, secrets.token_urlsafe(12)
         self.clock = FixedClock(1_700_000_000)
-        config = {
-            "TESTING": True, "SECRET_KEY": secrets.token_hex(32), "CLOCK": self.clock,
-            "DATABASE": os.path.join(folder, f"stage{number}.sqlite"), "SESSION_COOKIE_NAME": cookie_name,
-            "SESSION_COOKIE_SECURE": secure, "SESSION_COOKIE_SAMESITE": same_site,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1", "NOTIFY": lambda username, event: None,
-        }
-        if number >= 7:   # a key of its own, so that the app writes nothing in its instance folder
-            config["TOTP_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
-        self.app = make_stage_app(number, config)
+        self.app, self.alice, self.phone = enrolled_owner(
+            number, os.path.join(folder, f"stage{number}.sqlite"), username, self.password, self.clock,
+            SECRET_KEY=secrets.token_hex(32), SESSION_COOKIE_NAME=cookie_name, SESSION_COOKIE_SECURE=secure,
+            SESSION_COOKIE_SAMESITE=same_site)
         self.cookie_name = self.app.config["SESSION_COOKIE_NAME"]   # stage 7 puts __Host- before a Secure one
-        self.alice, self.phone = self.app.test_client(), Phone(clock=self.clock)
-        submit_form(self.alice, "/register", username=username, password=self.password)
-        if number < 7:   # stage 7 goes from /register straight to /enable-2fa, in the same session
-            submit_form(self.alice, "/login", username=username, password=self.password)
-        self.phone.scan(self.alice.get("/enable-2fa").data)
-        submit_form(self.alice, "/enable-2fa", otp=self.phone.code())
-        submit_form(self.alice, "/dashboard")          # the Log out button
         self.clock.advance(60)
 
     def log_in(self):
