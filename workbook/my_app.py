@@ -201,3 +201,31 @@ def check_my_app(number, app_dir=None):
             print("A skipped test counts as failed: does your app call pytest.skip()?")
         print(failure_lines(reasons, run.output))
     return None
+
+
+def attack_my_app(exercise_id, attack, app_dir=None):
+    """Run your attack from lesson 07 (exercise "7.A1", "7.A2" or "7.A3") against your own app, after the Build that
+    defends against it: ✅ when your app turns it away, as stage 7 did in the lesson."""
+    from .checks.lesson_07 import YOUR_DEFENCE, against_your_app
+
+    app_dir = Path(app_dir) if app_dir is not None else MY_APP
+    if exercise_id not in YOUR_DEFENCE:
+        print(f"❌ {exercise_id!r} is not one of lesson 07's attacks: give \"7.A1\", \"7.A2\" or \"7.A3\".")
+        return None
+    if not (app_dir / "app.py").is_file():
+        print(f"❌ There is no {app_dir / 'app.py'} yet: do lesson 07's first Build step first.")
+        return None
+    try:
+        got_in, what = against_your_app(exercise_id, attack, app_dir)
+    except NotImplementedError:
+        print(f"⏳ Finish Exercise {exercise_id} first: this runs your own attack.")
+        return None
+    except Exception as error:  # noqa: BLE001 - the student's app or attack failed: say so, never a traceback
+        print(f"❌ The scene could not be played on your app ({type(error).__name__}: {error}). Run "
+              "check_my_app(7) first and fix what it names; and get ✅ from your attack's check.")
+        return None
+    if got_in:
+        print(f"❌ Your attack {exercise_id} got in against your app: {what}. Look at {YOUR_DEFENCE[exercise_id]}.")
+    else:
+        print(f"✅ Your app turned your attack {exercise_id} away: {what}.")
+    return None

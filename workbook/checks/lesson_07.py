@@ -72,24 +72,26 @@ class StatementLog:
                 if s.strip().split(" ", 1)[0].upper() in ("SELECT", "UPDATE", "DELETE", "INSERT")]
 
 
-def enrolled_owner(number, database, username, password, clock, adjust=None, **settings):
+def enrolled_owner(number, database, username, password, clock, adjust=None, app_dir=None, **settings):
     """Stage ``number`` (6 or 7) for a check: its database at ``database``, ``clock`` its clock, where ``username``
     (password ``password``) registered and enrolled her phone from her browser, then logged out. The app, her
     browser (a test client that keeps her cookies) and her phone. ``settings`` add to the check's settings or
-    replace them; ``adjust(app)`` runs before anyone registers (a stage weakened, a request noted)."""
+    replace them; ``adjust(app)`` runs before anyone registers (a stage weakened, a request noted). With
+    ``app_dir``, the app is the one in that folder (the student's own, at stage ``number``), not the stage's."""
     from cryptography.fernet import Fernet
 
-    from ..app_loader import make_stage_app
+    from ..app_loader import make_app, make_stage_app
     from ..phone import Phone
     from ..visitor import submit_form
 
-    app = make_stage_app(number, {
+    config = {
         "TESTING": True, "SECRET_KEY": "the lesson 07 check's key, not a real one", "CLOCK": clock,
         "DATABASE": database, "SESSION_COOKIE_SECURE": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1", "NOTIFY": lambda username, event: None,
         # a key of its own, so that a stage 7 app writes nothing in its instance folder (read-only when graded)
         "TOTP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-    } | settings)
+    } | settings
+    app = make_app(app_dir, config) if app_dir is not None else make_stage_app(number, config)
     if adjust is not None:
         adjust(app)
     browser, phone = app.test_client(), Phone(clock=clock)
@@ -135,7 +137,7 @@ class OwnerTypedACode:
     ``zero_first`` the scene moves on by whole 30-second steps (the same moment in its step) until that code starts
     with 0, as one code in ten does: a replay that handles the code as a number loses that 0."""
 
-    def __init__(self, folder, number, username, password, typed_at, replayed_at, zero_first=False):
+    def __init__(self, folder, number, username, password, typed_at, replayed_at, zero_first=False, app_dir=None):
         from ..fixed_clock import FixedClock
         from ..visitor import submit_form
 
@@ -144,7 +146,7 @@ class OwnerTypedACode:
         self.requests, self._recording = [], False
         self.app, owner, phone = enrolled_owner(
             number, os.path.join(folder, "users.sqlite"), username, password, self.clock,
-            adjust=lambda app: app.after_request(self._note))
+            adjust=lambda app: app.after_request(self._note), app_dir=app_dir)
         while zero_first and not phone.code(at=typed_at).startswith("0"):
             typed_at, replayed_at = typed_at + 30, replayed_at + 30
         self.clock.now = typed_at
@@ -729,13 +731,13 @@ class AliceLoggedIn:
     """Stage ``number`` (6 or 7) in ``folder``, where Alice enrolled her phone and is logged in (password and
     code) in her browser, a Flask test client that keeps her cookies: the browser Mallory's page is opened in."""
 
-    def __init__(self, folder, number):
+    def __init__(self, folder, number, app_dir=None):
         from ..fixed_clock import FixedClock
         from ..visitor import submit_form
 
         clock = FixedClock(1_700_000_000)
         self.app, self.browser, phone = enrolled_owner(
-            number, os.path.join(folder, "users.sqlite"), "alice", OWNER_PASSWORD, clock)
+            number, os.path.join(folder, "users.sqlite"), "alice", OWNER_PASSWORD, clock, app_dir=app_dir)
         clock.advance(60)
         submit_form(self.browser, "/login", username="alice", password=OWNER_PASSWORD)
         submit_form(self.browser, "/verify-2fa", otp=phone.code())
@@ -901,7 +903,7 @@ class StageWhereAliceLogsIn:
     (``Secure`` when ``secure``; ``same_site`` its SameSite attribute, None for none), and where ``username``
     enrolled her phone and logged out. Her password and the app's key are drawn here and told to no one."""
 
-    def __init__(self, number, folder, username, cookie_name, secure=False, same_site=None):
+    def __init__(self, number, folder, username, cookie_name, secure=False, same_site=None, app_dir=None):
         from ..fixed_clock import FixedClock
 
         self.username, self.password = username, secrets.token_urlsafe(12)
@@ -909,7 +911,7 @@ class StageWhereAliceLogsIn:
         self.app, self.alice, self.phone = enrolled_owner(
             number, os.path.join(folder, f"stage{number}.sqlite"), username, self.password, self.clock,
             SECRET_KEY=secrets.token_hex(32), SESSION_COOKIE_NAME=cookie_name, SESSION_COOKIE_SECURE=secure,
-            SESSION_COOKIE_SAMESITE=same_site)
+            SESSION_COOKIE_SAMESITE=same_site, app_dir=app_dir)
         self.cookie_name = self.app.config["SESSION_COOKIE_NAME"]   # stage 7 puts __Host- before a Secure one
         self.clock.advance(60)
 
@@ -1740,3 +1742,49 @@ question(
         "d": "base64 is an encoding anyone can undo without a key: the thief decodes every secret.",
     },
 )
+
+
+# --- Your attacks against your own app, after the Build that defends against each -------------------
+
+# What each attack's Build put into the student's app: where to look when the attack still gets in.
+YOUR_DEFENCE = {"7.A1": "step 2, your accept_once (Exercise 7.1), which use_timecode calls",
+                "7.A2": "CSRFProtect(app) in app.py, and step 6's csrf_error",
+                "7.A3": "step 7, your session_user and end_all_sessions (Exercise 7.6), which logout calls"}
+
+
+def against_your_app(exercise_id, attack, app_dir):
+    """Your attack of ``exercise_id`` (7.A1, 7.A2 or 7.A3) against your own app in ``app_dir`` (at stage 7), in the
+    scene its check plays on stage 7: (whether it got in, what happened, in words). Runs where it is called, as
+    your own code: a lesson's cell, not a grade."""
+    with _temporary_folder() as folder:
+        if exercise_id == "7.A1":
+            typed_at = SCENE_START + 3600
+            scene = OwnerTypedACode(folder, 7, "alice", OWNER_PASSWORD, typed_at, typed_at + 20, app_dir=app_dir)
+            run = scene.mallory(attack, REPLAY_REQUESTS)
+            got_in = run["dashboard"] == "alice"
+            return got_in, ("Mallory's browser is on Alice's dashboard, 20 s after Alice typed the code" if got_in else
+                            "Mallory's browser is not logged in: the code Alice typed 20 s before did not work twice")
+        if exercise_id == "7.A2":
+            from ..cross_site import send_to_app, what_the_page_sends
+
+            app_url, page_url = "http://127.0.0.1:5007", "http://127.0.0.1:8000/prize.html"
+            scene = AliceLoggedIn(folder, 7, app_dir=app_dir)
+            if scene.dashboard() != 200:
+                raise RuntimeError("Alice could not log in to your app")
+            html = attack(app_url)
+            request = what_the_page_sends(html, page_url, app_url)
+            method, path = _request_to_the_app(request, app_url, page_url, html)
+            status = send_to_app(scene.browser, method, path, request.fields, page_url).status_code
+            got_in = scene.dashboard() != 200
+            return got_in, (f"your page's {method} {path} got {status}, and " +
+                            ("Alice is logged out" if got_in else "Alice is still logged in"))
+        if exercise_id == "7.A3":
+            scene = StageWhereAliceLogsIn(7, folder, "alice", "stage7_session", app_dir=app_dir)
+            header = scene.log_in()
+            scene.log_out()
+            browser = scene.app.test_client()
+            attack(browser, header)
+            got_in = browser.get("/dashboard").status_code == 200
+            return got_in, ("the copied cookie opens Alice's dashboard after her logout" if got_in else
+                            "the copied cookie opens nothing after Alice's logout")
+    raise ValueError(f"{exercise_id!r} is not one of lesson 07's attacks: 7.A1, 7.A2 or 7.A3")
