@@ -9,7 +9,7 @@ pasted in at its step, the same attack gets in (❌, naming the step to look at)
 import re
 
 import pytest
-from test_lesson_07_build import LESSON, STEPS_OF_PART, follow_the_steps, mutant, stage_6_copy
+from test_lesson_07_build import LESSON, follow_the_steps, mutant, stage_6_copy
 
 from workbook.my_app import attack_my_app
 from workbook.visitor import submit_form
@@ -32,10 +32,6 @@ def the_attack(exercise_id):
     namespace = {"submit": submit_form}
     exec(answer(LESSON, exercise_id), namespace)
     return namespace[name]
-
-
-def part_of(step):
-    return next(part for part, steps in STEPS_OF_PART.items() if step in steps)
 
 
 def test_each_attacks_build_tells_the_student_to_run_it_against_their_app():
