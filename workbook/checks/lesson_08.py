@@ -604,7 +604,8 @@ def _race(finish_passkey_login, spy):
     site.db.rival_login(count + 1)  # the other login's signature carried the same counter value as this one
     result = _login(finish_passkey_login, site, session, credential, spy, "a login racing another one")
     if site.db.rival_won is not True:
-        # The answer held a write lock from before it read: no other login could have read the same count.
+        # The answer held a write lock from before it read, so no other login could have read the same count (or
+        # it wrote nothing after its read, which the scenes above refuse).
         if result != site.user_id:
             raise AssertionError(f"a right passkey login should return the user_id of its passkey's row "
                                  f"({site.user_id}), not {result!r}.")
