@@ -56,13 +56,26 @@ def rp_id_allowed(origin, rp_id):
 """
 
 
-def finish(pop="challenge = session.pop(\"challenge\", None)", origin="origin", rp_id="rp_id",
-           uv="True", count='row["sign_count"]', store=True):
-    """A finish_passkey_login answer with one part changed."""
-    update = ('''
+# How finish_passkey_login ends, after the library's verification: the counter moves only from the count read,
+# and the login is refused when no row moved (a second login that read the same counter lost).
+STORE_IF_UNMOVED = """
     with db:
-        db.execute("UPDATE passkeys SET sign_count = ? WHERE id = ?", (verified.new_sign_count, row["id"]))'''
-              if store else "")
+        moved = db.execute("UPDATE passkeys SET sign_count = ? WHERE id = ? AND sign_count = ?",
+                           (verified.new_sign_count, row["id"], row["sign_count"])).rowcount
+    if moved != 1:
+        return None"""
+
+# The lesson's answer before the race was part of the exercise: the count written over whatever is there.
+STORE_OVER = """
+    with db:
+        db.execute("UPDATE passkeys SET sign_count = ? WHERE id = ?", (verified.new_sign_count, row["id"]))"""
+
+
+def finish(pop="challenge = session.pop(\"challenge\", None)", origin="origin", rp_id="rp_id",
+           uv="True", count='row["sign_count"]', store=True, update=STORE_IF_UNMOVED):
+    """A finish_passkey_login answer with one part changed: ``update`` is what follows the verification (``store``
+    False: nothing)."""
+    update = update if store else ""
     return f"""
 def finish_passkey_login(db, session, credential, rp_id, origin):
     {pop}
@@ -240,6 +253,76 @@ def read_authenticator_data(data, rp_id):
     Mutant("8.5", "lets the library's error through", finish().replace(
         "    except InvalidAuthenticationResponse:\n        return None", "    finally:\n        pass"), False,
            "When a login fails, return None"),
+    # Two logins of one passkey at once, with one counter value: the second one that read the count must lose.
+    Mutant("8.5", "by credential_id, SELECT changes()", finish(update="""
+    db.execute("UPDATE passkeys SET sign_count = ? WHERE credential_id = ? AND sign_count = ?",
+               (verified.new_sign_count, parsed.raw_id, row["sign_count"]))
+    won = db.execute("SELECT changes()").fetchone()[0] == 1
+    db.commit()
+    if not won:
+        return None"""), True),
+    Mutant("8.5", "total_changes before and after", finish(update="""
+    before = db.total_changes
+    with db:
+        db.execute("UPDATE passkeys SET sign_count = ? WHERE id = ? AND sign_count = ?",
+                   (verified.new_sign_count, row["id"], row["sign_count"]))
+    if db.total_changes - before != 1:
+        return None"""), True),
+    Mutant("8.5", "the write lock taken before the read (BEGIN IMMEDIATE), a plain UPDATE", finish(update=STORE_OVER)
+           .replace('    row = db.execute("SELECT', '    db.execute("BEGIN IMMEDIATE")\n    row = db.execute("SELECT')
+           .replace("\n    if row is None:\n        return None", "\n    if row is None:\n        db.rollback()\n        return None")
+           .replace("    except InvalidAuthenticationResponse:\n        return None",
+                    "    except InvalidAuthenticationResponse:\n        db.rollback()\n        return None"), True),
+    Mutant("8.5", "the count written over whatever is there (a plain UPDATE)", finish(update=STORE_OVER), False,
+           "Two logins, one counter"),
+    Mutant("8.5", "a plain UPDATE, its rowcount checked", finish(update="""
+    with db:
+        moved = db.execute("UPDATE passkeys SET sign_count = ? WHERE id = ?", (verified.new_sign_count, row["id"])).rowcount
+    if moved != 1:
+        return None"""), False, "Two logins, one counter"),
+    Mutant("8.5", "a conditional UPDATE whose rowcount is ignored", finish(update="""
+    with db:
+        db.execute("UPDATE passkeys SET sign_count = ? WHERE id = ? AND sign_count = ?",
+                   (verified.new_sign_count, row["id"], row["sign_count"]))"""), False, "Two logins, one counter"),
+    Mutant("8.5", "the count read again just before the write", finish(update="""
+    now = db.execute("SELECT sign_count FROM passkeys WHERE id = ?", (row["id"],)).fetchone()[0]
+    if now != row["sign_count"]:
+        return None""" + STORE_OVER), False, "Two logins, one counter"),
+    Mutant("8.5", "with db: around the read and the write", """
+def finish_passkey_login(db, session, credential, rp_id, origin):
+    challenge = session.pop("challenge", None)
+    if challenge is None:
+        return None
+    try:
+        parsed = parse_authentication_credential_json(credential)
+    except Exception:
+        return None
+    with db:  # one transaction, so no other login gets in between?
+        row = db.execute("SELECT * FROM passkeys WHERE credential_id = ?", (parsed.raw_id,)).fetchone()
+        if row is None:
+            return None
+        try:
+            verified = verify_authentication_response(
+                credential=parsed, expected_challenge=challenge, expected_rp_id=rp_id, expected_origin=origin,
+                credential_public_key=row["public_key"], credential_current_sign_count=row["sign_count"],
+                require_user_verification=True)
+        except InvalidAuthenticationResponse:
+            return None
+        db.execute("UPDATE passkeys SET sign_count = ? WHERE id = ?", (verified.new_sign_count, row["id"]))
+    return row["user_id"]
+""", False, "Two logins, one counter"),
+    Mutant("8.5", "the UPDATE's WHERE compares with the new count", finish(update="""
+    with db:
+        moved = db.execute("UPDATE passkeys SET sign_count = ? WHERE id = ? AND sign_count = ?",
+                           (verified.new_sign_count, row["id"], verified.new_sign_count)).rowcount
+    if moved != 1:
+        return None"""), False, "your UPDATE moved no row"),
+    Mutant("8.5", "the counter moved only while below the new count", finish(update="""
+    with db:
+        moved = db.execute("UPDATE passkeys SET sign_count = ? WHERE id = ? AND sign_count < ?",
+                           (verified.new_sign_count, row["id"], verified.new_sign_count)).rowcount
+    if moved != 1:
+        return None"""), False, "as a synced passkey's does"),
 
     # ---- 8.Q2: a mutant per option
     Mutant("8.Q2", "d: the stolen session cookie", 'answer_8_q2 = "d"', True),

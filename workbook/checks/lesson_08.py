@@ -6,8 +6,8 @@ credentials from the passkey stand-in (random challenges, origins, counters and 
 
 The checks compare plain values only; what 8.5 hands your function (the passkeys table's connection,
 the login's session) is built where your code runs, by the public functions of this module
-(``passkeys_db``, ``LoginSession``), through ``student_side``: when the instructor grades, your code
-runs in a process of its own and the checks in the grader's.
+(``passkeys_db``, ``raced_passkeys_db``, ``LoginSession``), through ``student_side``: when the instructor
+grades, your code runs in a process of its own and the checks in the grader's.
 """
 import base64
 import hashlib
@@ -15,8 +15,12 @@ import ipaddress
 import json
 import os
 import random
+import re
+import shutil
 import sqlite3
 import string
+import tempfile
+import weakref
 
 from . import exercise, question
 from .student_side import plain, plain_result, raised_kind, raised_message, student_side
@@ -312,6 +316,87 @@ def passkeys_db():
     return db
 
 
+class RacedCursor(sqlite3.Cursor):
+    """A cursor of a RacedConnection: it tells the connection each statement before running it."""
+
+    def execute(self, sql, parameters=(), /):
+        self.connection.before(sql)
+        return super().execute(sql, parameters)
+
+    def executemany(self, sql, parameters, /):
+        self.connection.before(sql)
+        return super().executemany(sql, parameters)
+
+    def executescript(self, script, /):
+        self.connection.before(script)
+        return super().executescript(script)
+
+
+LEADING_COMMENTS = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
+
+
+class RacedConnection(sqlite3.Connection):
+    """A passkeys table where another login of the same passkey wins the race, as one of two logins sent at the
+    same moment does: both read the row, both verify, and the other one writes first.
+
+    ``rival_login(sign_count)`` arms it. From then on, once the code under check has read the passkeys table (a
+    SELECT that names it), its next statement that is not a SELECT (its UPDATE, or a BEGIN, or any write) waits
+    while the rival, on a connection of its own, sets the row's sign_count to ``sign_count`` and commits, as a
+    second request would. A write lock the code under check took before it read (BEGIN IMMEDIATE) holds the rival
+    off, as it would hold off that request: then the rival loses. ``rival_won`` says whether it got in."""
+
+    def set_up(self, path):
+        self.path, self.rival_count, self.read_the_row, self.rival_won = path, None, False, False
+
+    def rival_login(self, sign_count):
+        self.rival_count, self.read_the_row, self.rival_won = int(sign_count), False, False
+
+    def cursor(self, factory=None):
+        return super().cursor(factory or RacedCursor)
+
+    def execute(self, sql, parameters=(), /):
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql, parameters, /):
+        return self.cursor().executemany(sql, parameters)
+
+    def executescript(self, script, /):
+        return self.cursor().executescript(script)
+
+    def before(self, sql):
+        """The code under check is about to run ``sql``: the rival's moment, if it has come."""
+        if self.rival_count is None or type(sql) is not str:
+            return
+        statement = sql[LEADING_COMMENTS.match(sql).end():]
+        if statement[:6].upper() == "SELECT":
+            self.read_the_row = self.read_the_row or "passkeys" in statement.lower()
+        elif self.read_the_row:
+            count, self.rival_count = self.rival_count, None
+            rival = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+            try:
+                rival.execute("UPDATE passkeys SET sign_count = ?", (count,))
+                self.rival_won = True
+            except sqlite3.OperationalError:  # "database is locked": the code under check holds the write lock
+                self.rival_won = False
+            finally:
+                rival.close()
+
+
+def raced_passkeys_db():
+    """An empty passkeys table, as ``passkeys_db`` makes, on a RacedConnection (a database file of its own, in
+    WAL mode as stage 8's: the rival's connection writes while this one has read)."""
+    folder = tempfile.mkdtemp(prefix="workbook-8.5-")
+    path = os.path.join(folder, "passkeys.sqlite")
+    db = sqlite3.connect(path, factory=RacedConnection)
+    db.set_up(path)
+    weakref.finalize(db, shutil.rmtree, folder, True)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute(PASSKEYS_TABLE)
+    db.commit()
+    return db
+
+
 class LoginSession(dict):
     """A login's session (Flask's is a dict too): made where the student's code runs, so that what the
     student's function pops from it is gone there."""
@@ -352,9 +437,9 @@ class VerifySpy:
 
 class _Site:
     """A site with one RP ID and origin, its passkeys table (where the student's code runs), and alice's
-    registered passkey."""
+    registered passkey. ``raced``: the table is a ``raced_passkeys_db``."""
 
-    def __init__(self, rp_id, origin, authenticator):
+    def __init__(self, rp_id, origin, authenticator, raced=False):
         from webauthn import generate_registration_options, options_to_json, verify_registration_response
         from webauthn.helpers.structs import AuthenticatorSelectionCriteria, UserVerificationRequirement
 
@@ -362,7 +447,7 @@ class _Site:
 
         self.rp_id, self.origin = rp_id, origin
         self.browser = Browser(authenticator)
-        self.db = _lesson().passkeys_db()
+        self.db = _lesson().raced_passkeys_db() if raced else _lesson().passkeys_db()
         self.user_id = DRAW.randint(2, 10 ** 6)
         options = generate_registration_options(
             rp_id=rp_id, rp_name="Bank", user_name="alice", user_id=os.urandom(32),
@@ -439,7 +524,9 @@ def check_finish_passkey_login(finish_passkey_login):
                     raise AssertionError(f"expected_rp_id must be the rp_id argument ({rp_id!r}), not "
                                          f"{used.get('expected_rp_id')!r}.")
                 raise AssertionError(f"a right passkey login at {origin} (RP ID {rp_id!r}) should return the user_id of "
-                                     f"its passkey's row ({site.user_id}), not {result!r}.")
+                                     f"its passkey's row ({site.user_id}), not {result!r}. This passkey's counter stays "
+                                     "0, as a synced passkey's does: the library takes a 0 after a 0, and so must "
+                                     "your UPDATE.")
             if "challenge" in session:
                 raise AssertionError("after a login the challenge was still in the session: remove it whether the "
                                      "login passes or fails, as the first thing you do with it, so that no one can "
@@ -463,8 +550,15 @@ def check_finish_passkey_login(finish_passkey_login):
 
         # A good login again; then the failure cases, each with its own challenge.
         session, options = site.ask()
-        assert _login(finish_passkey_login, site, session, site.browser.get(site.origin, options), spy,
-                      "a right passkey login") == site.user_id, "a right passkey login was refused."
+        stored = site.sign_count()
+        if _login(finish_passkey_login, site, session, site.browser.get(site.origin, options), spy,
+                  "a right passkey login") != site.user_id:
+            signed = site.browser.authenticator.credentials[0].sign_count
+            if site.sign_count() == stored:
+                raise AssertionError(f"a right passkey login was refused: the passkey's counter went from {stored} "
+                                     f"to {signed}, and your UPDATE moved no row. Which count does the row hold "
+                                     "when your UPDATE runs: the one you read, or the new one?")
+            raise AssertionError("a right passkey login was refused.")
         if site.sign_count() != site.browser.authenticator.credentials[0].sign_count:
             raise AssertionError(f"after a login the passkeys row still has sign_count {site.sign_count()}: store the "
                                  "new sign count the library gives back, or a copied passkey goes unnoticed.")
@@ -491,6 +585,41 @@ def check_finish_passkey_login(finish_passkey_login):
         _refused(finish_passkey_login, site, session, stranger.browser.get(site.origin, options), spy,
                  "a passkey this site never registered",
                  "look the credential up by its id in the passkeys table, and refuse one that is not there.")
+
+        _race(finish_passkey_login, spy)
+
+
+def _race(finish_passkey_login, spy):
+    """Two logins of one passkey sent at the same moment, signed with one counter value: both read the stored
+    count, both verify; the other one stores its count first (RacedConnection). Only one may get in."""
+    from ..passkey import Authenticator
+
+    site = _Site("example.test", "https://www.example.test", Authenticator(), raced=True)
+    count = DRAW.randint(1, 10 ** 6)  # as after that many logins
+    site.db.execute("UPDATE passkeys SET sign_count = ?", (count,))
+    site.db.commit()
+    site.browser.authenticator.credentials[0].sign_count = count
+    session, options = site.ask()
+    credential = site.browser.get(site.origin, options)
+    site.db.rival_login(count + 1)  # the other login's signature carried the same counter value as this one
+    result = _login(finish_passkey_login, site, session, credential, spy, "a login racing another one")
+    if site.db.rival_won is not True:
+        # The answer held a write lock from before it read, so no other login could have read the same count (or
+        # it wrote nothing after its read, which the scenes above refuse).
+        if result != site.user_id:
+            raise AssertionError(f"a right passkey login should return the user_id of its passkey's row "
+                                 f"({site.user_id}), not {result!r}.")
+        return
+    if result is not None:
+        raise AssertionError(
+            f"two logins with one counter value both got in. Both read sign_count {count} and both verified; the "
+            f"other one stored {count + 1} after your SELECT and before your UPDATE, and yours still logged in. "
+            "Two logins, one counter: a second login that read the same counter must lose. Let your UPDATE "
+            "move the counter only from the count you read, and return None when it moved no row "
+            "(cursor.rowcount), as lesson 07's replay fix did with last_timecode.")
+    if "challenge" in session:
+        raise AssertionError("after a refused login the challenge was still in the session: remove it whether the "
+                             "login passes or fails.")
 
 
 # ---- 8.Q2 ---------------------------------------------------------------------------------------
