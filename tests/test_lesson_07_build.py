@@ -17,6 +17,7 @@ import re
 import shutil
 
 import pytest
+from test_lesson_06_build import guard_from_exercise_6_5
 
 from workbook.my_app import run_stage_tests, start_from
 from workbook.stages import stage
@@ -34,7 +35,7 @@ from lesson_build import (
     replace_body,
     without_imports,
 )
-from mutants import lesson_05, lesson_07, lesson_07_round_two
+from mutants import lesson_05, lesson_06, lesson_07, lesson_07_round_two
 from mutants import lesson_07_throttle_and_secrets as throttle_and_secrets
 
 LESSON = "07_hardening.ipynb"
@@ -259,32 +260,36 @@ def keys():
 
 
 # Step 1: the functions of the student's stage 6 app that stage 7 keeps as stage 6 has them (module -> names):
-# lessons 03-05's answers, moved into two_factor.py in lesson 06's Build, and 06's get_user.
+# lessons 03-05's answers, moved into two_factor.py in lesson 06's Build, 06's get_user, and 06's login_required
+# (the guard of 6.5 as lesson 06's Build changed it: stage 7's load_logged_in_user sets g.user only for a full
+# login of an account with a phone, so the guard needs nothing more).
 YOURS_KEPT = {"two_factor.py": ["provisioning_uri", "qr_data_uri", "grouped", "normalise_code"],
-              "user_management.py": ["get_user"]}
+              "user_management.py": ["get_user"], "auth.py": ["login_required"]}
 # The student's get_user, in words of their own (stage 6's text is the same as stage 7's).
 STUDENTS_GET_USER = """def get_user(user_id):
     row = get_db().execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
     return row"""
 
 
-def students_own(normalise_code=None):
+def students_own(normalise_code=None, login_required=None):
     """The student's functions of YOURS_KEPT, by name: the solutions' answers to 3.1, 3.2, 4.1 and 5.2 (without
-    stage 6's docstrings), or ``normalise_code`` for 5.2."""
+    stage 6's docstrings), or ``normalise_code`` for 5.2; and their login_required, lesson 06's Build's changes
+    made to the solutions' 6.5, or to ``login_required`` (another answer to 6.5)."""
     own = {name: function(without_imports(answer(lesson, exercise)), name) for name, lesson, exercise in (
         ("provisioning_uri", "03_qr_code.ipynb", "3.1"), ("qr_data_uri", "03_qr_code.ipynb", "3.2"),
         ("grouped", "04_template.ipynb", "4.1"), ("normalise_code", "05_verify_route.ipynb", "5.2"))}
     if normalise_code is not None:
         own["normalise_code"] = function(without_imports(normalise_code), "normalise_code")
-    return own | {"get_user": STUDENTS_GET_USER}
+    guard = guard_from_exercise_6_5(login_required)
+    return own | {"get_user": STUDENTS_GET_USER, "login_required": function(guard, "login_required")}
 
 
-def stage_6_copy(tmp_path, normalise_code=None):
+def stage_6_copy(tmp_path, normalise_code=None, login_required=None):
     """The student's stage 6 app: stage 6, with their own versions of the functions step 1 brings back."""
     app = tmp_path / "my_app"
     shutil.copytree(stage(6).folder, app, ignore=shutil.ignore_patterns("instance", "__pycache__", "CHANGES.diff",
                                                                          "README.md"))
-    own = students_own(normalise_code)
+    own = students_own(normalise_code, login_required)
     for module, names in YOURS_KEPT.items():
         text = (app / module).read_text(encoding="utf-8")
         for name in names:
@@ -452,3 +457,19 @@ def test_the_students_own_normalise_code_is_what_check_my_app_7_tests(tmp_path):
     run = run_stage_tests(7, app, extra_args=("-q", "-k", "malformed_codes_are_a_clear_400"))
     assert not run.passed, "stage 7's test of malformed codes passes with the student's \\d normalise_code"
     assert "FAILED" in run.output and "malformed_codes_are_a_clear_400" in run.output, run.output[-2000:]
+
+
+@pytest.mark.slow
+def test_the_students_own_login_required_is_what_check_my_app_7_tests(tmp_path):
+    """A 6.5 that lets a password-only session in (``pending_user_id`` counts), brought back from the student's
+    app, fails stage 7's tests of the pages that need both factors: check_my_app(7) tests the student's guard."""
+    pages_need_both_factors = "dashboard_is_closed_while_the_code_is_pending or replace_phone_needs_a_full_login"
+    right = stage_6_copy(tmp_path / "right")
+    follow_the_steps(right)
+    assert run_stage_tests(7, right, extra_args=("-q", "-k", pages_need_both_factors)).passed
+    app = stage_6_copy(tmp_path / "wrong", login_required=mutant(lesson_06, "6.5", "a password alone is let in"))
+    follow_the_steps(app)
+    run = run_stage_tests(7, app, extra_args=("-q", "-k", pages_need_both_factors))
+    assert not run.passed, "stage 7's tests of the pages that need both factors pass with a guard a password opens"
+    failed = [line for line in run.output.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 2, run.output[-3000:]

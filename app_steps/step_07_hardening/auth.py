@@ -87,7 +87,9 @@ def load_logged_in_user():
         return
     g.server_session = row
     if row["logged_in"] and session.get("user_id") == row["user_id"]:
-        g.user = user_management.get_user(row["user_id"])
+        user = user_management.get_user(row["user_id"])
+        # Both factors: an account without a phone (an older stage 7's) is never signed in.
+        g.user = user if user is not None and user["totp_secret"] is not None else None
 # ANCHOR_END: server_sessions
 
 
@@ -110,9 +112,9 @@ def login_required(view):
     """Both factors passed in this session, or back to the login page."""
     @functools.wraps(view)
     def wrapped(**kwargs):
-        if g.user is None or g.user["totp_secret"] is None:
+        if g.user is None:
             if session.get("user_id") is not None:
-                renew_session()  # the account is gone
+                session.clear()  # the account is gone: forget it
             flash("Log in first.")
             return redirect(url_for("auth.login"))
         return view(**kwargs)

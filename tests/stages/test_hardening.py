@@ -393,6 +393,15 @@ def test_dashboard_is_closed_while_the_code_is_pending(pending):
         assert location(pending.client.get(url)) == "/login", url
 
 
+def test_a_signed_in_account_without_a_phone_counts_as_signed_out(signed_in, app):
+    """Both factors or none: a session whose account has no TOTP secret any more (as an older stage 7's
+    may have) opens no page that needs a full login."""
+    with connect_database(app.config["DATABASE"]) as db:
+        db.execute("UPDATE users SET totp_secret = NULL WHERE username = 'alice'")
+    for url in ("/dashboard", "/recovery-codes", "/replace-phone", "/change-password"):
+        assert location(signed_in.client.get(url)) == "/login", url
+
+
 def test_pending_login_expires_after_ten_minutes(pending, clock):
     clock.advance(599)
     assert pending.client.get("/verify-2fa").status_code == 200
