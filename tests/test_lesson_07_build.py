@@ -17,7 +17,7 @@ import re
 import shutil
 
 import pytest
-from test_lesson_06_build import guard_from_exercise_6_5
+from test_lesson_06_build import auth_module, guard_from_exercise_6_5
 
 from workbook.my_app import run_stage_tests, start_from
 from workbook.stages import stage
@@ -260,11 +260,12 @@ def keys():
 
 
 # Step 1: the functions of the student's stage 6 app that stage 7 keeps as stage 6 has them (module -> names):
-# lessons 03-05's answers, moved into two_factor.py in lesson 06's Build, 06's get_user, and 06's login_required
-# (the guard of 6.5 as lesson 06's Build changed it: stage 7's load_logged_in_user sets g.user only for a full
-# login of an account with a phone, so the guard needs nothing more).
+# lessons 03-05's answers, moved into two_factor.py in lesson 06's Build, 06's get_user, 06's login_required (the
+# guard of 6.5 as lesson 06's Build changed it: stage 7's load_logged_in_user sets g.user only for a full login of
+# an account with a phone, so the guard needs nothing more) and password_checked_user (stage 7's
+# password_step_required finds its user with it).
 YOURS_KEPT = {"two_factor.py": ["provisioning_uri", "qr_data_uri", "grouped", "normalise_code"],
-              "user_management.py": ["get_user"], "auth.py": ["login_required"]}
+              "user_management.py": ["get_user"], "auth.py": ["login_required", "password_checked_user"]}
 # The student's get_user, in words of their own (stage 6's text is the same as stage 7's).
 STUDENTS_GET_USER = """def get_user(user_id):
     row = get_db().execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
@@ -273,15 +274,17 @@ STUDENTS_GET_USER = """def get_user(user_id):
 
 def students_own(normalise_code=None, login_required=None):
     """The student's functions of YOURS_KEPT, by name: the solutions' answers to 3.1, 3.2, 4.1 and 5.2 (without
-    stage 6's docstrings), or ``normalise_code`` for 5.2; and their login_required, lesson 06's Build's changes
-    made to the solutions' 6.5, or to ``login_required`` (another answer to 6.5)."""
+    stage 6's docstrings), or ``normalise_code`` for 5.2; their login_required, lesson 06's Build's changes made to
+    the solutions' 6.5, or to ``login_required`` (another answer to 6.5); and their password_checked_user, written
+    from lesson 06's Build (test_lesson_06_build models it)."""
     own = {name: function(without_imports(answer(lesson, exercise)), name) for name, lesson, exercise in (
         ("provisioning_uri", "03_qr_code.ipynb", "3.1"), ("qr_data_uri", "03_qr_code.ipynb", "3.2"),
         ("grouped", "04_template.ipynb", "4.1"), ("normalise_code", "05_verify_route.ipynb", "5.2"))}
     if normalise_code is not None:
         own["normalise_code"] = function(without_imports(normalise_code), "normalise_code")
     guard = guard_from_exercise_6_5(login_required)
-    return own | {"get_user": STUDENTS_GET_USER, "login_required": function(guard, "login_required")}
+    return own | {"get_user": STUDENTS_GET_USER, "login_required": function(guard, "login_required"),
+                  "password_checked_user": function(auth_module(), "password_checked_user")}
 
 
 def stage_6_copy(tmp_path, normalise_code=None, login_required=None):

@@ -130,6 +130,12 @@ def _back_to(endpoint, message):
     return redirect(url_for(endpoint))
 
 
+def password_checked_user():
+    """The user who passed the password step in this session, if any."""
+    user_id = session.get("pending_user_id")
+    return user_management.get_user(user_id) if user_id is not None else None
+
+
 def password_step_required(view):
     """The password was right in this session, less than 10 minutes ago."""
     @functools.wraps(view)
@@ -140,7 +146,7 @@ def password_step_required(view):
             return redirect(url_for("auth.login"))
         if _pending_expired():
             return _back_to("auth.login", "That login took more than 10 minutes. Log in again.")
-        user = user_management.get_user(user_id)
+        user = password_checked_user()
         if user is None:
             renew_session()
             flash("Log in first.")
