@@ -263,20 +263,28 @@ def keys():
 # lessons 03-05's answers, moved into two_factor.py in lesson 06's Build, 06's get_user, 06's login_required (the
 # guard of 6.5 as lesson 06's Build changed it: stage 7's load_logged_in_user sets g.user only for a full login of
 # an account with a phone, so the guard needs nothing more) and password_checked_user (stage 7's
-# password_step_required finds its user with it).
+# password_step_required finds its user with it); and in app.py's create_app, the route "/" of lesson 06's Build and
+# the error page of lesson 05's.
 YOURS_KEPT = {"two_factor.py": ["provisioning_uri", "qr_data_uri", "grouped", "normalise_code"],
-              "user_management.py": ["get_user"], "auth.py": ["login_required", "password_checked_user"]}
+              "user_management.py": ["get_user"], "auth.py": ["login_required", "password_checked_user"],
+              "app.py": ["index", "http_error"]}
 # The student's get_user, in words of their own (stage 6's text is the same as stage 7's).
 STUDENTS_GET_USER = """def get_user(user_id):
     row = get_db().execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
     return row"""
+# Their "/" of lesson 06's Build, written from its description (inside create_app: indented as there).
+STUDENTS_INDEX = """def index():
+        if g.user is None:
+            return redirect(url_for("auth.login"))
+        return redirect(url_for("two_factor.dashboard"))"""
 
 
 def students_own(normalise_code=None, login_required=None):
     """The student's functions of YOURS_KEPT, by name: the solutions' answers to 3.1, 3.2, 4.1 and 5.2 (without
     stage 6's docstrings), or ``normalise_code`` for 5.2; their login_required, lesson 06's Build's changes made to
-    the solutions' 6.5, or to ``login_required`` (another answer to 6.5); and their password_checked_user, written
-    from lesson 06's Build (test_lesson_06_build models it)."""
+    the solutions' 6.5, or to ``login_required`` (another answer to 6.5); their password_checked_user, written
+    from lesson 06's Build (test_lesson_06_build models it); and in app.py, their index and their error page
+    (lesson 05's Build, kept in lesson 06's: stage 5's, as test_lesson_06_build starts from it)."""
     own = {name: function(without_imports(answer(lesson, exercise)), name) for name, lesson, exercise in (
         ("provisioning_uri", "03_qr_code.ipynb", "3.1"), ("qr_data_uri", "03_qr_code.ipynb", "3.2"),
         ("grouped", "04_template.ipynb", "4.1"), ("normalise_code", "05_verify_route.ipynb", "5.2"))}
@@ -284,7 +292,8 @@ def students_own(normalise_code=None, login_required=None):
         own["normalise_code"] = function(without_imports(normalise_code), "normalise_code")
     guard = guard_from_exercise_6_5(login_required)
     return own | {"get_user": STUDENTS_GET_USER, "login_required": function(guard, "login_required"),
-                  "password_checked_user": function(auth_module(), "password_checked_user")}
+                  "password_checked_user": function(auth_module(), "password_checked_user"), "index": STUDENTS_INDEX,
+                  "http_error": function((stage(5).folder / "app.py").read_text(encoding="utf-8"), "http_error")}
 
 
 def stage_6_copy(tmp_path, normalise_code=None, login_required=None):
