@@ -279,12 +279,12 @@ STUDENTS_INDEX = """def index():
         return redirect(url_for("two_factor.dashboard"))"""
 
 
-def students_own(normalise_code=None, login_required=None):
+def students_own(normalise_code=None, login_required=None, http_error=None):
     """The student's functions of YOURS_KEPT, by name: the solutions' answers to 3.1, 3.2, 4.1 and 5.2 (without
     stage 6's docstrings), or ``normalise_code`` for 5.2; their login_required, lesson 06's Build's changes made to
     the solutions' 6.5, or to ``login_required`` (another answer to 6.5); their password_checked_user, written
     from lesson 06's Build (test_lesson_06_build models it); and in app.py, their index and their error page
-    (lesson 05's Build, kept in lesson 06's: stage 5's, as test_lesson_06_build starts from it)."""
+    (lesson 05's Build, kept in lesson 06's: stage 5's, as test_lesson_06_build starts from it), or ``http_error``."""
     own = {name: function(without_imports(answer(lesson, exercise)), name) for name, lesson, exercise in (
         ("provisioning_uri", "03_qr_code.ipynb", "3.1"), ("qr_data_uri", "03_qr_code.ipynb", "3.2"),
         ("grouped", "04_template.ipynb", "4.1"), ("normalise_code", "05_verify_route.ipynb", "5.2"))}
@@ -293,15 +293,16 @@ def students_own(normalise_code=None, login_required=None):
     guard = guard_from_exercise_6_5(login_required)
     return own | {"get_user": STUDENTS_GET_USER, "login_required": function(guard, "login_required"),
                   "password_checked_user": function(auth_module(), "password_checked_user"), "index": STUDENTS_INDEX,
-                  "http_error": function((stage(5).folder / "app.py").read_text(encoding="utf-8"), "http_error")}
+                  "http_error": http_error or function((stage(5).folder / "app.py").read_text(encoding="utf-8"),
+                                                       "http_error")}
 
 
-def stage_6_copy(tmp_path, normalise_code=None, login_required=None):
+def stage_6_copy(tmp_path, normalise_code=None, login_required=None, http_error=None):
     """The student's stage 6 app: stage 6, with their own versions of the functions step 1 brings back."""
     app = tmp_path / "my_app"
     shutil.copytree(stage(6).folder, app, ignore=shutil.ignore_patterns("instance", "__pycache__", "CHANGES.diff",
                                                                          "README.md"))
-    own = students_own(normalise_code, login_required)
+    own = students_own(normalise_code, login_required, http_error)
     for module, names in YOURS_KEPT.items():
         text = (app / module).read_text(encoding="utf-8")
         for name in names:
@@ -471,17 +472,31 @@ def test_the_students_own_normalise_code_is_what_check_my_app_7_tests(tmp_path):
     assert "FAILED" in run.output and "malformed_codes_are_a_clear_400" in run.output, run.output[-2000:]
 
 
+# A wrong version of a function step 1 keeps, in the student's stage 6 app, and the stage 7 tests it fails.
+WRONG_KEPT = {
+    "login_required lets a password-only session in": (
+        {"login_required": mutant(lesson_06, "6.5", "a password alone is let in")},
+        "dashboard_is_closed_while_the_code_is_pending or replace_phone_needs_a_full_login"),
+    "http_error answers 200": (
+        {"http_error": 'def http_error(error):\n'
+                       '        return render_template("error.html", title=error.name, message=error.description)'},
+        "unknown_page_is_a_clear_404"),
+}
+
+
 @pytest.mark.slow
-def test_the_students_own_login_required_is_what_check_my_app_7_tests(tmp_path):
-    """A 6.5 that lets a password-only session in (``pending_user_id`` counts), brought back from the student's
-    app, fails stage 7's tests of the pages that need both factors: check_my_app(7) tests the student's guard."""
-    pages_need_both_factors = "dashboard_is_closed_while_the_code_is_pending or replace_phone_needs_a_full_login"
+@pytest.mark.parametrize("wrong", WRONG_KEPT, ids=list(WRONG_KEPT))
+def test_the_students_own_kept_functions_are_what_check_my_app_7_tests(tmp_path, wrong):
+    """A wrong guard (6.5 letting a password-only session in: ``pending_user_id`` counts) or a wrong error page,
+    brought back from the student's app, fails the stage 7 tests of what it gets wrong, which pass with the right
+    one: check_my_app(7) tests the student's own guard and error page too."""
+    yours, tests = WRONG_KEPT[wrong]
     right = stage_6_copy(tmp_path / "right")
     follow_the_steps(right)
-    assert run_stage_tests(7, right, extra_args=("-q", "-k", pages_need_both_factors)).passed
-    app = stage_6_copy(tmp_path / "wrong", login_required=mutant(lesson_06, "6.5", "a password alone is let in"))
+    assert run_stage_tests(7, right, extra_args=("-q", "-k", tests)).passed
+    app = stage_6_copy(tmp_path / "wrong", **yours)
     follow_the_steps(app)
-    run = run_stage_tests(7, app, extra_args=("-q", "-k", pages_need_both_factors))
-    assert not run.passed, "stage 7's tests of the pages that need both factors pass with a guard a password opens"
+    run = run_stage_tests(7, app, extra_args=("-q", "-k", tests))
+    assert not run.passed, f"stage 7's tests {tests} pass with the student's {wrong}"
     failed = [line for line in run.output.splitlines() if line.startswith("FAILED")]
-    assert len(failed) == 2, run.output[-3000:]
+    assert failed and all(any(name in line for name in tests.split(" or ")) for line in failed), run.output[-3000:]
