@@ -246,7 +246,7 @@ def login():
     if not username or not password or len(username) > 64 or len(password) > MAX_PASSWORD:
         return render_template("login.html", error="Enter your username and password."), 400
     now = clock()
-    user = user_management.find_user(username)
+    user = user_management.account_named(username)
     device = devices.trusted(user["id"], now) if user else None
     if user is None:
         # Names that are not accounts: counted per client address, like a stranger's guesses.
