@@ -43,9 +43,11 @@ def without_imports(source):
 
 
 def function(source, name):
-    """The top-level function ``name`` of ``source`` (an answer cell that defines several)."""
+    """The function ``name`` of ``source`` (an answer cell that defines several), from its ``def`` to the next
+    line indented no deeper than it: a top-level function, or one inside another (a route inside create_app)."""
     start = source.index(f"def {name}(")
-    end = re.search(r"\n(?=\S)", source[start:])
+    indent = start - (source.rfind("\n", 0, start) + 1)
+    end = re.search(rf"\n(?= {{0,{indent}}}\S)", source[start:])
     return source[start:start + end.start()].rstrip() if end else source[start:].rstrip()
 
 

@@ -80,9 +80,10 @@ def check_password(username, password):
 ''')
 
 
-def guard_from_exercise_6_5():
-    """Step 4's login_required: the student's 6.5, testing g.user, sending to auth.login."""
-    guard = from_the_def(answer(LESSON, "6.5"), "login_required")
+def guard_from_exercise_6_5(source=None):
+    """Step 4's login_required: the student's 6.5 (the solutions', or ``source``), testing g.user, sending to
+    auth.login."""
+    guard = from_the_def(source or answer(LESSON, "6.5"), "login_required")
     for old, new in [('session.get("user_id") is None', "g.user is None"), ('url_for("login")', 'url_for("auth.login")')]:
         assert guard.count(old) == 1, f"Exercise 6.5's answer no longer has {old!r}: update the Build's step 4"
         guard = guard.replace(old, new)

@@ -17,6 +17,7 @@ import re
 import shutil
 
 import pytest
+from test_lesson_06_build import auth_module, guard_from_exercise_6_5
 
 from workbook.my_app import run_stage_tests, start_from
 from workbook.stages import stage
@@ -34,7 +35,7 @@ from lesson_build import (
     replace_body,
     without_imports,
 )
-from mutants import lesson_05, lesson_07, lesson_07_round_two
+from mutants import lesson_05, lesson_06, lesson_07, lesson_07_round_two
 from mutants import lesson_07_throttle_and_secrets as throttle_and_secrets
 
 LESSON = "07_hardening.ipynb"
@@ -259,32 +260,52 @@ def keys():
 
 
 # Step 1: the functions of the student's stage 6 app that stage 7 keeps as stage 6 has them (module -> names):
-# lessons 03-05's answers, moved into two_factor.py in lesson 06's Build, and 06's get_user.
+# lessons 03-05's answers, moved into two_factor.py in lesson 06's Build, 06's find_user (6.3: stage 7's username
+# column is COLLATE NOCASE, so the exact "username = ?" finds alice as ALICE) and get_user, 06's login_required (the
+# guard of 6.5 as lesson 06's Build changed it: stage 7's load_logged_in_user sets g.user only for a full login of
+# an account with a phone, so the guard needs nothing more) and password_checked_user (stage 7's
+# password_step_required finds its user with it); and in app.py's create_app, the route "/" of lesson 06's Build and
+# the error page of lesson 05's.
 YOURS_KEPT = {"two_factor.py": ["provisioning_uri", "qr_data_uri", "grouped", "normalise_code"],
-              "user_management.py": ["get_user"]}
+              "user_management.py": ["find_user", "get_user"], "auth.py": ["login_required", "password_checked_user"],
+              "app.py": ["index", "http_error"]}
 # The student's get_user, in words of their own (stage 6's text is the same as stage 7's).
 STUDENTS_GET_USER = """def get_user(user_id):
     row = get_db().execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
     return row"""
+# Their "/" of lesson 06's Build, written from its description (inside create_app: indented as there).
+STUDENTS_INDEX = """def index():
+        if g.user is None:
+            return redirect(url_for("auth.login"))
+        return redirect(url_for("two_factor.dashboard"))"""
 
 
-def students_own(normalise_code=None):
-    """The student's functions of YOURS_KEPT, by name: the solutions' answers to 3.1, 3.2, 4.1 and 5.2 (without
-    stage 6's docstrings), or ``normalise_code`` for 5.2."""
+def students_own(normalise_code=None, login_required=None, http_error=None, find_user=None):
+    """The student's functions of YOURS_KEPT, by name: the solutions' answers to 3.1, 3.2, 4.1, 5.2 and 6.3 (without
+    stage 6's docstrings), or ``normalise_code`` for 5.2, ``find_user`` for 6.3; their login_required, lesson 06's Build's changes made to
+    the solutions' 6.5, or to ``login_required`` (another answer to 6.5); their password_checked_user, written
+    from lesson 06's Build (test_lesson_06_build models it); and in app.py, their index and their error page
+    (lesson 05's Build, kept in lesson 06's: stage 5's, as test_lesson_06_build starts from it), or ``http_error``."""
     own = {name: function(without_imports(answer(lesson, exercise)), name) for name, lesson, exercise in (
         ("provisioning_uri", "03_qr_code.ipynb", "3.1"), ("qr_data_uri", "03_qr_code.ipynb", "3.2"),
-        ("grouped", "04_template.ipynb", "4.1"), ("normalise_code", "05_verify_route.ipynb", "5.2"))}
-    if normalise_code is not None:
-        own["normalise_code"] = function(without_imports(normalise_code), "normalise_code")
-    return own | {"get_user": STUDENTS_GET_USER}
+        ("grouped", "04_template.ipynb", "4.1"), ("normalise_code", "05_verify_route.ipynb", "5.2"),
+        ("find_user", "06_login_flow.ipynb", "6.3"))}
+    for name, yours in (("normalise_code", normalise_code), ("find_user", find_user)):
+        if yours is not None:
+            own[name] = function(without_imports(yours), name)
+    guard = guard_from_exercise_6_5(login_required)
+    return own | {"get_user": STUDENTS_GET_USER, "login_required": function(guard, "login_required"),
+                  "password_checked_user": function(auth_module(), "password_checked_user"), "index": STUDENTS_INDEX,
+                  "http_error": http_error or function((stage(5).folder / "app.py").read_text(encoding="utf-8"),
+                                                       "http_error")}
 
 
-def stage_6_copy(tmp_path, normalise_code=None):
+def stage_6_copy(tmp_path, normalise_code=None, login_required=None, http_error=None, find_user=None):
     """The student's stage 6 app: stage 6, with their own versions of the functions step 1 brings back."""
     app = tmp_path / "my_app"
     shutil.copytree(stage(6).folder, app, ignore=shutil.ignore_patterns("instance", "__pycache__", "CHANGES.diff",
                                                                          "README.md"))
-    own = students_own(normalise_code)
+    own = students_own(normalise_code, login_required, http_error, find_user)
     for module, names in YOURS_KEPT.items():
         text = (app / module).read_text(encoding="utf-8")
         for name in names:
@@ -452,3 +473,37 @@ def test_the_students_own_normalise_code_is_what_check_my_app_7_tests(tmp_path):
     run = run_stage_tests(7, app, extra_args=("-q", "-k", "malformed_codes_are_a_clear_400"))
     assert not run.passed, "stage 7's test of malformed codes passes with the student's \\d normalise_code"
     assert "FAILED" in run.output and "malformed_codes_are_a_clear_400" in run.output, run.output[-2000:]
+
+
+# A wrong version of a function step 1 keeps, in the student's stage 6 app, and the stage 7 tests it fails.
+WRONG_KEPT = {
+    "login_required lets a password-only session in": (
+        {"login_required": mutant(lesson_06, "6.5", "a password alone is let in")},
+        "dashboard_is_closed_while_the_code_is_pending or replace_phone_needs_a_full_login"),
+    "http_error answers 200": (
+        {"http_error": 'def http_error(error):\n'
+                       '        return render_template("error.html", title=error.name, message=error.description)'},
+        "unknown_page_is_a_clear_404"),
+    "find_user gives the id, not the row": (
+        {"find_user": mutant(lesson_06, "6.3", "the user's id instead of the row")},
+        "taken_username_is_refused or a_name_logs_in_whatever_its_case"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("wrong", WRONG_KEPT, ids=list(WRONG_KEPT))
+def test_the_students_own_kept_functions_are_what_check_my_app_7_tests(tmp_path, wrong):
+    """A wrong guard (6.5 letting a password-only session in: ``pending_user_id`` counts), a wrong error page or a
+    6.3 that gives the user's id,
+    brought back from the student's app, fails the stage 7 tests of what it gets wrong, which pass with the right
+    one: check_my_app(7) tests the student's own guard and error page too."""
+    yours, tests = WRONG_KEPT[wrong]
+    right = stage_6_copy(tmp_path / "right")
+    follow_the_steps(right)
+    assert run_stage_tests(7, right, extra_args=("-q", "-k", tests)).passed
+    app = stage_6_copy(tmp_path / "wrong", **yours)
+    follow_the_steps(app)
+    run = run_stage_tests(7, app, extra_args=("-q", "-k", tests))
+    assert not run.passed, f"stage 7's tests {tests} pass with the student's {wrong}"
+    failed = [line for line in run.output.splitlines() if line.startswith("FAILED")]
+    assert failed and all(any(name in line for name in tests.split(" or ")) for line in failed), run.output[-3000:]

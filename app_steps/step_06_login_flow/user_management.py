@@ -79,9 +79,14 @@ def create_user(username, password):
     return True
 
 
+def find_user(db, username):
+    """The row of the user with exactly this name, or None."""
+    return db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+
+
 def check_password(username, password):
     """The user row if the password is right, else None."""
-    user = get_db().execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+    user = find_user(get_db(), username)
     password_hash = user["password_hash"] if user else no_such_user_hash()
     if check_password_hash(password_hash, password) and user is not None:
         return user

@@ -87,7 +87,9 @@ def load_logged_in_user():
         return
     g.server_session = row
     if row["logged_in"] and session.get("user_id") == row["user_id"]:
-        g.user = user_management.get_user(row["user_id"])
+        user = user_management.get_user(row["user_id"])
+        # Both factors: an account without a phone (an older stage 7's) is never signed in.
+        g.user = user if user is not None and user["totp_secret"] is not None else None
 # ANCHOR_END: server_sessions
 
 
@@ -110,9 +112,9 @@ def login_required(view):
     """Both factors passed in this session, or back to the login page."""
     @functools.wraps(view)
     def wrapped(**kwargs):
-        if g.user is None or g.user["totp_secret"] is None:
+        if g.user is None:
             if session.get("user_id") is not None:
-                renew_session()  # the account is gone
+                session.clear()  # the account is gone: forget it
             flash("Log in first.")
             return redirect(url_for("auth.login"))
         return view(**kwargs)
@@ -132,6 +134,12 @@ def _back_to(endpoint, message):
     return redirect(url_for(endpoint))
 
 
+def password_checked_user():
+    """The user who passed the password step in this session, if any."""
+    user_id = session.get("pending_user_id")
+    return user_management.get_user(user_id) if user_id is not None else None
+
+
 def password_step_required(view):
     """The password was right in this session, less than 10 minutes ago."""
     @functools.wraps(view)
@@ -142,7 +150,7 @@ def password_step_required(view):
             return redirect(url_for("auth.login"))
         if _pending_expired():
             return _back_to("auth.login", "That login took more than 10 minutes. Log in again.")
-        user = user_management.get_user(user_id)
+        user = password_checked_user()
         if user is None:
             renew_session()
             flash("Log in first.")
@@ -242,7 +250,7 @@ def login():
     if not username or not password or len(username) > 64 or len(password) > MAX_PASSWORD:
         return render_template("login.html", error="Enter your username and password."), 400
     now = clock()
-    user = user_management.find_user(username)
+    user = user_management.account_named(username)
     device = devices.trusted(user["id"], now) if user else None
     if user is None:
         # Names that are not accounts: counted per client address, like a stranger's guesses.

@@ -8,6 +8,7 @@ whose row count says who won. Every query passes its values as parameters
 """
 import contextlib
 import os
+import re
 import sqlite3
 
 from flask import current_app, g
@@ -15,7 +16,7 @@ from flask import current_app, g
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     id             INTEGER PRIMARY KEY,
-    username       TEXT NOT NULL UNIQUE,
+    username       TEXT NOT NULL UNIQUE COLLATE NOCASE,  -- "WHERE username = ?" finds alice as ALICE
     password_hash  TEXT NOT NULL,
     totp_secret    TEXT,     -- encrypted (secrets_at_rest.py), never the secret itself
     secret_version INTEGER NOT NULL DEFAULT 0,  -- one more at each new phone
@@ -128,6 +129,26 @@ def _columns(db, table):
     return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
+def _names_whatever_their_case(db):
+    """Whether users.username compares names whatever their case: an earlier stage 7 declared it without NOCASE."""
+    table = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'").fetchone()[0]
+    return re.search(r"\busername\b[^,]*COLLATE\s+NOCASE", table, re.IGNORECASE) is not None
+
+
+def _rebuild_users(db):
+    """SQLite cannot change a column's collation: a new users table, every row copied over, in one transaction
+    (another worker starting at the same moment finds it done)."""
+    with transaction(db):
+        if _names_whatever_their_case(db):
+            return
+        create = re.search(r"CREATE TABLE IF NOT EXISTS users \(.*?\n\);", SCHEMA, re.DOTALL).group(0)
+        db.execute(create.replace("IF NOT EXISTS users (", "users_nocase ("))
+        columns = ", ".join(sorted(_columns(db, "users") & _columns(db, "users_nocase")))
+        db.execute(f"INSERT INTO users_nocase ({columns}) SELECT {columns} FROM users")
+        db.execute("DROP TABLE users")  # and its index: SCHEMA makes it again
+        db.execute("ALTER TABLE users_nocase RENAME TO users")
+
+
 def migrate(db):
     """A database made by an earlier version of stage 7: add what it lacks.
 
@@ -144,6 +165,8 @@ def migrate(db):
         for column, declaration in (("secret_version", "INTEGER NOT NULL DEFAULT 0"), ("last_login", "REAL")):
             if column not in users:
                 db.execute(f"ALTER TABLE users ADD COLUMN {column} {declaration}")
+        if not _names_whatever_their_case(db):
+            _rebuild_users(db)
     if "recovery_codes_to_show" in tables and "created" not in _columns(db, "recovery_codes_to_show"):
         db.execute("ALTER TABLE recovery_codes_to_show ADD COLUMN created REAL NOT NULL DEFAULT 0")
 

@@ -62,11 +62,14 @@ def no_such_user_hash():
     return _no_such_user_hash(current_app.config["PASSWORD_HASH_METHOD"])
 
 
-def find_user(username):
-    """The user with this name, whatever its case (alice, Alice, ALICE), or None."""
-    return get_db().execute(
-        "SELECT * FROM users WHERE username = ? COLLATE NOCASE", (username,)
-    ).fetchone()
+def find_user(db, username):
+    """The user with this name, whatever its case (alice, Alice, ALICE: the column is COLLATE NOCASE), or None."""
+    return db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+
+
+def account_named(username):
+    """The account the login form names (find_user on this request's connection)."""
+    return find_user(get_db(), username)
 
 
 def get_user(user_id):

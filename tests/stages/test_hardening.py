@@ -393,6 +393,37 @@ def test_dashboard_is_closed_while_the_code_is_pending(pending):
         assert location(pending.client.get(url)) == "/login", url
 
 
+def test_a_signed_in_account_without_a_phone_counts_as_signed_out(signed_in, app):
+    """Both factors or none: a session whose account has no TOTP secret any more (as an older stage 7's
+    may have) opens no page that needs a full login."""
+    with connect_database(app.config["DATABASE"]) as db:
+        db.execute("UPDATE users SET totp_secret = NULL WHERE username = 'alice'")
+    for url in ("/dashboard", "/recovery-codes", "/replace-phone", "/change-password"):
+        assert location(signed_in.client.get(url)) == "/login", url
+
+
+@pytest.mark.parametrize("older_file", [False, True], ids=["this stage's file", "an older stage 7's file"])
+def test_a_name_logs_in_whatever_its_case(enrolled, app, target, clock, older_file):
+    """alice and ALICE are one name: typed either way, the password step finds her account. On a file an earlier
+    stage 7 made too, whose username column compared names case by case: the app rebuilds it at its next start."""
+    if older_file:
+        with connect_database(app.config["DATABASE"]) as db:
+            table = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'").fetchone()[0]
+            db.execute(re.sub(r"\s+COLLATE\s+NOCASE", "", table.replace("CREATE TABLE users", "CREATE TABLE older", 1),
+                              flags=re.IGNORECASE))
+            db.execute("INSERT INTO older SELECT * FROM users")
+            db.execute("DROP TABLE users")
+            db.execute("ALTER TABLE older RENAME TO users")
+            db.execute("CREATE UNIQUE INDEX users_username_nocase ON users (username COLLATE NOCASE)")
+            assert db.execute("SELECT 1 FROM users WHERE username = 'ALICE'").fetchone() is None, "not an older file"
+        app = make_app(target[0], app.config.copy())
+    for name in ("ALICE", "Alice"):
+        clock.advance(30)
+        owner = AuthActions(app.test_client(), enrolled.phone)
+        assert location(owner.login(username=name)) == "/verify-2fa", f"{name} is not alice"
+        assert is_redirect_to(verify(owner.client, enrolled.phone.code()), "/dashboard")
+
+
 def test_pending_login_expires_after_ten_minutes(pending, clock):
     clock.advance(599)
     assert pending.client.get("/verify-2fa").status_code == 200
