@@ -37,7 +37,7 @@ def the_attack(exercise_id):
 def test_each_attacks_build_tells_the_student_to_run_it_against_their_app():
     sections = build_sections(LESSON)
     for exercise_id, (name, part, _wrong) in ATTACKS.items():
-        build = sections[part - 1]
+        build = sections[part]  # sections[0]: the Build before Part 1
         assert f'attack_my_app("{exercise_id}", {name})' in build, f"part {part}'s Build does not run {exercise_id}"
 
 

@@ -44,7 +44,8 @@ MODULES = ["app.py", "auth.py", "two_factor.py", "user_management.py", "db.py", 
 NEW_PAGES = ["change_password.html", "recovery_codes.html", "replace_phone.html", "replace_phone_scan.html"]
 ANSWERED = ["7.1", "7.2", "7.4", "7.5", "7.6", "7.7", "7.8", "7.9", "7.10", "7.11"]
 # The Build steps at the end of each part of the lesson, and the exercise each step puts in.
-STEPS_OF_PART = {1: (1, 2), 2: (3,), 3: (4,), 4: (5,), 5: (6,), 6: (7,), 7: (8, 9), 8: (10,), 9: (11,), 10: (12,)}
+# Part 0: the Build before Part 1, which starts the app from stage 7's files.
+STEPS_OF_PART = {0: (1,), 1: (2,), 2: (3,), 3: (4,), 4: (5,), 5: (6,), 6: (7,), 7: (8, 9), 8: (10,), 9: (11,), 10: (12,)}
 EXERCISE_OF_STEP = {2: "7.1", 3: "7.2", 4: "7.4", 5: "7.5", 7: "7.6", 8: "7.7", 9: "7.8", 10: "7.9", 11: "7.10",
                     12: "7.11"}
 
@@ -340,12 +341,12 @@ def test_the_build_section_names_every_step_this_test_takes():
 
 def test_the_steps_are_numbered_in_order_across_the_lesson_and_each_build_ends_in_check_my_app():
     sections = build_sections(LESSON)
-    assert len(sections) == len(STEPS_OF_PART), "lesson 07 should end each of its parts with a Build section"
+    assert len(sections) == len(STEPS_OF_PART), "lesson 07 should end each of its parts, and its start, with a Build section"
     for part, text in zip(STEPS_OF_PART, sections, strict=True):
         steps = [(int(m.group(1)), m.start()) for m in re.finditer(r"^(\d+)\. \*\*", text, re.M)]
         assert tuple(number for number, _ in steps) == STEPS_OF_PART[part], f"part {part}'s Build has steps {steps}"
         assert text.rfind("check_my_app(7)") > steps[-1][1], f"part {part}'s Build must end with check_my_app(7)"
-    assert "start_from(6)" in sections[0] and "start_from(7)" in sections[0], "the first Build starts the app"
+    assert "start_from(6)" in sections[0] and "start_from(7)" in sections[0], "the Build before Part 1 starts the app"
     assert "passes after every part" in sections[0], "the first Build must say the suite passes after every part"
 
 
@@ -354,7 +355,12 @@ def test_each_step_ends_the_part_whose_exercise_it_puts_in():
     cells = lesson_cells(LESSON)
     starts = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("# Part ")]
     ends = [*starts[1:], next(i for i, c in enumerate(cells) if c.source.startswith("## What comes next"))]
-    assert len(starts) == len(STEPS_OF_PART)
+    assert len(starts) == len(STEPS_OF_PART) - 1
+    # The Build before Part 1 (step 1: stage 7's files, the student's own functions back in) is the whole section
+    # between the lesson's opening and Part 1, so that Part 1 is replay alone.
+    before = next(i for i, c in enumerate(cells) if c.source.startswith("# Before Part 1 ·"))
+    assert [c.source.split("\n", 1)[0] for c in cells[before + 1:starts[0]]] == ["## Build: your app on stage 7's files"]
+    assert re.findall(r"^(\d+)\. \*\*", cells[before + 1].source, re.M) == ["1"]
     for part, (start, end) in enumerate(zip(starts, ends, strict=True), start=1):
         assert cells[start].source.startswith(f"# Part {part} ·"), cells[start].source
         build = cells[end - 1]
@@ -382,7 +388,7 @@ DEFENCES = ["a_code_works_once", "sixth_attempt_waits_even_with_the_right_code",
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("part", range(1, len(STEPS_OF_PART)))
+@pytest.mark.parametrize("part", range(1, len(STEPS_OF_PART) - 1))
 def test_after_each_parts_build_the_app_passes_the_stage_7_tests_of_every_defence(tmp_path, part):
     app = stage_6_copy(tmp_path)
     follow_the_steps(app, through_part=part)

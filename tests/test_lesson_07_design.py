@@ -58,13 +58,19 @@ def test_the_parts_are_timed_and_at_most_45_minutes_with_their_build(cells):
     table = {int(number): (int(total), int(read), int(build)) for number, total, read, build in re.findall(
         r"^\| (\d+) \|.*\| (\d+) min \((\d+) \+ Build (\d+)\) \|$", cells[0].source, re.M)}
     assert sorted(table) == list(range(1, 11)), "the first cell's table should list the ten parts"
+    before = next(c.source for c in cells if c.source.startswith("# Before Part 1 ·"))
+    minutes = int(re.search(r"about (\d+) minutes", before).group(1))
+    opening = re.search(r"^\| before 1 \|.*\| (\d+) min \((\d+) \+ Build (\d+)\) \|$", cells[0].source, re.M)
+    assert opening, "the first cell's table should list the Build before Part 1, with the opening cells"
+    opening_total, read, build = map(int, opening.groups())
+    assert minutes == build and opening_total == read + build <= 45, (before, opening.group(0))
     for number, (heading, part) in enumerate(parts, start=1):
         minutes = int(re.search(r"about (\d+) minutes", heading).group(1))
         assert minutes <= 45, heading
         total, read, build = table[number]
         assert minutes == total and abs(total - read - build) <= 1, (heading, table[number])
         assert part[-1].source.startswith("## Build"), f"{heading} does not end with its Build steps"
-    assert sum(total for total, _, _ in table.values()) + 5 >= int(re.search(
+    assert opening_total + sum(total for total, _, _ in table.values()) + 5 >= int(re.search(
         r"^About (\d+) minutes", cells[0].source, re.M).group(1)), "the parts and the stated total disagree"
 
 
