@@ -1161,8 +1161,8 @@ def _check_session_user(session_user, end_all_sessions, path, connections):
     got = user("alice-laptop", login + 60)
     assert got == 1, (
         f"a session used a minute ago should give its user_id 1, got {got!r}."
-        + (" session_id is already what the table keeps in id_hash (the app hashed the cookie's id): look it up "
-           "as it is, without hashing it again." if got is None else "")
+        + (" If you hash session_id: it is already what the table keeps in id_hash (the app hashed the cookie's "
+           "id), so look it up as it is, without hashing it again." if got is None else "")
     )
     assert user("no-such-session", login) is None, (
         "a session id that is not in the table (a forged or ended one) must give None."
@@ -1247,7 +1247,7 @@ def _check_given_limits(user, login):
         )
     got = user("alice-phone", login + longest + 60, busy_idle, longest)
     assert got is None, (
-        f"called with {hours}, alice's session still worked {(longest + 60) / 3600:.1f} hours after her login: "
+        f"called with {hours}, alice's session, busy all along, still worked a minute past that limit: "
         "compare with the max_seconds the call gives you; 12 * 3600 is only its default."
     )
 
