@@ -122,14 +122,14 @@ def accept_once(db, user_id, timecode):
 """,
         "7.6": """
 LOGIN_TIME = 1_700_000_000     # the login time the check used to give every session
-def session_user(db, session_id, now):
-    row = db.execute("SELECT user_id, last_seen FROM sessions WHERE id = ?", (session_id,)).fetchone()
-    if row is None or now - row["last_seen"] > 30 * 60 or now - LOGIN_TIME > 12 * 3600:
+def session_user(db, session_id, now, idle_seconds=30 * 60, max_seconds=12 * 3600):
+    row = db.execute("SELECT user_id, last_seen FROM sessions WHERE id_hash = ?", (session_id,)).fetchone()
+    if row is None or now - row["last_seen"] > idle_seconds or now - LOGIN_TIME > max_seconds:
         with db:
-            db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+            db.execute("DELETE FROM sessions WHERE id_hash = ?", (session_id,))
         return None
     with db:
-        db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, session_id))
+        db.execute("UPDATE sessions SET last_seen = ? WHERE id_hash = ?", (now, session_id))
     return row["user_id"]
 
 def end_all_sessions(db, user_id):

@@ -86,20 +86,24 @@ def test_after_the_check_a_prediction_then_the_students_function_against_stage_7
     demo = next(i for i, c in enumerate(after) if c.cell_type == "code" and "reuse_cookie(" in c.source)
     assert predict < demo
     source = after[demo].source
-    assert "enrolled_alice(7)" in source and "except NotImplementedError" in source and "7.A3 first" in source
+    # Against the part's own stage 7 (its opening cell's app7s: Alice logs in there, the proxy logs her header).
+    assert "thief_with(app7s" in source and "log_in(alice7s)" in source and "enrolled_alice(" not in source
+    assert "except NotImplementedError" in source and "7.A3 first" in source
     explained = next(i for i, c in enumerate(after) if "Stage 7 keeps a row per session" in c.source)
     assert explained > demo, "the text that answers the prediction comes after the run"
 
 
 def _run_section(cells, answer_source=None):
-    """The lesson's first code cell, then every code cell of the section (the answer cell replaced by
-    ``answer_source`` when given), run in one namespace: what they print."""
+    """The lesson's first code cell, then every code cell of the part from its opening cell (which makes the apps)
+    to the end of the section (the answer cell replaced by ``answer_source`` when given), run in one namespace:
+    what they print."""
     heading, answer, _, defence = _section(cells)
+    part = max(i for i in range(heading) if cells[i].cell_type == "markdown" and cells[i].source.startswith("# Part "))
     setup = next(c.source for c in cells if c.cell_type == "code")
     namespace, printed = {"__name__": "__main__"}, io.StringIO()
     with contextlib.redirect_stdout(printed):
         exec(compile(setup, "<lesson 07 setup>", "exec"), namespace)
-        for i in range(heading, defence):
+        for i in range(part, defence):
             if cells[i].cell_type == "code":
                 source = answer_source if i == answer and answer_source is not None else cells[i].source
                 exec(compile(source, f"<lesson 07 cell {cells[i].id}>", "exec"), namespace)
@@ -109,7 +113,7 @@ def _run_section(cells, answer_source=None):
 def test_the_section_runs_answered_and_shows_the_copy_refused_only_by_stage_7(cells):
     printed = _run_section(cells)
     assert "✅ Exercise 7.A3" in printed
-    lines = dict(line.split(":", 1) for line in printed.splitlines() if line.startswith("stage "))
+    lines = dict(line.split(":", 1) for line in printed.splitlines() if line.startswith("stage ") and ":" in line)
     assert lines["stage 6, after her logout"].strip() == "200 Welcome, alice"
     assert lines["stage 7, while she is logged in"].strip() == "200 Welcome, alice"
     assert lines["stage 7, after her logout"].strip() == "302 -> login"

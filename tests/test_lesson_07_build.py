@@ -107,7 +107,6 @@ CEILING_CHECK = '''        if limits["ceilings"] == CEILINGS:  # passwords, code
                 return Attempt(key, None, wait)
         else:  # registrations, names that are not accounts: stage 7's own ceilings
 '''
-SESSION_LIMITS = "def session_user(db, session_id, now, idle_seconds=30 * 60, max_seconds=12 * 3600):"
 FIND_SESSION_ANCHOR = ('    row = db.execute("SELECT * FROM sessions WHERE id_hash = ?", (session_key(token),)).fetchone()\n'
                        "    if row is None:\n        return None\n")
 YOUR_SESSION_USER = '''    if row["user_id"] is not None:  # an account's session (not a registration): your session_user
@@ -189,10 +188,7 @@ def follow_the_steps(app, answers=None, through_part=9):
     if 7 not in steps:
         return
     # 7. Sessions (7.6): session_user in sessions.py, end_all_sessions in auth.py's logout.
-    session_user = renamed_for_stage_7(function(answers["7.6"], "session_user"), ("WHERE id = ?", "WHERE id_hash = ?"),
-                                       ("30 * 60", "idle_seconds"), ("12 * 3600", "max_seconds"),
-                                       ("def session_user(db, session_id, now):", SESSION_LIMITS))
-    paste_above(app / "sessions.py", "def find_session(", session_user)
+    paste_above(app / "sessions.py", "def find_session(", function(answers["7.6"], "session_user"))
     edit(app / "sessions.py", FIND_SESSION_ANCHOR, FIND_SESSION_ANCHOR + YOUR_SESSION_USER)
     edit(app / "auth.py", "import user_management\n", "import user_management\nfrom db import get_db\n")
     paste_above(app / "auth.py", "def start_server_session(", function(answers["7.6"], "end_all_sessions"))

@@ -16,16 +16,16 @@ class Mutant:
 
 
 SESSION_USER_RIGHT = '''
-def session_user(db, session_id, now):
-    row = db.execute("SELECT user_id, started, last_seen FROM sessions WHERE id = ?", (session_id,)).fetchone()
+def session_user(db, session_id, now, idle_seconds=30 * 60, max_seconds=12 * 3600):
+    row = db.execute("SELECT user_id, started, last_seen FROM sessions WHERE id_hash = ?", (session_id,)).fetchone()
     if row is None:
         return None
-    if now - row["last_seen"] > 30 * 60 or now - row["started"] > 12 * 3600:
+    if now - row["last_seen"] > idle_seconds or now - row["started"] > max_seconds:
         with db:
-            db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+            db.execute("DELETE FROM sessions WHERE id_hash = ?", (session_id,))
         return None
     with db:
-        db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, session_id))
+        db.execute("UPDATE sessions SET last_seen = ? WHERE id_hash = ?", (now, session_id))
     return row["user_id"]
 '''
 END_ALL_RIGHT = '''
@@ -46,29 +46,29 @@ MUTANTS = [
     # 7.6: sessions that end on the server
     Mutant("7.6", "right answer", SESSION_USER_RIGHT + END_ALL_RIGHT, passes=True),
     Mutant("7.6", "idle time counted from the login", SESSION_USER_RIGHT.replace(
-        'now - row["last_seen"] > 30 * 60', 'now - row["started"] > 30 * 60') + END_ALL_RIGHT,
+        'now - row["last_seen"] > idle_seconds', 'now - row["started"] > idle_seconds') + END_ALL_RIGHT,
            passes=False, hint="30 idle minutes count from her last request"),
-    Mutant("7.6", "no idle limit", SESSION_USER_RIGHT.replace('now - row["last_seen"] > 30 * 60 or ', "")
+    Mutant("7.6", "no idle limit", SESSION_USER_RIGHT.replace('now - row["last_seen"] > idle_seconds or ', "")
            + END_ALL_RIGHT, passes=False, hint="unused for 30 minutes"),
-    Mutant("7.6", "no absolute limit", SESSION_USER_RIGHT.replace(' or now - row["started"] > 12 * 3600', "")
+    Mutant("7.6", "no absolute limit", SESSION_USER_RIGHT.replace(' or now - row["started"] > max_seconds', "")
            + END_ALL_RIGHT, passes=False, hint="12 hours after her login"),
     Mutant("7.6", "last_seen never moves", SESSION_USER_RIGHT.replace(
-        '    with db:\n        db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, session_id))\n', "")
+        '    with db:\n        db.execute("UPDATE sessions SET last_seen = ? WHERE id_hash = ?", (now, session_id))\n', "")
            + END_ALL_RIGHT, passes=False, hint="set last_seen = now"),
     Mutant("7.6", "logout ends only one session", SESSION_USER_RIGHT + END_ALL_RIGHT.replace(
         '"DELETE FROM sessions WHERE user_id = ?", (user_id,)',
-        '"DELETE FROM sessions WHERE id = (SELECT id FROM sessions WHERE user_id = ? LIMIT 1)", (user_id,)'),
+        '"DELETE FROM sessions WHERE id_hash = (SELECT id_hash FROM sessions WHERE user_id = ? LIMIT 1)", (user_id,)'),
            passes=False, hint="Delete every session of that user"),
     # Passed on the walk of 2026-12-05: nothing committed, so another worker of the app never sees the change.
     Mutant("7.6", "no with db: at all (nothing committed)", '''
-def session_user(db, session_id, now):
-    row = db.execute("SELECT user_id, started, last_seen FROM sessions WHERE id = ?", (session_id,)).fetchone()
+def session_user(db, session_id, now, idle_seconds=30 * 60, max_seconds=12 * 3600):
+    row = db.execute("SELECT user_id, started, last_seen FROM sessions WHERE id_hash = ?", (session_id,)).fetchone()
     if row is None:
         return None
-    if now - row["last_seen"] > 30 * 60 or now - row["started"] > 12 * 3600:
-        db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+    if now - row["last_seen"] > idle_seconds or now - row["started"] > max_seconds:
+        db.execute("DELETE FROM sessions WHERE id_hash = ?", (session_id,))
         return None
-    db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, session_id))
+    db.execute("UPDATE sessions SET last_seen = ? WHERE id_hash = ?", (now, session_id))
     return row["user_id"]
 
 def end_all_sessions(db, user_id):
@@ -79,9 +79,20 @@ def end_all_sessions(db, user_id):
     db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 ''', passes=False, hint="not committed"),
     Mutant("7.6", "the idle session's delete not committed", SESSION_USER_RIGHT.replace(
-        '        with db:\n            db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))\n',
-        '        db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))\n') + END_ALL_RIGHT,
+        '        with db:\n            db.execute("DELETE FROM sessions WHERE id_hash = ?", (session_id,))\n',
+        '        db.execute("DELETE FROM sessions WHERE id_hash = ?", (session_id,))\n') + END_ALL_RIGHT,
            passes=False, hint="not committed"),
+    # The limits hard-coded where the parameters belong: right with the defaults, wrong with the app's settings.
+    Mutant("7.6", "limits hard-coded, parameters ignored", SESSION_USER_RIGHT.replace(
+        'now - row["last_seen"] > idle_seconds or now - row["started"] > max_seconds',
+        'now - row["last_seen"] > 30 * 60 or now - row["started"] > 12 * 3600') + END_ALL_RIGHT,
+           passes=False, hint="30 * 60 is only its default"),
+    Mutant("7.6", "the absolute limit hard-coded", SESSION_USER_RIGHT.replace(
+        'now - row["started"] > max_seconds', 'now - row["started"] > 12 * 3600') + END_ALL_RIGHT,
+           passes=False, hint="12 * 3600 is only its default"),
+    Mutant("7.6", "the id hashed again", SESSION_USER_RIGHT.replace(
+        "(session_id,)).fetchone()", "(__import__('hashlib').sha256(session_id.encode()).hexdigest(),)).fetchone()")
+           + END_ALL_RIGHT, passes=False, hint="without hashing it again"),
     # 7.9: wrong tries at /replace-phone count against the session
     Mutant("7.9", "right answer", COUNT_RIGHT, passes=True),
     Mutant("7.9", "three, whatever allowed says", COUNT_RIGHT.replace("disable_failures < ?\", (session_id, allowed)",

@@ -1106,17 +1106,20 @@ LOGIN_TIME = 1_700_000_000
 SESSIONS = (("alice-laptop", 1), ("alice-phone", 1), ("bob-laptop", 2))
 
 
-def sessions_db(login_time=LOGIN_TIME, sessions=SESSIONS, path=":memory:"):
+def sessions_db(login_time=LOGIN_TIME, sessions=SESSIONS, path=":memory:", key="id"):
     """A sessions table holding ``sessions`` ((id, user_id) pairs), each started and last seen at ``login_time``
-    (in the database file ``path``, or in memory)."""
+    (in the database file ``path``, or in memory). ``key`` names the id's column: ``id`` (7.9), or ``id_hash``
+    (7.6, where the table keeps each session id's SHA-256, as stage 7's does)."""
+    if key not in ("id", "id_hash"):
+        raise ValueError(f"no such sessions table: {key!r}")
     db = sqlite3.connect(path)
     db.row_factory = sqlite3.Row
-    db.executescript("""
-        CREATE TABLE sessions (id TEXT PRIMARY KEY, user_id INTEGER NOT NULL, started REAL NOT NULL,
+    db.executescript(f"""
+        CREATE TABLE sessions ({key} TEXT PRIMARY KEY, user_id INTEGER NOT NULL, started REAL NOT NULL,
                                last_seen REAL NOT NULL, disable_failures INTEGER NOT NULL DEFAULT 0);
     """)
     for session_id, user_id in sessions:
-        db.execute("INSERT INTO sessions (id, user_id, started, last_seen) VALUES (?, ?, ?, ?)",
+        db.execute(f"INSERT INTO sessions ({key}, user_id, started, last_seen) VALUES (?, ?, ?, ?)",
                    (session_id, user_id, login_time, login_time))
     db.commit()
     return db
@@ -1149,14 +1152,18 @@ def check_session_user(session_user, end_all_sessions):
 def _check_session_user(session_user, end_all_sessions, path, connections):
     login = LOGIN_TIME + DRAW.randrange(10 ** 6)
 
-    def user(session_id, now):
-        return plain_result(session_user(db, session_id, now), "session_user")
+    def user(session_id, now, *limits):
+        return plain_result(session_user(db, session_id, now, *limits), "session_user")
 
-    db = _lesson().sessions_db(login, SESSIONS, path)
+    db = _lesson().sessions_db(login, SESSIONS, path, key="id_hash")
     other_worker = _lesson().open_db(path)
     connections += [db, other_worker]
     got = user("alice-laptop", login + 60)
-    assert got == 1, f"a session used a minute ago should give its user_id 1, got {got!r}."
+    assert got == 1, (
+        f"a session used a minute ago should give its user_id 1, got {got!r}."
+        + (" If you hash session_id: it is already what the table keeps in id_hash (the app hashed the cookie's "
+           "id), so look it up as it is, without hashing it again." if got is None else "")
+    )
     assert user("no-such-session", login) is None, (
         "a session id that is not in the table (a forged or ended one) must give None."
     )
@@ -1168,75 +1175,121 @@ def _check_session_user(session_user, end_all_sessions, path, connections):
             "minutes after her login: set last_seen = now each time the session is used, so the 30 idle "
             "minutes count from her last request, not from the login."
         )
-    seen_elsewhere = _rows(other_worker, "SELECT last_seen FROM sessions WHERE id = 'alice-laptop'")
+    seen_elsewhere = _rows(other_worker, "SELECT last_seen FROM sessions WHERE id_hash = 'alice-laptop'")
     assert seen_elsewhere == [(now,)], f"alice's last_seen moved to {now} on your connection, but {NOT_COMMITTED}"
     idle = user("bob-laptop", login + IDLE_SECONDS + 1)
     assert idle is None, (
         "bob's session, unused for 30 minutes and 1 second, still gave his user_id: end a session when "
-        "now - last_seen > 30 * 60 (the idle limit)."
+        "now - last_seen > idle_seconds (the idle limit, 30 * 60 unless the call says otherwise)."
     )
     assert user("bob-laptop", login + 60) is None, (
         "an idle session came back to life: delete its row when it times out."
     )
-    assert not _rows(other_worker, "SELECT id FROM sessions WHERE id = 'bob-laptop'"), (
+    assert not _rows(other_worker, "SELECT id_hash FROM sessions WHERE id_hash = 'bob-laptop'"), (
         f"bob's timed-out session is gone from your connection, but {NOT_COMMITTED}")
     late = user("alice-laptop", login + MAX_SECONDS + 1)
     assert late is None, (
         "alice's session, busy all along, still worked 12 hours after her login: end a session when "
-        "now - started > 12 * 3600, however recent the last request (the absolute limit)."
+        "now - started > max_seconds (12 * 3600 unless the call says otherwise), however recent the last "
+        "request (the absolute limit)."
     )
     db.close()
     os.remove(path)
-    db = _lesson().sessions_db(login, SESSIONS, path)
+    db = _lesson().sessions_db(login, SESSIONS, path, key="id_hash")
     other_worker = _lesson().open_db(path)
     connections += [db, other_worker]
     end_all_sessions(db, 1)
-    left = {row[0] for row in _rows(db, "SELECT id FROM sessions")}
+    left = {row[0] for row in _rows(db, "SELECT id_hash FROM sessions")}
     assert left == {"bob-laptop"}, (
         f"after end_all_sessions(db, 1) these sessions are left: {sorted(left)}. Delete every session of "
         "that user (a stolen copy of any cookie must open nothing), and no one else's."
     )
-    elsewhere = {row[0] for row in _rows(other_worker, "SELECT id FROM sessions")}
+    elsewhere = {row[0] for row in _rows(other_worker, "SELECT id_hash FROM sessions")}
     assert elsewhere == {"bob-laptop"}, (
         f"end_all_sessions ended alice's sessions on your connection, but {NOT_COMMITTED} (another worker still "
         f"lets in {sorted(elsewhere - {'bob-laptop'})})")
     assert user("alice-phone", login + 60) is None, "an ended session still gave its user."
+    # Another app's limits, drawn on each run (shorter or longer than the defaults): the call gives them.
+    db.close()
+    os.remove(path)
+    db = _lesson().sessions_db(login, SESSIONS, path, key="id_hash")
+    connections.append(db)
+    _check_given_limits(user, login)
+
+
+def _drawn_limits():
+    """An idle limit and an absolute one other than 30 minutes and 12 hours, each shorter or longer than those."""
+    idle = DRAW.choice((DRAW.randrange(5, 26), DRAW.randrange(35, 120))) * 60
+    longest = DRAW.choice((DRAW.randrange(2, 11), DRAW.randrange(14, 25))) * 3600 + DRAW.randrange(3600)
+    return idle, longest
+
+
+def _check_given_limits(user, login):
+    """``user(session_id, now, idle_seconds, max_seconds)`` on a fresh SESSIONS table whose sessions began at ``login``."""
+    idle, longest = _drawn_limits()
+    minutes = f"idle_seconds={idle} ({idle // 60} minutes)"
+    for session_id, after, expected in (("alice-laptop", idle - 60, 1), ("bob-laptop", idle + 60, None)):
+        got = user(session_id, login + after, idle, longest)
+        assert got == expected, (
+            f"called with {minutes}, a session idle for {after // 60} minutes gave {got!r}, not {expected!r}: "
+            "compare with the idle_seconds the call gives you; 30 * 60 is only its default (stage 7 passes "
+            "the limit of its settings)."
+        )
+    # Alice busy all along, with requests closer together than the idle limit, until past the absolute one.
+    busy_idle = DRAW.randrange(40, 90) * 60
+    hours = f"max_seconds={longest} ({longest / 3600:.1f} hours)"
+    step = busy_idle - 5 * 60
+    for now in [*range(login + step, login + longest, step), login + longest - 60]:
+        got = user("alice-phone", now, busy_idle, longest)
+        assert got == 1, (
+            f"called with {hours}, alice's session, busy all along, ended {(now - login) / 3600:.1f} hours "
+            "after her login: compare with the max_seconds the call gives you; 12 * 3600 is only its default."
+        )
+    got = user("alice-phone", login + longest + 60, busy_idle, longest)
+    assert got is None, (
+        f"called with {hours}, alice's session, busy all along, still worked a minute past that limit: "
+        "compare with the max_seconds the call gives you; 12 * 3600 is only its default."
+    )
 
 
 @hidden_check("7.6")
 def check_session_user_drawn_days(session_user, end_all_sessions):
-    """Sessions with ids, users and request times drawn on each run, against the two limits worked out here."""
+    """Sessions with ids, users, request times and limits drawn on each run, against the limits worked out here."""
     login = LOGIN_TIME + DRAW.randrange(10 ** 7)
     users = DRAW.sample(range(1, 10 ** 6), 3)
-    sessions = [(secrets.token_urlsafe(16), DRAW.choice(users)) for _ in range(6)]
-    db = _lesson().sessions_db(login, sessions)
+    sessions = [(hashlib.sha256(secrets.token_bytes(16)).hexdigest(), DRAW.choice(users)) for _ in range(6)]
+    db = _lesson().sessions_db(login, sessions, key="id_hash")
+    given = DRAW.random() < 0.5      # the limits passed as keywords, or the defaults
+    idle, longest = _drawn_limits() if given else (IDLE_SECONDS, MAX_SECONDS)
+    limits = {"idle_seconds": idle, "max_seconds": longest} if given else {}
     state = {session_id: [user_id, login, login] for session_id, user_id in sessions}   # user, started, last seen
     now = login
     for _ in range(60):
         # Steps that keep clear of the limits' exact edges: well inside, or well past the idle limit.
-        now += DRAW.choice((DRAW.randrange(60, IDLE_SECONDS - 60), DRAW.randrange(60, 600),
-                            DRAW.randrange(IDLE_SECONDS + 60, 2 * IDLE_SECONDS)))
-        while now - login == MAX_SECONDS or any(now - seen == IDLE_SECONDS for _, _, seen in state.values()):
+        now += DRAW.choice((DRAW.randrange(60, idle - 60), DRAW.randrange(60, min(600, idle - 60)),
+                            DRAW.randrange(idle + 60, 2 * idle)))
+        while now - login == longest or any(now - seen == idle for _, _, seen in state.values()):
             now += 1     # never on a limit's exact edge, where > and >= part ways
         session_id = DRAW.choice(sessions)[0]
         expected, known = None, state.get(session_id)
         if known:
             user_id, started, last_seen = known
             seen = f"started at {started} and last seen at {last_seen}"
-            if now - last_seen > IDLE_SECONDS or now - started > MAX_SECONDS:
+            if now - last_seen > idle or now - started > longest:
                 del state[session_id]
             else:
                 known[2], expected = now, user_id
         else:
             seen = "ended before"
-        got = plain_result(session_user(db, session_id, now), "session_user")
+        got = plain_result(session_user(db, session_id, now, **limits), "session_user")
         assert got == expected, (
-            f"a session {seen}, used at {now}, gave {got!r}, not {expected!r}: at most 30 idle minutes since "
-            "the last request, 12 hours since the login."
+            f"a session {seen}, used at {now}, gave {got!r}, not {expected!r}: at most {idle // 60} idle minutes "
+            f"since the last request, {longest / 3600:.1f} hours since the login"
+            + (f" (the call gave idle_seconds={idle}, max_seconds={longest})." if given else " (the defaults).")
         )
     ended = DRAW.choice(users)
     end_all_sessions(db, ended)
-    left = {row[0] for row in _rows(db, "SELECT id FROM sessions WHERE user_id = ?", (ended,))}
+    left = {row[0] for row in _rows(db, "SELECT id_hash FROM sessions WHERE user_id = ?", (ended,))}
     assert not left, "end_all_sessions left sessions of that user."
 
 
