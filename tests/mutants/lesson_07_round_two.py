@@ -89,7 +89,19 @@ def end_all_sessions(db, user_id):
            passes=False, hint="30 * 60 is only its default"),
     Mutant("7.6", "the absolute limit hard-coded", SESSION_USER_RIGHT.replace(
         'now - row["started"] > max_seconds', 'now - row["started"] > 12 * 3600') + END_ALL_RIGHT,
-           passes=False, hint="12 * 3600 is only its default"),
+           passes=False, hint="12 * 3600"),
+    Mutant("7.6", "idle limit never above 30 minutes", SESSION_USER_RIGHT.replace(
+        'now - row["last_seen"] > idle_seconds', 'now - row["last_seen"] > min(idle_seconds, 30 * 60)') + END_ALL_RIGHT,
+           passes=False, hint="30 * 60 is only its default"),
+    Mutant("7.6", "absolute limit never below 12 hours", SESSION_USER_RIGHT.replace(
+        'now - row["started"] > max_seconds', 'now - row["started"] > max(max_seconds, 12 * 3600)') + END_ALL_RIGHT,
+           passes=False, hint="12 * 3600"),
+    Mutant("7.6", "idle limit reached counts as past it (>=)", SESSION_USER_RIGHT.replace(
+        'now - row["last_seen"] > idle_seconds', 'now - row["last_seen"] >= idle_seconds') + END_ALL_RIGHT,
+           passes=False, hint="exactly the limit"),
+    Mutant("7.6", "absolute limit reached counts as past it (>=)", SESSION_USER_RIGHT.replace(
+        'now - row["started"] > max_seconds', 'now - row["started"] >= max_seconds') + END_ALL_RIGHT,
+           passes=False, hint="exactly the limit"),
     Mutant("7.6", "the id hashed again", SESSION_USER_RIGHT.replace(
         "(session_id,)).fetchone()", "(__import__('hashlib').sha256(session_id.encode()).hexdigest(),)).fetchone()")
            + END_ALL_RIGHT, passes=False, hint="without hashing it again"),

@@ -1209,29 +1209,38 @@ def _check_session_user(session_user, end_all_sessions, path, connections):
         f"end_all_sessions ended alice's sessions on your connection, but {NOT_COMMITTED} (another worker still "
         f"lets in {sorted(elsewhere - {'bob-laptop'})})")
     assert user("alice-phone", login + 60) is None, "an ended session still gave its user."
-    # Another app's limits, drawn on each run (shorter or longer than the defaults): the call gives them.
-    db.close()
-    os.remove(path)
-    db = _lesson().sessions_db(login, SESSIONS, path, key="id_hash")
-    connections.append(db)
-    _check_given_limits(user, login)
+    # Another app's limits, drawn on each run, longer than the defaults and then shorter: the call gives them.
+    for shorter in (False, True):
+        db.close()
+        os.remove(path)
+        db = _lesson().sessions_db(login, SESSIONS, path, key="id_hash")
+        connections.append(db)
+        _check_given_limits(user, login, shorter)
 
 
-def _drawn_limits():
-    """An idle limit and an absolute one other than 30 minutes and 12 hours, each shorter or longer than those."""
-    idle = DRAW.choice((DRAW.randrange(5, 26), DRAW.randrange(35, 120))) * 60
-    longest = DRAW.choice((DRAW.randrange(2, 11), DRAW.randrange(14, 25))) * 3600 + DRAW.randrange(3600)
+def _drawn_limits(shorter=None):
+    """An idle limit and an absolute one other than 30 minutes and 12 hours: both shorter than those, both
+    longer, or (``shorter=None``) each drawn either way."""
+    idle_shorter, longest_shorter = (shorter, shorter) if shorter is not None else (DRAW.random() < 0.5,
+                                                                                   DRAW.random() < 0.5)
+    idle = (DRAW.randrange(5, 26) if idle_shorter else DRAW.randrange(35, 120)) * 60
+    longest = (DRAW.randrange(2, 11) if longest_shorter else DRAW.randrange(14, 25)) * 3600 + DRAW.randrange(3600)
     return idle, longest
 
 
-def _check_given_limits(user, login):
-    """``user(session_id, now, idle_seconds, max_seconds)`` on a fresh SESSIONS table whose sessions began at ``login``."""
-    idle, longest = _drawn_limits()
+def _check_given_limits(user, login, shorter):
+    """``user(session_id, now, idle_seconds, max_seconds)`` on a fresh SESSIONS table whose sessions began at
+    ``login``, with limits shorter (or longer) than the defaults: a limit kept at its default, or at the smaller or
+    larger of the two, fails one of the two runs. Each limit is tried at its edge: exactly idle_seconds (or
+    max_seconds) since is not yet more than it."""
+    idle, longest = _drawn_limits(shorter)
     minutes = f"idle_seconds={idle} ({idle // 60} minutes)"
-    for session_id, after, expected in (("alice-laptop", idle - 60, 1), ("bob-laptop", idle + 60, None)):
+    for session_id, after, expected in (("alice-laptop", idle, 1), ("bob-laptop", idle + 60, None)):
         got = user(session_id, login + after, idle, longest)
+        edge = " (exactly the limit: a session ends when it has been idle for more than idle_seconds)" if (
+            after == idle) else ""
         assert got == expected, (
-            f"called with {minutes}, a session idle for {after // 60} minutes gave {got!r}, not {expected!r}: "
+            f"called with {minutes}, a session idle for {after // 60} minutes{edge} gave {got!r}, not {expected!r}: "
             "compare with the idle_seconds the call gives you; 30 * 60 is only its default (stage 7 passes "
             "the limit of its settings)."
         )
@@ -1239,11 +1248,15 @@ def _check_given_limits(user, login):
     busy_idle = DRAW.randrange(40, 90) * 60
     hours = f"max_seconds={longest} ({longest / 3600:.1f} hours)"
     step = busy_idle - 5 * 60
-    for now in [*range(login + step, login + longest, step), login + longest - 60]:
+    for now in [*range(login + step, login + longest, step), login + longest - 60, login + longest]:
         got = user("alice-phone", now, busy_idle, longest)
+        edge = (" (exactly the limit: a session ends when it started more than max_seconds ago)"
+                if now == login + longest else "")
         assert got == 1, (
-            f"called with {hours}, alice's session, busy all along, ended {(now - login) / 3600:.1f} hours "
-            "after her login: compare with the max_seconds the call gives you; 12 * 3600 is only its default."
+            f"called with {hours} and idle_seconds={busy_idle} ({busy_idle // 60} minutes), alice's session, busy "
+            f"all along (a request every {step // 60} minutes), ended {(now - login) / 3600:.1f} hours after her "
+            f"login{edge}: compare with the max_seconds and the idle_seconds the call gives you; 12 * 3600 and "
+            "30 * 60 are only their defaults."
         )
     got = user("alice-phone", login + longest + 60, busy_idle, longest)
     assert got is None, (
