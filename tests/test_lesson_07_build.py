@@ -82,13 +82,15 @@ TRUST = '''    device = trusted(user_id, now)
 '''
 CEILING_WAIT = '''def ceiling_wait(db, key, now):
     """None if your may_try lets this bucket try again now; else the seconds until it does."""
-    failures = [(row[0], False) for row in db.execute(
-        "SELECT at FROM failures WHERE subject = ? AND kind = ? AND bucket = ? AND at > ?",
-        (*key, now - 365 * DAY))]
-    if may_try(failures, now):
+    since = now - 365 * DAY
+    attempts = [(at, bool(succeeded)) for at, succeeded in db.execute(
+        "SELECT at, 0 FROM failures WHERE subject = ? AND kind = ? AND bucket = ? AND at > ?"
+        " UNION ALL SELECT at, 1 FROM successes WHERE subject = ? AND kind = ? AND bucket = ? AND at > ?"
+        " ORDER BY at", (*key, since, *key, since))]
+    if may_try(attempts, now):
         return None
-    later = sorted({at + window for at, _ in failures for window, _ceiling in CEILINGS})
-    return next((moment - now for moment in later if moment > now and may_try(failures, moment)), 365 * DAY)
+    later = sorted({at + window for at, _ in attempts for window, _ceiling in CEILINGS})
+    return next((moment - now for moment in later if moment > now and may_try(attempts, moment)), 365 * DAY)
 '''
 CEILING_LOOP = '''        for window, ceiling in limits["ceilings"]:
             # The ceiling'th most recent failure in the window: once it is older than the
@@ -139,7 +141,7 @@ def renamed_for_stage_7(source, *pairs):
     return source
 
 
-def follow_the_steps(app, answers=None, through_part=9):
+def follow_the_steps(app, answers=None, through_part=10):
     """Lesson 07's Build steps on the student's stage 6 app in ``app``, those of parts 1 to ``through_part``;
     ``answers`` replaces some of the solutions'."""
     answers = {number: answer(LESSON, number) for number in ANSWERED} | {"csrf_error": CSRF_ERROR} | (answers or {})
@@ -357,7 +359,8 @@ def test_each_step_ends_the_part_whose_exercise_it_puts_in():
 DEFENCES = ["a_code_works_once", "sixth_attempt_waits_even_with_the_right_code", "post_without_csrf_token",
             "a_trusted_browser_gets_in_while_strangers_are_paused", "thirty_days_of_guessing", "twelve_hours",
             "stored_hashed", "a_recovery_code_logs_in_once", "replace_phone_failures_end_the_session",
-            "no_totp_secret", "events_are_stored_listed_and_notified"]
+            "no_totp_secret", "events_are_stored_listed_and_notified", "thirty_idle_minutes", "every_key_decrypts",
+            "recovery_codes_come_with_a_new_phone", "recovery_codes_leave_yours_working", "recovery_codes_are_random"]
 
 
 @pytest.mark.slow
@@ -386,20 +389,35 @@ def mutant(module, exercise, name):
 # A wrong answer pasted in at its step, and the stage 7 tests that name the defence it breaks.
 WRONG_ANSWERS = {
     "7.1 replays a code": ("7.1", mutant(lesson_07, "7.1", "<= lets the same step in again"), "a_code_works_once"),
+    "7.1 every user's step": ("7.1", mutant(lesson_07, "7.1", "every user's row"), "a_code_works_once"),
     "7.4 one bucket": ("7.4", mutant(throttle_and_secrets, "7.4", "one shared bucket per account"),
                        "a_trusted_browser_gets_in_while_strangers_are_paused"),
     "7.5 one more failure": ("7.5", mutant(throttle_and_secrets, "7.5", "31 failures before the ceiling"),
                              "thirty_days_of_guessing"),
+    "7.5 a success wipes the count": ("7.5", mutant(throttle_and_secrets, "7.5", "a success starts the count again"),
+                                      "thirty_days_of_guessing"),
     "csrf_error 200": ("csrf_error", CSRF_ERROR.replace("), 400\n", ")\n"), "post_without_csrf_token"),
     "csrf_error silent": ("csrf_error", CSRF_ERROR.replace("Nothing was changed: the", "The"),
                           "post_without_csrf_token"),
     "7.6 last_seen stays": ("7.6", mutant(lesson_07_round_two, "7.6", "last_seen never moves"), "twelve_hours"),
+    "7.6 no idle limit": ("7.6", mutant(lesson_07_round_two, "7.6", "no idle limit"), "thirty_idle_minutes"),
     "7.7 plain codes": ("7.7", mutant(lesson_07, "7.7", "codes stored as they are"), "stored_hashed"),
+    "7.7 old codes kept": ("7.7", mutant(lesson_07, "7.7", "old codes kept"), "recovery_codes_come_with_a_new_phone"),
+    "7.7 every user's codes deleted": ("7.7", mutant(lesson_07, "7.7", "every user's codes deleted"),
+                                       "recovery_codes_leave_yours_working"),
+    "7.7 24 random bits": ("7.7", mutant(lesson_07, "7.7", "24 random bits, the rest of the code a repeated 2"),
+                           "recovery_codes_are_random"),
+    "7.7 a character per group": ("7.7", mutant(lesson_07, "7.7", "one character drawn per group, repeated four times"),
+                                  "recovery_codes_are_random"),
+    "7.7 the same 4 at the end": ("7.7", mutant(lesson_07, "7.7", "20 characters drawn, the same 4 at the end"),
+                                  "recovery_codes_are_random"),
     "7.8 any code works": ("7.8", mutant(lesson_07, "7.8", "True whatever the DELETE did"),
                            "a_recovery_code_logs_in_once"),
     "7.9 no limit": ("7.9", mutant(lesson_07_round_two, "7.9", "no limit at all"),
                      "replace_phone_failures_end_the_session"),
     "7.10 base64": ("7.10", mutant(throttle_and_secrets, "7.10", "base64 for encryption"), "no_totp_secret"),
+    "7.10 first key only": ("7.10", mutant(throttle_and_secrets, "7.10", "one Fernet: the first key only"),
+                            "every_key_decrypts"),
 }
 
 

@@ -139,6 +139,21 @@ def test_a_code_works_once_across_sessions(pending, app, clock):
     assert not logged_in(other.client)
 
 
+def test_a_code_works_once_for_its_own_account_and_no_other(pending, app, clock):
+    """A code used marks its step used for that account alone: bob, who enrolled one step earlier, logs
+    in with his own code of the step alice has just used."""
+    bob = AuthActions(app.test_client(), Authenticator(clock))
+    bob.enrol(username="bob")
+    clock.advance(30)
+    assert is_redirect_to(verify(pending.client, pending.phone.code()), "/dashboard")
+    bob_again = AuthActions(app.test_client(), bob.phone)
+    assert location(bob_again.login(username="bob")) == "/verify-2fa"
+    response = verify(bob_again.client, bob.phone.code())
+    assert is_redirect_to(response, "/dashboard"), (
+        f"bob's code was refused ({response.status_code}) after alice used hers of the same step: "
+        "her step was marked used for his account too")
+
+
 def test_a_code_works_once_across_workers(stage_folder, pending, tmp_path, clock):
     """Two app instances on one database, as two gunicorn workers are."""
     second_worker = make_app(stage_folder, app_config(tmp_path, clock))

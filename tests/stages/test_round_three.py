@@ -66,6 +66,7 @@ from round_three_helpers import (
     where_secret_is,
     wrong_recovery_code,
 )
+from stage_helpers import save_recovery_codes, use_recovery
 
 pytestmark = pytest.mark.stages(7, 8)
 
@@ -470,6 +471,41 @@ def test_a_lost_phone_is_replaced_with_password_and_a_recovery_code(app, clock):
     assert replace_phone_confirm(alice, qr_page, new_phone).status_code < 400
 
 
+def test_new_recovery_codes_come_with_a_new_phone_and_the_old_ones_stop_working(app, clock):
+    """A new phone brings ten new recovery codes: the sheet of old ones (maybe lost with the phone) opens
+    nothing any more."""
+    alice = owner(app, clock)
+    old_codes = list(alice.recovery_codes)
+    replace_phone(alice, clock)
+    new_codes = save_recovery_codes(alice.client)
+    assert len(new_codes) == 10 and not set(new_codes) & set(old_codes), "no new recovery codes with the new phone"
+    alice.logout()
+    clock.advance(30)
+    assert location(alice.login()) == "/verify-2fa"
+    assert use_recovery(alice.client, old_codes[0]).status_code == 401, "a recovery code from before the new phone works"
+    assert is_redirect_to(use_recovery(alice.client, new_codes[0]), "/dashboard"), "a new recovery code does not"
+
+
+def test_another_accounts_recovery_codes_leave_yours_working(app, clock):
+    """bob enrols, and gets recovery codes of his own: alice's still open her account."""
+    alice = owner(app, clock)
+    alice.logout()
+    Person(browser(app), Authenticator(clock), username="bob").enrol()
+    clock.advance(30)
+    assert alice.sign_in_with_recovery_code(), "alice's recovery code stopped working once bob enrolled"
+
+
+def test_recovery_codes_are_random_in_every_character(app, clock):
+    """Each of the 24 characters of a code is drawn at random: a code does not repeat a few characters
+    (24 draws from 32 give fewer than 8 different ones once in billions), and no place holds the same
+    character in all ten codes."""
+    codes = [code.replace("-", "") for code in owner(app, clock).recovery_codes]
+    for code in codes:
+        assert len(set(code)) >= 8, f"{code!r}: {len(set(code))} different characters in 24, far from random"
+    for place in range(24):
+        assert len({code[place] for code in codes}) > 1, f"character {place + 1} is the same in all ten codes"
+
+
 def test_two_replacements_at_once_swap_only_one_phone(app, clock):
     """alice opens /replace-phone in two browsers: each shows its own QR code; the first confirmed wins,
     the second finds the old phone gone and changes nothing."""
@@ -689,6 +725,21 @@ def test_the_first_key_encrypts_and_every_key_decrypts(folder, app, clock, tmp_p
 
     assert bob_signs_in_with(KEY_B), "the first key did not encrypt bob's secret (B alone cannot read it)"
     assert not bob_signs_in_with(KEY_A), "bob's secret was encrypted with the second key"
+
+
+def test_every_key_decrypts_a_secret_a_worker_not_yet_restarted_stored_under_the_old_key(folder, app, clock,
+                                                                                          tmp_path):
+    """Rotation on a running site: one worker restarts with "B,A" while another still runs with A alone.
+    bob enrols on the old one, after the new one re-encrypted everything at its start-up: his secret is
+    under A. He logs in on the new worker: its second key must open his secret."""
+    rotated = make_app(folder, config(tmp_path, clock, TOTP_ENCRYPTION_KEYS=f"{KEY_B},{KEY_A}"))
+    rotated.testing = rotated.config["TESTING"] = False  # an error is an error page, not an exception
+    bob = Person(browser(app), Authenticator(clock), username="bob").enrol()
+    bob.logout()
+    clock.advance(30)
+    assert Person(browser(rotated), bob.phone, username="bob").sign_in(), (
+        "bob, enrolled by a worker with the old key, cannot log in on one with the keys B,A: only the first key "
+        "was tried")
 
 
 def test_the_keys_come_from_flask_totp_encryption_keys(folder, tmp_path, clock, environment):

@@ -137,6 +137,16 @@ def test_a_session_ends_after_thirty_idle_minutes(signed_in, clock):
     assert not logged_in(signed_in.client)
 
 
+def test_a_session_ends_after_thirty_idle_minutes_even_just_after_a_sweep(signed_in, app, clock):
+    """The idle limit holds at every request, not only when a sweep of expired sessions (stage 7 runs one
+    at most once a minute) happens to come first: someone else's request 10 s before alice's session has
+    been idle 30 minutes, then alice's own, 20 s later."""
+    clock.advance(30 * 60 - 10)
+    app.test_client().get("/login")
+    clock.advance(20)
+    assert not logged_in(signed_in.client), "a session idle for 30 minutes and 10 s still opened the dashboard"
+
+
 def test_a_session_ends_twelve_hours_after_its_login(signed_in, clock):
     end = clock() + 12 * 3600  # signed_in has just logged alice in
     while clock() + 20 * 60 < end:  # busy all along: a request every 20 minutes
@@ -189,6 +199,25 @@ def test_thirty_days_of_guessing_give_at_most_thirty_guesses(signed_in, clock):
     signed_in.logout()
     guesses = guess_as_fast_as_allowed(signed_in, clock, days=30, stop_after=30)
     assert len(guesses) <= 30, f"{len(guesses)} code guesses in 30 days"
+
+
+def test_thirty_days_of_guessing_count_the_failures_before_the_owners_login_too(signed_in, app, clock):
+    """Someone with alice's password guesses codes in a browser her account does not trust; then alice
+    logs in, with the right code, in another browser it does not trust (a new laptop). Her success
+    changes nothing for the guesser: the 29 guesses before it still count, so one more is all the
+    30 days give."""
+    signed_in.logout()
+    start = clock()
+    before = guess_as_fast_as_allowed(signed_in, clock, days=30, stop_after=28)
+    assert len(before) == 29, f"the guesser got {len(before)} guesses in, not 29: the test guessed too little"
+    clock.advance(15 * 60)  # the strangers' pause after her last guess: 15 minutes at most
+    laptop = second_browser(app, signed_in)
+    assert location(laptop.login()) == "/verify-2fa"
+    assert is_redirect_to(verify(laptop.client, laptop.phone.code()), "/dashboard"), "alice could not log in"
+    after = guess_as_fast_as_allowed(signed_in, clock, days=30 - (clock() - start) / DAY, stop_after=30)
+    assert len(before) + len(after) <= 30, (
+        f"{len(before)} code guesses, alice's login, then {len(after)} more in the same 30 days: "
+        "her success wiped the failures before it")
 
 
 def most_in_any_window(times, window):
