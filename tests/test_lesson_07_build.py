@@ -122,6 +122,8 @@ TOTP_SECRET = '''    stored = user["totp_secret"]
         return None
 '''
 STORE_SECRET = "secrets_at_rest.store_secret(InTransaction(db), user_id, secret, secrets_at_rest.keys())"
+YOUR_EVENT = ('event = security_event(kind, {**request.form.to_dict(), "username": user["username"]}, now) '
+              'if detail == MESSAGES.get(kind) else {"kind": kind, "detail": detail, "time": now}')
 # Step 6: stage 7's body of csrf_error, which the student deletes, and a body written from the step's description.
 STAGE_7_CSRF_ERROR = '''        message = ("This form is out of date or did not come from this site, so nothing was "
                    "changed. Go back, reload the page and send the form again.")
@@ -255,9 +257,8 @@ def keys():
         return
     # 12. The owner's message (7.11).
     edit(app / "events.py", "def log_event(", "EVENT_MESSAGES = MESSAGES\n\n\n" + answers["7.11"] + "\n\n\ndef log_event(")
-    edit(app / "events.py", '    event = {"kind": kind, "detail": detail, "time": now}\n',
-         '    event = security_event(kind, {}, now) if detail == MESSAGES.get(kind) else '
-         '{"kind": kind, "detail": detail, "time": now}\n')
+    edit(app / "events.py", "from flask import current_app\n", "from flask import current_app, request\n")
+    edit(app / "events.py", '    event = {"kind": kind, "detail": detail, "time": now}\n', f"    {YOUR_EVENT}\n")
 
 
 # Step 1: the functions of the student's stage 6 app that stage 7 keeps as stage 6 has them (module -> names):
@@ -300,8 +301,8 @@ def test_the_build_section_names_every_step_this_test_takes():
     for words in MODULES + NEW_PAGES + [
             "static/style.css", "stage7_session", "check_my_app(7)", "start_from(6)", "start_from(7)",
             "my_app.before_stage_7/", "accept_once(get_db(), user_id, timecode)", "throttle_delay(streak)",
-            'FIRST_DELAY << min(streak - limits["free"], 30)', "EVENT_MESSAGES = MESSAGES",
-            "security_event(kind, {}, now)", "MESSAGES.get(kind)",
+            "from flask import current_app, request", YOUR_EVENT,
+            'FIRST_DELAY << min(streak - limits["free"], 30)', "EVENT_MESSAGES = MESSAGES", "MESSAGES.get(kind)",
             "failure_bucket(get_db(), user_id, cookie, now)", "trust_browser(get_db(), user_id, now)",
             'limits["ceilings"] == CEILINGS', "ceiling_wait", "id_hash", "idle_seconds", "max_seconds",
             'session_user(db, row["id_hash"], now, idle_seconds, max_seconds)', 'end_all_sessions(get_db(), g.user["id"])',
@@ -360,7 +361,8 @@ DEFENCES = ["a_code_works_once", "sixth_attempt_waits_even_with_the_right_code",
             "a_trusted_browser_gets_in_while_strangers_are_paused", "thirty_days_of_guessing", "twelve_hours",
             "stored_hashed", "a_recovery_code_logs_in_once", "replace_phone_failures_end_the_session",
             "no_totp_secret", "events_are_stored_listed_and_notified", "thirty_idle_minutes", "every_key_decrypts",
-            "recovery_codes_come_with_a_new_phone", "recovery_codes_leave_yours_working", "recovery_codes_are_random"]
+            "recovery_codes_come_with_a_new_phone", "recovery_codes_leave_yours_working", "recovery_codes_are_random",
+            "repeats_nothing_that_was_typed", "another_account_trusts", "ninety_days_are_over"]
 
 
 @pytest.mark.slow
@@ -386,12 +388,20 @@ def mutant(module, exercise, name):
     return found[0].source.strip()
 
 
+def event_mutant(name):
+    """A wrong 7.11 without the EVENT_MESSAGES its exercise's setup gives: step 12 makes it stage 7's MESSAGES."""
+    return mutant(throttle_and_secrets, "7.11", name).replace(throttle_and_secrets.EVENT_SETUP.strip(), "").strip()
+
+
 # A wrong answer pasted in at its step, and the stage 7 tests that name the defence it breaks.
 WRONG_ANSWERS = {
     "7.1 replays a code": ("7.1", mutant(lesson_07, "7.1", "<= lets the same step in again"), "a_code_works_once"),
     "7.1 every user's step": ("7.1", mutant(lesson_07, "7.1", "every user's row"), "a_code_works_once"),
     "7.4 one bucket": ("7.4", mutant(throttle_and_secrets, "7.4", "one shared bucket per account"),
                        "a_trusted_browser_gets_in_while_strangers_are_paused"),
+    "7.4 any account's browser": ("7.4", mutant(throttle_and_secrets, "7.4", "any account's browser"),
+                                  "another_account_trusts"),
+    "7.4 trusted for ever": ("7.4", mutant(throttle_and_secrets, "7.4", "trusted for ever"), "ninety_days_are_over"),
     "7.5 one more failure": ("7.5", mutant(throttle_and_secrets, "7.5", "31 failures before the ceiling"),
                              "thirty_days_of_guessing"),
     "7.5 a success wipes the count": ("7.5", mutant(throttle_and_secrets, "7.5", "a success starts the count again"),
@@ -415,9 +425,17 @@ WRONG_ANSWERS = {
                            "a_recovery_code_logs_in_once"),
     "7.9 no limit": ("7.9", mutant(lesson_07_round_two, "7.9", "no limit at all"),
                      "replace_phone_failures_end_the_session"),
+    "7.9 three whatever allowed says": ("7.9", mutant(lesson_07_round_two, "7.9", "three, whatever allowed says"),
+                                        "replace_phone_failures_end_the_session"),
+    "7.9 the account's count": ("7.9", mutant(lesson_07_round_two, "7.9", "counted against the account"),
+                                "replace_phone_failures_end_the_session"),
     "7.10 base64": ("7.10", mutant(throttle_and_secrets, "7.10", "base64 for encryption"), "no_totp_secret"),
     "7.10 first key only": ("7.10", mutant(throttle_and_secrets, "7.10", "one Fernet: the first key only"),
                             "every_key_decrypts"),
+    **{f"7.11 {name}": ("7.11", event_mutant(name), "repeats_nothing_that_was_typed") for name in (
+        "repeats what was typed", "the whole form, for the record", "a masked password: first and last two characters",
+        "the first group of a wrong recovery code", "the last digits of a wrong code",
+        "the form's token, to trace the request", "the length of the wrong password")},
 }
 
 

@@ -215,6 +215,34 @@ def test_a_trusted_browser_gets_in_while_strangers_are_paused(app, clock):
     assert newcomer.login().status_code == 429, "an untrusted browser skipped the strangers' pause"
 
 
+def test_a_browser_another_account_trusts_is_a_stranger_to_yours(app, clock):
+    """mallory's browser is trusted for an account of her own: against alice's it is a stranger's, paused with
+    the other strangers (else each account she made would give her a count of her own against alice)."""
+    alice = owner(app, clock)
+    alice.logout()
+    mallory = Person(browser(app), Authenticator(clock), username="mallory").enrol()
+    mallory.logout()
+    clock.advance(30)
+    assert mallory.sign_in(), "mallory could not log in to her own account"
+    mallory.logout()
+    pause_strangers(app)
+    response = submit_form(mallory.client, "/login", {"username": USERNAME, "password": "mallory's guess"})
+    assert response.status_code == 429, (
+        f"a browser trusted for mallory's account got {response.status_code} at alice's paused password step")
+
+
+def test_a_trusted_browser_is_a_strangers_once_its_ninety_days_are_over_even_just_after_a_sweep(app, clock):
+    """alice's browser is trusted for 90 days after her last full login, not a moment longer, whether or
+    not a sweep of expired trust (stage 7 runs one at most once a minute) came since."""
+    alice = owner(app, clock)
+    alice.logout()
+    clock.advance(90 * DAY - 5)
+    browser(app).get("/login")  # someone else's request, 5 s before her trust ends: the sweep runs
+    pause_strangers(app)
+    clock.advance(15)
+    assert alice.login().status_code == 429, "alice's browser was still trusted 90 days and 10 s after her last login"
+
+
 def test_a_trusted_browsers_own_typos_do_not_close_it_for_good(app, clock):
     """Each trusted browser counts its own failures: alice's typos pause her browser, never strangers'."""
     alice = owner(app, clock)
@@ -471,6 +499,23 @@ def test_a_lost_phone_is_replaced_with_password_and_a_recovery_code(app, clock):
     assert replace_phone_confirm(alice, qr_page, new_phone).status_code < 400
 
 
+def test_replace_phone_failures_end_the_session_only_after_six_wrong_codes_of_the_new_phone(app, clock):
+    """Setting up the new phone, alice may get its code wrong five times (twice the three tries of the
+    password step): the sixth is still hers, and the right code then replaces the phone."""
+    alice = owner(app, clock)
+    clock.advance(30)
+    qr_page = replace_phone_start(alice, otp=alice.phone.code())
+    new_phone = Authenticator(clock)
+    new_phone.account = new_qr(qr_page)
+    assert new_phone.account is not None, f"no new QR code after password and code ({qr_page.status_code})"
+    form = pages.parse(qr_page.data).post_form({"otp"})
+    for attempt in range(5):
+        response = alice.client.post(form.action or "/replace-phone", data=form.data(otp=new_phone.wrong_code()))
+        assert response.status_code == 401 and logged_in(alice.client), (
+            f"wrong code {attempt + 1} of the new phone ended the session: 6 are allowed")
+    assert replace_phone_confirm(alice, qr_page, new_phone).status_code < 400, "the right code after 5 wrong ones"
+
+
 def test_new_recovery_codes_come_with_a_new_phone_and_the_old_ones_stop_working(app, clock):
     """A new phone brings ten new recovery codes: the sheet of old ones (maybe lost with the phone) opens
     nothing any more."""
@@ -632,6 +677,39 @@ def test_every_security_event_goes_to_notify(target, tmp_path, clock):
     everything = " ".join(as_text(user) + as_text(event) for user, event in notify.calls)
     leaked = [value for value in secrets_seen if value in everything]
     assert not leaked, f"NOTIFY was given secrets: {leaked}"
+
+
+def test_an_event_repeats_nothing_that_was_typed(target, tmp_path, clock):
+    """Two wrong passwords, two wrong codes and two wrong recovery codes, each pair different in every
+    character and in length: each pair tells the owner the same words, and an event is its kind, its words
+    and its time, nothing more (not the form, not a piece of it, not its length)."""
+    notify = NotifyRecorder()
+    app = new_app(target[0], tmp_path, clock, NOTIFY=notify)
+    alice = owner(app, clock)
+    alice.logout()
+    clock.advance(30)
+    mallory = Person(browser(app), alice.phone)  # she has the password, not the phone
+    assert location(mallory.login()) == "/verify-2fa"
+    right = {alice.phone.code(step) for step in (-1, 0, 1)}
+    codes = [alice.phone.wrong_code()]
+    codes.append(next(code for shift in range(1, 10) if (code := "".join(str((int(d) + shift) % 10) for d in codes[0]))
+                      not in right))
+    tries = {
+        "password": [lambda: stranger_fails_password(app, attempt=7), lambda: stranger_fails_password(app, attempt=123456)],
+        "code": [lambda code=code: verify(mallory.client, code) for code in codes],
+        "recovery code": [lambda code=code: use_recovery(mallory.client, wrong_recovery_code(code))
+                          for code in alice.recovery_codes[:2]],
+    }
+    for what, pair in tries.items():
+        events = []
+        for action in pair:
+            before = len(notify.calls)
+            assert action().status_code == 401
+            events += [event for _user, event in notify.since(before)]
+        assert len(events) == 2, f"a wrong {what} should tell the owner once, not {len(events) // 2} times"
+        assert all(set(event) == {"kind", "detail", "time"} for event in events), f"a wrong {what}: {events}"
+        assert events[0]["detail"] == events[1]["detail"], (
+            f"two wrong {what}s told the owner different things, so the words repeat what was typed: {events}")
 
 
 def test_the_dashboard_says_how_many_failed_attempts_since_the_last_sign_in(app, clock):

@@ -269,6 +269,20 @@ def test_replace_phone_failures_end_the_session_not_the_account(signed_in, app, 
     assert is_redirect_to(verify(owner.client, signed_in.phone.code()), "/dashboard"), "the owner was locked out"
 
 
+def test_replace_phone_failures_end_the_session_they_were_made_in_and_no_other(signed_in, app, clock):
+    """alice's wrong tries at /replace-phone on her laptop leave the session in her other browser its own
+    three."""
+    clock.advance(30)
+    laptop = second_browser(app, signed_in)
+    assert location(laptop.login()) == "/verify-2fa"
+    assert is_redirect_to(verify(laptop.client, signed_in.phone.code()), "/dashboard")
+    for browser in (laptop.client, signed_in.client):
+        for attempt in range(2):
+            response = submit_form(browser, "/replace-phone", {"password": f"not it {attempt}", "otp": "123456"})
+            assert response.status_code == 401 and logged_in(browser), (
+                "two wrong tries in one session, two in another, and that session ended: the count is the account's")
+
+
 # ----------------------------------------------------------------- a lost phone
 
 def test_a_lost_phone_is_recoverable_with_a_recovery_code(signed_in, app, clock):
