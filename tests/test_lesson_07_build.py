@@ -362,7 +362,8 @@ DEFENCES = ["a_code_works_once", "sixth_attempt_waits_even_with_the_right_code",
             "stored_hashed", "a_recovery_code_logs_in_once", "replace_phone_failures_end_the_session",
             "no_totp_secret", "events_are_stored_listed_and_notified", "thirty_idle_minutes", "every_key_decrypts",
             "recovery_codes_come_with_a_new_phone", "recovery_codes_leave_yours_working", "recovery_codes_are_random",
-            "repeats_nothing_that_was_typed", "another_account_trusts", "ninety_days_are_over"]
+            "repeats_nothing_that_was_typed", "another_account_trusts", "ninety_days_are_over",
+            "logs_in_often"]
 
 
 @pytest.mark.slow
@@ -393,10 +394,21 @@ def event_mutant(name):
     return mutant(throttle_and_secrets, "7.11", name).replace(throttle_and_secrets.EVENT_SETUP.strip(), "").strip()
 
 
-# A wrong answer pasted in at its step, and the stage 7 tests that name the defence it breaks.
+# A wrong answer pasted in at its step, and the stage 7 tests that name the defence it breaks. Every wrong
+# answer in tests/mutants to an exercise the steps put in is here, but these, which pass check_my_app(7) because
+# the app cannot tell them from a right one (their exercises' checks refuse them):
+# - "never committed" (7.1, 7.4, 7.7, 7.8, 7.10) and the three uncommitted 7.6 answers: stage 7's connection
+#   commits each statement on its own (isolation_level=None), and 7.7 and 7.10 write inside stage 7's own
+#   transaction (InTransaction), so a missing `with db:` changes nothing the app does.
+# - 7.1 "read, compare, then write" and 7.8 "select, then delete": wrong only when a second request lands
+#   between the SELECT and the write. The stage tests send one request at a time, and when graded the app runs
+#   in a process of the student's that no test can pause between two statements.
+# - 7.11 "a detail of its own making" ("code failed"): the stage tests can ask that an event name what
+#   happened (test_every_security_event_goes_to_notify), not for the exercise's wording.
 WRONG_ANSWERS = {
     "7.1 replays a code": ("7.1", mutant(lesson_07, "7.1", "<= lets the same step in again"), "a_code_works_once"),
     "7.1 every user's step": ("7.1", mutant(lesson_07, "7.1", "every user's row"), "a_code_works_once"),
+    "7.1 NULL forgotten": ("7.1", mutant(lesson_07, "7.1", "NULL forgotten"), "a_code_works_once"),
     "7.4 one bucket": ("7.4", mutant(throttle_and_secrets, "7.4", "one shared bucket per account"),
                        "a_trusted_browser_gets_in_while_strangers_are_paused"),
     "7.4 any account's browser": ("7.4", mutant(throttle_and_secrets, "7.4", "any account's browser"),
@@ -406,6 +418,9 @@ WRONG_ANSWERS = {
                              "thirty_days_of_guessing"),
     "7.5 a success wipes the count": ("7.5", mutant(throttle_and_secrets, "7.5", "a success starts the count again"),
                                       "thirty_days_of_guessing"),
+    "7.5 the window's edge": ("7.5", mutant(throttle_and_secrets, "7.5", "a failure 30 days old still counts"),
+                              "thirty_days_of_guessing"),
+    "7.5 successes count": ("7.5", mutant(throttle_and_secrets, "7.5", "successes counted as failures"), "logs_in_often"),
     "csrf_error 200": ("csrf_error", CSRF_ERROR.replace("), 400\n", ")\n"), "post_without_csrf_token"),
     "csrf_error silent": ("csrf_error", CSRF_ERROR.replace("Nothing was changed: the", "The"),
                           "post_without_csrf_token"),

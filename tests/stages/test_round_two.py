@@ -220,6 +220,44 @@ def test_thirty_days_of_guessing_count_the_failures_before_the_owners_login_too(
         "her success wiped the failures before it")
 
 
+def test_thirty_days_of_guessing_end_thirty_days_after_the_first_failure(signed_in, app, clock):
+    """Once the ceiling stops a guesser, she waits until the first of her 30 failures is 30 days old: at
+    that second she gets one guess checked (a 401), not another 429. Retry-After tells her so."""
+    signed_in.logout()
+    start = clock()
+    guesses = guess_as_fast_as_allowed(signed_in, clock, days=1, stop_after=29)
+    assert len(guesses) == 30, f"{len(guesses)} guesses in a day, not 30: the test guessed too little"
+    mallory = second_browser(app, signed_in)
+    for _pause in range(3):  # first the pause after her last guess, 15 minutes at most; then the ceiling
+        assert location(mallory.login()) == "/verify-2fa"
+        response = verify(mallory.client, signed_in.phone.wrong_code())
+        assert response.status_code == 429 and "Retry-After" in response.headers, "30 guesses, and no ceiling"
+        wait = int(response.headers["Retry-After"])
+        if wait > 15 * 60:
+            break
+        clock.advance(wait)
+    first_leaves = start + guesses[0] + 30 * DAY
+    assert abs(clock() + wait - first_leaves) <= 1, (
+        f"Retry-After {wait} s, but the first failure leaves the 30 days in {first_leaves - clock():.0f} s")
+    clock.advance(first_leaves - clock())
+    assert location(mallory.login()) == "/verify-2fa"
+    response = verify(mallory.client, signed_in.phone.wrong_code())
+    assert response.status_code == 401, (
+        f"30 days after her first failure, the guess got {response.status_code}: a failure 30 days old still counts")
+
+
+def test_an_owner_who_logs_in_often_is_never_refused(signed_in, clock):
+    """alice logs in twice a day for 20 days in her own browser: 40 successes in 30 days, and no ceiling
+    closes her way in (the ceilings count failures only)."""
+    for day in range(40):
+        signed_in.logout()
+        clock.advance(12 * 3600)
+        response = signed_in.login()
+        assert location(response) == "/verify-2fa", f"login {day + 1}: the password step answered {response.status_code}"
+        response = verify(signed_in.client, signed_in.phone.code())
+        assert is_redirect_to(response, "/dashboard"), f"login {day + 1}: the right code got {response.status_code}"
+
+
 def most_in_any_window(times, window):
     return max((sum(1 for t in times if start <= t < start + window) for start in times), default=0)
 
