@@ -84,13 +84,15 @@ TRUST = '''    device = trusted(user_id, now)
 '''
 CEILING_WAIT = '''def ceiling_wait(db, key, now):
     """None if your may_try lets this bucket try again now; else the seconds until it does."""
-    failures = [(row[0], False) for row in db.execute(
-        "SELECT at FROM failures WHERE subject = ? AND kind = ? AND bucket = ? AND at > ?",
-        (*key, now - 365 * DAY))]
-    if may_try(failures, now):
+    since = now - 365 * DAY
+    attempts = [(at, bool(succeeded)) for at, succeeded in db.execute(
+        "SELECT at, 0 FROM failures WHERE subject = ? AND kind = ? AND bucket = ? AND at > ?"
+        " UNION ALL SELECT at, 1 FROM successes WHERE subject = ? AND kind = ? AND bucket = ? AND at > ?"
+        " ORDER BY at", (*key, since, *key, since))]
+    if may_try(attempts, now):
         return None
-    later = sorted({at + window for at, _ in failures for window, _ceiling in CEILINGS})
-    return next((moment - now for moment in later if moment > now and may_try(failures, moment)), 365 * DAY)
+    later = sorted({at + window for at, _ in attempts for window, _ceiling in CEILINGS})
+    return next((moment - now for moment in later if moment > now and may_try(attempts, moment)), 365 * DAY)
 '''
 CEILING_LOOP = '''        for window, ceiling in limits["ceilings"]:
             # The ceiling'th most recent failure in the window: once it is older than the
@@ -121,6 +123,8 @@ TOTP_SECRET = '''    stored = user["totp_secret"]
         return None
 '''
 STORE_SECRET = "secrets_at_rest.store_secret(InTransaction(db), user_id, secret, secrets_at_rest.keys())"
+YOUR_EVENT = ('event = security_event(kind, {**request.form.to_dict(), "username": user["username"]}, now) '
+              'if detail == MESSAGES.get(kind) else {"kind": kind, "detail": detail, "time": now}')
 # Step 6: stage 7's body of csrf_error, which the student deletes, and a body written from the step's description.
 STAGE_7_CSRF_ERROR = '''        message = ("This form is out of date or did not come from this site, so nothing was "
                    "changed. Go back, reload the page and send the form again.")
@@ -140,7 +144,7 @@ def renamed_for_stage_7(source, *pairs):
     return source
 
 
-def follow_the_steps(app, answers=None, through_part=9):
+def follow_the_steps(app, answers=None, through_part=10):
     """Lesson 07's Build steps on the student's stage 6 app in ``app``, those of parts 1 to ``through_part``;
     ``answers`` replaces some of the solutions'."""
     answers = {number: answer(LESSON, number) for number in ANSWERED} | {"csrf_error": CSRF_ERROR} | (answers or {})
@@ -251,9 +255,8 @@ def keys():
         return
     # 12. The owner's message (7.11).
     edit(app / "events.py", "def log_event(", "EVENT_MESSAGES = MESSAGES\n\n\n" + answers["7.11"] + "\n\n\ndef log_event(")
-    edit(app / "events.py", '    event = {"kind": kind, "detail": detail, "time": now}\n',
-         '    event = security_event(kind, {}, now) if detail == MESSAGES.get(kind) else '
-         '{"kind": kind, "detail": detail, "time": now}\n')
+    edit(app / "events.py", "from flask import current_app\n", "from flask import current_app, request\n")
+    edit(app / "events.py", '    event = {"kind": kind, "detail": detail, "time": now}\n', f"    {YOUR_EVENT}\n")
 
 
 # Step 1: the functions of the student's stage 6 app that stage 7 keeps as stage 6 has them (module -> names):
@@ -316,8 +319,8 @@ def test_the_build_section_names_every_step_this_test_takes():
     for words in MODULES + NEW_PAGES + [
             "static/style.css", "stage7_session", "check_my_app(7)", "start_from(6)", "start_from(7)",
             "my_app.before_stage_7/", "accept_once(get_db(), user_id, timecode)", "throttle_delay(streak)",
-            'FIRST_DELAY << min(streak - limits["free"], 30)', "EVENT_MESSAGES = MESSAGES",
-            "security_event(kind, {}, now)", "MESSAGES.get(kind)",
+            "from flask import current_app, request", YOUR_EVENT,
+            'FIRST_DELAY << min(streak - limits["free"], 30)', "EVENT_MESSAGES = MESSAGES", "MESSAGES.get(kind)",
             "failure_bucket(get_db(), user_id, cookie, now)", "trust_browser(get_db(), user_id, now)",
             'limits["ceilings"] == CEILINGS', "ceiling_wait", "id_hash", "idle_seconds", "max_seconds",
             'session_user(db, row["id_hash"], now, idle_seconds, max_seconds)', 'end_all_sessions(get_db(), g.user["id"])',
@@ -380,7 +383,10 @@ def test_each_step_ends_the_part_whose_exercise_it_puts_in():
 DEFENCES = ["a_code_works_once", "sixth_attempt_waits_even_with_the_right_code", "post_without_csrf_token",
             "a_trusted_browser_gets_in_while_strangers_are_paused", "thirty_days_of_guessing", "twelve_hours",
             "stored_hashed", "a_recovery_code_logs_in_once", "replace_phone_failures_end_the_session",
-            "no_totp_secret", "events_are_stored_listed_and_notified"]
+            "no_totp_secret", "events_are_stored_listed_and_notified", "thirty_idle_minutes", "every_key_decrypts",
+            "recovery_codes_come_with_a_new_phone", "recovery_codes_leave_yours_working", "recovery_codes_are_random",
+            "repeats_nothing_that_was_typed", "another_account_trusts", "ninety_days_are_over",
+            "logs_in_often"]
 
 
 @pytest.mark.slow
@@ -406,23 +412,68 @@ def mutant(module, exercise, name):
     return found[0].source.strip()
 
 
-# A wrong answer pasted in at its step, and the stage 7 tests that name the defence it breaks.
+def event_mutant(name):
+    """A wrong 7.11 without the EVENT_MESSAGES its exercise's setup gives: step 12 makes it stage 7's MESSAGES."""
+    return mutant(throttle_and_secrets, "7.11", name).replace(throttle_and_secrets.EVENT_SETUP.strip(), "").strip()
+
+
+# A wrong answer pasted in at its step, and the stage 7 tests that name the defence it breaks. Every wrong
+# answer in tests/mutants to an exercise the steps put in is here, but these, which pass check_my_app(7) because
+# the app cannot tell them from a right one (their exercises' checks refuse them):
+# - "never committed" (7.1, 7.4, 7.7, 7.8, 7.10) and the three uncommitted 7.6 answers: stage 7's connection
+#   commits each statement on its own (isolation_level=None), and 7.7 and 7.10 write inside stage 7's own
+#   transaction (InTransaction), so a missing `with db:` changes nothing the app does.
+# - 7.1 "read, compare, then write" and 7.8 "select, then delete": wrong only when a second request lands
+#   between the SELECT and the write. The stage tests send one request at a time, and when graded the app runs
+#   in a process of the student's that no test can pause between two statements.
+# - 7.11 "a detail of its own making" ("code failed"): the stage tests can ask that an event name what
+#   happened (test_every_security_event_goes_to_notify), not for the exercise's wording.
 WRONG_ANSWERS = {
     "7.1 replays a code": ("7.1", mutant(lesson_07, "7.1", "<= lets the same step in again"), "a_code_works_once"),
+    "7.1 every user's step": ("7.1", mutant(lesson_07, "7.1", "every user's row"), "a_code_works_once"),
+    "7.1 NULL forgotten": ("7.1", mutant(lesson_07, "7.1", "NULL forgotten"), "a_code_works_once"),
     "7.4 one bucket": ("7.4", mutant(throttle_and_secrets, "7.4", "one shared bucket per account"),
                        "a_trusted_browser_gets_in_while_strangers_are_paused"),
+    "7.4 any account's browser": ("7.4", mutant(throttle_and_secrets, "7.4", "any account's browser"),
+                                  "another_account_trusts"),
+    "7.4 trusted for ever": ("7.4", mutant(throttle_and_secrets, "7.4", "trusted for ever"), "ninety_days_are_over"),
     "7.5 one more failure": ("7.5", mutant(throttle_and_secrets, "7.5", "31 failures before the ceiling"),
                              "thirty_days_of_guessing"),
+    "7.5 a success wipes the count": ("7.5", mutant(throttle_and_secrets, "7.5", "a success starts the count again"),
+                                      "thirty_days_of_guessing"),
+    "7.5 the window's edge": ("7.5", mutant(throttle_and_secrets, "7.5", "a failure 30 days old still counts"),
+                              "thirty_days_of_guessing"),
+    "7.5 successes count": ("7.5", mutant(throttle_and_secrets, "7.5", "successes counted as failures"), "logs_in_often"),
     "csrf_error 200": ("csrf_error", CSRF_ERROR.replace("), 400\n", ")\n"), "post_without_csrf_token"),
     "csrf_error silent": ("csrf_error", CSRF_ERROR.replace("Nothing was changed: the", "The"),
                           "post_without_csrf_token"),
     "7.6 last_seen stays": ("7.6", mutant(lesson_07_round_two, "7.6", "last_seen never moves"), "twelve_hours"),
+    "7.6 no idle limit": ("7.6", mutant(lesson_07_round_two, "7.6", "no idle limit"), "thirty_idle_minutes"),
     "7.7 plain codes": ("7.7", mutant(lesson_07, "7.7", "codes stored as they are"), "stored_hashed"),
+    "7.7 old codes kept": ("7.7", mutant(lesson_07, "7.7", "old codes kept"), "recovery_codes_come_with_a_new_phone"),
+    "7.7 every user's codes deleted": ("7.7", mutant(lesson_07, "7.7", "every user's codes deleted"),
+                                       "recovery_codes_leave_yours_working"),
+    "7.7 24 random bits": ("7.7", mutant(lesson_07, "7.7", "24 random bits, the rest of the code a repeated 2"),
+                           "recovery_codes_are_random"),
+    "7.7 a character per group": ("7.7", mutant(lesson_07, "7.7", "one character drawn per group, repeated four times"),
+                                  "recovery_codes_are_random"),
+    "7.7 the same 4 at the end": ("7.7", mutant(lesson_07, "7.7", "20 characters drawn, the same 4 at the end"),
+                                  "recovery_codes_are_random"),
     "7.8 any code works": ("7.8", mutant(lesson_07, "7.8", "True whatever the DELETE did"),
                            "a_recovery_code_logs_in_once"),
     "7.9 no limit": ("7.9", mutant(lesson_07_round_two, "7.9", "no limit at all"),
                      "replace_phone_failures_end_the_session"),
+    "7.9 three whatever allowed says": ("7.9", mutant(lesson_07_round_two, "7.9", "three, whatever allowed says"),
+                                        "replace_phone_failures_end_the_session"),
+    "7.9 the account's count": ("7.9", mutant(lesson_07_round_two, "7.9", "counted against the account"),
+                                "replace_phone_failures_end_the_session"),
     "7.10 base64": ("7.10", mutant(throttle_and_secrets, "7.10", "base64 for encryption"), "no_totp_secret"),
+    "7.10 first key only": ("7.10", mutant(throttle_and_secrets, "7.10", "one Fernet: the first key only"),
+                            "every_key_decrypts"),
+    **{f"7.11 {name}": ("7.11", event_mutant(name), "repeats_nothing_that_was_typed") for name in (
+        "repeats what was typed", "the whole form, for the record", "a masked password: first and last two characters",
+        "the first group of a wrong recovery code", "the last digits of a wrong code",
+        "the form's token, to trace the request", "the length of the wrong password")},
 }
 
 

@@ -58,6 +58,15 @@ CREATE TABLE IF NOT EXISTS failures (
     at      REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS failures_count ON failures (subject, kind, bucket, at);
+-- Every right attempt, kept as long: no ceiling counts them (a success gives a guesser no more
+-- tries), but a ceiling written as may_try(attempts, now) is shown the whole history (lesson 07).
+CREATE TABLE IF NOT EXISTS successes (
+    subject TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    bucket  TEXT NOT NULL,
+    at      REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS successes_count ON successes (subject, kind, bucket, at);
 -- The pause: failures since the last success, and no attempt before locked_until.
 CREATE TABLE IF NOT EXISTS pauses (
     subject      TEXT NOT NULL,

@@ -78,9 +78,12 @@ def start_attempt(subject, kind, bucket, now):
 
 
 def attempt_succeeded(attempt):
-    """The attempt was right: it is not a failure, and the pause ends. The failures before stay counted."""
+    """The attempt was right: it is not a failure (its row moves to ``successes``), and the pause ends.
+    The failures before stay counted."""
     db = get_db()
     with transaction(db):
+        db.execute("INSERT INTO successes (subject, kind, bucket, at)"
+                   " SELECT subject, kind, bucket, at FROM failures WHERE id = ?", (attempt.failure_id,))
         db.execute("DELETE FROM failures WHERE id = ?", (attempt.failure_id,))
         end_pause(*attempt.key, db=db)
 
@@ -98,6 +101,8 @@ def retry_after(wait):
 
 
 def purge(now, db=None):
-    """Failures older than the longest window count for nothing: they go."""
+    """Attempts older than the longest window count for nothing: they go."""
     longest = max(window for limits in LIMITS.values() for window, _ceiling in limits["ceilings"])
-    (db or get_db()).execute("DELETE FROM failures WHERE at < ?", (now - longest,))
+    db = db or get_db()
+    db.execute("DELETE FROM failures WHERE at < ?", (now - longest,))
+    db.execute("DELETE FROM successes WHERE at < ?", (now - longest,))

@@ -7,6 +7,7 @@ Round two is in test_round_two.py. The clock is a FixedClock moved by hand: no t
 import logging
 import re
 import sqlite3
+from contextlib import closing
 
 import pytest
 from cryptography.fernet import Fernet
@@ -137,6 +138,31 @@ def test_a_code_works_once_across_sessions(pending, app, clock):
     assert is_redirect_to(verify(pending.client, code), "/dashboard")
     assert verify(other.client, code).status_code == 401
     assert not logged_in(other.client)
+
+
+def test_a_code_works_once_for_its_own_account_and_no_other(pending, app, clock):
+    """A code used marks its step used for that account alone: bob, who enrolled one step earlier, logs
+    in with his own code of the step alice has just used."""
+    bob = AuthActions(app.test_client(), Authenticator(clock))
+    bob.enrol(username="bob")
+    clock.advance(30)
+    assert is_redirect_to(verify(pending.client, pending.phone.code()), "/dashboard")
+    bob_again = AuthActions(app.test_client(), bob.phone)
+    assert location(bob_again.login(username="bob")) == "/verify-2fa"
+    response = verify(bob_again.client, bob.phone.code())
+    assert is_redirect_to(response, "/dashboard"), (
+        f"bob's code was refused ({response.status_code}) after alice used hers of the same step: "
+        "her step was marked used for his account too")
+
+
+def test_a_code_works_once_for_an_account_with_no_step_stored_yet(enrolled, app, clock):
+    """An account an older stage 7 made may have no step stored yet (NULL): its right code logs in."""
+    with closing(connect_database(app.config["DATABASE"])) as db, db:
+        db.execute("UPDATE users SET last_timecode = NULL")
+    clock.advance(30)
+    assert location(enrolled.login()) == "/verify-2fa"
+    response = verify(enrolled.client, enrolled.phone.code())
+    assert is_redirect_to(response, "/dashboard"), f"no step stored yet, and the right code got {response.status_code}"
 
 
 def test_a_code_works_once_across_workers(stage_folder, pending, tmp_path, clock):

@@ -66,6 +66,7 @@ from round_three_helpers import (
     where_secret_is,
     wrong_recovery_code,
 )
+from stage_helpers import save_recovery_codes, use_recovery
 
 pytestmark = pytest.mark.stages(7, 8)
 
@@ -212,6 +213,34 @@ def test_a_trusted_browser_gets_in_while_strangers_are_paused(app, clock):
     assert location(alice.login()) == "/verify-2fa", "the owner's own browser was refused for strangers' guesses"
     newcomer = alice.in_another_browser(app)  # her password, from a browser that never completed a login
     assert newcomer.login().status_code == 429, "an untrusted browser skipped the strangers' pause"
+
+
+def test_a_browser_another_account_trusts_is_a_stranger_to_yours(app, clock):
+    """mallory's browser is trusted for an account of her own: against alice's it is a stranger's, paused with
+    the other strangers (else each account she made would give her a count of her own against alice)."""
+    alice = owner(app, clock)
+    alice.logout()
+    mallory = Person(browser(app), Authenticator(clock), username="mallory").enrol()
+    mallory.logout()
+    clock.advance(30)
+    assert mallory.sign_in(), "mallory could not log in to her own account"
+    mallory.logout()
+    pause_strangers(app)
+    response = submit_form(mallory.client, "/login", {"username": USERNAME, "password": "mallory's guess"})
+    assert response.status_code == 429, (
+        f"a browser trusted for mallory's account got {response.status_code} at alice's paused password step")
+
+
+def test_a_trusted_browser_is_a_strangers_once_its_ninety_days_are_over_even_just_after_a_sweep(app, clock):
+    """alice's browser is trusted for 90 days after her last full login, not a moment longer, whether or
+    not a sweep of expired trust (stage 7 runs one at most once a minute) came since."""
+    alice = owner(app, clock)
+    alice.logout()
+    clock.advance(90 * DAY - 5)
+    browser(app).get("/login")  # someone else's request, 5 s before her trust ends: the sweep runs
+    clock.advance(15)
+    pause_strangers(app)
+    assert alice.login().status_code == 429, "alice's browser was still trusted 90 days and 10 s after her last login"
 
 
 def test_a_trusted_browsers_own_typos_do_not_close_it_for_good(app, clock):
@@ -470,6 +499,58 @@ def test_a_lost_phone_is_replaced_with_password_and_a_recovery_code(app, clock):
     assert replace_phone_confirm(alice, qr_page, new_phone).status_code < 400
 
 
+def test_replace_phone_failures_end_the_session_only_after_six_wrong_codes_of_the_new_phone(app, clock):
+    """Setting up the new phone, alice may get its code wrong five times (twice the three tries of the
+    password step): the sixth is still hers, and the right code then replaces the phone."""
+    alice = owner(app, clock)
+    clock.advance(30)
+    qr_page = replace_phone_start(alice, otp=alice.phone.code())
+    new_phone = Authenticator(clock)
+    new_phone.account = new_qr(qr_page)
+    assert new_phone.account is not None, f"no new QR code after password and code ({qr_page.status_code})"
+    form = pages.parse(qr_page.data).post_form({"otp"})
+    for attempt in range(5):
+        response = alice.client.post(form.action or "/replace-phone", data=form.data(otp=new_phone.wrong_code()))
+        assert response.status_code == 401 and logged_in(alice.client), (
+            f"wrong code {attempt + 1} of the new phone ended the session: 6 are allowed")
+    assert replace_phone_confirm(alice, qr_page, new_phone).status_code < 400, "the right code after 5 wrong ones"
+
+
+def test_new_recovery_codes_come_with_a_new_phone_and_the_old_ones_stop_working(app, clock):
+    """A new phone brings ten new recovery codes: the sheet of old ones (maybe lost with the phone) opens
+    nothing any more."""
+    alice = owner(app, clock)
+    old_codes = list(alice.recovery_codes)
+    replace_phone(alice, clock)
+    new_codes = save_recovery_codes(alice.client)
+    assert len(new_codes) == 10 and not set(new_codes) & set(old_codes), "no new recovery codes with the new phone"
+    alice.logout()
+    clock.advance(30)
+    assert location(alice.login()) == "/verify-2fa"
+    assert use_recovery(alice.client, old_codes[0]).status_code == 401, "a recovery code from before the new phone works"
+    assert is_redirect_to(use_recovery(alice.client, new_codes[0]), "/dashboard"), "a new recovery code does not"
+
+
+def test_another_accounts_recovery_codes_leave_yours_working(app, clock):
+    """bob enrols, and gets recovery codes of his own: alice's still open her account."""
+    alice = owner(app, clock)
+    alice.logout()
+    Person(browser(app), Authenticator(clock), username="bob").enrol()
+    clock.advance(30)
+    assert alice.sign_in_with_recovery_code(), "alice's recovery code stopped working once bob enrolled"
+
+
+def test_recovery_codes_are_random_in_every_character(app, clock):
+    """Each of the 24 characters of a code is drawn at random: a code does not repeat a few characters
+    (24 draws from 32 give fewer than 8 different ones once in billions), and no place holds the same
+    character in all ten codes."""
+    codes = [code.replace("-", "") for code in owner(app, clock).recovery_codes]
+    for code in codes:
+        assert len(set(code)) >= 8, f"{code!r}: {len(set(code))} different characters in 24, far from random"
+    for place in range(24):
+        assert len({code[place] for code in codes}) > 1, f"character {place + 1} is the same in all ten codes"
+
+
 def test_two_replacements_at_once_swap_only_one_phone(app, clock):
     """alice opens /replace-phone in two browsers: each shows its own QR code; the first confirmed wins,
     the second finds the old phone gone and changes nothing."""
@@ -598,6 +679,39 @@ def test_every_security_event_goes_to_notify(target, tmp_path, clock):
     assert not leaked, f"NOTIFY was given secrets: {leaked}"
 
 
+def test_an_event_repeats_nothing_that_was_typed(target, tmp_path, clock):
+    """Two wrong passwords, two wrong codes and two wrong recovery codes, each pair different in every
+    character and in length: each pair tells the owner the same words, and an event is its kind, its words
+    and its time, nothing more (not the form, not a piece of it, not its length)."""
+    notify = NotifyRecorder()
+    app = new_app(target[0], tmp_path, clock, NOTIFY=notify)
+    alice = owner(app, clock)
+    alice.logout()
+    clock.advance(30)
+    mallory = Person(browser(app), alice.phone)  # she has the password, not the phone
+    assert location(mallory.login()) == "/verify-2fa"
+    right = {alice.phone.code(step) for step in (-1, 0, 1)}
+    codes = [alice.phone.wrong_code()]
+    codes.append(next(code for shift in range(1, 10) if (code := "".join(str((int(d) + shift) % 10) for d in codes[0]))
+                      not in right))
+    tries = {
+        "password": [lambda: stranger_fails_password(app, attempt=7), lambda: stranger_fails_password(app, attempt=123456)],
+        "code": [lambda code=code: verify(mallory.client, code) for code in codes],
+        "recovery code": [lambda code=code: use_recovery(mallory.client, wrong_recovery_code(code))
+                          for code in alice.recovery_codes[:2]],
+    }
+    for what, pair in tries.items():
+        events = []
+        for action in pair:
+            before = len(notify.calls)
+            assert action().status_code == 401
+            events += [event for _user, event in notify.since(before)]
+        assert len(events) == 2, f"a wrong {what} should tell the owner once, not {len(events) // 2} times"
+        assert all(set(event) == {"kind", "detail", "time"} for event in events), f"a wrong {what}: {events}"
+        assert events[0]["detail"] == events[1]["detail"], (
+            f"two wrong {what}s told the owner different things, so the words repeat what was typed: {events}")
+
+
 def test_the_dashboard_says_how_many_failed_attempts_since_the_last_sign_in(app, clock):
     alice = owner(app, clock)
     alice.logout()
@@ -689,6 +803,21 @@ def test_the_first_key_encrypts_and_every_key_decrypts(folder, app, clock, tmp_p
 
     assert bob_signs_in_with(KEY_B), "the first key did not encrypt bob's secret (B alone cannot read it)"
     assert not bob_signs_in_with(KEY_A), "bob's secret was encrypted with the second key"
+
+
+def test_every_key_decrypts_a_secret_a_worker_not_yet_restarted_stored_under_the_old_key(folder, app, clock,
+                                                                                          tmp_path):
+    """Rotation on a running site: one worker restarts with "B,A" while another still runs with A alone.
+    bob enrols on the old one, after the new one re-encrypted everything at its start-up: his secret is
+    under A. He logs in on the new worker: its second key must open his secret."""
+    rotated = make_app(folder, config(tmp_path, clock, TOTP_ENCRYPTION_KEYS=f"{KEY_B},{KEY_A}"))
+    rotated.testing = rotated.config["TESTING"] = False  # an error is an error page, not an exception
+    bob = Person(browser(app), Authenticator(clock), username="bob").enrol()
+    bob.logout()
+    clock.advance(30)
+    assert Person(browser(rotated), bob.phone, username="bob").sign_in(), (
+        "bob, enrolled by a worker with the old key, cannot log in on one with the keys B,A: only the first key "
+        "was tried")
 
 
 def test_the_keys_come_from_flask_totp_encryption_keys(folder, tmp_path, clock, environment):

@@ -137,6 +137,16 @@ def test_a_session_ends_after_thirty_idle_minutes(signed_in, clock):
     assert not logged_in(signed_in.client)
 
 
+def test_a_session_ends_after_thirty_idle_minutes_even_just_after_a_sweep(signed_in, app, clock):
+    """The idle limit holds at every request, not only when a sweep of expired sessions (stage 7 runs one
+    at most once a minute) happens to come first: someone else's request 10 s before alice's session has
+    been idle 30 minutes, then alice's own, 20 s later."""
+    clock.advance(30 * 60 - 10)
+    app.test_client().get("/login")
+    clock.advance(20)
+    assert not logged_in(signed_in.client), "a session idle for 30 minutes and 10 s still opened the dashboard"
+
+
 def test_a_session_ends_twelve_hours_after_its_login(signed_in, clock):
     end = clock() + 12 * 3600  # signed_in has just logged alice in
     while clock() + 20 * 60 < end:  # busy all along: a request every 20 minutes
@@ -191,6 +201,63 @@ def test_thirty_days_of_guessing_give_at_most_thirty_guesses(signed_in, clock):
     assert len(guesses) <= 30, f"{len(guesses)} code guesses in 30 days"
 
 
+def test_thirty_days_of_guessing_count_the_failures_before_the_owners_login_too(signed_in, app, clock):
+    """Someone with alice's password guesses codes in a browser her account does not trust; then alice
+    logs in, with the right code, in another browser it does not trust (a new laptop). Her success
+    changes nothing for the guesser: the 29 guesses before it still count, so one more is all the
+    30 days give."""
+    signed_in.logout()
+    start = clock()
+    before = guess_as_fast_as_allowed(signed_in, clock, days=30, stop_after=28)
+    assert len(before) == 29, f"the guesser got {len(before)} guesses in, not 29: the test guessed too little"
+    clock.advance(15 * 60)  # the strangers' pause after her last guess: 15 minutes at most
+    laptop = second_browser(app, signed_in)
+    assert location(laptop.login()) == "/verify-2fa"
+    assert is_redirect_to(verify(laptop.client, laptop.phone.code()), "/dashboard"), "alice could not log in"
+    after = guess_as_fast_as_allowed(signed_in, clock, days=30 - (clock() - start) / DAY, stop_after=30)
+    assert len(before) + len(after) <= 30, (
+        f"{len(before)} code guesses, alice's login, then {len(after)} more in the same 30 days: "
+        "her success wiped the failures before it")
+
+
+def test_thirty_days_of_guessing_end_thirty_days_after_the_first_failure(signed_in, app, clock):
+    """Once the ceiling stops a guesser, she waits until the first of her 30 failures is 30 days old: at
+    that second she gets one guess checked (a 401), not another 429. Retry-After tells her so."""
+    signed_in.logout()
+    start = clock()
+    guesses = guess_as_fast_as_allowed(signed_in, clock, days=1, stop_after=29)
+    assert len(guesses) == 30, f"{len(guesses)} guesses in a day, not 30: the test guessed too little"
+    mallory = second_browser(app, signed_in)
+    for _pause in range(3):  # first the pause after her last guess, 15 minutes at most; then the ceiling
+        assert location(mallory.login()) == "/verify-2fa"
+        response = verify(mallory.client, signed_in.phone.wrong_code())
+        assert response.status_code == 429 and "Retry-After" in response.headers, "30 guesses, and no ceiling"
+        wait = int(response.headers["Retry-After"])
+        if wait > 15 * 60:
+            break
+        clock.advance(wait)
+    first_leaves = start + guesses[0] + 30 * DAY
+    assert abs(clock() + wait - first_leaves) <= 1, (
+        f"Retry-After {wait} s, but the first failure leaves the 30 days in {first_leaves - clock():.0f} s")
+    clock.advance(first_leaves - clock())
+    assert location(mallory.login()) == "/verify-2fa"
+    response = verify(mallory.client, signed_in.phone.wrong_code())
+    assert response.status_code == 401, (
+        f"30 days after her first failure, the guess got {response.status_code}: a failure 30 days old still counts")
+
+
+def test_an_owner_who_logs_in_often_is_never_refused(signed_in, clock):
+    """alice logs in twice a day for 20 days in her own browser: 40 successes in 30 days, and no ceiling
+    closes her way in (the ceilings count failures only)."""
+    for day in range(40):
+        signed_in.logout()
+        clock.advance(12 * 3600)
+        response = signed_in.login()
+        assert location(response) == "/verify-2fa", f"login {day + 1}: the password step answered {response.status_code}"
+        response = verify(signed_in.client, signed_in.phone.code())
+        assert is_redirect_to(response, "/dashboard"), f"login {day + 1}: the right code got {response.status_code}"
+
+
 def most_in_any_window(times, window):
     return max((sum(1 for t in times if start <= t < start + window) for start in times), default=0)
 
@@ -238,6 +305,20 @@ def test_replace_phone_failures_end_the_session_not_the_account(signed_in, app, 
     owner = second_browser(app, signed_in)
     owner.login()
     assert is_redirect_to(verify(owner.client, signed_in.phone.code()), "/dashboard"), "the owner was locked out"
+
+
+def test_replace_phone_failures_end_the_session_they_were_made_in_and_no_other(signed_in, app, clock):
+    """alice's wrong tries at /replace-phone on her laptop leave the session in her other browser its own
+    three."""
+    clock.advance(30)
+    laptop = second_browser(app, signed_in)
+    assert location(laptop.login()) == "/verify-2fa"
+    assert is_redirect_to(verify(laptop.client, signed_in.phone.code()), "/dashboard")
+    for browser in (laptop.client, signed_in.client):
+        for attempt in range(2):
+            response = submit_form(browser, "/replace-phone", {"password": f"not it {attempt}", "otp": "123456"})
+            assert response.status_code == 401 and logged_in(browser), (
+                "two wrong tries in one session, two in another, and that session ended: the count is the account's")
 
 
 # ----------------------------------------------------------------- a lost phone
