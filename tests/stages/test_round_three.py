@@ -147,6 +147,9 @@ def test_a_week_of_attacks_never_keeps_the_owners_trusted_browser_out(simulated_
         if response.status_code == 429:
             guesser_429s += 1
             return retry_after(response, DAY)
+        if 300 <= response.status_code < 400:  # a pending login that ended leads back; a guess that got in, on
+            assert location(response) in ("/login", "/verify-2fa"), (
+                f"a wrong {', '.join(fields)} was let in: it led to {location(response)}")
         return 1
 
     while min(next_turn.values()) < start + 7 * DAY:
@@ -313,8 +316,10 @@ class Guesser:
         if response.status_code == 429:
             return self.refused(clock, response)
         self.next = clock() + 1
-        if 300 <= response.status_code < 400:
-            return None  # her pending login ended: she logs in again
+        if 300 <= response.status_code < 400:  # her pending login ended (she logs in again), or the guess got in
+            assert location(response) in ("/login", "/verify-2fa"), (
+                f"a wrong {self.field} was let in: it led to {location(response)}")
+            return None
         assert 400 <= response.status_code < 500, f"a wrong {self.field} got {response.status_code}"
         self.refusals_in_a_row = 0
         self.guesses.append(clock() - self.start)
