@@ -560,3 +560,15 @@ def test_the_students_own_kept_functions_are_what_check_my_app_7_tests(tmp_path,
     assert not run.passed, f"stage 7's tests {tests} pass with the student's {wrong}"
     failed = [line for line in run.output.splitlines() if line.startswith("FAILED")]
     assert failed and all(any(name in line for name in tests.split(" or ")) for line in failed), run.output[-3000:]
+
+
+@pytest.mark.slow
+def test_a_recovery_code_check_that_takes_any_code_fails_the_week_of_attacks_with_a_reason(tmp_path):
+    """A 7.8 that lets any code in: the stage tests' guessers stop at the first wrong code that gets in and say
+    so, rather than guessing on, a second apart, through a simulated week (which ran past check_my_app's limit
+    and left the student with a timeout and no test named)."""
+    app = stage_6_copy(tmp_path)
+    follow_the_steps(app, {"7.8": mutant(lesson_07, "7.8", "True whatever the DELETE did")})
+    run = run_stage_tests(7, app, timeout=240, extra_args=("-q", "-k", "a_week_of_attacks"))
+    assert run.returncode is not None, "the week of attacks did not finish: " + run.output[-1000:]
+    assert "FAILED" in run.output and "a wrong recovery_code was let in" in run.output, run.output[-2000:]
