@@ -244,6 +244,61 @@ def test_start_from_never_overwrites_work(tmp_path, capsys):
     assert (folder / "app.py").read_text() == (stages.stage(7).folder / "app.py").read_text()
 
 
+def test_start_from_says_what_of_your_own_work_it_replaced(tmp_path, capsys):
+    """Catching up from a stage names the student's own functions and pages its copy took the place of: those
+    the stage has as the stage before had them (theirs go back as they are), those it rewrote, and those only
+    the student had. What is a stage's own code, unchanged, is not theirs, and goes unnamed."""
+    folder = my_app.start_from(5, tmp_path / "my_app")
+    app_py = folder / "app.py"
+    text = app_py.read_text(encoding="utf-8")
+    # Their own 5.2 (stage 6 keeps stage 5's in two_factor.py), their own page of errors, a function of their own.
+    text = text.replace('    code = raw.replace(" ", "")\n', '    code = "".join(raw.split(" "))\n', 1)
+    text = text.replace("\ndef create_app(", "\ndef about():\n    return 'mine'\n\n\ndef create_app(", 1)
+    app_py.write_text(text, encoding="utf-8")
+    error_page = folder / "templates" / "error.html"
+    error_page.write_text(error_page.read_text(encoding="utf-8") + "<!-- my footer -->\n", encoding="utf-8")
+    (folder / "templates" / "about.html").write_text("<p>mine</p>\n", encoding="utf-8")
+    capsys.readouterr()
+
+    my_app.start_from(6, folder)
+    out = capsys.readouterr().out
+    fits, rewritten, only_yours = (out.split(title)[1].split("\n\n")[0] for title in (
+        "so yours fit as they are", "so its own take the place of yours", "Only in your app"))
+    assert "app.py: normalise_code (stage 6 has it in two_factor.py)" in fits
+    assert "templates/error.html" in rewritten
+    assert "app.py: about" in only_yours and "templates/about.html" in only_yours
+    assert "my_app.before_stage_6/" in out
+    for untouched in ("qr_data_uri", "provisioning_uri", "README.md", "style.css", "home"):
+        assert untouched not in out, f"{untouched} is stage 5's own, unchanged, not the student's work"
+
+
+def test_start_from_7_names_every_function_lesson_07_brings_back(tmp_path):
+    """Lesson 07's step 1 asks the student to bring back ten of their functions (the tests' YOURS_KEPT): written
+    their own way, start_from(7) names each of them as one that fits stage 7 as it is."""
+    import ast
+    import shutil
+
+    from test_lesson_07_build import YOURS_KEPT
+
+    def their_own_way(path):
+        """Every function of the file (and every route in create_app) with one more line: the student's version."""
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        create_app = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "create_app"]
+        for function in [node for node in tree.body + [n for f in create_app for n in f.body]
+                         if isinstance(node, ast.FunctionDef)]:
+            function.body.insert(1 if ast.get_docstring(function) else 0, ast.Pass())
+        path.write_text(ast.unparse(tree), encoding="utf-8")
+
+    app = tmp_path / "my_app"
+    shutil.copytree(stages.stage(6).folder, app, ignore=shutil.ignore_patterns("instance", "__pycache__"))
+    for module in app.glob("*.py"):
+        their_own_way(module)
+    replaced = my_app.what_start_from_replaced(app, 7)
+    fits = {name.split(" (")[0] for line in replaced.fits for name in line.split(": ", 1)[1].split(", ")}
+    assert {name for names in YOURS_KEPT.values() for name in names} <= fits, replaced
+    assert "register" in str(replaced.rewritten) and "login" in str(replaced.rewritten)
+
+
 def test_start_from_leaves_an_untouched_copy_alone(tmp_path, capsys):
     folder = my_app.start_from(6, tmp_path / "my_app")
     capsys.readouterr()

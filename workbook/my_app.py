@@ -39,9 +39,127 @@ def start_from(number, folder=None):
         backup = _free_name(folder.with_name(f"{folder.name}.before_stage_{number}"))
         folder.rename(backup)
         print(f"Your earlier work in {folder} is safe: it moved, untouched, to {backup}.")
+    else:
+        backup = None
     shutil.copytree(source, folder, ignore=shutil.ignore_patterns(*COPY_IGNORES))
     print(f"Copied stage {number} into {folder}: edit {folder / 'app.py'}.")
+    if backup is not None:
+        print(what_start_from_replaced(backup, number).report(number, backup.name), end="")
     return folder
+
+
+@dataclass
+class Replaced:
+    """What start_from's copy of a stage put in place of the student's own work: lines such as
+    ``"auth.py: login, logout"``, in three groups."""
+    fits: list      # the stage has it as the stage before had it: the student's own goes back as it is
+    rewritten: list  # the stage changed it: the student's stays in the folder moved aside, to read
+    only_yours: list  # the stage has nothing of that name
+
+    def report(self, number, backup_name):
+        groups = [
+            (self.fits, f"Stage {number} has these as stage {number - 1} had them, so yours fit as they are: "
+                        f"copy yours back from {backup_name}/ over stage {number}'s:"),
+            (self.rewritten, f"Stage {number} rewrote these, so its own take the place of yours "
+                             f"(yours stay in {backup_name}/):"),
+            (self.only_yours, f"Only in your app, not in stage {number}'s (copy back from {backup_name}/ "
+                              "what you still want):"),
+        ]
+        return "".join(title + "\n" + "".join(f"  {line}\n" for line in lines) for lines, title in groups if lines)
+
+
+def what_start_from_replaced(yours, number):
+    """What a copy of stage ``number`` puts in place of the student's work in the folder ``yours``, file by file.
+
+    Only the student's own work counts: a function or class (a route inside ``create_app`` too) written
+    differently from every stage's (docstrings and comments aside), and a file other than Python that is no
+    stage's copy. A function the stage keeps in another file is compared with that one, and named with it.
+    """
+    from .stages import STAGES
+
+    this_stage = _code_by_file(stage_by_number(number).folder)
+    before = _code_by_file(stage_by_number(number - 1).folder) if number > 1 else {}
+    stages_files, stages_functions = set(), set()  # every stage's own files other than Python; its functions
+    for each in STAGES:
+        for name, path in _files(each.folder, hidden=False).items():
+            if name.suffix != ".py":
+                stages_files.add((name, path.read_bytes()))
+        stages_functions |= {(qualname.rsplit(".", 1)[-1], dump) for code in _code_by_file(each.folder).values()
+                             for qualname, dump in code.items()}
+    stage_files = _files(stage_by_number(number).folder, hidden=False)
+    fits, rewritten, only_yours = [], [], []
+    for name, path in sorted(_files(yours, hidden=False).items(), key=lambda item: (len(item[0].parts), str(item[0]))):
+        if name.suffix != ".py":
+            if (name, path.read_bytes()) in stages_files:
+                continue
+            if name not in stage_files:
+                only_yours.append(name.as_posix())
+            elif path.read_bytes() != stage_files[name].read_bytes():
+                rewritten.append(name.as_posix())
+            continue
+        mine = _definitions(path)
+        if mine is None:
+            rewritten.append(f"{name.as_posix()} (all of it: Python could not read your copy)")
+            continue
+        groups = {"fits": [], "rewritten": [], "only_yours": []}
+        for qualname, dump in mine.items():
+            short = qualname.rsplit(".", 1)[-1]
+            if (short, dump) in stages_functions:
+                continue  # a stage's own code, unchanged: not the student's work
+            found = _find(this_stage, name, qualname)
+            if found is None:
+                groups["only_yours"].append(short)
+                continue
+            where, stage_dump = found
+            label = short if where == name else f"{short} (stage {number} has it in {where.as_posix()})"
+            previous = _find(before, name, qualname)
+            groups["fits" if previous is not None and previous[1] == stage_dump else "rewritten"].append(label)
+        for group, names in (("fits", fits), ("rewritten", rewritten), ("only_yours", only_yours)):
+            if groups[group]:
+                names.append(f"{name.as_posix()}: {', '.join(groups[group])}")
+    return Replaced(fits, rewritten, only_yours)
+
+
+def _code_by_file(folder):
+    """``{file: {qualified name: code}}`` for the Python files of a stage's folder."""
+    return {name: _definitions(path) or {} for name, path in _files(folder, hidden=False).items() if name.suffix == ".py"}
+
+
+def _find(code_by_file, name, qualname):
+    """``(file, code)`` of ``qualname`` in the file ``name``, else of a function of that name in another file."""
+    if qualname in code_by_file.get(name, {}):
+        return name, code_by_file[name][qualname]
+    short = qualname.rsplit(".", 1)[-1]
+    for other, code in sorted(code_by_file.items()):
+        for each, dump in code.items():
+            if each.rsplit(".", 1)[-1] == short:
+                return other, dump
+    return None
+
+
+def _definitions(path):
+    """``{qualified name: its code}`` for the file's functions and classes, and the routes inside ``create_app``,
+    each without its docstring; None when the file is not Python that parses."""
+    import ast
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, ValueError, UnicodeDecodeError):
+        return None
+    found = {}
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                qualname = f"{prefix}{child.name}"
+                body = child.body[1:] if ast.get_docstring(child) is not None and len(child.body) > 1 else child.body
+                found.setdefault(qualname, ast.dump(type(child)(**{**vars(child), "body": body})))
+                if qualname == "create_app":  # the app factory: its routes and error handlers are inside it
+                    visit(child, f"{qualname}.")
+            elif not isinstance(child, ast.expr):  # an if, a try, a with at the top of the file
+                visit(child, prefix)
+    visit(tree, "")
+    return found
 
 
 def _free_name(path):
@@ -53,10 +171,13 @@ def _free_name(path):
     return candidate
 
 
-def _files(folder):
+def _files(folder, hidden=True):
+    """The files start_from copies or compares, by path in ``folder``; ``hidden=False`` leaves out those under a
+    name that starts with a dot (an editor's .ipynb_checkpoints/, .DS_Store)."""
     ignored = set(COPY_IGNORES)
     return {path.relative_to(folder): path for path in folder.rglob("*")
-            if path.is_file() and not ignored & set(path.relative_to(folder).parts)}
+            if path.is_file() and not ignored & set(path.relative_to(folder).parts)
+            and (hidden or not any(part.startswith(".") for part in path.relative_to(folder).parts))}
 
 
 def _same_files(folder, source):
