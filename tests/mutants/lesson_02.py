@@ -304,10 +304,6 @@ def counter_bytes(unix_time):
 def counter_bytes(unix_time):
     return str(int(unix_time) // 30).encode()
 """, False, "the counter is always 8 bytes"),
-    Mutant("2.2", "four bytes padded to eight", """
-def counter_bytes(unix_time):
-    return b"\\x00\\x00\\x00\\x00" + struct.pack(">L", int(unix_time) // 30)
-""", False, "need the whole 8 bytes"),
     Mutant("2.2", "one byte per step number", """
 def counter_bytes(unix_time):
     return bytes(7) + bytes([int(unix_time) // 30 % 256])

@@ -154,10 +154,10 @@ def check_counter_bytes(counter_bytes):
             f"counter_bytes({unix_time!r}) gave {got!r}, expected {expected!r}: pack the whole number of "
             "30-second steps of the time you are given, whatever it is (not a table of the examples above)."
         )
-    # Steps below 2**32 drawn here; then the first step that needs more than 4 bytes (the year 6053).
+    # Steps below 2**32: the hidden check alone tries the steps that need all 8 bytes (tests/test_gradescope.py
+    # grades an answer that passes this check and fails that one).
     for_all(st.one_of(st.integers(0, 2 ** 32 * 30 - 1), st.floats(0, 2 ** 34, allow_nan=False, allow_infinity=False)),
             any_time)
-    _check_counter_at(counter_bytes, (2 ** 32 * 30 + 29,))
 
 
 def _check_counter_at(counter_bytes, times):
@@ -171,10 +171,6 @@ def _check_counter_at(counter_bytes, times):
             if isinstance(unix_time, float) and "integer" in raised_message(error):
                 hint = (f"unix_time can be a float ({unix_time}), and so is unix_time // 30: make the step "
                         "an int first (lesson 00's time_step met the same float).")
-            elif int(unix_time) // 30 >= 2 ** 32:
-                hint = ("steps past 2**32 (the year 6053 on) need the whole 8 bytes: the counter is an unsigned "
-                        "64-bit number, so pack it as one (the struct module's table of format characters), not "
-                        "as 4 bytes with zeros in front.")
             else:
                 hint = ("the counter is an unsigned 64-bit number: look up the struct module's format characters "
                         "for its size and sign.")
