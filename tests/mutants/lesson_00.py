@@ -157,4 +157,8 @@ def code_from_qr(png_bytes, unix_time):
     account = Phone().scan(png_bytes)
     return pyotp.TOTP(account.secret).at(unix_time)
 """, True),
+
+    # Issue 22, second catalogue (2026-12-06), questions: answers that are not one letter
+    Mutant("0.Q1", "two letters, to be safe", 'answer_0_q1 = "c, d"\n', False, "answer with the letter of one option"),
+    Mutant("0.Q1", "the letter in a list", 'answer_0_q1 = ["c"]\n', False, "answer with the letter of one option"),
 ]

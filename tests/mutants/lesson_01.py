@@ -246,4 +246,8 @@ def qr_png(text):
     stream.seek(0)
     return stream.read()
 """, True),
+
+    # Issue 22, second catalogue (2026-12-06), questions: answers that are not one letter
+    Mutant("1.Q1", "two letters, to be safe", 'answer_1_q1 = "d, b"\n', False, "answer with the letter of one option"),
+    Mutant("1.Q1", "the letter in a list", 'answer_1_q1 = ["d"]\n', False, "answer with the letter of one option"),
 ]

@@ -411,4 +411,8 @@ def totp_by_hand(key, unix_time, digits=6):
 def totp_by_hand(key, unix_time, digits=6):
     return truncate(hmac.digest(key, counter_bytes(unix_time), "sha1"), digits=digits)
 """, True),
+
+    # Issue 22, second catalogue (2026-12-06), questions: answers that are not one letter
+    Mutant("2.Q1", "two letters, to be safe", 'answer_2_q1 = "b, a"\n', False, "answer with the letter of one option"),
+    Mutant("2.Q1", "the letter in a list", 'answer_2_q1 = ["b"]\n', False, "answer with the letter of one option"),
 ]

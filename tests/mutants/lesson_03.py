@@ -332,4 +332,8 @@ def read_label(uri):
     found = re.fullmatch(r"(?:([^:]*):)? *(.*)", label, re.DOTALL)
     return (found[1], found[2])
 """, True),
+
+    # Issue 22, second catalogue (2026-12-06), questions: answers that are not one letter
+    Mutant("3.Q1", "two letters, to be safe", 'answer_3_q1 = "b, c"\n', False, "answer with the letter of one option"),
+    Mutant("3.Q1", "the letter in a list", 'answer_3_q1 = ["b"]\n', False, "answer with the letter of one option"),
 ]
