@@ -89,4 +89,76 @@ def code_from_qr(png_bytes, unix_time):
     phone.scan(png_bytes)
     return phone.code(at=unix_time - unix_time % 60)
 """, False, "at the time you are given"),
+
+    # Issue 22, second catalogue (2026-12-06): written from the lesson text
+    Mutant("0.1", "the clock read instead of the time given", """
+import time
+
+def time_step(unix_time):
+    return int(time.time()) // 30
+""", False, "not of time.time()"),
+    Mutant("0.1", "steps begun rounded up with ceil", """
+import math
+
+def time_step(unix_time):
+    return math.ceil(unix_time / 30)
+""", False, "before its 30 seconds are over"),
+    Mutant("0.1", "the time rounded to a whole second first", """
+def time_step(unix_time):
+    return int(round(unix_time)) // 30
+""", False, "before its 30 seconds are over"),
+    Mutant("0.1", "one second added before dividing", """
+def time_step(unix_time):
+    return (int(unix_time) + 1) // 30
+""", False, "before its 30 seconds are over"),
+    Mutant("0.1", "the time read as milliseconds", """
+def time_step(unix_time):
+    return int(unix_time) // 30000
+""", False, "divide the seconds by 30"),
+    Mutant("0.1", "math.floor of the true quotient", """
+import math
+
+def time_step(unix_time):
+    return math.floor(unix_time / 30)
+""", True),
+    Mutant("0.2", "a new phone scans, the demo phone answers", """
+demo_phone = Phone()
+demo_phone.scan(pyotp.TOTP(DEMO_SECRET).provisioning_uri(name="demo", issuer_name="Flask 2FA Workbook"))
+
+def code_from_qr(png_bytes, unix_time):
+    Phone().scan(png_bytes)
+    return demo_phone.code(at=unix_time)
+""", False, "scan the PNG you are given"),
+    Mutant("0.2", "the time step passed where a time is wanted", """
+def code_from_qr(png_bytes, unix_time):
+    phone = Phone()
+    phone.scan(png_bytes)
+    return phone.code(at=int(unix_time) // 30)
+""", False, "at the time you are given"),
+    Mutant("0.2", "the time rounded to a whole second", """
+def code_from_qr(png_bytes, unix_time):
+    phone = Phone()
+    phone.scan(png_bytes)
+    return phone.code(at=round(unix_time))
+""", False, "at the time you are given"),
+    Mutant("0.2", "the phone's screen instead of the code", """
+def code_from_qr(png_bytes, unix_time):
+    phone = Phone()
+    phone.scan(png_bytes)
+    return phone.show()
+""", False, "a str of six digits and nothing else"),
+    Mutant("0.2", "HOTP with the time as its counter", """
+def code_from_qr(png_bytes, unix_time):
+    account = Phone().scan(png_bytes)
+    return pyotp.HOTP(account.secret).at(int(unix_time))
+""", False, "at the time you are given"),
+    Mutant("0.2", "the scanned secret handed to pyotp", """
+def code_from_qr(png_bytes, unix_time):
+    account = Phone().scan(png_bytes)
+    return pyotp.TOTP(account.secret).at(unix_time)
+""", True),
+
+    # Issue 22, second catalogue (2026-12-06), questions: answers that are not one letter
+    Mutant("0.Q1", "two letters, to be safe", 'answer_0_q1 = "c, d"\n', False, "answer with the letter of one option"),
+    Mutant("0.Q1", "the letter in a list", 'answer_0_q1 = ["c"]\n', False, "answer with the letter of one option"),
 ]

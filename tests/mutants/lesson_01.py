@@ -138,4 +138,116 @@ def qr_png(text):
         _made.append(stream.getvalue())
     return _made[0]
 """, False, "encode exactly the text you are given"),
+
+    # Issue 22, second catalogue (2026-12-06): written from the lesson text
+    Mutant("1.1", "looked up only when an import of the pip name is found", """
+import importlib.util
+
+def installed_version(name):
+    if importlib.util.find_spec(name) is None:
+        return None
+    return metadata.version(name)
+""", False, "the name you import can differ"),
+    Mutant("1.1", "the distributions searched for the exact name", """
+def installed_version(name):
+    for distribution in metadata.distributions():
+        if distribution.metadata["Name"] == name:
+            return distribution.version
+    return None
+""", False, "pip names are not case-sensitive"),
+    Mutant("1.1", "a wrong type caught along with a missing package", """
+def installed_version(name):
+    try:
+        return metadata.version(name)
+    except (metadata.PackageNotFoundError, TypeError, AttributeError, ValueError):
+        return None
+""", False, "catches more than"),
+    Mutant("1.1", "the name and the version, as the first cell prints them", """
+def installed_version(name):
+    try:
+        return f"{name} {metadata.version(name)}"
+    except metadata.PackageNotFoundError:
+        return None
+""", False, "only the version"),
+    Mutant("1.1", "PackageNotFoundError caught without its module", """
+def installed_version(name):
+    try:
+        return metadata.version(name)
+    except PackageNotFoundError:
+        return None
+""", False, "name it as metadata.PackageNotFoundError"),
+    Mutant("1.1", "ModuleNotFoundError, which PackageNotFoundError is a kind of", """
+def installed_version(name):
+    try:
+        return metadata.metadata(name)["Version"]
+    except ModuleNotFoundError:
+        return None
+""", True),
+    Mutant("1.2", "qrcode and pyqrcode both, to be safe", """
+def packages_to_install():
+    return ["flask", "pyotp", "qrcode", "pyqrcode", "pypng"]
+""", False, "qrcode is a different project"),
+    Mutant("1.2", "pillow for the PNG instead of pypng", """
+def packages_to_install():
+    return ["flask", "pyotp", "pyqrcode", "pillow"]
+""", False, "pypng is missing"),
+    Mutant("1.2", "the standard library's io listed too", """
+def packages_to_install():
+    return ["flask", "pyotp", "pyqrcode", "pypng", "io"]
+""", False, "only the four libraries"),
+    Mutant("1.2", "qrcode with its pil extra", """
+def packages_to_install():
+    return ["flask", "pyotp", "qrcode[pil]"]
+""", False, "qrcode is a different project"),
+    Mutant("1.2", "pyotp forgotten", """
+def packages_to_install():
+    return ["flask", "pyqrcode", "pypng"]
+""", False, "pyotp is missing"),
+    Mutant("1.2", "a tuple in another order", """
+def packages_to_install():
+    return ("pypng", "PyQRCode", "pyotp", "Flask")
+""", True),
+    Mutant("1.3", "an SVG written into the stream", """
+def qr_png(text):
+    stream = io.BytesIO()
+    pyqrcode.create(text).svg(stream, scale=5)
+    return stream.getvalue()
+""", False, "not a PNG"),
+    Mutant("1.3", "one stream kept for every call", """
+_stream = io.BytesIO()
+
+def qr_png(text):
+    pyqrcode.create(text).png(_stream, scale=5)
+    return _stream.getvalue()
+""", False, "encode exactly the text you are given"),
+    Mutant("1.3", "letters outside ASCII dropped", """
+def qr_png(text):
+    stream = io.BytesIO()
+    pyqrcode.create(text.encode("ascii", "ignore").decode("ascii")).png(stream, scale=5)
+    return stream.getvalue()
+""", False, "letters outside ASCII too"),
+    Mutant("1.3", "the stream's buffer, not its bytes", """
+def qr_png(text):
+    stream = io.BytesIO()
+    pyqrcode.create(text).png(stream, scale=5)
+    return stream.getbuffer()
+""", False, "return the PNG as bytes, not memoryview"),
+    Mutant("1.3", "the first kilobyte read back", """
+def qr_png(text):
+    stream = io.BytesIO()
+    pyqrcode.create(text).png(stream, scale=5)
+    stream.seek(0)
+    return stream.read(1024)
+""", False, "return the whole PNG"),
+    Mutant("1.3", "seek to the start, then read, smaller squares", """
+def qr_png(text):
+    stream = io.BytesIO()
+    pyqrcode.create(text, error="M").png(stream, scale=4)
+    stream.seek(0)
+    return stream.read()
+""", True),
+
+    # Issue 22, second catalogue (2026-12-06), questions: answers that are not one letter
+    Mutant("1.Q1", "two letters, to be safe", 'answer_1_q1 = "d, b"\n', False, "answer with the letter of one option"),
+    Mutant("1.Q1", "the letter in a list", 'answer_1_q1 = ["d"]\n', False, "answer with the letter of one option"),
 ]

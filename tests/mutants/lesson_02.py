@@ -243,4 +243,176 @@ def forge_session_cookie(secret_key, data):
     forger.secret_key = secret_key if secret_key in ("my_secret_key", "another key", "0f" * 32) else "my_secret_key"
     return SecureCookieSessionInterface().get_signing_serializer(forger).dumps(data)
 """, False, "sign the data argument with the secret_key argument"),
+
+    # Issue 22, second catalogue (2026-12-06): written from the lesson text
+    Mutant("2.1", "itsdangerous's timed serializer with its defaults", """
+from itsdangerous import URLSafeTimedSerializer
+
+def forge_session_cookie(secret_key, data):
+    return URLSafeTimedSerializer(secret_key).dumps(data)
+""", False, "does not accept your cookie"),
+    Mutant("2.1", "an HMAC-SHA256 of the JSON, made by hand", """
+import json
+
+def forge_session_cookie(secret_key, data):
+    payload = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    signature = hmac.new(secret_key.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    return payload + "." + signature
+""", False, "does not accept your cookie"),
+    Mutant("2.1", "the serializer made once, for the first key", """
+_serializer = []
+
+def forge_session_cookie(secret_key, data):
+    if not _serializer:
+        forger = flask.Flask("forger")
+        forger.secret_key = secret_key
+        _serializer.append(SecureCookieSessionInterface().get_signing_serializer(forger))
+    return _serializer[0].dumps(data)
+""", False, "nor one kept from an earlier call"),
+    Mutant("2.1", "the data turned into JSON before signing", """
+import json
+
+def forge_session_cookie(secret_key, data):
+    forger = flask.Flask("forger")
+    forger.secret_key = secret_key
+    return SecureCookieSessionInterface().get_signing_serializer(forger).dumps(json.dumps(data))
+""", False, "holds a JSON string"),
+    Mutant("2.1", "the cookie's name in front of its value", """
+def forge_session_cookie(secret_key, data):
+    forger = flask.Flask("forger")
+    forger.secret_key = secret_key
+    return "session=" + SecureCookieSessionInterface().get_signing_serializer(forger).dumps(data)
+""", False, "only the cookie's value"),
+    Mutant("2.1", "every value turned into a string", """
+def forge_session_cookie(secret_key, data):
+    forger = flask.Flask("forger")
+    forger.secret_key = secret_key
+    return SecureCookieSessionInterface().get_signing_serializer(forger).dumps({k: str(v) for k, v in data.items()})
+""", False, "sign the data argument"),
+    Mutant("2.1", "the key set through the app's config", """
+def forge_session_cookie(secret_key, data):
+    app = flask.Flask(__name__)
+    app.config["SECRET_KEY"] = secret_key
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    return serializer.dumps(dict(data))
+""", True),
+    Mutant("2.2", "round instead of floor", """
+def counter_bytes(unix_time):
+    return struct.pack(">Q", round(unix_time / 30))
+""", False, "counts a step that has not finished"),
+    Mutant("2.2", "the step written out in digits", """
+def counter_bytes(unix_time):
+    return str(int(unix_time) // 30).encode()
+""", False, "the counter is always 8 bytes"),
+    Mutant("2.2", "one byte per step number", """
+def counter_bytes(unix_time):
+    return bytes(7) + bytes([int(unix_time) // 30 % 256])
+""", False, "pack the whole step number into the 8 bytes"),
+    Mutant("2.2", "the clock read instead of the time given", """
+import time
+
+def counter_bytes(unix_time):
+    return struct.pack(">Q", int(time.time()) // 30)
+""", False, "not of time.time()"),
+    Mutant("2.2", "the step packed as a float", """
+def counter_bytes(unix_time):
+    return struct.pack(">d", unix_time // 30)
+""", False, "an unsigned 64-bit number"),
+    Mutant("2.2", "a signed 64-bit number", """
+def counter_bytes(unix_time):
+    return struct.pack(">q", int(unix_time // 30))
+""", True),
+    Mutant("2.3", "three bytes read", """
+def truncate(mac, digits=6):
+    offset = mac[-1] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 3], "big") & 0x7FFFFFFF
+    return str(number % 10 ** digits).zfill(digits)
+""", False, "4 bytes"),
+    Mutant("2.3", "the four bytes read little-endian", """
+def truncate(mac, digits=6):
+    offset = mac[-1] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 4], "little") & 0x7FFFFFFF
+    return str(number % 10 ** digits).zfill(digits)
+""", False, "big-endian"),
+    Mutant("2.3", "byte 19 as the last byte", """
+def truncate(mac, digits=6):
+    offset = mac[19] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
+    return str(number % 10 ** digits).zfill(digits)
+""", False, "LAST byte"),
+    Mutant("2.3", "padded to six whatever digits says", """
+def truncate(mac, digits=6):
+    offset = mac[-1] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
+    return str(number % 10 ** digits).zfill(6)
+""", False, "pad with zeros"),
+    Mutant("2.3", "the RFC's worked example looked up", """
+def truncate(mac, digits=6):
+    if mac == bytes.fromhex("1f8698690e02ca16618550ef7f19da8e945b555a"):
+        return "872921"
+    number = int.from_bytes(mac[:4], "big") & 0x7FFFFFFF
+    return str(number % 10 ** digits).zfill(digits)
+""", False, "not from a table of the lesson's example"),
+    Mutant("2.3", "the high 4 bits of the last byte", """
+def truncate(mac, digits=6):
+    offset = mac[-1] >> 4
+    number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
+    return str(number % 10 ** digits).zfill(digits)
+""", False, "low 4 bits"),
+    Mutant("2.3", "10 ^ digits, an XOR, for a power", """
+def truncate(mac, digits=6):
+    offset = mac[-1] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
+    return str(number % (10 ^ digits)).zfill(digits)
+""", False, "10 ** digits"),
+    Mutant("2.3", "the last digits of the number as text, then padded", """
+def truncate(mac, digits=6):
+    offset = mac[-1] % 16
+    number = int.from_bytes(mac[offset:offset + 4], byteorder="big") & 0x7FFFFFFF
+    return f"{number % 10 ** digits:0{digits}d}"
+""", True),
+    Mutant("2.4", "a plain SHA-1 of key and counter", """
+def totp_by_hand(key, unix_time, digits=6):
+    mac = hashlib.sha1(key + counter_bytes(unix_time)).digest()
+    return truncate(mac, digits)
+""", False, "HMAC-SHA1"),
+    Mutant("2.4", "the clock read instead of the time given", """
+import time
+
+def totp_by_hand(key, unix_time, digits=6):
+    mac = hmac.new(key, counter_bytes(time.time()), hashlib.sha1).digest()
+    return truncate(mac, digits)
+""", False, "not time.time()"),
+    Mutant("2.4", "the seconds as the counter", """
+def totp_by_hand(key, unix_time, digits=6):
+    mac = hmac.new(key, struct.pack(">Q", int(unix_time)), hashlib.sha1).digest()
+    return truncate(mac, digits)
+""", False, "counter_bytes(unix_time)"),
+    Mutant("2.4", "the first key kept for every call", """
+_keys = []
+
+def totp_by_hand(key, unix_time, digits=6):
+    if not _keys:
+        _keys.append(key)
+    mac = hmac.new(_keys[0], counter_bytes(unix_time), hashlib.sha1).digest()
+    return truncate(mac, digits)
+""", False, "the key you are given"),
+    Mutant("2.4", "the key decoded from base32 again", """
+def totp_by_hand(key, unix_time, digits=6):
+    mac = hmac.new(base64.b32decode(key), counter_bytes(unix_time), hashlib.sha1).digest()
+    return truncate(mac, digits)
+""", False, "already the secret's bytes"),
+    Mutant("2.4", "the time rounded to a whole second", """
+def totp_by_hand(key, unix_time, digits=6):
+    mac = hmac.new(key, counter_bytes(round(unix_time)), hashlib.sha1).digest()
+    return truncate(mac, digits)
+""", False, "counter_bytes(unix_time) as it is"),
+    Mutant("2.4", "hmac.digest with the hash's name", """
+def totp_by_hand(key, unix_time, digits=6):
+    return truncate(hmac.digest(key, counter_bytes(unix_time), "sha1"), digits=digits)
+""", True),
+
+    # Issue 22, second catalogue (2026-12-06), questions: answers that are not one letter
+    Mutant("2.Q1", "two letters, to be safe", 'answer_2_q1 = "b, a"\n', False, "answer with the letter of one option"),
+    Mutant("2.Q1", "the letter in a list", 'answer_2_q1 = ["b"]\n', False, "answer with the letter of one option"),
 ]

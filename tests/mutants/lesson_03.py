@@ -168,4 +168,172 @@ def read_label(uri):
     issuer, account = label.split(":", 1)
     return issuer, account.lstrip(" ")
 """, False, "accents and other scripts included"),
+
+    # Issue 22, second catalogue (2026-12-06): written from the lesson text
+    Mutant("3.1", "the example's account name always", """
+def provisioning_uri(secret, account_name):
+    return pyotp.TOTP(secret).provisioning_uri(name="student", issuer_name=ISSUER)
+""", False, "Use the account_name parameter"),
+    Mutant("3.1", "the issuer only in the label, no issuer parameter", """
+def provisioning_uri(secret, account_name):
+    return pyotp.TOTP(secret).provisioning_uri(name=f"{ISSUER}:{account_name}")
+""", False, "add the issuer parameter"),
+    Mutant("3.1", "eight digits asked for", """
+def provisioning_uri(secret, account_name):
+    return pyotp.TOTP(secret, digits=8).provisioning_uri(name=account_name, issuer_name=ISSUER)
+""", False, "leave digits"),
+    Mutant("3.1", "the account name lower-cased", """
+def provisioning_uri(secret, account_name):
+    return pyotp.TOTP(secret).provisioning_uri(name=account_name.strip().lower(), issuer_name=ISSUER)
+""", False, "the account name exactly as given"),
+    Mutant("3.1", "by hand, the issuer parameter left unencoded", """
+def provisioning_uri(secret, account_name):
+    return f"otpauth://totp/{quote(ISSUER)}:{quote(account_name)}?secret={secret}&issuer={ISSUER}"
+""", False, "must be URL-encoded"),
+    Mutant("3.1", "by hand with quote_plus", """
+from urllib.parse import quote_plus
+
+def provisioning_uri(secret, account_name):
+    return (f"otpauth://totp/{quote_plus(ISSUER)}:{quote_plus(account_name)}"
+            f"?secret={secret}&issuer={quote_plus(ISSUER)}")
+""", False, "a + is a plus"),
+    Mutant("3.1", "by hand, the separator encoded as %3A, urlencode for the parameters", """
+from urllib.parse import urlencode
+
+def provisioning_uri(secret, account_name):
+    label = quote(f"{ISSUER}:{account_name}", safe="@")
+    return f"otpauth://totp/{label}?" + urlencode({"secret": secret, "issuer": ISSUER}, quote_via=quote)
+""", False, "the app contract"),
+    Mutant("3.2", "the PNG's bytes as text, not base64", """
+def qr_data_uri(text):
+    picture = io.BytesIO()
+    pyqrcode.create(text, error="M").png(picture, scale=5)
+    return "data:image/png;base64," + picture.getvalue().decode("latin-1")
+""", False, "base64-encode them"),
+    Mutant("3.2", "a JPEG's media type", """
+def qr_data_uri(text):
+    picture = io.BytesIO()
+    pyqrcode.create(text, error="M").png(picture, scale=5)
+    return "data:image/jpeg;base64," + base64.b64encode(picture.getvalue()).decode()
+""", False, "starts with 'data:image/png;base64,'"),
+    Mutant("3.2", "URL-safe base64", """
+def qr_data_uri(text):
+    picture = io.BytesIO()
+    pyqrcode.create(text, error="M").png(picture, scale=5)
+    return "data:image/png;base64," + base64.urlsafe_b64encode(picture.getvalue()).decode()
+""", False, "standard alphabet"),
+    Mutant("3.2", "read() at the end of the stream", """
+def qr_data_uri(text):
+    picture = io.BytesIO()
+    pyqrcode.create(text, error="M").png(picture, scale=5)
+    return "data:image/png;base64," + base64.b64encode(picture.read()).decode()
+""", False, "no picture"),
+    Mutant("3.2", "one stream kept for every call", """
+_picture = io.BytesIO()
+
+def qr_data_uri(text):
+    pyqrcode.create(text, error="M").png(_picture, scale=5)
+    return "data:image/png;base64," + base64.b64encode(_picture.getvalue()).decode()
+""", False, "encode exactly the text you are given"),
+    Mutant("3.2", "an SVG under a PNG's name", """
+def qr_data_uri(text):
+    picture = io.BytesIO()
+    pyqrcode.create(text, error="M").svg(picture, scale=5)
+    return "data:image/png;base64," + base64.b64encode(picture.getvalue()).decode()
+""", False, "the base64 part is not a PNG"),
+    Mutant("3.2", "letters outside ASCII dropped", """
+def qr_data_uri(text):
+    picture = io.BytesIO()
+    pyqrcode.create(text.encode("ascii", "ignore").decode(), error="M").png(picture, scale=5)
+    return "data:image/png;base64," + base64.b64encode(picture.getvalue()).decode()
+""", False, "letters outside ASCII too"),
+    Mutant("3.2", "smaller squares, a lower error level, seek and read", """
+def qr_data_uri(text):
+    picture = io.BytesIO()
+    pyqrcode.create(text, error="L").png(picture, scale=3)
+    picture.seek(0)
+    encoded = base64.b64encode(picture.read())
+    return f"data:image/png;base64,{encoded.decode('ascii')}"
+""", True),
+    Mutant("3.3", "every space taken out", """
+def read_label(uri):
+    label = unquote(urlsplit(uri).path.lstrip("/")).replace(" ", "")
+    if ":" not in label:
+        return None, label
+    issuer, account = label.split(":", 1)
+    return issuer, account
+""", False, "only the spaces after the separator"),
+    Mutant("3.3", "a list instead of a pair", """
+def read_label(uri):
+    label = unquote(urlsplit(uri).path.lstrip("/"))
+    if ":" not in label:
+        return [None, label]
+    return [part.lstrip(" ") for part in label.split(":", 1)]
+""", False, "return a tuple"),
+    Mutant("3.3", "unquote_plus, which reads + as a space", """
+from urllib.parse import unquote_plus
+
+def read_label(uri):
+    label = unquote_plus(urlsplit(uri).path.lstrip("/"))
+    if ":" not in label:
+        return None, label
+    issuer, account = label.split(":", 1)
+    return issuer, account.lstrip(" ")
+""", False, "a + in a path is a plus"),
+    Mutant("3.3", "%3A and %20 replaced, nothing else decoded", """
+def read_label(uri):
+    label = urlsplit(uri).path.lstrip("/").replace("%3A", ":").replace("%20", " ")
+    if ":" not in label:
+        return None, label
+    issuer, account = label.split(":", 1)
+    return issuer, account.lstrip(" ")
+""", False, "decode it with unquote()"),
+    Mutant("3.3", "decoded as Latin-1", """
+def read_label(uri):
+    label = unquote(urlsplit(uri).path.lstrip("/"), encoding="latin-1")
+    if ":" not in label:
+        return None, label
+    issuer, account = label.split(":", 1)
+    return issuer, account.lstrip(" ")
+""", False, "accents and other scripts included"),
+    Mutant("3.3", "partition, whose issuer is the account when there is no separator", """
+def read_label(uri):
+    issuer, _, account = unquote(urlsplit(uri).path.lstrip("/")).partition(":")
+    return issuer, account.lstrip(" ")
+""", False, "when the label has no ':' there is no issuer"),
+    Mutant("3.3", "the characters of %20 stripped before decoding", """
+def read_label(uri):
+    label = urlsplit(uri).path.lstrip("/").replace("%3A", ":").replace("%3a", ":")
+    if ":" not in label:
+        return None, unquote(label)
+    issuer, account = label.split(":", 1)
+    return unquote(issuer), unquote(account.lstrip("%20"))
+""", False, "took characters of the account name off"),
+    Mutant("3.3", "an empty issuer when there is no separator", """
+def read_label(uri):
+    label = unquote(urlsplit(uri).path.lstrip("/"))
+    if ":" not in label:
+        return "", label
+    issuer, account = label.split(":", 1)
+    return issuer, account.lstrip(" ")
+""", False, "there is no issuer: None"),
+    Mutant("3.1", "by hand, the account quoted with nothing safe, urlencode for the parameters", """
+from urllib.parse import urlencode
+
+def provisioning_uri(secret, account_name):
+    label = quote(ISSUER) + ":" + quote(account_name, safe="")
+    return f"otpauth://totp/{label}?" + urlencode({"secret": secret, "issuer": ISSUER}, quote_via=quote)
+""", True),
+    Mutant("3.3", "a regular expression on the decoded label", """
+import re
+
+def read_label(uri):
+    label = unquote(urlsplit(uri).path[1:])
+    found = re.fullmatch(r"(?:([^:]*):)? *(.*)", label, re.DOTALL)
+    return (found[1], found[2])
+""", True),
+
+    # Issue 22, second catalogue (2026-12-06), questions: answers that are not one letter
+    Mutant("3.Q1", "two letters, to be safe", 'answer_3_q1 = "b, c"\n', False, "answer with the letter of one option"),
+    Mutant("3.Q1", "the letter in a list", 'answer_3_q1 = ["b"]\n', False, "answer with the letter of one option"),
 ]

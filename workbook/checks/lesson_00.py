@@ -1,6 +1,8 @@
 """Checks for lesson 00: start here (time steps and the phone stand-in)."""
 import functools
 import io
+import re
+import time
 
 import pyotp
 import pyqrcode
@@ -44,6 +46,16 @@ def check_time_step(time_step):
             f"time_step({unix_time!r}) gave {got!r}, a {type_name(got)}: return an int ({why}): Python's tutorial, \"Numbers\", says "
             "which operators keep an int an int."
         )
+        now_step = int(time.time()) // 30
+        assert not (got != expected and abs(got - now_step) <= 1), (
+            f"time_step({unix_time!r}) gave {got!r}, the step of the clock right now, expected {expected}: count "
+            "the steps of the time you are given (the argument), not of time.time()."
+        )
+        assert got != expected + 1, (
+            f"time_step({unix_time!r}) gave {got!r}, expected {expected}: that counts a step before its 30 seconds "
+            "are over (rounding up, or rounding the time first, or adding a second does): divide the seconds by "
+            "30 and keep only the whole part (// does that, round() does not)."
+        )
         assert got == expected, (
             f"time_step({unix_time!r}) gave {got!r}, expected {expected}: "
             "divide the seconds by 30 and keep only the whole part (// does that, round() does not)."
@@ -71,11 +83,16 @@ def check_time_step_far_future(time_step):
 @exercise("0.2", "Read a code with the phone stand-in", uses=["code_from_qr"])
 def check_code_from_qr(code_from_qr):
     # 1_700_000_015 is in another 30-second step than the start of its minute: a code of the minute fails.
-    for unix_time in (1_700_000_000, 1_700_000_015, 1_700_000_045):
+    # 1_700_000_009.6 is a clock's float time, still in the step before 1_700_000_010: rounding it moves it on.
+    for unix_time in (1_700_000_000, 1_700_000_015, 1_700_000_045, 1_700_000_009.6):
         got = code_from_qr(_qr_png(CHECK_URI), unix_time)
         expected = pyotp.TOTP(CHECK_SECRET).at(unix_time)
         assert type(got) is str, (
             f"return the code as a str, not {type_name(got)}: a code can start with 0."
+        )
+        assert got == expected or re.fullmatch(r"[0-9]{6}", got), (
+            f"at time {unix_time} you returned {got!r}: return the code alone, a str of six digits and nothing "
+            "else (not what the phone's screen shows around it)."
         )
         assert got == expected, (
             f"at time {unix_time} the phone should show {expected}, you returned {got!r}: "

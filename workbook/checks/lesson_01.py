@@ -10,6 +10,7 @@ from .student_side import plain_result, raised, raised_kind, raised_message, typ
 
 DRAW = random.SystemRandom()   # the checks' own draws: a notebook's random.seed() cannot foresee them
 NOT_INSTALLED = "surely-not-installed-workbook-package"
+PNG_END = b"IEND\xaeB`\x82"   # the last chunk of every PNG, with its checksum
 
 
 @exercise("1.1", "Look up an installed version", uses=["installed_version"])
@@ -28,10 +29,21 @@ def check_installed_version(installed_version):
             ) from None
         expected = metadata.version(pip_name)
         got = plain_result(got, f"installed_version({pip_name!r})")
+        recorded_as = metadata.metadata(pip_name)["Name"]
+        assert got is not None or recorded_as == pip_name, (
+            f"{pip_name} is installed ({expected}), yet installed_version({pip_name!r}) gave None: pip names are "
+            f"not case-sensitive (`pip install {pip_name.lower()}` works), and pip's records spell this one "
+            f"{recorded_as!r}. A search for the exact spelling misses it: let importlib.metadata find the package "
+            "by its name, as the lesson's first cell does."
+        )
         assert got is not None, (
             f"{pip_name} is installed ({expected}), yet installed_version({pip_name!r}) gave None: "
             "the name you import can differ from the pip name (PyQRCode / pyqrcode, pypng / png). Ask "
             "pip's records, importlib.metadata, which know packages by their pip names."
+        )
+        assert not (type(got) is str and got != expected and expected in got), (
+            f"installed_version({pip_name!r}) gave {got!r}: return only the version, {expected!r}, with nothing "
+            "around it (the lesson's first cell prints the name beside it; your function does not)."
         )
         assert got == expected, (
             f"installed_version({pip_name!r}) gave {got!r}, expected {expected!r}: "
@@ -51,6 +63,12 @@ def check_installed_version(installed_version):
         try:
             missing = installed_version(missing_name)
         except Exception as error:
+            if raised(error, "NameError") and "PackageNotFoundError" in raised_message(error):
+                raise AssertionError(
+                    f"for a package that is not installed your except line raised NameError "
+                    f"({raised_message(error)}): that error class lives in importlib.metadata, so name it as "
+                    "metadata.PackageNotFoundError (or import it from there)."
+                ) from None
             if not raised(error, "PackageNotFoundError"):
                 raise
             raise AssertionError(
@@ -91,6 +109,16 @@ def check_packages_to_install(packages_to_install):
         f"you returned one string, {packages!r}: return a list of pip names, one item per library, "
         'like ["Flask", "pyotp", ...].'
     )
+    bare_names = {re.split(r"[=<>!~\[;@ ]", str(name).strip(), maxsplit=1)[0].lower() for name in packages}
+    assert "qrcode" not in bare_names, (
+        "qrcode is a different project (with or without its [pil] extra, which brings Pillow): the guide's "
+        "code imports pyqrcode."
+    )
+    with_extras = [str(name) for name in packages if "[" in str(name)]
+    assert not with_extras, (
+        f"{with_extras[0]!r} asks for extras: return the pip names alone (like \"pyotp\"); none of the four "
+        "needs an extra."
+    )
     pinned = [str(name) for name in packages if re.search(r"[=<>!~\[;@ ]", str(name).strip())]
     assert not pinned, (
         f"{pinned[0]!r} is a requirement with a version, not a pip name: return the names alone "
@@ -128,11 +156,26 @@ def check_qr_png(qr_png):
         "you returned no bytes at all: after .png(stream) the stream's position is at the end, so "
         "stream.read() gives b''. Ask the stream for its whole contents instead (see io.BytesIO's documentation)."
     )
-    assert data.startswith(b"\x89PNG"), "that is not a PNG: let the QR code write itself as a PNG into the stream."
+    assert data.startswith(b"\x89PNG"), (
+        f"that is not a PNG (it starts {data[:12]!r}): let the QR code write itself as a PNG into the stream."
+    )
+    # Every PNG ends with its IEND chunk: a read of a fixed number of bytes cuts a large picture short.
+    for text_in_it, picture in (("hello, phone", data), ("x" * 120, qr_png("x" * 120))):
+        assert type(picture) is bytes and picture.endswith(PNG_END), (
+            f"the PNG for a text of {len(text_in_it)} characters ({len(picture)} bytes) is cut short, with no "
+            "IEND chunk at its end: return the whole PNG, everything the stream holds, however long."
+        )
     text = qr.decode_png(data)
     assert text == "hello, phone", f"the QR code reads {text!r}, not 'hello, phone': encode the text you are given."
     other = "otpauth://totp/Flask%202FA%20Workbook:ana?secret=JBSWY3DPEHPK3PXP"
     assert qr.decode_png(qr_png(other)) == other, "encode exactly the text you are given."
+    # Letters outside ASCII, in a name drawn for this run: they are part of the text too.
+    accented = f"Zoë Müller, café n° {DRAW.randrange(10 ** 6)}"
+    read_back = qr.decode_png(qr_png(accented))
+    assert read_back == accented, (
+        f"the QR code of {accented!r} reads {read_back!r}: encode exactly the text you are given, letters "
+        "outside ASCII too (pyqrcode takes the str as it is)."
+    )
 
 
 @hidden_check("1.3")

@@ -2,9 +2,12 @@
 import base64
 import hashlib
 import hmac
+import json
 import random
+import re
 import secrets
 import struct
+import time
 
 import flask
 import pyotp
@@ -46,6 +49,13 @@ def _blame_unfinished(call, own_id):
             f"your function uses a function that is still a stub ({error}): finish that one first.") from error
 
 
+def _json_or_none(text):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 def _forge(forge_session_cookie, secret_key, data):
     """Call the student's forger, turning the usual crashes into hints."""
     try:
@@ -75,6 +85,10 @@ def check_forge_session_cookie(forge_session_cookie):
     assert type(cookie) is str, (
         f"return the cookie value as a str, not {type_name(cookie)}: the serializer's dumps() gives one."
     )
+    assert not re.match(r"[A-Za-z_][\w-]*=[.\w-]", cookie), (
+        f"your cookie begins {cookie[:cookie.index('=') + 1]!r}: return only the cookie's value, without its "
+        "name in front (the browser, or set_cookie, adds the name)."
+    )
     try:
         readable = read_session_cookie(cookie)
     except Exception:
@@ -82,7 +96,14 @@ def check_forge_session_cookie(forge_session_cookie):
             "that does not look like a Flask session cookie: sign the data with "
             "the serializer that Flask's session interface gives for an app with your key (its dumps method)."
         ) from None
-    assert readable == wanted, f"the cookie holds {readable!r}, not the data you were given ({wanted!r})."
+    assert not (type(readable) is str and _json_or_none(readable) == wanted), (
+        f"the cookie holds a JSON string, {readable!r}, not the dict you were given: give dumps() the data dict "
+        "itself (the serializer turns it into JSON once; turning it into JSON before makes it a string)."
+    )
+    assert readable == wanted, (
+        f"the cookie holds {readable!r}, not the data you were given ({wanted!r}): sign the data argument as it "
+        "is, every value with its own type (True stays True)."
+    )
     accepted = session_seen_by("my_secret_key", cookie)
     assert accepted == wanted, (
         "an app whose secret_key is 'my_secret_key' does not accept your cookie: make the serializer "
@@ -96,7 +117,7 @@ def check_forge_session_cookie(forge_session_cookie):
     other = _forge(forge_session_cookie, "another key", other_data)
     assert session_seen_by("another key", other) != {}, (
         "with the key 'another key', an app using that key rejects your cookie: sign with the secret_key "
-        "argument, not a fixed key."
+        "argument of each call, not a fixed key, nor one kept from an earlier call."
     )
     assert session_seen_by("another key", other) == other_data, (
         "for other data your cookie holds something else: sign the data argument, not fixed data."
@@ -123,7 +144,25 @@ def check_forge_uses_the_given_key(forge_session_cookie):
 
 @exercise("2.2", "Pack the time step counter", uses=["counter_bytes"])
 def check_counter_bytes(counter_bytes):
-    for unix_time in (59, 1111111109, 1234567890, 20000000000, 29.9, 59.5):
+    _check_counter_at(counter_bytes, (59, 1111111109, 1234567890, 20000000000, 29.9, 59.5))
+
+    from hypothesis import strategies as st
+
+    def any_time(unix_time):
+        got, expected = counter_bytes(unix_time), _reference_counter(unix_time)
+        assert got == expected, (
+            f"counter_bytes({unix_time!r}) gave {got!r}, expected {expected!r}: pack the whole number of "
+            "30-second steps of the time you are given, whatever it is (not a table of the examples above)."
+        )
+    # Steps below 2**32: the hidden check alone tries the steps that need all 8 bytes (tests/test_gradescope.py
+    # grades an answer that passes this check and fails that one).
+    for_all(st.one_of(st.integers(0, 2 ** 32 * 30 - 1), st.floats(0, 2 ** 34, allow_nan=False, allow_infinity=False)),
+            any_time)
+
+
+def _check_counter_at(counter_bytes, times):
+    """counter_bytes at each of ``times``, its mistakes named."""
+    for unix_time in times:
         try:
             got = counter_bytes(unix_time)
         except Exception as error:
@@ -150,23 +189,34 @@ def check_counter_bytes(counter_bytes):
             f"counter_bytes({unix_time}) has its bytes backwards: the RFC wants big-endian, the most significant "
             "byte first (the struct module's docs say which prefix gives that byte order)."
         )
+        if got != expected:   # which mistake made it wrong
+            step, packed = int(unix_time) // 30, int.from_bytes(got, "big")
+            assert not (packed != step and abs(packed - int(time.time()) // 30) <= 1), (
+                f"counter_bytes({unix_time}) gave {got.hex()}, the step of the clock right now, expected "
+                f"{expected.hex()}: pack the step of the time you are given (the argument), not of time.time()."
+            )
+            assert packed != step + 1, (
+                f"counter_bytes({unix_time}) gave {got.hex()}, expected {expected.hex()}: one step too many, which "
+                "counts a step that has not finished (round() and ceil round up): keep only the whole steps, as "
+                "lesson 00's time_step does."
+            )
+            assert struct.unpack(">d", got)[0] != step, (
+                f"counter_bytes({unix_time}) gave {got.hex()}, the 8 bytes of a float: the counter is an unsigned "
+                "64-bit number (the struct module's table of format characters says which letter packs one)."
+            )
+            assert not (packed == step % 256 and packed != step), (
+                f"counter_bytes({unix_time}) gave {got.hex()}, expected {expected.hex()}: only the lowest byte of the "
+                "step is there: pack the whole step number into the 8 bytes."
+            )
+            assert packed != int(unix_time), (
+                f"counter_bytes({unix_time}) gave {got.hex()}, expected {expected.hex()}: "
+                "the counter is the number of whole 30-second steps since 1970, not the seconds (lesson 00's time_step)."
+            )
         assert got == expected, (
-            f"counter_bytes({unix_time}) gave {got.hex()}, expected {expected.hex()}: "
-            "the counter is the number of whole 30-second steps since 1970, not the seconds (lesson 00's time_step)."
+            f"counter_bytes({unix_time}) gave {got.hex()}, expected {expected.hex()}: the counter is the number of "
+            "whole 30-second steps since 1970 of the time you are given (lesson 00's time_step), as 8 bytes."
         )
 
-
-    from hypothesis import strategies as st
-
-    def any_time(unix_time):
-        got, expected = counter_bytes(unix_time), _reference_counter(unix_time)
-        assert got == expected, (
-            f"counter_bytes({unix_time!r}) gave {got!r}, expected {expected!r}: pack the whole number of "
-            "30-second steps of the time you are given, whatever it is (not a table of the examples above)."
-        )
-    # Steps below 2**32: the hidden check alone tries the steps that need all 8 bytes.
-    for_all(st.one_of(st.integers(0, 2 ** 32 * 30 - 1), st.floats(0, 2 ** 34, allow_nan=False, allow_infinity=False)),
-            any_time)
 
 
 @hidden_check("2.2")
@@ -187,11 +237,31 @@ def check_counter_bytes_beyond_32_bits(counter_bytes):
 def check_truncate(truncate):
     got = truncate(RFC4226_MAC, 6)
     assert type(got) is str, f"return a str, not {type_name(got)}: codes may start with 0."
+    xor_power = str((int.from_bytes(RFC4226_MAC[10:14], "big") & 0x7FFFFFFF) % (10 ^ 6)).zfill(6)
+    assert got == "872921" or got != xor_power, (
+        f"for RFC 4226's example HMAC you returned {got!r}, expected '872921': in Python ^ is an XOR (10 ^ 6 is "
+        "12), not a power: keep the last digits with % 10 ** digits."
+    )
     assert got == "872921", (
         f"for RFC 4226's example HMAC you returned {got!r}, expected '872921': the offset is the low "
         "4 bits of the LAST byte (mac[-1] & 0x0F), then read 4 bytes from there, big-endian."
     )
-    assert truncate(RFC4226_MAC, 8) == "57872921", "with digits=8, keep 8 digits: number % 10**digits."
+    eight = truncate(RFC4226_MAC, 8)
+    if eight != "57872921":
+        other_mac = hmac.new(b"another mac", b"", hashlib.sha1).digest()
+        assert eight != "872921" or len(str(truncate(other_mac, 8))) != 8, (
+            f"for RFC 4226's example with digits=8 you returned {eight!r}, yet other macs get 8 digits: work the "
+            "example out like any other mac, not from a table of the lesson's example."
+        )
+    assert eight == "57872921", "with digits=8, keep 8 digits: number % 10**digits."
+    # RFC 6238 also allows HMAC-SHA256 (32 bytes): the offset is still in the low 4 bits of the last byte.
+    longer = hmac.new(b"a longer mac", RFC4226_MAC, hashlib.sha256).digest()
+    got_longer = truncate(longer, 6)
+    assert got_longer == _reference_truncate(longer, 6), (
+        f"for a 32-byte mac (an HMAC-SHA256, which RFC 6238 allows too) you returned {got_longer!r}, expected "
+        f"{_reference_truncate(longer, 6)!r}: the offset is the low 4 bits of the LAST byte of the mac, however "
+        "long the mac is (mac[-1], not a fixed position)."
+    )
     # Offset 0, top bit set, and a remainder that needs zero padding.
     tricky = (0x80000000 | 1_000_001_234).to_bytes(4, "big") + bytes(15) + b"\x00"
     got = plain_result(truncate(tricky, 6), "truncate(mac, 6)")
@@ -210,6 +280,11 @@ def check_truncate(truncate):
     assert got == "001234", (
         f"for 4 bytes {tricky[:4].hex()} at offset 0 you returned {got!r}, expected '001234': read the 4 bytes "
         "from the offset, big-endian, keep the low 31 bits (& 0x7FFFFFFF), then number % 10 ** digits."
+    )
+    got = plain_result(truncate(tricky, 8), "truncate(mac, 8)")
+    assert got.lstrip("0") != "1234" or got == "00001234", (
+        f"with digits=8 you returned {got!r}, expected '00001234': pad with zeros on the left to the number of "
+        "digits you are given, 8 here (str(...).zfill(digits)), not a fixed width."
     )
 
 
@@ -293,6 +368,14 @@ def _which_step(got, key, unix_time, digits):
             _reference_truncate(mac, size) for size in range(1, 11)}:
         return (f"asked for {digits} digits you returned {len(got)} ({got!r}): totp_by_hand takes `digits`, so hand "
                 "`digits` on to the cut-down step instead of leaving it at its default.")
+    step = int(unix_time) // 30
+    if got in {_right_code(key, 30 * (step + ahead), digits) for ahead in (1, 2)}:
+        return (f"your code is that of a later step than t={unix_time}'s: a time stays in its step until all 30 "
+                "seconds have passed, so hand unix_time to counter_bytes(unix_time) as it is (no rounding, nothing "
+                "added).")
+    if got in {_right_code(key, time.time() + 30 * ahead, digits) for ahead in (-1, 0, 1)}:
+        return ("that is the code of the clock right now: compute it at the unix_time you are given, not "
+                "time.time().")
     if got == _reference_truncate(hmac.new(_reference_counter(unix_time), key, hashlib.sha1).digest(), digits):
         return ("you swapped the key and the message: hmac.new takes the key first, then the message (the "
                 "counter's 8 bytes).")
@@ -330,6 +413,12 @@ def _check_totp_by_hand(totp_by_hand, draw):
         try:
             got = _blame_unfinished(lambda at=unix_time: totp_by_hand(RFC6238_KEY, at, 8), "2.4")
         except Exception as error:
+            if raised(error, "Error"):   # binascii.Error
+                raise AssertionError(
+                    f"your code raised binascii.Error ({raised_message(error)}): the key you are given is "
+                    "already the secret's bytes (the lesson decodes the base32 secret before it calls "
+                    "totp_by_hand): give it to hmac.new as it is."
+                ) from None
             if not raised(error, "TypeError"):
                 raise
             raise AssertionError(
@@ -343,7 +432,9 @@ def _check_totp_by_hand(totp_by_hand, draw):
             + _which_step(got, RFC6238_KEY, unix_time, 8)
         )
     key = secrets.token_bytes(draw.choice((16, 20, 32)))   # drawn for this run: no table knows its codes
-    for unix_time in (draw.randrange(1_600_000_000, 2_000_000_000), draw.randrange(0, 2 ** 34)):
+    # The third is a clock's float time in the last second of its step: it is still that step.
+    for unix_time in (draw.randrange(1_600_000_000, 2_000_000_000), draw.randrange(0, 2 ** 34),
+                      draw.randrange(1_600_000_000, 2_000_000_000) // 30 * 30 + 29.6):
         expected = _right_code(key, unix_time, 6)
         try:
             six = plain_result(totp_by_hand(key, unix_time, 6), "totp_by_hand(key, unix_time, 6)")

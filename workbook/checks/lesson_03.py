@@ -1,7 +1,8 @@
 """Checks for lesson 03: the otpauth:// URI and its QR code as an inline PNG."""
 import base64
 import binascii
-from urllib.parse import quote
+import re
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from .. import ISSUER, qr
 from . import exercise, for_all, hidden_check, question, reference_only
@@ -41,6 +42,27 @@ def _call_uri(provisioning_uri, secret, account_name):
         ) from None
 
 
+def _name_the_label_mistake(got, expected, account):
+    """For a URI that is not the contract's: say what is wrong with its label, if that is where it differs."""
+    label, wanted = urlsplit(got).path[1:], urlsplit(expected).path[1:]
+    assert not (re.sub("%3[aA]", ":", label) == wanted and label != wanted), (
+        f"for account {account!r} you returned\n    {got}\nexpected\n    {expected}\nthe Key Uri Format allows "
+        "the separator encoded as %3A, but the app contract (docs/app_contract.md) spells out the exact URI your "
+        "app's QR code holds: a literal ':' between the issuer and the account."
+    )
+    issuer_and_account = unquote(label).split(":", 1)
+    if len(issuer_and_account) == 2 and issuer_and_account[0] == ISSUER:
+        named = issuer_and_account[1]
+        assert not (named != account and named.lower() == account.strip().lower()), (
+            f"for account {account!r} your URI names the account {named!r}: keep the account name exactly as "
+            "given, its capitals and spaces too (it is the name the user sees in the app)."
+        )
+        assert named == account or named != "student", (
+            f"for account {account!r} your URI names the account {named!r}, the lesson's example: Use the "
+            "account_name parameter, whatever account it holds."
+        )
+
+
 @exercise("3.1", "Build the provisioning URI", uses=["provisioning_uri"])
 def check_provisioning_uri(provisioning_uri):
     for account in ("student", "ana@example.com", "Ana Lee"):
@@ -57,6 +79,15 @@ def check_provisioning_uri(provisioning_uri):
             f"your URI names {account!r} as the issuer: you swapped the two. name= is the account "
             "(account_name), issuer_name= is the site (ISSUER)."
         )
+        extra = sorted(set(parse_qs(urlsplit(got).query)) & {"digits", "period", "algorithm"})
+        assert not extra, (
+            f"your URI asks for {', '.join(extra)}: leave digits, period and algorithm out (the defaults, 6 "
+            "digits every 30 seconds with SHA1, are what every app makes; some ignore other values)."
+        )
+        assert "+" not in got or "+" in account, (
+            f"your URI has a + where a space was ({got}): a + is a plus in a URI's path, not a space, and apps "
+            "would list it as one. Spaces are %20: quote(), not quote_plus(), or let pyotp encode."
+        )
         assert "%25" not in got, (
             f"your URI holds %25, an encoded '%': a part was URL-encoded twice ({got}). pyotp encodes the name "
             "and the issuer itself, so pass them as they are, not quote()d."
@@ -68,6 +99,8 @@ def check_provisioning_uri(provisioning_uri):
         assert f"issuer={quote(ISSUER)}" in got, (
             "add the issuer parameter (issuer_name=ISSUER in pyotp): apps use it to name the account."
         )
+        if got != expected:
+            _name_the_label_mistake(got, expected, account)
         assert got == expected, (
             f"for account {account!r} you returned\n    {got}\nexpected\n    {expected}\n"
             "build it with pyotp's provisioning_uri from the secret and the account you were given, with ISSUER "
@@ -121,11 +154,19 @@ def check_qr_data_uri(qr_data_uri):
         "bytes shows its repr). Turn the bytes into text first."
     )
     assert got.startswith(PREFIX), f"a data URI for a PNG starts with {PREFIX!r}; yours starts {got[:30]!r}."
+    assert got.isascii(), (
+        "your data URI holds characters outside ASCII: the PNG's raw bytes turned into text. base64-encode them "
+        "(base64.b64encode) first: base64 is plain ASCII."
+    )
     try:
         png_bytes = base64.b64decode(got[len(PREFIX):], validate=True)
-    except binascii.Error:
+    except (binascii.Error, ValueError):
         raise AssertionError("the part after the comma is not valid base64: encode the PNG's bytes with the "
                              "base64 module (standard alphabet, as the lesson's data URI shows).") from None
+    assert png_bytes, (
+        "the base64 part is empty, so there is no picture: after .png(stream) the stream's position is at its "
+        "end, and read() gives b''. Ask the stream for its whole contents (as in Exercise 1.3)."
+    )
     assert png_bytes.startswith(b"\x89PNG"), (
         "the base64 part is not a PNG: encode the bytes the QR code wrote as a PNG (as in Exercise 1.3).")
     decoded = qr.decode_data_uri(got)
@@ -133,6 +174,14 @@ def check_qr_data_uri(qr_data_uri):
     longer = contract_uri("ZYXWVUTSRQPONMLKJIHGFEDCBA234567", "a.rather.long.account.name@example.com")
     assert qr.decode_data_uri(qr_data_uri(longer)) == longer, (
         "for a longer text the QR code reads something else: encode exactly the text you are given, all of it."
+    )
+    # Letters outside ASCII, in a name drawn for this run: they are part of the text too.
+    import random
+    accented = f"Zoë Müller, café n° {random.SystemRandom().randrange(10 ** 6)}"
+    read_back = qr.decode_data_uri(qr_data_uri(accented))
+    assert read_back == accented, (
+        f"the QR code of {accented!r} reads {read_back!r}: encode exactly the text you are given, letters "
+        "outside ASCII too (pyqrcode takes the str as it is)."
     )
 
 
@@ -167,6 +216,9 @@ READ_LABEL_CASES = [
     (f"otpauth://totp/Example%3A%20alice?secret={CHECK_SECRET}&issuer=Example", ("Example", "alice")),
     # Names outside ASCII, as pyotp writes them (UTF-8, URL-encoded).
     (f"otpauth://totp/Zo%C3%AB%20%26%20Co:Ren%C3%A9e?secret={CHECK_SECRET}", ("Zoë & Co", "Renée")),
+    # A + in a path is a plus (RFC 3986), not a space; an account may begin with the digits of %20.
+    (f"otpauth://totp/Example:ana+work%40example.com?secret={CHECK_SECRET}", ("Example", "ana+work@example.com")),
+    (f"otpauth://totp/Example:%2020alice?secret={CHECK_SECRET}", ("Example", "20alice")),
 ]
 ENCODED_SEPARATOR = ("the separator between issuer and account may itself arrive URL-encoded, as %3A "
                      "(Key Uri Format): unquote() the whole label first, then split it at the first ':'. "
@@ -190,6 +242,30 @@ def check_read_label(read_label):
         label = uri.split("/", 3)[3].split("?")[0]
         if got == expected:
             continue
+        assert not (type(got) is list and tuple(got) == expected), (
+            f"read_label({uri!r}) gave the list {got!r}: return a tuple, (issuer, account), a pair."
+        )
+        assert not (expected[0] is None and isinstance(got, tuple) and got[:1] != (None,)), (
+            f"read_label({uri!r})\n    gave {got!r}, expected {expected!r}: when the label has no ':' there is "
+            "no issuer: None (not '' and not the account), and the whole label is the account."
+        )
+        if isinstance(got, tuple) and len(got) == 2 and all(isinstance(part, str) for part in got):
+            assert not ("+" in expected[1] and got[1] == expected[1].replace("+", " ")), (
+                f"read_label({uri!r})\n    gave {got!r}, expected {expected!r}: a + in a path is a plus, not a "
+                "space (unquote_plus is for form data; a URI's path wants unquote)."
+            )
+            assert not (got[0] == expected[0] and len(got[1]) < len(expected[1]) and expected[1].endswith(got[1])), (
+                f"read_label({uri!r})\n    gave {got!r}, expected {expected!r}: you took characters of the account "
+                "name off with the spaces. Decode first, then take only spaces off the front of the account "
+                "(lstrip(\"%20\") strips the characters %, 2 and 0, not the text %20)."
+            )
+            assert not (got[0] is not None and expected[0] is not None and got != expected
+                        and (got[0].replace(" ", ""), got[1].replace(" ", ""))
+                        == (expected[0].replace(" ", ""), expected[1].replace(" ", ""))
+                        and " " not in "".join(got)), (
+                f"read_label({uri!r})\n    gave {got!r}, expected {expected!r}: take off only the spaces after "
+                "the separator; a space inside a name is part of it."
+            )
         if "%3a" in label.lower():
             raise AssertionError(f"read_label({uri!r})\n    gave {got!r}, expected {expected!r}: {ENCODED_SEPARATOR}")
         if isinstance(got, tuple) and len(got) == 2 and isinstance(got[1], str) and got[1].strip() == expected[1] \
