@@ -156,6 +156,15 @@ def test_lesson_00_says_clocks_a_second_apart_can_give_different_codes():
     assert "clocks a second apart are enough" in text
 
 
+def test_lesson_00_calls_a_passkey_both_factors_only_because_stage_8_requires_user_verification():
+    from workbook.stages import stage
+    source = (stage(8).folder / "passkeys.py").read_text(encoding="utf-8")
+    assert source.count("require_user_verification=True") == 2, "registration and login both require it"
+    text = markdown(0)
+    assert "adds the second factor that stops it" not in text
+    assert "with a PIN or fingerprint checked on the device, are both factors in one" in text
+
+
 def test_lesson_02_counts_three_right_codes_once_a_step_either_side_is_accepted():
     totp = pyotp.TOTP("HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ")
     now = 1_700_000_011
@@ -214,6 +223,14 @@ def test_lesson_07_describes_the_content_security_policy_stage_7_sends():
     assert policy["frame-ancestors"] == "'none'" and "no page at all, not even one of this site's own" in text
     assert "no other site may show these pages in a frame" not in text
     assert "`default-src` does not cover them" not in text, "object-src falls back to default-src (CSP Level 3)"
+
+
+def test_lesson_07_says_every_stage_trusts_x_forwarded_prefix_only_behind_a_proxy():
+    from workbook.stages import STAGES
+    for each in STAGES:
+        source = (each.folder / "app.py").read_text(encoding="utf-8")
+        assert 'if app.config.get("BEHIND_PROXY")' in source, f"stage {each.number} puts ProxyFix in front otherwise"
+    assert "Every stage app trusts it only when told it runs behind a proxy" in markdown(7)
 
 
 def test_the_debug_mode_warnings_say_the_debugger_asks_for_a_pin_that_can_be_computed():
