@@ -246,6 +246,30 @@ def test_the_debug_mode_warnings_say_the_debugger_asks_for_a_pin_that_can_be_com
         assert "debugger runs any code typed into it, behind a PIN" in text, path
 
 
+# SP 800-63B-4 (final, 2025): the sections the workbook cites, by their number there. Revision 3
+# numbered them otherwise (throttling 5.2.2, look-up secrets 5.1.2, OTP verifiers 5.1.4.2,
+# binding 6.1.2.1, sessions 7.1-7.2, cookies 7.1.1, password verifiers 5.1.1.2).
+SP_800_63B_4 = {
+    "3.1.1.2": "Password Verifiers",
+    "3.1.2": "Look-Up Secrets",
+    "3.1.4.2": "Single-Factor OTP Verifiers (an OTP accepted only once)",
+    "3.2.2": "Rate Limiting (Throttling): at most 100 consecutive failures",
+    "4.1.2.1": "Binding an Additional Authenticator",
+    "4.6": "notifications to the subscriber",
+    "5.1-5.2": "Session Bindings, Reauthentication",
+    "5.1.1": "Browser Cookies (__Host-, SameSite, HttpOnly)",
+}
+
+
+def test_the_nist_sections_cited_are_those_of_sp_800_63b_4():
+    readme = (ROOT / "app_steps" / "step_07_hardening" / "README.md").read_text(encoding="utf-8")
+    cited = re.findall(r"NIST SP 800-63B §([\d.-]+)", readme)
+    assert cited, "the stage 7 README names who asks for each protection"
+    for section in cited:
+        assert section in SP_800_63B_4, f"§{section} is not a section of SP 800-63B-4 the workbook cites"
+    assert "revision 3." not in readme and "SP 800-63B-4, the final revision of 2025" in readme
+
+
 def test_the_app_contract_starts_the_apps_with_the_workbooks_python():
     """A fresh terminal has activated nothing: a bare `python` or `flask` there is another Python, or none."""
     text = (ROOT / "docs" / "app_contract.md").read_text(encoding="utf-8")
