@@ -214,6 +214,14 @@ def test_lesson_07_does_not_present_httponly_as_stopping_an_injected_script():
     assert "Question 4.Q1" in flag and "escaping, not this flag, is the defence against XSS" in flag
 
 
+def test_lesson_07_quotes_stage_7s_429_advice_as_the_app_words_it():
+    from workbook.stages import stage
+    advice = "A browser you signed in with before counts its own tries, so it may still let you in."
+    assert advice in (stage(7).folder / "auth.py").read_text(encoding="utf-8")
+    cell = next(c.source for c in cells(7) if c.get("id") == "07-k06")
+    assert f"stage 7's advice in its 429, \"{advice}\"" in cell
+
+
 def test_lesson_07_describes_the_content_security_policy_stage_7_sends():
     policy = dict(directive.strip().split(" ", 1) for directive in _stage_module(7).CONTENT_SECURITY_POLICY.split(";"))
     text = markdown(7)
