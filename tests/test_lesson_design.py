@@ -139,6 +139,155 @@ def test_lesson_04_does_not_present_httponly_as_an_xss_defence():
     assert "HttpOnly" in text and "only hides the cookie itself from scripts" in text
 
 
+# --- facts the lessons state, read again by a security educator (issue 22, item 6) ------------
+
+def _stage_module(number):
+    from workbook.app_loader import load_module
+    from workbook.stages import stage
+    return load_module(stage(number).folder)
+
+
+def test_lesson_00_says_clocks_a_second_apart_can_give_different_codes():
+    totp = pyotp.TOTP("HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ")
+    boundary = 1_700_000_010                        # a multiple of 30: a new step starts here
+    assert totp.at(boundary - 1) != totp.at(boundary), "one second apart, across a boundary: two codes"
+    text = markdown(0)
+    assert "disagreed by a 30-second step or more" not in text
+    assert "clocks a second apart are enough" in text
+
+
+def test_lesson_00_calls_a_passkey_both_factors_only_because_stage_8_requires_user_verification():
+    from workbook.stages import stage
+    source = (stage(8).folder / "passkeys.py").read_text(encoding="utf-8")
+    assert source.count("require_user_verification=True") == 2, "registration and login both require it"
+    text = markdown(0)
+    assert "adds the second factor that stops it" not in text
+    assert "with a PIN or fingerprint checked on the device, are both factors in one" in text
+
+
+def test_lesson_02_counts_three_right_codes_once_a_step_either_side_is_accepted():
+    totp = pyotp.TOTP("HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ")
+    now = 1_700_000_011
+    right = {totp.at(now + 30 * step) for step in range(-2, 3) if totp.verify(totp.at(now + 30 * step),
+                                                                              for_time=now, valid_window=1)}
+    assert len(right) == 3
+    assert "(three, once lesson 05 accepts a step either side)" in markdown(2)
+
+
+def test_lesson_03_claims_no_cached_copy_only_because_the_page_is_no_store():
+    app = make_stage_app(3, {"SECRET_KEY": "x" * 32, "TESTING": True})
+    assert app.test_client().get("/").headers["Cache-Control"] == "no-store"
+    text = markdown(3)
+    assert "no copy of a secret-bearing picture left anywhere" not in text
+    assert "`Cache-Control: no-store`, so no cache keeps a copy" in text
+
+
+def test_the_bare_wrong_code_reply_has_the_words_lessons_04_and_05_say():
+    demo = next(c.source for c in cells(4) if c.get("id") == "04-30")
+    reply = re.search(r'return "([^"]+)", 401', demo)[1]
+    assert len(reply.split()) == 2
+    assert "A blank page with two words" in markdown(4)
+    assert "three words" not in markdown(4) + markdown(5)
+
+
+def test_lesson_05_gives_stage_7s_ceiling_as_the_guessers_limit():
+    throttle = _stage_module(7).throttle
+    assert throttle.FREE_ATTEMPTS == 5
+    assert throttle.CEILINGS[0] == (30 * 24 * 3600, 30)
+    text = markdown(5)
+    assert "a few hundred guesses" not in text
+    assert "stops it at 30 wrong codes in 30 days, so that a month holds 30 guesses" in text
+    assert "turned away with 429s after five wrong codes" in text
+
+
+def test_lesson_07_says_stage_6s_cookie_leaves_samesite_to_the_browser():
+    app = make_stage_app(6, {"SECRET_KEY": "x" * 32, "TESTING": True, "DATABASE": ":memory:"})
+    assert app.config["SESSION_COOKIE_SAMESITE"] is None
+    cell = next(c.source for c in cells(7) if c.get("id") == "07-35")
+    assert "stage 6's cookie has no such attribute, so the browser's default decides" in cell
+
+
+def test_lesson_07_does_not_present_httponly_as_stopping_an_injected_script():
+    text = markdown(7)
+    assert "an injected script cannot steal the session" not in text
+    flag = next(line for line in text.splitlines() if line.startswith("- `HttpOnly`:"))
+    assert "Question 4.Q1" in flag and "escaping, not this flag, is the defence against XSS" in flag
+
+
+def test_lesson_07_quotes_stage_7s_429_advice_as_the_app_words_it():
+    from workbook.stages import stage
+    advice = "A browser you signed in with before counts its own tries, so it may still let you in."
+    assert advice in (stage(7).folder / "auth.py").read_text(encoding="utf-8")
+    cell = next(c.source for c in cells(7) if c.get("id") == "07-k06")
+    assert f"stage 7's advice in its 429, \"{advice}\"" in cell
+
+
+def test_lesson_07_describes_the_content_security_policy_stage_7_sends():
+    policy = dict(directive.strip().split(" ", 1) for directive in _stage_module(7).CONTENT_SECURITY_POLICY.split(";"))
+    text = markdown(7)
+    # The directives that default-src does not stand in for, or that it only loosens to 'self':
+    for name in ("form-action", "frame-ancestors", "base-uri", "object-src"):
+        assert f"`{name} {policy[name]}`" in text, f"lesson 07 does not say what `{name} {policy[name]}` does"
+    assert policy["frame-ancestors"] == "'none'" and "no page at all, not even one of this site's own" in text
+    assert "no other site may show these pages in a frame" not in text
+    assert "`default-src` does not cover them" not in text, "object-src falls back to default-src (CSP Level 3)"
+
+
+def test_lesson_07_says_every_stage_trusts_x_forwarded_prefix_only_behind_a_proxy():
+    from workbook.stages import STAGES
+    for each in STAGES:
+        source = (each.folder / "app.py").read_text(encoding="utf-8")
+        assert 'if app.config.get("BEHIND_PROXY")' in source, f"stage {each.number} puts ProxyFix in front otherwise"
+    assert "Every stage app trusts it only when told it runs behind a proxy" in markdown(7)
+
+
+def test_the_debug_mode_warnings_say_the_debugger_asks_for_a_pin_that_can_be_computed():
+    import inspect
+
+    from werkzeug.debug import DebuggedApplication, get_pin_and_cookie_name
+    assert inspect.signature(DebuggedApplication).parameters["pin_security"].default is True
+    assert "get_machine_id" in inspect.getsource(get_pin_and_cookie_name)   # facts about the machine
+    warning = next(c.source for c in cells(7) if c.get("id") == "07-68")
+    assert "PIN printed in the terminal" in warning and "no password" in warning
+    for path in ("README.md", "app_steps/step_07_hardening/README.md"):
+        text = " ".join((ROOT / path).read_text(encoding="utf-8").split())
+        assert "debugger runs any code typed into it, behind a PIN" in text, path
+
+
+# SP 800-63B-4 (final, 2025): the sections the workbook cites, by their number there. Revision 3
+# numbered them otherwise (throttling 5.2.2, look-up secrets 5.1.2, OTP verifiers 5.1.4.2,
+# binding 6.1.2.1, sessions 7.1-7.2, cookies 7.1.1, password verifiers 5.1.1.2).
+SP_800_63B_4 = {
+    "3.1.1.2": "Password Verifiers",
+    "3.1.2": "Look-Up Secrets",
+    "3.1.4.2": "Single-Factor OTP Verifiers (an OTP accepted only once)",
+    "3.2.2": "Rate Limiting (Throttling): at most 100 consecutive failures",
+    "4.1.2.1": "Binding an Additional Authenticator",
+    "4.6": "notifications to the subscriber",
+    "5.1-5.2": "Session Bindings, Reauthentication",
+    "5.1.1": "Browser Cookies (__Host-, SameSite, HttpOnly)",
+}
+
+
+def test_the_nist_sections_cited_are_those_of_sp_800_63b_4():
+    readme = (ROOT / "app_steps" / "step_07_hardening" / "README.md").read_text(encoding="utf-8")
+    cited = re.findall(r"NIST SP 800-63B §([\d.-]+)", readme)
+    assert cited, "the stage 7 README names who asks for each protection"
+    for section in cited:
+        assert section in SP_800_63B_4, f"§{section} is not a section of SP 800-63B-4 the workbook cites"
+    assert "revision 3." not in readme and "SP 800-63B-4, the final revision of 2025" in readme
+
+
+def test_the_app_contract_starts_the_apps_with_the_workbooks_python():
+    """A fresh terminal has activated nothing: a bare `python` or `flask` there is another Python, or none."""
+    text = (ROOT / "docs" / "app_contract.md").read_text(encoding="utf-8")
+    commands = re.findall(r"`([^`]*app_steps/[^`]*/app\.py[^`]*)`", text)
+    assert commands
+    for command in commands:
+        assert command.startswith(".venv/bin/python "), f"the contract shows `{command}`"
+    assert "`.venv\\Scripts\\activate`" in markdown(0), "lesson 00 says what to do on Windows"
+
+
 # --- questions with diagnostic wrong answers --------------------------------------------------
 
 @pytest.mark.parametrize("lesson", DESIGNED_LESSONS)
