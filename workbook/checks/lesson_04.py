@@ -18,6 +18,7 @@ SECRET = "HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ"
 GROUPED = "HXDM VJEC JJWS RB3H WIZR 4IFU GFTM XBOZ"
 PREFIX = "/proxy/5004"          # where the app lives when reached through Jupyter's proxy
 ATTACK = "<script>alert(1)</script>"
+ATTACK_TAG = "i"                  # a tag in an account name: shown as text when escaped, a real tag when not
 
 
 # --- 4.1 ------------------------------------------------------------------------------
@@ -47,7 +48,7 @@ def check_grouped(grouped):
         expected = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
         assert got == expected, (
             f"grouped({secret!r}) gave {got!r}, expected {expected!r}: groups of four of the secret you are "
-            "given, whatever its length (not only the examples above)."
+            "given, whatever its length (not only the examples above, nor an answer kept from an earlier call)."
         )
     for_all(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", max_size=48), any_secret)
 
@@ -268,8 +269,10 @@ def check_enrolment_template_details(enrolment_template):
 
 # --- 4.3 ------------------------------------------------------------------------------
 
-def _check_enrolment_app(create_enrolment_app, secret, account):
-    """Open / of the app create_enrolment_app(secret, account) makes, and look at what it serves."""
+def _check_enrolment_app(create_enrolment_app, secret, account, earlier_secret=None):
+    """Open / of the app create_enrolment_app(secret, account) makes, and look at what it serves.
+
+    ``earlier_secret``: the secret of an earlier call in the same check, to name an app kept between calls."""
     manual_key = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
     app = create_enrolment_app(secret, account)
     kind = type_name(app)
@@ -290,6 +293,11 @@ def _check_enrolment_app(create_enrolment_app, secret, account):
                 f"url_for({endpoint!r}) found no such view: name the view function home "
                 "(def home():), the name your template's url_for('home') looks for."
             ) from None
+        if "base32" in raised_message(error):
+            raise AssertionError(
+                f"opening / raised {raised_message(error)!r}: something that is not a base32 secret reached pyotp. "
+                "Check the order of the arguments: provisioning_uri(secret, account_name)."
+            ) from None
         if raised(error, "TypeError"):
             raise AssertionError(
                 f"opening / raised TypeError ({raised_message(error)}): the view must return the page, then a "
@@ -301,13 +309,24 @@ def _check_enrolment_app(create_enrolment_app, secret, account):
     try:
         scanned = Phone().scan(data)
     except (PhoneError, qr.QRDecodeError) as error:
-        raise AssertionError(f"the phone could not scan the page: {error}") from None
+        hint = ("" if "otpauth://" not in str(error) else
+                ": the QR code must hold the otpauth:// address that provisioning_uri(secret, account_name) makes, "
+                "drawn by qr_data_uri")
+        raise AssertionError(f"the phone could not scan the page: {error}{hint}") from None
+    assert earlier_secret is None or scanned.secret != earlier_secret, (
+        "the app shows the secret of an earlier call to create_enrolment_app: an app kept from an earlier call. "
+        "Make a new app on every call, for the secret you are given."
+    )
     assert scanned.secret == secret, (
         "the QR code holds another secret than the one create_enrolment_app was given."
     )
     assert scanned.issuer == ISSUER and scanned.name == account, (
         f"the phone shows {scanned.issuer!r} ({scanned.name!r}); expected {ISSUER!r} ({account!r}): "
         "build the QR code from provisioning_uri(secret, account_name)."
+    )
+    assert "<" not in account or account.encode() not in data, (
+        "the account name reached the page as HTML (a name with a tag in it became a real tag): never wrap a value "
+        "a user typed in Markup, or mark it |safe; pass the plain string and let Jinja escape it."
     )
     page = pages.parse(data)
     assert manual_key in page.text, "the page should show the secret in groups of four: pass manual_key=grouped(secret)."
@@ -324,8 +343,12 @@ def _check_enrolment_app(create_enrolment_app, secret, account):
 
 @exercise("4.3", "Serve the page from a route", uses=["create_enrolment_app"])
 def check_create_enrolment_app(create_enrolment_app):
-    # A secret and an account drawn for this run: the page must show what the app was given.
-    _check_enrolment_app(create_enrolment_app, pyotp.random_base32(), "ana." + secrets.token_hex(3))
+    # A secret and an account drawn for this run: the page must show what the app was given. A second call,
+    # with another secret and a name holding a tag, finds an app kept between calls and a name marked safe.
+    first = pyotp.random_base32()
+    _check_enrolment_app(create_enrolment_app, first, "ana." + secrets.token_hex(3))
+    _check_enrolment_app(create_enrolment_app, pyotp.random_base32(),
+                         f"<{ATTACK_TAG}>{secrets.token_hex(3)}</{ATTACK_TAG}>", earlier_secret=first)
 
 
 @hidden_check("4.3")
