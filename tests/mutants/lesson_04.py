@@ -264,3 +264,8 @@ def create_enrolment_app(secret, account_name="student"):
     return app
 """, False, "an app kept from an earlier call"),
 ]
+MUTANTS += [
+    # Free input to a question: two letters to be safe, or the letter in a list.
+    Mutant("4.Q1", "two letters, to be safe", 'answer_4_q1 = "bc"\n', False, "the letter of one option"),
+    Mutant("4.Q1", "the letter in a list", 'answer_4_q1 = ["b"]\n', False, "the letter of one option"),
+]

@@ -498,3 +498,9 @@ def guess_code(client, candidates):
     return None
 """, False, "Return the code that got a 200"),
 ]
+MUTANTS += [
+    # Free input to a question: two letters to be safe, or the option's words instead of its letter.
+    Mutant("5.Q1", "two letters, to be safe", 'answer_5_q1 = "a, c"\n', False, "the letter of one option"),
+    Mutant("5.Q1", "the option's words", 'answer_5_q1 = "right codes near the end of their 30 seconds are refused"\n',
+           False, "the letter of one option"),
+]

@@ -464,3 +464,8 @@ def login_required(view):
     return wrapped
 """, False, "every request"),
 ]
+MUTANTS += [
+    # Free input to a question: two letters to be safe, or the letter in a list.
+    Mutant("6.Q1", "two letters, to be safe", 'answer_6_q1 = "b or c"\n', False, "the letter of one option"),
+    Mutant("6.Q1", "the letter in a list", 'answer_6_q1 = ["b"]\n', False, "the letter of one option"),
+]

@@ -156,7 +156,7 @@ def question(question_id, title, prompt, options, answer, why_not, points=1):
         if given is None:
             raise NotImplementedError(f"Question {question_id}: {title}")
         letter = _letter(given)
-        assert letter in options, (
+        assert isinstance(letter, str) and letter in options, (
             f"answer with the letter of one option, in quotes ({letters}), not {given!r}."
         )
         if letter != answer:
