@@ -504,3 +504,22 @@ MUTANTS += [
     Mutant("5.Q1", "the option's words", 'answer_5_q1 = "right codes near the end of their 30 seconds are refused"\n',
            False, "the letter of one option"),
 ]
+MUTANTS += [
+    # 5.5, more of the second catalogue: a page read for words instead of its status.
+    Mutant("5.5", "in when the page mentions 2FA", """
+def guess_code(client, candidates):
+    client.get("/")
+    for code in candidates:
+        if "2FA" in client.post("/", data={"otp": code}).get_data(as_text=True):
+            return code
+    return None
+""", False, "only a 200 means you are in"),
+    Mutant("5.5", "in when the page does not say the code is wrong", """
+def guess_code(client, candidates):
+    client.get("/")
+    for code in candidates:
+        if "not right" not in client.post("/", data={"otp": code}).get_data(as_text=True):
+            return code
+    return None
+""", False, "only a 200 means you are in"),
+]

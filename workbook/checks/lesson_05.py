@@ -411,6 +411,12 @@ def check_guess_code(guess_code):
     assert not all(status == 400 for _, status in posts), (
         "every answer was 400: open the page first (a GET of '/'), as a browser would, "
         "so the session holds a QR code to check codes against; only a 200 means you are in.")
+    answered = dict(posts)
+    if got != target and got in answered and answered[got] != 200:
+        raise AssertionError(
+            f"your guesser returned {got!r}, which the app answered with a {answered[got]}, not a 200: only a 200 "
+            "means you are in (a 401 is a wrong code, a 400 a malformed request: the table under \"Answers that "
+            "help\"). Decide by the status, not by words on the page.")
     assert target in sent, (
         f"your guesser sent {len(posts)} of the {bounded} codes and never the right one at position {at + 1}: "
         "send every code, in order, until the app lets you in: stage 5 never stops a guesser.")
