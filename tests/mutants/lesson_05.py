@@ -523,3 +523,25 @@ def guess_code(client, candidates):
     return None
 """, False, "only a 200 means you are in"),
 ]
+MUTANTS += [
+    # State kept across calls: an answer remembered per code, whatever the time.
+    Mutant("5.1", "the verdict kept per secret and code", """
+_verdicts = {}
+
+def code_is_valid(secret, code, now):
+    if (secret, code) not in _verdicts:
+        _verdicts[secret, code] = pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+    return _verdicts[secret, code]
+""", False, "kept from an earlier call"),
+    Mutant("5.3", "the status kept per typed value", status_rule("""
+global _statuses
+try:
+    _statuses
+except NameError:
+    _statuses = {}
+if raw not in _statuses:
+    code = normalise_code(raw)
+    _statuses[raw] = 400 if code is None else 200 if code_is_valid(secret, code, now) else 401
+return _statuses[raw]
+"""), False, "kept from an earlier call"),
+]

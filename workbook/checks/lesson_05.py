@@ -83,6 +83,10 @@ def check_code_is_valid(code_is_valid):
         f"{code_at(0, when)[1:]!r}, the right code {code_at(0, when)!r} without its leading zero, was accepted: a "
         "code is six digits, compared as a string, never as a number."
     )
+    assert code_is_valid(SECRET, code_at(0), NOW + 120) is False, (
+        "the code of `now`, checked again two minutes later, was accepted: it is four steps old by then. Is an "
+        "answer kept from an earlier call? Work it out from this call's secret, code and time every time."
+    )
 
 
     from hypothesis import strategies as st
@@ -257,6 +261,11 @@ def check_status_for(status_for):
         "a code made at the time `now` (a day in 2001) got no 200: the code was checked at another time. Either "
         "your code_is_valid ignores its `now` (does check(\"5.1\", code_is_valid) pass?), or status_for does not "
         "hand its `now` on to it."
+    )
+    assert status_for(SECRET, code_at(0), NOW + 120) == 401, (
+        "the right code of `now`, sent again two minutes later, did not get 401: it is four steps old by then. Is "
+        "an answer kept from an earlier call, in status_for or in your code_is_valid? Work the status out from this "
+        "call's values every time."
     )
 
 
