@@ -269,3 +269,10 @@ MUTANTS += [
     Mutant("4.Q1", "two letters, to be safe", 'answer_4_q1 = "bc"\n', False, "the letter of one option"),
     Mutant("4.Q1", "the letter in a list", 'answer_4_q1 = ["b"]\n', False, "the letter of one option"),
 ]
+MUTANTS += [
+    # More of the second catalogue: a full address from url_for, a header's directive in capitals.
+    Mutant("4.2", "url_for with _external=True",
+           template(form='<form method="post" action="{{ url_for(\'home\', _external=True) }}">'),
+           False, "_external"),
+    Mutant("4.3", "Cache-Control written No-Store", enrolment_app(headers='{"Cache-Control": "No-Store"}'), True),
+]

@@ -545,3 +545,10 @@ if raw not in _statuses:
 return _statuses[raw]
 """), False, "kept from an earlier call"),
 ]
+MUTANTS += [
+    Mutant("5.4", "one minus e to the minus expected hits", """
+import math
+def chance_within(tries):
+    return 1 - math.exp(-3 * tries / 1_000_000)
+""", True),
+]

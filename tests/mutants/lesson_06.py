@@ -469,3 +469,19 @@ MUTANTS += [
     Mutant("6.Q1", "two letters, to be safe", 'answer_6_q1 = "b or c"\n', False, "the letter of one option"),
     Mutant("6.Q1", "the letter in a list", 'answer_6_q1 = ["b"]\n', False, "the letter of one option"),
 ]
+MUTANTS += [
+    # More of the second catalogue: a cheap scrypt, a list of parameters, a name found inside another.
+    Mutant("6.2", "a cheap scrypt, to be quick", """
+def hash_and_check(password, attempt):
+    stored = generate_password_hash(password, method="scrypt:1024:1:1")
+    return stored, check_password_hash(stored, attempt)
+""", False, "is fast to guess"),
+    Mutant("6.3", "the parameters in a list", """
+def find_user(db, username):
+    return db.execute("SELECT * FROM users WHERE username = ?", [username]).fetchone()
+""", True),
+    Mutant("6.3", "a name found inside another, with instr", """
+def find_user(db, username):
+    return db.execute("SELECT * FROM users WHERE instr(username, ?) > 0", (username,)).fetchone()
+""", False, "names must match exactly"),
+]

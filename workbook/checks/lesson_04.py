@@ -138,6 +138,10 @@ def check_rendered_page(html, uri, account_name, manual_key):
         'the form posts to "/index.html", like the guide\'s: that is a file name, not a route of this app. '
         "Let Flask write the address of the page's view (the section \"The guide's form posts to a file name\")."
     )
+    assert not (form.action or "").startswith(("http:", "https:", "//")), (
+        f"the form posts to the full address {form.action!r}: behind a proxy the host and scheme the app sees are "
+        "not the browser's, so leave out _external; url_for('home') alone gives the path, which is all a form needs."
+    )
     assert form.action in (None, f"{PREFIX}/"), (
         f"the form posts to {form.action!r}, but behind Jupyter's proxy this page lives at {PREFIX}/: "
         "an address typed by hand breaks there; let Flask write it (the section \"The guide's form posts to a "
@@ -335,7 +339,7 @@ def _check_enrolment_app(create_enrolment_app, secret, account, earlier_secret=N
     assert form is not None and form.method == "post", "the page should hold your template's POST form with an otp field."
     assert form.action in (None, "/"), f"the form posts to {form.action!r}: use url_for('home'), and call the view home."
     cache = plain_result(response.headers.get("Cache-Control", ""), "the response's headers")
-    assert "no-store" in str(cache), (
+    assert "no-store" in str(cache).lower(), (
         "this page shows a secret, so no browser or proxy may keep a copy: answer with the header "
         "Cache-Control: no-store (a view may return the page, then a dict of headers)."
     )

@@ -312,7 +312,7 @@ def check_chance_within(chance_within):
         " You returned the chance that every try misses: the guesser gets in at least once unless all of them "
         "miss." if none == 1 and math.isclose(chance_within(1), 1 - 3 / CODES, rel_tol=1e-9) else "")
     one = plain_result(chance_within(1), "chance_within(1)")
-    assert math.isclose(one, 3 / CODES, rel_tol=1e-9), (
+    assert math.isclose(one, 3 / CODES, rel_tol=1e-5), (
         f"one guess gave {one!r}. With valid_window=1 three codes are right at any moment (this step's and one "
         "either side), out of 1,000,000 six-digit codes."
         + (" You counted one right code only." if math.isclose(one, 1 / CODES, rel_tol=1e-9) else "")
@@ -329,7 +329,7 @@ def check_chance_within(chance_within):
 
     def agrees(tries):
         got, expected = plain_result(chance_within(tries), f"chance_within({tries})"), _chance(tries)
-        assert math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-12), (
+        assert math.isclose(got, expected, rel_tol=1e-5, abs_tol=1e-12), (
             f"{tries} tries gave {got!r}, expected {expected:.6g}. Work out the chance that every one of the "
             "tries misses, then take the opposite: the guesser gets in unless all of them miss."
             + (" Adding up the chances of hitting counts the runs where two guesses hit twice."

@@ -238,6 +238,14 @@ class EqualToEverything(str):
         return str(self).encode(*args, **kwargs)
 
 
+def _scrypt_work(stored):
+    """n * r of a werkzeug scrypt hash (the memory and time it costs), or None for another method."""
+    parts = stored.split("$", 1)[0].split(":")
+    if parts[0] == "scrypt" and len(parts) == 4 and parts[1].isdigit() and parts[2].isdigit():
+        return int(parts[1]) * int(parts[2])
+    return None
+
+
 def _pbkdf2_iterations(stored):
     method = stored.split("$", 1)[0]
     parts = method.split(":")
@@ -270,6 +278,11 @@ def check_hash_and_check(hash_and_check):
     assert check_password_hash(stored, password), (
         "werkzeug cannot check that stored value against the password: make it with "
         "werkzeug.security.generate_password_hash, not a plain digest such as hashlib.sha256."
+    )
+    work = _scrypt_work(stored)
+    assert work is None or work >= 2 ** 14 * 8, (
+        f"scrypt with the settings {stored.split('$', 1)[0]!r} is fast to guess: keep werkzeug's default method "
+        "(generate_password_hash with no method: scrypt with n=32768, r=8), which is slow on purpose."
     )
     iterations = _pbkdf2_iterations(stored)
     assert iterations is None or iterations >= 100_000, (
@@ -354,7 +367,8 @@ def check_find_user(find_user):
     )
     for asked, what in (("ALICE", "ALICE is not alice"), ("al%", "'al%' is not a user"),
                         ("al_ce", "'al_ce' is al_ce, not alice"), ("a*", "'a*' is not a user"),
-                        ("alice ", "'alice ', with a space at the end, is not alice")):
+                        ("alice ", "'alice ', with a space at the end, is not alice"),
+                        ("lic", "'lic' is only part of alice")):
         got = _username_of(_find(find_user, db, asked), asked)
         assert got == (asked if asked == "al_ce" else None), (
             f"find_user(db, {asked!r}) found {got!r}: names must match exactly, and {what}. "
