@@ -276,3 +276,7 @@ MUTANTS += [
            False, "_external"),
     Mutant("4.3", "Cache-Control written No-Store", enrolment_app(headers='{"Cache-Control": "No-Store"}'), True),
 ]
+MUTANTS += [
+    Mutant("4.3", "the account name squeezed to ASCII", enrolment_app(
+        account='account_name.encode("ascii", "ignore").decode("ascii")'), False, "Zoë"),
+]

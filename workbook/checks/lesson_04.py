@@ -348,11 +348,12 @@ def _check_enrolment_app(create_enrolment_app, secret, account, earlier_secret=N
 @exercise("4.3", "Serve the page from a route", uses=["create_enrolment_app"])
 def check_create_enrolment_app(create_enrolment_app):
     # A secret and an account drawn for this run: the page must show what the app was given. A second call,
-    # with another secret and a name holding a tag, finds an app kept between calls and a name marked safe.
+    # with another secret and a name holding a tag and a letter outside ASCII, finds an app kept between calls, a
+    # name marked safe and a name squeezed to ASCII.
     first = pyotp.random_base32()
     _check_enrolment_app(create_enrolment_app, first, "ana." + secrets.token_hex(3))
     _check_enrolment_app(create_enrolment_app, pyotp.random_base32(),
-                         f"<{ATTACK_TAG}>{secrets.token_hex(3)}</{ATTACK_TAG}>", earlier_secret=first)
+                         f"<{ATTACK_TAG}>Zoë.{secrets.token_hex(3)}</{ATTACK_TAG}>", earlier_secret=first)
 
 
 @hidden_check("4.3")
