@@ -129,3 +129,154 @@ def grouped(secret):
     Mutant("4.3", "the check's account 'ana' kept", enrolment_app(account='"ana"'), False,
            "build the QR code from provisioning_uri(secret, account_name)"),
 ]
+
+# Issue 22, second catalogue (2026-12-06): written from the lesson text
+MUTANTS += [
+    Mutant("4.1", "findall of one to four characters", """
+import re
+def grouped(secret):
+    return " ".join(re.findall(".{1,4}", secret))
+""", True),
+    Mutant("4.1", "zip_longest of four iterators", """
+import itertools
+def grouped(secret):
+    return " ".join("".join(group) for group in itertools.zip_longest(*[iter(secret)] * 4, fillvalue=""))
+""", True),
+    Mutant("4.1", "spaces inserted while walking the growing string", """
+def grouped(secret):
+    spaced = secret
+    for i in range(4, len(secret), 4):
+        spaced = spaced[:i] + " " + spaced[i:]
+    return spaced
+""", False, "cut the secret into slices of four"),
+    Mutant("4.1", "grouped from the end, like thousands", """
+def grouped(secret):
+    groups = []
+    while secret:
+        groups.insert(0, secret[-4:])
+        secret = secret[:-4]
+    return " ".join(groups)
+""", False, "the last group is just shorter"),
+    Mutant("4.1", "textwrap.fill, one group a line", """
+import textwrap
+def grouped(secret):
+    return textwrap.fill(secret, 4)
+""", False, "join them with one space"),
+    Mutant("4.1", "findall of exactly four", """
+import re
+def grouped(secret):
+    return " ".join(re.findall(".{4}", secret))
+""", False, "the last group is just shorter"),
+    Mutant("4.1", "a space in front of every fourth character", """
+def grouped(secret):
+    return "".join((" " if i % 4 == 0 else "") + c for i, c in enumerate(secret))
+""", False, "no space at the start or the end"),
+    Mutant("4.1", "the answer kept per length", """
+_by_length = {}
+
+def grouped(secret):
+    if len(secret) not in _by_length:
+        _by_length[len(secret)] = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return _by_length[len(secret)]
+""", False, "kept from an earlier call"),
+
+    Mutant("4.2", "an h2, single-quoted attributes, the label after the box",
+           template(heading="<h2>Protect {{ account_name }} with 2FA</h2>",
+                    form="<form action='{{ url_for(\"home\") }}' method='post'>",
+                    field="<input autocomplete='one-time-code' inputmode='numeric' name='otp' id='otp'>",
+                    label="<label for='otp'>the code your app shows</label>"), True),
+    Mutant("4.2", "autoescaping switched off around the page",
+           template(heading="{% autoescape false %}<h1>Turn on 2FA for {{ account_name }}</h1>{% endautoescape %}"),
+           False, "never use |safe"),
+    Mutant("4.2", "the account name |safe in the alt text",
+           template(image='<img src="{{ qr_code }}" alt="QR code for {{ account_name|safe }}">'),
+           False, "never use |safe"),
+    Mutant("4.2", "a label for another id", template(label='<label for="code">Six-digit code</label>'),
+           False, "no label tied to it"),
+    Mutant("4.2", "no inputmode",
+           template(field='<input id="otp" name="otp" autocomplete="one-time-code">'), False, "asks for a number pad"),
+    Mutant("4.2", "autocomplete off, to be safe",
+           template(field='<input id="otp" name="otp" inputmode="numeric" autocomplete="off">'),
+           False, "names the autocomplete value"),
+    Mutant("4.2", "the field named code",
+           template(field='<input id="otp" name="code" inputmode="numeric" autocomplete="one-time-code">'),
+           False, 'name="otp"'),
+    Mutant("4.2", "the manual key's spaces taken out", template(key="<code>{{ manual_key|replace(' ', '') }}</code>"),
+           False, "as it was passed in"),
+    Mutant("4.2", "the guide's {{ value }} in the heading", template(heading="<h1>Turn on 2FA for {{ value }}</h1>"),
+           False, "the heading should name it"),
+
+    Mutant("4.3", "no-store set in an after_request hook", """
+def create_enrolment_app(secret, account_name="student"):
+    app = Flask(__name__)
+
+    @app.after_request
+    def no_store(response):
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.route("/")
+    def home():
+        uri = provisioning_uri(secret, account_name)
+        return render_template_string(enrolment_template(), account_name=account_name,
+                                      qr_code=qr_data_uri(uri), manual_key=grouped(secret))
+
+    return app
+""", True),
+    Mutant("4.3", "a new secret drawn in the view", """
+def create_enrolment_app(secret, account_name="student"):
+    app = Flask("enrolment_page")
+
+    @app.get("/")
+    def home():
+        fresh = pyotp.random_base32()
+        page = render_template_string(enrolment_template(), account_name=account_name,
+                                      qr_code=qr_data_uri(provisioning_uri(fresh, account_name)),
+                                      manual_key=grouped(fresh))
+        return page, {"Cache-Control": "no-store"}
+
+    return app
+""", False, "another secret than the one create_enrolment_app was given"),
+    Mutant("4.3", "the QR code of the bare secret", enrolment_app().replace(
+        "qr_data_uri(provisioning_uri(secret, account_name))", "qr_data_uri(secret)"),
+        False, "the QR code must hold the otpauth:// address"),
+    Mutant("4.3", "provisioning_uri's arguments swapped", enrolment_app().replace(
+        "provisioning_uri(secret, account_name)", "provisioning_uri(account_name, secret)"),
+        False, "Check the order of the arguments"),
+    Mutant("4.3", "the account name passed as Markup", "from markupsafe import Markup\n" + enrolment_app(
+        account="Markup(account_name)"), False, "never wrap a value a user typed in Markup"),
+    Mutant("4.3", "one app kept for every call", """
+_apps = []
+
+def create_enrolment_app(secret, account_name="student"):
+    if _apps:
+        return _apps[0]
+    app = Flask("enrolment_page")
+
+    @app.get("/")
+    def home():
+        page = render_template_string(enrolment_template(), account_name=account_name,
+                                      qr_code=qr_data_uri(provisioning_uri(secret, account_name)),
+                                      manual_key=grouped(secret))
+        return page, {"Cache-Control": "no-store"}
+
+    _apps.append(app)
+    return app
+""", False, "an app kept from an earlier call"),
+]
+MUTANTS += [
+    # Free input to a question: two letters to be safe, or the letter in a list.
+    Mutant("4.Q1", "two letters, to be safe", 'answer_4_q1 = "bc"\n', False, "the letter of one option"),
+    Mutant("4.Q1", "the letter in a list", 'answer_4_q1 = ["b"]\n', False, "the letter of one option"),
+]
+MUTANTS += [
+    # More of the second catalogue: a full address from url_for, a header's directive in capitals.
+    Mutant("4.2", "url_for with _external=True",
+           template(form='<form method="post" action="{{ url_for(\'home\', _external=True) }}">'),
+           False, "_external"),
+    Mutant("4.3", "Cache-Control written No-Store", enrolment_app(headers='{"Cache-Control": "No-Store"}'), True),
+]
+MUTANTS += [
+    Mutant("4.3", "the account name squeezed to ASCII", enrolment_app(
+        account='account_name.encode("ascii", "ignore").decode("ascii")'), False, "Zoë"),
+]

@@ -301,3 +301,254 @@ def guess_code(client, candidates):
     return code
 """, False, "return None then"),
 ]
+
+# Issue 22, second catalogue (2026-12-06): written from the lesson text
+MUTANTS += [
+    Mutant("5.1", "the three steps' codes compared in constant time", """
+import hmac
+def code_is_valid(secret, code, now):
+    totp = pyotp.TOTP(secret)
+    return any(hmac.compare_digest(totp.at(now, counter_offset=step), code) for step in (-1, 0, 1))
+""", True),
+    Mutant("5.1", "this step and the one after", """
+def code_is_valid(secret, code, now):
+    totp = pyotp.TOTP(secret)
+    return code in (totp.at(now), totp.at(now + 30))
+""", False, "accept the step before too"),
+    Mutant("5.1", "this step and the one before", """
+def code_is_valid(secret, code, now):
+    totp = pyotp.TOTP(secret)
+    return code in (totp.at(now - 30), totp.at(now))
+""", False, "one step either side"),
+    Mutant("5.1", "one second either side, not one step", """
+def code_is_valid(secret, code, now):
+    totp = pyotp.TOTP(secret)
+    return any(totp.at(now + delta) == code for delta in (-1, 0, 1))
+""", False, "accept the step before too"),
+    Mutant("5.1", "the codes compared as numbers", """
+def code_is_valid(secret, code, now):
+    totp = pyotp.TOTP(secret)
+    return int(code) in {int(totp.at(now + delta)) for delta in (-30, 0, 30)}
+""", False, "without its leading zero"),
+    Mutant("5.1", "the step number passed as the time", """
+def code_is_valid(secret, code, now):
+    return pyotp.TOTP(secret).verify(code, for_time=now // 30, valid_window=1)
+""", False, "a Unix time in seconds"),
+    Mutant("5.1", "the codes kept per secret from the first call", """
+_codes = {}
+
+def code_is_valid(secret, code, now):
+    if secret not in _codes:
+        totp = pyotp.TOTP(secret)
+        _codes[secret] = {totp.at(now + delta) for delta in (-30, 0, 30)}
+    return code in _codes[secret]
+""", False, "kept from an earlier call"),
+
+    Mutant("5.2", "isascii and isdigit, no regular expression", normaliser("""
+if raw is None or len(raw) > 20:
+    return None
+code = raw.replace(" ", "")
+return code if len(code) == 6 and code.isascii() and code.isdigit() else None
+"""), True),
+    Mutant("5.2", "re.search finds six digits anywhere", normaliser("""
+if raw is None or len(raw) > 20:
+    return None
+found = re.search("[0-9]{6}", raw.replace(" ", ""))
+return found[0] if found else None
+"""), False, "match the whole string"),
+    Mutant("5.2", "20 characters refused too", normaliser("""
+if raw is None or len(raw) >= 20:
+    return None
+code = raw.replace(" ", "")
+return code if re.fullmatch("[0-9]{6}", code) else None
+"""), False, "refuse only what is longer than 20"),
+    Mutant("5.2", "NFKC first, so fullwidth digits count", normaliser("""
+import unicodedata
+if raw is None or len(raw) > 20:
+    return None
+code = unicodedata.normalize("NFKC", raw).replace(" ", "")
+return code if re.fullmatch("[0-9]{6}", code) else None
+"""), False, "fullwidth digits"),
+    Mutant("5.2", "the raw value given back, spaces and all", normaliser("""
+if raw is None or len(raw) > 20:
+    return None
+return raw if re.fullmatch("[0-9]{6}", raw.replace(" ", "")) else None
+"""), False, "without its spaces"),
+    Mutant("5.2", "True or False instead of the code", normaliser("""
+if raw is None or len(raw) > 20:
+    return False
+return re.fullmatch("[0-9]{6}", raw.replace(" ", "")) is not None
+"""), False, "return the code as a string"),
+    Mutant("5.2", "int() decides what a number is", normaliser("""
+if raw is None or len(raw) > 20:
+    return None
+code = raw.replace(" ", "")
+try:
+    int(code)
+except ValueError:
+    return None
+return code if len(code) == 6 else None
+"""), False, "allow only the ten ASCII digits"),
+
+    Mutant("5.3", "one expression with a walrus", status_rule("""
+return 400 if (code := normalise_code(raw)) is None else 200 if code_is_valid(secret, code, now) else 401
+"""), True),
+    Mutant("5.3", "verify first, the shape only for the status of a refusal", status_rule("""
+if raw is not None and code_is_valid(secret, raw.replace(" ", ""), now):
+    return 200
+return 400 if normalise_code(raw) is None else 401
+"""), False, "normalise_code must refuse it first"),
+    Mutant("5.3", "the statuses as strings", status_rule("""
+code = normalise_code(raw)
+if code is None:
+    return "400"
+return "200" if code_is_valid(secret, code, now) else "401"
+"""), False, "a number"),
+    Mutant("5.3", "its own verify, with no window", status_rule("""
+code = normalise_code(raw)
+if code is None:
+    return 400
+return 200 if pyotp.TOTP(secret).verify(code, for_time=now) else 401
+"""), False, "Use your code_is_valid"),
+    Mutant("5.3", "the raw value stripped before anything", status_rule("""
+code = normalise_code(raw.strip())
+if code is None:
+    return 400
+return 200 if code_is_valid(secret, code, now) else 401
+"""), False, "None"),
+    Mutant("5.3", "400 and 401 swapped", status_rule("""
+code = normalise_code(raw)
+if code is None:
+    return 401
+return 200 if code_is_valid(secret, code, now) else 400
+"""), False, "401: that code did not prove who you are"),
+
+    Mutant("5.4", "the Poisson approximation", """
+import math
+def chance_within(tries):
+    return -math.expm1(tries * math.log1p(-3 / 1_000_000))
+""", True),
+    Mutant("5.4", "one try too few in the power", """
+def chance_within(tries):
+    return 1 - (1 - 3 / 1_000_000) ** (tries - 1)
+""", False, "zero tries never get in"),
+    Mutant("5.4", "integer division for the miss", """
+def chance_within(tries):
+    return 1 - ((1_000_000 - 3) // 1_000_000) ** tries
+""", False, "`//` rounds it down"),
+    Mutant("5.4", "rounded to three places, as printed", """
+def chance_within(tries):
+    return round(1 - (1 - 3 / 1_000_000) ** tries, 3)
+""", False, "Do not round"),
+    Mutant("5.4", "the chance that every try misses", """
+def chance_within(tries):
+    return (1 - 3 / 1_000_000) ** tries
+""", False, "at least once unless all of them miss"),
+    Mutant("5.4", "the chance of exactly one hit", """
+def chance_within(tries):
+    p = 3 / 1_000_000
+    return tries * p * (1 - p) ** (tries - 1)
+""", False, "then take the opposite"),
+
+    Mutant("5.5", "opens the page again after every refusal of the form itself", """
+def guess_code(client, candidates):
+    client.get("/")
+    for code in candidates:
+        status = client.post("/", data={"otp": code}).status_code
+        if status == 400:
+            client.get("/")
+            status = client.post("/", data={"otp": code}).status_code
+        if status == 200:
+            return code
+    return None
+""", True),
+    Mutant("5.5", "stops at the first 400", """
+def guess_code(client, candidates):
+    client.get("/")
+    for code in candidates:
+        status = client.post("/", data={"otp": code}).status_code
+        if status == 200:
+            return code
+        if status == 400:
+            return None
+    return None
+""", False, "try every code you are given before giving up"),
+    Mutant("5.5", "the code sent as JSON", """
+def guess_code(client, candidates):
+    client.get("/")
+    for code in candidates:
+        if client.post("/", json={"otp": code}).status_code == 200:
+            return code
+    return None
+""", False, "as the form field otp"),
+    Mutant("5.5", "the code sent in the address", """
+def guess_code(client, candidates):
+    client.get("/")
+    for code in candidates:
+        if client.post("/?otp=" + code).status_code == 200:
+            return code
+    return None
+""", False, "as the form field otp"),
+    Mutant("5.5", "True when in", """
+def guess_code(client, candidates):
+    client.get("/")
+    for code in candidates:
+        if client.post("/", data={"otp": code}).status_code == 200:
+            return True
+    return None
+""", False, "Return the code that got a 200"),
+]
+MUTANTS += [
+    # Free input to a question: two letters to be safe, or the option's words instead of its letter.
+    Mutant("5.Q1", "two letters, to be safe", 'answer_5_q1 = "a, c"\n', False, "the letter of one option"),
+    Mutant("5.Q1", "the option's words", 'answer_5_q1 = "right codes near the end of their 30 seconds are refused"\n',
+           False, "the letter of one option"),
+]
+MUTANTS += [
+    # 5.5, more of the second catalogue: a page read for words instead of its status.
+    Mutant("5.5", "in when the page mentions 2FA", """
+def guess_code(client, candidates):
+    client.get("/")
+    for code in candidates:
+        if "2FA" in client.post("/", data={"otp": code}).get_data(as_text=True):
+            return code
+    return None
+""", False, "only a 200 means you are in"),
+    Mutant("5.5", "in when the page does not say the code is wrong", """
+def guess_code(client, candidates):
+    client.get("/")
+    for code in candidates:
+        if "not right" not in client.post("/", data={"otp": code}).get_data(as_text=True):
+            return code
+    return None
+""", False, "only a 200 means you are in"),
+]
+MUTANTS += [
+    # State kept across calls: an answer remembered per code, whatever the time.
+    Mutant("5.1", "the verdict kept per secret and code", """
+_verdicts = {}
+
+def code_is_valid(secret, code, now):
+    if (secret, code) not in _verdicts:
+        _verdicts[secret, code] = pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+    return _verdicts[secret, code]
+""", False, "kept from an earlier call"),
+    Mutant("5.3", "the status kept per typed value", status_rule("""
+global _statuses
+try:
+    _statuses
+except NameError:
+    _statuses = {}
+if raw not in _statuses:
+    code = normalise_code(raw)
+    _statuses[raw] = 400 if code is None else 200 if code_is_valid(secret, code, now) else 401
+return _statuses[raw]
+"""), False, "kept from an earlier call"),
+]
+MUTANTS += [
+    Mutant("5.4", "one minus e to the minus expected hits", """
+import math
+def chance_within(tries):
+    return 1 - math.exp(-3 * tries / 1_000_000)
+""", True),
+]

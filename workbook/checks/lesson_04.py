@@ -18,6 +18,7 @@ SECRET = "HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ"
 GROUPED = "HXDM VJEC JJWS RB3H WIZR 4IFU GFTM XBOZ"
 PREFIX = "/proxy/5004"          # where the app lives when reached through Jupyter's proxy
 ATTACK = "<script>alert(1)</script>"
+ATTACK_TAG = "i"                  # a tag in an account name: shown as text when escaped, a real tag when not
 
 
 # --- 4.1 ------------------------------------------------------------------------------
@@ -47,7 +48,7 @@ def check_grouped(grouped):
         expected = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
         assert got == expected, (
             f"grouped({secret!r}) gave {got!r}, expected {expected!r}: groups of four of the secret you are "
-            "given, whatever its length (not only the examples above)."
+            "given, whatever its length (not only the examples above, nor an answer kept from an earlier call)."
         )
     for_all(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", max_size=48), any_secret)
 
@@ -136,6 +137,10 @@ def check_rendered_page(html, uri, account_name, manual_key):
     assert form.action != "/index.html", (
         'the form posts to "/index.html", like the guide\'s: that is a file name, not a route of this app. '
         "Let Flask write the address of the page's view (the section \"The guide's form posts to a file name\")."
+    )
+    assert not (form.action or "").startswith(("http:", "https:", "//")), (
+        f"the form posts to the full address {form.action!r}: behind a proxy the host and scheme the app sees are "
+        "not the browser's, so leave out _external; url_for('home') alone gives the path, which is all a form needs."
     )
     assert form.action in (None, f"{PREFIX}/"), (
         f"the form posts to {form.action!r}, but behind Jupyter's proxy this page lives at {PREFIX}/: "
@@ -268,8 +273,10 @@ def check_enrolment_template_details(enrolment_template):
 
 # --- 4.3 ------------------------------------------------------------------------------
 
-def _check_enrolment_app(create_enrolment_app, secret, account):
-    """Open / of the app create_enrolment_app(secret, account) makes, and look at what it serves."""
+def _check_enrolment_app(create_enrolment_app, secret, account, earlier_secret=None):
+    """Open / of the app create_enrolment_app(secret, account) makes, and look at what it serves.
+
+    ``earlier_secret``: the secret of an earlier call in the same check, to name an app kept between calls."""
     manual_key = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
     app = create_enrolment_app(secret, account)
     kind = type_name(app)
@@ -290,6 +297,11 @@ def _check_enrolment_app(create_enrolment_app, secret, account):
                 f"url_for({endpoint!r}) found no such view: name the view function home "
                 "(def home():), the name your template's url_for('home') looks for."
             ) from None
+        if "base32" in raised_message(error):
+            raise AssertionError(
+                f"opening / raised {raised_message(error)!r}: something that is not a base32 secret reached pyotp. "
+                "Check the order of the arguments: provisioning_uri(secret, account_name)."
+            ) from None
         if raised(error, "TypeError"):
             raise AssertionError(
                 f"opening / raised TypeError ({raised_message(error)}): the view must return the page, then a "
@@ -301,13 +313,24 @@ def _check_enrolment_app(create_enrolment_app, secret, account):
     try:
         scanned = Phone().scan(data)
     except (PhoneError, qr.QRDecodeError) as error:
-        raise AssertionError(f"the phone could not scan the page: {error}") from None
+        hint = ("" if "otpauth://" not in str(error) else
+                ": the QR code must hold the otpauth:// address that provisioning_uri(secret, account_name) makes, "
+                "drawn by qr_data_uri")
+        raise AssertionError(f"the phone could not scan the page: {error}{hint}") from None
+    assert earlier_secret is None or scanned.secret != earlier_secret, (
+        "the app shows the secret of an earlier call to create_enrolment_app: an app kept from an earlier call. "
+        "Make a new app on every call, for the secret you are given."
+    )
     assert scanned.secret == secret, (
         "the QR code holds another secret than the one create_enrolment_app was given."
     )
     assert scanned.issuer == ISSUER and scanned.name == account, (
         f"the phone shows {scanned.issuer!r} ({scanned.name!r}); expected {ISSUER!r} ({account!r}): "
         "build the QR code from provisioning_uri(secret, account_name)."
+    )
+    assert "<" not in account or account.encode() not in data, (
+        "the account name reached the page as HTML (a name with a tag in it became a real tag): never wrap a value "
+        "a user typed in Markup, or mark it |safe; pass the plain string and let Jinja escape it."
     )
     page = pages.parse(data)
     assert manual_key in page.text, "the page should show the secret in groups of four: pass manual_key=grouped(secret)."
@@ -316,7 +339,7 @@ def _check_enrolment_app(create_enrolment_app, secret, account):
     assert form is not None and form.method == "post", "the page should hold your template's POST form with an otp field."
     assert form.action in (None, "/"), f"the form posts to {form.action!r}: use url_for('home'), and call the view home."
     cache = plain_result(response.headers.get("Cache-Control", ""), "the response's headers")
-    assert "no-store" in str(cache), (
+    assert "no-store" in str(cache).lower(), (
         "this page shows a secret, so no browser or proxy may keep a copy: answer with the header "
         "Cache-Control: no-store (a view may return the page, then a dict of headers)."
     )
@@ -324,8 +347,13 @@ def _check_enrolment_app(create_enrolment_app, secret, account):
 
 @exercise("4.3", "Serve the page from a route", uses=["create_enrolment_app"])
 def check_create_enrolment_app(create_enrolment_app):
-    # A secret and an account drawn for this run: the page must show what the app was given.
-    _check_enrolment_app(create_enrolment_app, pyotp.random_base32(), "ana." + secrets.token_hex(3))
+    # A secret and an account drawn for this run: the page must show what the app was given. A second call,
+    # with another secret and a name holding a tag and a letter outside ASCII, finds an app kept between calls, a
+    # name marked safe and a name squeezed to ASCII.
+    first = pyotp.random_base32()
+    _check_enrolment_app(create_enrolment_app, first, "ana." + secrets.token_hex(3))
+    _check_enrolment_app(create_enrolment_app, pyotp.random_base32(),
+                         f"<{ATTACK_TAG}>Zoë.{secrets.token_hex(3)}</{ATTACK_TAG}>", earlier_secret=first)
 
 
 @hidden_check("4.3")

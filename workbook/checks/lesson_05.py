@@ -43,16 +43,25 @@ FULLWIDTH, ARABIC_INDIC = 0xFF10, 0x0660
 @exercise("5.1", "Accept codes one step either side", uses=["code_is_valid"])
 def check_code_is_valid(code_is_valid):
     got = code_is_valid(SECRET, code_at(0), NOW)
+    if got is not True and code_is_valid(SECRET, TOTP.at(NOW // 30), NOW) is True:
+        raise AssertionError(
+            f"the code of the step at `now` gave {got!r}, and the code of the time now // 30 passed: `now` is a "
+            "Unix time in seconds, to pass on as it is; pyotp works out the 30-second step from it itself."
+        )
     assert got is True, (
         f"the code of the step at `now` gave {got!r}, expected True: check it at the time you are given, "
         "never at the real clock, and accept one step either side (pyotp's verify documents both; the "
         "lesson's section \"Clock drift and valid_window\")."
     )
     old = 1_000_000_000
-    assert code_is_valid(SECRET, code_at(0, old), old) is True, (
-        "a code made at the time `now` (here a day in 2001) was refused: check it at the `now` you are given, "
-        "never at the real clock, so tests and the app's CLOCK decide the time."
-    )
+    if code_is_valid(SECRET, code_at(0, old), old) is not True:
+        raise AssertionError(
+            "a code made at the time `now` (here a day in 2001) was refused: check it at the `now` you are given, "
+            + ("never at the real clock, so tests and the app's CLOCK decide the time."
+               if code_is_valid(SECRET, TOTP.now(), old) is True else
+               "each call: the codes of an earlier call (kept from an earlier call, in a cache or a global) are not "
+               "this call's.")
+        )
     assert code_is_valid(SECRET, code_at(-2), NOW) is True, (
         "the phone showed this code 2 seconds ago, just before the 30-second boundary, and it was refused: "
         "accept the step before too (pyotp's verify has a parameter for that window)."
@@ -67,6 +76,17 @@ def check_code_is_valid(code_is_valid):
             f"a code {what} was accepted: the window is too wide. One step either side, no more."
         )
     assert code_is_valid(SECRET, wrong_code(), NOW) is False, "a wrong code was accepted."
+    when = NOW
+    while not code_at(0, when).startswith("0"):
+        when += 30
+    assert code_is_valid(SECRET, code_at(0, when)[1:], when) is False, (
+        f"{code_at(0, when)[1:]!r}, the right code {code_at(0, when)!r} without its leading zero, was accepted: a "
+        "code is six digits, compared as a string, never as a number."
+    )
+    assert code_is_valid(SECRET, code_at(0), NOW + 120) is False, (
+        "the code of `now`, checked again two minutes later, was accepted: it is four steps old by then. Is an "
+        "answer kept from an earlier call? Work it out from this call's secret, code and time every time."
+    )
 
 
     from hypothesis import strategies as st
@@ -105,10 +125,10 @@ BAD = {
     None: "a missing field (None)",
     "": "an empty field",
     "12345": "five digits",
-    "1234567": "seven digits",
+    "1234567": "seven digits (match the whole string, not six digits found somewhere in it)",
     "abcdef": "letters",
     "12345a": "five digits and a letter",
-    "-12345": "a minus sign",
+    "-12345": "a minus sign (int() reads it as a number: allow only the ten ASCII digits)",
     to_digits("123456", FULLWIDTH): "fullwidth digits '１２３４５６' (str.isdigit() and \\d accept them: allow only "
                                     "the ten ASCII digits)",
     to_digits("123456", ARABIC_INDIC): "Arabic-Indic digits '١٢٣٤٥٦' (str.isdigit() and \\d accept them: allow only "
@@ -132,7 +152,9 @@ def check_normalise_code(normalise_code):
             f"normalise_code(None) raised {raised_kind(error)}: a missing field arrives as None "
             "(request.form.get('otp')), so return None for it before anything else."
         ) from None
-    assert missing is None, f"normalise_code(None) gave {missing!r}, expected None."
+    assert missing is None, f"normalise_code(None) gave {missing!r}, expected None" + (
+        ": return None for a malformed code, and return the code as a string (not True) for a well-formed one."
+        if type(missing) is bool else ".")
     for raw, expected in GOOD.items():
         got = normalise_code(raw)
         assert got is not None, (
@@ -148,6 +170,7 @@ def check_normalise_code(normalise_code):
         assert got == expected, (
             f"normalise_code({raw!r}) gave {got!r}, expected {expected!r}"
             + (": keep it a string, or the leading 0 is lost." if raw == "012345" else
+               ": give back the six digits without its spaces." if got.replace(" ", "") == expected else
                ": remove the ordinary spaces before checking.")
         )
     for raw, what in BAD.items():
@@ -203,7 +226,8 @@ def check_status_for(status_for):
         (right, 200, "the right code"),
         (f"{right[:3]} {right[3:]}", 200, "the right code typed as the app shows it, '123 456' (check the "
          "code normalise_code gives back, not the raw value)"),
-        (code_at(-2), 200, "the code of the step that ended 2 seconds ago"),
+        (code_at(-2), 200, "the code of the step that ended 2 seconds ago (one step either side: Use your "
+                           "code_is_valid from Exercise 5.1)"),
         (wrong_code(), 401, "a wrong but well-formed code (401: that code did not prove who you are)"),
         (code_at(60), 401, "a code two steps ahead"),
         (None, 400, "a missing field (400: the request itself is malformed)"),
@@ -230,11 +254,18 @@ def check_status_for(status_for):
                 "at the real clock, not at `now`. Either your code_is_valid ignores its `now` (does "
                 "check(\"5.1\", code_is_valid) pass?), or status_for does not hand its `now` on to it."
             )
+        assert type(got) is not str, (
+            f"{what}: you answered {got!r}, a string: return the status as a number ({expected}, not '{expected}').")
         assert got == expected, f"{what}: you answered {got!r}, expected {expected}."
     assert status_for(SECRET, code_at(0, 1_000_000_000), 1_000_000_000) == 200, (
         "a code made at the time `now` (a day in 2001) got no 200: the code was checked at another time. Either "
         "your code_is_valid ignores its `now` (does check(\"5.1\", code_is_valid) pass?), or status_for does not "
         "hand its `now` on to it."
+    )
+    assert status_for(SECRET, code_at(0), NOW + 120) == 401, (
+        "the right code of `now`, sent again two minutes later, did not get 401: it is four steps old by then. Is "
+        "an answer kept from an earlier call, in status_for or in your code_is_valid? Work the status out from this "
+        "call's values every time."
     )
 
 
@@ -276,13 +307,19 @@ def _chance(tries):
 @exercise("5.4", "The odds of a blind guesser", uses=["chance_within"])
 def check_chance_within(chance_within):
     from hypothesis import strategies as st
-    assert chance_within(0) == 0, f"no guess at all gave {chance_within(0)!r}: zero tries never get in (0)."
+    none = chance_within(0)
+    assert none == 0, f"no guess at all gave {none!r}: zero tries never get in (0)." + (
+        " You returned the chance that every try misses: the guesser gets in at least once unless all of them "
+        "miss." if none == 1 and math.isclose(chance_within(1), 1 - 3 / CODES, rel_tol=1e-9) else "")
     one = plain_result(chance_within(1), "chance_within(1)")
-    assert math.isclose(one, 3 / CODES, rel_tol=1e-9), (
+    assert math.isclose(one, 3 / CODES, rel_tol=1e-5), (
         f"one guess gave {one!r}. With valid_window=1 three codes are right at any moment (this step's and one "
         "either side), out of 1,000,000 six-digit codes."
         + (" You counted one right code only." if math.isclose(one, 1 / CODES, rel_tol=1e-9) else "")
         + (" A chance is a number from 0 to 1, not a percentage." if math.isclose(one, 3e-4, rel_tol=1e-9) else "")
+        + (" The chance that one try misses came out as 0: `//` rounds it down; divide with /." if one == 1 else "")
+        + (" Do not round the chance: 3 in a million rounds to 0." if any(
+            one == round(3 / CODES, places) for places in range(6)) else "")
     )
     many = plain_result(chance_within(CODES), "chance_within(1_000_000)")
     assert 0 <= many <= 1, (
@@ -292,7 +329,7 @@ def check_chance_within(chance_within):
 
     def agrees(tries):
         got, expected = plain_result(chance_within(tries), f"chance_within({tries})"), _chance(tries)
-        assert math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-12), (
+        assert math.isclose(got, expected, rel_tol=1e-5, abs_tol=1e-12), (
             f"{tries} tries gave {got!r}, expected {expected:.6g}. Work out the chance that every one of the "
             "tries misses, then take the opposite: the guesser gets in unless all of them miss."
             + (" Adding up the chances of hitting counts the runs where two guesses hit twice."
@@ -383,6 +420,12 @@ def check_guess_code(guess_code):
     assert not all(status == 400 for _, status in posts), (
         "every answer was 400: open the page first (a GET of '/'), as a browser would, "
         "so the session holds a QR code to check codes against; only a 200 means you are in.")
+    answered = dict(posts)
+    if got != target and got in answered and answered[got] != 200:
+        raise AssertionError(
+            f"your guesser returned {got!r}, which the app answered with a {answered[got]}, not a 200: only a 200 "
+            "means you are in (a 401 is a wrong code, a 400 a malformed request: the table under \"Answers that "
+            "help\"). Decide by the status, not by words on the page.")
     assert target in sent, (
         f"your guesser sent {len(posts)} of the {bounded} codes and never the right one at position {at + 1}: "
         "send every code, in order, until the app lets you in: stage 5 never stops a guesser.")
@@ -401,6 +444,7 @@ def check_guess_code(guess_code):
     nothing = _wrong_codes(rng, right, 30)
     got = plain_result(guess_code(app.test_client(), list(nothing)), "guess_code(client, codes)")
     posts = _posts(app)
+    sent = [otp for otp, _ in posts]
     stopped_at = next((status for otp, status in posts[-1:] if otp == got), None)
     if got is not None and stopped_at is not None and len(posts) < len(nothing):
         raise AssertionError(
@@ -408,8 +452,9 @@ def check_guess_code(guess_code):
             "means you are in. Here the server restarted part-way, so its later answers were 400s (look at the "
             "table under \"Answers that help\" for what each status means).")
     assert got is None, f"none of 30 wrong codes gets in, and your guesser returned {got!r}: return None then."
-    assert len(posts) == len(nothing), (
-        f"30 wrong codes, and your guesser sent {len(posts)}: try every code you are given before giving up.")
+    assert set(nothing) <= set(sent), (
+        f"30 wrong codes, and your guesser sent {len(set(sent) & set(nothing))} of them: try every code you are "
+        "given before giving up.")
 
 
 # --- questions ----------------------------------------------------------------------

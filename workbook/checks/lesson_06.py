@@ -238,6 +238,14 @@ class EqualToEverything(str):
         return str(self).encode(*args, **kwargs)
 
 
+def _scrypt_work(stored):
+    """n * r of a werkzeug scrypt hash (the memory and time it costs), or None for another method."""
+    parts = stored.split("$", 1)[0].split(":")
+    if parts[0] == "scrypt" and len(parts) == 4 and parts[1].isdigit() and parts[2].isdigit():
+        return int(parts[1]) * int(parts[2])
+    return None
+
+
 def _pbkdf2_iterations(stored):
     method = stored.split("$", 1)[0]
     parts = method.split(":")
@@ -251,6 +259,9 @@ def _hash_and_check(hash_and_check, password, attempt):
     assert type(result) is tuple and len(result) == 2, (
         f"return a pair (stored_hash, matches), not {result!r}."
     )
+    assert not (type(result[0]) is bool and type(result[1]) is str), (
+        "you returned (matches, stored): return the pair in the order (stored, matches)."
+    )
     return result
 
 
@@ -260,9 +271,18 @@ def check_hash_and_check(hash_and_check):
     stored, matches = _hash_and_check(hash_and_check, password, password)
     assert type(stored) is str, f"the stored hash should be a str, not {type_name(stored)}."
     assert password not in stored, "the stored value still contains the password: store what generate_password_hash makes of it."
+    assert check_password_hash(stored, password) or stored.split(":", 1)[0] not in ("scrypt", "pbkdf2"), (
+        "the stored value is a werkzeug hash, but not of this password: hash the password exactly as it was "
+        "typed, with nothing changed (no lower(), strip() or other tidying), or a different password gets in."
+    )
     assert check_password_hash(stored, password), (
         "werkzeug cannot check that stored value against the password: make it with "
         "werkzeug.security.generate_password_hash, not a plain digest such as hashlib.sha256."
+    )
+    work = _scrypt_work(stored)
+    assert work is None or work >= 2 ** 14 * 8, (
+        f"scrypt with the settings {stored.split('$', 1)[0]!r} is fast to guess: keep werkzeug's default method "
+        "(generate_password_hash with no method: scrypt with n=32768, r=8), which is slow on purpose."
     )
     iterations = _pbkdf2_iterations(stored)
     assert iterations is None or iterations >= 100_000, (
@@ -308,6 +328,11 @@ def _find(find_user, db, username):
         return find_user(db, username)
     except Exception as error:
         if raised(error, "ProgrammingError"):
+            if "closed" in raised_message(error):
+                raise AssertionError(
+                    f"find_user(db, {username!r}) raised ProgrammingError ({raised_message(error)}): find_user closed "
+                    "the connection it was given, which the caller still needs: leave it open."
+                ) from None
             if "bindings" in raised_message(error):
                 raise AssertionError(
                     f"find_user(db, {username!r}) raised ProgrammingError ({raised_message(error)}): the parameters "
@@ -331,7 +356,9 @@ def check_find_user(find_user):
     assert _username_of(_find(find_user, db, "bob"), "bob") == "bob", "find_user(db, 'bob') should return bob's row."
     assert _find(find_user, db, "nobody") is None, "for a name that is not in the table, return None (.fetchone() does)."
     found = _find(find_user, db, "o'neil")
-    assert _username_of(found, "o'neil") == "o'neil", "find_user(db, \"o'neil\") should return that user's row."
+    assert _username_of(found, "o'neil") == "o'neil", (
+        "find_user(db, \"o'neil\") should return that user's row: look the name up exactly as given (a parameter "
+        "needs no cleaning, and a real name may hold a quote).")
     injected = _find(find_user, db, "nobody' OR '1'='1")
     assert injected is None, (
         "the name  nobody' OR '1'='1  found a user: your query was rewritten by the input (SQL injection). "
@@ -339,11 +366,14 @@ def check_find_user(find_user):
         "\"Parameterised queries\")."
     )
     for asked, what in (("ALICE", "ALICE is not alice"), ("al%", "'al%' is not a user"),
-                        ("al_ce", "'al_ce' is al_ce, not alice")):
+                        ("al_ce", "'al_ce' is al_ce, not alice"), ("a*", "'a*' is not a user"),
+                        ("alice ", "'alice ', with a space at the end, is not alice"),
+                        ("lic", "'lic' is only part of alice")):
         got = _username_of(_find(find_user, db, asked), asked)
         assert got == (asked if asked == "al_ce" else None), (
             f"find_user(db, {asked!r}) found {got!r}: names must match exactly, and {what}. "
-            "Compare for equality, not LIKE (which ignores case and reads % and _ as wildcards) or COLLATE NOCASE."
+            "Compare for equality, not LIKE (which ignores case and reads % and _ as wildcards), GLOB or COLLATE "
+            "NOCASE, and look up the name as given, not a tidied copy of it."
         )
 
 
@@ -441,6 +471,11 @@ def _next_page(next_page_after_password, row):
     try:
         return plain_result(next_page_after_password(row), "next_page_after_password(user_row)")
     except Exception as error:
+        if raised(error, "RuntimeError"):
+            raise AssertionError(
+                f"your code raised RuntimeError ({raised_message(error).splitlines()[0]}): return the path as a "
+                "string, '/enable-2fa' or '/verify-2fa'; this function is called with a row only, outside a request."
+            ) from None
         if raised(error, "AttributeError"):
             raise AssertionError(
                 f"your code raised AttributeError ({raised_message(error)}): a sqlite3.Row has no .get() or "
@@ -462,10 +497,15 @@ def check_next_page_after_password(next_page_after_password):
         f"a user without 2FA (totp_secret is NULL) should go to '/enable-2fa', not {new_user!r}."
     )
     enrolled = _next_page(next_page_after_password, _row(totp_secret=secret))
+    halfway = _next_page(next_page_after_password, _row(pending_secret=secret))
+    assert not (enrolled == "/enable-2fa" and halfway == "/verify-2fa"), (
+        "a user with a totp_secret went to '/enable-2fa', and one with only a pending_secret to '/verify-2fa': "
+        "your answer reads the wrong column. Look at totp_secret, not pending_secret, and read it by name "
+        "(user_row['totp_secret'])."
+    )
     assert enrolled == "/verify-2fa", (
         f"a user with a totp_secret should go to '/verify-2fa' (code only, no QR), not {enrolled!r}."
     )
-    halfway = _next_page(next_page_after_password, _row(pending_secret=secret))
     assert halfway == "/enable-2fa", (
         f"a user who saw the QR code but never confirmed a code has no totp_secret yet: "
         f"send them to '/enable-2fa', not {halfway!r}. Look at totp_secret, not pending_secret."
@@ -491,6 +531,9 @@ def check_next_page_with_plain_dicts(next_page_after_password):
 
 
 # --- 6.5 -----------------------------------------------------------------
+
+PREFIX = "/proxy/5006"          # where the guarded app lives when reached through Jupyter's proxy
+
 
 def guarded_app(login_required):
     """A Flask app whose /dashboard and /notes/<int:note_id> are guarded by ``login_required`` (the student's)."""
@@ -524,6 +567,12 @@ def _guarded_app(login_required):
     try:
         return _lesson().guarded_app(login_required)
     except Exception as error:
+        if raised(error, "RuntimeError") and "context" in raised_message(error):
+            raise AssertionError(
+                "your decorator read the session when it was applied to the view, outside any request "
+                f"({raised_message(error).splitlines()[0]}): read it inside the function it returns, which runs on "
+                "every request."
+            ) from None
         if not raised(error, "AssertionError"):
             raise
         raise AssertionError(
@@ -540,13 +589,22 @@ def _goes_to_login(response, what):
         f"{what}: got status {status}; send the visitor on to the login page instead of the page (a redirect, "
         "as in the lesson's login view)."
     )
-    assert str(location).rstrip("/").endswith("login"), f"{what}: redirected to {location!r}, not to the login page."
+    assert status not in (301, 308), (
+        f"{what}: a permanent redirect ({status}) is remembered by the browser, so once logged in the page would "
+        "still send you to the login page: use redirect()'s default, a temporary one."
+    )
+    path = str(location).split("?", 1)[0]
+    assert path.rstrip("/").endswith("login"), f"{what}: redirected to {location!r}, not to the login page."
+    assert path.endswith(f"{PREFIX}/login"), (
+        f"{what}: redirected to {location!r}, but this app is served under {PREFIX}/ (as behind Jupyter's proxy), "
+        f"where the login page is {PREFIX}/login: let url_for write the address of the view named login."
+    )
 
 
 def _visit(client, path, what):
-    """GET ``path``, turning a crash inside the decorator into a hint."""
+    """GET ``path`` of the app served under PREFIX, turning a crash inside the decorator into a hint."""
     try:
-        return client.get(path)
+        return client.get(path, base_url=f"http://localhost{PREFIX}/")
     except Exception as error:
         if raised(error, "KeyError"):
             raise AssertionError(
@@ -585,7 +643,8 @@ def check_login_required(login_required):
     response = _visit(client, "/dashboard", "logged in")
     assert response.status_code == 200, (
         f"with user_id in the session (both factors passed) the page should open, got {response.status_code}: "
-        "the guard must let the request through to the view, and give back the view's own answer."
+        "the guard must let the request through to the view, and give back the view's own answer. It reads the "
+        "session on every request, keeping nothing from an earlier one."
     )
     assert _page(response) == f"dashboard of user {user_id}", "return exactly what the guarded view returns."
     response = _visit(client, f"/notes/{note_id}", "a guarded page with a URL argument, logged in")
