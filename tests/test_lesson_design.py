@@ -807,7 +807,7 @@ def test_every_security_lesson_is_a_designed_lesson_with_a_reason():
 # --- the stated times -----------------------------------------------------------------------
 
 # Issue 22: "every lesson's stated time from a timed walk, not a guess".
-HOW = r"(a tester's timed walk, \d{4}-\d\d-\d\d: \d+-\d+)"
+HOW = r"((?:a tester's timed walk|testers' timed walks of every part), \d{4}-\d\d-\d\d: \d+-\d+)"
 FIRST_CELL_TIME = re.compile(r"^About (\d+) minutes\b[^\n]*\(" + HOW, re.M)
 README_TIME = re.compile(r"^\| (\d\d) · [^|]+\| (\d+) min \| " + HOW, re.M)
 
