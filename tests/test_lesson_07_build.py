@@ -123,6 +123,8 @@ TOTP_SECRET = '''    stored = user["totp_secret"]
         return None
 '''
 STORE_SECRET = "secrets_at_rest.store_secret(InTransaction(db), user_id, secret, secrets_at_rest.keys())"
+# Step 11: the keys your functions get are bytes, as Fernet.generate_key() made them in Exercise 7.10 (stage 7's are text).
+YOUR_KEYS = 'app.extensions["totp_keys"] = [key.encode("ascii") for key in keys]'
 YOUR_EVENT = ('event = security_event(kind, {**request.form.to_dict(), "username": user["username"]}, now) '
               'if detail == MESSAGES.get(kind) else {"kind": kind, "detail": detail, "time": now}')
 # Step 6: stage 7's body of csrf_error, which the student deletes, and a body written from the step's description.
@@ -238,8 +240,12 @@ def follow_the_steps(app, answers=None, through_part=10):
 
 def keys():
     return current_app.extensions["totp_keys"]''')
-    edit(app / "secrets_at_rest.py", "def init_app(app, keys):\n",
-         'def init_app(app, keys):\n    app.extensions["totp_keys"] = keys\n')
+    imports = [line for line in answers["7.10"].splitlines() if line.startswith(("import ", "from "))
+               and not line.startswith("from cryptography.fernet import ")]
+    if imports:  # the cell's own imports, at the top of the module beside its own
+        edit(app / "secrets_at_rest.py", "from cryptography.fernet import ",
+             "\n".join(imports) + "\nfrom cryptography.fernet import ")
+    edit(app / "secrets_at_rest.py", "def init_app(app, keys):\n", f"def init_app(app, keys):\n    {YOUR_KEYS}\n")
     replace_body(app / "user_management.py", "totp_secret", TOTP_SECRET)
     edit(app / "user_management.py", "from db import get_db, transaction\n",
          "from db import InTransaction, get_db, transaction\n")
@@ -326,7 +332,7 @@ def test_the_build_section_names_every_step_this_test_takes():
             'session_user(db, row["id_hash"], now, idle_seconds, max_seconds)', 'end_all_sessions(get_db(), g.user["id"])',
             "InTransaction", "make_recovery_codes(InTransaction(db), user_id)", "new_recovery_codes(), ",
             "use_recovery_code(get_db(), user_id, code)", "reauth_failures",
-            "count_disable_failure(get_db(), session_key(token), allowed)", 'app.extensions["totp_keys"] = keys',
+            "count_disable_failure(get_db(), session_key(token), allowed)", YOUR_KEYS, "beside its own",
             "csrf_error", "CSRFProtect(app)", "@app.errorhandler(CSRFError)", "templates/error.html",
             "test_post_without_csrf_token_is_a_400_and_changes_nothing", "Exercise 7.A2",
             "secrets_at_rest.load_secret(get_db(), user[\"id\"], secrets_at_rest.keys())", STORE_SECRET]:
