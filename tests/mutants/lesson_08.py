@@ -382,6 +382,17 @@ def read_client_data(credential):
         SEEN[credential["id"]] = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
     return SEEN[credential["id"]]
 """, False, "clientDataJSON"),
+    Mutant("8.2", "only the origin", """
+def read_client_data(credential):
+    text = credential["response"]["clientDataJSON"]
+    return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))["origin"]
+""", False, "a dict"),
+    Mutant("8.2", "the three fields the lesson names, the rest dropped", """
+def read_client_data(credential):
+    text = credential["response"]["clientDataJSON"]
+    data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    return {name: data[name] for name in ("type", "challenge", "origin")}
+""", False, "this should give"),
     Mutant("8.2", "the padding stripped, not added", """
 def read_client_data(credential):
     return json.loads(base64.urlsafe_b64decode(credential["response"]["clientDataJSON"].rstrip("=")))
