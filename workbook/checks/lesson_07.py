@@ -1468,7 +1468,7 @@ class SqlLog:
 def _values_kept_out_of_the_sql(log, values):
     """Refuse SQL text that holds one of ``values`` itself (an id, a hash): built with an f-string or +."""
     for text in plain(log.texts()):
-        for value in values:
+        for value in (value for value in values if len(str(value)) >= 4):  # ids of 4 digits or more: "LIMIT 10" is no value
             if re.search(rf"(?<![\w-]){re.escape(str(value))}(?![\w-])", text):
                 raise AssertionError(
                     f"your SQL text holds the value {str(value)[:24]!r} itself: {text[:120]!r}. Build no SQL from "
@@ -1519,7 +1519,7 @@ def _random_enough(codes):
 
 @exercise("7.7", "Make ten recovery codes", uses=["make_recovery_codes"])
 def check_make_recovery_codes(make_recovery_codes):
-    alice, bob = DRAW.sample(range(1, 10 ** 6), 2)
+    alice, bob = DRAW.sample(range(1000, 10 ** 6), 2)
     with _temporary_folder() as folder:
         path = os.path.join(folder, "codes.sqlite")
         db, other_worker = _lesson().codes_db(path, [(alice, "alice"), (bob, "bob")]), _sqlite().connect(path)
@@ -1599,7 +1599,7 @@ def check_make_recovery_codes_drawn_users(make_recovery_codes):
 
 def _recovery_fixture(path):
     """(alice, bob, alice's three codes, bob's code, the db holding their hashes): ids and codes drawn per run."""
-    alice, bob = DRAW.sample(range(1, 10 ** 6), 2)
+    alice, bob = DRAW.sample(range(1000, 10 ** 6), 2)
     alice_codes, bob_code = [_drawn_code() for _ in range(3)], _drawn_code()
     stored = [(alice, sha256_hex(code)) for code in alice_codes] + [(bob, sha256_hex(bob_code))]
     return alice, bob, alice_codes, bob_code, _lesson().filled_codes_db(path, stored)
