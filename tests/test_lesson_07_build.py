@@ -123,6 +123,8 @@ TOTP_SECRET = '''    stored = user["totp_secret"]
         return None
 '''
 STORE_SECRET = "secrets_at_rest.store_secret(InTransaction(db), user_id, secret, secrets_at_rest.keys())"
+# Step 11: the keys your functions get are bytes, as Fernet.generate_key() made them in Exercise 7.10 (stage 7's are text).
+YOUR_KEYS = 'app.extensions["totp_keys"] = [key.encode("ascii") for key in keys]'
 YOUR_EVENT = ('event = security_event(kind, {**request.form.to_dict(), "username": user["username"]}, now) '
               'if detail == MESSAGES.get(kind) else {"kind": kind, "detail": detail, "time": now}')
 # Step 6: stage 7's body of csrf_error, which the student deletes, and a body written from the step's description.
@@ -238,8 +240,12 @@ def follow_the_steps(app, answers=None, through_part=10):
 
 def keys():
     return current_app.extensions["totp_keys"]''')
-    edit(app / "secrets_at_rest.py", "def init_app(app, keys):\n",
-         'def init_app(app, keys):\n    app.extensions["totp_keys"] = keys\n')
+    imports = [line for line in answers["7.10"].splitlines() if line.startswith(("import ", "from "))
+               and not line.startswith("from cryptography.fernet import ")]
+    if imports:  # the cell's own imports, at the top of the module beside its own
+        edit(app / "secrets_at_rest.py", "from cryptography.fernet import ",
+             "\n".join(imports) + "\nfrom cryptography.fernet import ")
+    edit(app / "secrets_at_rest.py", "def init_app(app, keys):\n", f"def init_app(app, keys):\n    {YOUR_KEYS}\n")
     replace_body(app / "user_management.py", "totp_secret", TOTP_SECRET)
     edit(app / "user_management.py", "from db import get_db, transaction\n",
          "from db import InTransaction, get_db, transaction\n")
@@ -326,7 +332,7 @@ def test_the_build_section_names_every_step_this_test_takes():
             'session_user(db, row["id_hash"], now, idle_seconds, max_seconds)', 'end_all_sessions(get_db(), g.user["id"])',
             "InTransaction", "make_recovery_codes(InTransaction(db), user_id)", "new_recovery_codes(), ",
             "use_recovery_code(get_db(), user_id, code)", "reauth_failures",
-            "count_disable_failure(get_db(), session_key(token), allowed)", 'app.extensions["totp_keys"] = keys',
+            "count_disable_failure(get_db(), session_key(token), allowed)", YOUR_KEYS, "beside its own",
             "csrf_error", "CSRFProtect(app)", "@app.errorhandler(CSRFError)", "templates/error.html",
             "test_post_without_csrf_token_is_a_400_and_changes_nothing", "Exercise 7.A2",
             "secrets_at_rest.load_secret(get_db(), user[\"id\"], secrets_at_rest.keys())", STORE_SECRET]:
@@ -428,6 +434,22 @@ def event_mutant(name):
 #   in a process of the student's that no test can pause between two statements.
 # - 7.11 "a detail of its own making" ("code failed"): the stage tests can ask that an event name what
 #   happened (test_every_security_event_goes_to_notify), not for the exercise's wording.
+# Of the second catalogue (2026-12-06), these, which their exercises' checks refuse:
+# - 7.7 "drawn with random": random.choice's codes look as random as secrets' to any test of the app (the check
+#   seeds `random` and sees them come out twice). 7.7, 7.8 and 7.9 "the SQL built with an f-string" (or "put into
+#   the SQL text"): the values are integers and hex hashes, which make working SQL (the checks read the SQL text).
+# - 7.9 "read, compare, then write" (one request at a time, as above), "counted in a Python dict" (one app
+#   process holds the dict as long as its sessions live), "a session that is not there may go ahead" (the app
+#   finds the session before it counts a try).
+# - 7.10 "bytes handed back" (pyotp takes a secret as bytes too), "a token no key opens read as a plain secret"
+#   (the login fails either way), "every user's secret overwritten" (no stage test logs the first user in again
+#   after a second one enrols), "MultiFernet handed the keys themselves" (it raises in the student's own code
+#   on the first secret stored; the check names it).
+# - 7.11 "the time of the call, not now", "the time rounded to the minute", "one event per kind, made once": no
+#   stage test compares an event's time with the app's clock.
+# - 7.7 "one code drawn, ten copies of it" and "url-safe token cut to 24 characters" fail the recovery tests with
+#   the app's own error (the table refuses a second row; the app's code format refuses the code): the check
+#   names both.
 WRONG_ANSWERS = {
     "7.1 replays a code": ("7.1", mutant(lesson_07, "7.1", "<= lets the same step in again"), "a_code_works_once"),
     "7.1 every user's step": ("7.1", mutant(lesson_07, "7.1", "every user's row"), "a_code_works_once"),
@@ -470,6 +492,25 @@ WRONG_ANSWERS = {
     "7.10 base64": ("7.10", mutant(throttle_and_secrets, "7.10", "base64 for encryption"), "no_totp_secret"),
     "7.10 first key only": ("7.10", mutant(throttle_and_secrets, "7.10", "one Fernet: the first key only"),
                             "every_key_decrypts"),
+    # Issue 22, second catalogue (2026-12-06): wrong answers written from the lesson text, where the app can tell.
+    "7.7 the same codes each time": ("7.7", mutant(lesson_07, "7.7", "the codes drawn once, when the cell runs"),
+                                     "recovery_codes_come_with_a_new_phone"),
+    "7.8 never deleted": ("7.8", mutant(lesson_07, "7.8", "looked up, never deleted"), "a_recovery_code_logs_in_once"),
+    "7.8 used codes in a Python set": ("7.8", mutant(lesson_07, "7.8", "used codes remembered in a Python set"),
+                                       "a_recovery_code_logs_in_once"),
+    "7.8 any user's code": ("7.8", mutant(lesson_07, "7.8", "any user's code"), "another_users_recovery_code_does_not_work"),
+    "7.9 one try too many": ("7.9", mutant(lesson_07_round_two, "7.9", "one try too many"),
+                             "replace_phone_failures_end_the_session_not_the_account"),
+    "7.9 every session's count": ("7.9", mutant(lesson_07_round_two, "7.9", "every session's count goes up"),
+                                  "replace_phone_failures_end_the_session_they_were_made_in_and_no_other"),
+    "7.10 the key beside the secret": ("7.10", mutant(throttle_and_secrets, "7.10", "the key kept beside the secret"),
+                                       "secret_is_useless_without_the_key"),
+    "7.10 a key of its own": ("7.10", mutant(throttle_and_secrets, "7.10", "a key of its own, made at import"),
+                              "secret_is_useless_without_the_key"),
+    "7.10 the oldest key encrypts": ("7.10", mutant(throttle_and_secrets, "7.10", "encrypts with the oldest key"),
+                                     "first_key_encrypts_and_every_key_decrypts"),
+    "7.10 a hash, as for passwords": ("7.10", mutant(throttle_and_secrets, "7.10", "a SHA-256 of the secret, as for passwords"),
+                                      "first_key_encrypts_and_every_key_decrypts"),
     **{f"7.11 {name}": ("7.11", event_mutant(name), "repeats_nothing_that_was_typed") for name in (
         "repeats what was typed", "the whole form, for the record", "a masked password: first and last two characters",
         "the first group of a wrong recovery code", "the last digits of a wrong code",

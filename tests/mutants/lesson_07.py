@@ -203,3 +203,120 @@ def use_recovery_code(db, user_id, code):
     return True
 """, False, "each code works once"),
 ]
+
+# Issue 22, second catalogue (2026-12-06): written from the lesson text
+MUTANTS += [
+    Mutant("7.7", "each group drawn on its own, a row inserted per code", """
+def make_recovery_codes(db, user_id):
+    codes = ["-".join("".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(4)) for _ in range(6))
+             for _ in range(10)]
+    with db:
+        db.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
+        for code in codes:
+            db.execute("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)", (user_id, hash_code(code)))
+    return codes
+""", True),
+    Mutant("7.7", "hex digits from secrets.token_hex, grouped", recovery_codes().replace(
+        '"".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(24))', "secrets.token_hex(12)"),
+           False, "RECOVERY_ALPHABET"),
+    Mutant("7.7", "four groups of six", recovery_codes().replace("raw[i:i + 4] for i in range(0, 24, 4)",
+                                                                "raw[i:i + 6] for i in range(0, 24, 6)"),
+           False, "in groups of 4 joined by '-'"),
+    Mutant("7.7", "one code drawn, ten copies of it", """
+def make_recovery_codes(db, user_id):
+    raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(24))
+    codes = ["-".join(raw[i:i + 4] for i in range(0, 24, 4))] * 10
+    with db:
+        db.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
+        db.executemany("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)",
+                       [(user_id, hash_code(code)) for code in codes])
+    return codes
+""", False, "two of your 10 codes are the same"),
+    Mutant("7.7", "the codes drawn once, when the cell runs", """
+CODES = ["-".join("".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(4)) for _ in range(6))
+         for _ in range(10)]
+
+def make_recovery_codes(db, user_id):
+    with db:
+        db.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
+        db.executemany("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)",
+                       [(user_id, hash_code(code)) for code in CODES])
+    return list(CODES)
+""", False, "random each time"),
+    Mutant("7.7", "the hash of the code without its dashes", recovery_codes(stored='hash_code(code.replace("-", ""))'),
+           False, "hash_code(code)"),
+    Mutant("7.7", "upper-case letters", recovery_codes(draw="secrets.choice(RECOVERY_ALPHABET.upper())"),
+           False, "RECOVERY_ALPHABET"),
+    Mutant("7.7", "url-safe token cut to 24 characters", recovery_codes().replace(
+        '"".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(24))', "secrets.token_urlsafe(18)[:24]"),
+           False, "RECOVERY_ALPHABET"),
+    Mutant("7.7", "the SQL built with an f-string", """
+def make_recovery_codes(db, user_id):
+    codes = []
+    for _ in range(10):
+        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(24))
+        codes.append("-".join(raw[i:i + 4] for i in range(0, 24, 4)))
+    with db:
+        db.execute(f"DELETE FROM recovery_codes WHERE user_id = {user_id}")
+        for code in codes:
+            db.execute(f"INSERT INTO recovery_codes (user_id, code_hash) VALUES ({user_id}, '{hash_code(code)}')")
+    return codes
+""", False, "placeholders"),
+    Mutant("7.7", "returns the hashes, not the codes", recovery_codes().replace(
+        "    return codes\n", "    return [hash_code(code) for code in codes]\n"), False, "the codes themselves"),
+
+    Mutant("7.8", "one DELETE, then SELECT changes()", """
+def use_recovery_code(db, user_id, code):
+    with db:
+        db.execute("DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?", (user_id, hash_code(code)))
+        gone = db.execute("SELECT changes()").fetchone()[0]
+    return gone > 0
+""", True),
+    Mutant("7.8", "looked up, never deleted", """
+def use_recovery_code(db, user_id, code):
+    row = db.execute("SELECT 1 FROM recovery_codes WHERE user_id = ? AND code_hash = ?",
+                     (user_id, hash_code(code))).fetchone()
+    return row is not None
+""", False, "must be gone from the table"),
+    Mutant("7.8", "used codes remembered in a Python set", """
+USED = set()
+
+def use_recovery_code(db, user_id, code):
+    key = (user_id, hash_code(code))
+    row = db.execute("SELECT 1 FROM recovery_codes WHERE user_id = ? AND code_hash = ?", key).fetchone()
+    if row is None or key in USED:
+        return False
+    USED.add(key)
+    return True
+""", False, "must be gone from the table"),
+    Mutant("7.8", "every code of the user deleted when one is right", """
+def use_recovery_code(db, user_id, code):
+    with db:
+        deleted = db.execute(
+            "DELETE FROM recovery_codes WHERE user_id = ? AND EXISTS"
+            " (SELECT 1 FROM recovery_codes WHERE user_id = ? AND code_hash = ?)",
+            (user_id, user_id, hash_code(code))).rowcount
+    return deleted >= 1
+""", False, "other two codes should still be there"),
+    Mutant("7.8", "OR in place of AND", """
+def use_recovery_code(db, user_id, code):
+    with db:
+        deleted = db.execute("DELETE FROM recovery_codes WHERE user_id = ? OR code_hash = ?",
+                             (user_id, hash_code(code))).rowcount
+    return deleted >= 1
+""", False, "user_id = ?"),
+    Mutant("7.8", "the hash of the code without its dashes", """
+def use_recovery_code(db, user_id, code):
+    with db:
+        deleted = db.execute("DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?",
+                             (user_id, hash_code(code.replace("-", "")))).rowcount
+    return deleted == 1
+""", False, "the code's hash"),
+    Mutant("7.8", "the SQL built with an f-string", """
+def use_recovery_code(db, user_id, code):
+    with db:
+        deleted = db.execute(f"DELETE FROM recovery_codes WHERE user_id = {user_id}"
+                             f" AND code_hash = '{hash_code(code)}'").rowcount
+    return deleted == 1
+""", False, "placeholders"),
+]

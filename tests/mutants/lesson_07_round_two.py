@@ -128,3 +128,47 @@ def count_disable_failure(db, session_id, allowed=3):
     Mutant("7.9", "one try too many", COUNT_RIGHT.replace("disable_failures < ?", "disable_failures <= ?"),
            passes=False, hint="not <="),
 ]
+
+# Issue 22, second catalogue (2026-12-06): written from the lesson text
+MUTANTS += [
+    Mutant("7.9", "UPDATE ... RETURNING the new count", '''
+def count_disable_failure(db, session_id, allowed=3):
+    with db:
+        row = db.execute("UPDATE sessions SET disable_failures = disable_failures + 1 WHERE id = ?"
+                         " RETURNING disable_failures", (session_id,)).fetchone()
+    return row is not None and row[0] <= allowed
+''', passes=True),
+    Mutant("7.9", "read, compare, then write", '''
+def count_disable_failure(db, session_id, allowed=3):
+    row = db.execute("SELECT disable_failures FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    if row is None or row[0] >= allowed:
+        return False
+    with db:
+        db.execute("UPDATE sessions SET disable_failures = ? WHERE id = ?", (row[0] + 1, session_id))
+    return True
+''', passes=False, hint="in one UPDATE"),
+    Mutant("7.9", "a session that is not there may go ahead", '''
+def count_disable_failure(db, session_id, allowed=3):
+    with db:
+        row = db.execute("UPDATE sessions SET disable_failures = disable_failures + 1 WHERE id = ?"
+                         " RETURNING disable_failures", (session_id,)).fetchone()
+    return row is None or row[0] <= allowed
+''', passes=False, hint="no such session"),
+    Mutant("7.9", "counted in a Python dict", '''
+TRIES = {}
+
+def count_disable_failure(db, session_id, allowed=3):
+    TRIES[session_id] = TRIES.get(session_id, 0) + 1
+    return TRIES[session_id] <= allowed
+''', passes=False, hint="nothing was counted in the session's row"),
+    Mutant("7.9", "every session's count goes up", COUNT_RIGHT.replace(
+        '" WHERE id = ? AND disable_failures < ?", (session_id, allowed)).rowcount == 1',
+        '" WHERE disable_failures < ?", (allowed,)).rowcount >= 1'),
+           passes=False, hint="WHERE id = ?"),
+    Mutant("7.9", "never committed", COUNT_RIGHT.replace("    with db:\n        return", "    if True:\n        return"),
+           passes=False, hint="commit"),
+    Mutant("7.9", "the session id put into the SQL text", COUNT_RIGHT.replace(
+        "\" WHERE id = ? AND disable_failures < ?\", (session_id, allowed))",
+        "f\" WHERE id = '{session_id}' AND disable_failures < {allowed}\")"),
+           passes=False, hint="placeholders"),
+]

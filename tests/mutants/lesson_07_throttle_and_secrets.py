@@ -295,3 +295,110 @@ def security_event(kind, form, now):
     return {"kind": kind, "detail": kind.replace("_", " "), "time": now}
 ''', False, "start from EVENT_MESSAGES[kind]"),
 ]
+
+# Issue 22, second catalogue (2026-12-06): written from the lesson text
+MUTANTS += [
+    Mutant("7.10", "each key tried in turn, the first encrypts", '''
+from cryptography.fernet import InvalidToken
+
+def store_secret(db, user_id, secret, keys):
+    token = Fernet(keys[0]).encrypt(secret.encode("utf-8")).decode("ascii")
+    with db:
+        db.execute("UPDATE users SET totp_secret = ? WHERE id = ?", (token, user_id))
+
+def load_secret(db, user_id, keys):
+    (token,) = db.execute("SELECT totp_secret FROM users WHERE id = ?", (user_id,)).fetchone()
+    for key in keys:
+        try:
+            return Fernet(key).decrypt(token.encode("ascii")).decode("utf-8")
+        except InvalidToken:
+            pass
+    raise InvalidToken
+''', True),
+    Mutant("7.10", "the token stored as bytes", changed(SECRETS, "(token.decode(), user_id)", "(token, user_id)"),
+           False, "as text"),
+    Mutant("7.10", "bytes handed back", changed(SECRETS, ".decrypt(token.encode()).decode()", ".decrypt(token.encode())"),
+           False, "as text"),
+    Mutant("7.10", "every user's secret overwritten", changed(
+        SECRETS, 'db.execute("UPDATE users SET totp_secret = ? WHERE id = ?", (token.decode(), user_id))',
+        'db.execute("UPDATE users SET totp_secret = ?", (token.decode(),))'), False, "WHERE id = ?"),
+    Mutant("7.10", "a token no key opens read as a plain secret", "from cryptography.fernet import InvalidToken\n" + changed(
+        SECRETS, "    return MultiFernet([Fernet(key) for key in keys]).decrypt(token.encode()).decode()",
+        "    try:\n        return MultiFernet([Fernet(key) for key in keys]).decrypt(token.encode()).decode()\n"
+        "    except InvalidToken:\n        return token"), False, "no key opens"),
+    Mutant("7.10", "a key made from the user's id", '''
+import base64
+import hashlib
+
+def _key(user_id):
+    return base64.urlsafe_b64encode(hashlib.sha256(str(user_id).encode()).digest())
+
+def store_secret(db, user_id, secret, keys):
+    with db:
+        db.execute("UPDATE users SET totp_secret = ? WHERE id = ?",
+                   (Fernet(_key(user_id)).encrypt(secret.encode()).decode(), user_id))
+
+def load_secret(db, user_id, keys):
+    token = db.execute("SELECT totp_secret FROM users WHERE id = ?", (user_id,)).fetchone()[0]
+    return Fernet(_key(user_id)).decrypt(token.encode()).decode()
+''', False, "the key you were given"),
+    Mutant("7.10", "a SHA-256 of the secret, as for passwords", '''
+import hashlib
+
+def store_secret(db, user_id, secret, keys):
+    with db:
+        db.execute("UPDATE users SET totp_secret = ? WHERE id = ?", (hashlib.sha256(secret.encode()).hexdigest(), user_id))
+
+def load_secret(db, user_id, keys):
+    return db.execute("SELECT totp_secret FROM users WHERE id = ?", (user_id,)).fetchone()[0]
+''', False, "hash"),
+    Mutant("7.10", "MultiFernet handed the keys themselves", changed(changed(
+        SECRETS, "token = MultiFernet([Fernet(key) for key in keys])", "token = MultiFernet(keys)"),
+        "return MultiFernet([Fernet(key) for key in keys])", "return MultiFernet(keys)"),
+           False, "Fernet objects"),
+
+    Mutant("7.11", "the message looked up with .get, built with dict()", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    return dict(kind=kind, detail=EVENT_MESSAGES.get(kind, "Something happened on your account."), time=now)
+''', True),
+    Mutant("7.11", "the time of the call, not now", EVENT_SETUP + '''
+import time
+
+def security_event(kind, form, now):
+    return {"kind": kind, "detail": EVENT_MESSAGES[kind], "time": time.time()}
+''', False, "kind and time should be the ones you were given"),
+    Mutant("7.11", "a SHA-256 of what was typed, to compare later", EVENT_SETUP + f'''
+import hashlib
+
+def security_event(kind, form, now):
+    typed = next(form[name] for name in {SECRET_FIELDS} if name in form)
+    digest = hashlib.sha256(typed.encode()).hexdigest()[:12]
+    return {{"kind": kind, "detail": EVENT_MESSAGES[kind] + " (fingerprint " + digest + ")", "time": now}}
+''', False, "changed when only the"),
+    Mutant("7.11", "the form without its password, in the detail", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    rest = {name: value for name, value in form.items() if name != "password"}
+    return {"kind": kind, "detail": f"{EVENT_MESSAGES[kind]} {rest}", "time": now}
+''', False, "repeats the"),
+    Mutant("7.11", "one event per kind, made once", EVENT_SETUP + '''
+MADE = {}
+
+def security_event(kind, form, now):
+    if kind not in MADE:
+        MADE[kind] = {"kind": kind, "detail": EVENT_MESSAGES[kind], "time": now}
+    return MADE[kind]
+''', False, "made afresh from the `now` you are given"),
+    Mutant("7.11", "the time rounded to the minute", EVENT_SETUP + '''
+def security_event(kind, form, now):
+    return {"kind": kind, "detail": EVENT_MESSAGES[kind], "time": now // 60 * 60}
+''', False, "kind and time should be the ones you were given"),
+
+    Mutant("7.Q2", "(B), upper case in brackets", 'answer_7_q2 = "(B)"\n', True),
+    Mutant("7.Q2", "a or b, undecided", 'answer_7_q2 = "a or b"\n', False, "answer with the letter of one option"),
+    Mutant("7.Q2", "(c) written out", 'answer_7_q2 = "c) turn 2FA off"\n', False, "answer with the letter of one option"),
+    Mutant("7.Q3", " b with spaces", 'answer_7_q3 = " b "\n', True),
+    Mutant("7.Q3", "b and d together", 'answer_7_q3 = "b, d"\n', False, "answer with the letter of one option"),
+    Mutant("7.Q3", "(C) in capitals", 'answer_7_q3 = "(C)"\n', False, "copies the key along with the data"),
+    Mutant("7.Q3", "the option's words, not its letter", 'answer_7_q3 = "Encrypt each secret with Fernet"\n', False,
+           "answer with the letter of one option"),
+]

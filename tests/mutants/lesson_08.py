@@ -330,3 +330,147 @@ def finish_passkey_login(db, session, credential, rp_id, origin):
     Mutant("8.Q2", "b: a sibling subdomain", 'answer_8_q2 = "b"', False, "exact origin check"),
     Mutant("8.Q2", "c: its own RP ID", 'answer_8_q2 = "c"', False, "only to its own RP ID"),
 ]
+
+# Issue 22, second catalogue (2026-12-06): written from the lesson text
+MUTANTS += [
+    Mutant("8.1", "the cookie whose name holds 'session'", """
+def take_over(loot):
+    name = next(name for name in loot["cookies"] if "session" in name)
+    return {"Cookie": f"{name}={loot['cookies'][name]}"}
+""", True),
+    Mutant("8.1", "Set-Cookie sent back instead of Cookie", """
+def take_over(loot):
+    return {"Set-Cookie": "; ".join(f"{name}={value}" for name, value in loot["cookies"].items())}
+""", False, "no Cookie header"),
+    Mutant("8.1", "the cookies joined with commas", """
+def take_over(loot):
+    return {"Cookie": ", ".join(f"{name}={value}" for name, value in loot["cookies"].items())}
+""", False, "Send the cookies the site set"),
+    Mutant("8.1", "name: value pairs", """
+def take_over(loot):
+    return {"Cookie": "; ".join(f"{name}: {value}" for name, value in loot["cookies"].items())}
+""", False, "a Cookie header is name=value"),
+    Mutant("8.1", "the session as a bearer token", """
+def take_over(loot):
+    return {"Authorization": "Bearer " + list(loot["cookies"].values())[0]}
+""", False, "no Cookie header"),
+    Mutant("8.1", "the first cookie only", """
+def take_over(loot):
+    name, value = next(iter(loot["cookies"].items()))
+    return {"Cookie": f"{name}={value}"}
+""", False, "Send the cookies the site set"),
+
+    Mutant("8.2", "bytes decoded to text first, padding from len % 4", """
+def read_client_data(credential):
+    text = credential["response"]["clientDataJSON"]
+    padded = text + "=" * ((4 - len(text) % 4) % 4)
+    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+""", True),
+    Mutant("8.2", "read with ast.literal_eval", """
+import ast
+
+def read_client_data(credential):
+    text = credential["response"]["clientDataJSON"]
+    return ast.literal_eval(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+""", False, "JSON"),
+    Mutant("8.2", "kept for each credential id", """
+SEEN = {}
+
+def read_client_data(credential):
+    if credential["id"] not in SEEN:
+        text = credential["response"]["clientDataJSON"]
+        SEEN[credential["id"]] = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    return SEEN[credential["id"]]
+""", False, "clientDataJSON"),
+    Mutant("8.2", "only the origin", """
+def read_client_data(credential):
+    text = credential["response"]["clientDataJSON"]
+    return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))["origin"]
+""", False, "a dict"),
+    Mutant("8.2", "the three fields the lesson names, the rest dropped", """
+def read_client_data(credential):
+    text = credential["response"]["clientDataJSON"]
+    data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    return {name: data[name] for name in ("type", "challenge", "origin")}
+""", False, "this should give"),
+    Mutant("8.2", "the padding stripped, not added", """
+def read_client_data(credential):
+    return json.loads(base64.urlsafe_b64decode(credential["response"]["clientDataJSON"].rstrip("=")))
+""", False, "padding"),
+
+    Mutant("8.3", "flags left as numbers", READ_AUTHENTICATOR_DATA.replace(
+        '"UP": bool(flags & 0x01), "UV": bool(flags & 0x04), "BE": bool(flags & 0x08), "BS": bool(flags & 0x10)',
+        '"UP": flags & 0x01, "UV": flags & 0x04, "BE": flags & 0x08, "BS": flags & 0x10'), False, "True or False"),
+    Mutant("8.3", "UP read from 0x40", READ_AUTHENTICATOR_DATA.replace('"UP": bool(flags & 0x01)',
+                                                                      '"UP": bool(flags & 0x40)'), False, "UP wrong"),
+    Mutant("8.3", "the hash of localhost, whatever rp_id says", READ_AUTHENTICATOR_DATA.replace(
+        "hashlib.sha256(rp_id.encode()).digest()", 'hashlib.sha256(b"localhost").digest()'), False, "rp_id_ok"),
+    Mutant("8.3", "only the first 8 bytes of rpIdHash compared", READ_AUTHENTICATOR_DATA.replace(
+        "data[:32] == hashlib.sha256(rp_id.encode()).digest()", "data[:8] == hashlib.sha256(rp_id.encode()).digest()[:8]"),
+           False, "rp_id_ok"),
+    Mutant("8.3", "the counter from the last 4 bytes", READ_AUTHENTICATOR_DATA.replace("data[33:37]", "data[-4:]"),
+           False, "data[33:37]"),
+    Mutant("8.3", "the counter as one byte", READ_AUTHENTICATOR_DATA.replace('struct.unpack(">I", data[33:37])[0]',
+                                                                            "data[36]"), False, "the 4 bytes after the flags byte"),
+
+    Mutant("8.4", "labels compared from the right", """
+def rp_id_allowed(origin, rp_id):
+    parts = urlsplit(origin)
+    host = parts.hostname or ""
+    try:
+        ipaddress.ip_address(host)
+        return False
+    except ValueError:
+        pass
+    secure = parts.scheme == "https" or (parts.scheme == "http" and (host == "localhost" or host.endswith(".localhost")))
+    if not secure:
+        return False
+    host_labels, rp_labels = host.split("."), rp_id.split(".")
+    if host == rp_id:
+        return True
+    return len(rp_labels) >= 2 and len(host_labels) > len(rp_labels) and host_labels[-len(rp_labels):] == rp_labels
+""", True),
+    Mutant("8.4", "the host with its port (netloc)", RP_ID_ALLOWED.replace("host = parts.hostname", "host = parts.netloc"),
+           False, "the port is not part of the host name"),
+    Mutant("8.4", "an IPv4 pattern for IP addresses", RP_ID_ALLOWED.replace("""    try:
+        ipaddress.ip_address(host)
+        return False
+    except ValueError:
+        pass
+""", """    import re
+    if re.fullmatch(r"[0-9.]+", host):
+        return False
+"""), False, "an IP address is never an RP ID"),
+    Mutant("8.4", "'localhost' anywhere in the host counts as this machine", RP_ID_ALLOWED.replace(
+        'local = host == "localhost" or host.endswith(".localhost")', 'local = "localhost" in host'), False,
+           "not a secure context"),
+    Mutant("8.4", "only localhost itself over http", RP_ID_ALLOWED.replace(
+        'local = host == "localhost" or host.endswith(".localhost")', 'local = host == "localhost"'), False,
+           ".localhost"),
+    Mutant("8.4", "a single-label RP ID refused even as the host itself", RP_ID_ALLOWED.replace(
+        'return host == rp_id or ("." in rp_id and host.endswith("." + rp_id))',
+        'return "." in rp_id and (host == rp_id or host.endswith("." + rp_id))'), False, "http://localhost"),
+
+    Mutant("8.5", "the challenge popped after the passkey's row is found", finish().replace(
+        '    challenge = session.pop("challenge", None)\n    if challenge is None:\n        return None\n', "").replace(
+        "    if row is None:\n        return None\n",
+        '    if row is None:\n        return None\n    challenge = session.pop("challenge", None)\n'
+        "    if challenge is None:\n        return None\n"), False, "challenge"),
+    Mutant("8.5", "a passkey the site never registered crashes", finish().replace(
+        "    if row is None:\n        return None\n", ""), False, "never registered"),
+    Mutant("8.5", "looked up by the credential's id text", finish().replace("(parsed.raw_id,)", '(credential["id"],)'),
+           False, "raw_id"),
+    Mutant("8.5", "the old count plus one stored", finish(update="""
+    with db:
+        moved = db.execute("UPDATE passkeys SET sign_count = ? WHERE id = ? AND sign_count = ?",
+                           (row["sign_count"] + 1, row["id"], row["sign_count"])).rowcount
+    if moved != 1:
+        return None"""), False, "store the new sign count"),
+    Mutant("8.5", "the RP ID taken from the origin's host", finish(rp_id="urlsplit(origin).hostname"), False,
+           "expected_rp_id must be the rp_id argument"),
+
+    Mutant("8.Q1", "E in capitals", 'answer_8_q1 = "E"', True),
+    Mutant("8.Q1", "a and e together", 'answer_8_q1 = "a, e"', False, "answer with the letter"),
+    Mutant("8.Q2", "(D) in brackets", 'answer_8_q2 = "(D)"', True),
+    Mutant("8.Q2", "the option written out", 'answer_8_q2 = "malware"', False, "answer with the letter"),
+]

@@ -1313,31 +1313,56 @@ def _failures(db, session_id):
 @exercise("7.9", "Count wrong tries against the session", uses=["count_disable_failure"])
 def check_count_disable_failure(count_disable_failure):
     def counted(session_id, **allowed):
-        return plain_result(count_disable_failure(db, session_id, **allowed), "count_disable_failure")
+        return plain_result(count_disable_failure(log, session_id, **allowed), "count_disable_failure")
 
-    db = _lesson().sessions_db()
-    answers = [counted("alice-laptop") for _ in range(5)]
-    assert answers[:3] == [True, True, True], (
-        f"the first 3 tries in a session should give True, got {answers[:3]}: add one to "
-        "disable_failures in an UPDATE whose WHERE clause refuses a 4th try; rowcount says whether it went ahead."
-    )
-    assert answers[3:] == [False, False], (
-        f"tries 4 and 5 gave {answers[3:]}: after 3 tries the session is spent (False), and the app ends it. "
-        "Compare with < allowed, not <=."
-    )
-    assert _failures(db, "alice-laptop") == 3, "the count should stop at 3: a refused try changes nothing."
-    other = counted("alice-phone")
-    assert other is True, (
-        "alice's other session was refused after her laptop's session used its tries: count against the "
-        "session (WHERE id = ?), not the account. Otherwise a stolen cookie locks the owner out."
-    )
-    assert _failures(db, "bob-laptop") == 0, "bob's session was counted too: WHERE id = ? on the session."
-    allowed = DRAW.choice((1, 2, 4, 5))     # never the default 3
-    strict = [counted("bob-laptop", allowed=allowed) for _ in range(allowed + 1)]
-    assert strict == [True] * allowed + [False], (
-        f"with allowed={allowed}, bob's session gave {strict}, not {[True] * allowed + [False]}: use the "
-        "`allowed` you are given, not a number of your own."
-    )
+    with _temporary_folder() as folder:
+        path = os.path.join(folder, "sessions.sqlite")
+        db = _lesson().sessions_db(LOGIN_TIME, SESSIONS, path)
+        other_worker, log = _lesson().open_db(path), _lesson().SqlLog(db)
+        try:
+            first, statements = _statements(db, count_disable_failure, log, "alice-laptop")
+            answers = [plain_result(first, "count_disable_failure")] + [counted("alice-laptop") for _ in range(4)]
+            assert answers[:3] == [True, True, True], (
+                f"the first 3 tries in a session should give True, got {answers[:3]}: add one to "
+                "disable_failures in an UPDATE whose WHERE clause refuses a 4th try; rowcount says whether it went "
+                "ahead."
+            )
+            assert answers[3:] == [False, False], (
+                f"tries 4 and 5 gave {answers[3:]}: after 3 tries the session is spent (False), and the app ends it. "
+                "Compare with < allowed, not <=."
+            )
+            count = _failures(db, "alice-laptop")
+            assert count, (
+                "nothing was counted in the session's row (disable_failures is still 0): the count must live in the "
+                "database, where every worker of the app and every copy of the cookie meets it, not in Python."
+            )
+            assert count in (3, 5), (
+                f"after 5 tries, 3 of them let through, disable_failures is {count}: count each try once."
+            )
+            _one_statement(statements, "UPDATE", "count the same try")
+            assert _failures(other_worker, "alice-laptop") == count, NOT_COMMITTED
+            other = counted("alice-phone")
+            assert other is True, (
+                "alice's other session was refused after her laptop's session used its tries: count against the "
+                "session (WHERE id = ?), not the account. Otherwise a stolen cookie locks the owner out."
+            )
+            assert _failures(db, "bob-laptop") == 0, "bob's session was counted too: WHERE id = ? on the session."
+            gone = counted("a-session-that-ended")
+            assert gone is False, (
+                f"a session that is not in the table (no such session: it has ended) gave {gone!r}: return whether "
+                "the UPDATE counted a try in that session's row (rowcount == 1), so that an ended session gets "
+                "no more tries."
+            )
+            allowed = DRAW.choice((1, 2, 4, 5))     # never the default 3
+            strict = [counted("bob-laptop", allowed=allowed) for _ in range(allowed + 1)]
+            assert strict == [True] * allowed + [False], (
+                f"with allowed={allowed}, bob's session gave {strict}, not {[True] * allowed + [False]}: use the "
+                "`allowed` you are given, not a number of your own."
+            )
+            _values_kept_out_of_the_sql(log, ["alice-laptop", "alice-phone", "bob-laptop", "a-session-that-ended"])
+        finally:
+            db.close()
+            other_worker.close()
 
 
 @hidden_check("7.9")
@@ -1356,16 +1381,17 @@ def check_count_disable_failure_drawn_limits(count_disable_failure):
     """Session ids and limits drawn on each run, against the count worked out here."""
     sessions = [(secrets.token_urlsafe(12), DRAW.randrange(1, 10 ** 6)) for _ in range(3)]
     db = _lesson().sessions_db(LOGIN_TIME, sessions)
-    used = {session_id: 0 for session_id, _ in sessions}
     for _ in range(25):
         session_id, allowed = DRAW.choice(sessions)[0], DRAW.randrange(1, 6)
-        expected = used[session_id] < allowed
+        before = _failures(db, session_id)
+        expected = before < allowed
         got = plain_result(count_disable_failure(db, session_id, allowed=allowed), "count_disable_failure")
         assert got is expected, (
-            f"a session with {used[session_id]} wrong tries, allowed={allowed}, gave {got!r}, not {expected}."
+            f"a session with {before} wrong tries, allowed={allowed}, gave {got!r}, not {expected}."
         )
-        used[session_id] += expected
-        assert _failures(db, session_id) == used[session_id], "disable_failures should count the tries let through."
+        after = _failures(db, session_id)
+        assert after == before + 1 or (not expected and after == before), (
+            f"disable_failures went from {before} to {after}: count each try once.")
 
 
 # --- 7.7 and 7.8: recovery codes ------------------------------------------
@@ -1404,6 +1430,66 @@ def _stored(db, user_id):
     return {row[0] for row in _rows(db, "SELECT code_hash FROM recovery_codes WHERE user_id = ?", (user_id,))}
 
 
+class SqlLog:
+    """``db`` as the student's function gets it, noting the SQL text handed to ``execute`` and ``executemany``
+    (of the connection or of its cursors) before any value is put in: ``texts()`` gives them."""
+
+    def __init__(self, db, seen=None):
+        self.db, self.seen = db, [] if seen is None else seen
+
+    def execute(self, sql, *args):
+        self.seen.append(sql)
+        return self.db.execute(sql, *args)
+
+    def executemany(self, sql, *args):
+        self.seen.append(sql)
+        return self.db.executemany(sql, *args)
+
+    def cursor(self, *args):
+        return SqlLog(self.db.cursor(*args), self.seen)
+
+    def texts(self):
+        return [str(text) for text in self.seen]
+
+    def __getattr__(self, name):
+        return getattr(self.db, name)
+
+    def __enter__(self):
+        self.db.__enter__()
+        return self
+
+    def __exit__(self, *error):
+        return self.db.__exit__(*error)
+
+    def __iter__(self):
+        return iter(self.db)
+
+
+def _values_kept_out_of_the_sql(log, values):
+    """Refuse SQL text that holds one of ``values`` itself (an id, a hash): built with an f-string or +."""
+    for text in plain(log.texts()):
+        for value in (value for value in values if len(str(value)) >= 4):  # ids of 4 digits or more: "LIMIT 10" is no value
+            if re.search(rf"(?<![\w-]){re.escape(str(value))}(?![\w-])", text):
+                raise AssertionError(
+                    f"your SQL text holds the value {str(value)[:24]!r} itself: {text[:120]!r}. Build no SQL from "
+                    "values (no f-string, no +): write ? placeholders in the SQL and pass the values apart, as a "
+                    "tuple, as in Exercise 7.1. A value that holds a quote would rewrite the statement."
+                )
+
+
+def _made(make_recovery_codes, db, user_id):
+    """``make_recovery_codes(db, user_id)``, with the table's refusal of a row stored twice named."""
+    try:
+        return _codes(make_recovery_codes(db, user_id))
+    except Exception as error:
+        if raised(error, "IntegrityError") and "UNIQUE" in raised_message(error):
+            raise AssertionError(
+                f"the table refused a row twice ({raised_message(error)}): two of your 10 codes are the same, or "
+                "an old code was not removed first. Draw each of the 10 codes afresh, character by character."
+            ) from None
+        raise
+
+
 def _drawn_code():
     return "-".join("".join(DRAW.choice(RECOVERY_ALPHABET) for _ in range(4)) for _ in range(6))
 
@@ -1433,14 +1519,19 @@ def _random_enough(codes):
 
 @exercise("7.7", "Make ten recovery codes", uses=["make_recovery_codes"])
 def check_make_recovery_codes(make_recovery_codes):
-    alice, bob = DRAW.sample(range(1, 10 ** 6), 2)
+    alice, bob = DRAW.sample(range(1000, 10 ** 6), 2)
     with _temporary_folder() as folder:
         path = os.path.join(folder, "codes.sqlite")
         db, other_worker = _lesson().codes_db(path, [(alice, "alice"), (bob, "bob")]), _sqlite().connect(path)
         try:
-            bobs = _codes(make_recovery_codes(db, bob))
-            codes = _codes(make_recovery_codes(db, alice))
+            log = _lesson().SqlLog(db)
+            bobs = _made(make_recovery_codes, log, bob)
+            codes = _made(make_recovery_codes, log, alice)
             for code in codes:
+                assert not (type(code) is str and re.fullmatch("[0-9a-f]{64}", code)), (
+                    "you returned the hashes: return the codes themselves (the only time they exist in plain "
+                    "text), and store their hashes."
+                )
                 assert type(code) is str and CODE_FORMAT.fullmatch(code), (
                     f"{code!r} is not like abcd-efgh-ijkm-nopq-rstu-vwxy: 24 characters from RECOVERY_ALPHABET "
                     "in groups of 4 joined by '-'."
@@ -1453,6 +1544,12 @@ def check_make_recovery_codes(make_recovery_codes):
             for code in codes:
                 assert code not in stored, (
                     "a code is stored as it is: store its hash (the lesson's hash_code), never the code itself.")
+            for changed, how in ((lambda code: code.replace("-", ""), "without its dashes"),
+                                 (str.upper, "in upper case")):
+                assert stored != {sha256_hex(changed(code)) for code in codes}, (
+                    f"you stored the hash of each code {how}: the app hashes the code as you return it, so no "
+                    "code would ever match. Store hash_code(code) of the code exactly as returned."
+                )
             assert stored == {sha256_hex(code) for code in codes}, (
                 "the stored hashes do not match the codes returned: store the hashes of exactly the 10 "
                 "codes you return."
@@ -1463,12 +1560,13 @@ def check_make_recovery_codes(make_recovery_codes):
             assert _stored(db, bob) == {sha256_hex(code) for code in bobs}, (
                 "making alice's codes changed bob's: remove only this user's rows."
             )
-            fresh = _codes(make_recovery_codes(db, alice))
+            fresh = _made(make_recovery_codes, log, alice)
             assert set(fresh).isdisjoint(codes), "a second call gave some of the same codes: they must be random each time."
             assert _stored(db, alice) == {sha256_hex(code) for code in fresh}, (
                 "after a second call the user should have only the 10 new codes: the old ones must stop working, "
                 "so remove them first."
             )
+            _values_kept_out_of_the_sql(log, [alice, bob, *(sha256_hex(code) for code in codes + bobs + fresh)])
         finally:
             db.close()
             other_worker.close()
@@ -1501,7 +1599,7 @@ def check_make_recovery_codes_drawn_users(make_recovery_codes):
 
 def _recovery_fixture(path):
     """(alice, bob, alice's three codes, bob's code, the db holding their hashes): ids and codes drawn per run."""
-    alice, bob = DRAW.sample(range(1, 10 ** 6), 2)
+    alice, bob = DRAW.sample(range(1000, 10 ** 6), 2)
     alice_codes, bob_code = [_drawn_code() for _ in range(3)], _drawn_code()
     stored = [(alice, sha256_hex(code)) for code in alice_codes] + [(bob, sha256_hex(bob_code))]
     return alice, bob, alice_codes, bob_code, _lesson().filled_codes_db(path, stored)
@@ -1516,8 +1614,9 @@ def check_use_recovery_code(use_recovery_code):
         path = os.path.join(folder, "codes.sqlite")
         alice, bob, alice_codes, bob_code, db = _recovery_fixture(path)
         other_worker = _sqlite().connect(path)
+        log = _lesson().SqlLog(db)
         try:
-            first, statements = _statements(db, use_recovery_code, db, alice, alice_codes[0])
+            first, statements = _statements(db, use_recovery_code, log, alice, alice_codes[0])
             first = plain_result(first, "use_recovery_code")
             assert first is True, (
                 f"alice's first recovery code should give True, got {first!r}: DELETE the row with her user_id "
@@ -1540,6 +1639,7 @@ def check_use_recovery_code(use_recovery_code):
             assert _stored(db, bob) == {sha256_hex(bob_code)}, "trying bob's code on alice's account must not use it up."
             assert len(_stored(db, alice)) == 2, "alice's other two codes should still be there."
             assert used(bob, bob_code) is True, "bob's own code should work for bob."
+            _values_kept_out_of_the_sql(log, [alice, bob, *(sha256_hex(code) for code in [*alice_codes, bob_code])])
         finally:
             db.close()
             other_worker.close()
@@ -1590,6 +1690,31 @@ def _stored_secret(db, user_id):
     return value.decode("ascii", "replace") if type(value) is bytes else value
 
 
+def _stored_type(db, user_id):
+    return type(_rows(db, "SELECT totp_secret FROM users WHERE id = ?", (user_id,))[0][0]).__name__
+
+
+def _hashed(secret, stored):
+    """Whether ``stored`` is a hash of ``secret`` (a fast digest as hex, or an Argon2/werkzeug hash)."""
+    if not isinstance(stored, str):
+        return False
+    digests = {hashlib.new(name, secret.encode()).hexdigest() for name in ("md5", "sha1", "sha256", "sha512")}
+    return stored in digests or stored.startswith(("$argon2", "$2b$", "scrypt:", "pbkdf2:"))
+
+
+def _stored_by(store_secret, db, user_id, secret, keys):
+    """``store_secret(db, user_id, secret, keys)``, with MultiFernet handed the keys themselves named."""
+    try:
+        store_secret(db, user_id, secret, keys)
+    except Exception as error:
+        if raised(error, "AttributeError") and "encrypt" in raised_message(error):
+            raise AssertionError(
+                f"your code raised AttributeError ({raised_message(error)}): MultiFernet takes a list of Fernet "
+                "objects, one made from each key, not the keys themselves."
+            ) from None
+        raise
+
+
 def _decrypts_with(key, token, secret):
     from cryptography.fernet import Fernet, InvalidToken
     try:
@@ -1609,7 +1734,7 @@ def check_secrets_at_rest(store_secret, load_secret):
         path = os.path.join(folder, "users.sqlite")
         db, thief = _lesson().secrets_db(path), _sqlite().connect(path)
         try:
-            store_secret(db, 1, alice_secret, [old_key])
+            _stored_by(store_secret, db, 1, alice_secret, [old_key])
             stolen = plain(_lesson().database_text(thief))
             assert _stored_secret(thief, 1), (
                 "another connection (another worker, or a thief of the file) sees no secret for alice: store it "
@@ -1624,6 +1749,15 @@ def check_secrets_at_rest(store_secret, load_secret):
             assert not any(encoded in stolen for encoded in encodings), (
                 "the secret is only encoded (base64 or hex), not encrypted: anyone can decode it without a key. "
                 "Encrypt it with Fernet."
+            )
+            assert not _hashed(alice_secret, _stored_secret(db, 1)), (
+                "the secret is stored as a hash: a hash cannot be turned back, and the app needs the secret itself "
+                "to work out each code. What the server must read back is encrypted (Fernet); only what it merely "
+                "compares, a password, is hashed."
+            )
+            assert _stored_type(db, 1) == "str", (
+                f"the token is stored as {_stored_type(db, 1)}: Fernet gives bytes; decode them and store the token "
+                "as text, as the exercise says (encode it again when loading)."
             )
             assert old_key.decode() not in stolen and old_key.decode().rstrip("=") not in stolen, (
                 "the key is stored in the same database as the secrets: a thief of the file has both. The key "
@@ -1648,7 +1782,10 @@ def check_secrets_at_rest(store_secret, load_secret):
                 f"after a new key was put first, alice's secret, stored under the old key, gave {after!r}: every "
                 "key in the list must be able to decrypt (MultiFernet), not only the first."
             )
-            store_secret(db, 2, bob_secret, keys)
+            _stored_by(store_secret, db, 2, bob_secret, keys)
+            assert _decrypts_with(old_key, _stored_secret(db, 1), alice_secret), (
+                "storing bob's secret changed alice's: UPDATE only that user's row (WHERE id = ?)."
+            )
             assert _decrypts_with(new_key, _stored_secret(db, 2), bob_secret), (
                 "a secret stored after the rotation was not encrypted with the first (newest) key: once the old "
                 "key is dropped, it could not be read."
@@ -1657,6 +1794,17 @@ def check_secrets_at_rest(store_secret, load_secret):
                 "bob's secret could not be read with the new key alone.")
             assert plain_result(load_secret(db, 1, keys), "load_secret") == alice_secret
             assert _stored_secret(db, 1) != _stored_secret(db, 2)
+            try:
+                opened = plain_result(load_secret(db, 1, [Fernet.generate_key()]), "load_secret")
+            except NotImplementedError:
+                raise
+            except Exception as error:  # noqa: BLE001 - any refusal will do; InvalidToken is Fernet's
+                opened = f"<{raised_kind(error)}>"
+            assert opened.startswith("<") if isinstance(opened, str) else False, (
+                f"with a key that never encrypted it, load_secret gave {opened!r}: when no key opens the token, "
+                "let Fernet's InvalidToken through (the app then refuses the login), never hand back the token "
+                "or anything else as the secret."
+            )
         finally:
             db.close()
             thief.close()
@@ -1737,6 +1885,12 @@ def check_security_event(security_event):
         assert message in detail, (
             f"the owner reads the detail: start from EVENT_MESSAGES[kind], which says what happened in her words, "
             f"not {detail!r}."
+        )
+        later = now + DRAW.randrange(1, 10 ** 5)
+        event = plain_result(security_event(kind, _typed_form(kind), later), "security_event")
+        assert type(event) is dict and event.get("time") == later, (
+            f"a second {kind} event, at {later}, says its time is {event.get('time') if type(event) is dict else event!r}: "
+            "each event is made afresh from the `now` you are given, nothing kept from an earlier call."
         )
 
 

@@ -69,11 +69,16 @@ def _relay_login(number, **settings):
     return app, relay.loot.as_dict()
 
 
-def _attack(take_over, number, where, **settings):
+def _attack(take_over, number, where, reversed_cookies=False, **settings):
+    """``reversed_cookies``: the loot's cookies in the other order (a JSON object's order means nothing), so that an
+    answer that takes the first or the last cookie, not the ones the site set, gets the wrong one."""
     from ..phishing import attacker_opens_dashboard
 
     app, loot = _relay_login(number, **settings)
-    headers = plain_result(take_over(json.loads(json.dumps(loot))), "take_over")  # the loot as /relay-loot?format=json shows it
+    given = json.loads(json.dumps(loot))  # the loot as /relay-loot?format=json shows it
+    if reversed_cookies:
+        given["cookies"] = dict(reversed(list(given["cookies"].items())))
+    headers = plain_result(take_over(given), "take_over")
     assert type(headers) is dict, (
         f"return a dict of request headers, like {{'Cookie': 'name=value'}}, not {type(headers).__name__}.")
     dashboard = attacker_opens_dashboard(app, {str(k): str(v) for k, v in headers.items()})
@@ -104,7 +109,7 @@ def _attack(take_over, number, where, **settings):
 def check_take_over(take_over):
     _attack(take_over, 7, "stage 7")
     # The same relay, the same function, against stage 8 for an account that still takes a code.
-    _attack(take_over, 8, "stage 8 (an account that still logs in with a code)")
+    _attack(take_over, 8, "stage 8 (an account that still logs in with a code)", reversed_cookies=True)
 
 
 # ---- 8.2 ----------------------------------------------------------------------------------------
@@ -199,6 +204,10 @@ def _authenticator_data_inputs():
     data = cases[0][0]
     for flags in (0x01, 0x05, 0x09, 0x0D, 0x11, 0x1D, 0x04):
         cases.append((data[:32] + bytes([flags]) + data[33:], cases[0][1]))
+    # Extensions after the counter (flag ED, 0x80; a CBOR map {"abc": true}): the counter is still data[33:37].
+    cases.append((data[:32] + bytes([data[32] | 0x80]) + data[33:37] + bytes.fromhex("a163616263f5"), cases[0][1]))
+    # An rpIdHash whose first half is this RP ID's and the rest is not: not this site's.
+    cases.append((data[:16] + bytes(byte ^ 0x5A for byte in data[16:32]) + data[32:], cases[0][1]))
     return [(data, rp_id, _read(data, rp_id)) for data, rp_id in cases]
 
 
@@ -229,6 +238,9 @@ def check_read_authenticator_data(read_authenticator_data):
                                  "the 4 bytes after the flags byte, data[33:37].")
         flags_given = {name: given[name] for name in FLAG_BITS}
         flags_right = {name: right[name] for name in FLAG_BITS}
+        if any(type(value) is int and value not in (0, 1) for value in flags_given.values()):
+            raise AssertionError("give each flag as True or False (bool(flags & bit)), not the masked number "
+                                 f"({flags_given}).")
         if flags_given != flags_right:
             for shifted in (31, 33):
                 if all({name: plain(read_authenticator_data(bytes(d), r))[name] for name in FLAG_BITS}
@@ -271,6 +283,7 @@ def _rp_id_cases():
         ("https://[2001:db8::1]", "2001:db8::1", False, "an IP address"),
         (f"http://{site}", site, False, "plain http away from localhost"),
         (f"http://{sub}", site, False, "plain http away from localhost"),
+        (f"http://localhost.{site}", f"localhost.{site}", False, "plain http away from localhost"),
     ]
 
 
@@ -517,6 +530,11 @@ def check_finish_passkey_login(finish_passkey_login):
             result = _login(finish_passkey_login, site, session, credential, spy, "a right passkey login")
             if result != site.user_id:
                 used = _last_call(spy)
+                if not used:
+                    raise AssertionError(f"a right passkey login at {origin} returned {result!r} without calling "
+                                         "verify_authentication_response: was the passkey's row found? The table "
+                                         "keeps the credential id as bytes: look it up by the parsed credential's "
+                                         "raw_id.")
                 if _is_ip(used.get("expected_rp_id")):
                     raise AssertionError(f"expected_rp_id={used['expected_rp_id']!r} is an IP address, which is never an "
                                          "RP ID: use the site's rp_id (a domain name such as localhost).")
