@@ -392,7 +392,7 @@ DEFENCES = ["a_code_works_once", "sixth_attempt_waits_even_with_the_right_code",
             "no_totp_secret", "events_are_stored_listed_and_notified", "thirty_idle_minutes", "every_key_decrypts",
             "recovery_codes_come_with_a_new_phone", "recovery_codes_leave_yours_working", "recovery_codes_are_random",
             "repeats_nothing_that_was_typed", "another_account_trusts", "ninety_days_are_over",
-            "logs_in_often"]
+            "logs_in_often", "two_users_have_their_own_secrets", "each_event_carries_the_time_it_happened"]
 
 
 @pytest.mark.slow
@@ -442,11 +442,8 @@ def event_mutant(name):
 #   process holds the dict as long as its sessions live), "a session that is not there may go ahead" (the app
 #   finds the session before it counts a try).
 # - 7.10 "bytes handed back" (pyotp takes a secret as bytes too), "a token no key opens read as a plain secret"
-#   (the login fails either way), "every user's secret overwritten" (no stage test logs the first user in again
-#   after a second one enrols), "MultiFernet handed the keys themselves" (it raises in the student's own code
+#   (the login fails either way), "MultiFernet handed the keys themselves" (it raises in the student's own code
 #   on the first secret stored; the check names it).
-# - 7.11 "the time of the call, not now", "the time rounded to the minute", "one event per kind, made once": no
-#   stage test compares an event's time with the app's clock.
 # - 7.7 "one code drawn, ten copies of it" and "url-safe token cut to 24 characters" fail the recovery tests with
 #   the app's own error (the table refuses a second row; the app's code format refuses the code): the check
 #   names both.
@@ -511,6 +508,10 @@ WRONG_ANSWERS = {
                                      "first_key_encrypts_and_every_key_decrypts"),
     "7.10 a hash, as for passwords": ("7.10", mutant(throttle_and_secrets, "7.10", "a SHA-256 of the secret, as for passwords"),
                                       "first_key_encrypts_and_every_key_decrypts"),
+    "7.10 every user's secret overwritten": ("7.10", mutant(throttle_and_secrets, "7.10", "every user's secret overwritten"),
+                                             "two_users_have_their_own_secrets"),
+    **{f"7.11 {name}": ("7.11", event_mutant(name), "each_event_carries_the_time_it_happened") for name in (
+        "the time of the call, not now", "the time rounded to the minute", "one event per kind, made once")},
     **{f"7.11 {name}": ("7.11", event_mutant(name), "repeats_nothing_that_was_typed") for name in (
         "repeats what was typed", "the whole form, for the record", "a masked password: first and last two characters",
         "the first group of a wrong recovery code", "the last digits of a wrong code",

@@ -212,6 +212,12 @@ def test_two_users_have_their_own_secrets(app, clock):
     bob.login("bob")
     response = submit_form(bob.client, "/verify-2fa", {"otp": alice.phone.code()})
     assert 400 <= response.status_code < 500, "alice's code let bob in"
+    # Bob's enrolment left Alice's secret as it was: her own phone still logs her in.
+    alice.logout()
+    clock.advance(30)
+    alice.login("alice")
+    response = submit_form(alice.client, "/verify-2fa", {"otp": alice.phone.code()})
+    assert location(response) == "/dashboard", "after bob enrolled, alice's own phone no longer logs her in"
 
 
 def test_users_live_in_the_database_file(app, auth):

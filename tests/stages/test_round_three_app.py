@@ -229,6 +229,23 @@ def test_events_are_stored_listed_and_notified(enrolled, app, clock):
         assert enrolled.phone.account.secret not in str(event) and PASSWORD not in str(event)
 
 
+def test_each_event_carries_the_time_it_happened_by_the_apps_clock(enrolled, app, clock):
+    """An event's ``time`` is when it happened, by the app's clock (CLOCK): not the machine's clock, not rounded,
+    not the time of an earlier event of the same kind."""
+    recorder = NotifyRecorder()
+    app.config["NOTIFY"] = recorder
+    mallory = AuthActions(app.test_client(), enrolled.phone)
+    happened = []
+    for wait in (31, 37):  # neither is a whole minute: a time rounded to the minute is off for one of the two
+        clock.advance(wait)
+        mallory.login()
+        happened.append(clock())
+        verify(mallory.client, enrolled.phone.wrong_code())
+    times = [event["time"] for _user, event in recorder.calls if event["kind"] == "code_failed"]
+    assert times == pytest.approx(happened, abs=0.5), (
+        f"two wrong codes at {happened} (the app's CLOCK) were told to NOTIFY with the times {times}")
+
+
 # ----------------------------------------------------------------- secrets at rest
 
 def test_the_database_holds_no_totp_secret(enrolled, app):
