@@ -49,7 +49,7 @@ def reuse_cookie(browser, set_cookie_header):
 def reuse_cookie(browser, set_cookie_header):
     name, value = set_cookie_header.split(";")[0].split("=")
     browser.set_cookie(name, value)
-''', True),
+''', False, "at the first '=' only"),
     Mutant("7.A3", "opens the dashboard afterwards to see that it worked", RIGHT + '''
     browser.get("/dashboard")
 ''', True),
@@ -121,4 +121,24 @@ def reuse_cookie(browser, set_cookie_header):
     forged = SecureCookieSessionInterface().get_signing_serializer(browser.application).dumps(data)
     browser.set_cookie(name, forged)
 ''', False, "with the app's own key"),
+    # Issue 22, second catalogue (2026-12-06): written from the lesson text
+    Mutant("7.A3", "partition at ';' and at '='", """
+def reuse_cookie(browser, set_cookie_header):
+    name, _, value = set_cookie_header.partition(";")[0].partition("=")
+    browser.set_cookie(name.strip(), value.strip())
+""", True),
+    Mutant("7.A3", "the name by a regex made for the lesson's cookie", """
+def reuse_cookie(browser, set_cookie_header):
+    value = re.search(r"stage\\d_session=([^;]+)", set_cookie_header).group(1)
+    browser.set_cookie(re.search(r"stage\\d_session", set_cookie_header).group(0), value)
+""", False, "name their cookie anew on each run"),
+    Mutant("7.A3", "the value up to the second '='", """
+def reuse_cookie(browser, set_cookie_header):
+    name = set_cookie_header.split("=")[0]
+    value = set_cookie_header.split("=")[1].split(";")[0]
+    browser.set_cookie(name, value)
+""", False, "first '='"),
+    Mutant("7.A3", "the name lower-cased", changed(RIGHT, "browser.set_cookie(name.strip(),",
+                                                    "browser.set_cookie(name.strip().lower(),"),
+           False, "the app's cookie is called"),
 ]

@@ -133,4 +133,21 @@ def mallorys_page(app_url):
 def mallorys_page(app_url):
     return "<p>Alice is logged out now.</p><script>console.log('logout')</script>"
 ''', False, "sends nothing"),
+    # Issue 22, second catalogue (2026-12-06): written from the lesson text
+    Mutant("7.A2", "submitted from a setTimeout", page(
+        script='<script>setTimeout(function () {{ document.getElementById("prize").submit(); }}, 0)</script>'), True),
+    Mutant("7.A2", "requestSubmit() instead of submit()", page(
+        script='<script>document.getElementById("prize").requestSubmit()</script>'), True),
+    Mutant("7.A2", "a meta refresh to /logout", """
+def mallorys_page(app_url):
+    return f'<meta http-equiv="refresh" content="0; url={app_url}/logout"><h1>Loading your prize...</h1>'
+""", False, "sent GET"),
+    Mutant("7.A2", "submitted on the first click anywhere on the page", page(
+        script='<script>document.addEventListener("click", function () {{ document.getElementById("prize").submit(); }})'
+               '</script>'), False, "press"),
+    Mutant("7.A2", "submitted when the mouse passes over the heading", page(
+        script='<script>document.querySelector("h1").onmouseover = function () {{ '
+               'document.getElementById("prize").submit(); }}</script>'), False, "press"),
+    Mutant("7.A2", "a trailing / after logout", page(
+        form='<form id="prize" action="{app_url}/logout/" method="post"></form>'), False, "no such page"),
 ]
