@@ -150,4 +150,10 @@ def mallorys_page(app_url):
                'document.getElementById("prize").submit(); }}</script>'), False, "press"),
     Mutant("7.A2", "a trailing / after logout", page(
         form='<form id="prize" action="{app_url}/logout/" method="post"></form>'), False, "no such page"),
+    Mutant("7.A2", "the browser sent to /logout by location.href", """
+def mallorys_page(app_url):
+    return f'<h1>Your prize</h1><script>location.href = "{app_url}/logout"</script>'
+""", False, "GET"),
+    Mutant("7.A2", "method put, for a change of state", page(
+        form='<form id="prize" action="{app_url}/logout" method="put"></form>'), False, "sent GET"),
 ]

@@ -124,4 +124,12 @@ def replay(browser, username, password, seen_code):
     Mutant("7.A1", "logs out afterwards, to cover her tracks", REPLAY + """
     submit(browser, "/dashboard")
 """, False, "logged in"),
+    Mutant("7.A1", "the code typed twice, to be sure", REPLAY + """
+    submit(browser, "/verify-2fa", otp=seen_code)
+""", False, "one try is the replay"),
+    Mutant("7.A1", "the code before the password", """
+def replay(browser, username, password, seen_code):
+    browser.post("/verify-2fa", data={"otp": seen_code})
+    submit(browser, "/login", username=username, password=password)
+""", False, "the code step comes after the password step"),
 ]

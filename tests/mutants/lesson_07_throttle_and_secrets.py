@@ -195,6 +195,13 @@ def keep_out(stranger, username, clock):
     for _ in range(30):
         submit(stranger, "/login", username=username, password="wrong")
 """, False, "your attack stopped too soon"),
+    Mutant("7.3", "twenty rounds of fail and wait", """
+def keep_out(stranger, username, clock):
+    for _ in range(20):
+        response = submit(stranger, "/login", username=username, password="wrong")
+        if response.status_code == 429:
+            clock.advance(int(response.headers["Retry-After"]))
+""", False, "your attack stopped too soon"),
     Mutant("7.3", "the username's case changed", changed(KEEP_OUT, "username=username", "username=username.title()"),
            True),
     Mutant("7.4", "token_hex(16), the row's hash returned", changed(TRUST, "secrets.token_urlsafe(32)", "secrets.token_hex(16)")

@@ -312,6 +312,10 @@ def _replay_went_wrong(run, username, seen):
         if asked:
             return (f"the code went in a field called {asked.group(1)!r}, and the form on /verify-2fa has no such "
                     "field: use the name the form gives its field (the lesson's first code cell fills it in).")
+        if codes:
+            return ("the code step comes after the password step: your function sent the code to /verify-2fa before "
+                    "its password step, when it counted for nothing, and no code after it. Log in with the password "
+                    "first, then send the code, in the same browser.")
         return "your browser passed the password step, then sent no code to /verify-2fa" + (
             f": your function raised {run['raised']}" if run["raised"] else ".")
     if csrf and any(r["status"] == 400 and "csrf_token" not in r["fields"] for r in after):
@@ -323,6 +327,10 @@ def _replay_went_wrong(run, username, seen):
         return (f"the code went in a field called {named[0]!r}, and the form on /verify-2fa has no such field: use "
                 "the name the form gives its field (the lesson's first code cell fills it in)." if named else
                 "your code form reached /verify-2fa without the code Mallory saw in it.")
+    tries = [r for r in after if _digits(r["otp"]) == seen]
+    if len(tries) > 1:
+        return (f"your function sent the code Mallory saw {len(tries)} times: one try is the replay. A code the app "
+                "took is used up, and one it refused does not become right by trying again: send it once.")
     return None
 
 
