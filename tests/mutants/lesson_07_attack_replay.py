@@ -132,4 +132,6 @@ def replay(browser, username, password, seen_code):
     browser.post("/verify-2fa", data={"otp": seen_code})
     submit(browser, "/login", username=username, password=password)
 """, False, "the code step comes after the password step"),
+    Mutant("7.A1", "the name lower-cased first", REPLAY.replace("username=username", "username=username.lower()"),
+           False, "the username you were given"),
 ]

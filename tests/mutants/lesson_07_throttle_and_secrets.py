@@ -213,6 +213,10 @@ def failure_bucket(db, user_id, cookie, now):
                      (user_id, hash_id(cookie), now)).fetchone()
     return STRANGERS if row is None else row[0]
 """, True),
+    Mutant("7.4", "ids with a fixed prefix, the rest from secrets", changed(
+        TRUST, "secrets.token_urlsafe(32)", '"trusted-device-" + secrets.token_urlsafe(32)') + BUCKET, True),
+    Mutant("7.4", "ids from uuid4 (122 random bits, from os.urandom)", "import uuid\n" + changed(
+        TRUST, "secrets.token_urlsafe(32)", "str(uuid.uuid4())") + BUCKET, True),
     Mutant("7.4", "ids from uuid1 (the clock and the machine)", "import uuid\n" + changed(
         TRUST, "secrets.token_urlsafe(32)", "uuid.uuid1().hex") + BUCKET, False, "anybody can predict"),
     Mutant("7.4", "64-bit ids, token_hex(8)", changed(TRUST, "secrets.token_urlsafe(32)", "secrets.token_hex(8)") + BUCKET,
