@@ -156,4 +156,14 @@ def mallorys_page(app_url):
 """, False, "GET"),
     Mutant("7.A2", "method put, for a change of state", page(
         form='<form id="prize" action="{app_url}/logout" method="put"></form>'), False, "sent GET"),
+    Mutant("7.A2", "submitted once Alice confirms", page(
+        script='<script>if (confirm("Claim your prize?")) document.getElementById("prize").submit()</script>'),
+        False, "press"),
+    Mutant("7.A2", "an alert first, then the submit()", page(
+        script='<script>alert("You won!"); document.getElementById("prize").submit()</script>'), False, "press"),
+    Mutant("7.A2", "the submit(), then an alert that says so", page(
+        script='<script>document.getElementById("prize").submit(); alert("Sent!")</script>'), True),
+    Mutant("7.A2", "a page that tells her to confirm, in its text", page(
+        form='<p>Please confirm (no need to click) your prize.</p>'
+             '<form id="prize" action="{app_url}/logout" method="post"></form>'), True),
 ]

@@ -909,6 +909,25 @@ def _submit_that_does_not_run(html):
             "submit()), stops with an error." if SUBMIT_CALL.search(html) else "")
 
 
+# The three calls that stop a page's script until the visitor presses a button in a dialog.
+DIALOG_CALL = re.compile(r"(?<![\w$])(?:window\s*\.\s*)?(alert|confirm|prompt)\s*\(")
+
+
+def _dialog_before_submit(html):
+    """The dialog (alert, confirm or prompt) a script of the page opens before its first submit(), or None: the
+    script stops at the dialog until Alice presses a button in it."""
+    from .. import pages
+    from ..cross_site import INERT, STRINGS_AND_COMMENTS, SUBMIT_CALL
+
+    page = pages.parse(INERT.sub("", html))
+    handlers = [value for _tag, attributes in page.tags for name, value in attributes.items() if name.startswith("on")]
+    # inline scripts in the document's order, then the handlers (onload runs once the page is read)
+    code = "\n".join(STRINGS_AND_COMMENTS.sub(lambda match: match.group(1) or " ", text)
+                     for text in [*page.scripts, *handlers])
+    submit, dialog = SUBMIT_CALL.search(code), DIALOG_CALL.search(code)
+    return dialog.group(1) if dialog and submit and dialog.start() < submit.start() else None
+
+
 def _request_to_the_app(request, app_url, page_url, html=""):
     """What the page ``html`` makes Alice's browser send, when it goes to the app: (method, path); else a hint."""
     from urllib.parse import urlsplit
@@ -986,7 +1005,7 @@ def _open_on(number, request, page_url):
 
 @exercise("7.A2", "A form from another site", uses=["mallorys_page"])
 def check_mallorys_page(mallorys_page):
-    from ..cross_site import LOADED, what_the_page_sends
+    from ..cross_site import LOADED, SUBMITTED_FORM, what_the_page_sends
 
     for number in (6, 7):
         app_port, mallory_port = DRAW.sample(LAB_PORTS, 2)
@@ -994,6 +1013,12 @@ def check_mallorys_page(mallorys_page):
         page_url = f"http://127.0.0.1:{mallory_port}/{DRAW.choice(('prize', 'cats', 'win'))}.html"
         html = _mallorys_page(mallorys_page, app_url)
         request = what_the_page_sends(html, page_url, app_url)
+        dialog = _dialog_before_submit(html) if request.how == SUBMITTED_FORM else None
+        assert dialog is None, (
+            f"your page calls {dialog}() before it submits the form: a dialog stops the page's script until Alice "
+            "presses one of its buttons, so the form waits for her press (she won't, and confirm() lets her say "
+            "no). Submit without asking her anything."
+        )
         method, path = _request_to_the_app(request, app_url, page_url, html)
         status, dashboard = _open_on(number, (method, path, plain(request.fields)), page_url)
         sent = f"your page sent {method} {path.split('?')[0]}"
@@ -1037,7 +1062,7 @@ def _drawn_cookie_name(number):
 class PaddedSessionCookies:
     """Flask's signed session cookie written in standard base64, with its '=' padding, as some frameworks write
     theirs (express's cookie-session, for one): a value that holds '=' (and may hold '+' and '/'). The check's
-    stage 6 runs with it, so that a header is read as a browser reads it, name up to the first '=', value from
+    stage 7 runs with it, so that a header is read as a browser reads it, name up to the first '=', value from
     there to the first ';'."""
 
     def __new__(cls):
