@@ -125,6 +125,107 @@ def throttle_delay(failures):
     return min(15, 0.5 * 2 ** (failures - 5))
 """, False, "expected 30"),
 
+    # Issue 22, second catalogue (2026-12-06): written from the lesson text
+    Mutant("7.1", "COALESCE for the first code, rowcount read after the with block", """
+def accept_once(db, user_id, timecode):
+    with db:
+        cursor = db.execute("UPDATE users SET last_timecode = ? WHERE id = ? AND COALESCE(last_timecode, -1) < ?",
+                            (timecode, user_id, timecode))
+    return cursor.rowcount > 0
+""", True),
+    Mutant("7.1", "the SQL built with an f-string", """
+def accept_once(db, user_id, timecode):
+    with db:
+        changed = db.execute(
+            f"UPDATE users SET last_timecode = {timecode}"
+            f" WHERE id = {user_id} AND (last_timecode IS NULL OR last_timecode < {timecode})"
+        ).rowcount
+    return changed == 1
+""", False, "placeholders"),
+    Mutant("7.1", "used steps kept in a set in Python", """
+USED = set()
+
+def accept_once(db, user_id, timecode):
+    if (user_id, timecode) in USED:
+        return False
+    USED.add((user_id, timecode))
+    with db:
+        db.execute("UPDATE users SET last_timecode = ? WHERE id = ?", (timecode, user_id))
+    return True
+""", False, "WHERE clause should compare last_timecode"),
+    Mutant("7.1", "any other step than the last one (!= for <)", """
+def accept_once(db, user_id, timecode):
+    with db:
+        changed = db.execute(
+            "UPDATE users SET last_timecode = ?"
+            " WHERE id = ? AND (last_timecode IS NULL OR last_timecode != ?)",
+            (timecode, user_id, timecode),
+        ).rowcount
+    return changed == 1
+""", False, "an older step"),
+    Mutant("7.1", "always writes the larger step, then reads it back", """
+def accept_once(db, user_id, timecode):
+    with db:
+        db.execute("UPDATE users SET last_timecode = MAX(COALESCE(last_timecode, -1), ?) WHERE id = ?",
+                   (timecode, user_id))
+    return db.execute("SELECT last_timecode FROM users WHERE id = ?", (user_id,)).fetchone()[0] == timecode
+""", False, "no SELECT first"),
+    Mutant("7.1", "the SQL built with % formatting", """
+def accept_once(db, user_id, timecode):
+    with db:
+        changed = db.execute(
+            "UPDATE users SET last_timecode = %d WHERE id = %d AND (last_timecode IS NULL OR last_timecode < %d)"
+            % (timecode, user_id, timecode)).rowcount
+    return changed == 1
+""", False, "placeholders"),
+    Mutant("7.2", "a loop that doubles, stopped at the cap", """
+def throttle_delay(failures):
+    delay = 0
+    for count in range(5, failures + 1):
+        delay = 30 if delay == 0 else delay * 2
+        if delay >= 900:
+            return 900
+    return delay
+""", True),
+    Mutant("7.2", "a table of the lesson's gaps", """
+def throttle_delay(failures):
+    return {5: 30, 6: 60, 7: 120, 8: 240, 9: 480}.get(failures, 0 if failures < 5 else 900)
+""", True),
+    Mutant("7.2", "doubles the last delay it returned", """
+LAST = [0]
+
+def throttle_delay(failures):
+    if failures < 5:
+        LAST[0] = 0
+    else:
+        LAST[0] = 30 if LAST[0] == 0 else min(900, LAST[0] * 2)
+    return LAST[0]
+""", False, "from failures alone"),
+    Mutant("7.2", "the cap by count: 900 only past 10 failures", """
+def throttle_delay(failures):
+    if failures < 5:
+        return 0
+    if failures > 10:
+        return 900
+    return 30 * 2 ** (failures - 5)
+""", False, "never more than 900 s"),
+    Mutant("7.2", "one formula for all, no free tries", """
+def throttle_delay(failures):
+    return min(900, int(30 * 2 ** (failures - 5)))
+""", False, "the first 5 failures cost nothing"),
+    Mutant("7.2", "the exponent one too big", """
+def throttle_delay(failures):
+    if failures < 5:
+        return 0
+    return min(900, 30 * 2 ** (failures - 4))
+""", False, "30 s after the 5th failure"),
+    Mutant("7.2", "max where min belongs", """
+def throttle_delay(failures):
+    if failures < 5:
+        return 0
+    return max(900, 30 * 2 ** min(failures - 5, 10))
+""", False, "expected 30"),
+
     Mutant("7.7", "secrets.choice, hashes stored, old codes replaced", recovery_codes(), True),
     Mutant("7.7", "drawn with random", recovery_codes(draw="random.choice(RECOVERY_ALPHABET)"),
            False, "the module made for secrets"),

@@ -40,16 +40,20 @@ def reuse_cookie(browser, set_cookie_header):
     path = next((a.split("=", 1)[1] for a in attributes if a.lower().startswith("path=")), "/")
     browser.set_cookie(name, value, path=path)
 ''', True),
+    # The name from the app rather than the header: the same name (it is the app's cookie), public in every header
+    # the app sends, and the lesson's with_cookie (Hint 2) takes it so. Not a mistake the thief's attack turns on.
     Mutant("7.A3", "the value by a regex, the name from the browser's app", '''
 def reuse_cookie(browser, set_cookie_header):
     value = re.match(r"[^=]+=([^;]*)", set_cookie_header).group(1)
     browser.set_cookie(session_cookie_name(browser), value)
 ''', True),
+    # A Flask-signed value holds no '=', but a cookie's value may (base64 pads with it): since issue 22's second
+    # catalogue (2026-12-06) the check's stage 7 writes its value in padded base64, and this one is refused.
     Mutant("7.A3", "splits at every '=' (a signed Flask value has none)", '''
 def reuse_cookie(browser, set_cookie_header):
     name, value = set_cookie_header.split(";")[0].split("=")
     browser.set_cookie(name, value)
-''', True),
+''', False, "at the first '=' only"),
     Mutant("7.A3", "opens the dashboard afterwards to see that it worked", RIGHT + '''
     browser.get("/dashboard")
 ''', True),
@@ -121,4 +125,29 @@ def reuse_cookie(browser, set_cookie_header):
     forged = SecureCookieSessionInterface().get_signing_serializer(browser.application).dumps(data)
     browser.set_cookie(name, forged)
 ''', False, "with the app's own key"),
+    # Issue 22, second catalogue (2026-12-06): written from the lesson text
+    Mutant("7.A3", "partition at ';' and at '='", """
+def reuse_cookie(browser, set_cookie_header):
+    name, _, value = set_cookie_header.partition(";")[0].partition("=")
+    browser.set_cookie(name.strip(), value.strip())
+""", True),
+    Mutant("7.A3", "the name by a regex made for the lesson's cookie", """
+def reuse_cookie(browser, set_cookie_header):
+    value = re.search(r"stage\\d_session=([^;]+)", set_cookie_header).group(1)
+    browser.set_cookie(re.search(r"stage\\d_session", set_cookie_header).group(0), value)
+""", False, "name their cookie anew on each run"),
+    Mutant("7.A3", "the value up to the second '='", """
+def reuse_cookie(browser, set_cookie_header):
+    name = set_cookie_header.split("=")[0]
+    value = set_cookie_header.split("=")[1].split(";")[0]
+    browser.set_cookie(name, value)
+""", False, "first '='"),
+    Mutant("7.A3", "the name lower-cased", changed(RIGHT, "browser.set_cookie(name.strip(),",
+                                                    "browser.set_cookie(name.strip().lower(),"),
+           False, "the app's cookie is called"),
+    Mutant("7.A3", "the '=' left over stripped from the value", changed(RIGHT, "value.strip())", "value.strip('= '))"),
+           False, "'='"),
+    Mutant("7.A3", "the pair name=value given as the value", changed(
+        RIGHT, "browser.set_cookie(name.strip(), value.strip())", "browser.set_cookie(name.strip(), cookie)"),
+        False, "not the header's value"),
 ]

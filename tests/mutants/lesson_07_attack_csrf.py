@@ -133,4 +133,37 @@ def mallorys_page(app_url):
 def mallorys_page(app_url):
     return "<p>Alice is logged out now.</p><script>console.log('logout')</script>"
 ''', False, "sends nothing"),
+    # Issue 22, second catalogue (2026-12-06): written from the lesson text
+    Mutant("7.A2", "submitted from a setTimeout", page(
+        script='<script>setTimeout(function () {{ document.getElementById("prize").submit(); }}, 0)</script>'), True),
+    Mutant("7.A2", "requestSubmit() instead of submit()", page(
+        script='<script>document.getElementById("prize").requestSubmit()</script>'), True),
+    Mutant("7.A2", "a meta refresh to /logout", """
+def mallorys_page(app_url):
+    return f'<meta http-equiv="refresh" content="0; url={app_url}/logout"><h1>Loading your prize...</h1>'
+""", False, "sent GET"),
+    Mutant("7.A2", "submitted on the first click anywhere on the page", page(
+        script='<script>document.addEventListener("click", function () {{ document.getElementById("prize").submit(); }})'
+               '</script>'), False, "press"),
+    Mutant("7.A2", "submitted when the mouse passes over the heading", page(
+        script='<script>document.querySelector("h1").onmouseover = function () {{ '
+               'document.getElementById("prize").submit(); }}</script>'), False, "press"),
+    Mutant("7.A2", "a trailing / after logout", page(
+        form='<form id="prize" action="{app_url}/logout/" method="post"></form>'), False, "no such page"),
+    Mutant("7.A2", "the browser sent to /logout by location.href", """
+def mallorys_page(app_url):
+    return f'<h1>Your prize</h1><script>location.href = "{app_url}/logout"</script>'
+""", False, "GET"),
+    Mutant("7.A2", "method put, for a change of state", page(
+        form='<form id="prize" action="{app_url}/logout" method="put"></form>'), False, "sent GET"),
+    Mutant("7.A2", "submitted once Alice confirms", page(
+        script='<script>if (confirm("Claim your prize?")) document.getElementById("prize").submit()</script>'),
+        False, "press"),
+    Mutant("7.A2", "an alert first, then the submit()", page(
+        script='<script>alert("You won!"); document.getElementById("prize").submit()</script>'), False, "press"),
+    Mutant("7.A2", "the submit(), then an alert that says so", page(
+        script='<script>document.getElementById("prize").submit(); alert("Sent!")</script>'), True),
+    Mutant("7.A2", "a page that tells her to confirm, in its text", page(
+        form='<p>Please confirm (no need to click) your prize.</p>'
+             '<form id="prize" action="{app_url}/logout" method="post"></form>'), True),
 ]

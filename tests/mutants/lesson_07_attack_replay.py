@@ -103,4 +103,35 @@ def replay(browser, username, password, seen_code):
     submit(mine, "/login", username=username, password=password)
     submit(mine, "/verify-2fa", otp=seen_code)
 ''', False, "the browser you were given"),
+    # Issue 22, second catalogue (2026-12-06): written from the lesson text
+    Mutant("7.A1", "the code stripped and padded, the redirects followed", """
+def replay(browser, username, password, seen_code):
+    submit(browser, "/login", username=username, password=password, follow_redirects=True)
+    submit(browser, "/verify-2fa", otp=str(seen_code).strip().zfill(6), follow_redirects=True)
+""", True),
+    Mutant("7.A1", "the name and the password swapped", REPLAY.replace(
+        "username=username, password=password", "username=password, password=username"),
+        False, "the username you were given"),
+    Mutant("7.A1", "the code typed in the login form too", """
+def replay(browser, username, password, seen_code):
+    submit(browser, "/login", username=username, password=password, otp=seen_code)
+""", False, "never passed the password step"),
+    Mutant("7.A1", "the code sent to /verify, the guide's address", """
+def replay(browser, username, password, seen_code):
+    submit(browser, "/login", username=username, password=password)
+    browser.post("/verify", data={"otp": seen_code})
+""", False, "/verify-2fa"),
+    Mutant("7.A1", "logs out afterwards, to cover her tracks", REPLAY + """
+    submit(browser, "/dashboard")
+""", False, "logged in"),
+    Mutant("7.A1", "the code typed twice, to be sure", REPLAY + """
+    submit(browser, "/verify-2fa", otp=seen_code)
+""", False, "one try is the replay"),
+    Mutant("7.A1", "the code before the password", """
+def replay(browser, username, password, seen_code):
+    browser.post("/verify-2fa", data={"otp": seen_code})
+    submit(browser, "/login", username=username, password=password)
+""", False, "the code step comes after the password step"),
+    Mutant("7.A1", "the name lower-cased first", REPLAY.replace("username=username", "username=username.lower()"),
+           False, "the username you were given"),
 ]

@@ -105,6 +105,55 @@ def end_all_sessions(db, user_id):
     Mutant("7.6", "the id hashed again", SESSION_USER_RIGHT.replace(
         "(session_id,)).fetchone()", "(__import__('hashlib').sha256(session_id.encode()).hexdigest(),)).fetchone()")
            + END_ALL_RIGHT, passes=False, hint="without hashing it again"),
+    # Issue 22, second catalogue (2026-12-06): written from the lesson text
+    Mutant("7.6", "one UPDATE for the live session, its rowcount decides, then the user read", """
+def session_user(db, session_id, now, idle_seconds=30 * 60, max_seconds=12 * 3600):
+    with db:
+        alive = db.execute(
+            "UPDATE sessions SET last_seen = ? WHERE id_hash = ? AND ? - last_seen <= ? AND ? - started <= ?",
+            (now, session_id, now, idle_seconds, now, max_seconds)).rowcount
+        if not alive:
+            db.execute("DELETE FROM sessions WHERE id_hash = ?", (session_id,))
+            return None
+    return db.execute("SELECT user_id FROM sessions WHERE id_hash = ?", (session_id,)).fetchone()[0]
+""" + END_ALL_RIGHT, passes=True),
+    Mutant("7.6", "last_seen moved before the idle test", """
+def session_user(db, session_id, now, idle_seconds=30 * 60, max_seconds=12 * 3600):
+    with db:
+        db.execute("UPDATE sessions SET last_seen = ? WHERE id_hash = ?", (now, session_id))
+    row = db.execute("SELECT user_id, started, last_seen FROM sessions WHERE id_hash = ?", (session_id,)).fetchone()
+    if row is None:
+        return None
+    if now - row["last_seen"] > idle_seconds or now - row["started"] > max_seconds:
+        with db:
+            db.execute("DELETE FROM sessions WHERE id_hash = ?", (session_id,))
+        return None
+    return row["user_id"]
+""" + END_ALL_RIGHT, passes=False, hint="unused for 30 minutes"),
+    Mutant("7.6", "the timed-out row kept", SESSION_USER_RIGHT.replace(
+        '        with db:\n            db.execute("DELETE FROM sessions WHERE id_hash = ?", (session_id,))\n', "")
+           + END_ALL_RIGHT, passes=False, hint="delete"),
+    Mutant("7.6", "the row returned, not its user_id", SESSION_USER_RIGHT.replace('return row["user_id"]', "return row")
+           + END_ALL_RIGHT, passes=False, hint="returned a Row"),
+    Mutant("7.6", "the SQL built with f-strings", """
+def session_user(db, session_id, now, idle_seconds=30 * 60, max_seconds=12 * 3600):
+    row = db.execute(f"SELECT user_id, started, last_seen FROM sessions WHERE id_hash = '{session_id}'").fetchone()
+    if row is None:
+        return None
+    if now - row["last_seen"] > idle_seconds or now - row["started"] > max_seconds:
+        with db:
+            db.execute(f"DELETE FROM sessions WHERE id_hash = '{session_id}'")
+        return None
+    with db:
+        db.execute(f"UPDATE sessions SET last_seen = {now} WHERE id_hash = '{session_id}'")
+    return row["user_id"]
+""" + END_ALL_RIGHT, passes=False, hint="placeholders"),
+    Mutant("7.6", "logout ends every user's sessions", SESSION_USER_RIGHT + END_ALL_RIGHT.replace(
+        '"DELETE FROM sessions WHERE user_id = ?", (user_id,)', '"DELETE FROM sessions"'),
+           passes=False, hint="that user"),
+    Mutant("7.6", "the 12 hours counted from last_seen", SESSION_USER_RIGHT.replace(
+        'now - row["started"] > max_seconds', 'now - row["last_seen"] > max_seconds') + END_ALL_RIGHT,
+           passes=False, hint="12 hours after her login"),
     # 7.9: wrong tries at /replace-phone count against the session
     Mutant("7.9", "right answer", COUNT_RIGHT, passes=True),
     Mutant("7.9", "three, whatever allowed says", COUNT_RIGHT.replace("disable_failures < ?\", (session_id, allowed)",

@@ -165,6 +165,138 @@ def may_try(attempts, now):
     Mutant("7.5", "no window: every failure ever", changed(MAY_TRY, " and now - at < window", ""),
            False, "counts the last 30 days only"),
 
+    # Issue 22, second catalogue (2026-12-06): written from the lesson text
+    Mutant("7.3", "a new browser for each wrong password, Retry-After read as a float", """
+def keep_out(stranger, username, clock):
+    for _ in range(500):
+        response = submit(stranger.application.test_client(), "/login", username=username, password="guess")
+        if response.status_code == 429:
+            wait = float(response.headers["Retry-After"])
+            if wait > 86400:
+                break
+            clock.advance(wait)
+""", True),
+    Mutant("7.3", "a day taken as 24 (hours, not seconds)", changed(KEEP_OUT, "if wait > 24 * 3600:", "if wait > 24:"),
+           False, "your attack stopped too soon"),
+    Mutant("7.3", "wrong codes at /verify-2fa instead of passwords", """
+def keep_out(stranger, username, clock):
+    for _ in range(200):
+        response = submit(stranger, "/verify-2fa", otp="000000")
+        if response.status_code == 429:
+            wait = int(response.headers["Retry-After"])
+            if wait > 24 * 3600:
+                return
+            clock.advance(wait)
+""", False, "fail at /login"),
+    Mutant("7.3", "waits a second less than Retry-After", changed(KEEP_OUT, "clock.advance(wait)", "clock.advance(wait - 1)"),
+           False, "Let the clock run"),
+    Mutant("7.3", "thirty wrong passwords in a row, no waiting", """
+def keep_out(stranger, username, clock):
+    for _ in range(30):
+        submit(stranger, "/login", username=username, password="wrong")
+""", False, "your attack stopped too soon"),
+    Mutant("7.3", "twenty rounds of fail and wait", """
+def keep_out(stranger, username, clock):
+    for _ in range(20):
+        response = submit(stranger, "/login", username=username, password="wrong")
+        if response.status_code == 429:
+            clock.advance(int(response.headers["Retry-After"]))
+""", False, "your attack stopped too soon"),
+    Mutant("7.3", "the username's case changed", changed(KEEP_OUT, "username=username", "username=username.title()"),
+           True),
+    Mutant("7.4", "token_hex(16), the row's hash returned", changed(TRUST, "secrets.token_urlsafe(32)", "secrets.token_hex(16)")
+           + """
+def failure_bucket(db, user_id, cookie, now):
+    if not cookie:
+        return STRANGERS
+    row = db.execute("SELECT id_hash FROM devices WHERE user_id = ? AND id_hash = ? AND ? < expires",
+                     (user_id, hash_id(cookie), now)).fetchone()
+    return STRANGERS if row is None else row[0]
+""", True),
+    Mutant("7.4", "ids with a fixed prefix, the rest from secrets", changed(
+        TRUST, "secrets.token_urlsafe(32)", '"trusted-device-" + secrets.token_urlsafe(32)') + BUCKET, True),
+    Mutant("7.4", "ids from uuid4 (122 random bits, from os.urandom)", "import uuid\n" + changed(
+        TRUST, "secrets.token_urlsafe(32)", "str(uuid.uuid4())") + BUCKET, True),
+    Mutant("7.4", "ids from uuid1 (the clock and the machine)", "import uuid\n" + changed(
+        TRUST, "secrets.token_urlsafe(32)", "uuid.uuid1().hex") + BUCKET, False, "anybody can predict"),
+    Mutant("7.4", "64-bit ids, token_hex(8)", changed(TRUST, "secrets.token_urlsafe(32)", "secrets.token_hex(8)") + BUCKET,
+           False, "128 bits"),
+    Mutant("7.4", "the id as bytes, token_bytes(16)", changed(TRUST, "cookie = secrets.token_urlsafe(32)",
+                                                               "cookie = secrets.token_bytes(16)").replace(
+        "hash_id(cookie)", "hashlib.sha256(cookie).hexdigest()") + BUCKET, False, "text"),
+    Mutant("7.4", "the cookie is the hash, not the id", changed(TRUST, "    return cookie\n", "    return hash_id(cookie)\n")
+           + BUCKET, False, "hash"),
+    Mutant("7.4", "expires is the lifetime, not now plus it", changed(TRUST, "now + DEVICE_LIFETIME", "DEVICE_LIFETIME") + BUCKET,
+           False, "now + DEVICE_LIFETIME"),
+    Mutant("7.4", "the SQL built with an f-string", TRUST + """
+def failure_bucket(db, user_id, cookie, now):
+    if cookie is None:
+        return STRANGERS
+    row = db.execute(f"SELECT 1 FROM devices WHERE id_hash = '{hash_id(cookie)}' AND user_id = {user_id}"
+                     f" AND expires > {now}").fetchone()
+    return hash_id(cookie) if row else STRANGERS
+""", False, "placeholders"),
+    Mutant("7.4", "trusted browsers remembered in a dict", """
+TRUSTED = {}
+
+def trust_browser(db, user_id, now):
+    cookie = secrets.token_urlsafe(32)
+    TRUSTED[hash_id(cookie)] = (user_id, now + DEVICE_LIFETIME)
+    with db:
+        db.execute("INSERT INTO devices (id_hash, user_id, expires) VALUES (?, ?, ?)",
+                   (hash_id(cookie), user_id, now + DEVICE_LIFETIME))
+    return cookie
+
+def failure_bucket(db, user_id, cookie, now):
+    if cookie is None or hash_id(cookie) not in TRUSTED:
+        return STRANGERS
+    owner, expires = TRUSTED[hash_id(cookie)]
+    return hash_id(cookie) if owner == user_id and expires > now else STRANGERS
+""", False, "ask the table each time"),
+    Mutant("7.5", "two counts by hand, the edge as at > now - window", """
+def may_try(attempts, now):
+    month = year = 0
+    for at, succeeded in attempts:
+        if succeeded:
+            continue
+        if at > now - 365 * 86400:
+            year += 1
+        if at > now - 30 * 86400:
+            month += 1
+    return month < 30 and year < 100
+""", True),
+    Mutant("7.5", "the month window in minutes (30 * 24 * 60)", changed(MAY_TRY, "(30 * DAY, 30)", "(30 * 24 * 60, 30)"),
+           False, "30 failures in the last 30 days"),
+    Mutant("7.5", "a year of 360 days", changed(MAY_TRY, "(365 * DAY, 100)", "(360 * DAY, 100)"), False, "365 days"),
+    Mutant("7.5", "the clock read, not now", "import time\n" + changed(MAY_TRY, "now - at < window", "time.time() - at < window"),
+           False, "your function reads the clock"),
+    Mutant("7.5", "stops at the first failure out of the window, oldest first", """
+DAY = 24 * 3600
+
+def may_try(attempts, now):
+    for window, ceiling in ((30 * DAY, 30), (365 * DAY, 100)):
+        count = 0
+        for at, succeeded in attempts:
+            if now - at >= window:
+                break
+            if not succeeded:
+                count += 1
+        if count >= ceiling:
+            return False
+    return True
+""", False, "oldest first"),
+    Mutant("7.5", "only the last 30 attempts looked at", """
+def may_try(attempts, now):
+    recent = [at for at, succeeded in attempts[-30:] if not succeeded and now - at < 30 * 24 * 3600]
+    return len(recent) < 30
+""", False, "need not come in a row"),
+    Mutant("7.Q1", "the right letter in capitals", 'answer_7_q1 = "B"\n', True),
+    Mutant("7.Q1", "two options at once", 'answer_7_q1 = "b, d"\n', False, "answer with the letter of one option"),
+    Mutant("7.Q1", "(d), in quotes and brackets", 'answer_7_q1 = "(d)"\n', False, "made-up cookie is not found"),
+    Mutant("7.Q1", "the option's number", 'answer_7_q1 = 2\n', False, "answer with the letter of one option"),
+    Mutant("7.Q1", "left empty", 'answer_7_q1 = ""\n', False, "answer with the letter of one option"),
+    Mutant("7.Q1", "(c) written out", 'answer_7_q1 = "c) HttpOnly"\n', False, "HttpOnly"),
+
     # 7.10: TOTP secrets encrypted with Fernet, the keys outside the database, rotation
     Mutant("7.10", "MultiFernet over every key, the first encrypts", SECRETS, True),
     Mutant("7.10", "stored as it is", '''

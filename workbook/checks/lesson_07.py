@@ -47,15 +47,55 @@ def rows(db, sql, params=()):
     return [tuple(row) for row in db.execute(sql, tuple(params))]
 
 
+class _TextsNotedCursor(sqlite3.Cursor):
+    def execute(self, sql, *args):
+        self.connection.texts.append(sql)
+        return super().execute(sql, *args)
+
+    def executemany(self, sql, *args):
+        self.connection.texts.append(sql)
+        return super().executemany(sql, *args)
+
+
+class TextsNotedConnection(sqlite3.Connection):
+    """A sqlite3 connection that notes the SQL text of each statement run on it as the code wrote it, before its
+    parameters are put in (``texts``): a value found there was built into the SQL."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.texts = []
+
+    def cursor(self, factory=_TextsNotedCursor):
+        return super().cursor(factory)
+
+    def execute(self, sql, *args):
+        self.texts.append(sql)
+        return super().execute(sql, *args)
+
+    def executemany(self, sql, *args):
+        self.texts.append(sql)
+        return super().executemany(sql, *args)
+
+    def executescript(self, sql):
+        self.texts.append(sql)
+        return super().executescript(sql)
+
+
+def sql_texts(db):
+    """The SQL texts run on ``db`` (a TextsNotedConnection) since it was made, as they were written."""
+    return [text for text in db.texts if type(text) is str]
+
+
 def users_db(path=":memory:"):
     """A users table (alice is 1, bob is 2) with an empty last_timecode each."""
-    db = sqlite3.connect(path)
+    db = sqlite3.connect(path, factory=TextsNotedConnection)
     db.row_factory = sqlite3.Row
     db.executescript("""
         CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, username TEXT, last_timecode INTEGER);
         INSERT OR IGNORE INTO users (id, username) VALUES (1, 'alice'), (2, 'bob');
     """)
     db.commit()
+    db.texts.clear()
     return db
 
 
@@ -116,6 +156,17 @@ def _statements(db, function, *args):
     finally:
         statements = plain(log.stop())
     return result, statements
+
+
+def _sql_kept_fixed(db, values, what):
+    """Refuse SQL built from ``values`` (``what`` names them): each must reach SQLite as a parameter."""
+    texts = plain(_lesson().sql_texts(db))
+    built = next((text for text in texts for value in values if str(value) in text), None)
+    assert built is None, (
+        f"{what} was written into the SQL text ({_short(built, 90)}): however it is formatted or quoted, that is SQL "
+        "built from the values. Keep the SQL text fixed, with ? placeholders, and pass the values separately, "
+        "as a tuple (lesson 06's section \"Parameterised queries\")."
+    )
 
 
 # --- 7.A1: replay the code you saw (an attack on stage 6, turned away by stage 7) -----------------
@@ -261,6 +312,10 @@ def _replay_went_wrong(run, username, seen):
         if asked:
             return (f"the code went in a field called {asked.group(1)!r}, and the form on /verify-2fa has no such "
                     "field: use the name the form gives its field (the lesson's first code cell fills it in).")
+        if codes:
+            return ("the code step comes after the password step: your function sent the code to /verify-2fa before "
+                    "its password step, when it counted for nothing, and no code after it. Log in with the password "
+                    "first, then send the code, in the same browser.")
         return "your browser passed the password step, then sent no code to /verify-2fa" + (
             f": your function raised {run['raised']}" if run["raised"] else ".")
     if csrf and any(r["status"] == 400 and "csrf_token" not in r["fields"] for r in after):
@@ -272,12 +327,17 @@ def _replay_went_wrong(run, username, seen):
         return (f"the code went in a field called {named[0]!r}, and the form on /verify-2fa has no such field: use "
                 "the name the form gives its field (the lesson's first code cell fills it in)." if named else
                 "your code form reached /verify-2fa without the code Mallory saw in it.")
+    tries = [r for r in after if _digits(r["otp"]) == seen]
+    if len(tries) > 1:
+        return (f"your function sent the code Mallory saw {len(tries)} times: one try is the replay. A code the app "
+                "took is used up, and one it refused does not become right by trying again: send it once.")
     return None
 
 
 @exercise("7.A1", "Replay the code you saw", uses=["replay"])
 def check_replay(replay):
-    username = f"{DRAW.choice(OWNER_NAMES)}{DRAW.randrange(10, 100)}"
+    # A capital in the name: stage 6 finds a name exactly as it was registered, so it is typed as given.
+    username = f"{DRAW.choice(OWNER_NAMES).title()}{DRAW.randrange(10, 100)}"
     password = secrets.token_urlsafe(DRAW.randrange(9, 16))
     typed_at = SCENE_START + 60 + DRAW.randrange(30 * DAY)
     # The code typed at typed_at is accepted until the end of the step after it: Mallory acts before then.
@@ -347,6 +407,7 @@ def check_accept_once(accept_once):
             )
             assert _last(db, 1) == step, "after accepting, users.last_timecode should hold that step: SET last_timecode = ?."
             _one_statement(statements, "UPDATE", "accept the same code")
+            _sql_kept_fixed(db, [step], "the step")
             assert re.search(r"where.*last_timecode", statements[0], re.I | re.S), (
                 "the UPDATE's WHERE clause should compare last_timecode with the new step, so the check and "
                 "the write are one."
@@ -416,6 +477,17 @@ def _delay(throttle_delay, failures):
 
 @exercise("7.2", "Wait longer after each failure", uses=["throttle_delay"])
 def check_throttle_delay(throttle_delay):
+    # Each count asked twice, in an order drawn on each run: the same count must give the same delay.
+    asked = [*range(12)] * 2
+    DRAW.shuffle(asked)
+    given = {}
+    for failures in asked:
+        got = _delay(throttle_delay, failures)
+        before = given.setdefault(failures, got)
+        assert got == before, (
+            f"throttle_delay({failures}) gave {before!r}, then {got!r} when asked again: work the delay out from "
+            "failures alone, keeping nothing between calls (the app asks for any account, in any order)."
+        )
     for failures in range(5):
         got = _delay(throttle_delay, failures)
         assert got == 0, f"throttle_delay({failures}) gave {got!r}: the first 5 failures cost nothing (0 seconds)."
@@ -510,7 +582,17 @@ def check_keep_out(keep_out):
     with _temporary_folder() as folder:
         username = f"{DRAW.choice(OWNER_NAMES)}{DRAW.randrange(10, 100)}"
         world = _lesson().Stage7WithAnOwner(folder, username, True)
-        attack = plain(world.stranger(keep_out, STRANGER_REQUESTS))
+        try:
+            attack = plain(world.stranger(keep_out, STRANGER_REQUESTS))
+        except NotImplementedError:
+            raise
+        except Exception as error:
+            if plain(world.password_failures()) != 0:
+                raise
+            raise AssertionError(
+                f"your function raised {raised_kind(error)} ({_short(raised_message(error), 80)}) before any "
+                f"request counted as a failed password for {username!r}: fail at /login, with the username you "
+                "were given (a stranger has no password, so the code step is out of reach).") from None
         statuses, stopped = attack["statuses"], attack["stopped"]
         failed = plain(world.password_failures())
         if failed == 0:
@@ -542,10 +624,27 @@ DEVICE_LIFETIME = 90 * DAY
 
 def devices_db(path=":memory:"):
     """An empty devices table (id_hash, user_id, expires)."""
-    db = sqlite3.connect(path)
+    db = sqlite3.connect(path, factory=TextsNotedConnection)
     db.execute("CREATE TABLE devices (id_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL, expires REAL NOT NULL)")
     db.commit()
+    db.texts.clear()
     return db
+
+
+def trusted_elsewhere(path, id_hash, user_id, expires):
+    """Another worker of the app trusts a browser: its row written, and committed, on a connection of its own."""
+    with sqlite3.connect(path) as other:
+        other.execute("INSERT INTO devices (id_hash, user_id, expires) VALUES (?, ?, ?)", (id_hash, user_id, expires))
+    other.close()
+
+
+def _same_places(one, other):
+    """The longest run of characters two ids have at the same places."""
+    longest = run = 0
+    for a, b in zip(one, other, strict=False):   # ids of any length: the places both have
+        run = run + 1 if a == b else 0
+        longest = max(longest, run)
+    return longest
 
 
 def _drawn_after_seeding(function, make_db, *args):
@@ -618,6 +717,23 @@ def check_device_buckets(trust_browser, failure_bucket):
             )
             again = plain_result(trust_browser(db, alice, now), "trust_browser")
             assert again != cookie, "two browsers got the same cookie: draw a new random id each time."
+            _sql_kept_fixed(db, [sha256_hex(cookie), sha256_hex(bob_cookie), now], "the cookie's hash or the time")
+            elsewhere = secrets.token_urlsafe(32)
+            _lesson().trusted_elsewhere(path, sha256_hex(elsewhere), alice, now + DAY)
+            assert bucket(alice, elsewhere, now) == sha256_hex(elsewhere), (
+                "a browser that another worker of the app trusted (its row is in devices, committed) got "
+                "the strangers' bucket: ask the table each time, not something your functions remember between "
+                "calls (each worker of the app has its own memory)."
+            )
+            ids = [plain_result(trust_browser(db, DRAW.randrange(1, 10 ** 6), now), "trust_browser") for _ in range(6)]
+            fixed = len(os.path.commonprefix(ids))      # a prefix every id has ("dev-"...) hides nothing
+            alike = max((_same_places(one[fixed:], other[fixed:]), one, other)
+                        for i, one in enumerate(ids) for other in ids[i + 1:])
+            assert alike[0] < 8, (
+                f"two of your ids have {alike[0]} characters alike in the same places ({alike[1]!r}, {alike[2]!r}): "
+                "they are not drawn at random. An id made from the time or the machine (uuid1, the clock) is one "
+                "anybody can predict: draw it with the `secrets` module."
+            )
         finally:
             db.close()
             other_worker.close()
@@ -674,8 +790,23 @@ def check_may_try(may_try):
         f"29 failures in the last 30 days were refused: the 30th may still be tried {seen}."
     )
     thirty = failures(30, 30 * DAY)
-    assert ask(thirty) is False, (
-        f"30 failures in the last 30 days, and your function allowed another: at most 30 in any 30 days {seen}."
+    if ask(thirty) is True:
+        import time
+
+        shift = int(time.time()) - now          # the same attempts, and now, moved to the present
+        moved = plain_result(may_try(sorted((at + shift, ok) for at, ok in thirty), now + shift), "may_try")
+        assert moved is not False, (
+            f"30 failures in the last 30 days, and your function allowed another; the same failures moved to "
+            f"today were refused: your function reads the clock. Count against the `now` you are given (the "
+            f"app asks about other moments than this one) {seen}."
+        )
+        raise AssertionError(
+            f"30 failures in the last 30 days, and your function allowed another: at most 30 in any 30 days {seen}.")
+    old_first = failures(3, 400 * DAY, 366 * DAY) + thirty
+    assert ask(old_first) is False, (
+        f"30 failures in the last 30 days, after 3 more than a year old, and your function allowed another: the "
+        f"list comes oldest first, so an attempt out of the window at its start says nothing about those after "
+        f"it. Look at every attempt {seen}."
     )
     owner_between = thirty + [(now - rng.randrange(1, 30 * DAY), True) for _ in range(5)] + [(now - 1, True)]
     assert ask(owner_between) is False, (
@@ -703,6 +834,10 @@ def check_may_try(may_try):
         f"ceiling is 100 {seen}."
     )
     assert ask(year[:99]) is True, f"99 failures in the year, 10 in any 30 days, were refused {seen}."
+    assert ask(year[:99] + [(now - 360 * DAY - rng.randrange(1, 5 * DAY), False)]) is False, (
+        f"99 failures in the year and one 360 to 365 days old, and another try was allowed: the year's window "
+        f"is 365 days (365 * 24 * 3600 seconds) {seen}."
+    )
     assert ask(year + [(now - 366 * DAY, False)] * 5) is False and ask(year[:99] + [(now - 365 * DAY, False)]) is True, (
         f"a failure 365 days old has left the year's window {seen}."
     )
@@ -772,6 +907,25 @@ def _submit_that_does_not_run(html):
             "or on a form inside <template> or <noscript> (no form at all to a browser that runs scripts). And a call "
             "on a form the page does not have, or on a form with a control named submit (which hides the form's own "
             "submit()), stops with an error." if SUBMIT_CALL.search(html) else "")
+
+
+# The three calls that stop a page's script until the visitor presses a button in a dialog.
+DIALOG_CALL = re.compile(r"(?<![\w$])(?:window\s*\.\s*)?(alert|confirm|prompt)\s*\(")
+
+
+def _dialog_before_submit(html):
+    """The dialog (alert, confirm or prompt) a script of the page opens before its first submit(), or None: the
+    script stops at the dialog until Alice presses a button in it."""
+    from .. import pages
+    from ..cross_site import INERT, STRINGS_AND_COMMENTS, SUBMIT_CALL
+
+    page = pages.parse(INERT.sub("", html))
+    handlers = [value for _tag, attributes in page.tags for name, value in attributes.items() if name.startswith("on")]
+    # inline scripts in the document's order, then the handlers (onload runs once the page is read)
+    code = "\n".join(STRINGS_AND_COMMENTS.sub(lambda match: match.group(1) or " ", text)
+                     for text in [*page.scripts, *handlers])
+    submit, dialog = SUBMIT_CALL.search(code), DIALOG_CALL.search(code)
+    return dialog.group(1) if dialog and submit and dialog.start() < submit.start() else None
 
 
 def _request_to_the_app(request, app_url, page_url, html=""):
@@ -851,7 +1005,7 @@ def _open_on(number, request, page_url):
 
 @exercise("7.A2", "A form from another site", uses=["mallorys_page"])
 def check_mallorys_page(mallorys_page):
-    from ..cross_site import LOADED, what_the_page_sends
+    from ..cross_site import LOADED, SUBMITTED_FORM, what_the_page_sends
 
     for number in (6, 7):
         app_port, mallory_port = DRAW.sample(LAB_PORTS, 2)
@@ -859,6 +1013,12 @@ def check_mallorys_page(mallorys_page):
         page_url = f"http://127.0.0.1:{mallory_port}/{DRAW.choice(('prize', 'cats', 'win'))}.html"
         html = _mallorys_page(mallorys_page, app_url)
         request = what_the_page_sends(html, page_url, app_url)
+        dialog = _dialog_before_submit(html) if request.how == SUBMITTED_FORM else None
+        assert dialog is None, (
+            f"your page calls {dialog}() before it submits the form: a dialog stops the page's script until Alice "
+            "presses one of its buttons, so the form waits for her press (she won't, and confirm() lets her say "
+            "no). Submit without asking her anything."
+        )
         method, path = _request_to_the_app(request, app_url, page_url, html)
         status, dashboard = _open_on(number, (method, path, plain(request.fields)), page_url)
         sent = f"your page sent {method} {path.split('?')[0]}"
@@ -895,7 +1055,42 @@ COOKIE_KINDS = ("session", "sess", "sid", "login")
 
 
 def _drawn_cookie_name(number):
-    return f"{DRAW.choice(COOKIE_APPS)}{number}_{DRAW.choice(COOKIE_KINDS)}"
+    # A capital in every name: a cookie's name is matched exactly, case included.
+    return f"{DRAW.choice(COOKIE_APPS).title()}{number}_{DRAW.choice(COOKIE_KINDS)}"
+
+
+class PaddedSessionCookies:
+    """Flask's signed session cookie written in standard base64, with its '=' padding, as some frameworks write
+    theirs (express's cookie-session, for one): a value that holds '=' (and may hold '+' and '/'). The check's
+    stage 7 runs with it, so that a header is read as a browser reads it, name up to the first '=', value from
+    there to the first ';'."""
+
+    def __new__(cls):
+        from flask.sessions import SecureCookieSessionInterface
+
+        class Padded(SecureCookieSessionInterface):
+            def get_signing_serializer(self, app):
+                signed = super().get_signing_serializer(app)
+                if signed is None:
+                    return None
+
+                class InBase64:
+                    @staticmethod
+                    def dumps(data):
+                        token = signed.dumps(data)
+                        token += " " * ((1 - len(token)) % 3)     # one byte over a multiple of 3: '==' at the end
+                        return base64.b64encode(token.encode("ascii")).decode("ascii")
+
+                    @staticmethod
+                    def loads(value, max_age=None):
+                        try:
+                            token = base64.b64decode(value.encode("ascii"), validate=True).decode("ascii").rstrip()
+                        except ValueError as error:
+                            from itsdangerous import BadSignature
+                            raise BadSignature("not base64") from error
+                        return signed.loads(token, max_age=max_age)
+                return InBase64()
+        return Padded()
 
 
 class StageWhereAliceLogsIn:
@@ -903,15 +1098,19 @@ class StageWhereAliceLogsIn:
     (``Secure`` when ``secure``; ``same_site`` its SameSite attribute, None for none), and where ``username``
     enrolled her phone and logged out. Her password and the app's key are drawn here and told to no one."""
 
-    def __init__(self, number, folder, username, cookie_name, secure=False, same_site=None, app_dir=None):
+    def __init__(self, number, folder, username, cookie_name, secure=False, same_site=None, app_dir=None,
+                 padded=False):
         from ..fixed_clock import FixedClock
+
+        def in_base64(app):
+            app.session_interface = PaddedSessionCookies()
 
         self.username, self.password = username, secrets.token_urlsafe(12)
         self.clock = FixedClock(1_700_000_000)
         self.app, self.alice, self.phone = enrolled_owner(
             number, os.path.join(folder, f"stage{number}.sqlite"), username, self.password, self.clock,
             SECRET_KEY=secrets.token_hex(32), SESSION_COOKIE_NAME=cookie_name, SESSION_COOKIE_SECURE=secure,
-            SESSION_COOKIE_SAMESITE=same_site, app_dir=app_dir)
+            SESSION_COOKIE_SAMESITE=same_site, app_dir=app_dir, adjust=in_base64 if padded else None)
         self.cookie_name = self.app.config["SESSION_COOKIE_NAME"]   # stage 7 puts __Host- before a Secure one
         self.clock.advance(60)
 
@@ -992,6 +1191,17 @@ def _thief(world, reuse_cookie, header):
                 "changed in Werkzeug 3, the version this workbook runs: the server name that older examples pass "
                 "first is gone, and its first argument is the cookie's name. help(browser.set_cookie) lists what "
                 "it takes.") from None
+        if raised(error, "AttributeError") and "NoneType" in raised_message(error):
+            raise AssertionError(
+                f"your code raised AttributeError ({raised_message(error)}) on the header {_short(header, 40)}: a "
+                "search of yours found nothing there (a regex gives None when it does not match). The check's apps "
+                "name their cookie anew on each run, never as the lesson's stage apps do: read the name from the "
+                "header, whatever it is, up to its first '='.") from None
+        if raised(error, "ValueError") and "unpack" in raised_message(error):
+            raise AssertionError(
+                f"your code raised ValueError ({raised_message(error)}) on the header {_short(header, 40)}. A "
+                "cookie's value may hold '=' (base64 pads with it, as this app's does): split the pair at the first "
+                "'=' only. The name ends there; the value runs from it to the first ';'.") from None
         raise
 
 
@@ -1044,6 +1254,11 @@ def _copy_got_in(seen, header, username, where):
             raise AssertionError(
                 f"{where}, your cookie's value is {got!r}, which comes from the attributes after the first ';', not "
                 f"the value. {rule}")
+        if value.startswith(got) and value[len(got):].startswith("="):
+            raise AssertionError(
+                f"{where}, your cookie's value stops at an '=' inside it: {_short(got)}, then {_short(value[len(got):])}. "
+                "A cookie's value may hold '=' (base64 pads with it, as this app's does): only the first '=' ends "
+                f"the name. {rule}")
         if value.startswith(got):
             raise AssertionError(f"{where}, your cookie's value is cut short: {_short(got)}. {rule}")
         raise AssertionError(
@@ -1084,8 +1299,9 @@ def check_reuse_cookie(reuse_cookie):
         stage6.log_out()
         _copy_got_in(_thief(stage6, reuse_cookie, header), header, username, "On stage 6, after Alice's logout")
         # Stage 7: the same function, while she is logged in (it gets in), then after her logout (it must not).
+        # Stage 7 writes its session cookie's value in padded base64 (another deployment): it holds '='.
         stage7 = _lesson().StageWhereAliceLogsIn(7, folder, username, _drawn_cookie_name(7), DRAW.random() < 0.5,
-                                                  "Lax")
+                                                  "Lax", padded=True)
         header = plain(stage7.log_in())
         _copy_got_in(_thief(stage7, reuse_cookie, header), header, username,
                      "On stage 7, while Alice was still logged in (a copy works there too, until the server ends "
@@ -1112,7 +1328,7 @@ def sessions_db(login_time=LOGIN_TIME, sessions=SESSIONS, path=":memory:", key="
     (7.6, where the table keeps each session id's SHA-256, as stage 7's does)."""
     if key not in ("id", "id_hash"):
         raise ValueError(f"no such sessions table: {key!r}")
-    db = sqlite3.connect(path)
+    db = sqlite3.connect(path, factory=TextsNotedConnection)
     db.row_factory = sqlite3.Row
     db.executescript(f"""
         CREATE TABLE sessions ({key} TEXT PRIMARY KEY, user_id INTEGER NOT NULL, started REAL NOT NULL,
@@ -1122,6 +1338,7 @@ def sessions_db(login_time=LOGIN_TIME, sessions=SESSIONS, path=":memory:", key="
         db.execute(f"INSERT INTO sessions ({key}, user_id, started, last_seen) VALUES (?, ?, ?, ?)",
                    (session_id, user_id, login_time, login_time))
     db.commit()
+    db.texts.clear()
     return db
 
 
@@ -1167,6 +1384,7 @@ def _check_session_user(session_user, end_all_sessions, path, connections):
     assert user("no-such-session", login) is None, (
         "a session id that is not in the table (a forged or ended one) must give None."
     )
+    _sql_kept_fixed(db, ["alice-laptop", "no-such-session"], "the session id")
     # A busy user: a request every 20 minutes for nearly 12 hours.
     for now in [*range(login + 20 * 60, login + MAX_SECONDS, 20 * 60), login + MAX_SECONDS - 60]:
         got = user("alice-laptop", now)
