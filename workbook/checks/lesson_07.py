@@ -161,7 +161,9 @@ def _statements(db, function, *args):
 def _sql_kept_fixed(db, values, what):
     """Refuse SQL built from ``values`` (``what`` names them): each must reach SQLite as a parameter."""
     texts = plain(_lesson().sql_texts(db))
-    built = next((text for text in texts for value in values if str(value) in text), None)
+    wholes = [re.compile(rf"(?<![\w-]){re.escape(str(value))}(?![\w-])") for value in values
+              if len(str(value)) >= 4]  # values of 4 characters or more: the 10 of "LIMIT 10" is no value
+    built = next((text for text in texts for whole in wholes if whole.search(text)), None)
     assert built is None, (
         f"{what} was written into the SQL text ({_short(built, 90)}): however it is formatted or quoted, that is SQL "
         "built from the values. Keep the SQL text fixed, with ? placeholders, and pass the values separately, "
@@ -1531,14 +1533,14 @@ def _failures(db, session_id):
 @exercise("7.9", "Count wrong tries against the session", uses=["count_disable_failure"])
 def check_count_disable_failure(count_disable_failure):
     def counted(session_id, **allowed):
-        return plain_result(count_disable_failure(log, session_id, **allowed), "count_disable_failure")
+        return plain_result(count_disable_failure(db, session_id, **allowed), "count_disable_failure")
 
     with _temporary_folder() as folder:
         path = os.path.join(folder, "sessions.sqlite")
         db = _lesson().sessions_db(LOGIN_TIME, SESSIONS, path)
-        other_worker, log = _lesson().open_db(path), _lesson().SqlLog(db)
+        other_worker = _lesson().open_db(path)
         try:
-            first, statements = _statements(db, count_disable_failure, log, "alice-laptop")
+            first, statements = _statements(db, count_disable_failure, db, "alice-laptop")
             answers = [plain_result(first, "count_disable_failure")] + [counted("alice-laptop") for _ in range(4)]
             assert answers[:3] == [True, True, True], (
                 f"the first 3 tries in a session should give True, got {answers[:3]}: add one to "
@@ -1577,7 +1579,7 @@ def check_count_disable_failure(count_disable_failure):
                 f"with allowed={allowed}, bob's session gave {strict}, not {[True] * allowed + [False]}: use the "
                 "`allowed` you are given, not a number of your own."
             )
-            _values_kept_out_of_the_sql(log, ["alice-laptop", "alice-phone", "bob-laptop", "a-session-that-ended"])
+            _sql_kept_fixed(db, ["alice-laptop", "alice-phone", "bob-laptop", "a-session-that-ended"], "a session id")
         finally:
             db.close()
             other_worker.close()
@@ -1624,7 +1626,7 @@ def sha256_hex(code):
 
 def codes_db(path=":memory:", users=((1, "alice"), (2, "bob"))):
     """A users table holding ``users`` ((id, username) pairs) and an empty recovery_codes table."""
-    db = sqlite3.connect(path)
+    db = sqlite3.connect(path, factory=TextsNotedConnection)
     db.row_factory = sqlite3.Row
     db.executescript("""
         CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT);
@@ -1633,6 +1635,7 @@ def codes_db(path=":memory:", users=((1, "alice"), (2, "bob"))):
     """)
     with db:
         db.executemany("INSERT INTO users (id, username) VALUES (?, ?)", users)
+    db.texts.clear()
     return db
 
 
@@ -1641,58 +1644,12 @@ def filled_codes_db(path=":memory:", stored=()):
     db = codes_db(path)
     with db:
         db.executemany("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)", stored)
+    db.texts.clear()
     return db
 
 
 def _stored(db, user_id):
     return {row[0] for row in _rows(db, "SELECT code_hash FROM recovery_codes WHERE user_id = ?", (user_id,))}
-
-
-class SqlLog:
-    """``db`` as the student's function gets it, noting the SQL text handed to ``execute`` and ``executemany``
-    (of the connection or of its cursors) before any value is put in: ``texts()`` gives them."""
-
-    def __init__(self, db, seen=None):
-        self.db, self.seen = db, [] if seen is None else seen
-
-    def execute(self, sql, *args):
-        self.seen.append(sql)
-        return self.db.execute(sql, *args)
-
-    def executemany(self, sql, *args):
-        self.seen.append(sql)
-        return self.db.executemany(sql, *args)
-
-    def cursor(self, *args):
-        return SqlLog(self.db.cursor(*args), self.seen)
-
-    def texts(self):
-        return [str(text) for text in self.seen]
-
-    def __getattr__(self, name):
-        return getattr(self.db, name)
-
-    def __enter__(self):
-        self.db.__enter__()
-        return self
-
-    def __exit__(self, *error):
-        return self.db.__exit__(*error)
-
-    def __iter__(self):
-        return iter(self.db)
-
-
-def _values_kept_out_of_the_sql(log, values):
-    """Refuse SQL text that holds one of ``values`` itself (an id, a hash): built with an f-string or +."""
-    for text in plain(log.texts()):
-        for value in (value for value in values if len(str(value)) >= 4):  # ids of 4 digits or more: "LIMIT 10" is no value
-            if re.search(rf"(?<![\w-]){re.escape(str(value))}(?![\w-])", text):
-                raise AssertionError(
-                    f"your SQL text holds the value {str(value)[:24]!r} itself: {text[:120]!r}. Build no SQL from "
-                    "values (no f-string, no +): write ? placeholders in the SQL and pass the values apart, as a "
-                    "tuple, as in Exercise 7.1. A value that holds a quote would rewrite the statement."
-                )
 
 
 def _made(make_recovery_codes, db, user_id):
@@ -1742,9 +1699,8 @@ def check_make_recovery_codes(make_recovery_codes):
         path = os.path.join(folder, "codes.sqlite")
         db, other_worker = _lesson().codes_db(path, [(alice, "alice"), (bob, "bob")]), _sqlite().connect(path)
         try:
-            log = _lesson().SqlLog(db)
-            bobs = _made(make_recovery_codes, log, bob)
-            codes = _made(make_recovery_codes, log, alice)
+            bobs = _made(make_recovery_codes, db, bob)
+            codes = _made(make_recovery_codes, db, alice)
             for code in codes:
                 assert not (type(code) is str and re.fullmatch("[0-9a-f]{64}", code)), (
                     "you returned the hashes: return the codes themselves (the only time they exist in plain "
@@ -1778,13 +1734,13 @@ def check_make_recovery_codes(make_recovery_codes):
             assert _stored(db, bob) == {sha256_hex(code) for code in bobs}, (
                 "making alice's codes changed bob's: remove only this user's rows."
             )
-            fresh = _made(make_recovery_codes, log, alice)
+            fresh = _made(make_recovery_codes, db, alice)
             assert set(fresh).isdisjoint(codes), "a second call gave some of the same codes: they must be random each time."
             assert _stored(db, alice) == {sha256_hex(code) for code in fresh}, (
                 "after a second call the user should have only the 10 new codes: the old ones must stop working, "
                 "so remove them first."
             )
-            _values_kept_out_of_the_sql(log, [alice, bob, *(sha256_hex(code) for code in codes + bobs + fresh)])
+            _sql_kept_fixed(db, [alice, bob, *(sha256_hex(code) for code in codes + bobs + fresh)], "a user id or a hash")
         finally:
             db.close()
             other_worker.close()
@@ -1832,9 +1788,8 @@ def check_use_recovery_code(use_recovery_code):
         path = os.path.join(folder, "codes.sqlite")
         alice, bob, alice_codes, bob_code, db = _recovery_fixture(path)
         other_worker = _sqlite().connect(path)
-        log = _lesson().SqlLog(db)
         try:
-            first, statements = _statements(db, use_recovery_code, log, alice, alice_codes[0])
+            first, statements = _statements(db, use_recovery_code, db, alice, alice_codes[0])
             first = plain_result(first, "use_recovery_code")
             assert first is True, (
                 f"alice's first recovery code should give True, got {first!r}: DELETE the row with her user_id "
@@ -1857,7 +1812,7 @@ def check_use_recovery_code(use_recovery_code):
             assert _stored(db, bob) == {sha256_hex(bob_code)}, "trying bob's code on alice's account must not use it up."
             assert len(_stored(db, alice)) == 2, "alice's other two codes should still be there."
             assert used(bob, bob_code) is True, "bob's own code should work for bob."
-            _values_kept_out_of_the_sql(log, [alice, bob, *(sha256_hex(code) for code in [*alice_codes, bob_code])])
+            _sql_kept_fixed(db, [alice, bob, *(sha256_hex(code) for code in [*alice_codes, bob_code])], "a user id or a hash")
         finally:
             db.close()
             other_worker.close()
