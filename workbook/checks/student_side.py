@@ -121,6 +121,8 @@ def raised(error, *kinds):
     """
     if _from_the_student_process(error):
         return raised_kind(error) in kinds
+    if isinstance(error, NotImplementedError) and "NotImplementedError" not in kinds:
+        return False  # a stub not yet written (⏳), though Python counts it a RuntimeError
     return bool({cls.__name__ for cls in type(error).__mro__} & set(kinds))
 
 
