@@ -323,7 +323,7 @@ def test_the_build_section_names_every_step_this_test_takes():
             'limits["ceilings"] == CEILINGS', "ceiling_wait", "id_hash", "idle_seconds", "max_seconds",
             'session_user(db, row["id_hash"], now, idle_seconds, max_seconds)', 'end_all_sessions(get_db(), g.user["id"])',
             "InTransaction", "make_recovery_codes(InTransaction(db), user_id)", "new_recovery_codes(), ",
-            "use_recovery_code(get_db(), user_id, code)", "reauth_failures",
+            "use_recovery_code(get_db(), user_id, code)", "session_key",
             "count_reauth_try(get_db(), session_key(token), allowed)", YOUR_KEYS, "beside its own",
             "csrf_error", "CSRFProtect(app)", "@app.errorhandler(CSRFError)", "templates/error.html",
             "test_post_without_csrf_token_is_a_400_and_changes_nothing", "Exercise 7.A2",
