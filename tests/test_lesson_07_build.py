@@ -139,13 +139,6 @@ CSRF_ERROR = '''        return render_template(
 '''
 
 
-def renamed_for_stage_7(source, *pairs):
-    """The answer with stage 7's names (what it lacks, say a limit a wrong answer left out, stays lacking)."""
-    for old, new in pairs:
-        source = source.replace(old, new)
-    return source
-
-
 def follow_the_steps(app, answers=None, through_part=10):
     """Lesson 07's Build steps on the student's stage 6 app in ``app``, those of parts 1 to ``through_part``;
     ``answers`` replaces some of the solutions'."""
@@ -228,10 +221,9 @@ def follow_the_steps(app, answers=None, through_part=10):
     if 10 not in steps:
         return
     # 10. Wrong tries against the session (7.9).
-    paste_above(app / "sessions.py", "def count_reauth_failure(", renamed_for_stage_7(
-        answers["7.9"], ("WHERE id = ?", "WHERE id_hash = ?"), ("disable_failures", "reauth_failures")))
+    paste_above(app / "sessions.py", "def count_reauth_failure(", answers["7.9"])
     replace_body(app / "sessions.py", "count_reauth_failure",
-                 "    return count_disable_failure(get_db(), session_key(token), allowed)\n")
+                 "    return count_reauth_try(get_db(), session_key(token), allowed)\n")
     if 11 not in steps:
         return
     # 11. Secrets at rest (7.10).
@@ -331,8 +323,8 @@ def test_the_build_section_names_every_step_this_test_takes():
             'limits["ceilings"] == CEILINGS', "ceiling_wait", "id_hash", "idle_seconds", "max_seconds",
             'session_user(db, row["id_hash"], now, idle_seconds, max_seconds)', 'end_all_sessions(get_db(), g.user["id"])',
             "InTransaction", "make_recovery_codes(InTransaction(db), user_id)", "new_recovery_codes(), ",
-            "use_recovery_code(get_db(), user_id, code)", "reauth_failures",
-            "count_disable_failure(get_db(), session_key(token), allowed)", YOUR_KEYS, "beside its own",
+            "use_recovery_code(get_db(), user_id, code)", "session_key",
+            "count_reauth_try(get_db(), session_key(token), allowed)", YOUR_KEYS, "beside its own",
             "csrf_error", "CSRFProtect(app)", "@app.errorhandler(CSRFError)", "templates/error.html",
             "test_post_without_csrf_token_is_a_400_and_changes_nothing", "Exercise 7.A2",
             "secrets_at_rest.load_secret(get_db(), user[\"id\"], secrets_at_rest.keys())", STORE_SECRET]:

@@ -35,11 +35,11 @@ def end_all_sessions(db, user_id):
 '''
 
 COUNT_RIGHT = '''
-def count_disable_failure(db, session_id, allowed=3):
+def count_reauth_try(db, session_id, allowed=3):
     with db:
         return db.execute(
-            "UPDATE sessions SET disable_failures = disable_failures + 1"
-            " WHERE id = ? AND disable_failures < ?", (session_id, allowed)).rowcount == 1
+            "UPDATE sessions SET reauth_failures = reauth_failures + 1"
+            " WHERE id_hash = ? AND reauth_failures < ?", (session_id, allowed)).rowcount == 1
 '''
 
 MUTANTS = [
@@ -156,68 +156,68 @@ def session_user(db, session_id, now, idle_seconds=30 * 60, max_seconds=12 * 360
            passes=False, hint="12 hours after her login"),
     # 7.9: wrong tries at /replace-phone count against the session
     Mutant("7.9", "right answer", COUNT_RIGHT, passes=True),
-    Mutant("7.9", "three, whatever allowed says", COUNT_RIGHT.replace("disable_failures < ?\", (session_id, allowed)",
-                                                                      "disable_failures < 3\", (session_id,)"),
+    Mutant("7.9", "three, whatever allowed says", COUNT_RIGHT.replace("reauth_failures < ?\", (session_id, allowed)",
+                                                                      "reauth_failures < 3\", (session_id,)"),
            passes=False, hint="use the `allowed` you are given"),
-    Mutant("7.9", "one try short", COUNT_RIGHT.replace("disable_failures < ?\", (session_id, allowed)",
-                                                       "disable_failures < ?\", (session_id, allowed - 1)"),
+    Mutant("7.9", "one try short", COUNT_RIGHT.replace("reauth_failures < ?\", (session_id, allowed)",
+                                                       "reauth_failures < ?\", (session_id, allowed - 1)"),
            passes=False, hint="the first 3 tries in a session should give True"),
     Mutant("7.9", "counted against the account", '''
-def count_disable_failure(db, session_id, allowed=3):
+def count_reauth_try(db, session_id, allowed=3):
     with db:
         return db.execute(
-            "UPDATE sessions SET disable_failures = disable_failures + 1"
-            " WHERE user_id = (SELECT user_id FROM sessions WHERE id = ?)"
-            " AND (SELECT MAX(disable_failures) FROM sessions s WHERE s.user_id = sessions.user_id) < ?",
+            "UPDATE sessions SET reauth_failures = reauth_failures + 1"
+            " WHERE user_id = (SELECT user_id FROM sessions WHERE id_hash = ?)"
+            " AND (SELECT MAX(reauth_failures) FROM sessions s WHERE s.user_id = sessions.user_id) < ?",
             (session_id, allowed)).rowcount >= 1
 ''', passes=False, hint="not the account"),
-    Mutant("7.9", "no limit at all", COUNT_RIGHT.replace(" AND disable_failures < ?\", (session_id, allowed)",
+    Mutant("7.9", "no limit at all", COUNT_RIGHT.replace(" AND reauth_failures < ?\", (session_id, allowed)",
                                                          "\", (session_id,)"),
            passes=False, hint="after 3 tries the session is spent"),
-    Mutant("7.9", "one try too many", COUNT_RIGHT.replace("disable_failures < ?", "disable_failures <= ?"),
+    Mutant("7.9", "one try too many", COUNT_RIGHT.replace("reauth_failures < ?", "reauth_failures <= ?"),
            passes=False, hint="not <="),
 ]
 
 # Issue 22, second catalogue (2026-12-06): written from the lesson text
 MUTANTS += [
     Mutant("7.9", "UPDATE ... RETURNING the new count", '''
-def count_disable_failure(db, session_id, allowed=3):
+def count_reauth_try(db, session_id, allowed=3):
     with db:
-        row = db.execute("UPDATE sessions SET disable_failures = disable_failures + 1 WHERE id = ?"
-                         " RETURNING disable_failures", (session_id,)).fetchone()
+        row = db.execute("UPDATE sessions SET reauth_failures = reauth_failures + 1 WHERE id_hash = ?"
+                         " RETURNING reauth_failures", (session_id,)).fetchone()
     return row is not None and row[0] <= allowed
 ''', passes=True),
     Mutant("7.9", "read, compare, then write", '''
-def count_disable_failure(db, session_id, allowed=3):
-    row = db.execute("SELECT disable_failures FROM sessions WHERE id = ?", (session_id,)).fetchone()
+def count_reauth_try(db, session_id, allowed=3):
+    row = db.execute("SELECT reauth_failures FROM sessions WHERE id_hash = ?", (session_id,)).fetchone()
     if row is None or row[0] >= allowed:
         return False
     with db:
-        db.execute("UPDATE sessions SET disable_failures = ? WHERE id = ?", (row[0] + 1, session_id))
+        db.execute("UPDATE sessions SET reauth_failures = ? WHERE id_hash = ?", (row[0] + 1, session_id))
     return True
 ''', passes=False, hint="in one UPDATE"),
     Mutant("7.9", "a session that is not there may go ahead", '''
-def count_disable_failure(db, session_id, allowed=3):
+def count_reauth_try(db, session_id, allowed=3):
     with db:
-        row = db.execute("UPDATE sessions SET disable_failures = disable_failures + 1 WHERE id = ?"
-                         " RETURNING disable_failures", (session_id,)).fetchone()
+        row = db.execute("UPDATE sessions SET reauth_failures = reauth_failures + 1 WHERE id_hash = ?"
+                         " RETURNING reauth_failures", (session_id,)).fetchone()
     return row is None or row[0] <= allowed
 ''', passes=False, hint="no such session"),
     Mutant("7.9", "counted in a Python dict", '''
 TRIES = {}
 
-def count_disable_failure(db, session_id, allowed=3):
+def count_reauth_try(db, session_id, allowed=3):
     TRIES[session_id] = TRIES.get(session_id, 0) + 1
     return TRIES[session_id] <= allowed
 ''', passes=False, hint="nothing was counted in the session's row"),
     Mutant("7.9", "every session's count goes up", COUNT_RIGHT.replace(
-        '" WHERE id = ? AND disable_failures < ?", (session_id, allowed)).rowcount == 1',
-        '" WHERE disable_failures < ?", (allowed,)).rowcount >= 1'),
-           passes=False, hint="WHERE id = ?"),
+        '" WHERE id_hash = ? AND reauth_failures < ?", (session_id, allowed)).rowcount == 1',
+        '" WHERE reauth_failures < ?", (allowed,)).rowcount >= 1'),
+           passes=False, hint="WHERE id_hash = ?"),
     Mutant("7.9", "never committed", COUNT_RIGHT.replace("    with db:\n        return", "    if True:\n        return"),
            passes=False, hint="commit"),
     Mutant("7.9", "the session id put into the SQL text", COUNT_RIGHT.replace(
-        "\" WHERE id = ? AND disable_failures < ?\", (session_id, allowed))",
-        "f\" WHERE id = '{session_id}' AND disable_failures < {allowed}\")"),
+        "\" WHERE id_hash = ? AND reauth_failures < ?\", (session_id, allowed))",
+        "f\" WHERE id_hash = '{session_id}' AND reauth_failures < {allowed}\")"),
            passes=False, hint="placeholders"),
 ]

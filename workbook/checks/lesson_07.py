@@ -1324,20 +1324,18 @@ LOGIN_TIME = 1_700_000_000
 SESSIONS = (("alice-laptop", 1), ("alice-phone", 1), ("bob-laptop", 2))
 
 
-def sessions_db(login_time=LOGIN_TIME, sessions=SESSIONS, path=":memory:", key="id"):
-    """A sessions table holding ``sessions`` ((id, user_id) pairs), each started and last seen at ``login_time``
-    (in the database file ``path``, or in memory). ``key`` names the id's column: ``id`` (7.9), or ``id_hash``
-    (7.6, where the table keeps each session id's SHA-256, as stage 7's does)."""
-    if key not in ("id", "id_hash"):
-        raise ValueError(f"no such sessions table: {key!r}")
+def sessions_db(login_time=LOGIN_TIME, sessions=SESSIONS, path=":memory:"):
+    """Stage 7's sessions table, holding ``sessions`` ((id, user_id) pairs), each started and last seen at
+    ``login_time`` (in the database file ``path``, or in memory). Its ``id_hash`` column keeps each session id's
+    SHA-256, as stage 7's does (the ids here stand for those hashes); ``reauth_failures`` counts 7.9's tries."""
     db = sqlite3.connect(path, factory=TextsNotedConnection)
     db.row_factory = sqlite3.Row
-    db.executescript(f"""
-        CREATE TABLE sessions ({key} TEXT PRIMARY KEY, user_id INTEGER NOT NULL, started REAL NOT NULL,
-                               last_seen REAL NOT NULL, disable_failures INTEGER NOT NULL DEFAULT 0);
+    db.executescript("""
+        CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL, started REAL NOT NULL,
+                               last_seen REAL NOT NULL, reauth_failures INTEGER NOT NULL DEFAULT 0);
     """)
     for session_id, user_id in sessions:
-        db.execute(f"INSERT INTO sessions ({key}, user_id, started, last_seen) VALUES (?, ?, ?, ?)",
+        db.execute("INSERT INTO sessions (id_hash, user_id, started, last_seen) VALUES (?, ?, ?, ?)",
                    (session_id, user_id, login_time, login_time))
     db.commit()
     db.texts.clear()
@@ -1374,7 +1372,7 @@ def _check_session_user(session_user, end_all_sessions, path, connections):
     def user(session_id, now, *limits):
         return plain_result(session_user(db, session_id, now, *limits), "session_user")
 
-    db = _lesson().sessions_db(login, SESSIONS, path, key="id_hash")
+    db = _lesson().sessions_db(login, SESSIONS, path)
     other_worker = _lesson().open_db(path)
     connections += [db, other_worker]
     got = user("alice-laptop", login + 60)
@@ -1415,7 +1413,7 @@ def _check_session_user(session_user, end_all_sessions, path, connections):
     )
     db.close()
     os.remove(path)
-    db = _lesson().sessions_db(login, SESSIONS, path, key="id_hash")
+    db = _lesson().sessions_db(login, SESSIONS, path)
     other_worker = _lesson().open_db(path)
     connections += [db, other_worker]
     end_all_sessions(db, 1)
@@ -1433,7 +1431,7 @@ def _check_session_user(session_user, end_all_sessions, path, connections):
     for shorter in (False, True):
         db.close()
         os.remove(path)
-        db = _lesson().sessions_db(login, SESSIONS, path, key="id_hash")
+        db = _lesson().sessions_db(login, SESSIONS, path)
         connections.append(db)
         _check_given_limits(user, login, shorter)
 
@@ -1491,7 +1489,7 @@ def check_session_user_drawn_days(session_user, end_all_sessions):
     login = LOGIN_TIME + DRAW.randrange(10 ** 7)
     users = DRAW.sample(range(1, 10 ** 6), 3)
     sessions = [(hashlib.sha256(secrets.token_bytes(16)).hexdigest(), DRAW.choice(users)) for _ in range(6)]
-    db = _lesson().sessions_db(login, sessions, key="id_hash")
+    db = _lesson().sessions_db(login, sessions)
     given = DRAW.random() < 0.5      # the limits passed as keywords, or the defaults
     idle, longest = _drawn_limits() if given else (IDLE_SECONDS, MAX_SECONDS)
     limits = {"idle_seconds": idle, "max_seconds": longest} if given else {}
@@ -1527,24 +1525,24 @@ def check_session_user_drawn_days(session_user, end_all_sessions):
 
 
 def _failures(db, session_id):
-    return _rows(db, "SELECT disable_failures FROM sessions WHERE id = ?", (session_id,))[0][0]
+    return _rows(db, "SELECT reauth_failures FROM sessions WHERE id_hash = ?", (session_id,))[0][0]
 
 
-@exercise("7.9", "Count wrong tries against the session", uses=["count_disable_failure"])
-def check_count_disable_failure(count_disable_failure):
+@exercise("7.9", "Count wrong tries against the session", uses=["count_reauth_try"])
+def check_count_reauth_try(count_reauth_try):
     def counted(session_id, **allowed):
-        return plain_result(count_disable_failure(db, session_id, **allowed), "count_disable_failure")
+        return plain_result(count_reauth_try(db, session_id, **allowed), "count_reauth_try")
 
     with _temporary_folder() as folder:
         path = os.path.join(folder, "sessions.sqlite")
         db = _lesson().sessions_db(LOGIN_TIME, SESSIONS, path)
         other_worker = _lesson().open_db(path)
         try:
-            first, statements = _statements(db, count_disable_failure, db, "alice-laptop")
-            answers = [plain_result(first, "count_disable_failure")] + [counted("alice-laptop") for _ in range(4)]
+            first, statements = _statements(db, count_reauth_try, db, "alice-laptop")
+            answers = [plain_result(first, "count_reauth_try")] + [counted("alice-laptop") for _ in range(4)]
             assert answers[:3] == [True, True, True], (
                 f"the first 3 tries in a session should give True, got {answers[:3]}: add one to "
-                "disable_failures in an UPDATE whose WHERE clause refuses a 4th try; rowcount says whether it went "
+                "reauth_failures in an UPDATE whose WHERE clause refuses a 4th try; rowcount says whether it went "
                 "ahead."
             )
             assert answers[3:] == [False, False], (
@@ -1553,20 +1551,20 @@ def check_count_disable_failure(count_disable_failure):
             )
             count = _failures(db, "alice-laptop")
             assert count, (
-                "nothing was counted in the session's row (disable_failures is still 0): the count must live in the "
+                "nothing was counted in the session's row (reauth_failures is still 0): the count must live in the "
                 "database, where every worker of the app and every copy of the cookie meets it, not in Python."
             )
             assert count in (3, 5), (
-                f"after 5 tries, 3 of them let through, disable_failures is {count}: count each try once."
+                f"after 5 tries, 3 of them let through, reauth_failures is {count}: count each try once."
             )
             _one_statement(statements, "UPDATE", "count the same try")
             assert _failures(other_worker, "alice-laptop") == count, NOT_COMMITTED
             other = counted("alice-phone")
             assert other is True, (
                 "alice's other session was refused after her laptop's session used its tries: count against the "
-                "session (WHERE id = ?), not the account. Otherwise a stolen cookie locks the owner out."
+                "session (WHERE id_hash = ?), not the account. Otherwise a stolen cookie locks the owner out."
             )
-            assert _failures(db, "bob-laptop") == 0, "bob's session was counted too: WHERE id = ? on the session."
+            assert _failures(db, "bob-laptop") == 0, "bob's session was counted too: WHERE id_hash = ? on the session."
             gone = counted("a-session-that-ended")
             assert gone is False, (
                 f"a session that is not in the table (no such session: it has ended) gave {gone!r}: return whether "
@@ -1586,18 +1584,18 @@ def check_count_disable_failure(count_disable_failure):
 
 
 @hidden_check("7.9")
-def check_count_disable_failure_is_one_update(count_disable_failure):
+def check_count_reauth_try_is_one_update(count_reauth_try):
     db = _lesson().sessions_db()
-    result, statements = _statements(db, count_disable_failure, db, "alice-laptop")
-    assert plain_result(result, "count_disable_failure") is True
+    result, statements = _statements(db, count_reauth_try, db, "alice-laptop")
+    assert plain_result(result, "count_reauth_try") is True
     assert len(statements) == 1 and statements[0].upper().startswith("UPDATE"), (
-        "count and check in one UPDATE ... WHERE disable_failures < ?: with a SELECT first, a burst of "
+        "count and check in one UPDATE ... WHERE reauth_failures < ?: with a SELECT first, a burst of "
         f"requests sent at once all see the old count. Your SQL: {statements}"
     )
 
 
 @hidden_check("7.9")
-def check_count_disable_failure_drawn_limits(count_disable_failure):
+def check_count_reauth_try_drawn_limits(count_reauth_try):
     """Session ids and limits drawn on each run, against the count worked out here."""
     sessions = [(secrets.token_urlsafe(12), DRAW.randrange(1, 10 ** 6)) for _ in range(3)]
     db = _lesson().sessions_db(LOGIN_TIME, sessions)
@@ -1605,13 +1603,13 @@ def check_count_disable_failure_drawn_limits(count_disable_failure):
         session_id, allowed = DRAW.choice(sessions)[0], DRAW.randrange(1, 6)
         before = _failures(db, session_id)
         expected = before < allowed
-        got = plain_result(count_disable_failure(db, session_id, allowed=allowed), "count_disable_failure")
+        got = plain_result(count_reauth_try(db, session_id, allowed=allowed), "count_reauth_try")
         assert got is expected, (
             f"a session with {before} wrong tries, allowed={allowed}, gave {got!r}, not {expected}."
         )
         after = _failures(db, session_id)
         assert after == before + 1 or (not expected and after == before), (
-            f"disable_failures went from {before} to {after}: count each try once.")
+            f"reauth_failures went from {before} to {after}: count each try once.")
 
 
 # --- 7.7 and 7.8: recovery codes ------------------------------------------
