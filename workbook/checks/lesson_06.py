@@ -5,6 +5,7 @@ import random
 import secrets
 import shutil
 import sqlite3
+import string
 import tempfile
 from pathlib import Path
 
@@ -267,7 +268,9 @@ def _hash_and_check(hash_and_check, password, attempt):
 
 @exercise("6.2", "Hash a password and check it", uses=["hash_and_check"])
 def check_hash_and_check(hash_and_check):
-    password = PASSWORD + " " + secrets.token_urlsafe(6)    # drawn for this run: no hash of it exists yet
+    # Drawn for this run: no hash of it exists yet. It always holds a capital and a space, so that a password
+    # tidied before hashing (lower(), strip(), spaces taken out) is told apart on every run.
+    password = f"{PASSWORD} {secrets.choice(string.ascii_uppercase)}{secrets.token_urlsafe(6)}"
     stored, matches = _hash_and_check(hash_and_check, password, password)
     assert type(stored) is str, f"the stored hash should be a str, not {type_name(stored)}."
     assert password not in stored, "the stored value still contains the password: store what generate_password_hash makes of it."
