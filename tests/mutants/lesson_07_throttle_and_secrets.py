@@ -217,6 +217,8 @@ def failure_bucket(db, user_id, cookie, now):
         TRUST, "secrets.token_urlsafe(32)", '"trusted-device-" + secrets.token_urlsafe(32)') + BUCKET, True),
     Mutant("7.4", "ids from uuid4 (122 random bits, from os.urandom)", "import uuid\n" + changed(
         TRUST, "secrets.token_urlsafe(32)", "str(uuid.uuid4())") + BUCKET, True),
+    Mutant("7.4", "still trusted at the moment it expires", TRUST + changed(BUCKET, "expires > ?", "expires >= ?"),
+           False, "expires > now, not >="),
     Mutant("7.4", "ids from uuid1 (the clock and the machine)", "import uuid\n" + changed(
         TRUST, "secrets.token_urlsafe(32)", "uuid.uuid1().hex") + BUCKET, False, "anybody can predict"),
     Mutant("7.4", "64-bit ids, token_hex(8)", changed(TRUST, "secrets.token_urlsafe(32)", "secrets.token_hex(8)") + BUCKET,

@@ -713,9 +713,13 @@ def check_device_buckets(trust_browser, failure_bucket):
                 "trusted for one account, so match the user_id too."
             )
             assert bucket(bob, bob_cookie, now) == sha256_hex(bob_cookie), "bob's own browser was not trusted."
-            late = bucket(alice, cookie, now + DEVICE_LIFETIME + 1)
+            assert bucket(alice, cookie, now + DEVICE_LIFETIME - 1) == sha256_hex(cookie), (
+                "a browser trusted 90 days ago less a second no longer counted apart: the trust lasts until `expires`."
+            )
+            late = bucket(alice, cookie, now + DEVICE_LIFETIME)
             assert late == STRANGERS, (
-                "a browser trusted more than 90 days ago still counted apart: the trust ends at `expires`."
+                "a browser trusted 90 days ago to the second still counted apart: the trust ends at `expires` "
+                "(expires > now, not >=)."
             )
             again = plain_result(trust_browser(db, alice, now), "trust_browser")
             assert again != cookie, "two browsers got the same cookie: draw a new random id each time."
