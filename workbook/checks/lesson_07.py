@@ -735,7 +735,7 @@ def check_device_buckets(trust_browser, failure_bucket):
             fixed = len(os.path.commonprefix(ids))      # a prefix every id has ("dev-"...) hides nothing
             alike = max((_same_places(one[fixed:], other[fixed:]), one, other)
                         for i, one in enumerate(ids) for other in ids[i + 1:])
-            assert alike[0] < 8, (
+            assert alike[0] < 10, (   # a uuid4's fixed dashes and version make runs of 8 once in 2,000 runs
                 f"two of your ids have {alike[0]} characters alike in the same places ({alike[1]!r}, {alike[2]!r}): "
                 "they are not drawn at random. An id made from the time or the machine (uuid1, the clock) is one "
                 "anybody can predict: draw it with the `secrets` module."
