@@ -21,31 +21,62 @@ STAGE_TESTS = ROOT / "tests" / "stages"
 COPY_IGNORES = ("instance", "__pycache__", "CHANGES.diff")
 
 
-def start_from(number, folder=None):
+def start_from(number, folder=None, part=None):
     """Copy stage ``number``'s app into ``folder`` (default: my_app/) to work on.
 
     Work already in the folder is never overwritten: the folder is first moved
     aside to ``my_app.before_stage_N/`` (``.2``, ``.3``... if that name is taken),
     and the message says where. A folder that is still an untouched copy of the
     same stage is left as it is.
+
+    ``part`` (stage 7 only): lesson 07's part you are about to start. The copy then has the
+    defences of that part and every later one not built yet (workbook/lesson_07_start.py):
+    each place says "Not built yet: Part N's Build", and that part's Build puts yours there.
     """
+    import tempfile
+
     folder = Path(folder) if folder is not None else MY_APP
-    source = stage_by_number(number).folder
-    if folder.exists() and any(folder.iterdir()):
-        if _same_files(folder, source):
-            print(f"{folder} is already an untouched copy of stage {number}: nothing to do. "
-                  f"Edit {folder / 'app.py'}.")
-            return folder
-        backup = _free_name(folder.with_name(f"{folder.name}.before_stage_{number}"))
-        folder.rename(backup)
-        print(f"Your earlier work in {folder} is safe: it moved, untouched, to {backup}.")
-    else:
-        backup = None
-    shutil.copytree(source, folder, ignore=shutil.ignore_patterns(*COPY_IGNORES))
-    print(f"Copied stage {number} into {folder}: edit {folder / 'app.py'}.")
+    if part is not None and (number != 7 or not isinstance(part, int) or not 1 <= part <= 10):
+        print("❌ part= goes with stage 7 only, and names a part of lesson 07 (1 to 10): "
+              "start_from(7, part=1) starts the lesson, start_from(7, part=5) catches up before Part 5.")
+        return None
+    with tempfile.TemporaryDirectory(prefix="workbook-start-") as scratch:
+        source = stage_by_number(number).folder
+        if part is not None:
+            from .lesson_07_start import open_places
+
+            shutil.copytree(source, Path(scratch) / "stage", ignore=shutil.ignore_patterns(*COPY_IGNORES))
+            source = Path(scratch) / "stage"
+            open_places(source, part)
+        what = f"stage {number}" + (f", ready for Part {part}," if part is not None else "")
+        if folder.exists() and any(folder.iterdir()):
+            if _same_files(folder, source):
+                print(f"{folder} is already an untouched copy of {what}: nothing to do. "
+                      f"Edit {folder / 'app.py'}.")
+                return folder
+            backup = _free_name(folder.with_name(f"{folder.name}.before_stage_{number}"))
+            folder.rename(backup)
+            print(f"Your earlier work in {folder} is safe: it moved, untouched, to {backup}.")
+        else:
+            backup = None
+        shutil.copytree(source, folder, ignore=shutil.ignore_patterns(*COPY_IGNORES))
+    print(f"Copied {what} into {folder}: edit {folder / 'app.py'}.")
+    if part is not None:
+        from .lesson_07_start import parts_not_built
+
+        waiting = parts_not_built(folder)
+        if waiting:
+            print(f"Not built yet: the defences of {_parts_in_words(waiting)}. Each place says "
+                  "\"Not built yet: Part N's Build\", and that part's Build puts yours there.")
     if backup is not None:
         print(what_start_from_replaced(backup, number).report(number, backup.name), end="")
     return folder
+
+
+def _parts_in_words(parts):
+    if len(parts) == 1:
+        return f"Part {parts[0]}"
+    return "Parts " + ", ".join(map(str, parts[:-1])) + f" and {parts[-1]}"
 
 
 @dataclass
@@ -301,14 +332,22 @@ def check_my_app(number, app_dir=None):
         return None
     import tempfile
 
+    from .lesson_07_start import parts_not_built
     from .testing import failure_reasons
+    # Lesson 07's app starts with its defences not built yet: their tests wait for their parts' Builds.
+    waiting = parts_not_built(app_dir) if number == 7 else []
     with tempfile.TemporaryDirectory(prefix="workbook-check-") as scratch:
         reasons_file = Path(scratch) / "reasons.jsonl"
         run = run_stage_tests(number, app_dir, extra_args=(
             "--tb=line", "-p", "workbook.testing.failure_reasons", "--failure-reasons", str(reasons_file),
-            "--failure-reasons-app", str(Path(app_dir).resolve())))
+            "--failure-reasons-app", str(Path(app_dir).resolve()), "--not-built", ",".join(map(str, waiting))))
         reasons = failure_reasons.read(reasons_file)
-    if run.passed:
+    not_yet = (f"Not built yet: the defences of {_parts_in_words(waiting)}, whose places in your app say "
+               "\"Not built yet: Part N's Build\". Their tests wait: each runs once its part's Build is done.")
+    if run.passed and waiting:
+        print(f"✅ Your app passes every stage {number} test of what it has built so far: {run.summary()}")
+        print(not_yet)
+    elif run.passed:
         print(f"✅ Your app passes every stage {number} test: {run.summary()}")
     elif run.returncode is not None and not run.finished:
         # pytest never reached its end: something in the app ended the test process (os._exit, exit()).
@@ -321,13 +360,17 @@ def check_my_app(number, app_dir=None):
         if " skipped" in run.stage_summary:
             print("A skipped test counts as failed: does your app call pytest.skip()?")
         print(failure_lines(reasons, run.output))
+        if waiting:
+            print(not_yet)
     return None
 
 
 def attack_my_app(exercise_id, attack, app_dir=None):
-    """Run your attack from lesson 07 (exercise "7.A1", "7.A2" or "7.A3") against your own app, after the Build that
-    defends against it: ✅ when your app turns it away, as stage 7 did in the lesson."""
+    """Run your attack from lesson 07 (exercise "7.A1", "7.A2" or "7.A3") against your own app: before the Build
+    that defends against it, ✅ when it gets in (the app is open to it, as stage 6 was); after, ✅ when your app
+    turns it away, as stage 7 did in the lesson."""
     from .checks.lesson_07 import YOUR_DEFENCE, against_your_app
+    from .lesson_07_start import PART_OF_ATTACK, parts_not_built
 
     app_dir = Path(app_dir) if app_dir is not None else MY_APP
     if exercise_id not in YOUR_DEFENCE:
@@ -345,7 +388,17 @@ def attack_my_app(exercise_id, attack, app_dir=None):
         print(f"❌ The scene could not be played on your app ({type(error).__name__}: {error}). Run "
               "check_my_app(7) first and fix what it names; and get ✅ from your attack's check.")
         return None
-    if got_in:
+    part = PART_OF_ATTACK[exercise_id]
+    if part in parts_not_built(app_dir):
+        # The app has no defence against it yet: the attack must get in, as it did against stage 6.
+        if got_in:
+            print(f"✅ Your attack {exercise_id} gets into your app: {what}. Nothing in your app stops it yet: "
+                  f"Part {part}'s Build puts your defence where it says \"Not built yet: Part {part}'s Build\". "
+                  "Then run this again.")
+        else:
+            print(f"❌ Your attack {exercise_id} did not get into your app, which has no defence against it yet: {what}. "
+                  "Get ✅ from your attack's check above first.")
+    elif got_in:
         print(f"❌ Your attack {exercise_id} got in against your app: {what}. Look at {YOUR_DEFENCE[exercise_id]}.")
     else:
         print(f"✅ Your app turned your attack {exercise_id} away: {what}.")
