@@ -1,5 +1,5 @@
-"""Lesson 07's attacks against the student's own app, after the Build that defends against each (issue 22,
-item 2: "then they write the defence and the same attack fails").
+"""Lesson 07's attacks against the student's own app, before and after the Build that defends against each
+(issue 22, item 2: "the check confirms it works there, then they write the defence and the same attack fails").
 
 ``attack_my_app(exercise_id, attack)`` (workbook/my_app.py) plays the attack's scene on the app in my_app/. Here
 the app is built by following lesson 07's Build steps (test_lesson_07_build.follow_the_steps) with the solutions'
@@ -11,7 +11,7 @@ import re
 import pytest
 from test_lesson_07_build import LESSON, follow_the_steps, mutant, stage_6_copy
 
-from workbook.my_app import attack_my_app
+from workbook.my_app import attack_my_app, start_from
 from workbook.visitor import submit_form
 
 from lesson_build import answer, build_sections
@@ -39,6 +39,28 @@ def test_each_attacks_build_tells_the_student_to_run_it_against_their_app():
     for exercise_id, (name, part, _wrong) in ATTACKS.items():
         build = sections[part]  # sections[0]: the Build before Part 1
         assert f'attack_my_app("{exercise_id}", {name})' in build, f"part {part}'s Build does not run {exercise_id}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("exercise_id", ATTACKS)
+def test_before_its_build_the_attack_gets_into_the_students_app_and_a_dud_is_named(tmp_path, capsys, exercise_id):
+    """The app as the student has it when the attack's part begins (start_from(7, part=N)): nothing stops the
+    attack yet, so it must get in; an attack that does nothing did not, and is told so."""
+    _name, part, _wrong = ATTACKS[exercise_id]
+    app = tmp_path / "my_app"
+    start_from(7, app, part=part)
+    capsys.readouterr()
+    attack_my_app(exercise_id, the_attack(exercise_id), app)
+    said = capsys.readouterr().out.splitlines()[-1]
+    assert said.startswith(f"✅ Your attack {exercise_id} gets into your app"), said
+    assert f"Part {part}'s Build" in said, said
+
+    def dud(*args):  # 7.A2's page only looks at Alice's dashboard
+        return f'<img src="{args[0]}/dashboard">' if exercise_id == "7.A2" else None
+
+    attack_my_app(exercise_id, dud, app)
+    said = capsys.readouterr().out.splitlines()[-1]
+    assert said.startswith(f"❌ Your attack {exercise_id} did not get into your app, which has no defence"), said
 
 
 @pytest.mark.slow
