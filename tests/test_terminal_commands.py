@@ -75,6 +75,21 @@ def test_the_readme_run_commands_work_without_activation(readme, tmp_path):
         assert_app_answers(command, port, tmp_path)
 
 
+@pytest.mark.parametrize("number", [s.number for s in STAGES])
+def test_each_stage_apps_own_run_commands_need_no_activation(number):
+    """The docstring at the top of each stage's app.py says how to run it: with the workbook's Python, as the
+    README does, never a bare python or flask (not on a plain terminal's PATH, or another Python's)."""
+    import ast
+
+    folder = next(each.folder for each in STAGES if each.number == number)
+    docstring = ast.get_docstring(ast.parse((folder / "app.py").read_text(encoding="utf-8")))
+    lines = docstring.replace("\\\n", " ").splitlines()  # a command continued on the next line is one
+    commands = [re.sub(r"^(?:\S+=\S* )*", "", line.strip()).split()[0] for line in lines if "app_steps/" in line]
+    assert commands, f"stage {number}'s app.py does not say how to run it"
+    bare = [command for command in commands if command not in (".venv/bin/python", "gunicorn")]
+    assert not bare, f"stage {number}'s app.py says to run {bare}: found on whatever PATH the terminal has"
+
+
 async def _type_in_terminal(socket_url, line, answer, seconds=30):
     """Type ``line`` into a Jupyter terminal; return what it shows once ``answer`` (a regex) appears."""
     import asyncio

@@ -1,8 +1,8 @@
 """Stage 1: prove that the four libraries of the workbook are installed.
 
 Run it from the repository root, either way:
-    python app_steps/step_01_install/app.py
-    flask --app app_steps/step_01_install/app.py run --port 5001
+    .venv/bin/python app_steps/step_01_install/app.py
+    .venv/bin/python -m flask --app app_steps/step_01_install/app.py run --port 5001
 """
 import os
 import io

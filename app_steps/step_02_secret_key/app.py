@@ -1,8 +1,8 @@
 """Stage 2: a session key that is not in the source, and one TOTP secret per user.
 
 Run it from the repository root, either way:
-    python app_steps/step_02_secret_key/app.py
-    flask --app app_steps/step_02_secret_key/app.py run --port 5002
+    .venv/bin/python app_steps/step_02_secret_key/app.py
+    .venv/bin/python -m flask --app app_steps/step_02_secret_key/app.py run --port 5002
 """
 import os
 import secrets

@@ -1,8 +1,8 @@
 """Stage 3: the provisioning URI, drawn as a QR code inside the page.
 
 Run it from the repository root, either way:
-    python app_steps/step_03_qr_code/app.py
-    flask --app app_steps/step_03_qr_code/app.py run --port 5003
+    .venv/bin/python app_steps/step_03_qr_code/app.py
+    .venv/bin/python -m flask --app app_steps/step_03_qr_code/app.py run --port 5003
 """
 import base64
 import io

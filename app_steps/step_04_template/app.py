@@ -1,8 +1,8 @@
 """Stage 4: the page moves into a Jinja template, with the form for the code.
 
 Run it from the repository root, either way:
-    python app_steps/step_04_template/app.py
-    flask --app app_steps/step_04_template/app.py run --port 5004
+    .venv/bin/python app_steps/step_04_template/app.py
+    .venv/bin/python -m flask --app app_steps/step_04_template/app.py run --port 5004
 """
 import base64
 import io

@@ -1,8 +1,8 @@
 """Stage 5: the route that checks the code against the secret in the QR code.
 
 Run it from the repository root, either way:
-    python app_steps/step_05_verify_route/app.py
-    flask --app app_steps/step_05_verify_route/app.py run --port 5005
+    .venv/bin/python app_steps/step_05_verify_route/app.py
+    .venv/bin/python -m flask --app app_steps/step_05_verify_route/app.py run --port 5005
 """
 import base64
 import io

@@ -5,8 +5,8 @@ Shaped like Flask's tutorial app (flaskr): this file is the application factory,
 protected page, and ``user_management.py`` the database.
 
 Run it from the repository root, either way:
-    python app_steps/step_06_login_flow/app.py
-    flask --app app_steps/step_06_login_flow/app.py run --port 5006
+    .venv/bin/python app_steps/step_06_login_flow/app.py
+    .venv/bin/python -m flask --app app_steps/step_06_login_flow/app.py run --port 5006
 """
 import os
 import secrets
