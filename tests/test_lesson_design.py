@@ -285,7 +285,8 @@ def test_the_app_contract_starts_the_apps_with_the_workbooks_python():
     assert commands
     for command in commands:
         assert command.startswith(".venv/bin/python "), f"the contract shows `{command}`"
-    assert "`.venv\\Scripts\\activate`" in markdown(0), "lesson 00 says what to do on Windows"
+    assert "prints them for PowerShell, with the workbook's `.venv\\Scripts\\python.exe`" in markdown(0), (
+        "lesson 00 says what to do on Windows")
 
 
 # --- questions with diagnostic wrong answers --------------------------------------------------

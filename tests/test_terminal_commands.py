@@ -10,6 +10,7 @@ import json
 import re
 import secrets
 import shlex
+from pathlib import Path
 
 import pytest
 import requests
@@ -75,13 +76,34 @@ def test_the_readme_run_commands_work_without_activation(readme, tmp_path):
         assert_app_answers(command, port, tmp_path)
 
 
+@pytest.mark.parametrize("number", [7, 8])
+def test_on_windows_how_to_run_prints_powershell_commands(number, monkeypatch):
+    """PowerShell (Windows' terminal, and VS Code's there) takes no ``NAME=value command``: it sets
+    ``$env:NAME`` first, and runs a program named in quotes only after ``&``."""
+    monkeypatch.setattr(run_commands, "on_windows", lambda: True)
+    monkeypatch.setattr(run_commands.sys, "executable", str(ROOT / ".venv" / "Scripts" / "python.exe"))
+    port = 5000 + number + 100
+    printed = printed_by_how_to_run(number, port)
+    assert "in a PowerShell terminal" in printed, printed
+    flask_command, python_command = commands_in(printed)
+    python = f'& "{Path(".venv") / "Scripts" / "python.exe"}" '
+    settings = f'$env:FLASK_ORIGIN="http://localhost:{port}"; ' if number >= 8 else ""
+    assert flask_command == (f'{settings}$env:FLASK_LOCAL_RUN="1"; {python}-m flask --app '
+                             f"app_steps/{stage_folder(number).name}/app.py run --port {port}"), flask_command
+    assert python_command == f'{settings}$env:FLASK_RUN_PORT="{port}"; {python}app_steps/{stage_folder(number).name}/app.py'
+
+
+def stage_folder(number):
+    return next(each.folder for each in STAGES if each.number == number)
+
+
 @pytest.mark.parametrize("number", [s.number for s in STAGES])
 def test_each_stage_apps_own_run_commands_need_no_activation(number):
     """The docstring at the top of each stage's app.py says how to run it: with the workbook's Python, as the
     README does, never a bare python or flask (not on a plain terminal's PATH, or another Python's)."""
     import ast
 
-    folder = next(each.folder for each in STAGES if each.number == number)
+    folder = stage_folder(number)
     docstring = ast.get_docstring(ast.parse((folder / "app.py").read_text(encoding="utf-8")))
     lines = docstring.replace("\\\n", " ").splitlines()  # a command continued on the next line is one
     commands = [re.sub(r"^(?:\S+=\S* )*", "", line.strip()).split()[0] for line in lines if "app_steps/" in line]

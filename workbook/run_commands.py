@@ -68,9 +68,10 @@ def python_command():
     """
     executable = Path(sys.executable)
     try:
-        return shlex.quote(str(executable.relative_to(ROOT)))
+        path = str(executable.relative_to(ROOT))
     except ValueError:  # an interpreter outside the repository: its full path
-        return shlex.quote(str(executable))
+        path = str(executable)
+    return f'"{path}"' if on_windows() else shlex.quote(path)
 
 
 # From this stage on the app has passkeys, which browsers tie to the address they show.
@@ -78,19 +79,32 @@ PASSKEY_STAGE = 8
 
 
 def passkey_settings(number, port):
-    """Stage 8's FLASK_RP_ID / FLASK_ORIGIN for the printed commands ("" when its defaults fit).
+    """Stage 8's FLASK_RP_ID / FLASK_ORIGIN for the printed commands, as (name, value) pairs ([] when its defaults fit).
 
     A passkey belongs to a host name (the RP ID) and the server checks the exact origin the
     browser shows. Browsers refuse an IP address as an RP ID: so http://localhost:<port>, never
     127.0.0.1; in Codespaces, the forwarded host. (The app's defaults: localhost, http://localhost:5008.)
     """
     if number < PASSKEY_STAGE:
-        return ""
+        return []
     forwarded = codespaces_url(port)
     if forwarded:
         host = urlsplit(forwarded).hostname
-        return f"FLASK_RP_ID={host} FLASK_ORIGIN=https://{host} "
-    return "" if port == 5000 + PASSKEY_STAGE else f"FLASK_ORIGIN=http://localhost:{port} "
+        return [("FLASK_RP_ID", host), ("FLASK_ORIGIN", f"https://{host}")]
+    return [] if port == 5000 + PASSKEY_STAGE else [("FLASK_ORIGIN", f"http://localhost:{port}")]
+
+
+def on_windows():
+    return os.name == "nt"
+
+
+def command_line(settings, program, arguments):
+    """One command with its environment ``settings`` ((name, value) pairs), for this machine's terminal:
+    POSIX shells take ``NAME=value program ...``; Windows' PowerShell sets ``$env:NAME`` first, and runs a
+    quoted program with ``&``."""
+    if not on_windows():
+        return "".join(f"{name}={value} " for name, value in settings) + f"{program} {arguments}"
+    return "".join(f'$env:{name}="{value}"; ' for name, value in settings) + f"& {program} {arguments}"
 
 
 def how_to_run(number, port=None):
@@ -101,15 +115,16 @@ def how_to_run(number, port=None):
     port = port or 5000 + number
     remote = codespaces_url(port) or proxy_url(port)
     # Behind a proxy the app must trust its X-Forwarded-* headers; locally it must not.
-    env = ("FLASK_BEHIND_PROXY=1 " if remote else "") + passkey_settings(number, port)
+    env = ([("FLASK_BEHIND_PROXY", "1")] if remote else []) + passkey_settings(number, port)
     # Stage 7 refuses to start without its keys, unless told it runs on your own machine
     # (FLASK_LOCAL_RUN=1; `python app.py` sets it): then it makes them. Never the debugger.
-    local = "FLASK_LOCAL_RUN=1 " if number >= 7 else ""
+    local = [("FLASK_LOCAL_RUN", "1")] if number >= 7 else []
     python = python_command()
+    terminal = "a PowerShell terminal" if on_windows() else "a terminal"
     lines = [
-        f"Start stage {number} in a terminal, from the repository folder (nothing to activate first):",
-        f"    {env}{local}{python} -m flask --app {relative} run --port {port}",
-        f"or: {env}FLASK_RUN_PORT={port} {python} {relative}",
+        f"Start stage {number} in {terminal}, from the repository folder (nothing to activate first):",
+        f"    {command_line(env + local, python, f'-m flask --app {relative} run --port {port}')}",
+        f"or: {command_line(env + [('FLASK_RUN_PORT', str(port))], python, relative)}",
     ]
     if codespaces_url(port):
         lines.append(f"Then open {remote} (this codespace's forwarded address for port {port}; "
