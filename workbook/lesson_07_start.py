@@ -109,6 +109,13 @@ class Attempt:'''),
          "    CSRFProtect(app)\n"
          "    app.config[\"WTF_CSRF_ENABLED\"] = False  # Not built yet: Part 5's Build. "
          "Until then a form from any site is obeyed.\n"),
+        ("app.py",
+         '''        message = ("This form is out of date or did not come from this site, so nothing was "
+                   "changed. Go back, reload the page and send the form again.")
+        return render_template("error.html", title="Form out of date", message=message), 400
+''',
+         '''        return "", 400  # Not built yet: Part 5's Build writes the page a refused form gets.
+'''),
     ],
     6: [
         ("sessions.py",
