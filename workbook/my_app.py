@@ -343,7 +343,8 @@ def check_my_app(number, app_dir=None):
             "--failure-reasons-app", str(Path(app_dir).resolve()), "--not-built", ",".join(map(str, waiting))))
         reasons = failure_reasons.read(reasons_file)
     not_yet = (f"Not built yet: the defences of {_parts_in_words(waiting)}, whose places in your app say "
-               "\"Not built yet: Part N's Build\". Their tests wait: each runs once its part's Build is done.")
+               "\"Not built yet: Part N's Build\". Their tests wait: each runs once its part's Build is done."
+               if waiting else "")
     if run.passed and waiting:
         print(f"✅ Your app passes every stage {number} test of what it has built so far: {run.summary()}")
         print(not_yet)
