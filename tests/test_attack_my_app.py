@@ -43,6 +43,19 @@ def test_each_attacks_build_tells_the_student_to_run_it_against_their_app():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("exercise_id", ATTACKS)
+def test_before_its_build_the_students_app_lets_their_attack_in(tmp_path, capsys, exercise_id):
+    """The Build of the attack's part opens with the attack, on the app the Builds before it leave: its place still
+    says "Not built yet", and the attack gets in (✅ says the app is open to it)."""
+    _name, part, _wrong = ATTACKS[exercise_id]
+    app = stage_6_copy(tmp_path)
+    follow_the_steps(app, through_part=part - 1)
+    attack_my_app(exercise_id, the_attack(exercise_id), app)
+    said = capsys.readouterr().out.splitlines()[-1]
+    assert said.startswith(f"✅ Your attack {exercise_id} gets into your app"), said
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("exercise_id", ATTACKS)
 def test_after_its_build_the_students_app_turns_their_attack_away(tmp_path, capsys, exercise_id):
     _name, part, _wrong = ATTACKS[exercise_id]
     app = stage_6_copy(tmp_path)

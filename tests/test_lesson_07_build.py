@@ -156,17 +156,21 @@ def stage_7_opened(part):
         return {name: (copy / name).read_bytes() for name in MODULES}
 
 
-def follow_the_steps(app, answers=None, through_part=10):
+def follow_the_steps(app, answers=None, through_part=10, from_part=1):
     """Lesson 07's Build steps on the student's stage 6 app in ``app``, those of parts 1 to ``through_part``;
-    ``answers`` replaces some of the solutions'."""
+    ``answers`` replaces some of the solutions'. ``from_part``: a student behind, who runs
+    start_from(7, part=from_part) before that part (the Build before Part 1 says so), then follows the steps of
+    that part and the later ones (stage 7's own code stands in the places of the parts before)."""
     answers = {number: answer(LESSON, number) for number in ANSWERED} | {"csrf_error": CSRF_ERROR} | (answers or {})
-    steps = {step for part in range(1, through_part + 1) for step in STEPS_OF_PART[part]}
-    # 1. Stage 7's files; the student's stage 6 app moves aside, untouched.
+    steps = {step for part in range(from_part, through_part + 1) for step in STEPS_OF_PART[part]}
+    last = max(steps, default=1)
+    # 1. Stage 7's files, the places of from_part and the later parts open; the student's app moves aside, untouched.
     mine = {path.relative_to(app): path.read_bytes() for path in app.rglob("*") if path.is_file()}
-    start_from(7, app, part=1)
+    start_from(7, app, part=from_part)
     kept = app.with_name(f"{app.name}.before_stage_7")
     assert {path.relative_to(kept): path.read_bytes() for path in kept.rglob("*") if path.is_file()} == mine
-    opened = stage_7_opened(part=1)
+    assert parts_not_built(app) == [number for number in PARTS if number >= from_part]
+    opened = stage_7_opened(part=from_part)
     for name in MODULES:
         assert (app / name).read_bytes() == opened[name], f"step 1 did not give stage 7's {name}, its places open"
     # ... and the student's own functions that stage 7 keeps as stage 6 had them, brought back from the kept app.
@@ -174,102 +178,113 @@ def follow_the_steps(app, answers=None, through_part=10):
         mine_there, stage_7s = (kept / module).read_text(encoding="utf-8"), (app / module).read_text(encoding="utf-8")
         for name in names:
             edit(app / module, function(stage_7s, name), function(mine_there, name))
-    if 2 not in steps:
+    if 2 > last:
         return
-    # 2. The replay guard (7.1).
-    paste_above(app / "user_management.py", "# ANCHOR: replay_check\ndef use_timecode(", answers["7.1"])
-    replace_body(app / "user_management.py", "use_timecode", "    return accept_once(get_db(), user_id, timecode)\n")
-    if 3 not in steps:
+    if 2 in steps:
+        # 2. The replay guard (7.1).
+        paste_above(app / "user_management.py", "# ANCHOR: replay_check\ndef use_timecode(", answers["7.1"])
+        replace_body(app / "user_management.py", "use_timecode", "    return accept_once(get_db(), user_id, timecode)\n")
+    if 3 > last:
         return
-    # 3. The pause (7.2): in place of the open line.
-    paste_above(app / "throttle.py", "@dataclass(frozen=True)\nclass Attempt:", answers["7.2"])
-    edit(app / "throttle.py", OPEN_PAUSE, "locked_until = now + throttle_delay(streak)")
-    if 4 not in steps:
+    if 3 in steps:
+        # 3. The pause (7.2): in place of the open line.
+        paste_above(app / "throttle.py", "@dataclass(frozen=True)\nclass Attempt:", answers["7.2"])
+        edit(app / "throttle.py", OPEN_PAUSE, "locked_until = now + throttle_delay(streak)")
+    if 4 > last:
         return
-    # 4. Device cookies (7.4).
-    paste_above(app / "devices.py", "def trusted(",
-                given_cell(LESSON, 'STRANGERS = "strangers"') + "\n\n" + answers["7.4"])
-    replace_body(app / "devices.py", "trusted", TRUSTED)
-    replace_body(app / "devices.py", "trust", TRUST)
-    if 5 not in steps:
+    if 4 in steps:
+        # 4. Device cookies (7.4).
+        paste_above(app / "devices.py", "def trusted(",
+                    given_cell(LESSON, 'STRANGERS = "strangers"') + "\n\n" + answers["7.4"])
+        replace_body(app / "devices.py", "trusted", TRUSTED)
+        replace_body(app / "devices.py", "trust", TRUST)
+    if 5 > last:
         return
-    # 5. The ceiling (7.5): may_try above ceiling_wait, which start_attempt already calls; its body, the lesson's.
-    paste_above(app / "throttle.py", "def ceiling_wait(", answers["7.5"])
-    replace_body(app / "throttle.py", "ceiling_wait", CEILING_WAIT)
-    if 6 not in steps:
+    if 5 in steps:
+        # 5. The ceiling (7.5): may_try above ceiling_wait, which start_attempt already calls; its body, the lesson's.
+        paste_above(app / "throttle.py", "def ceiling_wait(", answers["7.5"])
+        replace_body(app / "throttle.py", "ceiling_wait", CEILING_WAIT)
+    if 6 > last:
         return
-    # 6. CSRF on (the open line deleted), and the page a forged form gets: csrf_error's body, the student's own.
-    edit(app / "app.py", OPEN_CSRF, "")
-    edit(app / "app.py", STAGE_7_CSRF_ERROR, answers["csrf_error"])
-    if 7 not in steps:
+    if 6 in steps:
+        # 6. CSRF on (the open line deleted), and the page a forged form gets: csrf_error's body, the student's own.
+        edit(app / "app.py", OPEN_CSRF, "")
+        edit(app / "app.py", STAGE_7_CSRF_ERROR, answers["csrf_error"])
+    if 7 > last:
         return
-    # 7. Sessions (7.6): session_user in sessions.py, end_all_sessions in auth.py's logout.
-    paste_above(app / "sessions.py", "def find_session(", function(answers["7.6"], "session_user"))
-    edit(app / "sessions.py", OPEN_SESSION_KEPT + OPEN_SESSION, OPEN_SESSION_KEPT + YOUR_SESSION_USER)
-    edit(app / "auth.py", "import user_management\n", "import user_management\nfrom db import get_db\n")
-    paste_above(app / "auth.py", "def start_server_session(", function(answers["7.6"], "end_all_sessions"))
-    edit(app / "auth.py", OPEN_LOGOUT, '        end_all_sessions(get_db(), g.user["id"])\n')
-    if 8 not in steps:
+    if 7 in steps:
+        # 7. Sessions (7.6): session_user in sessions.py, end_all_sessions in auth.py's logout.
+        paste_above(app / "sessions.py", "def find_session(", function(answers["7.6"], "session_user"))
+        edit(app / "sessions.py", OPEN_SESSION_KEPT + OPEN_SESSION, OPEN_SESSION_KEPT + YOUR_SESSION_USER)
+        edit(app / "auth.py", "import user_management\n", "import user_management\nfrom db import get_db\n")
+        paste_above(app / "auth.py", "def start_server_session(", function(answers["7.6"], "end_all_sessions"))
+        edit(app / "auth.py", OPEN_LOGOUT, '        end_all_sessions(get_db(), g.user["id"])\n')
+    if 8 > last:
         return
-    # 8. Making recovery codes (7.7).
-    edit(app / "db.py", "\n\ndef close_db(", "\n\n" + IN_TRANSACTION + "\n\ndef close_db(")
-    edit(app / "recovery_codes.py", "import hashlib\n\nfrom db import get_db\n",
-         "import hashlib\nimport secrets\n\nfrom db import InTransaction, get_db\n")
-    paste_above(app / "recovery_codes.py", "def store(", given_cell(LESSON, "RECOVERY_ALPHABET = ") + "\n\n" + answers["7.7"])
-    edit(app / "recovery_codes.py", '''def store(db, user_id, codes, now):
+    if 8 in steps:
+        # 8. Making recovery codes (7.7).
+        edit(app / "db.py", "\n\ndef close_db(", "\n\n" + IN_TRANSACTION + "\n\ndef close_db(")
+        edit(app / "recovery_codes.py", "import hashlib\n\nfrom db import get_db\n",
+             "import hashlib\nimport secrets\n\nfrom db import InTransaction, get_db\n")
+        paste_above(app / "recovery_codes.py", "def store(", given_cell(LESSON, "RECOVERY_ALPHABET = ") + "\n\n" + answers["7.7"])
+        edit(app / "recovery_codes.py", '''def store(db, user_id, codes, now):
     db.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
     db.executemany(
         "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)",
         [(user_id, hash_recovery_code(code)) for code in codes],
     )
 ''', "def store(db, user_id, now):\n    codes = make_recovery_codes(InTransaction(db), user_id)\n")
-    edit(app / "user_management.py", "def create_user(session_token, secret, timecode, codes, now):",
-         "def create_user(session_token, secret, timecode, now):")
-    edit(app / "user_management.py", "def replace_secret(user_id, secret, timecode, expected_version, codes, now,",
-         "def replace_secret(user_id, secret, timecode, expected_version, now,")
-    edit(app / "user_management.py", "recovery_codes.store(db, user_id, codes, now)",
-         "recovery_codes.store(db, user_id, now)", count=2)
-    edit(app / "two_factor.py", "new_recovery_codes(), ", "", count=2)
-    if 9 not in steps:
+        edit(app / "user_management.py", "def create_user(session_token, secret, timecode, codes, now):",
+             "def create_user(session_token, secret, timecode, now):")
+        edit(app / "user_management.py", "def replace_secret(user_id, secret, timecode, expected_version, codes, now,",
+             "def replace_secret(user_id, secret, timecode, expected_version, now,")
+        edit(app / "user_management.py", "recovery_codes.store(db, user_id, codes, now)",
+             "recovery_codes.store(db, user_id, now)", count=2)
+        edit(app / "two_factor.py", "new_recovery_codes(), ", "", count=2)
+    if 9 > last:
         return
-    # 9. Using a recovery code (7.8): below make_recovery_codes, which stands just above store.
-    paste_above(app / "recovery_codes.py", "def store(", answers["7.8"])
-    replace_body(app / "recovery_codes.py", "use", "    return use_recovery_code(get_db(), user_id, code)\n")
-    if 10 not in steps:
+    if 9 in steps:
+        # 9. Using a recovery code (7.8): below make_recovery_codes, which stands just above store.
+        paste_above(app / "recovery_codes.py", "def store(", answers["7.8"])
+        replace_body(app / "recovery_codes.py", "use", "    return use_recovery_code(get_db(), user_id, code)\n")
+    if 10 > last:
         return
-    # 10. Wrong tries against the session (7.9).
-    paste_above(app / "sessions.py", "def count_reauth_failure(", answers["7.9"])
-    replace_body(app / "sessions.py", "count_reauth_failure",
-                 "    return count_reauth_try(get_db(), session_key(token), allowed)\n")
-    if 11 not in steps:
+    if 10 in steps:
+        # 10. Wrong tries against the session (7.9).
+        paste_above(app / "sessions.py", "def count_reauth_failure(", answers["7.9"])
+        replace_body(app / "sessions.py", "count_reauth_failure",
+                     "    return count_reauth_try(get_db(), session_key(token), allowed)\n")
+    if 11 > last:
         return
-    # 11. Secrets at rest (7.10).
-    paste_above(app / "secrets_at_rest.py", "def init_app(", without_imports(answers["7.10"]) + '''
+    if 11 in steps:
+        # 11. Secrets at rest (7.10).
+        paste_above(app / "secrets_at_rest.py", "def init_app(", without_imports(answers["7.10"]) + '''
 
 
 def keys():
     return current_app.extensions["totp_keys"]''')
-    imports = [line for line in answers["7.10"].splitlines() if line.startswith(("import ", "from "))
-               and not line.startswith("from cryptography.fernet import ")]
-    if imports:  # the cell's own imports, at the top of the module beside its own
-        edit(app / "secrets_at_rest.py", "from cryptography.fernet import ",
-             "\n".join(imports) + "\nfrom cryptography.fernet import ")
-    edit(app / "secrets_at_rest.py", "def init_app(app, keys):\n", f"def init_app(app, keys):\n    {YOUR_KEYS}\n")
-    replace_body(app / "user_management.py", "totp_secret", TOTP_SECRET)
-    edit(app / "user_management.py", "from db import get_db, transaction\n",
-         "from db import InTransaction, get_db, transaction\n")
-    edit(app / "user_management.py", OPEN_INSERT, '(row["reserved_name"], row["password_hash"], None, timecode),')
-    edit(app / "user_management.py", "        except sqlite3.IntegrityError:  # an account of an older stage 7 has the name\n"
-         "            return None\n", "        except sqlite3.IntegrityError:  # an account of an older stage 7 has the name\n"
-         f"            return None\n        {STORE_SECRET}\n")
-    edit(app / "user_management.py", OPEN_UPDATE, "(None, timecode, user_id, expected_version),")
-    edit(app / "user_management.py", "        if swapped:\n", f"        if swapped:\n            {STORE_SECRET}\n")
-    if 12 not in steps:
+        imports = [line for line in answers["7.10"].splitlines() if line.startswith(("import ", "from "))
+                   and not line.startswith("from cryptography.fernet import ")]
+        if imports:  # the cell's own imports, at the top of the module beside its own
+            edit(app / "secrets_at_rest.py", "from cryptography.fernet import ",
+                 "\n".join(imports) + "\nfrom cryptography.fernet import ")
+        edit(app / "secrets_at_rest.py", "def init_app(app, keys):\n", f"def init_app(app, keys):\n    {YOUR_KEYS}\n")
+        replace_body(app / "user_management.py", "totp_secret", TOTP_SECRET)
+        edit(app / "user_management.py", "from db import get_db, transaction\n",
+             "from db import InTransaction, get_db, transaction\n")
+        edit(app / "user_management.py", OPEN_INSERT, '(row["reserved_name"], row["password_hash"], None, timecode),')
+        edit(app / "user_management.py", "        except sqlite3.IntegrityError:  # an account of an older stage 7 has the name\n"
+             "            return None\n", "        except sqlite3.IntegrityError:  # an account of an older stage 7 has the name\n"
+             f"            return None\n        {STORE_SECRET}\n")
+        edit(app / "user_management.py", OPEN_UPDATE, "(None, timecode, user_id, expected_version),")
+        edit(app / "user_management.py", "        if swapped:\n", f"        if swapped:\n            {STORE_SECRET}\n")
+    if 12 > last:
         return
-    # 12. The owner's message (7.11).
-    edit(app / "events.py", "def log_event(", "EVENT_MESSAGES = MESSAGES\n\n\n" + answers["7.11"] + "\n\n\ndef log_event(")
-    edit(app / "events.py", "from flask import current_app\n", "from flask import current_app, request\n")
-    edit(app / "events.py", '    event = {"kind": kind, "detail": detail, "time": now}\n', f"    {YOUR_EVENT}\n")
+    if 12 in steps:
+        # 12. The owner's message (7.11).
+        edit(app / "events.py", "def log_event(", "EVENT_MESSAGES = MESSAGES\n\n\n" + answers["7.11"] + "\n\n\ndef log_event(")
+        edit(app / "events.py", "from flask import current_app\n", "from flask import current_app, request\n")
+        edit(app / "events.py", '    event = {"kind": kind, "detail": detail, "time": now}\n', f"    {YOUR_EVENT}\n")
 
 
 # Step 1: the functions of the student's stage 6 app that stage 7 keeps as stage 6 has them (module -> names):
@@ -426,6 +441,18 @@ def test_after_each_parts_build_check_my_app_7_passes_with_the_later_parts_tests
     waiting = parts_not_built(app)
     assert waiting == [number for number in PARTS if number > part], f"after part {part}'s Build: {waiting} open"
     run = run_stage_tests(7, app, extra_args=("-q", "--not-built", ",".join(map(str, waiting))))
+    assert run.passed, run.output[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("part", [4, 7])
+def test_a_student_behind_catches_up_with_start_from_7_part_n_and_the_rest_of_the_steps(tmp_path, part):
+    """The Build before Part 1: behind mid-lesson, run start_from(7, part=N) before Part N. The steps of Part N
+    and the later parts then fit the app it gives, and after the last the whole stage 7 suite passes."""
+    app = stage_6_copy(tmp_path)
+    follow_the_steps(app, from_part=part)
+    assert parts_not_built(app) == []
+    run = run_stage_tests(7, app, extra_args=("-q",))
     assert run.passed, run.output[-3000:]
 
 
