@@ -11,7 +11,7 @@ import re
 import pytest
 from test_lesson_07_build import LESSON, follow_the_steps, mutant, stage_6_copy
 
-from workbook.my_app import attack_my_app, start_from
+from workbook.my_app import attack_my_app
 from workbook.visitor import submit_form
 
 from lesson_build import answer, build_sections
@@ -43,12 +43,13 @@ def test_each_attacks_build_tells_the_student_to_run_it_against_their_app():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("exercise_id", ATTACKS)
-def test_before_its_build_the_attack_gets_into_the_students_app_and_a_dud_is_named(tmp_path, capsys, exercise_id):
-    """The app as the student has it when the attack's part begins (start_from(7, part=N)): nothing stops the
-    attack yet, so it must get in; an attack that does nothing did not, and is told so."""
+def test_before_its_build_the_students_app_lets_their_attack_in_and_a_dud_is_named(tmp_path, capsys, exercise_id):
+    """The Build of the attack's part opens with the attack, on the app the Builds before it leave: its place still
+    says "Not built yet", and the attack gets in (✅ says the app is open to it); an attack that does nothing did
+    not, and is told so."""
     _name, part, _wrong = ATTACKS[exercise_id]
-    app = tmp_path / "my_app"
-    start_from(7, app, part=part)
+    app = stage_6_copy(tmp_path)
+    follow_the_steps(app, through_part=part - 1)
     capsys.readouterr()
     attack_my_app(exercise_id, the_attack(exercise_id), app)
     said = capsys.readouterr().out.splitlines()[-1]

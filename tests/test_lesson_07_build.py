@@ -2,23 +2,27 @@
 
 The steps are the lesson's own text (solutions/07_hardening.ipynb): each of its ten parts ends with a
 "Build: this part's answers into your app" section, and the steps are numbered 1-12 across the lesson.
-Stage 7's files first (start_from(7), which keeps the student's stage 6 app aside, at the end of part 1),
+Stage 7's files first, with the defences the lesson has the student build not built yet (start_from(7, part=1),
+which keeps the student's stage 6 app aside, in the Build before Part 1; workbook/lesson_07_start.py),
 then every answer of the lesson that has a place in the app (7.1, 7.2, 7.4-7.11; the solution
 notebook's), each at the end of the part whose exercise it is, put in where the steps say; and at the end of
 part 5, the page a forged form gets (step 6: the body of csrf_error, which the student writes from a
 description; CSRF_ERROR below is one such body).
 test_lesson_07_08_build.py runs the stage tests on the finished app; the tests here check that each step
-stands where the lesson puts it, that the app passes the stage 7 tests of every defence after each part
-(the lesson says the suite passes after every part), and that a wrong answer pasted in makes the stage
-tests fail, and names the defence.
+stands where the lesson puts it, that after each part's Build the places of that part and the parts before are
+built, those of the later parts still open, and check_my_app(7)'s run passes (the tests of the open places left
+out, as the lesson says), and that a wrong answer pasted in makes the stage tests fail, and names the defence.
 """
 import ast
 import re
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from test_lesson_06_build import auth_module, guard_from_exercise_6_5
 
+from workbook.lesson_07_start import NOT_BUILT, PARTS, open_places, parts_not_built
 from workbook.my_app import run_stage_tests, start_from
 from workbook.stages import stage
 
@@ -44,7 +48,7 @@ MODULES = ["app.py", "auth.py", "two_factor.py", "user_management.py", "db.py", 
 NEW_PAGES = ["change_password.html", "recovery_codes.html", "replace_phone.html", "replace_phone_scan.html"]
 ANSWERED = ["7.1", "7.2", "7.4", "7.5", "7.6", "7.7", "7.8", "7.9", "7.10", "7.11"]
 # The Build steps at the end of each part of the lesson, and the exercise each step puts in.
-# Part 0: the Build before Part 1, which starts the app from stage 7's files.
+# Part 0: the Build before Part 1, which starts the app from stage 7's files, its defences not built yet.
 STEPS_OF_PART = {0: (1,), 1: (2,), 2: (3,), 3: (4,), 4: (5,), 5: (6,), 6: (7,), 7: (8, 9), 8: (10,), 9: (11,), 10: (12,)}
 EXERCISE_OF_STEP = {2: "7.1", 3: "7.2", 4: "7.4", 5: "7.5", 7: "7.6", 8: "7.7", 9: "7.8", 10: "7.9", 11: "7.10",
                     12: "7.11"}
@@ -82,9 +86,8 @@ TRUST = '''    device = trusted(user_id, now)
     g.device_cookie = trust_browser(get_db(), user_id, now)
     return True
 '''
-CEILING_WAIT = '''def ceiling_wait(db, key, now):
-    """None if your may_try lets this bucket try again now; else the seconds until it does."""
-    since = now - 365 * DAY
+# Step 5: ceiling_wait's body (below its docstring), in place of the open place's line.
+CEILING_WAIT = '''    since = now - 365 * DAY
     attempts = [(at, bool(succeeded)) for at, succeeded in db.execute(
         "SELECT at, 0 FROM failures WHERE subject = ? AND kind = ? AND bucket = ? AND at > ?"
         " UNION ALL SELECT at, 1 FROM successes WHERE subject = ? AND kind = ? AND bucket = ? AND at > ?"
@@ -94,25 +97,8 @@ CEILING_WAIT = '''def ceiling_wait(db, key, now):
     later = sorted({at + window for at, _ in attempts for window, _ceiling in CEILINGS})
     return next((moment - now for moment in later if moment > now and may_try(attempts, moment)), 365 * DAY)
 '''
-CEILING_LOOP = '''        for window, ceiling in limits["ceilings"]:
-            # The ceiling'th most recent failure in the window: once it is older than the
-            # window, there is room for one more.
-            oldest = db.execute(
-                "SELECT at FROM failures WHERE subject = ? AND kind = ? AND bucket = ? AND at > ?"
-                " ORDER BY at DESC LIMIT 1 OFFSET ?", (*key, now - window, ceiling - 1)).fetchone()
-            if oldest is not None:
-                return Attempt(key, None, oldest[0] + window - now)
-'''
-CEILING_CHECK = '''        if limits["ceilings"] == CEILINGS:  # passwords, codes, recovery codes: your may_try
-            wait = ceiling_wait(db, key, now)
-            if wait is not None:
-                return Attempt(key, None, wait)
-        else:  # registrations, names that are not accounts: stage 7's own ceilings
-'''
-FIND_SESSION_ANCHOR = ('    row = db.execute("SELECT * FROM sessions WHERE id_hash = ?", (session_key(token),)).fetchone()\n'
-                       "    if row is None:\n        return None\n")
-YOUR_SESSION_USER = '''    if row["user_id"] is not None:  # an account's session (not a registration): your session_user
-        return row if session_user(db, row["id_hash"], now, idle_seconds, max_seconds) is not None else None
+# Step 7: the line that takes the place of find_session's open `return row` (below the `if` the step keeps).
+YOUR_SESSION_USER = '''        return row if session_user(db, row["id_hash"], now, idle_seconds, max_seconds) is not None else None
 '''
 TOTP_SECRET = '''    stored = user["totp_secret"]
     if stored is None or secrets_at_rest.PLAIN_SECRET.fullmatch(stored):
@@ -127,134 +113,175 @@ STORE_SECRET = "secrets_at_rest.store_secret(InTransaction(db), user_id, secret,
 YOUR_KEYS = 'app.extensions["totp_keys"] = [key.encode("ascii") for key in keys]'
 YOUR_EVENT = ('event = security_event(kind, {**request.form.to_dict(), "username": user["username"]}, now) '
               'if detail == MESSAGES.get(kind) else {"kind": kind, "detail": detail, "time": now}')
-# Step 6: stage 7's body of csrf_error, which the student deletes, and a body written from the step's description.
-STAGE_7_CSRF_ERROR = '''        message = ("This form is out of date or did not come from this site, so nothing was "
-                   "changed. Go back, reload the page and send the form again.")
-        return render_template("error.html", title="Form out of date", message=message), 400
-'''
+# Step 6: the open body of csrf_error, which the student replaces with a body written from the step's description.
+OPEN_CSRF_ERROR = NOT_BUILT[5][1][2]
 CSRF_ERROR = '''        return render_template(
             "error.html", title="This form was not sent",
             message="Nothing was changed: the form is out of date, or it came from another site. "
                     "Go back, reload the page and send the form again."), 400
 '''
 
+# The open places the steps replace, as workbook/lesson_07_start.py leaves them (file, text) and as the Builds quote them.
+OPEN_PAUSE = NOT_BUILT[2][0][2].strip()
+OPEN_CSRF = NOT_BUILT[5][0][2].removeprefix("    CSRFProtect(app)\n")
+OPEN_SESSION_KEPT = '''    if row["user_id"] is not None:  # an account's session (not a registration)\n'''
+OPEN_SESSION = "        return row  # Not built yet: Part 6's Build. Until then an account's session never times out.\n"
+OPEN_LOGOUT = NOT_BUILT[6][1][2]
+OPEN_INSERT, OPEN_UPDATE = (not_built for _file, _built, not_built in NOT_BUILT[9])
+# What each part's Build quotes of its open places (the Build before Part 1 lists them; each part's Build says
+# what the app lets through until its steps): every quote is in the open text start_from(7, part=1) leaves.
+QUOTED = {1: ["`return True  # Not built yet: Part 1's Build ...`"],
+          2: ["`locked_until = now  # Not built yet: Part 2's Build puts your pause here. Until then nobody waits.`"],
+          3: ["`Not built yet: Part 3's Build puts your device cookies here. Until then no browser is trusted.`",
+              "`return None  # Not built yet: ...`", "`return False  # Not built yet: ...`"],
+          4: ["`return None  # Not built yet: Part 4's Build puts your ceiling here. Until then a slow guesser never stops.`"],
+          5: ["`app.config[\"WTF_CSRF_ENABLED\"] = False  # Not built yet: Part 5's Build. "
+              "Until then a form from any site is obeyed.`"],
+          6: ["`pass  # Not built yet: Part 6's Build. Until then logging out ends nothing on the server.`",
+              "`if row[\"user_id\"] is not None:  # an account's session (not a registration)`",
+              "`return row  # Not built yet: ...`", "`pass  # Not built yet: ...`"],
+          8: ["`return True  # Not built yet: Part 8's Build. Until then wrong tries are never counted.`"],
+          9: ["`# Not built yet: Part 9's Build. Until then the secret is stored as it is.`"]}
 
-def follow_the_steps(app, answers=None, through_part=10):
+
+def stage_7_opened(part):
+    """Stage 7's modules as start_from(7, part=``part``) gives them, by name: the places of that part and the later ones open."""
+    with tempfile.TemporaryDirectory(prefix="stage-7-opened-") as scratch:
+        copy = Path(scratch) / "stage"
+        shutil.copytree(stage(7).folder, copy, ignore=shutil.ignore_patterns("instance", "__pycache__"))
+        open_places(copy, part)
+        return {name: (copy / name).read_bytes() for name in MODULES}
+
+
+def follow_the_steps(app, answers=None, through_part=10, from_part=1):
     """Lesson 07's Build steps on the student's stage 6 app in ``app``, those of parts 1 to ``through_part``;
-    ``answers`` replaces some of the solutions'."""
+    ``answers`` replaces some of the solutions'. ``from_part``: a student behind, who runs
+    start_from(7, part=from_part) before that part (the Build before Part 1 says so), then follows the steps of
+    that part and the later ones (stage 7's own code stands in the places of the parts before)."""
     answers = {number: answer(LESSON, number) for number in ANSWERED} | {"csrf_error": CSRF_ERROR} | (answers or {})
-    steps = {step for part in range(1, through_part + 1) for step in STEPS_OF_PART[part]}
-    # 1. Stage 7's files; the student's stage 6 app moves aside, untouched.
+    steps = {step for part in range(from_part, through_part + 1) for step in STEPS_OF_PART[part]}
+    last = max(steps, default=1)
+    # 1. Stage 7's files, the places of from_part and the later parts open; the student's app moves aside, untouched.
     mine = {path.relative_to(app): path.read_bytes() for path in app.rglob("*") if path.is_file()}
-    start_from(7, app)
+    start_from(7, app, part=from_part)
     kept = app.with_name(f"{app.name}.before_stage_7")
     assert {path.relative_to(kept): path.read_bytes() for path in kept.rglob("*") if path.is_file()} == mine
+    assert parts_not_built(app) == [number for number in PARTS if number >= from_part]
+    opened = stage_7_opened(part=from_part)
     for name in MODULES:
-        assert (app / name).read_bytes() == (stage(7).folder / name).read_bytes()
+        assert (app / name).read_bytes() == opened[name], f"step 1 did not give stage 7's {name}, its places open"
     # ... and the student's own functions that stage 7 keeps as stage 6 had them, brought back from the kept app.
     for module, names in YOURS_KEPT.items():
         mine_there, stage_7s = (kept / module).read_text(encoding="utf-8"), (app / module).read_text(encoding="utf-8")
         for name in names:
             edit(app / module, function(stage_7s, name), function(mine_there, name))
-    if 2 not in steps:
+    if 2 > last:
         return
-    # 2. The replay guard (7.1).
-    paste_above(app / "user_management.py", "# ANCHOR: replay_check\ndef use_timecode(", answers["7.1"])
-    replace_body(app / "user_management.py", "use_timecode", "    return accept_once(get_db(), user_id, timecode)\n")
-    if 3 not in steps:
+    if 2 in steps:
+        # 2. The replay guard (7.1).
+        paste_above(app / "user_management.py", "# ANCHOR: replay_check\ndef use_timecode(", answers["7.1"])
+        replace_body(app / "user_management.py", "use_timecode", "    return accept_once(get_db(), user_id, timecode)\n")
+    if 3 > last:
         return
-    # 3. The pause (7.2).
-    paste_above(app / "throttle.py", "@dataclass(frozen=True)\nclass Attempt:", answers["7.2"])
-    edit(app / "throttle.py", 'locked_until = now + min(MAX_DELAY, FIRST_DELAY << min(streak - limits["free"], 30))',
-         "locked_until = now + throttle_delay(streak)")
-    if 4 not in steps:
+    if 3 in steps:
+        # 3. The pause (7.2): in place of the open line.
+        paste_above(app / "throttle.py", "@dataclass(frozen=True)\nclass Attempt:", answers["7.2"])
+        edit(app / "throttle.py", OPEN_PAUSE, "locked_until = now + throttle_delay(streak)")
+    if 4 > last:
         return
-    # 4. Device cookies (7.4).
-    paste_above(app / "devices.py", "def trusted(",
-                given_cell(LESSON, 'STRANGERS = "strangers"') + "\n\n" + answers["7.4"])
-    replace_body(app / "devices.py", "trusted", TRUSTED)
-    replace_body(app / "devices.py", "trust", TRUST)
-    if 5 not in steps:
+    if 4 in steps:
+        # 4. Device cookies (7.4).
+        paste_above(app / "devices.py", "def trusted(",
+                    given_cell(LESSON, 'STRANGERS = "strangers"') + "\n\n" + answers["7.4"])
+        replace_body(app / "devices.py", "trusted", TRUSTED)
+        replace_body(app / "devices.py", "trust", TRUST)
+    if 5 > last:
         return
-    # 5. The ceiling (7.5).
-    paste_above(app / "throttle.py", "@dataclass(frozen=True)\nclass Attempt:", answers["7.5"] + "\n\n\n" + CEILING_WAIT)
-    edit(app / "throttle.py", CEILING_LOOP, CEILING_CHECK + CEILING_LOOP.replace("\n        ", "\n            ")
-         .replace("        for", "            for", 1))
-    if 6 not in steps:
+    if 5 in steps:
+        # 5. The ceiling (7.5): may_try above ceiling_wait, which start_attempt already calls; its body, the lesson's.
+        paste_above(app / "throttle.py", "def ceiling_wait(", answers["7.5"])
+        replace_body(app / "throttle.py", "ceiling_wait", CEILING_WAIT)
+    if 6 > last:
         return
-    # 6. The page a forged form gets: csrf_error's body, the student's own.
-    edit(app / "app.py", STAGE_7_CSRF_ERROR, answers["csrf_error"])
-    if 7 not in steps:
+    if 6 in steps:
+        # 6. CSRF on (the open line deleted), and the page a forged form gets: csrf_error's body, the student's own.
+        edit(app / "app.py", OPEN_CSRF, "")
+        edit(app / "app.py", OPEN_CSRF_ERROR, answers["csrf_error"])
+    if 7 > last:
         return
-    # 7. Sessions (7.6): session_user in sessions.py, end_all_sessions in auth.py's logout.
-    paste_above(app / "sessions.py", "def find_session(", function(answers["7.6"], "session_user"))
-    edit(app / "sessions.py", FIND_SESSION_ANCHOR, FIND_SESSION_ANCHOR + YOUR_SESSION_USER)
-    edit(app / "auth.py", "import user_management\n", "import user_management\nfrom db import get_db\n")
-    paste_above(app / "auth.py", "def start_server_session(", function(answers["7.6"], "end_all_sessions"))
-    edit(app / "auth.py", 'sessions.end_all_sessions(g.user["id"])', 'end_all_sessions(get_db(), g.user["id"])')
-    if 8 not in steps:
+    if 7 in steps:
+        # 7. Sessions (7.6): session_user in sessions.py, end_all_sessions in auth.py's logout.
+        paste_above(app / "sessions.py", "def find_session(", function(answers["7.6"], "session_user"))
+        edit(app / "sessions.py", OPEN_SESSION_KEPT + OPEN_SESSION, OPEN_SESSION_KEPT + YOUR_SESSION_USER)
+        edit(app / "auth.py", "import user_management\n", "import user_management\nfrom db import get_db\n")
+        paste_above(app / "auth.py", "def start_server_session(", function(answers["7.6"], "end_all_sessions"))
+        edit(app / "auth.py", OPEN_LOGOUT, '        end_all_sessions(get_db(), g.user["id"])\n')
+    if 8 > last:
         return
-    # 8. Making recovery codes (7.7).
-    edit(app / "db.py", "\n\ndef close_db(", "\n\n" + IN_TRANSACTION + "\n\ndef close_db(")
-    edit(app / "recovery_codes.py", "import hashlib\n\nfrom db import get_db\n",
-         "import hashlib\nimport secrets\n\nfrom db import InTransaction, get_db\n")
-    paste_above(app / "recovery_codes.py", "def store(", given_cell(LESSON, "RECOVERY_ALPHABET = ") + "\n\n" + answers["7.7"])
-    edit(app / "recovery_codes.py", '''def store(db, user_id, codes, now):
+    if 8 in steps:
+        # 8. Making recovery codes (7.7).
+        edit(app / "db.py", "\n\ndef close_db(", "\n\n" + IN_TRANSACTION + "\n\ndef close_db(")
+        edit(app / "recovery_codes.py", "import hashlib\n\nfrom db import get_db\n",
+             "import hashlib\nimport secrets\n\nfrom db import InTransaction, get_db\n")
+        paste_above(app / "recovery_codes.py", "def store(", given_cell(LESSON, "RECOVERY_ALPHABET = ") + "\n\n" + answers["7.7"])
+        edit(app / "recovery_codes.py", '''def store(db, user_id, codes, now):
     db.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
     db.executemany(
         "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)",
         [(user_id, hash_recovery_code(code)) for code in codes],
     )
 ''', "def store(db, user_id, now):\n    codes = make_recovery_codes(InTransaction(db), user_id)\n")
-    edit(app / "user_management.py", "def create_user(session_token, secret, timecode, codes, now):",
-         "def create_user(session_token, secret, timecode, now):")
-    edit(app / "user_management.py", "def replace_secret(user_id, secret, timecode, expected_version, codes, now,",
-         "def replace_secret(user_id, secret, timecode, expected_version, now,")
-    edit(app / "user_management.py", "recovery_codes.store(db, user_id, codes, now)",
-         "recovery_codes.store(db, user_id, now)", count=2)
-    edit(app / "two_factor.py", "new_recovery_codes(), ", "", count=2)
-    if 9 not in steps:
+        edit(app / "user_management.py", "def create_user(session_token, secret, timecode, codes, now):",
+             "def create_user(session_token, secret, timecode, now):")
+        edit(app / "user_management.py", "def replace_secret(user_id, secret, timecode, expected_version, codes, now,",
+             "def replace_secret(user_id, secret, timecode, expected_version, now,")
+        edit(app / "user_management.py", "recovery_codes.store(db, user_id, codes, now)",
+             "recovery_codes.store(db, user_id, now)", count=2)
+        edit(app / "two_factor.py", "new_recovery_codes(), ", "", count=2)
+    if 9 > last:
         return
-    # 9. Using a recovery code (7.8): below make_recovery_codes, which stands just above store.
-    paste_above(app / "recovery_codes.py", "def store(", answers["7.8"])
-    replace_body(app / "recovery_codes.py", "use", "    return use_recovery_code(get_db(), user_id, code)\n")
-    if 10 not in steps:
+    if 9 in steps:
+        # 9. Using a recovery code (7.8): below make_recovery_codes, which stands just above store.
+        paste_above(app / "recovery_codes.py", "def store(", answers["7.8"])
+        replace_body(app / "recovery_codes.py", "use", "    return use_recovery_code(get_db(), user_id, code)\n")
+    if 10 > last:
         return
-    # 10. Wrong tries against the session (7.9).
-    paste_above(app / "sessions.py", "def count_reauth_failure(", answers["7.9"])
-    replace_body(app / "sessions.py", "count_reauth_failure",
-                 "    return count_reauth_try(get_db(), session_key(token), allowed)\n")
-    if 11 not in steps:
+    if 10 in steps:
+        # 10. Wrong tries against the session (7.9).
+        paste_above(app / "sessions.py", "def count_reauth_failure(", answers["7.9"])
+        replace_body(app / "sessions.py", "count_reauth_failure",
+                     "    return count_reauth_try(get_db(), session_key(token), allowed)\n")
+    if 11 > last:
         return
-    # 11. Secrets at rest (7.10).
-    paste_above(app / "secrets_at_rest.py", "def init_app(", without_imports(answers["7.10"]) + '''
+    if 11 in steps:
+        # 11. Secrets at rest (7.10).
+        paste_above(app / "secrets_at_rest.py", "def init_app(", without_imports(answers["7.10"]) + '''
 
 
 def keys():
     return current_app.extensions["totp_keys"]''')
-    imports = [line for line in answers["7.10"].splitlines() if line.startswith(("import ", "from "))
-               and not line.startswith("from cryptography.fernet import ")]
-    if imports:  # the cell's own imports, at the top of the module beside its own
-        edit(app / "secrets_at_rest.py", "from cryptography.fernet import ",
-             "\n".join(imports) + "\nfrom cryptography.fernet import ")
-    edit(app / "secrets_at_rest.py", "def init_app(app, keys):\n", f"def init_app(app, keys):\n    {YOUR_KEYS}\n")
-    replace_body(app / "user_management.py", "totp_secret", TOTP_SECRET)
-    edit(app / "user_management.py", "from db import get_db, transaction\n",
-         "from db import InTransaction, get_db, transaction\n")
-    edit(app / "user_management.py", '(row["reserved_name"], row["password_hash"], secrets_at_rest.encrypt(secret), timecode)',
-         '(row["reserved_name"], row["password_hash"], None, timecode)')
-    edit(app / "user_management.py", "        except sqlite3.IntegrityError:  # an account of an older stage 7 has the name\n"
-         "            return None\n", "        except sqlite3.IntegrityError:  # an account of an older stage 7 has the name\n"
-         f"            return None\n        {STORE_SECRET}\n")
-    edit(app / "user_management.py", "(secrets_at_rest.encrypt(secret), timecode, user_id, expected_version)",
-         "(None, timecode, user_id, expected_version)")
-    edit(app / "user_management.py", "        if swapped:\n", f"        if swapped:\n            {STORE_SECRET}\n")
-    if 12 not in steps:
+        imports = [line for line in answers["7.10"].splitlines() if line.startswith(("import ", "from "))
+                   and not line.startswith("from cryptography.fernet import ")]
+        if imports:  # the cell's own imports, at the top of the module beside its own
+            edit(app / "secrets_at_rest.py", "from cryptography.fernet import ",
+                 "\n".join(imports) + "\nfrom cryptography.fernet import ")
+        edit(app / "secrets_at_rest.py", "def init_app(app, keys):\n", f"def init_app(app, keys):\n    {YOUR_KEYS}\n")
+        replace_body(app / "user_management.py", "totp_secret", TOTP_SECRET)
+        edit(app / "user_management.py", "from db import get_db, transaction\n",
+             "from db import InTransaction, get_db, transaction\n")
+        edit(app / "user_management.py", OPEN_INSERT, '(row["reserved_name"], row["password_hash"], None, timecode),')
+        edit(app / "user_management.py", "        except sqlite3.IntegrityError:  # an account of an older stage 7 has the name\n"
+             "            return None\n", "        except sqlite3.IntegrityError:  # an account of an older stage 7 has the name\n"
+             f"            return None\n        {STORE_SECRET}\n")
+        edit(app / "user_management.py", OPEN_UPDATE, "(None, timecode, user_id, expected_version),")
+        edit(app / "user_management.py", "        if swapped:\n", f"        if swapped:\n            {STORE_SECRET}\n")
+    if 12 > last:
         return
-    # 12. The owner's message (7.11).
-    edit(app / "events.py", "def log_event(", "EVENT_MESSAGES = MESSAGES\n\n\n" + answers["7.11"] + "\n\n\ndef log_event(")
-    edit(app / "events.py", "from flask import current_app\n", "from flask import current_app, request\n")
-    edit(app / "events.py", '    event = {"kind": kind, "detail": detail, "time": now}\n', f"    {YOUR_EVENT}\n")
+    if 12 in steps:
+        # 12. The owner's message (7.11).
+        edit(app / "events.py", "def log_event(", "EVENT_MESSAGES = MESSAGES\n\n\n" + answers["7.11"] + "\n\n\ndef log_event(")
+        edit(app / "events.py", "from flask import current_app\n", "from flask import current_app, request\n")
+        edit(app / "events.py", '    event = {"kind": kind, "detail": detail, "time": now}\n', f"    {YOUR_EVENT}\n")
 
 
 # Step 1: the functions of the student's stage 6 app that stage 7 keeps as stage 6 has them (module -> names):
@@ -315,10 +342,11 @@ def test_the_build_section_names_every_step_this_test_takes():
     text = build_section(LESSON)
     assert len(re.findall(r"^\d+\. \*\*", text, re.M)) == 12
     for words in MODULES + NEW_PAGES + [
-            "static/style.css", "stage7_session", "check_my_app(7)", "start_from(6)", "start_from(7)",
+            "static/style.css", "stage7_session", "check_my_app(7)", "start_from(6)", "start_from(7, part=1)",
+            "start_from(7, part=N)",
             "my_app.before_stage_7/", "accept_once(get_db(), user_id, timecode)", "throttle_delay(streak)",
             "from flask import current_app, request", YOUR_EVENT,
-            'FIRST_DELAY << min(streak - limits["free"], 30)', "EVENT_MESSAGES = MESSAGES", "MESSAGES.get(kind)",
+            "EVENT_MESSAGES = MESSAGES", "MESSAGES.get(kind)",
             "failure_bucket(get_db(), user_id, cookie, now)", "trust_browser(get_db(), user_id, now)",
             'limits["ceilings"] == CEILINGS', "ceiling_wait", "id_hash", "idle_seconds", "max_seconds",
             'session_user(db, row["id_hash"], now, idle_seconds, max_seconds)', 'end_all_sessions(get_db(), g.user["id"])',
@@ -330,7 +358,7 @@ def test_the_build_section_names_every_step_this_test_takes():
             "secrets_at_rest.load_secret(get_db(), user[\"id\"], secrets_at_rest.keys())", STORE_SECRET]:
         assert words in text, f"the Build section no longer says {words!r}"
     blocks = code_blocks(text)
-    for code in (IN_TRANSACTION, TRUSTED, TRUST, CEILING_WAIT, CEILING_CHECK, YOUR_SESSION_USER, TOTP_SECRET):
+    for code in (IN_TRANSACTION, TRUSTED, TRUST, CEILING_WAIT, YOUR_SESSION_USER, TOTP_SECRET):
         assert code in blocks, f"the Build section no longer gives this code as the test pastes it:\n{code}"
     for exercise in range(1, 12):
         assert f"7.{exercise}" in text, f"the Build section does not say where exercise 7.{exercise} went"
@@ -343,8 +371,32 @@ def test_the_steps_are_numbered_in_order_across_the_lesson_and_each_build_ends_i
         steps = [(int(m.group(1)), m.start()) for m in re.finditer(r"^(\d+)\. \*\*", text, re.M)]
         assert tuple(number for number, _ in steps) == STEPS_OF_PART[part], f"part {part}'s Build has steps {steps}"
         assert text.rfind("check_my_app(7)") > steps[-1][1], f"part {part}'s Build must end with check_my_app(7)"
-    assert "start_from(6)" in sections[0] and "start_from(7)" in sections[0], "the Build before Part 1 starts the app"
-    assert "passes after every part" in sections[0], "the first Build must say the suite passes after every part"
+    assert "start_from(6)" in sections[0] and "start_from(7, part=1)" in sections[0], "the Build before Part 1 starts the app"
+    assert "The tests of a defence not built yet wait" in sections[0], "the first Build must say which tests wait"
+    assert "after Part 10's the whole stage 7 suite runs" in sections[0]
+    for part, text in enumerate(sections[1:-1], start=1):
+        assert "The whole stage 7 suite passes" not in text, f"part {part}'s Build claims the whole suite passes"
+    assert "the whole stage 7 suite runs and passes" in sections[-1]
+
+
+def test_each_build_quotes_its_open_places_as_the_starting_app_has_them():
+    """The Build before Part 1 lists each open place with its part and file; each part's Build quotes what its
+    steps replace, as start_from(7, part=1) leaves it."""
+    sections = build_sections(LESSON)
+    for part in PARTS:
+        files = {file for file, _built, _open in NOT_BUILT[part]}
+        line = re.search(rf"^    - Part {part}, (.*)$", sections[0], re.M)
+        assert line and all(f"`{file}`" in line.group(1) for file in files), f"step 1 does not list Part {part}'s places"
+        texts = "".join(not_built for _file, _built, not_built in NOT_BUILT[part])
+        for quote in QUOTED[part]:
+            assert quote in sections[part], f"part {part}'s Build does not quote {quote}"
+            assert quote.strip("`").removesuffix(" ...") in texts, f"part {part}'s Build quotes {quote}, not in the app"
+    for part in (1, 5, 6):  # attack, then defend: the attack before the steps, and again after them
+        attack = re.search(r'attack_my_app\("7\.A\d", \w+\)', sections[part]).group(0)
+        steps = re.search(r"^\d+\. \*\*", sections[part], re.M).start()
+        assert sections[part].find(attack) < steps < sections[part].rfind(attack), (
+            f"part {part}'s Build should run {attack} before its steps and again after them")
+    assert "Parts 7 and 10's Builds put yours in their place" in sections[0]
 
 
 def test_each_step_ends_the_part_whose_exercise_it_puts_in():
@@ -375,33 +427,30 @@ def test_each_step_ends_the_part_whose_exercise_it_puts_in():
                 f"step {step} is not at the end of the part that checks exercise {exercise}")
 
 
-# The stage 7 tests of the defences the steps put in (each step's own, as WRONG_ANSWERS below names them,
-# and the pause and the owner's events): after each part's Build they pass, with every step not yet done
-# still stage 7's own code. After the last part test_lesson_07_08_build.py runs the whole suite.
-DEFENCES = ["a_code_works_once", "sixth_attempt_waits_even_with_the_right_code", "post_without_csrf_token",
-            "a_trusted_browser_gets_in_while_strangers_are_paused", "thirty_days_of_guessing", "twelve_hours",
-            "stored_hashed", "a_recovery_code_logs_in_once", "replace_phone_failures_end_the_session",
-            "no_totp_secret", "events_are_stored_listed_and_notified", "thirty_idle_minutes", "every_key_decrypts",
-            "recovery_codes_come_with_a_new_phone", "recovery_codes_leave_yours_working", "recovery_codes_are_random",
-            "repeats_nothing_that_was_typed", "another_account_trusts", "ninety_days_are_over",
-            "logs_in_often", "two_users_have_their_own_secrets", "each_event_carries_the_time_it_happened"]
-
-
+# After each part's Build (0: the Build before Part 1), check_my_app(7)'s own run: the places of that part and the
+# parts before are built, the later parts' open, and the stage 7 suite passes with the tests of the open ones left
+# out. After the last part test_lesson_07_08_build.py runs the whole suite.
 @pytest.mark.slow
-@pytest.mark.parametrize("part", range(1, len(STEPS_OF_PART) - 1))
-def test_after_each_parts_build_the_app_passes_the_stage_7_tests_of_every_defence(tmp_path, part):
+@pytest.mark.parametrize("part", range(len(STEPS_OF_PART) - 1))
+def test_after_each_parts_build_check_my_app_7_passes_with_the_later_parts_tests_waiting(tmp_path, part):
     app = stage_6_copy(tmp_path)
     follow_the_steps(app, through_part=part)
-    run = run_stage_tests(7, app, extra_args=("-q", "-k", " or ".join(DEFENCES)))
+    waiting = parts_not_built(app)
+    assert waiting == [number for number in PARTS if number > part], f"after part {part}'s Build: {waiting} open"
+    run = run_stage_tests(7, app, extra_args=("-q", "--not-built", ",".join(map(str, waiting))))
     assert run.passed, run.output[-3000:]
 
 
-def test_each_defence_names_stage_7_tests():
-    """A name -k matches nothing with would test nothing after a part."""
-    from workbook import ROOT
-    source = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "tests" / "stages").glob("test_*.py"))
-    for name in DEFENCES:
-        assert re.search(rf"^def test_\w*{name}\w*\(", source, re.M), f"no stage test is named for {name!r}"
+@pytest.mark.slow
+@pytest.mark.parametrize("part", [4, 7])
+def test_a_student_behind_catches_up_with_start_from_7_part_n_and_the_rest_of_the_steps(tmp_path, part):
+    """The Build before Part 1: behind mid-lesson, run start_from(7, part=N) before Part N. The steps of Part N
+    and the later parts then fit the app it gives, and after the last the whole stage 7 suite passes."""
+    app = stage_6_copy(tmp_path)
+    follow_the_steps(app, from_part=part)
+    assert parts_not_built(app) == []
+    run = run_stage_tests(7, app, extra_args=("-q",))
+    assert run.passed, run.output[-3000:]
 
 
 def mutant(module, exercise, name):
