@@ -64,6 +64,21 @@ def test_before_its_build_the_students_app_lets_their_attack_in_and_a_dud_is_nam
     assert said.startswith(f"❌ Your attack {exercise_id} did not get into your app, which has no defence"), said
 
 
+def test_a_replay_that_raises_before_its_build_shows_the_error(tmp_path, capsys):
+    """Run without the lesson's first cell, a replay has no ``submit``: the line says so, not only that it failed."""
+    app = stage_6_copy(tmp_path)
+    follow_the_steps(app, through_part=0)
+    capsys.readouterr()
+
+    def replay(*args):
+        return submit(*args)  # noqa: F821 - the lesson's helper, not defined here
+
+    attack_my_app("7.A1", replay, app)
+    said = capsys.readouterr().out.splitlines()[-1]
+    assert said.startswith("❌ Your attack 7.A1 did not get into your app"), said
+    assert "your function raised NameError" in said and "submit" in said, said
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("exercise_id", ATTACKS)
 def test_after_its_build_the_students_app_turns_their_attack_away(tmp_path, capsys, exercise_id):

@@ -2143,7 +2143,7 @@ question(
 
 # What each attack's Build put into the student's app: where to look when the attack still gets in.
 YOUR_DEFENCE = {"7.A1": "step 2, your accept_once (Exercise 7.1), which use_timecode calls",
-                "7.A2": "CSRFProtect(app) in app.py, and step 6's csrf_error",
+                "7.A2": "CSRFProtect(app) in app.py with no WTF_CSRF_ENABLED = False below it, and step 6's csrf_error",
                 "7.A3": "step 7, your session_user and end_all_sessions (Exercise 7.6), which logout calls"}
 
 
@@ -2157,8 +2157,11 @@ def against_your_app(exercise_id, attack, app_dir):
             scene = OwnerTypedACode(folder, 7, "alice", OWNER_PASSWORD, typed_at, typed_at + 20, app_dir=app_dir)
             run = scene.mallory(attack, REPLAY_REQUESTS)
             got_in = run["dashboard"] == "alice"
-            return got_in, ("Mallory's browser is on Alice's dashboard, 20 s after Alice typed the code" if got_in else
-                            "Mallory's browser is not logged in: the code Alice typed 20 s before did not work twice")
+            if got_in:
+                return True, "Mallory's browser is on Alice's dashboard, 20 s after Alice typed the code"
+            if run["raised"]:
+                return False, f"your function raised {run['raised']}, and Mallory's browser is not logged in"
+            return False, "Mallory's browser is not logged in: the code Alice typed 20 s before did not work twice"
         if exercise_id == "7.A2":
             from ..cross_site import send_to_app, what_the_page_sends
 
