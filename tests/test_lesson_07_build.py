@@ -187,6 +187,8 @@ def follow_the_steps(app, answers=None, through_part=10, from_part=1):
         # 3. The pause (7.2): in place of the open line.
         paste_above(app / "throttle.py", "@dataclass(frozen=True)\nclass Attempt:", answers["7.2"])
         edit(app / "throttle.py", OPEN_PAUSE, "locked_until = now + throttle_delay(streak)")
+        edit(app / "throttle.py", "FIRST_DELAY = 30        # seconds to wait after the 5th failure in a row ...\n"
+             "MAX_DELAY = 15 * 60     # ... doubled after each further one, up to 15 minutes\n", "")
     if 4 > last:
         return
     if 4 in steps:
@@ -344,7 +346,7 @@ def test_the_build_section_names_every_step_this_test_takes():
     for words in MODULES + NEW_PAGES + [
             "static/style.css", "stage7_session", "check_my_app(7)", "start_from(6)", "start_from(7, part=1)",
             "start_from(7, part=N)",
-            "my_app.before_stage_7/", "accept_once(get_db(), user_id, timecode)", "throttle_delay(streak)",
+            "my_app.before_stage_7/", "accept_once(get_db(), user_id, timecode)", "throttle_delay(streak)", "`FIRST_DELAY = 30 ...`",
             "from flask import current_app, request", YOUR_EVENT,
             "EVENT_MESSAGES = MESSAGES", "MESSAGES.get(kind)",
             "failure_bucket(get_db(), user_id, cookie, now)", "trust_browser(get_db(), user_id, now)",
