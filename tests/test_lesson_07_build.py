@@ -256,7 +256,9 @@ def follow_the_steps(app, answers=None, through_part=10, from_part=1):
     if 11 > last:
         return
     if 11 in steps:
-        # 11. Secrets at rest (7.10).
+        # 11. Secrets at rest (7.10). Behind, from start_from(7, part=9): InTransaction first, as step 8 gives it.
+        if 8 not in steps:
+            edit(app / "db.py", "\n\ndef close_db(", "\n\n" + IN_TRANSACTION + "\n\ndef close_db(")
         paste_above(app / "secrets_at_rest.py", "def init_app(", without_imports(answers["7.10"]) + '''
 
 
@@ -444,7 +446,7 @@ def test_after_each_parts_build_check_my_app_7_passes_with_the_later_parts_tests
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("part", [4, 7])
+@pytest.mark.parametrize("part", [4, 7, 9])
 def test_a_student_behind_catches_up_with_start_from_7_part_n_and_the_rest_of_the_steps(tmp_path, part):
     """The Build before Part 1: behind mid-lesson, run start_from(7, part=N) before Part N. The steps of Part N
     and the later parts then fit the app it gives, and after the last the whole stage 7 suite passes."""
