@@ -115,3 +115,20 @@ def test_check_my_app_7_on_the_starting_app_passes_and_names_the_parts_that_wait
     said = capsys.readouterr().out
     assert said.startswith("❌ Stage 7 tests:") and "test_a_code_works_once" in said, said
     assert "Not built yet: the defences of Parts 2, 3, 4, 5, 6, 8 and 9" in said, said
+
+
+def test_catching_up_mid_lesson_names_only_the_students_own_work(tmp_path, capsys):
+    """A student whose app went through Parts 1-3 catches up before Part 6: the places still open in their app are
+    the new copy's too, so they are no work of theirs to name; their answers to Parts 1-3 are."""
+    from test_lesson_07_build import follow_the_steps, stage_6_copy
+
+    app = stage_6_copy(tmp_path)
+    follow_the_steps(app, through_part=3)
+    capsys.readouterr()
+    start_from(7, app, part=6)
+    said = capsys.readouterr().out
+    report = said[said.index("Not built yet"):]
+    for open_place in ("logout", "find_session", "count_reauth_failure", "ceiling_wait", "create_user"):
+        assert open_place not in report, f"{open_place} is named as the student's work:\n{said}"
+    assert re.search(r"Only in your app.*\n(  .*\n)*  user_management\.py: .*accept_once", report), said
+    assert parts_not_built(app) == [6, 8, 9]

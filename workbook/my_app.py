@@ -60,6 +60,7 @@ def start_from(number, folder=None, part=None):
         else:
             backup = None
         shutil.copytree(source, folder, ignore=shutil.ignore_patterns(*COPY_IGNORES))
+        replaced = what_start_from_replaced(backup, number, copied=source) if backup is not None else None
     print(f"Copied {what} into {folder}: edit {folder / 'app.py'}.")
     if part is not None:
         from .lesson_07_start import parts_not_built
@@ -68,8 +69,8 @@ def start_from(number, folder=None, part=None):
         if waiting:
             print(f"Not built yet: the defences of {_parts_in_words(waiting)}. Each place says "
                   "\"Not built yet: Part N's Build\", and that part's Build puts yours there.")
-    if backup is not None:
-        print(what_start_from_replaced(backup, number).report(number, backup.name), end="")
+    if replaced is not None:
+        print(replaced.report(number, backup.name), end="")
     return folder
 
 
@@ -99,16 +100,18 @@ class Replaced:
         return "".join(title + "\n" + "".join(f"  {line}\n" for line in lines) for lines, title in groups if lines)
 
 
-def what_start_from_replaced(yours, number):
+def what_start_from_replaced(yours, number, copied=None):
     """What a copy of stage ``number`` puts in place of the student's work in the folder ``yours``, file by file.
 
     Only the student's own work counts: a function or class (a route inside ``create_app`` too) written
     differently from every stage's (docstrings and comments aside), and a file other than Python that is no
     stage's copy. A function the stage keeps in another file is compared with that one, and named with it.
+    ``copied``: the folder actually copied, when it is not the stage's own (lesson 07's start, whose places
+    not built yet are no student's work either).
     """
     from .stages import STAGES
 
-    this_stage = _code_by_file(stage_by_number(number).folder)
+    this_stage = _code_by_file(Path(copied) if copied is not None else stage_by_number(number).folder)
     before = _code_by_file(stage_by_number(number - 1).folder) if number > 1 else {}
     stages_files, stages_functions = set(), set()  # every stage's own files other than Python; its functions
     for each in STAGES:
@@ -117,6 +120,16 @@ def what_start_from_replaced(yours, number):
                 stages_files.add((name, path.read_bytes()))
         stages_functions |= {(qualname.rsplit(".", 1)[-1], dump) for code in _code_by_file(each.folder).values()
                              for qualname, dump in code.items()}
+    if number == 7:  # lesson 07's starting app: its places not built yet are no student's work either
+        import tempfile
+
+        from .lesson_07_start import open_places
+        with tempfile.TemporaryDirectory(prefix="workbook-start-") as scratch:
+            opened = Path(scratch) / "stage"
+            shutil.copytree(stage_by_number(7).folder, opened, ignore=shutil.ignore_patterns(*COPY_IGNORES))
+            open_places(opened, 1)
+            stages_functions |= {(qualname.rsplit(".", 1)[-1], dump) for code in _code_by_file(opened).values()
+                                 for qualname, dump in code.items()}
     stage_files = _files(stage_by_number(number).folder, hidden=False)
     fits, rewritten, only_yours = [], [], []
     for name, path in sorted(_files(yours, hidden=False).items(), key=lambda item: (len(item[0].parts), str(item[0]))):
