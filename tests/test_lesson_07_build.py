@@ -54,25 +54,8 @@ EXERCISE_OF_STEP = {2: "7.1", 3: "7.2", 4: "7.4", 5: "7.5", 7: "7.6", 8: "7.7", 
                     12: "7.11"}
 
 # The code the steps give (adapters between an answer's shape and stage 7's), as the lesson prints it.
-IN_TRANSACTION = '''class InTransaction:
-    """``db`` for a function that commits its own writes (``with db:``), called inside ``transaction(db)``:
-    there its commit waits for the transaction's, so all of it is kept, or none."""
-
-    def __init__(self, db):
-        self.db = db
-
-    def __getattr__(self, name):
-        return getattr(self.db, name)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *error):
-        return False
-
-    def commit(self):
-        pass
-'''
+# Step 8: stage 7's alphabet line above its make_recovery_codes, which the student's cell and answer replace.
+OWN_ALPHABET = 'RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32: no 0, 1, 8 or 9 to mistake for o, l, b, g'
 TRUSTED = '''    cookie = request.cookies.get(cookie_name()) if this_browser() else None
     bucket = failure_bucket(get_db(), user_id, cookie, now)
     return None if bucket == STRANGERS else bucket
@@ -221,31 +204,18 @@ def follow_the_steps(app, answers=None, through_part=10, from_part=1):
     if 8 > last:
         return
     if 8 in steps:
-        # 8. Making recovery codes (7.7).
-        edit(app / "db.py", "\n\ndef close_db(", "\n\n" + IN_TRANSACTION + "\n\ndef close_db(")
-        edit(app / "recovery_codes.py", "import hashlib\n\nfrom db import get_db\n",
-             "import hashlib\nimport secrets\n\nfrom db import InTransaction, get_db\n")
-        paste_above(app / "recovery_codes.py", "def store(", given_cell(LESSON, "RECOVERY_ALPHABET = ") + "\n\n" + answers["7.7"])
-        edit(app / "recovery_codes.py", '''def store(db, user_id, codes, now):
-    db.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
-    db.executemany(
-        "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)",
-        [(user_id, hash_recovery_code(code)) for code in codes],
-    )
-''', "def store(db, user_id, now):\n    codes = make_recovery_codes(InTransaction(db), user_id)\n")
-        edit(app / "user_management.py", "def create_user(session_token, secret, timecode, codes, now):",
-             "def create_user(session_token, secret, timecode, now):")
-        edit(app / "user_management.py", "def replace_secret(user_id, secret, timecode, expected_version, codes, now,",
-             "def replace_secret(user_id, secret, timecode, expected_version, now,")
-        edit(app / "user_management.py", "recovery_codes.store(db, user_id, codes, now)",
-             "recovery_codes.store(db, user_id, now)", count=2)
-        edit(app / "two_factor.py", "new_recovery_codes(), ", "", count=2)
+        # 8. Making recovery codes (7.7): the student's in place of stage 7's, which the start has in the same shape.
+        stage_7s = function((app / "recovery_codes.py").read_text(encoding="utf-8"), "make_recovery_codes")
+        edit(app / "recovery_codes.py", OWN_ALPHABET + "\n\n\n" + stage_7s,
+             given_cell(LESSON, "RECOVERY_ALPHABET = ") + "\n\n" + answers["7.7"].strip())
     if 9 > last:
         return
     if 9 in steps:
         # 9. Using a recovery code (7.8): below make_recovery_codes, which stands just above store.
         paste_above(app / "recovery_codes.py", "def store(", answers["7.8"])
         replace_body(app / "recovery_codes.py", "use", "    return use_recovery_code(get_db(), user_id, code)\n")
+        edit(app / "recovery_codes.py", function((app / "recovery_codes.py").read_text(encoding="utf-8"),
+                                                 "hash_recovery_code"), "")
     if 10 > last:
         return
     if 10 in steps:
@@ -256,9 +226,7 @@ def follow_the_steps(app, answers=None, through_part=10, from_part=1):
     if 11 > last:
         return
     if 11 in steps:
-        # 11. Secrets at rest (7.10). Behind, from start_from(7, part=9): InTransaction first, as step 8 gives it.
-        if 8 not in steps:
-            edit(app / "db.py", "\n\ndef close_db(", "\n\n" + IN_TRANSACTION + "\n\ndef close_db(")
+        # 11. Secrets at rest (7.10).
         paste_above(app / "secrets_at_rest.py", "def init_app(", without_imports(answers["7.10"]) + '''
 
 
@@ -349,12 +317,13 @@ def test_the_build_section_names_every_step_this_test_takes():
             "static/style.css", "stage7_session", "check_my_app(7)", "start_from(6)", "start_from(7, part=1)",
             "start_from(7, part=N)",
             "my_app.before_stage_7/", "accept_once(get_db(), user_id, timecode)", "throttle_delay(streak)", "`FIRST_DELAY = 30 ...`",
+            "`hash_recovery_code`",
             "from flask import current_app, request", YOUR_EVENT,
             "EVENT_MESSAGES = MESSAGES", "MESSAGES.get(kind)",
             "failure_bucket(get_db(), user_id, cookie, now)", "trust_browser(get_db(), user_id, now)",
             'limits["ceilings"] == CEILINGS', "ceiling_wait", "id_hash", "idle_seconds", "max_seconds",
             'session_user(db, row["id_hash"], now, idle_seconds, max_seconds)', 'end_all_sessions(get_db(), g.user["id"])',
-            "InTransaction", "make_recovery_codes(InTransaction(db), user_id)", "new_recovery_codes(), ",
+            "InTransaction", "make_recovery_codes(InTransaction(db), user_id)", "`RECOVERY_ALPHABET = ...`",
             "use_recovery_code(get_db(), user_id, code)", "session_key",
             "count_reauth_try(get_db(), session_key(token), allowed)", YOUR_KEYS, "beside its own",
             "csrf_error", "CSRFProtect(app)", "@app.errorhandler(CSRFError)", "templates/error.html",
@@ -362,7 +331,7 @@ def test_the_build_section_names_every_step_this_test_takes():
             "secrets_at_rest.load_secret(get_db(), user[\"id\"], secrets_at_rest.keys())", STORE_SECRET]:
         assert words in text, f"the Build section no longer says {words!r}"
     blocks = code_blocks(text)
-    for code in (IN_TRANSACTION, TRUSTED, TRUST, CEILING_WAIT, YOUR_SESSION_USER, TOTP_SECRET):
+    for code in (TRUSTED, TRUST, CEILING_WAIT, YOUR_SESSION_USER, TOTP_SECRET):
         assert code in blocks, f"the Build section no longer gives this code as the test pastes it:\n{code}"
     for exercise in range(1, 12):
         assert f"7.{exercise}" in text, f"the Build section does not say where exercise 7.{exercise} went"
@@ -659,3 +628,30 @@ def test_a_recovery_code_check_that_takes_any_code_fails_the_week_of_attacks_wit
     run = run_stage_tests(7, app, timeout=240, extra_args=("-q", "-k", "a_week_of_attacks"))
     assert run.returncode is not None, "the week of attacks did not finish: " + run.output[-1000:]
     assert "FAILED" in run.output and "a wrong recovery_code was let in" in run.output, run.output[-2000:]
+
+
+def unused_names(app):
+    """The module-level functions, classes and settings of the app in ``app`` that nothing in it uses."""
+    sources = {path.name: path.read_text(encoding="utf-8") for path in app.glob("*.py")}
+    everything = "\n".join([*sources.values(), *(path.read_text(encoding="utf-8") for path in app.rglob("*.html"))])
+    unused = []
+    for file, source in sources.items():
+        for node in ast.parse(source).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.decorator_list:
+                name = node.name
+            elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                name = node.targets[0].id
+            else:
+                continue
+            if len(re.findall(rf"\b{re.escape(name)}\b", everything)) == 1:
+                unused.append(f"{file}: {name}")
+    return unused
+
+
+def test_after_the_last_build_the_app_keeps_nothing_the_steps_left_unused(tmp_path):
+    """What a step replaces with the student's own goes: no dead function or setting of stage 7's is left to
+    mislead the student who reads their app later (stage 7 itself has none)."""
+    assert unused_names(stage(7).folder) == []
+    app = stage_6_copy(tmp_path)
+    follow_the_steps(app)
+    assert unused_names(app) == []

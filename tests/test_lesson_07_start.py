@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from workbook.lesson_07_start import MARKER, NOT_BUILT, PARTS, TESTS_OF_PART, open_places, parts_not_built
+from workbook.lesson_07_start import MARKER, NOT_BUILT, PARTS, SHAPED, TESTS_OF_PART, open_places, parts_not_built
 from workbook.my_app import check_my_app, run_stage_tests, start_from
 from workbook.stages import stage
 
@@ -26,6 +26,8 @@ def test_every_place_is_in_stage_7_once_and_says_which_part_builds_it():
         assert any(MARKER.format(part=part) in not_built for _file, _built, not_built in places), (
             f"Part {part}'s open places do not say so")
     assert set(TESTS_OF_PART) == set(PARTS), "a part is left open with no test waiting for it, or the other way"
+    for file, built, _shaped in SHAPED:  # stage 7's recovery codes in Exercise 7.7's shape: no marker, no test waits
+        assert (stage(7).folder / file).read_text(encoding="utf-8").count(built) == 1, f"stage 7's {file} moved"
 
 
 def test_the_tests_waiting_for_a_part_are_stage_7_tests():

@@ -15,7 +15,8 @@ counted, and a new TOTP secret is stored as it is. Each place carries the words
 
 Two defences are stage 7's from the start, not opened: its recovery codes (every account gets
 them at enrolment, and the tests count on them) and its messages to the owner (events.py).
-Parts 7 and 10 put the student's versions in their place.
+Parts 7 and 10 put the student's versions in their place. So that Part 7's is one swap, every start has
+stage 7's recovery codes made by a function of the exercise's shape (``SHAPED``), which behaves as stage 7's.
 """
 import re
 from pathlib import Path
@@ -156,6 +157,96 @@ class Attempt:'''),
     ],
 }
 
+# Stage 7's recovery codes in the shape of Exercise 7.7 (a function that makes the codes, stores them hashed and
+# returns them), behaving as stage 7's own: the same every part, so no marker. Part 7's Build then swaps in the
+# student's function for stage 7's in one place, instead of rewiring four files. Applied by every start.
+IN_TRANSACTION = '''class InTransaction:
+    """``db`` for a function that commits its own writes (``with db:``), called inside ``transaction(db)``:
+    there its commit waits for the transaction's, so all of it is kept, or none."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def __getattr__(self, name):
+        return getattr(self.db, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *error):
+        return False
+
+    def commit(self):
+        pass
+'''
+
+SHAPED = [
+    ("db.py", "\n\n\ndef close_db(", "\n\n\n" + IN_TRANSACTION + "\n\ndef close_db("),
+    ("recovery_codes.py",
+     "The codes themselves are made in two_factor.py (``new_recovery_code``); this module keeps them.",
+     "The codes are made here (make_recovery_codes), shown once, and kept hashed."),
+    ("recovery_codes.py", "import hashlib\n\nfrom db import get_db\n",
+     "import hashlib\nimport secrets\n\nfrom db import InTransaction, get_db\n"),
+    ("recovery_codes.py",
+     '''def store(db, user_id, codes, now):
+    db.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
+    db.executemany(
+        "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)",
+        [(user_id, hash_recovery_code(code)) for code in codes],
+    )
+''',
+     '''RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32: no 0, 1, 8 or 9 to mistake for o, l, b, g
+
+
+def make_recovery_codes(db, user_id):
+    """Ten new codes of 24 characters from ``secrets``, in groups of four (abcd-efgh-ijkm-nopq-rstu-vwxy), stored
+    hashed in place of the user's old ones and committed; returned, to be shown once."""
+    codes = []
+    for _ in range(10):
+        code = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(24))
+        codes.append("-".join(code[i:i + 4] for i in range(0, 24, 4)))
+    with db:
+        db.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
+        db.executemany("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)",
+                       [(user_id, hash_recovery_code(code)) for code in codes])
+    return codes
+
+
+def store(db, user_id, now):
+    codes = make_recovery_codes(InTransaction(db), user_id)
+'''),
+    ("user_management.py", "def create_user(session_token, secret, timecode, codes, now):",
+     "def create_user(session_token, secret, timecode, now):"),
+    ("user_management.py", "def replace_secret(user_id, secret, timecode, expected_version, codes, now,",
+     "def replace_secret(user_id, secret, timecode, expected_version, now,"),
+    ("user_management.py", "        recovery_codes.store(db, user_id, codes, now)\n    return user_id",
+     "        recovery_codes.store(db, user_id, now)\n    return user_id"),
+    ("user_management.py", "            recovery_codes.store(db, user_id, codes, now)\n",
+     "            recovery_codes.store(db, user_id, now)\n"),
+    ("two_factor.py", "create_user(session[\"sid\"], secret, timecode, new_recovery_codes(), clock())",
+     "create_user(session[\"sid\"], secret, timecode, clock())"),
+    ("two_factor.py", "new_recovery_codes(), now, session[\"sid\"], devices.this_browser())",
+     "now, session[\"sid\"], devices.this_browser())"),
+    ("two_factor.py", "import secrets\n", ""),
+    ("two_factor.py", "RECOVERY_CODE_COUNT = 10\n", ""),
+    ("two_factor.py", '''RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32: no 0, 1, 8 or 9 to mistake for o, l, b, g
+
+
+''', ""),
+    ("two_factor.py", '''def new_recovery_code():
+    """24 characters from ``secrets``, in groups of four: abcd-efgh-ijkm-nopq-rstu-vwxy."""
+    code = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+    return "-".join(code[i:i + 4] for i in range(0, RECOVERY_CODE_LENGTH, 4))
+
+
+''', ""),
+    ("two_factor.py", '''def new_recovery_codes():
+    return [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+
+
+''', ""),
+]
+
 PARTS = sorted(NOT_BUILT)
 
 # Lesson 07's attacks, and the part whose Build defends the student's app against each.
@@ -163,18 +254,17 @@ PART_OF_ATTACK = {"7.A1": 1, "7.A2": 5, "7.A3": 6}
 
 
 def open_places(folder, part):
-    """Leave open, in the stage 7 copy in ``folder``, the places of ``part`` and every later part."""
+    """In the stage 7 copy in ``folder``: its recovery codes in the exercise's shape (``SHAPED``), and the places of
+    ``part`` and every later part left open."""
     folder = Path(folder)
-    for number in PARTS:
-        if number < part:
-            continue
-        for file, built, not_built in NOT_BUILT[number]:
-            path = folder / file
-            source = path.read_text(encoding="utf-8")
-            if source.count(built) != 1:
-                raise ValueError(f"stage 7's {file} no longer holds Part {number}'s place once: "
-                                 "update workbook/lesson_07_start.py")
-            path.write_text(source.replace(built, not_built), encoding="utf-8")
+    changes = [("the recovery codes' shape", place) for place in SHAPED]
+    changes += [(f"Part {number}'s place", place) for number in PARTS if number >= part for place in NOT_BUILT[number]]
+    for what, (file, built, changed) in changes:
+        path = folder / file
+        source = path.read_text(encoding="utf-8")
+        if source.count(built) != 1:
+            raise ValueError(f"stage 7's {file} no longer holds {what} once: update workbook/lesson_07_start.py")
+        path.write_text(source.replace(built, changed), encoding="utf-8")
 
 
 def parts_not_built(folder):
