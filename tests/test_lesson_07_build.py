@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from test_lesson_06_build import auth_module, guard_from_exercise_6_5
 
-from workbook.lesson_07_start import NOT_BUILT, PARTS, open_places, parts_not_built
+from workbook.lesson_07_start import NOT_BUILT, PARTS, STAND_IN_RECOVERY_CODES, open_places, parts_not_built
 from workbook.my_app import run_stage_tests, start_from
 from workbook.stages import stage
 
@@ -54,8 +54,6 @@ EXERCISE_OF_STEP = {2: "7.1", 3: "7.2", 4: "7.4", 5: "7.5", 7: "7.6", 8: "7.7", 
                     12: "7.11"}
 
 # The code the steps give (adapters between an answer's shape and stage 7's), as the lesson prints it.
-# Step 8: stage 7's alphabet line above its make_recovery_codes, which the student's cell and answer replace.
-OWN_ALPHABET = 'RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32: no 0, 1, 8 or 9 to mistake for o, l, b, g'
 TRUSTED = '''    cookie = request.cookies.get(cookie_name()) if this_browser() else None
     bucket = failure_bucket(get_db(), user_id, cookie, now)
     return None if bucket == STRANGERS else bucket
@@ -123,6 +121,7 @@ QUOTED = {1: ["`return True  # Not built yet: Part 1's Build ...`"],
           6: ["`pass  # Not built yet: Part 6's Build. Until then logging out ends nothing on the server.`",
               "`if row[\"user_id\"] is not None:  # an account's session (not a registration)`",
               "`return row  # Not built yet: ...`", "`pass  # Not built yet: ...`"],
+          7: ["`Not built yet: Part 7's Build`", "`return False  # Not built yet: ...`"],
           8: ["`return True  # Not built yet: Part 8's Build. Until then wrong tries are never counted.`"],
           9: ["`# Not built yet: Part 9's Build. Until then the secret is stored as it is.`"]}
 
@@ -204,10 +203,9 @@ def follow_the_steps(app, answers=None, through_part=10, from_part=1):
     if 8 > last:
         return
     if 8 in steps:
-        # 8. Making recovery codes (7.7): the student's in place of stage 7's, which the start has in the same shape.
-        stage_7s = function((app / "recovery_codes.py").read_text(encoding="utf-8"), "make_recovery_codes")
-        edit(app / "recovery_codes.py", OWN_ALPHABET + "\n\n\n" + stage_7s,
-             given_cell(LESSON, "RECOVERY_ALPHABET = ") + "\n\n" + answers["7.7"].strip())
+        # 8. Making recovery codes (7.7): the student's in place of the start's stand-in, which has the same shape.
+        edit(app / "recovery_codes.py", STAND_IN_RECOVERY_CODES,
+             given_cell(LESSON, "RECOVERY_ALPHABET = ") + "\n\n" + answers["7.7"].strip() + "\n")
     if 9 > last:
         return
     if 9 in steps:
@@ -323,7 +321,7 @@ def test_the_build_section_names_every_step_this_test_takes():
             "failure_bucket(get_db(), user_id, cookie, now)", "trust_browser(get_db(), user_id, now)",
             'limits["ceilings"] == CEILINGS', "ceiling_wait", "id_hash", "idle_seconds", "max_seconds",
             'session_user(db, row["id_hash"], now, idle_seconds, max_seconds)', 'end_all_sessions(get_db(), g.user["id"])',
-            "InTransaction", "make_recovery_codes(InTransaction(db), user_id)", "`RECOVERY_ALPHABET = ...`",
+            "InTransaction", "make_recovery_codes(InTransaction(db), user_id)", "`Not built yet: Part 7's Build`",
             "use_recovery_code(get_db(), user_id, code)", "session_key",
             "count_reauth_try(get_db(), session_key(token), allowed)", YOUR_KEYS, "beside its own",
             "csrf_error", "CSRFProtect(app)", "@app.errorhandler(CSRFError)", "templates/error.html",
@@ -369,7 +367,7 @@ def test_each_build_quotes_its_open_places_as_the_starting_app_has_them():
         steps = re.search(r"^\d+\. \*\*", sections[part], re.M).start()
         assert sections[part].find(attack) < steps < sections[part].rfind(attack), (
             f"part {part}'s Build should run {attack} before its steps and again after them")
-    assert "Parts 7 and 10's Builds put yours in their place" in sections[0]
+    assert "Part 10's Build puts yours in its place" in sections[0]
 
 
 def test_each_step_ends_the_part_whose_exercise_it_puts_in():

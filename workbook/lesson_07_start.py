@@ -4,8 +4,9 @@ Each part of lesson 07 has the student attack, then defend. Their app starts fro
 plumbing (its tables, modules and pages), with each defence the lesson has them build left
 open as stage 6 had it: a code works twice, failures never pause, no browser is trusted, a
 guesser below the pause guesses for ever, forms from anywhere are obeyed, an account's
-session never times out or ends on the server, wrong tries at /replace-phone are not
-counted, and a new TOTP secret is stored as it is. Each place carries the words
+session never times out or ends on the server, no recovery code gets in (the ten shown at
+enrolment are stand-ins, and none is accepted), wrong tries at /replace-phone are not counted, and
+a new TOTP secret is stored as it is. Each place carries the words
 ``Not built yet: Part N's Build``; the Build of part N puts the student's answer there.
 
 ``NOT_BUILT[part]`` lists that part's places as (file, stage 7's text, the text left open).
@@ -13,16 +14,42 @@ counted, and a new TOTP secret is stored as it is. Each place carries the words
 ``check_my_app(7)`` runs the tests of the parts whose places are open only once they are built
 (``TESTS_OF_PART``).
 
-Two defences are stage 7's from the start, not opened: its recovery codes (every account gets
-them at enrolment, and the tests count on them) and its messages to the owner (events.py).
-Parts 7 and 10 put the student's versions in their place. So that Part 7's is one swap, every start has
-stage 7's recovery codes made by a function of the exercise's shape (``SHAPED``), which behaves as stage 7's.
+Every start has stage 7's recovery codes made by a function of Exercise 7.7's shape (``SHAPED``), so that
+Part 7's Build is one swap: before Part 7 that function is the stand-in (Part 7's place), and a catch-up
+after Part 7 has stage 7's own. One defence is stage 7's from the start, not opened: its messages to the
+owner (events.py), which Part 10 replaces with the student's.
 """
 import re
 from pathlib import Path
 
 MARKER = "Not built yet: Part {part}'s Build"
 MARKER_PATTERN = re.compile(r"Not built yet: Part (\d+)'s Build")
+
+# Stage 7's own maker of recovery codes, in the exercise's shape: what a catch-up after Part 7 has.
+STAGE_7_MAKE_RECOVERY_CODES = '''RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32: no 0, 1, 8 or 9 to mistake for o, l, b, g
+
+
+def make_recovery_codes(db, user_id):
+    """Ten new codes of 24 characters from ``secrets``, in groups of four (abcd-efgh-ijkm-nopq-rstu-vwxy), stored
+    hashed in place of the user's old ones and committed; returned, to be shown once."""
+    codes = []
+    for _ in range(10):
+        code = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(24))
+        codes.append("-".join(code[i:i + 4] for i in range(0, 24, 4)))
+    with db:
+        db.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
+        db.executemany("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)",
+                       [(user_id, hash_recovery_code(code)) for code in codes])
+    return codes
+'''
+
+# Until Part 7's Build: stand-ins shown at enrolment, no code kept, and none accepted (``use``). An account has
+# no way back in without its phone, as in stage 6; the start holds no answer to Exercise 7.7 or 7.8.
+STAND_IN_RECOVERY_CODES = '''def make_recovery_codes(db, user_id):
+    """Not built yet: Part 7's Build. Until then the ten codes shown are stand-ins that open nothing: a lost
+    phone is a lost account."""
+    return [f"not-built-yet-{number}" for number in range(1, 11)]
+'''
 
 NOT_BUILT = {
     1: [
@@ -134,6 +161,17 @@ class Attempt:'''),
          '        sessions.end_all_sessions(g.user["id"])  # this browser, and every copy of its cookie\n',
          "        pass  # Not built yet: Part 6's Build. Until then logging out ends nothing on the server.\n"),
     ],
+    7: [  # in the file as SHAPED leaves it
+        ("recovery_codes.py", STAGE_7_MAKE_RECOVERY_CODES, STAND_IN_RECOVERY_CODES),
+        ("recovery_codes.py",
+         '''    deleted = get_db().execute(
+        "DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?",
+        (user_id, hash_recovery_code(code)),
+    ).rowcount
+    return deleted == 1
+''',
+         "    return False  # Not built yet: Part 7's Build. Until then no recovery code is accepted.\n"),
+    ],
     8: [
         ("sessions.py",
          '''    return get_db().execute(
@@ -195,22 +233,7 @@ SHAPED = [
         [(user_id, hash_recovery_code(code)) for code in codes],
     )
 ''',
-     '''RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32: no 0, 1, 8 or 9 to mistake for o, l, b, g
-
-
-def make_recovery_codes(db, user_id):
-    """Ten new codes of 24 characters from ``secrets``, in groups of four (abcd-efgh-ijkm-nopq-rstu-vwxy), stored
-    hashed in place of the user's old ones and committed; returned, to be shown once."""
-    codes = []
-    for _ in range(10):
-        code = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(24))
-        codes.append("-".join(code[i:i + 4] for i in range(0, 24, 4)))
-    with db:
-        db.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
-        db.executemany("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)",
-                       [(user_id, hash_recovery_code(code)) for code in codes])
-    return codes
-
+     STAGE_7_MAKE_RECOVERY_CODES + '''
 
 def store(db, user_id, now):
     codes = make_recovery_codes(InTransaction(db), user_id)
@@ -346,6 +369,28 @@ TESTS_OF_PART = {
         "test_a_session_ends_after_thirty_idle_minutes_even_just_after_a_sweep",
         "test_a_session_ends_twelve_hours_after_its_login",
         "test_logout_ends_every_session_of_the_user",
+    ],
+    7: [
+        "test_a_lost_phone_is_recoverable_with_a_recovery_code",
+        "test_a_lost_phone_is_replaced_with_password_and_a_recovery_code",
+        "test_a_recovery_code_logs_in_once",
+        "test_a_recovery_code_still_works_when_the_strangers_code_ceiling_is_reached",
+        "test_a_recovery_code_works_while_the_code_step_is_throttled",
+        "test_a_used_recovery_code_does_not_replace_the_phone",
+        "test_an_event_repeats_nothing_that_was_typed",
+        "test_another_accounts_recovery_codes_leave_yours_working",
+        "test_another_users_recovery_code_does_not_work",
+        "test_at_most_a_hundred_guesses_a_year_whatever_successes_come_between",
+        "test_changing_the_password_with_a_recovery_code",
+        "test_enrolment_shows_ten_recovery_codes_until_saved",
+        "test_every_security_event_goes_to_notify",
+        "test_new_recovery_codes_come_with_a_new_phone_and_the_old_ones_stop_working",
+        "test_ninety_days_give_at_most_thirty_guesses_a_month_whatever_successes_come_between",
+        "test_recovery_codes_are_random_in_every_character",
+        "test_recovery_codes_are_stored_hashed",
+        "test_recovery_guesses_close_the_strangers_recovery_step_never_the_owners_browser",
+        "test_replacing_the_phone_needs_password_and_code_then_swaps_in_the_same_session",
+        "test_the_dashboard_lists_recent_security_events",
     ],
     8: [
         "test_replace_phone_failures_end_the_session_not_the_account",

@@ -123,13 +123,14 @@ def what_start_from_replaced(yours, number, copied=None):
     if number == 7:  # lesson 07's starting app: its places not built yet are no student's work either
         import tempfile
 
-        from .lesson_07_start import open_places
-        with tempfile.TemporaryDirectory(prefix="workbook-start-") as scratch:
-            opened = Path(scratch) / "stage"
-            shutil.copytree(stage_by_number(7).folder, opened, ignore=shutil.ignore_patterns(*COPY_IGNORES))
-            open_places(opened, 1)
-            stages_functions |= {(qualname.rsplit(".", 1)[-1], dump) for code in _code_by_file(opened).values()
-                                 for qualname, dump in code.items()}
+        from .lesson_07_start import PARTS, open_places
+        for part in (1, max(PARTS) + 1):  # every place open; none (a catch-up after the last part's)
+            with tempfile.TemporaryDirectory(prefix="workbook-start-") as scratch:
+                opened = Path(scratch) / "stage"
+                shutil.copytree(stage_by_number(7).folder, opened, ignore=shutil.ignore_patterns(*COPY_IGNORES))
+                open_places(opened, part)
+                stages_functions |= {(qualname.rsplit(".", 1)[-1], dump) for code in _code_by_file(opened).values()
+                                     for qualname, dump in code.items()}
     stage_files = _files(stage_by_number(number).folder, hidden=False)
     fits, rewritten, only_yours = [], [], []
     for name, path in sorted(_files(yours, hidden=False).items(), key=lambda item: (len(item[0].parts), str(item[0]))):
