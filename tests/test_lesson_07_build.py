@@ -109,6 +109,7 @@ OPEN_SESSION_KEPT = '''    if row["user_id"] is not None:  # an account's sessio
 OPEN_SESSION = "        return row  # Not built yet: Part 6's Build. Until then an account's session never times out.\n"
 OPEN_LOGOUT = NOT_BUILT[6][1][2]
 OPEN_INSERT, OPEN_UPDATE = (not_built for _file, _built, not_built in NOT_BUILT[9])
+OPEN_EVENT = NOT_BUILT[10][1][2]
 # What each part's Build quotes of its open places (the Build before Part 1 lists them; each part's Build says
 # what the app lets through until its steps): every quote is in the open text start_from(7, part=1) leaves.
 QUOTED = {1: ["`return True  # Not built yet: Part 1's Build ...`"],
@@ -123,7 +124,8 @@ QUOTED = {1: ["`return True  # Not built yet: Part 1's Build ...`"],
               "`return row  # Not built yet: ...`", "`pass  # Not built yet: ...`"],
           7: ["`Not built yet: Part 7's Build`", "`return False  # Not built yet: ...`"],
           8: ["`return True  # Not built yet: Part 8's Build. Until then wrong tries are never counted.`"],
-          9: ["`# Not built yet: Part 9's Build. Until then the secret is stored as it is.`"]}
+          9: ["`# Not built yet: Part 9's Build. Until then the secret is stored as it is.`"],
+          10: ["`# Not built yet: Part 10's Build. Until then the owner's message repeats what was typed.`"]}
 
 
 def stage_7_opened(part):
@@ -250,8 +252,7 @@ def keys():
     if 12 in steps:
         # 12. The owner's message (7.11).
         edit(app / "events.py", "def log_event(", "EVENT_MESSAGES = MESSAGES\n\n\n" + answers["7.11"] + "\n\n\ndef log_event(")
-        edit(app / "events.py", "from flask import current_app\n", "from flask import current_app, request\n")
-        edit(app / "events.py", '    event = {"kind": kind, "detail": detail, "time": now}\n', f"    {YOUR_EVENT}\n")
+        edit(app / "events.py", OPEN_EVENT, f"    {YOUR_EVENT}\n")
 
 
 # Step 1: the functions of the student's stage 6 app that stage 7 keeps as stage 6 has them (module -> names):
@@ -316,7 +317,7 @@ def test_the_build_section_names_every_step_this_test_takes():
             "start_from(7, part=N)",
             "my_app.before_stage_7/", "accept_once(get_db(), user_id, timecode)", "throttle_delay(streak)", "`FIRST_DELAY = 30 ...`",
             "`hash_recovery_code`",
-            "from flask import current_app, request", YOUR_EVENT,
+            YOUR_EVENT,
             "EVENT_MESSAGES = MESSAGES", "MESSAGES.get(kind)",
             "failure_bucket(get_db(), user_id, cookie, now)", "trust_browser(get_db(), user_id, now)",
             'limits["ceilings"] == CEILINGS', "ceiling_wait", "id_hash", "idle_seconds", "max_seconds",
@@ -367,7 +368,6 @@ def test_each_build_quotes_its_open_places_as_the_starting_app_has_them():
         steps = re.search(r"^\d+\. \*\*", sections[part], re.M).start()
         assert sections[part].find(attack) < steps < sections[part].rfind(attack), (
             f"part {part}'s Build should run {attack} before its steps and again after them")
-    assert "Part 10's Build puts yours in its place" in sections[0]
 
 
 def test_each_step_ends_the_part_whose_exercise_it_puts_in():
@@ -653,3 +653,18 @@ def test_after_the_last_build_the_app_keeps_nothing_the_steps_left_unused(tmp_pa
     app = stage_6_copy(tmp_path)
     follow_the_steps(app)
     assert unused_names(app) == []
+
+
+def test_each_build_says_which_parts_still_wait():
+    """After Part N's Build, check_my_app(7) leaves out the tests of the parts still open: the Build says which."""
+    sections = build_sections(LESSON)
+    for part in range(1, len(STEPS_OF_PART)):
+        waiting = [number for number in PARTS if number > part]
+        said = re.findall(r"those of (Parts? [^.;]*?) still wait", sections[part])
+        if not waiting:
+            assert not said, f"part {part}'s Build says {said} still wait, but no part is open after it"
+            continue
+        assert waiting == list(range(waiting[0], waiting[-1] + 1)), "the parts still open are no longer in a row"
+        expected = (f"Part {waiting[0]}" if len(waiting) == 1 else
+                    f"Parts {waiting[0]} and {waiting[1]}" if len(waiting) == 2 else f"Parts {waiting[0]} to {waiting[-1]}")
+        assert said == [expected], f"part {part}'s Build should say that those of {expected} still wait, not {said}"

@@ -49,15 +49,15 @@ def test_the_tests_waiting_for_a_part_are_stage_7_tests():
 def test_start_from_7_part_n_opens_part_n_and_every_later_part(tmp_path, capsys):
     app = tmp_path / "my_app"
     start_from(7, app, part=4)
-    assert parts_not_built(app) == [4, 5, 6, 7, 8, 9]
+    assert parts_not_built(app) == [4, 5, 6, 7, 8, 9, 10]
     said = capsys.readouterr().out
-    assert "Not built yet: the defences of Parts 4, 5, 6, 7, 8 and 9" in said, said
+    assert "Not built yet: the defences of Parts 4, 5, 6, 7, 8, 9 and 10" in said, said
     # Parts 1 to 3 are stage 7's own: the same files as stage 7 opened from Part 4.
     opened = tmp_path / "opened"
     start_from(7, opened)
     open_places(opened, 4)
     for name in ("user_management.py", "throttle.py", "devices.py", "app.py", "sessions.py", "auth.py",
-                 "recovery_codes.py", "db.py"):
+                 "recovery_codes.py", "db.py", "events.py"):
         assert (app / name).read_text(encoding="utf-8") == (opened / name).read_text(encoding="utf-8"), name
 
 
@@ -117,7 +117,7 @@ def test_check_my_app_7_on_the_starting_app_passes_and_names_the_parts_that_wait
     check_my_app(7, app)
     said = capsys.readouterr().out
     assert said.startswith("✅ Your app passes every stage 7 test of what it has built so far"), said
-    assert "Not built yet: the defences of Parts 1, 2, 3, 4, 5, 6, 7, 8 and 9" in said, said
+    assert "Not built yet: the defences of Parts 1, 2, 3, 4, 5, 6, 7, 8, 9 and 10" in said, said
     # A place built wrongly is no longer waiting: its tests run, and fail.
     path = app / "user_management.py"
     path.write_text(path.read_text(encoding="utf-8").replace(
@@ -125,7 +125,7 @@ def test_check_my_app_7_on_the_starting_app_passes_and_names_the_parts_that_wait
     check_my_app(7, app)
     said = capsys.readouterr().out
     assert said.startswith("❌ Stage 7 tests:") and "test_a_code_works_once" in said, said
-    assert "Not built yet: the defences of Parts 2, 3, 4, 5, 6, 7, 8 and 9" in said, said
+    assert "Not built yet: the defences of Parts 2, 3, 4, 5, 6, 7, 8, 9 and 10" in said, said
 
 
 def test_catching_up_mid_lesson_names_only_the_students_own_work(tmp_path, capsys):
@@ -140,7 +140,7 @@ def test_catching_up_mid_lesson_names_only_the_students_own_work(tmp_path, capsy
     said = capsys.readouterr().out
     report = said[said.index("Not built yet"):]
     for open_place in ("logout", "find_session", "count_reauth_failure", "ceiling_wait", "create_user",
-                       "make_recovery_codes"):
+                       "make_recovery_codes", "record"):
         assert open_place not in report, f"{open_place} is named as the student's work:\n{said}"
     assert re.search(r"Only in your app.*\n(  .*\n)*  user_management\.py: .*accept_once", report), said
-    assert parts_not_built(app) == [6, 7, 8, 9]
+    assert parts_not_built(app) == [6, 7, 8, 9, 10]

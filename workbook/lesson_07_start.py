@@ -2,12 +2,12 @@
 
 Each part of lesson 07 has the student attack, then defend. Their app starts from stage 7's
 plumbing (its tables, modules and pages), with each defence the lesson has them build left
-open as stage 6 had it: a code works twice, failures never pause, no browser is trusted, a
+open: a code works twice, failures never pause, no browser is trusted, a
 guesser below the pause guesses for ever, forms from anywhere are obeyed, an account's
 session never times out or ends on the server, no recovery code gets in (the ten shown at
-enrolment are stand-ins, and none is accepted), wrong tries at /replace-phone are not counted, and
-a new TOTP secret is stored as it is. Each place carries the words
-``Not built yet: Part N's Build``; the Build of part N puts the student's answer there.
+enrolment are stand-ins, and none is accepted), wrong tries at /replace-phone are not counted,
+a new TOTP secret is stored as it is, and the owner's message repeats what was typed. Each place
+carries the words ``Not built yet: Part N's Build``; the Build of part N puts the student's answer there.
 
 ``NOT_BUILT[part]`` lists that part's places as (file, stage 7's text, the text left open).
 ``start_from(7, part=N)`` (workbook/my_app.py) opens the places of part N and every later part;
@@ -16,8 +16,7 @@ a new TOTP secret is stored as it is. Each place carries the words
 
 Every start has stage 7's recovery codes made by a function of Exercise 7.7's shape (``SHAPED``), so that
 Part 7's Build is one swap: before Part 7 that function is the stand-in (Part 7's place), and a catch-up
-after Part 7 has stage 7's own. One defence is stage 7's from the start, not opened: its messages to the
-owner (events.py), which Part 10 replaces with the student's.
+after Part 7 has stage 7's own.
 """
 import re
 from pathlib import Path
@@ -192,6 +191,13 @@ class Attempt:'''),
          "(secrets_at_rest.encrypt(secret), timecode, user_id, expected_version),",
          "(secret, timecode, user_id, expected_version),"
          "  # Not built yet: Part 9's Build. Until then the secret is stored as it is."),
+    ],
+    10: [
+        ("events.py", "from flask import current_app\n", "from flask import current_app, request\n"),
+        ("events.py",
+         '    event = {"kind": kind, "detail": detail, "time": now}\n',
+         "    # Not built yet: Part 10's Build. Until then the owner's message repeats what was typed.\n"
+         '    event = {"kind": kind, "detail": f"{detail} You typed: {request.form.to_dict()}", "time": now}\n'),
     ],
 }
 
@@ -400,5 +406,8 @@ TESTS_OF_PART = {
         "test_the_database_holds_no_totp_secret",
         "test_the_keys_come_from_flask_totp_encryption_keys",
         "test_the_secret_is_useless_without_the_key",
+    ],    10: [
+        "test_an_event_repeats_nothing_that_was_typed",
+        "test_every_security_event_goes_to_notify",
     ],
 }
