@@ -250,8 +250,8 @@ def keys():
     if 12 > last:
         return
     if 12 in steps:
-        # 12. The owner's message (7.11).
-        edit(app / "events.py", "def log_event(", "EVENT_MESSAGES = MESSAGES\n\n\n" + answers["7.11"] + "\n\n\ndef log_event(")
+        # 12. The owner's message (7.11): the student's function above record, EVENT_MESSAGES = MESSAGES above it.
+        paste_above(app / "events.py", "def record(", "EVENT_MESSAGES = MESSAGES\n\n\n" + answers["7.11"])
         edit(app / "events.py", OPEN_EVENT, f"    {YOUR_EVENT}\n")
 
 
