@@ -202,8 +202,9 @@ class Attempt:'''),
 }
 
 # Stage 7's recovery codes in the shape of Exercise 7.7 (a function that makes the codes, stores them hashed and
-# returns them), behaving as stage 7's own: the same every part, so no marker. Part 7's Build then swaps in the
-# student's function for stage 7's in one place, instead of rewiring four files. Applied by every start.
+# returns them), behaving as stage 7's own. Applied by every start, before the parts' places: Part 7's place then
+# puts the stand-in in that function's stead, and Part 7's Build swaps in the student's function in that one
+# place, instead of rewiring four files.
 IN_TRANSACTION = '''class InTransaction:
     """``db`` for a function that commits its own writes (``with db:``), called inside ``transaction(db)``:
     there its commit waits for the transaction's, so all of it is kept, or none."""
