@@ -314,7 +314,8 @@ def test_a_recovery_code_logs_in_once(enrolled):
     auth, codes = enrolled, enrolled.recovery_codes
     auth.login()
     response = use_recovery(auth.client, codes[3].upper().replace("-", " "))  # typed loosely
-    assert is_redirect_to(response, "/dashboard")
+    assert is_redirect_to(response, "/dashboard"), (
+        "a recovery code enrolment showed, typed in capitals with spaces for its dashes, did not get alice in")
     assert "9 left" in pages.parse(auth.client.get("/dashboard").data).text
     auth.logout()
     auth.login()

@@ -502,7 +502,7 @@ def test_a_lost_phone_is_replaced_with_password_and_a_recovery_code(app, clock):
     alice = owner(app, clock)
     alice.logout()
     clock.advance(30)
-    assert alice.sign_in_with_recovery_code()
+    assert alice.sign_in_with_recovery_code(), "an unused recovery code, after the password, did not get alice in"
     qr_page = replace_phone_start(alice, recovery_code=alice.recovery_codes.pop(0))
     account = new_qr(qr_page)
     assert account is not None, f"password and an unused recovery code, and no new QR code ({qr_page.status_code})"
@@ -621,7 +621,9 @@ def test_changing_the_password_needs_password_and_a_second_factor(app, clock):
 
 def test_changing_the_password_with_a_recovery_code(app, clock):
     alice = owner(app, clock)
-    assert change_password(alice, NEW_PASSWORD, recovery_code=alice.recovery_codes.pop(0)).status_code < 400
+    response = change_password(alice, NEW_PASSWORD, recovery_code=alice.recovery_codes.pop(0))
+    assert response.status_code < 400, (
+        f"/change-password answered {response.status_code} to the password with an unused recovery code")
     alice.logout()
     clock.advance(30)
     alice.password = NEW_PASSWORD
@@ -753,7 +755,7 @@ def test_the_dashboard_lists_recent_security_events(app, clock):
     alice = owner(app, clock)
     alice.logout()
     clock.advance(30)
-    assert alice.sign_in_with_recovery_code()
+    assert alice.sign_in_with_recovery_code(), "an unused recovery code, after the password, did not get alice in"
     clock.advance(30)
     assert change_password(alice, NEW_PASSWORD, otp=alice.phone.code()).status_code < 400
     alice.client.get("/dashboard")  # anything flashed is shown once, here

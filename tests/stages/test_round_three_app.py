@@ -160,7 +160,8 @@ def test_a_recovery_code_still_works_when_the_strangers_code_ceiling_is_reached(
     clock.advance(30)
     owner.login()
     response = submit_form(owner.client, "/verify-2fa", {"recovery_code": enrolled.recovery_codes[0]})
-    assert is_redirect_to(response, "/dashboard")
+    assert is_redirect_to(response, "/dashboard"), (
+        "the owner's saved recovery code did not get her in once strangers had reached the code ceiling")
 
 
 # ----------------------------------------------------------------- binding a phone needs every factor

@@ -89,7 +89,9 @@ def replace_phone(user, clock, **factors):
     clock.advance(30)
     factors = factors or {"otp": user.phone.code()}
     page = submit_form(user.client, "/replace-phone", {"password": PASSWORD, **factors})
-    assert page.status_code == 200, page.status_code
+    assert page.status_code == 200, (
+        f"/replace-phone answered {page.status_code} to the password and {' and '.join(sorted(factors))}: with the "
+        "password, a right code or an unused recovery code should show the new phone's QR code (200)")
     new_phone = Authenticator(clock)
     new_phone.scan(page.data)
     assert location(submit_form(user.client, "/replace-phone", {"otp": new_phone.code()})) == "/recovery-codes"
@@ -281,7 +283,8 @@ def test_a_recovery_code_works_while_the_code_step_is_throttled(signed_in, clock
     for _ in range(6):
         verify(signed_in.client, signed_in.phone.wrong_code())
     assert verify(signed_in.client, signed_in.phone.code()).status_code == 429, "the code step is throttled"
-    assert is_redirect_to(use_recovery(signed_in.client, signed_in.recovery_codes[0]), "/dashboard")
+    assert is_redirect_to(use_recovery(signed_in.client, signed_in.recovery_codes[0]), "/dashboard"), (
+        "a recovery code enrolment showed did not get the owner past the throttled code step")
     signed_in.logout()
     clock.advance(30)
     signed_in.login()
@@ -342,7 +345,8 @@ def test_a_used_recovery_code_does_not_replace_the_phone(signed_in, clock):
     signed_in.logout()
     clock.advance(30)
     signed_in.login()
-    assert is_redirect_to(use_recovery(signed_in.client, signed_in.recovery_codes[0]), "/dashboard")
+    assert is_redirect_to(use_recovery(signed_in.client, signed_in.recovery_codes[0]), "/dashboard"), (
+        "a recovery code enrolment showed did not get alice past the code step")
     response = submit_form(signed_in.client, "/replace-phone", {"password": PASSWORD, "recovery_code": signed_in.recovery_codes[0]})
     assert response.status_code == 401 and logged_in(signed_in.client)
     assert not pages.parse(response.data).data_uri_images()
