@@ -186,3 +186,23 @@ def test_every_exercise_of_lessons_00_to_06_has_five_wrong_answers():
             wrong[mutant.exercise] += 1
     short = {exercise_id: count for exercise_id, count in wrong.items() if count < 5}
     assert not short, f"fewer than five wrong answers in tests/mutants: {short}"
+
+
+def test_a_time_rounded_to_the_minute_is_caught_whatever_minute_the_check_draws(monkeypatch):
+    """7.11 draws its `now`; a draw on a whole minute once let `now // 60 * 60` pass the time check (1 run in 60),
+    to fail later with another hint. Every draw lands on a whole minute here: the ❌ still names the time."""
+    lesson_07 = importlib.import_module("workbook.checks.lesson_07")
+
+    class OnTheMinute:
+        """Draws that put `now` and `later` on a whole minute (1_700_000_000 is 20 s past one)."""
+        def randrange(self, start, stop=None):
+            return 40 if stop is None else 60
+
+    monkeypatch.setattr(lesson_07, "DRAW", OnTheMinute())
+    module = importlib.import_module("mutants.lesson_07_throttle_and_secrets")
+    for name in ("the time rounded to the minute", "the time of the call, not now"):
+        mutant = next(m for m in module.MUTANTS if m.exercise == "7.11" and m.name == name)
+        result = run_check("7.11", *_answer(module, mutant))
+        assert result.status == FAILED and mutant.hint in result.message, f"{name}: {result.line()}"
+    right = next(m for m in module.MUTANTS if m.exercise == "7.11" and m.passes)
+    assert run_check("7.11", *_answer(module, right)).status == PASSED

@@ -2022,9 +2022,19 @@ def _pieces(value, length):
     return {plain[i:i + length] for i in range(len(plain) - length + 1)}
 
 
+def _unround_time(seconds):
+    """The nearest time at or after `seconds` that is no whole number of 2, 3 or 5 seconds, nor of a minute.
+
+    A time rounded to the minute (or to ten seconds) is then never the time given, whatever the draw.
+    """
+    while seconds % 2 == 0 or seconds % 3 == 0 or seconds % 5 == 0:
+        seconds += 1
+    return seconds
+
+
 @exercise("7.11", "Tell the owner, never the secret", uses=["security_event"])
 def check_security_event(security_event):
-    now = 1_700_000_000 + DRAW.randrange(10 ** 6)
+    now = _unround_time(1_700_000_000 + DRAW.randrange(10 ** 6))
     for kind, message in EVENT_MESSAGES.items():
         form = _typed_form(kind)
         event = plain_result(security_event(kind, dict(form), now), "security_event")
@@ -2061,7 +2071,7 @@ def check_security_event(security_event):
             f"the owner reads the detail: start from EVENT_MESSAGES[kind], which says what happened in her words, "
             f"not {detail!r}."
         )
-        later = now + DRAW.randrange(1, 10 ** 5)
+        later = _unround_time(now + DRAW.randrange(1, 10 ** 5))
         event = plain_result(security_event(kind, _typed_form(kind), later), "security_event")
         assert type(event) is dict and event.get("time") == later, (
             f"a second {kind} event, at {later}, says its time is {event.get('time') if type(event) is dict else event!r}: "
