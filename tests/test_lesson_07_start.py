@@ -93,6 +93,28 @@ def test_each_part_left_open_alone_fails_every_test_that_waits_for_it(tmp_path, 
 
 
 @pytest.mark.slow
+def test_with_recovery_codes_made_but_never_accepted_every_failure_names_the_recovery_code(tmp_path):
+    """A slip walked in Part 7's Build: make_recovery_codes written, `use` left open (no code accepted). Each stage
+    test that fails says a recovery code did not work, where some once said only `assert False` or `401 < 400`."""
+    import xml.etree.ElementTree as ElementTree
+
+    app, report = tmp_path / "app", tmp_path / "report.xml"
+    start_from(7, app)
+    make_recovery_codes, use = NOT_BUILT[7]
+    assert "def make_recovery_codes" in make_recovery_codes[1] and "Not built yet" in use[2]
+    for file, built, not_built in [*SHAPED, use]:
+        path = app / file
+        path.write_text(path.read_text(encoding="utf-8").replace(built, not_built), encoding="utf-8")
+    run = run_stage_tests(7, app, extra_args=("-q", "-k", " or ".join(TESTS_OF_PART[7]), "--junitxml", str(report)))
+    messages = {case.get("name"): case.find("failure").get("message", "")
+                for case in ElementTree.parse(report).iter("testcase") if case.find("failure") is not None}
+    assert len(messages) >= 10, f"only {sorted(messages)} failed:\n{run.output[-2000:]}"
+    silent = {name: message.splitlines()[0] for name, message in messages.items()
+              if "recovery code" not in message.split("\nassert ")[0]}
+    assert not silent, f"these failures do not say a recovery code was refused: {silent}"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("part", [1, 5])  # the lesson's start, and a catch-up in the middle
 def test_caught_up_before_a_part_the_app_passes_every_test_that_does_not_wait(tmp_path, part):
     """start_from(7, part=N): what a student behind in lesson 07 runs before Part N. Its own stage 7 code for the
