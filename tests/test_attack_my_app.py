@@ -14,7 +14,7 @@ from test_lesson_07_build import LESSON, follow_the_steps, mutant, stage_6_copy
 from workbook.my_app import attack_my_app
 from workbook.visitor import submit_form
 
-from lesson_build import answer, build_sections
+from lesson_build import answer, build_sections, edit, paste_above, replace_body
 from mutants import lesson_07, lesson_07_round_two
 
 # Each attack, the part whose Build puts in its defence, and a wrong defence that lets it in (exercise, source).
@@ -100,6 +100,49 @@ def test_with_a_wrong_defence_the_same_attack_gets_in_and_the_step_is_named(tmp_
     said = capsys.readouterr().out.splitlines()[-1]
     assert said.startswith(f"❌ Your attack {exercise_id} got in against your app"), said
     assert f"Exercise {exercise}" in said, said
+
+
+OPEN_REPLAY_GUARD = "    return True  # Not built yet: Part 1's Build"
+
+
+def _part_1_built_by_hand(app, body):
+    """Part 1's Build done by hand on the app the Build before Part 1 leaves: 7.1's answer pasted above
+    use_timecode, and ``body`` (the slips a walker made) where the step says."""
+    paste_above(app / "user_management.py", "# ANCHOR: replay_check\ndef use_timecode(", answer(LESSON, "7.1"))
+    body(app / "user_management.py")
+
+
+@pytest.mark.slow
+def test_a_defence_put_in_beside_the_line_it_replaces_is_told_to_take_that_line_out(tmp_path, capsys):
+    """A walker's slip: the new `return accept_once(...)` added above the open line, which stays. The defence works,
+    but the file still says Part 1 is not built, so the check expects the attack to get in: the ❌ names the file and
+    the line to take out, not only "get ✅ from your attack's check", which it already had."""
+    app = stage_6_copy(tmp_path)
+    follow_the_steps(app, through_part=0)
+    _part_1_built_by_hand(app, lambda path: edit(
+        path, OPEN_REPLAY_GUARD, "    return accept_once(get_db(), user_id, timecode)\n" + OPEN_REPLAY_GUARD))
+    capsys.readouterr()
+    attack_my_app("7.A1", the_attack("7.A1"), app)
+    said = capsys.readouterr().out.splitlines()[-1]
+    assert said.startswith("❌ Your attack 7.A1 did not get into your app"), said
+    assert "user_management.py still says \"Not built yet: Part 1's Build\"" in said, said
+    assert "Take out the line" in said, said
+
+
+@pytest.mark.slow
+def test_a_guard_whose_answer_is_not_returned_is_told_alices_own_login_failed(tmp_path, capsys):
+    """A walker's slip: use_timecode calls accept_once without `return`, so every code is refused, Alice's too. The
+    ❌ says her own login failed before any attack and where to look, not that "the scene is not what the check
+    expects"."""
+    app = stage_6_copy(tmp_path)
+    follow_the_steps(app, through_part=0)
+    _part_1_built_by_hand(app, lambda path: replace_body(
+        path, "use_timecode", "    accept_once(get_db(), user_id, timecode)\n"))
+    capsys.readouterr()
+    attack_my_app("7.A1", the_attack("7.A1"), app)
+    said = capsys.readouterr().out.splitlines()[-1]
+    assert said.startswith("❌ Your app refused Alice's own login, before any attack"), said
+    assert "/verify-2fa, got 401" in said and "step 2, your accept_once (Exercise 7.1)" in said, said
 
 
 def test_no_app_an_unfinished_attack_and_an_unknown_id_each_get_a_line_not_a_traceback(tmp_path, capsys):

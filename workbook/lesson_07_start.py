@@ -297,6 +297,13 @@ def open_places(folder, part):
         path.write_text(source.replace(built, changed), encoding="utf-8")
 
 
+def files_not_built(folder, part):
+    """The files of the app in ``folder`` that still say Part ``part`` is not built, by name."""
+    marker = MARKER.format(part=part)
+    return sorted(path.name for path in Path(folder).glob("*.py")
+                  if marker in path.read_text(encoding="utf-8", errors="replace"))
+
+
 def parts_not_built(folder):
     """The parts whose places in the app in ``folder`` still say they are not built, in order."""
     found = set()

@@ -384,8 +384,8 @@ def attack_my_app(exercise_id, attack, app_dir=None):
     """Run your attack from lesson 07 (exercise "7.A1", "7.A2" or "7.A3") against your own app: before the Build
     that defends against it, ✅ when it gets in (the app is open to it, as stage 6 was); after, ✅ when your app
     turns it away, as stage 7 did in the lesson."""
-    from .checks.lesson_07 import YOUR_DEFENCE, against_your_app
-    from .lesson_07_start import PART_OF_ATTACK, parts_not_built
+    from .checks.lesson_07 import YOUR_DEFENCE, OwnersLoginFailed, against_your_app
+    from .lesson_07_start import MARKER, PART_OF_ATTACK, files_not_built, parts_not_built
 
     app_dir = Path(app_dir) if app_dir is not None else MY_APP
     if exercise_id not in YOUR_DEFENCE:
@@ -399,6 +399,10 @@ def attack_my_app(exercise_id, attack, app_dir=None):
     except NotImplementedError:
         print(f"⏳ Finish Exercise {exercise_id} first: this runs your own attack.")
         return None
+    except OwnersLoginFailed as error:
+        print(f"❌ Your app refused Alice's own login, before any attack: {error}. The attack's scene starts with her "
+              f"logged in. Look at {YOUR_DEFENCE[exercise_id]}; check_my_app(7) names every test this fails.")
+        return None
     except Exception as error:  # noqa: BLE001 - the student's app or attack failed: say so, never a traceback
         print(f"❌ The scene could not be played on your app ({type(error).__name__}: {error}). Run "
               "check_my_app(7) first and fix what it names; and get ✅ from your attack's check.")
@@ -411,8 +415,11 @@ def attack_my_app(exercise_id, attack, app_dir=None):
                   f"Part {part}'s Build puts your defence where it says \"Not built yet: Part {part}'s Build\". "
                   "Then run this again.")
         else:
+            marker = MARKER.format(part=part)
             print(f"❌ Your attack {exercise_id} did not get into your app, which has no defence against it yet: {what}. "
-                  "Get ✅ from your attack's check above first.")
+                  f"Get ✅ from your attack's check above first. (If you have already put your defence in: "
+                  f"{' and '.join(files_not_built(app_dir, part))} still says \"{marker}\". Take out the line "
+                  "that says it: your defence takes its place.)")
     elif got_in:
         print(f"❌ Your attack {exercise_id} got in against your app: {what}. Look at {YOUR_DEFENCE[exercise_id]}.")
     else:

@@ -178,6 +178,10 @@ REPLAY_REQUESTS = 40              # a right replay sends 4 to 8 requests
 DASHBOARD_HEADING = re.compile(r"<h1>\s*Welcome,\s*(.*?)\s*</h1>", re.S)
 
 
+class OwnersLoginFailed(RuntimeError):
+    """Alice's own login, before any attack, did not reach her dashboard: the app under attack refuses its owner."""
+
+
 class _TooManyRequests(BaseException):
     """The replay sent more requests than a replay needs many times over (a BaseException: a student's
     ``except Exception`` around a request does not swallow it)."""
@@ -205,8 +209,10 @@ class OwnerTypedACode:
         self.clock.now = typed_at
         self.seen_code = phone.code()
         submit_form(owner, "/login", username=username, password=password)
-        if submit_form(owner, "/verify-2fa", otp=self.seen_code).status_code != 302:
-            raise RuntimeError("the owner's own login failed: the scene is not what the check expects")
+        answered = submit_form(owner, "/verify-2fa", otp=self.seen_code)
+        if answered.status_code != 302:
+            raise OwnersLoginFailed(f"the right code her phone showed, sent to /verify-2fa, got {answered.status_code}, "
+                                    "not a redirect to her dashboard")
         self.clock.now = replayed_at
 
     def _note(self, response):
@@ -2178,7 +2184,7 @@ def against_your_app(exercise_id, attack, app_dir):
             app_url, page_url = "http://127.0.0.1:5007", "http://127.0.0.1:8000/prize.html"
             scene = AliceLoggedIn(folder, 7, app_dir=app_dir)
             if scene.dashboard() != 200:
-                raise RuntimeError("Alice could not log in to your app")
+                raise OwnersLoginFailed("with her password and the right code, her dashboard still did not open")
             html = attack(app_url)
             request = what_the_page_sends(html, page_url, app_url)
             method, path = _request_to_the_app(request, app_url, page_url, html)
